@@ -1,0 +1,329 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from simple_history.admin import SimpleHistoryAdmin
+
+from billing.money import format_money
+from ordermgmt import services
+from ordermgmt.errors import DomainValidationError
+from ordermgmt.models import (
+    Account,
+    Contact,
+    Contract,
+    ContractLine,
+    ContractStatus,
+    Opportunity,
+    OpportunityLine,
+    Product,
+    ProductPrice,
+    RampStep,
+)
+
+admin.site.site_header = "Ledgerline console"
+admin.site.site_title = "Ledgerline"
+admin.site.index_title = "Records"
+admin.site.site_url = "/"
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+    fields = ["name", "email", "phone", "is_billing_contact"]
+
+
+@admin.register(Account)
+class AccountAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "legal_name",
+        "billing_country",
+        "default_currency",
+        "default_payment_terms",
+        "tax_exempt",
+        "salesforce_id",
+        "stripe_customer_id",
+    ]
+    list_filter = ["default_currency", "billing_country", "tax_exempt"]
+    search_fields = ["legal_name", "tax_id", "salesforce_id", "stripe_customer_id"]
+    inlines = [ContactInline]
+    fieldsets = [
+        (None, {"fields": ["legal_name", "owner"]}),
+        (
+            "Billing address",
+            {
+                "fields": [
+                    "billing_address_line1",
+                    "billing_address_line2",
+                    ("billing_postal_code", "billing_city"),
+                    ("billing_region", "billing_country"),
+                ]
+            },
+        ),
+        (
+            "Billing defaults",
+            {"fields": ["default_currency", "default_payment_terms", "tax_id", "tax_exempt"]},
+        ),
+        ("External ids", {"fields": ["salesforce_id", "stripe_customer_id"]}),
+    ]
+
+
+@admin.register(Contact)
+class ContactAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "email", "account", "is_billing_contact"]
+    list_filter = ["is_billing_contact"]
+    search_fields = ["name", "email", "account__legal_name"]
+    autocomplete_fields = ["account"]
+
+
+class ProductPriceInline(admin.TabularInline):
+    model = ProductPrice
+    extra = 0
+
+
+@admin.register(Product)
+class ProductAdmin(SimpleHistoryAdmin):
+    list_display = ["sku", "name", "revenue_type", "active", "distinct"]
+    list_filter = ["revenue_type", "active", "distinct"]
+    search_fields = ["sku", "name"]
+    inlines = [ProductPriceInline]
+
+
+class OpportunityLineInline(admin.TabularInline):
+    model = OpportunityLine
+    extra = 0
+    autocomplete_fields = ["product"]
+
+
+@admin.register(Opportunity)
+class OpportunityAdmin(admin.ModelAdmin):
+    list_display = ["name", "account", "stage", "close_date", "amount", "currency", "owner_name"]
+    list_filter = ["stage", "currency"]
+    search_fields = ["name", "account__legal_name", "salesforce_id"]
+    date_hierarchy = "close_date"
+    autocomplete_fields = ["account"]
+    inlines = [OpportunityLineInline]
+
+
+class ContractLineInline(admin.TabularInline):
+    model = ContractLine
+    extra = 0
+    fields = ["product", "description", "quantity", "unit_price", "discount_percent", "currency"]
+    autocomplete_fields = ["product"]
+    show_change_link = True  # ramp steps are edited on the line's own page
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or obj.is_editable)
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and (obj is None or obj.is_editable)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or obj.is_editable)
+
+
+class RampStepInlineFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        from ordermgmt.services.validation import overlapping_steps_error
+
+        steps = [
+            f.instance
+            for f in self.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE") and f.instance.start_date
+        ]
+        overlap = overlapping_steps_error(steps)
+        if overlap:
+            raise forms.ValidationError(overlap.message, code=overlap.code)
+
+
+class RampStepForm(forms.ModelForm):
+    class Meta:
+        model = RampStep
+        fields = ["start_date", "end_date", "quantity", "unit_price"]
+
+    def clean(self):
+        cleaned = super().clean()
+        from ordermgmt.services.validation import ramp_step_errors
+
+        step = RampStep(
+            start_date=cleaned.get("start_date"),
+            end_date=cleaned.get("end_date"),
+            quantity=cleaned.get("quantity"),
+            unit_price=cleaned.get("unit_price"),
+        )
+        contract = self.instance.line.contract if self.instance.line_id else None
+        if contract is None and getattr(self, "parent_line", None) is not None:
+            contract = self.parent_line.contract
+        for err in ramp_step_errors(step, contract=contract):
+            self.add_error(err.field if err.field in self.fields else None, err.message)
+        return cleaned
+
+
+class RampStepInline(admin.TabularInline):
+    model = RampStep
+    form = RampStepForm
+    formset = RampStepInlineFormSet
+    extra = 0
+
+
+@admin.register(ContractLine)
+class ContractLineAdmin(SimpleHistoryAdmin):
+    list_display = ["contract", "product", "quantity", "unit_price", "discount_percent", "currency"]
+    search_fields = ["contract__name", "product__sku"]
+    list_filter = ["currency", "product__revenue_type"]
+    autocomplete_fields = ["product"]
+    readonly_fields = ["contract"]
+    inlines = [RampStepInline]
+
+    def has_add_permission(self, request):
+        return False  # lines are added on their contract
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (
+            obj is None or obj.contract.is_editable
+        )
+
+
+class ContractTransitionForm(forms.Form):
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+# action -> (service, permission, needs a comment, the label on the button)
+CONTRACT_ACTIONS = {
+    "submit": (services.submit_contract, "ordermgmt.submit_contract", False, "Submit for review"),
+    "approve": (services.approve_contract, "ordermgmt.approve_contract", True, "Approve"),
+    "reject": (services.reject_contract, "ordermgmt.approve_contract", True, "Reject"),
+    "activate": (services.activate_contract, "ordermgmt.activate_contract", False, "Activate"),
+    "cancel": (services.cancel_contract, "ordermgmt.cancel_contract", True, "Cancel contract"),
+}
+ACTION_TARGET = {
+    "submit": ContractStatus.PENDING_REVIEW,
+    "approve": ContractStatus.APPROVED,
+    "reject": ContractStatus.DRAFT,
+    "activate": ContractStatus.ACTIVE,
+    "cancel": ContractStatus.CANCELLED,
+}
+
+
+@admin.register(Contract)
+class ContractAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "reference",
+        "name",
+        "account",
+        "status",
+        "kind",
+        "start_date",
+        "end_date",
+        "currency",
+        "billing_frequency",
+        "payment_terms",
+        "total_value",
+    ]
+    list_filter = ["status", "kind", "currency", "billing_frequency", "billing_timing"]
+    search_fields = ["name", "account__legal_name", "po_number", "id"]
+    date_hierarchy = "start_date"
+    autocomplete_fields = ["account", "original_contract", "opportunity"]
+    readonly_fields = ["status", "activated_at", "created_at", "updated_at"]
+    list_select_related = ["account"]
+    inlines = [ContractLineInline]
+    change_form_template = "admin/ordermgmt/contract/change_form.html"
+    fieldsets = [
+        (None, {"fields": ["name", "account", "status", "owner", "opportunity"]}),
+        ("Term", {"fields": [("start_date", "end_date"), "currency", "payment_terms"]}),
+        (
+            "Billing",
+            {
+                "fields": [
+                    ("billing_frequency", "billing_timing"),
+                    "day_count_convention",
+                    "po_number",
+                    "billing_hold",
+                ]
+            },
+        ),
+        ("Clauses", {"fields": ["auto_renew", "termination_for_convenience", "notes"]}),
+        ("Amendment or renewal", {"fields": ["kind", "original_contract"]}),
+        ("Timestamps", {"fields": ["activated_at", "created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("lines")
+
+    @admin.display(description="Value")
+    def total_value(self, obj):
+        total = sum((line.net_amount for line in obj.lines.all()), start=0)
+        return format_money(total, obj.currency)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or obj.is_editable)
+
+    def has_delete_permission(self, request, obj=None):
+        # Contracts are cancelled, never deleted; only unsubmitted drafts may go.
+        return super().has_delete_permission(request, obj) and (
+            obj is None or obj.status == ContractStatus.DRAFT
+        )
+
+    def available_actions(self, request, contract):
+        return [
+            (name, label)
+            for name, (_, perm, _, label) in CONTRACT_ACTIONS.items()
+            if request.user.has_perm(perm) and contract.can_transition_to(ACTION_TARGET[name])
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        contract = self.get_object(request, object_id)
+        if contract is not None:
+            extra_context["contract_actions"] = self.available_actions(request, contract)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:contract_id>/transition/<str:action>/",
+                self.admin_site.admin_view(self.transition_view),
+                name="ordermgmt_contract_transition",
+            ),
+            *super().get_urls(),
+        ]
+
+    def transition_view(self, request, contract_id, action):
+        if action not in CONTRACT_ACTIONS:
+            raise PermissionDenied
+        service, perm, needs_comment, label = CONTRACT_ACTIONS[action]
+        if not request.user.has_perm(perm):
+            raise PermissionDenied
+        contract = get_object_or_404(Contract, pk=contract_id)
+        change_url = reverse("admin:ordermgmt_contract_change", args=[contract.pk])
+        form = ContractTransitionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            kwargs = {"contract": contract, "actor": request.user}
+            if needs_comment:
+                kwargs["comment"] = form.cleaned_data["comment"]
+            try:
+                service(**kwargs)
+            except DomainValidationError as err:
+                if err.field == "comment":
+                    form.add_error("comment", err.message)
+                else:
+                    self.message_user(request, err.message, messages.ERROR)
+                    return redirect(change_url)
+            else:
+                self.message_user(request, f"{contract.reference}: {label.lower()} done.")
+                return redirect(change_url)
+        if request.method == "POST" and not needs_comment and not form.errors:
+            return redirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "contract": contract,
+            "form": form,
+            "action": action,
+            "label": label,
+            "needs_comment": needs_comment,
+            "title": f"{label}: {contract}",
+        }
+        return TemplateResponse(request, "admin/ordermgmt/contract/transition.html", context)

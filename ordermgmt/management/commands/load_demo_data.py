@@ -1,0 +1,350 @@
+"""A realistic, deterministic demo book: accounts, products, opportunities, contracts.
+
+Runs the same contract services as the console, so the demo data obeys every rule
+(and has an audit trail). Running it again on a database that has the book changes
+nothing.
+"""
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from billing.terms import add_months
+from ordermgmt import roles, services
+from ordermgmt.models import (
+    Account,
+    Contact,
+    Contract,
+    Opportunity,
+    OpportunityLine,
+    Product,
+    ProductPrice,
+    RevenueType,
+)
+
+CURRENCIES = ["USD", "USD", "USD", "EUR", "EUR", "GBP", "JPY"]
+# Yen prices are about 150x dollar prices; other currencies close to par.
+FX = {"USD": Decimal("1"), "EUR": Decimal("0.92"), "GBP": Decimal("0.79"), "JPY": Decimal("150")}
+COUNTRY = {"USD": "US", "EUR": "DE", "GBP": "GB", "JPY": "JP"}
+TERMS = ["NET30", "NET30", "NET45", "NET60", "NET30EOM", "EOM", "1MEOM", "NET90"]
+FREQUENCIES = ["annual", "annual", "quarterly", "monthly"]
+PRODUCTS = [
+    ("PLAT-SEAT", "Platform seat (annual)", RevenueType.SUBSCRIPTION, Decimal("1200")),
+    ("PLAT-ENT", "Enterprise platform fee (annual)", RevenueType.SUBSCRIPTION, Decimal("48000")),
+    ("ANALYTICS", "Analytics add-on (annual)", RevenueType.SUBSCRIPTION, Decimal("9000")),
+    ("SUPPORT-PREM", "Premium support (annual)", RevenueType.SUBSCRIPTION, Decimal("6000")),
+    ("IMPL", "Implementation services", RevenueType.PROFESSIONAL_SERVICES, Decimal("15000")),
+    ("ONBOARD", "Onboarding fee", RevenueType.ONE_TIME, Decimal("2500")),
+    ("API-CALLS", "API calls (per 1,000)", RevenueType.USAGE, Decimal("0.40")),
+    ("TRAINING", "Training day", RevenueType.PROFESSIONAL_SERVICES, Decimal("1800")),
+]
+NAME_A = [
+    "Northwind",
+    "Contoso",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Acme",
+    "Hooli",
+    "Vandelay",
+    "Soylent",
+    "Tyrell",
+    "Cyberdyne",
+    "Aperture",
+    "Massive",
+    "Oceanic",
+    "Pied Piper",
+    "Wonka",
+    "Gringotts",
+    "Monarch",
+]
+NAME_B = [
+    "Logistics",
+    "Health",
+    "Capital",
+    "Robotics",
+    "Foods",
+    "Energy",
+    "Media",
+    "Retail",
+    "Labs",
+    "Analytics",
+    "Pharma",
+    "Insurance",
+    "Aerospace",
+    "Mobility",
+    "Bank",
+]
+SUFFIX = {"USD": "Inc.", "EUR": "GmbH", "GBP": "Ltd", "JPY": "K.K."}
+DEMO_PASSWORD_SUFFIX = "-ledger-2026"
+
+
+class Command(BaseCommand):
+    help = "Load a deterministic demo book (accounts, products, contracts) and demo users."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--accounts", type=int, default=220)
+        parser.add_argument("--contracts", type=int, default=540)
+
+    def handle(self, *args, seed, accounts, contracts, **options):
+        users = self.create_demo_users()
+        if Contract.objects.exists():
+            self.stdout.write("Demo book already loaded; keeping the data as it is.")
+        else:
+            rng = random.Random(seed)
+            self.load_book(rng, accounts, contracts, users)
+        self.stdout.write(self.style.SUCCESS("Demo users (username / password):"))
+        for username, role in DEMO_USERS:
+            self.stdout.write(f"  {username:<12} {username}{DEMO_PASSWORD_SUFFIX}   ({role})")
+
+    def create_demo_users(self):
+        User = get_user_model()
+        users = {}
+        for username, role in DEMO_USERS:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={"is_staff": True, "first_name": username.title(), "email": ""},
+            )
+            if created:
+                user.set_password(f"{username}{DEMO_PASSWORD_SUFFIX}")
+                user.save()
+            user.groups.add(Group.objects.get(name=role))
+            users[role] = user
+        return users
+
+    @transaction.atomic
+    def load_book(self, rng, n_accounts, n_contracts, users):
+        products = self.create_products()
+        specialist = users[roles.ORDER_SPECIALIST]
+        deal_desk = users[roles.DEAL_DESK]
+        account_rows = []
+        for i in range(n_accounts):
+            currency = rng.choice(CURRENCIES)
+            name = f"{rng.choice(NAME_A)} {rng.choice(NAME_B)} {SUFFIX[currency]}"
+            account_rows.append(
+                Account(
+                    legal_name=f"{name} #{i + 1:03d}",
+                    billing_address_line1=f"{rng.randint(1, 999)} Market Street",
+                    billing_city=rng.choice(["Springfield", "Berlin", "London", "Tokyo", "Austin"]),
+                    billing_postal_code=f"{rng.randint(10000, 99999)}",
+                    billing_country=COUNTRY[currency],
+                    tax_id=f"TAX-{rng.randint(100000, 999999)}",
+                    tax_exempt=rng.random() < 0.05,
+                    default_currency=currency,
+                    default_payment_terms=rng.choice(TERMS[:4]),
+                    salesforce_id=f"001DEMO{i:011d}",
+                )
+            )
+        Account.objects.bulk_create(account_rows)
+        all_accounts = list(Account.objects.order_by("id"))
+        Contact.objects.bulk_create(
+            [
+                Contact(
+                    account=a,
+                    name=f"Accounts Payable {a.pk}",
+                    email=f"ap{a.pk}@customer{a.pk}.example",
+                    is_billing_contact=True,
+                )
+                for a in all_accounts
+            ]
+        )
+        today = date.today()
+        for i in range(n_contracts):
+            account = all_accounts[i % len(all_accounts)]
+            currency = account.default_currency
+            start = today.replace(day=1) - timedelta(days=rng.randint(-90, 900))
+            if rng.random() < 0.3:
+                start = start.replace(day=rng.randint(1, 28))  # mid-month starts get prorated
+            years = rng.choice([1, 1, 2, 3])
+            end = add_months(start, 12 * years) - timedelta(days=1)
+            opportunity = Opportunity.objects.create(
+                salesforce_id=f"006DEMO{i:011d}",
+                account=account,
+                name=f"{account.legal_name.split(' #')[0]} — {years}y deal",
+                stage=Opportunity.CLOSED_WON,
+                close_date=start - timedelta(days=rng.randint(5, 40)),
+                amount=Decimal("0"),
+                currency=currency,
+                owner_name=rng.choice(["Dana Sales", "Lee Closer", "Kim Quota"]),
+            )
+            lines = self.contract_lines(rng, products, currency, start, end, years)
+            amount = sum(
+                (
+                    line.quantity * line.unit_price * (100 - line.discount_percent) / 100
+                    for line in lines
+                ),
+                Decimal(0),
+            )
+            opportunity.amount = amount.quantize(
+                Decimal("1") if currency == "JPY" else Decimal("0.01")
+            )
+            opportunity.save()
+            OpportunityLine.objects.bulk_create(
+                [
+                    OpportunityLine(
+                        opportunity=opportunity,
+                        product=line.product,
+                        quantity=line.quantity,
+                        unit_price=line.unit_price,
+                        total_price=(line.quantity * line.unit_price).quantize(Decimal("0.01")),
+                    )
+                    for line in lines
+                ]
+            )
+            contract = self.create_contract_via_service(
+                rng, account, opportunity, currency, start, end, lines, specialist
+            )
+            self.advance(rng, contract, today, specialist, deal_desk)
+        self.stdout.write(
+            f"Loaded {len(all_accounts)} accounts, {len(products)} products, "
+            f"{Contract.objects.count()} contracts."
+        )
+
+    def create_products(self):
+        products = []
+        for sku, name, revenue_type, usd_price in PRODUCTS:
+            product = Product.objects.create(sku=sku, name=name, revenue_type=revenue_type)
+            for currency, rate in FX.items():
+                price = (usd_price * rate).quantize(Decimal("0.01"))
+                ProductPrice.objects.create(
+                    product=product,
+                    currency=currency,
+                    standalone_selling_price=price,
+                    list_price=price,
+                    floor_price=(price * Decimal("0.7")).quantize(Decimal("0.01")),
+                )
+            products.append(product)
+        return {p.sku: p for p in products}
+
+    def contract_lines(self, rng, products, currency, start, end, years):
+        def price(sku):
+            return products[sku].prices.get(currency=currency).list_price
+
+        lines = []
+        seats = Decimal(rng.choice([10, 25, 50, 100, 250]))
+        discount = Decimal(rng.choice([0, 0, 5, 10, 15, 20, 35]))
+        seat_line = services.ContractLineInput(
+            product=products["PLAT-SEAT"],
+            quantity=seats,
+            unit_price=price("PLAT-SEAT"),
+            discount_percent=discount,
+        )
+        if years > 1 and rng.random() < 0.35:
+            # A ramp: more seats each contract year.
+            steps = []
+            for year in range(years):
+                step_start = add_months(start, 12 * year)
+                step_end = min(add_months(start, 12 * (year + 1)) - timedelta(days=1), end)
+                steps.append(
+                    services.RampStepInput(
+                        start_date=step_start,
+                        end_date=step_end,
+                        quantity=seats * (year + 1),
+                        unit_price=price("PLAT-SEAT"),
+                    )
+                )
+            seat_line.ramp_steps = steps
+        lines.append(seat_line)
+        for sku in ["ANALYTICS", "SUPPORT-PREM"]:
+            if rng.random() < 0.4:
+                lines.append(
+                    services.ContractLineInput(
+                        product=products[sku],
+                        quantity=Decimal(1),
+                        unit_price=price(sku),
+                        discount_percent=discount,
+                    )
+                )
+        if rng.random() < 0.5:
+            lines.append(
+                services.ContractLineInput(
+                    product=products["ONBOARD"],
+                    quantity=Decimal(1),
+                    unit_price=price("ONBOARD"),
+                )
+            )
+        if rng.random() < 0.25:
+            lines.append(
+                services.ContractLineInput(
+                    product=products["IMPL"],
+                    quantity=Decimal(1),
+                    unit_price=price("IMPL"),
+                )
+            )
+        return lines
+
+    def create_contract_via_service(
+        self, rng, account, opportunity, currency, start, end, lines, specialist
+    ):
+        frequency = rng.choice(FREQUENCIES)
+        terms = services.ContractTerms(
+            name=opportunity.name,
+            start_date=start,
+            end_date=end,
+            currency=currency,
+            payment_terms=rng.choice(TERMS),
+            billing_frequency=frequency,
+            billing_timing="arrears" if rng.random() < 0.08 else "advance",
+            po_number=f"PO-{rng.randint(10000, 99999)}" if rng.random() < 0.6 else "",
+            auto_renew=rng.random() < 0.3,
+        )
+        return _call_without_durable(
+            services.create_contract,
+            account=account,
+            terms=terms,
+            lines=lines,
+            actor=specialist,
+            opportunity=opportunity,
+            owner=specialist,
+        )
+
+    def advance(self, rng, contract, today, specialist, deal_desk):
+        """Spread the book over the lifecycle, through the same services."""
+        roll = rng.random()
+        if roll < 0.12:
+            return  # draft
+        _call_without_durable(services.submit_contract, contract=contract, actor=specialist)
+        if roll < 0.25:
+            return  # waiting for deal desk
+        _call_without_durable(
+            services.approve_contract,
+            contract=contract,
+            actor=deal_desk,
+            comment="Standard terms within policy.",
+        )
+        if roll < 0.32:
+            return  # approved, waiting for activation
+        if roll < 0.34:
+            _call_without_durable(
+                services.cancel_contract,
+                contract=contract,
+                actor=specialist,
+                comment="Customer withdrew before go-live.",
+            )
+            return
+        _call_without_durable(services.activate_contract, contract=contract, actor=specialist)
+        if contract.end_date < today:
+            _call_without_durable(services.expire_contract, contract=contract, actor=specialist)
+
+
+def _call_without_durable(service, **kwargs):
+    # The loader wraps the whole book in one transaction; services are durable
+    # atomics, so call the function they wrap.
+    return service.__wrapped__(**kwargs)
+
+
+DEMO_USERS = [
+    ("specialist", roles.ORDER_SPECIALIST),
+    ("dealdesk", roles.DEAL_DESK),
+    ("finance", roles.FINANCE),
+    ("auditor", roles.AUDITOR),
+    ("admin", roles.ADMIN),
+]

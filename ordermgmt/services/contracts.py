@@ -1,0 +1,312 @@
+"""Every write that matters to a contract: create, change, and each status move.
+
+Each service is one durable transaction, validates everything before writing, records
+who did it (simple-history keeps before/after) and returns the contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from ordermgmt.errors import DomainValidationError
+from ordermgmt.models import (
+    Account,
+    Contract,
+    ContractKind,
+    ContractLine,
+    ContractStatus,
+    Opportunity,
+    Product,
+    RampStep,
+)
+
+from .validation import (
+    contract_header_errors,
+    contract_line_errors,
+    overlapping_steps_error,
+    ramp_step_errors,
+)
+
+# Hooks other domain apps register (billing makes the schedule on activation) so that
+# ordermgmt does not import them and activation stays one transaction.
+ON_ACTIVATION: list[Callable[..., None]] = []
+
+
+@dataclass
+class RampStepInput:
+    start_date: date
+    end_date: date
+    quantity: Decimal
+    unit_price: Decimal
+
+
+@dataclass
+class ContractLineInput:
+    product: Product
+    quantity: Decimal
+    unit_price: Decimal
+    discount_percent: Decimal = Decimal("0")
+    currency: str | None = None
+    description: str = ""
+    ramp_steps: Sequence[RampStepInput] = field(default_factory=list)
+
+
+@dataclass
+class ContractTerms:
+    name: str
+    start_date: date
+    end_date: date
+    currency: str
+    payment_terms: str = "NET30"
+    billing_frequency: str = "annual"
+    billing_timing: str = "advance"
+    day_count_convention: str = "actual_actual"
+    po_number: str = ""
+    auto_renew: bool = False
+    termination_for_convenience: bool = False
+
+
+def _actor_mark(instance, actor, reason: str) -> None:
+    instance._history_user = actor
+    instance._change_reason = reason
+
+
+def _build_lines(
+    contract: Contract, lines: Sequence[ContractLineInput]
+) -> list[tuple[ContractLine, list[RampStep]]]:
+    """Validates every line and step before anything is written."""
+    built = []
+    for index, line_input in enumerate(lines):
+        line = ContractLine(
+            contract=contract,
+            product=line_input.product,
+            description=line_input.description or line_input.product.name,
+            currency=line_input.currency or contract.currency,
+            quantity=Decimal(line_input.quantity),
+            unit_price=Decimal(line_input.unit_price),
+            discount_percent=Decimal(line_input.discount_percent),
+        )
+        errors = contract_line_errors(line, contract=contract)
+        if errors:
+            err = errors[0]
+            raise DomainValidationError(
+                field=f"lines[{index}].{err.field}", code=err.code, message=err.message
+            )
+        steps = []
+        for step_index, step_input in enumerate(line_input.ramp_steps):
+            step = RampStep(
+                start_date=step_input.start_date,
+                end_date=step_input.end_date,
+                quantity=Decimal(step_input.quantity),
+                unit_price=Decimal(step_input.unit_price),
+            )
+            step_errors = ramp_step_errors(step, contract=contract)
+            if step_errors:
+                err = step_errors[0]
+                raise DomainValidationError(
+                    field=f"lines[{index}].ramp_steps[{step_index}].{err.field}",
+                    code=err.code,
+                    message=err.message,
+                )
+            steps.append(step)
+        overlap = overlapping_steps_error(steps)
+        if overlap:
+            raise DomainValidationError(
+                field=f"lines[{index}].ramp_steps", code=overlap.code, message=overlap.message
+            )
+        built.append((line, steps))
+    return built
+
+
+def _write_lines(built: list[tuple[ContractLine, list[RampStep]]], actor, reason: str) -> None:
+    for line, steps in built:
+        _actor_mark(line, actor, reason)
+        line.save()
+        for step in steps:
+            step.line = line
+            _actor_mark(step, actor, reason)
+            step.save()
+
+
+def _validate_header(contract: Contract) -> None:
+    errors = contract_header_errors(contract)
+    if errors:
+        raise errors[0]
+
+
+@transaction.atomic(durable=True)
+def create_contract(
+    *,
+    account: Account,
+    terms: ContractTerms,
+    lines: Sequence[ContractLineInput],
+    actor: AbstractBaseUser | None,
+    opportunity: Opportunity | None = None,
+    kind: str = ContractKind.NEW,
+    original_contract: Contract | None = None,
+    owner: AbstractBaseUser | None = None,
+) -> Contract:
+    if kind != ContractKind.NEW and original_contract is None:
+        raise DomainValidationError(
+            field="original_contract",
+            code="required",
+            message=f"An {kind} must name the contract it changes.",
+        )
+    contract = Contract(
+        account=account,
+        opportunity=opportunity,
+        kind=kind,
+        original_contract=original_contract,
+        owner=owner or (actor if getattr(actor, "pk", None) else None),
+        **terms.__dict__,
+    )
+    _validate_header(contract)
+    built = _build_lines(contract, lines)
+    _actor_mark(contract, actor, "contract.created")
+    contract.save()
+    _write_lines(built, actor, "contract.created")
+    return contract
+
+
+def _locked(contract: Contract) -> Contract:
+    return Contract.objects.select_for_update().get(pk=contract.pk)
+
+
+def _require_editable(contract: Contract) -> None:
+    if not contract.is_editable:
+        raise DomainValidationError(
+            field="status",
+            code="not_editable",
+            message=(
+                f"A {contract.get_status_display().lower()} contract cannot be edited; "
+                "record an amendment instead."
+            ),
+        )
+
+
+@transaction.atomic(durable=True)
+def update_contract(
+    *,
+    contract: Contract,
+    terms: ContractTerms,
+    lines: Sequence[ContractLineInput] | None,
+    actor: AbstractBaseUser | None,
+) -> Contract:
+    """Replace the terms (and, if given, all lines) of a contract that is still editable."""
+    contract = _locked(contract)
+    _require_editable(contract)
+    for name, value in terms.__dict__.items():
+        setattr(contract, name, value)
+    _validate_header(contract)
+    built = _build_lines(contract, lines) if lines is not None else None
+    if built is None:
+        # Terms changed under existing lines: the lines must still fit the contract.
+        for index, line in enumerate(contract.lines.all()):
+            errors = contract_line_errors(line, contract=contract)
+            if errors:
+                raise DomainValidationError(
+                    field=f"lines[{index}].{errors[0].field}",
+                    code=errors[0].code,
+                    message=errors[0].message,
+                )
+    _actor_mark(contract, actor, "contract.updated")
+    contract.save()
+    if built is not None:
+        for line in contract.lines.all():
+            _actor_mark(line, actor, "contract.updated")
+            line.delete()
+        _write_lines(built, actor, "contract.updated")
+    return contract
+
+
+def _move(contract: Contract, new_status: str, actor, reason: str) -> Contract:
+    contract.transition_to(new_status)
+    _actor_mark(contract, actor, reason)
+    contract.save()
+    return contract
+
+
+@transaction.atomic(durable=True)
+def submit_contract(*, contract: Contract, actor: AbstractBaseUser | None) -> Contract:
+    """Draft → pending review. Deal desk rules (a later issue) may approve it at once."""
+    contract = _locked(contract)
+    if not contract.lines.exists():
+        raise DomainValidationError(
+            field="lines", code="no_lines", message="A contract needs at least one line."
+        )
+    return _move(contract, ContractStatus.PENDING_REVIEW, actor, "contract.submitted")
+
+
+def _require_comment(comment: str) -> str:
+    comment = (comment or "").strip()
+    if not comment:
+        raise DomainValidationError(
+            field="comment", code="required", message="A comment is required for this decision."
+        )
+    return comment
+
+
+@transaction.atomic(durable=True)
+def approve_contract(
+    *, contract: Contract, actor: AbstractBaseUser | None, comment: str
+) -> Contract:
+    comment = _require_comment(comment)
+    contract = _locked(contract)
+    if contract.status != ContractStatus.PENDING_REVIEW:
+        contract.transition_to(ContractStatus.APPROVED)  # raises with both states named
+    return _move(contract, ContractStatus.APPROVED, actor, f"contract.approved: {comment}")
+
+
+@transaction.atomic(durable=True)
+def reject_contract(
+    *, contract: Contract, actor: AbstractBaseUser | None, comment: str
+) -> Contract:
+    comment = _require_comment(comment)
+    contract = _locked(contract)
+    if contract.status != ContractStatus.PENDING_REVIEW:
+        raise DomainValidationError(
+            field="status",
+            code="illegal_transition",
+            message=f"Only a contract pending review can be rejected, not a {contract.status} one.",
+        )
+    return _move(contract, ContractStatus.DRAFT, actor, f"contract.rejected: {comment}")
+
+
+@transaction.atomic(durable=True)
+def activate_contract(*, contract: Contract, actor: AbstractBaseUser | None) -> Contract:
+    contract = _locked(contract)
+    contract.transition_to(ContractStatus.ACTIVE)
+    contract.activated_at = timezone.now()
+    _actor_mark(contract, actor, "contract.activated")
+    contract.save()
+    for hook in ON_ACTIVATION:
+        hook(contract=contract, actor=actor)
+    return contract
+
+
+@transaction.atomic(durable=True)
+def cancel_contract(
+    *, contract: Contract, actor: AbstractBaseUser | None, comment: str
+) -> Contract:
+    comment = _require_comment(comment)
+    contract = _locked(contract)
+    return _move(contract, ContractStatus.CANCELLED, actor, f"contract.cancelled: {comment}")
+
+
+@transaction.atomic(durable=True)
+def expire_contract(*, contract: Contract, actor: AbstractBaseUser | None) -> Contract:
+    contract = _locked(contract)
+    if contract.end_date >= timezone.localdate():
+        raise DomainValidationError(
+            field="end_date",
+            code="not_ended",
+            message=f"The contract runs until {contract.end_date}; it cannot expire yet.",
+        )
+    return _move(contract, ContractStatus.EXPIRED, actor, "contract.expired")

@@ -1,0 +1,29 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+
+from ordermgmt import roles, selectors
+
+ROLE_HEADLINES = {
+    roles.ORDER_SPECIALIST: "Drafts to submit and approved contracts to activate",
+    roles.DEAL_DESK: "Contracts waiting for deal desk review",
+    roles.FINANCE: "Active contracts to bill and collect",
+    roles.AUDITOR: "Read-only overview of the book",
+    roles.ADMIN: "Everything, including users and schedules",
+}
+
+
+@login_required
+def home(request):
+    user_roles = roles.role_names(request.user)
+    if not user_roles:
+        raise PermissionDenied("This account has no Ledgerline role.")
+    return render(
+        request,
+        "console/home.html",
+        {
+            "headlines": [(r, ROLE_HEADLINES[r]) for r in user_roles],
+            "status_counts": selectors.contracts_by_status(),
+            "waiting": selectors.contracts_waiting_for(request.user),
+        },
+    )

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# `make test`: install what the tests need, make sure PostgreSQL and Redis are up,
+# run the whole suite on PostgreSQL. Idempotent; safe on a bare Debian 12 machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+RUNDIR=${RUNDIR:-/tmp/ledgerline-ci}; mkdir -p "$RUNDIR"
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+APT_PACKAGES="postgresql redis-server libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+  fonts-dejavu-core poppler-utils chromium make python3-venv"
+missing=""
+for pkg in $APT_PACKAGES; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+  echo "== installing:$missing"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq $missing >/dev/null
+fi
+
+echo "== PostgreSQL"
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  cluster_version=$(ls /etc/postgresql | sort -n | tail -1)
+  pg_lsclusters -h | grep -q "^$cluster_version main" || $SUDO pg_createcluster "$cluster_version" main
+  $SUDO pg_ctlcluster --skip-systemctl-redirect "$cluster_version" main start || true
+  for _ in $(seq 1 60); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done
+fi
+pg_isready -h 127.0.0.1 -p 5432
+psql_admin() { $SUDO su postgres -c "psql -v ON_ERROR_STOP=1 -tAc \"$1\""; }
+psql_admin "SELECT 1 FROM pg_roles WHERE rolname='ledgerline'" | grep -q 1 \
+  || psql_admin "CREATE ROLE ledgerline LOGIN PASSWORD 'ledgerline' CREATEDB"
+psql_admin "SELECT 1 FROM pg_database WHERE datname='ledgerline'" | grep -q 1 \
+  || $SUDO su postgres -c "createdb -O ledgerline ledgerline"
+
+echo "== Redis"
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  mkdir -p /var/lib/redis /var/log/redis 2>/dev/null || true
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir "$RUNDIR" --logfile "$RUNDIR/redis.log"
+  for _ in $(seq 1 50); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.2; done
+fi
+redis-cli -h 127.0.0.1 -p 6379 ping
+
+echo "== Python environment"
+make -s venv
+
+export DATABASE_URL=${TEST_DATABASE_URL:-postgresql://ledgerline:ledgerline@127.0.0.1:5432/ledgerline}
+export REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/0}
+export SECRET_KEY=test-only-secret-key
+export DEBUG=0 SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0
+export CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}
+
+echo "== checks"
+.venv/bin/python manage.py collectstatic --noinput -v0
+.venv/bin/python manage.py check --fail-level WARNING
+.venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
+.venv/bin/ruff check .
+
+echo "== pytest"
+set +e
+.venv/bin/pytest "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+  echo "No test ran: failing." >&2
+  exit 1
+fi
+exit "$status"

@@ -1,0 +1,58 @@
+import pytest
+from django.core.management import call_command
+from django.db.models import Count
+
+from ordermgmt.models import Account, Contract, ContractLine, ContractStatus, RampStep
+
+pytestmark = pytest.mark.django_db
+
+
+def book_fingerprint():
+    return list(
+        Contract.objects.order_by("id").values_list(
+            "account__legal_name",
+            "status",
+            "currency",
+            "start_date",
+            "end_date",
+            "billing_frequency",
+            "payment_terms",
+        )
+    )
+
+
+def test_demo_book_is_realistic_deterministic_and_idempotent():
+    call_command("load_demo_data", "--seed", "7")
+    assert Account.objects.count() >= 200
+    assert Contract.objects.count() >= 500
+    currencies = set(Contract.objects.values_list("currency", flat=True))
+    assert {"USD", "EUR", "GBP", "JPY"} <= currencies
+    frequencies = set(Contract.objects.values_list("billing_frequency", flat=True))
+    assert {"annual", "quarterly", "monthly"} <= frequencies
+    terms = set(Contract.objects.values_list("payment_terms", flat=True))
+    assert {"NET30", "NET45", "NET60"} <= terms and any("EOM" in t for t in terms)
+    assert RampStep.objects.exists()
+    assert Contract.objects.filter(status=ContractStatus.PENDING_REVIEW).exists()
+    first = book_fingerprint()
+    lines = ContractLine.objects.count()
+
+    call_command("load_demo_data", "--seed", "7")  # a second run keeps the data
+    assert book_fingerprint() == first
+    assert ContractLine.objects.count() == lines
+
+
+def test_the_same_seed_gives_the_same_book():
+    call_command("load_demo_data", "--seed", "11", "--accounts", "15", "--contracts", "30")
+    first = book_fingerprint()
+    Contract.history.all().delete()
+    ContractLine.objects.all().delete()
+    Contract.objects.all().delete()
+    from ordermgmt.models import Opportunity, Product
+
+    Opportunity.objects.all().delete()
+    Account.objects.all().delete()
+    Product.objects.all().delete()
+    call_command("load_demo_data", "--seed", "11", "--accounts", "15", "--contracts", "30")
+    assert book_fingerprint() == first
+    by_status = dict(Contract.objects.values_list("status").annotate(n=Count("id")))
+    assert sum(by_status.values()) == 30
