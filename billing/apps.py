@@ -4,3 +4,15 @@ from django.apps import AppConfig
 class BillingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "billing"
+
+    def ready(self) -> None:
+        from billing.services import create_billing_schedule
+        from billing.services.runs import ON_RUN_QUEUED
+        from billing.tasks import run_billing
+        from ordermgmt.services.contracts import ON_ACTIVATION
+
+        # Activation makes the billing schedule, in the same transaction.
+        if create_billing_schedule not in ON_ACTIVATION:
+            ON_ACTIVATION.append(create_billing_schedule)
+        if not ON_RUN_QUEUED:
+            ON_RUN_QUEUED.append(lambda run_id: run_billing.delay(run_id))

@@ -238,7 +238,8 @@ class ContractAdmin(SimpleHistoryAdmin):
             {
                 "fields": [
                     ("billing_frequency", "billing_timing"),
-                    "day_count_convention",
+                    ("day_count_convention", "billing_anchor_day"),
+                    "custom_billing_plan",
                     "po_number",
                     "billing_hold",
                 ]

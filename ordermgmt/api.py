@@ -195,6 +195,8 @@ class ContractOutputSerializer(serializers.ModelSerializer):
             "billing_frequency",
             "billing_timing",
             "day_count_convention",
+            "billing_anchor_day",
+            "custom_billing_plan",
             "po_number",
             "auto_renew",
             "termination_for_convenience",
@@ -240,6 +242,8 @@ class ContractInputSerializer(serializers.Serializer):
         choices=Contract._meta.get_field("day_count_convention").choices, default="actual_actual"
     )
     po_number = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    billing_anchor_day = serializers.IntegerField(required=False, allow_null=True, default=None)
+    custom_billing_plan = serializers.JSONField(required=False, default=list)
     auto_renew = serializers.BooleanField(default=False)
     termination_for_convenience = serializers.BooleanField(default=False)
     kind = serializers.ChoiceField(choices=Contract._meta.get_field("kind").choices, default="new")

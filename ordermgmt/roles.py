@@ -68,10 +68,49 @@ ORDERMGMT_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
+BILLING_MODELS = [
+    "invoice",
+    "invoiceline",
+    "creditnote",
+    "creditnoteline",
+    "billingscheduleline",
+    "usagerecord",
+    "billingrun",
+    "billingrunexception",
+    "invoicedelivery",
+    "legalentity",
+    "numberseries",
+    "taxrate",
+    "fxrate",
+]
+
+BILLING_PERMISSIONS: dict[str, list[str]] = {
+    ORDER_SPECIALIST: [
+        *_view("billing", BILLING_MODELS),
+        "billing.change_invoice",  # drafts only; issued invoices are frozen
+        "billing.change_billingrunexception",
+        "billing.add_usagerecord",
+        "billing.add_billingrun",
+        "billing.run_billing",
+        "billing.issue_invoice",
+        "billing.issue_credit_note",
+        "billing.void_invoice",
+    ],
+    DEAL_DESK: _view("billing", ["invoice", "invoiceline", "creditnote", "billingscheduleline"]),
+    FINANCE: [
+        *_view("billing", BILLING_MODELS),
+        "billing.issue_credit_note",
+        "billing.void_invoice",
+        *_edit("billing", ["taxrate", "legalentity", "fxrate"]),
+    ],
+    AUDITOR: _view("billing", BILLING_MODELS),
+}
+
+
 def all_role_permissions() -> dict[str, list[str]]:
     """Every app's declared role permissions, merged."""
     merged: dict[str, list[str]] = {role: [] for role in ROLES}
-    for declared in [ORDERMGMT_PERMISSIONS]:
+    for declared in [ORDERMGMT_PERMISSIONS, BILLING_PERMISSIONS]:
         for role, perms in declared.items():
             merged[role].extend(perms)
     return merged

@@ -95,3 +95,52 @@ def make_contract(*, account=None, actor=None, lines=None, **terms):
         lines=lines if lines is not None else [line_input()],
         actor=actor,
     )
+
+
+# --- Billing ---------------------------------------------------------------------------
+
+
+class LegalEntityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "billing.LegalEntity"
+
+    name = "Ledgerline Demo GmbH"
+    address = "Hauptstrasse 1\n10115 Berlin\nDE"
+    tax_id = "DE999999999"
+    remit_to = "Demo Bank AG, IBAN DE89 3704 0044 0532 0130 00, BIC COBADEFFXXX"
+    is_default = True
+
+
+class TaxRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "billing.TaxRate"
+
+    country = "US"
+    name = "Sales tax"
+    percent = Decimal("0")
+    effective_from = date(2000, 1, 1)
+
+
+def billable_account(**overrides):
+    """An account the billing run will invoice: billing contact and a tax rate."""
+    account = AccountFactory(**overrides)
+    ContactFactory(account=account)
+    from billing.models import TaxRate
+
+    if not TaxRate.objects.filter(country=account.billing_country).exists():
+        TaxRateFactory(country=account.billing_country)
+    return account
+
+
+def active_contract(*, account=None, lines=None, **terms):
+    """A contract through the whole lifecycle up to active (its schedule exists)."""
+    from billing.models import LegalEntity
+
+    if not LegalEntity.objects.filter(is_default=True).exists():
+        LegalEntityFactory()
+    contract = make_contract(account=account or billable_account(), lines=lines, **terms)
+    services.submit_contract(contract=contract, actor=None)
+    contract.refresh_from_db()
+    if contract.status == "pending_review":
+        services.approve_contract(contract=contract, actor=None, comment="test approval")
+    return services.activate_contract(contract=contract, actor=None)

@@ -104,6 +104,17 @@ class Contract(models.Model):
     day_count_convention = models.CharField(
         max_length=16, choices=DayCountConvention.choices, default=DayCountConvention.ACTUAL_ACTUAL
     )
+    billing_anchor_day = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Bill on this day of the month (1–28); empty: on the start date's day. "
+        "A start on another day makes a prorated first period.",
+    )
+    custom_billing_plan = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Custom frequency only: [{"billing_date": "2026-01-01", "percent": "50"}, ...]',
+    )
     po_number = models.CharField("PO number", max_length=64, blank=True)
     auto_renew = models.BooleanField(default=False)
     termination_for_convenience = models.BooleanField(default=False)

@@ -69,6 +69,8 @@ class ContractTerms:
     billing_timing: str = "advance"
     day_count_convention: str = "actual_actual"
     po_number: str = ""
+    billing_anchor_day: int | None = None
+    custom_billing_plan: list = field(default_factory=list)
     auto_renew: bool = False
     termination_for_convenience: bool = False
 

@@ -6,6 +6,7 @@ show them all. Nothing here writes.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -42,7 +43,61 @@ def contract_header_errors(contract: Contract) -> list[DomainValidationError]:
         PaymentTerms.parse(contract.payment_terms)
     except DomainValidationError as err:
         errors.append(err)
+    anchor = contract.billing_anchor_day
+    if anchor is not None and not 1 <= anchor <= 28:
+        errors.append(
+            DomainValidationError(
+                field="billing_anchor_day",
+                code="out_of_range",
+                message=f"Billing day {anchor} must be between 1 and 28.",
+            )
+        )
+    errors.extend(custom_plan_errors(contract))
     return errors
+
+
+def custom_plan_errors(contract: Contract) -> list[DomainValidationError]:
+    """A custom billing plan: installments on dates inside the term adding to 100%."""
+    plan = contract.custom_billing_plan or []
+    if contract.billing_frequency != "custom":
+        if plan:
+            return [
+                DomainValidationError(
+                    field="custom_billing_plan",
+                    code="plan_without_custom_frequency",
+                    message="A billing plan applies only to the custom billing frequency.",
+                )
+            ]
+        return []
+
+    def error(code: str, message: str) -> list[DomainValidationError]:
+        return [DomainValidationError(field="custom_billing_plan", code=code, message=message)]
+
+    if not plan:
+        return error("required", "Custom billing needs installments (date and percent).")
+    total = Decimal(0)
+    for index, item in enumerate(plan):
+        try:
+            billing_date = date.fromisoformat(str(item["billing_date"]))
+            percent = Decimal(str(item["percent"]))
+        except (KeyError, TypeError, ValueError, ArithmeticError):
+            return error(
+                "malformed_installment",
+                f"Installment {index + 1} needs a billing_date (YYYY-MM-DD) and a percent.",
+            )
+        if percent <= 0:
+            return error("non_positive_percent", f"Installment {index + 1} has {percent}%.")
+        if contract.start_date and contract.end_date and not (
+            contract.start_date <= billing_date <= contract.end_date
+        ):
+            return error(
+                "outside_contract_term",
+                f"Installment {index + 1} on {billing_date} falls outside the contract term.",
+            )
+        total += percent
+    if total != 100:
+        return error("percent_not_100", f"Installments add up to {total}%, not 100%.")
+    return []
 
 
 def contract_line_errors(

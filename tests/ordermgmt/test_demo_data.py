@@ -44,7 +44,10 @@ def test_demo_book_is_realistic_deterministic_and_idempotent():
 def test_the_same_seed_gives_the_same_book():
     call_command("load_demo_data", "--seed", "11", "--accounts", "15", "--contracts", "30")
     first = book_fingerprint()
+    from billing.models import BillingScheduleLine
+
     Contract.history.all().delete()
+    BillingScheduleLine.objects.all().delete()
     ContractLine.objects.all().delete()
     Contract.objects.all().delete()
     from ordermgmt.models import Opportunity, Product

@@ -1,0 +1,35 @@
+from .entities import DocumentType, FxRate, LegalEntity, NumberSeries, TaxRate
+from .invoices import (
+    CreditNote,
+    CreditNoteLine,
+    Invoice,
+    InvoiceDelivery,
+    InvoiceLine,
+    InvoiceStatus,
+    SettlementStatus,
+)
+from .runs import BillingRun, BillingRunException, BillingRunStatus, ExceptionReason
+from .schedules import BillingScheduleLine, ScheduleLineKind, ScheduleLineStatus, UsageRecord
+
+__all__ = [
+    "BillingRun",
+    "BillingRunException",
+    "BillingRunStatus",
+    "BillingScheduleLine",
+    "CreditNote",
+    "CreditNoteLine",
+    "DocumentType",
+    "ExceptionReason",
+    "FxRate",
+    "Invoice",
+    "InvoiceDelivery",
+    "InvoiceLine",
+    "InvoiceStatus",
+    "LegalEntity",
+    "NumberSeries",
+    "ScheduleLineKind",
+    "ScheduleLineStatus",
+    "SettlementStatus",
+    "TaxRate",
+    "UsageRecord",
+]

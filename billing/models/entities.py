@@ -1,0 +1,109 @@
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from ordermgmt.models.fields import CurrencyField
+
+
+class LegalEntity(models.Model):
+    """The seller: whose name, tax id and bank details are on the invoice."""
+
+    name = models.CharField(max_length=200)
+    address = models.TextField()
+    tax_id = models.CharField(max_length=50, blank=True)
+    remit_to = models.TextField(help_text="Bank name, IBAN/account, SWIFT, reference to quote.")
+    invoice_prefix = models.CharField(max_length=12, default="INV-")
+    credit_note_prefix = models.CharField(max_length=12, default="CN-")
+    email = models.EmailField(blank=True)
+    is_default = models.BooleanField(default=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "legal entities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="one_default_entity",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DocumentType(models.TextChoices):
+    INVOICE = "invoice", "Invoice"
+    CREDIT_NOTE = "credit_note", "Credit note"
+
+
+class NumberSeries(models.Model):
+    """The next number of a gapless series, per legal entity, document type and year.
+
+    Issuing locks this row (SELECT ... FOR UPDATE) in the issuing transaction, so a
+    rolled-back issue gives its number back and parallel issuers queue up.
+    """
+
+    legal_entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT)
+    document_type = models.CharField(max_length=16, choices=DocumentType.choices)
+    year = models.PositiveIntegerField()
+    prefix = models.CharField(max_length=12)
+    next_number = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name_plural = "number series"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["legal_entity", "document_type", "year"], name="one_series_per_year"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}{self.year} ({self.document_type}) next {self.next_number}"
+
+    def format(self, number: int) -> str:
+        return f"{self.prefix}{self.year}-{number:06d}"
+
+
+class TaxRate(models.Model):
+    """A sales tax / VAT rate for a jurisdiction, valid from a date (and to a date)."""
+
+    country = models.CharField(max_length=2, help_text="ISO 3166 alpha-2 of the buyer")
+    region = models.CharField(max_length=100, blank=True, help_text="Empty: the whole country")
+    name = models.CharField(max_length=100)
+    percent = models.DecimalField(max_digits=7, decimal_places=4)
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True, help_text="Inclusive; empty: open")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["country", "region", "-effective_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(percent__gte=0, percent__lte=100), name="tax_percent_0_to_100"
+            )
+        ]
+
+    def __str__(self) -> str:
+        where = f"{self.country}-{self.region}" if self.region else self.country
+        return f"{self.name} {self.percent}% ({where} from {self.effective_from})"
+
+
+class FxRate(models.Model):
+    """Reporting-currency conversion (as-of rates for multi-currency totals)."""
+
+    currency = CurrencyField()
+    reporting_currency = CurrencyField(default="USD")
+    rate_date = models.DateField()
+    rate = models.DecimalField(max_digits=19, decimal_places=8)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["currency", "reporting_currency", "rate_date"], name="one_fx_rate_a_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate} {self.reporting_currency} on {self.rate_date}"

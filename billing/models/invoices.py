@@ -1,0 +1,311 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from ordermgmt.errors import DomainValidationError
+from ordermgmt.models import Account, Contract, ContractLine
+from ordermgmt.models.fields import CurrencyField, money_field, quantity_field, unit_price_field
+
+from .entities import LegalEntity, TaxRate
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ISSUED = "issued", "Issued"
+    VOID = "void", "Void"
+
+
+INVOICE_TRANSITIONS = {
+    InvoiceStatus.DRAFT: {InvoiceStatus.ISSUED, InvoiceStatus.VOID},
+    InvoiceStatus.ISSUED: {InvoiceStatus.VOID},  # paid is settlement, not status
+    InvoiceStatus.VOID: set(),
+}
+
+
+class SettlementStatus(models.TextChoices):
+    UNPAID = "unpaid", "Unpaid"
+    PARTIALLY_PAID = "partially_paid", "Partially paid"
+    PAID = "paid", "Paid"
+
+
+# What may still change once an invoice is issued: its settlement, its voiding, and the
+# records of what was done with the frozen document (PDF, delivery, Stripe ids).
+MUTABLE_AFTER_ISSUE = {
+    "status",
+    "settlement_status",
+    "credited_amount",
+    "paid_amount",
+    "pdf",
+    "pdf_sha256",
+    "stripe_invoice_id",
+    "stripe_customer_id",
+    "voided_at",
+    "updated_at",
+    "billing_run_id",
+}
+
+
+class Invoice(models.Model):
+    legal_entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="invoices")
+    contract = models.ForeignKey(
+        Contract, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+    )
+    billing_run = models.ForeignKey(
+        "billing.BillingRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invoices",
+    )
+    replaces = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+        help_text="The voided invoice this one corrects.",
+    )
+    status = models.CharField(max_length=8, choices=InvoiceStatus.choices, default="draft")
+    settlement_status = models.CharField(
+        max_length=16, choices=SettlementStatus.choices, default=SettlementStatus.UNPAID
+    )
+    number = models.CharField(max_length=40, null=True, blank=True)
+    currency = CurrencyField()
+    invoice_date = models.DateField()
+    due_date = models.DateField()
+    payment_terms = models.CharField(max_length=12)
+    po_number = models.CharField("PO number", max_length=64, blank=True)
+    # The buyer as it stood when the invoice was made: the document must not change later.
+    buyer_name = models.CharField(max_length=200)
+    buyer_address = models.TextField(blank=True)
+    buyer_tax_id = models.CharField(max_length=50, blank=True)
+    tax_exempt = models.BooleanField(default=False)
+    tax_rounding = models.CharField(max_length=8, default="line")
+    subtotal_amount = money_field(default=Decimal("0"))
+    tax_amount = money_field(default=Decimal("0"))
+    total_amount = money_field(default=Decimal("0"))
+    credited_amount = money_field(default=Decimal("0"))
+    paid_amount = money_field(default=Decimal("0"))
+    issued_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    pdf = models.FileField(upload_to="invoices/", blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    stripe_customer_id = models.CharField(max_length=64, blank=True)
+    stripe_invoice_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-invoice_date", "-id"]
+        indexes = [
+            models.Index(fields=["status", "due_date"]),
+            models.Index(fields=["account", "status"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["legal_entity", "number"], name="invoice_number_unique_per_entity"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(number__isnull=True) | models.Q(status__in=["issued", "void"]),
+                name="number_only_when_issued",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(credited_amount__gte=0) & models.Q(paid_amount__gte=0),
+                name="settlement_not_negative",
+            ),
+        ]
+        permissions = [
+            ("issue_invoice", "Can issue an invoice"),
+            ("void_invoice", "Can void an invoice"),
+            ("run_billing", "Can run billing"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"Draft invoice #{self.pk}"
+
+    def save(self, *args, **kwargs):
+        # An issued invoice is immutable: only settlement and voiding may change it.
+        # (PostgreSQL enforces the same with a trigger, against bulk updates too.)
+        loaded = getattr(self, "_loaded", None)
+        if loaded and loaded["status"] != InvoiceStatus.DRAFT:
+            changed = [
+                name
+                for name, value in loaded.items()
+                if name not in MUTABLE_AFTER_ISSUE and getattr(self, name) != value
+            ]
+            if changed:
+                raise DomainValidationError(
+                    field=changed[0],
+                    code="invoice_immutable",
+                    message=(
+                        f"Invoice {loaded['number']} is issued and cannot be changed "
+                        f"({', '.join(changed)}); issue a credit note instead."
+                    ),
+                )
+        if loaded and self.status != loaded["status"] and not getattr(self, "_transition", False):
+            raise DomainValidationError(
+                field="status",
+                code="illegal_transition",
+                message="An invoice's status changes only through the billing services.",
+            )
+        super().save(*args, **kwargs)
+        self._loaded = self._snapshot()
+        self._transition = False
+
+    def delete(self, *args, **kwargs):
+        if self.status != InvoiceStatus.DRAFT:
+            raise DomainValidationError(
+                field="status",
+                code="invoice_immutable",
+                message="An issued invoice cannot be deleted; void it with a credit note.",
+            )
+        return super().delete(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded = instance._snapshot()
+        return instance
+
+    def _snapshot(self) -> dict:
+        return {
+            f.attname: getattr(self, f.attname)
+            for f in self._meta.concrete_fields
+            if f.attname in self.__dict__
+        }
+
+    @property
+    def open_amount(self) -> Decimal:
+        if self.status == InvoiceStatus.VOID:
+            return Decimal("0")
+        return self.total_amount - self.credited_amount - self.paid_amount
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == InvoiceStatus.DRAFT
+
+    def transition_to(self, new_status: str) -> None:
+        if new_status not in INVOICE_TRANSITIONS[self.status]:
+            raise DomainValidationError(
+                field="status",
+                code="illegal_transition",
+                message=f"An invoice cannot move from {self.status} to {new_status}.",
+            )
+        self.status = new_status
+        self._transition = True
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(default=0)
+    schedule_line = models.ForeignKey(
+        "billing.BillingScheduleLine",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="invoice_lines",
+    )
+    contract_line = models.ForeignKey(
+        ContractLine, null=True, blank=True, on_delete=models.PROTECT, related_name="invoice_lines"
+    )
+    description = models.CharField(max_length=300)
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    quantity = quantity_field()
+    unit_price = unit_price_field()
+    discount_percent = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal("0"))
+    amount = money_field(help_text="Net of discount, rounded once")
+    tax_rate = models.ForeignKey(TaxRate, null=True, blank=True, on_delete=models.PROTECT)
+    tax_percent = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal("0"))
+    tax_amount = money_field(default=Decimal("0"))
+    explanation = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["invoice", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.description
+
+    def save(self, *args, **kwargs):
+        self._refuse_if_issued()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._refuse_if_issued()
+        return super().delete(*args, **kwargs)
+
+    def _refuse_if_issued(self) -> None:
+        status = Invoice.objects.filter(pk=self.invoice_id).values_list("status", flat=True).first()
+        if status and status != InvoiceStatus.DRAFT:
+            raise DomainValidationError(
+                field="lines",
+                code="invoice_immutable",
+                message="Lines of an issued invoice cannot change; issue a credit note instead.",
+            )
+
+
+class InvoiceDelivery(models.Model):
+    """The one e-mail of an invoice to its billing contacts."""
+
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="delivery")
+    recipients = models.JSONField(default=list)
+    sent_at = models.DateTimeField()
+    message_id = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.invoice} sent {self.sent_at:%Y-%m-%d %H:%M}"
+
+
+class CreditNote(models.Model):
+    legal_entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    number = models.CharField(max_length=40)
+    currency = CurrencyField()
+    credit_date = models.DateField()
+    reason = models.TextField()
+    subtotal_amount = money_field()
+    tax_amount = money_field()
+    total_amount = money_field()
+    is_void_of_invoice = models.BooleanField(default=False)
+    pdf = models.FileField(upload_to="credit_notes/", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-credit_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["legal_entity", "number"], name="credit_note_number_unique_per_entity"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(total_amount__gt=0), name="credit_note_positive"
+            ),
+        ]
+        permissions = [("issue_credit_note", "Can issue a credit note")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CreditNoteLine(models.Model):
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="lines")
+    invoice_line = models.ForeignKey(
+        InvoiceLine, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_lines"
+    )
+    description = models.CharField(max_length=300)
+    amount = money_field()
+    tax_amount = money_field(default=Decimal("0"))
+
+    def __str__(self) -> str:
+        return self.description

@@ -1,0 +1,254 @@
+"""Credit notes: full or partial, by line or by amount; voiding is a full credit note."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from billing.models import (
+    CreditNote,
+    CreditNoteLine,
+    DocumentType,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+)
+from billing.money import format_money, is_rounded, round_money, split
+from billing.services.invoicing import next_document_number, refresh_settlement
+from ordermgmt.errors import DomainValidationError
+
+ON_CREDIT_NOTE: list = []  # on-commit hooks (PDF, Stripe), like invoicing.ON_ISSUE
+
+
+@dataclass
+class CreditLineInput:
+    invoice_line: InvoiceLine
+    amount: Decimal  # net of tax; tax is credited at the line's own rate
+
+
+def _credited_per_line(invoice: Invoice) -> dict[int, Decimal]:
+    rows = (
+        CreditNoteLine.objects.filter(credit_note__invoice=invoice, invoice_line__isnull=False)
+        .values("invoice_line")
+        .annotate(net=Sum("amount"), tax=Sum("tax_amount"))
+    )
+    return {r["invoice_line"]: r["net"] + r["tax"] for r in rows}
+
+
+def _lines_by_amount(invoice: Invoice, gross: Decimal) -> list[CreditNoteLine]:
+    """Spread a gross amount over the lines by what each still has uncredited."""
+    lines = list(invoice.lines.all())
+    credited = _credited_per_line(invoice)
+    remaining = [
+        line.amount + line.tax_amount - credited.get(line.pk, Decimal(0)) for line in lines
+    ]
+    parts = split(gross, [max(r, Decimal(0)) for r in remaining], invoice.currency)
+    result = []
+    for line, part in zip(lines, parts, strict=True):
+        if part == 0:
+            continue
+        net = round_money(part * 100 / (100 + line.tax_percent), invoice.currency)
+        result.append(
+            CreditNoteLine(
+                invoice_line=line, description=line.description, amount=net, tax_amount=part - net
+            )
+        )
+    return result
+
+
+def _lines_by_line(invoice: Invoice, inputs: Sequence[CreditLineInput]) -> list[CreditNoteLine]:
+    credited = _credited_per_line(invoice)
+    result = []
+    for index, item in enumerate(inputs):
+        line = item.invoice_line
+        field = f"lines[{index}].amount"
+        if line.invoice_id != invoice.pk:
+            raise DomainValidationError(
+                field=f"lines[{index}].invoice_line",
+                code="not_on_invoice",
+                message="That line belongs to another invoice.",
+            )
+        if item.amount <= 0 or not is_rounded(item.amount, invoice.currency):
+            raise DomainValidationError(
+                field=field,
+                code="invalid_amount",
+                message=f"Credit {item.amount} must be positive, in whole {invoice.currency} "
+                "minor units.",
+            )
+        tax = round_money(item.amount * line.tax_percent / 100, invoice.currency)
+        left = line.amount + line.tax_amount - credited.get(line.pk, Decimal(0))
+        if item.amount + tax > left:
+            raise DomainValidationError(
+                field=field,
+                code="exceeds_line",
+                message=f"Crediting {item.amount} + tax {tax} exceeds what is left on the line "
+                f"({left}).",
+            )
+        result.append(
+            CreditNoteLine(
+                invoice_line=line, description=line.description, amount=item.amount, tax_amount=tax
+            )
+        )
+    return result
+
+
+def _issue(
+    invoice: Invoice,
+    lines: list[CreditNoteLine],
+    *,
+    actor,
+    reason: str,
+    credit_date: date,
+    voids: bool,
+) -> CreditNote:
+    net = sum((line.amount for line in lines), Decimal(0))
+    tax = sum((line.tax_amount for line in lines), Decimal(0))
+    total = net + tax
+    uncredited = invoice.total_amount - invoice.credited_amount
+    if total > uncredited:
+        raise DomainValidationError(
+            field="amount",
+            code="exceeds_invoice",
+            message=f"Crediting {format_money(total, invoice.currency)} exceeds the "
+            f"{format_money(uncredited, invoice.currency)} not yet credited on {invoice.number}.",
+        )
+    if total > invoice.open_amount and not voids:
+        raise DomainValidationError(
+            field="amount",
+            code="exceeds_open_balance",
+            message=f"Crediting {format_money(total, invoice.currency)} exceeds the open balance "
+            f"{format_money(invoice.open_amount, invoice.currency)}; refund the payment instead.",
+        )
+    note = CreditNote(
+        legal_entity=invoice.legal_entity,
+        invoice=invoice,
+        number=next_document_number(
+            legal_entity=invoice.legal_entity,
+            document_type=DocumentType.CREDIT_NOTE,
+            year=credit_date.year,
+        ),
+        currency=invoice.currency,
+        credit_date=credit_date,
+        reason=reason,
+        subtotal_amount=net,
+        tax_amount=tax,
+        total_amount=total,
+        is_void_of_invoice=voids,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    note._history_user = actor
+    note.save()
+    for line in lines:
+        line.credit_note = note
+    CreditNoteLine.objects.bulk_create(lines)
+    invoice.credited_amount += total
+    refresh_settlement(invoice)
+    note_id = note.pk
+    for hook in ON_CREDIT_NOTE:
+        transaction.on_commit(lambda hook=hook: hook(note_id))
+    return note
+
+
+def _locked_issued(invoice: Invoice) -> Invoice:
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status != InvoiceStatus.ISSUED:
+        raise DomainValidationError(
+            field="invoice",
+            code="not_issued",
+            message=f"Only an issued invoice can be credited; this one is {invoice.status}.",
+        )
+    return invoice
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainValidationError(field="reason", code="required", message="Give a reason.")
+    return reason
+
+
+@transaction.atomic(durable=True)
+def issue_credit_note(
+    *,
+    invoice: Invoice,
+    actor,
+    reason: str,
+    amount: Decimal | None = None,
+    lines: Sequence[CreditLineInput] | None = None,
+    credit_date: date | None = None,
+) -> CreditNote:
+    """Partial or full credit: either a gross `amount` spread over the lines, or `lines`."""
+    reason = _require_reason(reason)
+    invoice = _locked_issued(invoice)
+    if (amount is None) == (lines is None):
+        raise DomainValidationError(
+            field="amount",
+            code="amount_or_lines",
+            message="Credit either an amount or specific lines, not both or neither.",
+        )
+    if amount is not None:
+        if amount <= 0 or not is_rounded(amount, invoice.currency):
+            raise DomainValidationError(
+                field="amount",
+                code="invalid_amount",
+                message=f"{amount} must be positive, in whole {invoice.currency} minor units.",
+            )
+        if amount > invoice.total_amount - invoice.credited_amount:
+            raise DomainValidationError(
+                field="amount",
+                code="exceeds_invoice",
+                message=f"{amount} exceeds what is left to credit on {invoice.number}.",
+            )
+        note_lines = _lines_by_amount(invoice, amount)
+    else:
+        note_lines = _lines_by_line(invoice, lines)
+    note = _issue(
+        invoice,
+        note_lines,
+        actor=actor,
+        reason=reason,
+        credit_date=credit_date or timezone.localdate(),
+        voids=False,
+    )
+    invoice._history_user = actor
+    invoice._change_reason = f"invoice.credited:{note.number}"
+    invoice.save()
+    return note
+
+
+@transaction.atomic(durable=True)
+def void_invoice(*, invoice: Invoice, actor, reason: str) -> CreditNote:
+    """Voiding an issued invoice credits everything not yet credited, in one note."""
+    reason = _require_reason(reason)
+    invoice = _locked_issued(invoice)
+    if invoice.paid_amount > 0:
+        raise DomainValidationError(
+            field="invoice",
+            code="has_payments",
+            message=f"{invoice.number} has payments applied; reverse them before voiding.",
+        )
+    remaining = invoice.total_amount - invoice.credited_amount
+    if remaining <= 0:
+        raise DomainValidationError(
+            field="invoice", code="nothing_to_credit", message="Nothing is left to credit."
+        )
+    note = _issue(
+        invoice,
+        _lines_by_amount(invoice, remaining),
+        actor=actor,
+        reason=f"Void: {reason}",
+        credit_date=timezone.localdate(),
+        voids=True,
+    )
+    invoice.transition_to(InvoiceStatus.VOID)
+    invoice.voided_at = timezone.now()
+    invoice._history_user = actor
+    invoice._change_reason = f"invoice.voided:{note.number}"
+    invoice.save()
+    return note

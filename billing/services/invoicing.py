@@ -1,0 +1,272 @@
+"""Invoices: drafting from schedule lines, issuing with a gapless number, voiding."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from billing.models import (
+    BillingScheduleLine,
+    DocumentType,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LegalEntity,
+    NumberSeries,
+    ScheduleLineStatus,
+    SettlementStatus,
+)
+from billing.money import money_sum
+from billing.services.tax import line_taxes, tax_rounding_mode
+from billing.terms import PaymentTerms
+from ordermgmt.errors import DomainValidationError
+from ordermgmt.models import Account, Contract
+
+# Hooks run on commit after an invoice is issued (delivery, Stripe push): integrations
+# register here so that billing never imports them.
+ON_ISSUE: list[Callable[[int], None]] = []
+
+
+def default_legal_entity() -> LegalEntity:
+    entity = LegalEntity.objects.filter(is_default=True).first()
+    if entity is None:
+        raise DomainValidationError(
+            field="legal_entity",
+            code="no_legal_entity",
+            message="No default legal entity is set up; add one under Billing › Legal entities.",
+        )
+    return entity
+
+
+def next_document_number(*, legal_entity: LegalEntity, document_type: str, year: int) -> str:
+    """Must run inside the issuing transaction: the series row stays locked until commit,
+    so numbers are gapless (a rollback gives the number back) and never duplicated."""
+    prefix = (
+        legal_entity.invoice_prefix
+        if document_type == DocumentType.INVOICE
+        else legal_entity.credit_note_prefix
+    )
+    try:
+        with transaction.atomic():
+            NumberSeries.objects.get_or_create(
+                legal_entity=legal_entity,
+                document_type=document_type,
+                year=year,
+                defaults={"prefix": prefix},
+            )
+    except IntegrityError:
+        pass  # another issuer created this year's series first
+    series = NumberSeries.objects.select_for_update().get(
+        legal_entity=legal_entity, document_type=document_type, year=year
+    )
+    number = series.next_number
+    series.next_number = number + 1
+    series.save(update_fields=["next_number"])
+    return series.format(number)
+
+
+def buyer_snapshot(account: Account) -> dict:
+    return {
+        "buyer_name": account.legal_name,
+        "buyer_address": account.billing_address,
+        "buyer_tax_id": account.tax_id,
+        "tax_exempt": account.tax_exempt,
+    }
+
+
+def build_draft_invoice(
+    *,
+    legal_entity: LegalEntity,
+    contract: Contract,
+    invoice_date: date,
+    schedule_lines: Sequence[BillingScheduleLine],
+    amounts: dict[int, Decimal],
+    quantities: dict[int, Decimal],
+    tax_rate,
+    billing_run=None,
+) -> tuple[Invoice, list[InvoiceLine]]:
+    """Unsaved invoice and lines for due schedule lines of one contract (no queries)."""
+    account = contract.account
+    currency = contract.currency
+    terms = PaymentTerms.parse(contract.payment_terms)
+    percent = Decimal(0) if account.tax_exempt or tax_rate is None else tax_rate.percent
+    line_amounts = [amounts[s.pk] for s in schedule_lines]
+    mode = tax_rounding_mode()
+    taxes = line_taxes(line_amounts, [percent] * len(line_amounts), currency, mode)
+    invoice = Invoice(
+        legal_entity=legal_entity,
+        account=account,
+        contract=contract,
+        billing_run=billing_run,
+        currency=currency,
+        invoice_date=invoice_date,
+        due_date=terms.due_date(invoice_date),
+        payment_terms=terms.code,
+        po_number=contract.po_number,
+        tax_rounding=mode,
+        **buyer_snapshot(account),
+    )
+    lines = []
+    for position, (schedule, amount, tax) in enumerate(
+        zip(schedule_lines, line_amounts, taxes, strict=True), start=1
+    ):
+        contract_line = schedule.contract_line
+        explanation = dict(schedule.explanation)
+        explanation["schedule_line"] = schedule.pk
+        explanation["contract_line"] = contract_line.pk
+        if schedule.kind == "usage":
+            explanation["usage_quantity"] = str(quantities[schedule.pk])
+        lines.append(
+            InvoiceLine(
+                invoice=invoice,
+                position=position,
+                schedule_line=schedule,
+                contract_line=contract_line,
+                description=_line_description(schedule),
+                period_start=schedule.period_start,
+                period_end=schedule.period_end,
+                quantity=quantities.get(schedule.pk, schedule.quantity),
+                unit_price=contract_line.unit_price,
+                discount_percent=contract_line.discount_percent,
+                amount=amount,
+                tax_rate=None if account.tax_exempt else tax_rate,
+                tax_percent=percent,
+                tax_amount=tax,
+                explanation=explanation,
+            )
+        )
+    invoice.subtotal_amount = money_sum(((a, currency) for a in line_amounts), currency=currency)
+    invoice.tax_amount = money_sum(((t, currency) for t in taxes), currency=currency)
+    invoice.total_amount = invoice.subtotal_amount + invoice.tax_amount
+    return invoice, lines
+
+
+def _line_description(schedule: BillingScheduleLine) -> str:
+    product = schedule.contract_line.product
+    text = schedule.contract_line.description or product.name
+    if schedule.kind == "one_time":
+        return text
+    suffix = " (prorated)" if schedule.explanation.get("prorated") else ""
+    return f"{text}, {schedule.period_start:%d %b %Y} – {schedule.period_end:%d %b %Y}{suffix}"
+
+
+def _audit(instance, actor, reason: str) -> None:
+    instance._history_user = actor
+    instance._change_reason = reason
+
+
+@transaction.atomic(durable=True)
+def issue_invoice(*, invoice: Invoice, actor, invoice_date: date | None = None) -> Invoice:
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status != InvoiceStatus.DRAFT:
+        invoice.transition_to(InvoiceStatus.ISSUED)  # raises, naming both states
+    if not invoice.lines.exists():
+        raise DomainValidationError(
+            field="lines", code="no_lines", message="An invoice needs at least one line."
+        )
+    if invoice.total_amount < 0:
+        raise DomainValidationError(
+            field="total_amount",
+            code="negative_total",
+            message="An invoice cannot total below zero; issue a credit note instead.",
+        )
+    if invoice_date is not None:
+        invoice.invoice_date = invoice_date
+        invoice.due_date = PaymentTerms.parse(invoice.payment_terms).due_date(invoice_date)
+    for name, value in buyer_snapshot(invoice.account).items():
+        setattr(invoice, name, value)
+    invoice.transition_to(InvoiceStatus.ISSUED)
+    invoice.number = next_document_number(
+        legal_entity=invoice.legal_entity,
+        document_type=DocumentType.INVOICE,
+        year=invoice.invoice_date.year,
+    )
+    invoice.issued_at = timezone.now()
+    if invoice.total_amount == 0:
+        invoice.settlement_status = SettlementStatus.PAID
+    _audit(invoice, actor, "invoice.issued")
+    invoice.save()
+    invoice_id = invoice.pk
+    for hook in ON_ISSUE:
+        transaction.on_commit(lambda hook=hook: hook(invoice_id))
+    return invoice
+
+
+def refresh_settlement(invoice: Invoice) -> None:
+    """Settlement follows the open balance (credit notes and payments reduce it)."""
+    if invoice.open_amount <= 0:
+        invoice.settlement_status = SettlementStatus.PAID
+    elif invoice.paid_amount > 0 or invoice.credited_amount > 0:
+        invoice.settlement_status = SettlementStatus.PARTIALLY_PAID
+    else:
+        invoice.settlement_status = SettlementStatus.UNPAID
+
+
+@transaction.atomic(durable=True)
+def discard_draft_invoice(*, invoice: Invoice, actor) -> Invoice:
+    """A draft never issued: void it and give its schedule lines back to billing."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status != InvoiceStatus.DRAFT:
+        raise DomainValidationError(
+            field="status",
+            code="not_draft",
+            message="Only a draft can be discarded; void an issued invoice with a credit note.",
+        )
+    BillingScheduleLine.objects.filter(invoice_line__invoice=invoice).update(
+        status=ScheduleLineStatus.PENDING, invoice_line=None
+    )
+    invoice.transition_to(InvoiceStatus.VOID)
+    invoice.voided_at = timezone.now()
+    _audit(invoice, actor, "invoice.draft_discarded")
+    invoice.save()
+    return invoice
+
+
+@transaction.atomic(durable=True)
+def create_corrected_invoice(*, original: Invoice, actor) -> Invoice:
+    """A new draft in place of a voided invoice; it takes over its schedule lines."""
+    original = Invoice.objects.select_for_update().get(pk=original.pk)
+    if original.status != InvoiceStatus.VOID or original.number is None:
+        raise DomainValidationError(
+            field="replaces",
+            code="not_voided",
+            message="Only a voided, issued invoice can be corrected.",
+        )
+    if original.corrections.exclude(status=InvoiceStatus.VOID).exists():
+        raise DomainValidationError(
+            field="replaces",
+            code="already_corrected",
+            message=f"{original.number} already has a corrected invoice.",
+        )
+    copy_fields = [
+        "legal_entity_id",
+        "account_id",
+        "contract_id",
+        "currency",
+        "invoice_date",
+        "due_date",
+        "payment_terms",
+        "po_number",
+        "buyer_name",
+        "buyer_address",
+        "buyer_tax_id",
+        "tax_exempt",
+        "tax_rounding",
+        "subtotal_amount",
+        "tax_amount",
+        "total_amount",
+    ]
+    correction = Invoice(replaces=original, **{f: getattr(original, f) for f in copy_fields})
+    _audit(correction, actor, f"invoice.correction_of:{original.number}")
+    correction.save()
+    for line in original.lines.all():
+        old_id = line.pk
+        line.pk = None
+        line.invoice = correction
+        line.save()
+        BillingScheduleLine.objects.filter(invoice_line_id=old_id).update(invoice_line=line)
+    return correction
