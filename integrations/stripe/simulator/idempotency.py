@@ -1,0 +1,106 @@
+"""Idempotency-Key handling, as Stripe does it for POSTs.
+
+The first request with a key runs; its response (status, body) is remembered per API
+key for 24 hours. A later request with the same key and the same method, path and
+parameters gets that response again with `Idempotent-Replayed: true`, and nothing runs a
+second time. The same key with other parameters or another path is a 400
+`idempotency_error`. A duplicate that arrives while the first is still running waits for
+it and then replays.
+
+Like Stripe, results are saved only once the operation started executing: a request
+rejected for bad parameters (400 invalid_request_error) is not saved, so it may be
+corrected and retried with the same key.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import idempotency_in_use, idempotency_mismatch, invalid_request
+
+KEY_MAX_LENGTH = 255
+
+
+@dataclass
+class StoredResponse:
+    status: int
+    body: bytes
+    request_id: str
+
+
+@dataclass
+class _Entry:
+    fingerprint: str
+    created: float = field(default_factory=time.monotonic)
+    done: threading.Event = field(default_factory=threading.Event)
+    response: StoredResponse | None = None
+
+
+@dataclass
+class Claim:
+    """What the server does with a request: run it (`entry` set) or `replay` a response."""
+
+    entry: _Entry | None = None
+    replay: StoredResponse | None = None
+    scope: tuple[str, str] | None = None
+
+
+def fingerprint(method: str, path: str, params: dict[str, Any]) -> str:
+    return json.dumps([method, path, params], sort_keys=True)
+
+
+class IdempotencyCache:
+    def __init__(self, ttl_seconds: float = 24 * 3600, wait_seconds: float = 30.0) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.wait_seconds = wait_seconds
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[str, str], _Entry] = {}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def claim(self, api_key: str, key: str, method: str, path: str, params: dict) -> Claim:
+        if len(key) > KEY_MAX_LENGTH:
+            raise invalid_request(
+                f"Idempotency-Key must be at most {KEY_MAX_LENGTH} characters.",
+                param="Idempotency-Key",
+            )
+        scope = (api_key, key)
+        wanted = fingerprint(method, path, params)
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            with self._lock:
+                self._expire()
+                entry = self._entries.get(scope)
+                if entry is None:
+                    entry = self._entries[scope] = _Entry(wanted)
+                    return Claim(entry=entry, scope=scope)
+                if entry.fingerprint != wanted:
+                    raise idempotency_mismatch(key)
+                if entry.response is not None:
+                    return Claim(replay=entry.response, scope=scope)
+            # Another request with this key is running: wait for it, then look again.
+            if not entry.done.wait(max(deadline - time.monotonic(), 0)):
+                raise idempotency_in_use(key)
+
+    def finish(self, claim: Claim, response: StoredResponse | None) -> None:
+        """Save the response, or forget the key when the request never started executing."""
+        assert claim.entry is not None and claim.scope is not None
+        with self._lock:
+            if response is None:
+                if self._entries.get(claim.scope) is claim.entry:
+                    del self._entries[claim.scope]
+            else:
+                claim.entry.response = response
+            claim.entry.done.set()
+
+    def _expire(self) -> None:
+        cutoff = time.monotonic() - self.ttl_seconds
+        expired = [s for s, e in self._entries.items() if e.done.is_set() and e.created < cutoff]
+        for scope in expired:
+            del self._entries[scope]
