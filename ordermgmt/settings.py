@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "billing",
     "collections_app",
     "integrations",
+    "integrations.salesforce",
+    "integrations.stripe",
 ]
 
 MIDDLEWARE = [

@@ -33,27 +33,41 @@ END $$ LANGUAGE plpgsql;
 CREATE TRIGGER billing_invoice_frozen BEFORE UPDATE OR DELETE ON billing_invoice
   FOR EACH ROW EXECUTE FUNCTION billing_invoice_frozen();
 
+-- Statement-level with transition tables: one check per statement, so a billing run's
+-- bulk insert of thousands of lines costs one lookup, not one per row.
 CREATE OR REPLACE FUNCTION billing_invoiceline_frozen() RETURNS trigger AS $$
-DECLARE parent_status text;
 BEGIN
-  SELECT status INTO parent_status FROM billing_invoice
-   WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.invoice_id ELSE NEW.invoice_id END;
-  IF parent_status IS NOT NULL AND parent_status <> 'draft' THEN
+  IF EXISTS (
+    SELECT 1 FROM changed_lines c JOIN billing_invoice i ON i.id = c.invoice_id
+     WHERE i.status <> 'draft'
+  ) THEN
     RAISE EXCEPTION 'lines of an issued invoice cannot change'
       USING ERRCODE = 'integrity_constraint_violation';
   END IF;
-  IF TG_OP = 'UPDATE' AND OLD.invoice_id <> NEW.invoice_id THEN
-    SELECT status INTO parent_status FROM billing_invoice WHERE id = OLD.invoice_id;
-    IF parent_status <> 'draft' THEN
-      RAISE EXCEPTION 'lines of an issued invoice cannot move'
-        USING ERRCODE = 'integrity_constraint_violation';
-    END IF;
-  END IF;
-  RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+  RETURN NULL;
 END $$ LANGUAGE plpgsql;
 
-CREATE TRIGGER billing_invoiceline_frozen BEFORE INSERT OR UPDATE OR DELETE
-  ON billing_invoiceline FOR EACH ROW EXECUTE FUNCTION billing_invoiceline_frozen();
+CREATE OR REPLACE FUNCTION billing_invoiceline_frozen_update() RETURNS trigger AS $$
+BEGIN
+  IF EXISTS (
+    SELECT 1 FROM (SELECT invoice_id FROM old_lines UNION SELECT invoice_id FROM new_lines) c
+      JOIN billing_invoice i ON i.id = c.invoice_id WHERE i.status <> 'draft'
+  ) THEN
+    RAISE EXCEPTION 'lines of an issued invoice cannot change'
+      USING ERRCODE = 'integrity_constraint_violation';
+  END IF;
+  RETURN NULL;
+END $$ LANGUAGE plpgsql;
+
+CREATE TRIGGER billing_invoiceline_frozen_insert AFTER INSERT ON billing_invoiceline
+  REFERENCING NEW TABLE AS changed_lines
+  FOR EACH STATEMENT EXECUTE FUNCTION billing_invoiceline_frozen();
+CREATE TRIGGER billing_invoiceline_frozen_delete AFTER DELETE ON billing_invoiceline
+  REFERENCING OLD TABLE AS changed_lines
+  FOR EACH STATEMENT EXECUTE FUNCTION billing_invoiceline_frozen();
+CREATE TRIGGER billing_invoiceline_frozen_update AFTER UPDATE ON billing_invoiceline
+  REFERENCING OLD TABLE AS old_lines NEW TABLE AS new_lines
+  FOR EACH STATEMENT EXECUTE FUNCTION billing_invoiceline_frozen_update();
 
 CREATE OR REPLACE FUNCTION billing_creditnote_frozen() RETURNS trigger AS $$
 BEGIN
@@ -76,10 +90,13 @@ CREATE TRIGGER billing_creditnote_frozen BEFORE UPDATE OR DELETE ON billing_cred
 
 DROP = """
 DROP TRIGGER IF EXISTS billing_invoice_frozen ON billing_invoice;
-DROP TRIGGER IF EXISTS billing_invoiceline_frozen ON billing_invoiceline;
+DROP TRIGGER IF EXISTS billing_invoiceline_frozen_insert ON billing_invoiceline;
+DROP TRIGGER IF EXISTS billing_invoiceline_frozen_delete ON billing_invoiceline;
+DROP TRIGGER IF EXISTS billing_invoiceline_frozen_update ON billing_invoiceline;
 DROP TRIGGER IF EXISTS billing_creditnote_frozen ON billing_creditnote;
 DROP FUNCTION IF EXISTS billing_invoice_frozen();
 DROP FUNCTION IF EXISTS billing_invoiceline_frozen();
+DROP FUNCTION IF EXISTS billing_invoiceline_frozen_update();
 DROP FUNCTION IF EXISTS billing_creditnote_frozen();
 """
 
