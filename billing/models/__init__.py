@@ -8,6 +8,7 @@ from .invoices import (
     InvoiceStatus,
     SettlementStatus,
 )
+from .payments import Payment, PaymentApplication, PaymentMethod, Refund
 from .runs import BillingRun, BillingRunException, BillingRunStatus, ExceptionReason
 from .schedules import BillingScheduleLine, ScheduleLineKind, ScheduleLineStatus, UsageRecord
 
@@ -27,6 +28,10 @@ __all__ = [
     "InvoiceStatus",
     "LegalEntity",
     "NumberSeries",
+    "Payment",
+    "PaymentApplication",
+    "PaymentMethod",
+    "Refund",
     "ScheduleLineKind",
     "ScheduleLineStatus",
     "SettlementStatus",

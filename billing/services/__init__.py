@@ -1,4 +1,5 @@
-from .credit_notes import CreditLineInput, issue_credit_note, void_invoice
+from .credit_notes import ON_CREDIT_NOTE, CreditLineInput, issue_credit_note, void_invoice
+from .delivery import deliver_invoice_email
 from .invoicing import (
     ON_ISSUE,
     create_corrected_invoice,
@@ -7,22 +8,38 @@ from .invoicing import (
     issue_invoice,
     next_document_number,
 )
+from .payments import (
+    apply_oldest_first,
+    apply_payment,
+    apply_payment_to_invoices,
+    record_payment,
+    refund_payment,
+    reverse_application,
+)
 from .runs import execute_billing_run, queue_billing_run
 from .schedules import contract_value, create_billing_schedule, record_usage
 
 __all__ = [
+    "ON_CREDIT_NOTE",
     "ON_ISSUE",
     "CreditLineInput",
+    "apply_oldest_first",
+    "apply_payment",
+    "apply_payment_to_invoices",
     "contract_value",
     "create_billing_schedule",
     "create_corrected_invoice",
     "default_legal_entity",
+    "deliver_invoice_email",
     "discard_draft_invoice",
     "execute_billing_run",
     "issue_credit_note",
     "issue_invoice",
     "next_document_number",
     "queue_billing_run",
+    "record_payment",
     "record_usage",
+    "refund_payment",
+    "reverse_application",
     "void_invoice",
 ]

@@ -1,0 +1,331 @@
+"""Cash: record payments, apply them to invoices, reverse misapplications, refund.
+
+Locks are taken in one order (payment, then invoices by id) so that parallel applications
+of the same payment queue up instead of over-applying it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from billing.models import (
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentApplication,
+    PaymentMethod,
+    Refund,
+)
+from billing.money import format_money, is_rounded, validate_currency
+from billing.services.invoicing import refresh_settlement
+from ordermgmt.errors import DomainValidationError
+from ordermgmt.models import Account
+
+
+def _actor_or_none(actor):
+    return actor if getattr(actor, "pk", None) else None
+
+
+def _check_amount(amount: Decimal, currency: str, field: str = "amount") -> None:
+    if amount is None or amount <= 0:
+        raise DomainValidationError(
+            field=field, code="not_positive", message=f"The {field} must be above zero."
+        )
+    if not is_rounded(amount, currency):
+        raise DomainValidationError(
+            field=field,
+            code="not_rounded",
+            message=f"{amount} has more decimals than {currency} allows.",
+        )
+
+
+@transaction.atomic(durable=True)
+def record_payment(
+    *,
+    account: Account,
+    amount: Decimal,
+    currency: str,
+    received_date: date,
+    method: str,
+    reference: str,
+    actor,
+    external_id: str | None = None,
+) -> Payment:
+    """Idempotent by external_id: a processor payment recorded twice is recorded once."""
+    validate_currency(currency)
+    _check_amount(amount, currency)
+    if method not in PaymentMethod.values:
+        raise DomainValidationError(
+            field="method",
+            code="unknown_method",
+            message=f"{method!r} is not one of {', '.join(PaymentMethod.values)}.",
+        )
+    if received_date > timezone.localdate():
+        raise DomainValidationError(
+            field="received_date",
+            code="in_the_future",
+            message=f"A payment cannot be received on {received_date}, after today.",
+        )
+    if not (reference or "").strip():
+        raise DomainValidationError(
+            field="reference", code="required", message="Give the bank or check reference."
+        )
+    if external_id:
+        existing = Payment.objects.filter(external_id=external_id).first()
+        if existing:
+            _same_or_refuse(existing, account, amount, currency)
+            return existing
+    payment = Payment(
+        account=account,
+        amount=amount,
+        currency=currency,
+        received_date=received_date,
+        method=method,
+        reference=reference.strip(),
+        external_id=external_id or None,
+        created_by=_actor_or_none(actor),
+    )
+    payment._history_user = actor
+    payment._change_reason = "payment.recorded"
+    try:
+        with transaction.atomic():
+            payment.save()
+    except IntegrityError:
+        # A parallel request recorded the same processor payment first.
+        existing = Payment.objects.get(external_id=external_id)
+        _same_or_refuse(existing, account, amount, currency)
+        return existing
+    return payment
+
+
+def _same_or_refuse(existing: Payment, account, amount, currency) -> None:
+    if (existing.account_id, existing.amount, existing.currency) != (account.pk, amount, currency):
+        raise DomainValidationError(
+            field="external_id",
+            code="external_id_reused",
+            message="That processor id was recorded for a different payment.",
+        )
+
+
+def _apply(payment: Payment, invoice: Invoice, amount: Decimal, actor, applied_date: date):
+    if invoice.status != InvoiceStatus.ISSUED:
+        raise DomainValidationError(
+            field="invoice",
+            code="not_issued",
+            message=f"Payments apply to issued invoices; this one is {invoice.status}.",
+        )
+    if invoice.account_id != payment.account_id:
+        raise DomainValidationError(
+            field="invoice",
+            code="other_account",
+            message="The invoice belongs to another customer than the payment.",
+        )
+    if invoice.currency != payment.currency:
+        raise DomainValidationError(
+            field="invoice",
+            code="currency_mismatch",
+            message=f"A {payment.currency} payment cannot pay a {invoice.currency} invoice.",
+        )
+    _check_amount(amount, payment.currency)
+    if amount > invoice.open_amount:
+        raise DomainValidationError(
+            field="amount",
+            code="exceeds_open_balance",
+            message=f"{format_money(amount, payment.currency)} is more than the open balance "
+            f"{format_money(invoice.open_amount, payment.currency)} of {invoice.number}.",
+        )
+    if amount > payment.unapplied_amount:
+        raise DomainValidationError(
+            field="amount",
+            code="exceeds_unapplied",
+            message=f"{format_money(amount, payment.currency)} is more than the "
+            f"{format_money(payment.unapplied_amount, payment.currency)} left on the payment.",
+        )
+    if applied_date < payment.received_date or applied_date < invoice.invoice_date:
+        raise DomainValidationError(
+            field="applied_date",
+            code="before_documents",
+            message="A payment cannot be applied before it was received or the invoice dated.",
+        )
+    application = PaymentApplication.objects.create(
+        payment=payment,
+        invoice=invoice,
+        amount=amount,
+        applied_date=applied_date,
+        created_by=_actor_or_none(actor),
+    )
+    payment.applied_amount += amount
+    invoice.paid_amount += amount
+    refresh_settlement(invoice)
+    invoice._history_user = actor
+    invoice._change_reason = f"invoice.payment_applied:{application.pk}"
+    invoice.save()
+    return application
+
+
+def _lock(payment: Payment, invoices: list[Invoice]) -> tuple[Payment, list[Invoice]]:
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    locked = Invoice.objects.select_for_update().in_bulk([i.pk for i in invoices])
+    return payment, [locked[i.pk] for i in invoices]
+
+
+def _save_payment(payment: Payment, actor, reason: str) -> None:
+    payment._history_user = actor
+    payment._change_reason = reason
+    payment.save()
+
+
+@transaction.atomic(durable=True)
+def apply_payment(
+    *,
+    payment: Payment,
+    invoice: Invoice,
+    amount: Decimal,
+    actor,
+    applied_date: date | None = None,
+) -> PaymentApplication:
+    payment, (invoice,) = _lock(payment, [invoice])
+    application = _apply(payment, invoice, amount, actor, applied_date or timezone.localdate())
+    _save_payment(payment, actor, f"payment.applied:{application.pk}")
+    return application
+
+
+@transaction.atomic(durable=True)
+def apply_payment_to_invoices(
+    *,
+    payment: Payment,
+    allocations: list[tuple[Invoice, Decimal]],
+    actor,
+    applied_date: date | None = None,
+) -> list[PaymentApplication]:
+    """Several invoices at once: all applied, or none."""
+    payment, invoices = _lock(payment, [invoice for invoice, _ in allocations])
+    day = applied_date or timezone.localdate()
+    applications = []
+    for index, (invoice, (_, amount)) in enumerate(zip(invoices, allocations, strict=True)):
+        try:
+            applications.append(_apply(payment, invoice, amount, actor, day))
+        except DomainValidationError as err:
+            raise DomainValidationError(
+                field=f"allocations[{index}].{err.field}", code=err.code, message=err.message
+            ) from err
+    _save_payment(payment, actor, "payment.applied")
+    return applications
+
+
+@transaction.atomic(durable=True)
+def apply_oldest_first(
+    *, payment: Payment, actor, applied_date: date | None = None
+) -> list[PaymentApplication]:
+    """Auto-apply: the oldest open invoices (by due date) of the payer in its currency."""
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    day = applied_date or timezone.localdate()
+    candidates = (
+        Invoice.objects.select_for_update()
+        .filter(
+            account_id=payment.account_id,
+            currency=payment.currency,
+            status=InvoiceStatus.ISSUED,
+            invoice_date__lte=day,
+        )
+        .order_by("due_date", "invoice_date", "id")
+    )
+    applications = []
+    for invoice in candidates:
+        left = payment.unapplied_amount
+        if left <= 0:
+            break
+        amount = min(left, invoice.open_amount)
+        if amount > 0 and day >= payment.received_date:
+            applications.append(_apply(payment, invoice, amount, actor, day))
+    _save_payment(payment, actor, "payment.auto_applied")
+    return applications
+
+
+@transaction.atomic(durable=True)
+def reverse_application(
+    *, application: PaymentApplication, actor, reason: str, reversal_date: date | None = None
+) -> PaymentApplication:
+    """Undo a misapplication with a dated, audited counter-entry; the cash returns to the
+    payment's unapplied amount and the invoice's open balance comes back."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainValidationError(field="reason", code="required", message="Give a reason.")
+    original = PaymentApplication.objects.select_related("payment", "invoice").get(
+        pk=application.pk
+    )
+    payment, (invoice,) = _lock(original.payment, [original.invoice])
+    original = PaymentApplication.objects.select_for_update().get(pk=original.pk)
+    if original.reverses_id is not None or hasattr(original, "reversed_by"):
+        raise DomainValidationError(
+            field="application",
+            code="already_reversed",
+            message="This application was already reversed (or is itself a reversal).",
+        )
+    day = reversal_date or timezone.localdate()
+    if day < original.applied_date:
+        raise DomainValidationError(
+            field="reversal_date",
+            code="before_application",
+            message="A reversal cannot be dated before the application it reverses.",
+        )
+    reversal = PaymentApplication.objects.create(
+        payment=payment,
+        invoice=invoice,
+        amount=-original.amount,
+        applied_date=day,
+        reverses=original,
+        reason=reason,
+        created_by=_actor_or_none(actor),
+    )
+    payment.applied_amount -= original.amount
+    invoice.paid_amount -= original.amount
+    refresh_settlement(invoice)
+    invoice._history_user = actor
+    invoice._change_reason = f"invoice.payment_reversed:{reversal.pk}"
+    invoice.save()
+    _save_payment(payment, actor, f"payment.application_reversed:{reversal.pk}: {reason}")
+    return reversal
+
+
+@transaction.atomic(durable=True)
+def refund_payment(
+    *,
+    payment: Payment,
+    amount: Decimal,
+    actor,
+    reference: str,
+    reason: str,
+    refund_date: date | None = None,
+) -> Refund:
+    """Give back unapplied cash (an overpayment); applied cash must be reversed first."""
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    _check_amount(amount, payment.currency)
+    if amount > payment.unapplied_amount:
+        raise DomainValidationError(
+            field="amount",
+            code="exceeds_unapplied",
+            message=f"Only {format_money(payment.unapplied_amount, payment.currency)} of this "
+            "payment is unapplied; reverse applications before refunding more.",
+        )
+    if not (reason or "").strip() or not (reference or "").strip():
+        raise DomainValidationError(
+            field="reason" if not (reason or "").strip() else "reference",
+            code="required",
+            message="A refund needs a reason and a reference.",
+        )
+    refund = Refund.objects.create(
+        payment=payment,
+        amount=amount,
+        refund_date=refund_date or timezone.localdate(),
+        reference=reference.strip(),
+        reason=reason.strip(),
+        created_by=_actor_or_none(actor),
+    )
+    payment.refunded_amount += amount
+    _save_payment(payment, actor, f"payment.refunded:{refund.pk}")
+    return refund

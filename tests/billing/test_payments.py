@@ -1,0 +1,270 @@
+import os
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from billing.models import BillingRun, Invoice, Payment, PaymentApplication
+from billing.services import (
+    apply_oldest_first,
+    apply_payment,
+    apply_payment_to_invoices,
+    execute_billing_run,
+    issue_invoice,
+    queue_billing_run,
+    record_payment,
+    refund_payment,
+    reverse_application,
+)
+from ordermgmt.errors import DomainValidationError
+from tests.factories import active_contract, billable_account
+
+pytestmark = pytest.mark.django_db
+
+
+def issued_invoices(account, n=1, **terms):
+    for _ in range(n):
+        active_contract(account=account, **terms)
+    run = queue_billing_run(run_date=date(2026, 1, 1), actor=None)
+    execute_billing_run(run=BillingRun.objects.get(pk=run.pk))
+    return [
+        issue_invoice(invoice=i, actor=None)
+        for i in Invoice.objects.filter(account=account, status="draft").order_by("id")
+    ]
+
+
+def pay(account, amount, currency="USD", **kwargs):
+    values = {"received_date": date(2026, 1, 20), "method": "wire", "reference": "WIRE-1"}
+    values.update(kwargs)
+    return record_payment(
+        account=account, amount=Decimal(amount), currency=currency, actor=None, **values
+    )
+
+
+def test_a_partial_then_full_application_moves_the_invoice_to_paid(finance):
+    account = billable_account()
+    (invoice,) = issued_invoices(account)  # 12,000.00
+    payment = pay(account, "15000.00")
+    apply_payment(
+        payment=payment,
+        invoice=invoice,
+        amount=Decimal("5000.00"),
+        actor=finance,
+        applied_date=date(2026, 1, 20),
+    )
+    invoice.refresh_from_db()
+    assert (invoice.open_amount, invoice.settlement_status) == (
+        Decimal("7000.00"),
+        "partially_paid",
+    )
+    apply_payment(
+        payment=payment,
+        invoice=invoice,
+        amount=Decimal("7000.00"),
+        actor=finance,
+        applied_date=date(2026, 1, 21),
+    )
+    invoice.refresh_from_db()
+    payment.refresh_from_db()
+    assert (invoice.open_amount, invoice.settlement_status) == (Decimal("0"), "paid")
+    assert payment.unapplied_amount == Decimal("3000.00")  # stays on account
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "field", "code"),
+    [
+        ("12000.01", "USD", "amount", "exceeds_open_balance"),
+        ("100.00", "EUR", "invoice", "currency_mismatch"),
+    ],
+)
+def test_bad_applications_are_refused_and_change_nothing(amount, currency, field, code):
+    account = billable_account()
+    (invoice,) = issued_invoices(account)
+    payment = pay(account, "20000.00", currency=currency)
+    with pytest.raises(DomainValidationError) as err:
+        apply_payment(
+            payment=payment,
+            invoice=invoice,
+            amount=Decimal(amount),
+            actor=None,
+            applied_date=date(2026, 1, 20),
+        )
+    assert (err.value.field, err.value.code) == (field, code)
+    invoice.refresh_from_db()
+    assert invoice.paid_amount == 0 and PaymentApplication.objects.count() == 0
+
+
+def test_applying_more_than_the_payment_has_left_is_refused():
+    account = billable_account()
+    (invoice,) = issued_invoices(account)
+    payment = pay(account, "100.00")
+    with pytest.raises(DomainValidationError) as err:
+        apply_payment(
+            payment=payment,
+            invoice=invoice,
+            amount=Decimal("100.01"),
+            actor=None,
+            applied_date=date(2026, 1, 20),
+        )
+    assert err.value.code == "exceeds_unapplied"
+
+
+def test_one_payment_over_several_invoices_applies_all_or_nothing():
+    account = billable_account()
+    first, second = issued_invoices(account, n=2)
+    payment = pay(account, "20000.00")
+    with pytest.raises(DomainValidationError) as err:
+        apply_payment_to_invoices(
+            payment=payment,
+            actor=None,
+            applied_date=date(2026, 1, 20),
+            allocations=[(first, Decimal("12000.00")), (second, Decimal("9000.00"))],
+        )
+    assert (err.value.field, err.value.code) == ("allocations[1].amount", "exceeds_unapplied")
+    assert PaymentApplication.objects.count() == 0
+    apply_payment_to_invoices(
+        payment=payment,
+        actor=None,
+        applied_date=date(2026, 1, 20),
+        allocations=[(first, Decimal("12000.00")), (second, Decimal("8000.00"))],
+    )
+    second.refresh_from_db()
+    assert second.open_amount == Decimal("4000.00")
+
+
+def test_oldest_first_pays_the_earliest_due_invoices_first():
+    account = billable_account()
+    net30, net60 = issued_invoices(account, n=1, payment_terms="NET30") + issued_invoices(
+        account, n=1, payment_terms="NET60"
+    )
+    payment = pay(account, "18000.00")
+    applications = apply_oldest_first(payment=payment, actor=None, applied_date=date(2026, 1, 20))
+    assert [(a.invoice_id, a.amount) for a in applications] == [
+        (net30.pk, Decimal("12000.00")),
+        (net60.pk, Decimal("6000.00")),
+    ]
+
+
+def test_a_misapplication_is_reversed_by_a_dated_counter_entry():
+    account = billable_account()
+    (invoice,) = issued_invoices(account)
+    payment = pay(account, "12000.00")
+    application = apply_payment(
+        payment=payment,
+        invoice=invoice,
+        amount=Decimal("12000.00"),
+        actor=None,
+        applied_date=date(2026, 1, 20),
+    )
+    reversal = reverse_application(
+        application=application, actor=None, reason="Wrong customer", reversal_date=date(2026, 2, 3)
+    )
+    assert reversal.amount == Decimal("-12000.00") and reversal.reverses == application
+    invoice.refresh_from_db()
+    payment.refresh_from_db()
+    assert invoice.open_amount == Decimal("12000.00") and invoice.settlement_status == "unpaid"
+    assert payment.unapplied_amount == Decimal("12000.00")
+    assert PaymentApplication.objects.count() == 2  # never deleted
+    with pytest.raises(DomainValidationError) as err:
+        reverse_application(application=application, actor=None, reason="again")
+    assert err.value.code == "already_reversed"
+
+
+def test_unapplied_cash_can_be_refunded_but_not_more():
+    account = billable_account()
+    payment = pay(account, "500.00")
+    refund_payment(
+        payment=payment, amount=Decimal("200.00"), actor=None, reference="R-1", reason="Overpaid"
+    )
+    payment.refresh_from_db()
+    assert payment.unapplied_amount == Decimal("300.00")
+    with pytest.raises(DomainValidationError) as err:
+        refund_payment(
+            payment=payment, amount=Decimal("300.01"), actor=None, reference="R-2", reason="x"
+        )
+    assert err.value.code == "exceeds_unapplied"
+
+
+def test_a_processor_payment_recorded_twice_is_one_payment():
+    account = billable_account()
+    first = pay(account, "10.00", method="stripe", external_id="pi_123")
+    second = pay(account, "10.00", method="stripe", external_id="pi_123")
+    assert first.pk == second.pk and Payment.objects.count() == 1
+    with pytest.raises(DomainValidationError) as err:
+        pay(account, "11.00", method="stripe", external_id="pi_123")
+    assert err.value.code == "external_id_reused"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"amount": "0"}, "amount"),
+        ({"amount": "1.001"}, "amount"),
+        ({"currency": "ZZZ"}, "currency"),
+        ({"method": "barter"}, "method"),
+        ({"received_date": date(2099, 1, 1)}, "received_date"),
+        ({"reference": " "}, "reference"),
+    ],
+)
+def test_bad_payments_name_the_field(kwargs, field):
+    account = billable_account()
+    values = {"amount": "10.00", "currency": "USD"}
+    values.update(kwargs)
+    with pytest.raises(DomainValidationError) as err:
+        pay(account, values.pop("amount"), **values)
+    assert err.value.field == field
+    assert Payment.objects.count() == 0
+
+
+APPLIER = """
+import django, os, sys
+from decimal import Decimal
+os.environ['DJANGO_SETTINGS_MODULE'] = 'ordermgmt.settings'
+django.setup()
+from datetime import date
+from billing.models import Invoice, Payment
+from billing.services import apply_payment
+from ordermgmt.errors import DomainValidationError
+payment = Payment.objects.get(pk=int(sys.argv[1]))
+ok = 0
+for pk in sys.argv[2].split(','):
+    try:
+        apply_payment(payment=payment, invoice=Invoice.objects.get(pk=int(pk)),
+                      amount=Decimal('1000.00'), actor=None, applied_date=date(2026, 1, 20))
+        ok += 1
+    except DomainValidationError:
+        pass
+print(ok)
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_workers_never_over_apply_the_same_payment():
+    account = billable_account()
+    invoices = issued_invoices(account, n=12)
+    payment = pay(account, "5000.00")  # enough for 5 of the 12 applications of 1,000
+    db = connection.settings_dict
+    url = f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                APPLIER,
+                str(payment.pk),
+                ",".join(str(i.pk) for i in invoices[n::4]),
+            ],
+            env={**os.environ, "DATABASE_URL": url},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(4)
+    ]
+    applied = sum(int(w.communicate(timeout=120)[0].strip()) for w in workers)
+    payment.refresh_from_db()
+    assert applied == 5
+    assert payment.applied_amount == Decimal("5000.00") and payment.unapplied_amount == 0
+    assert sum(a.amount for a in PaymentApplication.objects.all()) == Decimal("5000.00")
