@@ -19,6 +19,7 @@ demo: $(STAMP)
 	mkdir -p var
 	$(DEMO_ENV) $(VENV)/bin/python manage.py migrate --noinput -v0
 	$(DEMO_ENV) $(VENV)/bin/python manage.py load_demo_data
+	$(DEMO_ENV) $(VENV)/bin/python manage.py load_billing_demo
 	@echo "Ledgerline is starting on http://127.0.0.1:8000 (Ctrl-C stops it)"
 	$(DEMO_ENV) $(VENV)/bin/python manage.py runserver 127.0.0.1:8000
 

@@ -1,0 +1,120 @@
+"""Demo billing history on top of the demo book: the seller, tax rates, a year of monthly
+billing runs with issued invoices, and payments (most on time, some late, some not yet),
+so that invoices, AR aging and collections have something real to show.
+
+Everything goes through the billing services. Historical invoices are issued without
+the on-issue hooks (no e-mail to demo customers, no Stripe push); their PDFs render when
+someone opens them. Running it again changes nothing.
+"""
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from billing.models import BillingRun, Invoice, LegalEntity, TaxRate
+from billing.services import (
+    apply_payment,
+    execute_billing_run,
+    invoicing,
+    issue_invoice,
+    record_payment,
+)
+from billing.money import round_money
+from billing.terms import add_months
+
+TAX_RATES = [
+    ("US", "No sales tax on SaaS (demo)", Decimal("0")),
+    ("DE", "Umsatzsteuer", Decimal("19")),
+    ("GB", "VAT", Decimal("20")),
+    ("JP", "Consumption tax", Decimal("10")),
+]
+
+
+class Command(BaseCommand):
+    help = "Load a year of demo billing: runs, issued invoices and payments."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--months", type=int, default=12)
+
+    def handle(self, *args, seed, months, **options):
+        if LegalEntity.objects.exists():
+            self.stdout.write("Demo billing already loaded; keeping it as it is.")
+            return
+        rng = random.Random(seed)
+        LegalEntity.objects.create(
+            name="Ledgerline Demo Inc.",
+            address="500 Howard Street\nSan Francisco, CA 94105\nUnited States",
+            tax_id="US 94-0000000",
+            remit_to="First Demo Bank · ABA 021000021 · Account 1234567890 · "
+            "SWIFT FDBKUS33 · Reference: invoice number",
+            email="billing@ledgerline.example",
+            is_default=True,
+        )
+        for country, name, percent in TAX_RATES:
+            TaxRate.objects.create(
+                country=country, name=name, percent=percent, effective_from=date(2020, 1, 1)
+            )
+        finance = get_user_model().objects.filter(username="finance").first()
+        specialist = get_user_model().objects.filter(username="specialist").first()
+        hooks = list(invoicing.ON_ISSUE)
+        invoicing.ON_ISSUE.clear()  # historical invoices: no e-mail, no Stripe push
+        try:
+            issued = self.bill_history(months, specialist)
+        finally:
+            invoicing.ON_ISSUE.extend(hooks)
+        paid = self.pay(rng, finance)
+        self.stdout.write(
+            f"Billed {months} months: {issued} invoices issued, {paid} payments recorded."
+        )
+
+    def bill_history(self, months: int, specialist) -> int:
+        today = date.today()
+        first = add_months(today.replace(day=1), -months)
+        issued = 0
+        for step in range(months + 1):
+            run_date = min(add_months(first, step), today)
+            run = BillingRun.objects.create(run_date=run_date, created_by=specialist)
+            execute_billing_run(run=run)
+            for invoice in Invoice.objects.filter(billing_run=run, status="draft"):
+                issue_invoice(invoice=invoice, actor=specialist)
+                issued += 1
+        return issued
+
+    def pay(self, rng: random.Random, finance) -> int:
+        """Most customers pay around the due date; a few pay part, late, or not yet."""
+        today = date.today()
+        payments = 0
+        for invoice in Invoice.objects.filter(status="issued").order_by("invoice_date", "id"):
+            if invoice.total_amount <= 0:
+                continue
+            roll = rng.random()
+            received = max(
+                invoice.due_date + timedelta(days=rng.randint(-10, 25)), invoice.invoice_date
+            )
+            if roll < 0.12 or received > today:
+                continue  # open: not yet due, or overdue and unpaid
+            amount = invoice.total_amount
+            if roll < 0.18:
+                amount = round_money(amount / 2, invoice.currency)  # paid in part
+            payment = record_payment(
+                account=invoice.account,
+                amount=amount,
+                currency=invoice.currency,
+                received_date=received,
+                method=rng.choice(["wire", "ach", "check", "card"]),
+                reference=f"REM-{invoice.number}",
+                actor=finance,
+            )
+            apply_payment(
+                payment=payment,
+                invoice=invoice,
+                amount=amount,
+                actor=finance,
+                applied_date=received,
+            )
+            payments += 1
+        return payments
