@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from billing.models import BillingRun, Invoice, LegalEntity, TaxRate
+from billing.money import round_money
 from billing.services import (
     apply_payment,
     execute_billing_run,
@@ -22,7 +23,6 @@ from billing.services import (
     issue_invoice,
     record_payment,
 )
-from billing.money import round_money
 from billing.terms import add_months
 
 TAX_RATES = [
