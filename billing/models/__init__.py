@@ -5,6 +5,7 @@ from .invoices import (
     Invoice,
     InvoiceDelivery,
     InvoiceLine,
+    InvoiceSource,
     InvoiceStatus,
     SettlementStatus,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "Invoice",
     "InvoiceDelivery",
     "InvoiceLine",
+    "InvoiceSource",
     "InvoiceStatus",
     "LegalEntity",
     "NumberSeries",

@@ -49,6 +49,11 @@ MUTABLE_AFTER_ISSUE = {
 }
 
 
+class InvoiceSource(models.TextChoices):
+    BILLING = "billing", "Billed here"
+    IMPORT = "import", "Imported open AR"
+
+
 class Invoice(models.Model):
     legal_entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="invoices")
@@ -69,6 +74,10 @@ class Invoice(models.Model):
         on_delete=models.PROTECT,
         related_name="corrections",
         help_text="The voided invoice this one corrects.",
+    )
+    source = models.CharField(
+        max_length=8, choices=InvoiceSource.choices, default=InvoiceSource.BILLING,
+        help_text="Imported invoices keep the number of the system they came from.",
     )
     status = models.CharField(max_length=8, choices=InvoiceStatus.choices, default="draft")
     settlement_status = models.CharField(
