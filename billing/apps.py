@@ -7,8 +7,10 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from billing.services import create_billing_schedule
+        from billing.services.credit_notes import ON_CREDIT_NOTE
+        from billing.services.invoicing import ON_ISSUE
         from billing.services.runs import ON_RUN_QUEUED
-        from billing.tasks import run_billing
+        from billing.tasks import queue_credit_note_pdf, queue_invoice_delivery, run_billing
         from ordermgmt.services.contracts import ON_ACTIVATION
 
         # Activation makes the billing schedule, in the same transaction.
@@ -16,3 +18,8 @@ class BillingConfig(AppConfig):
             ON_ACTIVATION.append(create_billing_schedule)
         if not ON_RUN_QUEUED:
             ON_RUN_QUEUED.append(lambda run_id: run_billing.delay(run_id))
+        # After commit: store the PDF and e-mail it (invoices), store the PDF (credit notes).
+        if queue_invoice_delivery not in ON_ISSUE:
+            ON_ISSUE.append(queue_invoice_delivery)
+        if queue_credit_note_pdf not in ON_CREDIT_NOTE:
+            ON_CREDIT_NOTE.append(queue_credit_note_pdf)
