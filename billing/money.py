@@ -172,7 +172,7 @@ def from_minor_units(value: int, currency: str) -> Decimal:
 
 
 def format_money(amount: Decimal, currency: str, locale: str = "en_US") -> str:
-    """Display with the currency's own decimals: $1,234.50, ¥1,235, KWD 1.250."""
+    """Display with the currency's own decimals: $1,234.50, ¥1,235, KWD1.250 (CLDR style)."""
     digits = minor_unit(currency)
     pattern = "¤#,##0" + ("." + "0" * digits if digits else "")
     return format_currency(

@@ -202,7 +202,8 @@ import django, os, sys
 os.environ['DJANGO_SETTINGS_MODULE'] = 'ordermgmt.settings'
 django.setup()
 from billing.models import Invoice
-from billing.services import issue_invoice
+from billing.services import invoicing, issue_invoice
+invoicing.ON_ISSUE.clear()  # numbering is under test; no e-mail tasks left in the broker
 ids = [int(x) for x in sys.argv[1].split(',')]
 for pk in ids:
     issue_invoice(invoice=Invoice.objects.get(pk=pk), actor=None)
