@@ -16,6 +16,7 @@ class PaymentMethod(models.TextChoices):
     CHECK = "check", "Check"
     CARD = "card", "Card"
     STRIPE = "stripe", "Stripe"
+    OPENING_BALANCE = "opening", "Opening balance (imported AR)"
 
 
 class Payment(models.Model):

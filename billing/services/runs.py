@@ -289,6 +289,9 @@ def execute_billing_run(*, run: BillingRun) -> BillingRun:
     BillingRun.objects.filter(pk=run.pk).update(
         status=BillingRunStatus.RUNNING, started_at=timezone.now(), error=""
     )
+    # Run again (a redelivered task, a retry after a crash): its open exceptions are
+    # listed afresh rather than twice.
+    BillingRunException.objects.filter(billing_run=run, resolved=False).delete()
     contract_ids = due_contract_ids(run.run_date)
     BillingRun.objects.filter(pk=run.pk).update(groups_total=len(contract_ids), groups_done=0)
     run.refresh_from_db()

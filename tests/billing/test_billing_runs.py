@@ -210,3 +210,11 @@ def test_tax_rates_follow_their_effective_dates():
     active_contract(account=account, currency="USD")
     run(date(2026, 1, 1))
     assert Invoice.objects.get().lines.get().tax_percent == Decimal("20")
+
+
+def test_running_the_same_run_again_lists_each_skip_once():
+    on_hold = active_contract()
+    Contract.objects.filter(pk=on_hold.pk).update(billing_hold=True)
+    first = run(date(2026, 1, 1))
+    execute_billing_run(run=first)  # the task delivered a second time
+    assert first.exceptions.count() == 1

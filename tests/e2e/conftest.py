@@ -49,3 +49,9 @@ def plain_static_files(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def tasks_run_in_process(settings):
+    """No Celery worker beside the browser tests: queued tasks run at once, as in the demo."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
