@@ -21,6 +21,7 @@ from ordermgmt.models import (
     ProductPrice,
     RampStep,
 )
+from ordermgmt.services.dealdesk import latest_review
 
 admin.site.site_header = "Ledgerline console"
 admin.site.site_title = "Ledgerline"
@@ -205,6 +206,14 @@ ACTION_TARGET = {
     "activate": ContractStatus.ACTIVE,
     "cancel": ContractStatus.CANCELLED,
 }
+# Moves the state machine allows from more statuses than the button makes sense for:
+# only drafts are submitted (approved -> pending review is the deal desk's re-open), and
+# only contracts pending review are approved (draft -> approved is auto-approval).
+ACTION_FROM = {
+    "submit": {ContractStatus.DRAFT},
+    "approve": {ContractStatus.PENDING_REVIEW},
+    "reject": {ContractStatus.PENDING_REVIEW},
+}
 
 
 @admin.register(Contract)
@@ -271,7 +280,9 @@ class ContractAdmin(SimpleHistoryAdmin):
         return [
             (name, label)
             for name, (_, perm, _, label) in CONTRACT_ACTIONS.items()
-            if request.user.has_perm(perm) and contract.can_transition_to(ACTION_TARGET[name])
+            if request.user.has_perm(perm)
+            and contract.can_transition_to(ACTION_TARGET[name])
+            and contract.status in ACTION_FROM.get(name, {contract.status})
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -279,6 +290,8 @@ class ContractAdmin(SimpleHistoryAdmin):
         contract = self.get_object(request, object_id)
         if contract is not None:
             extra_context["contract_actions"] = self.available_actions(request, contract)
+            if request.user.has_perm("ordermgmt.view_dealdeskreview"):
+                extra_context["deal_desk_review"] = latest_review(contract)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
@@ -305,7 +318,7 @@ class ContractAdmin(SimpleHistoryAdmin):
             if needs_comment:
                 kwargs["comment"] = form.cleaned_data["comment"]
             try:
-                service(**kwargs)
+                result = service(**kwargs)
             except DomainValidationError as err:
                 if err.field == "comment":
                     form.add_error("comment", err.message)
@@ -313,7 +326,10 @@ class ContractAdmin(SimpleHistoryAdmin):
                     self.message_user(request, err.message, messages.ERROR)
                     return redirect(change_url)
             else:
-                self.message_user(request, f"{contract.reference}: {label.lower()} done.")
+                status = result.get_status_display().lower()
+                self.message_user(
+                    request, f"{contract.reference}: {label.lower()} done; status now {status}."
+                )
                 return redirect(change_url)
         if request.method == "POST" and not needs_comment and not form.errors:
             return redirect(change_url)
@@ -328,3 +344,6 @@ class ContractAdmin(SimpleHistoryAdmin):
             "title": f"{label}: {contract}",
         }
         return TemplateResponse(request, "admin/ordermgmt/contract/transition.html", context)
+
+
+from ordermgmt import admin_dealdesk  # noqa: E402, F401  (registers the deal desk admin)

@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
 from ordermgmt import roles, selectors
+from ordermgmt.dealdesk.selectors import open_review_counts
 
 ROLE_HEADLINES = {
     roles.ORDER_SPECIALIST: "Drafts to submit and approved contracts to activate",
@@ -18,6 +19,9 @@ def home(request):
     user_roles = roles.role_names(request.user)
     if not user_roles:
         raise PermissionDenied("This account has no Ledgerline role.")
+    deal_desk = None
+    if request.user.has_perm("ordermgmt.approve_contract"):
+        deal_desk = dict(zip(["open", "overdue"], open_review_counts(), strict=True))
     return render(
         request,
         "console/home.html",
@@ -25,5 +29,6 @@ def home(request):
             "headlines": [(r, ROLE_HEADLINES[r]) for r in user_roles],
             "status_counts": selectors.contracts_by_status(),
             "waiting": selectors.contracts_waiting_for(request.user),
+            "deal_desk": deal_desk,
         },
     )

@@ -10,6 +10,17 @@ from .contracts import (
     DayCountConvention,
     RampStep,
 )
+from .dealdesk import (
+    DealDeskDecision,
+    DealDeskFlag,
+    DealDeskReview,
+    DealDeskRule,
+    DecisionKind,
+    ReviewStatus,
+    ReviewTrigger,
+    RuleType,
+    Severity,
+)
 from .opportunities import Opportunity, OpportunityLine
 
 __all__ = [
@@ -22,10 +33,19 @@ __all__ = [
     "ContractLine",
     "ContractStatus",
     "DayCountConvention",
+    "DealDeskDecision",
+    "DealDeskFlag",
+    "DealDeskReview",
+    "DealDeskRule",
+    "DecisionKind",
     "Opportunity",
     "OpportunityLine",
     "Product",
     "ProductPrice",
     "RampStep",
     "RevenueType",
+    "ReviewStatus",
+    "ReviewTrigger",
+    "RuleType",
+    "Severity",
 ]

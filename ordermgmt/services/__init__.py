@@ -3,14 +3,13 @@ from .contracts import (
     ContractTerms,
     RampStepInput,
     activate_contract,
-    approve_contract,
     cancel_contract,
     create_contract,
     expire_contract,
-    reject_contract,
     submit_contract,
     update_contract,
 )
+from .dealdesk import approve_contract, comment_on_review, reject_contract
 
 __all__ = [
     "ContractLineInput",
@@ -19,6 +18,7 @@ __all__ = [
     "activate_contract",
     "approve_contract",
     "cancel_contract",
+    "comment_on_review",
     "create_contract",
     "expire_contract",
     "reject_contract",

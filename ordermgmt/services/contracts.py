@@ -27,6 +27,11 @@ from ordermgmt.models import (
     RampStep,
 )
 
+from .common import locked_contract as _locked
+from .common import mark_actor as _actor_mark
+from .common import move_contract as _move
+from .common import require_comment as _require_comment
+from .dealdesk import reevaluate_after_change, route_submission, withdraw_open_review
 from .validation import (
     contract_header_errors,
     contract_line_errors,
@@ -73,11 +78,6 @@ class ContractTerms:
     custom_billing_plan: list = field(default_factory=list)
     auto_renew: bool = False
     termination_for_convenience: bool = False
-
-
-def _actor_mark(instance, actor, reason: str) -> None:
-    instance._history_user = actor
-    instance._change_reason = reason
 
 
 def _build_lines(
@@ -177,10 +177,6 @@ def create_contract(
     return contract
 
 
-def _locked(contract: Contract) -> Contract:
-    return Contract.objects.select_for_update().get(pk=contract.pk)
-
-
 def _require_editable(contract: Contract) -> None:
     if not contract.is_editable:
         raise DomainValidationError(
@@ -201,7 +197,10 @@ def update_contract(
     lines: Sequence[ContractLineInput] | None,
     actor: AbstractBaseUser | None,
 ) -> Contract:
-    """Replace the terms (and, if given, all lines) of a contract that is still editable."""
+    """Replace the terms (and, if given, all lines) of a contract that is still editable.
+
+    An approved or pending contract is re-evaluated by the deal desk rules: a new or
+    different flag re-opens its review."""
     contract = _locked(contract)
     _require_editable(contract)
     for name, value in terms.__dict__.items():
@@ -225,60 +224,27 @@ def update_contract(
             _actor_mark(line, actor, "contract.updated")
             line.delete()
         _write_lines(built, actor, "contract.updated")
-    return contract
-
-
-def _move(contract: Contract, new_status: str, actor, reason: str) -> Contract:
-    contract.transition_to(new_status)
-    _actor_mark(contract, actor, reason)
-    contract.save()
-    return contract
+    return reevaluate_after_change(contract=contract, actor=actor)
 
 
 @transaction.atomic(durable=True)
 def submit_contract(*, contract: Contract, actor: AbstractBaseUser | None) -> Contract:
-    """Draft → pending review. Deal desk rules (a later issue) may approve it at once."""
+    """Draft → approved when no deal desk rule flags a term, else → pending review."""
     contract = _locked(contract)
     if not contract.lines.exists():
         raise DomainValidationError(
             field="lines", code="no_lines", message="A contract needs at least one line."
         )
-    return _move(contract, ContractStatus.PENDING_REVIEW, actor, "contract.submitted")
-
-
-def _require_comment(comment: str) -> str:
-    comment = (comment or "").strip()
-    if not comment:
-        raise DomainValidationError(
-            field="comment", code="required", message="A comment is required for this decision."
-        )
-    return comment
-
-
-@transaction.atomic(durable=True)
-def approve_contract(
-    *, contract: Contract, actor: AbstractBaseUser | None, comment: str
-) -> Contract:
-    comment = _require_comment(comment)
-    contract = _locked(contract)
-    if contract.status != ContractStatus.PENDING_REVIEW:
-        contract.transition_to(ContractStatus.APPROVED)  # raises with both states named
-    return _move(contract, ContractStatus.APPROVED, actor, f"contract.approved: {comment}")
-
-
-@transaction.atomic(durable=True)
-def reject_contract(
-    *, contract: Contract, actor: AbstractBaseUser | None, comment: str
-) -> Contract:
-    comment = _require_comment(comment)
-    contract = _locked(contract)
-    if contract.status != ContractStatus.PENDING_REVIEW:
+    if contract.status != ContractStatus.DRAFT:
         raise DomainValidationError(
             field="status",
             code="illegal_transition",
-            message=f"Only a contract pending review can be rejected, not a {contract.status} one.",
+            message=(
+                f"Only a draft can be submitted; this contract is "
+                f"{contract.get_status_display().lower()}."
+            ),
         )
-    return _move(contract, ContractStatus.DRAFT, actor, f"contract.rejected: {comment}")
+    return route_submission(contract=contract, actor=actor)
 
 
 @transaction.atomic(durable=True)
@@ -299,6 +265,7 @@ def cancel_contract(
 ) -> Contract:
     comment = _require_comment(comment)
     contract = _locked(contract)
+    withdraw_open_review(contract=contract, actor=actor)
     return _move(contract, ContractStatus.CANCELLED, actor, f"contract.cancelled: {comment}")
 
 

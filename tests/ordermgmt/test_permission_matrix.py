@@ -174,3 +174,22 @@ def test_anonymous_users_are_sent_to_the_login_page(client):
     response = client.get("/")
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
     assert client.get("/api/v1/contracts/").status_code in {401, 403}
+
+
+def test_every_permission_the_roles_declare_exists():
+    from django.contrib.auth.models import Group, Permission
+
+    existing = {
+        f"{app}.{code}"
+        for app, code in Permission.objects.values_list("content_type__app_label", "codename")
+    }
+    declared = {p for perms in roles.all_role_permissions().values() for p in perms}
+    assert declared - existing == set()
+    for role, perms in roles.all_role_permissions().items():
+        granted = {
+            f"{app}.{code}"
+            for app, code in Group.objects.get(name=role).permissions.values_list(
+                "content_type__app_label", "codename"
+            )
+        }
+        assert set(perms) <= granted, role

@@ -202,7 +202,7 @@ class Command(BaseCommand):
             contract = self.create_contract_via_service(
                 rng, account, opportunity, currency, start, end, lines, specialist
             )
-            self.advance(rng, contract, today, specialist, deal_desk)
+            self.advance(rng, contract, today, specialist, [deal_desk, users[roles.ADMIN]])
         self.stdout.write(
             f"Loaded {len(all_accounts)} accounts, {len(products)} products, "
             f"{Contract.objects.count()} contracts."
@@ -306,20 +306,25 @@ class Command(BaseCommand):
             owner=specialist,
         )
 
-    def advance(self, rng, contract, today, specialist, deal_desk):
+    def advance(self, rng, contract, today, specialist, approvers):
         """Spread the book over the lifecycle, through the same services."""
         roll = rng.random()
         if roll < 0.12:
             return  # draft
-        _call_without_durable(services.submit_contract, contract=contract, actor=specialist)
-        if roll < 0.25:
-            return  # waiting for deal desk
-        _call_without_durable(
-            services.approve_contract,
-            contract=contract,
-            actor=deal_desk,
-            comment="Standard terms within policy.",
+        # Standard contracts are approved by the deal desk rules at once.
+        contract = _call_without_durable(
+            services.submit_contract, contract=contract, actor=specialist
         )
+        if roll < 0.25 and contract.status == "pending_review":
+            return  # waiting for deal desk
+        for approver in approvers:  # large deals need a second, different approver
+            if contract.status == "pending_review":
+                contract = _call_without_durable(
+                    services.approve_contract,
+                    contract=contract,
+                    actor=approver,
+                    comment="Non-standard terms accepted for this customer.",
+                )
         if roll < 0.32:
             return  # approved, waiting for activation
         if roll < 0.34:

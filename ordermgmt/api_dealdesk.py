@@ -1,0 +1,228 @@
+"""REST API for deal desk under /api/v1/dealdesk/: reviews (read, approve, reject,
+comment) and rules (read for every role; create and change for Admin).
+
+Decisions go through ordermgmt.services, as the dashboard's forms and the admin's
+buttons do.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from ordermgmt import services
+from ordermgmt.api import CommentSerializer, ModelValidatingSerializer
+from ordermgmt.models import (
+    DealDeskDecision,
+    DealDeskFlag,
+    DealDeskReview,
+    DealDeskRule,
+    DecisionKind,
+    RuleType,
+)
+
+COMMENT_PERMISSIONS = ("ordermgmt.approve_contract", "ordermgmt.submit_contract")
+
+
+class DealDeskFlagSerializer(serializers.ModelSerializer):
+    rule_name = serializers.CharField(source="rule.name", default=None, read_only=True)
+
+    class Meta:
+        model = DealDeskFlag
+        fields = [
+            "rule",
+            "rule_name",
+            "rule_type",
+            "severity",
+            "line_number",
+            "reason",
+            "consequence",
+            "figures",
+            "required_approvals",
+        ]
+
+
+class DealDeskDecisionSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.get_username", default=None, read_only=True)
+
+    class Meta:
+        model = DealDeskDecision
+        fields = ["kind", "actor", "comment", "created_at"]
+
+
+class ReviewContractSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    name = serializers.CharField()
+    account = serializers.IntegerField(source="account_id")
+    account_name = serializers.CharField(source="account.legal_name")
+    owner = serializers.CharField(source="owner.get_username", default=None)
+    status = serializers.CharField()
+
+
+class DealDeskReviewSerializer(serializers.ModelSerializer):
+    contract = ReviewContractSerializer(read_only=True)
+    submitted_by = serializers.CharField(
+        source="submitted_by.get_username", default=None, read_only=True
+    )
+    is_overdue = serializers.SerializerMethodField()
+    approvals = serializers.SerializerMethodField()
+    flags = DealDeskFlagSerializer(many=True, read_only=True)
+    decisions = DealDeskDecisionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = DealDeskReview
+        fields = [
+            "id",
+            "contract",
+            "status",
+            "trigger",
+            "submitted_by",
+            "opened_at",
+            "sla_due_at",
+            "is_overdue",
+            "decided_at",
+            "required_approvals",
+            "approvals",
+            "currency",
+            "tcv_amount",
+            "acv_amount",
+            "flags",
+            "decisions",
+        ]
+
+    def get_is_overdue(self, review: DealDeskReview) -> bool:
+        return review.is_overdue()
+
+    def get_approvals(self, review: DealDeskReview) -> int:
+        return sum(1 for d in review.decisions.all() if d.kind == DecisionKind.APPROVE)
+
+
+class DealDeskReviewFilter(filters.FilterSet):
+    rule_type = filters.ChoiceFilter(
+        choices=RuleType.choices, method="filter_rule_type", label="Has a flag of this type"
+    )
+    owner = filters.NumberFilter(field_name="contract__owner_id")
+    account = filters.NumberFilter(field_name="contract__account_id")
+    min_value = filters.NumberFilter(field_name="tcv_amount", lookup_expr="gte")
+    max_value = filters.NumberFilter(field_name="tcv_amount", lookup_expr="lte")
+    opened_from = filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
+    opened_to = filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="lte")
+    overdue = filters.BooleanFilter(method="filter_overdue", label="Open and past its SLA")
+
+    class Meta:
+        model = DealDeskReview
+        fields = ["status", "currency", "contract", "trigger"]
+
+    def filter_rule_type(self, queryset, name, value):
+        flags = DealDeskFlag.objects.filter(review=OuterRef("pk"), rule_type=value)
+        return queryset.filter(Exists(flags))
+
+    def filter_overdue(self, queryset, name, value):
+        late = Q(status="open", sla_due_at__lt=timezone.now())
+        return queryset.filter(late) if value else queryset.exclude(late)
+
+
+class DealDeskReviewViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = (
+        DealDeskReview.objects.select_related(
+            "contract__account", "contract__owner", "submitted_by"
+        )
+        .prefetch_related("flags__rule", "decisions__actor")
+        .annotate(flag_count=Count("flags", distinct=True))
+    )
+    serializer_class = DealDeskReviewSerializer
+    filterset_class = DealDeskReviewFilter
+    ordering_fields = ["opened_at", "sla_due_at", "tcv_amount", "decided_at", "flag_count"]
+    ordering = ["sla_due_at", "id"]
+    search_fields = ["contract__name", "contract__account__legal_name"]
+    required_permissions = {
+        "approve": ["ordermgmt.approve_contract"],
+        "reject": ["ordermgmt.approve_contract"],
+        "comment": ["ordermgmt.view_dealdeskreview"],
+    }
+
+    def _out(self, review: DealDeskReview) -> Response:
+        return Response(DealDeskReviewSerializer(self.get_queryset().get(pk=review.pk)).data)
+
+    def _decide(self, request, service) -> Response:
+        review = self.get_object()
+        body = CommentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        service(
+            contract=review.contract,
+            actor=request.user,
+            comment=body.validated_data["comment"],
+            review=review,
+        )
+        return self._out(review)
+
+    @extend_schema(
+        request=CommentSerializer,
+        responses=DealDeskReviewSerializer,
+        description="One approval with a required comment. The contract is approved when "
+        "the review has its required number of distinct approvers.",
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._decide(request, services.approve_contract)
+
+    @extend_schema(
+        request=CommentSerializer,
+        responses=DealDeskReviewSerializer,
+        description="Rejects with a required comment; the contract goes back to draft.",
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._decide(request, services.reject_contract)
+
+    @extend_schema(request=CommentSerializer, responses=DealDeskReviewSerializer)
+    @action(detail=True, methods=["post"])
+    def comment(self, request, pk=None):
+        if not any(request.user.has_perm(p) for p in COMMENT_PERMISSIONS):
+            raise PermissionDenied("Commenting needs the submit or approve permission.")
+        review = self.get_object()
+        body = CommentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.comment_on_review(
+            review=review, actor=request.user, comment=body.validated_data["comment"]
+        )
+        return self._out(review)
+
+
+class DealDeskRuleSerializer(ModelValidatingSerializer):
+    class Meta:
+        model = DealDeskRule
+        fields = [
+            "id",
+            "name",
+            "rule_type",
+            "description",
+            "active",
+            "severity",
+            "threshold",
+            "threshold_currency",
+            "allowed_values",
+            "fx_rates",
+            "required_approvals",
+            "sla_hours",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class DealDeskRuleViewSet(viewsets.ModelViewSet):
+    """Rules are deactivated, never deleted: past flags point at them."""
+
+    queryset = DealDeskRule.objects.all()
+    serializer_class = DealDeskRuleSerializer
+    filterset_fields = ["rule_type", "active", "severity"]
+    search_fields = ["name"]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]

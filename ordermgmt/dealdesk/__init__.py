@@ -1,0 +1,1 @@
+"""Deal desk: contract valuation, the rule evaluators, and reads for the dashboard."""
