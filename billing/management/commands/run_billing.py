@@ -9,7 +9,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from billing.models import BillingRun, BillingRunStatus
+from billing.models import BillingRun, BillingRunStatus, ExceptionReason
 from billing.money import format_money
 from billing.services import default_legal_entity, execute_billing_run, queue_billing_run
 from billing.services import runs as run_services
@@ -76,19 +76,30 @@ class Command(BaseCommand):
             write(f"Invoices it {verb}, per currency:")
             for currency, values in by_currency.items():
                 count = values["invoices"]
-                total = format_money(values["total"], currency)
-                write(f"  {currency}  {count:>4} invoice{'s' if count != 1 else ' '}  {total:>18}")
+                noun = "invoice" if count == 1 else "invoices"
+                write(f"  {currency}: {count} {noun}, {format_money(values['total'], currency)}")
         else:
             write(f"Invoices it {verb}: none.")
-        exceptions = list(
-            run.exceptions.select_related("contract", "account").order_by("reason", "contract_id")
-        )
-        if not exceptions:
+        skipped = self.skipped(run)
+        if not skipped:
             write("Skipped: none.")
             return
-        write(f"Skipped {len(exceptions)} contract(s):")
-        for exception in exceptions:
-            write(
-                f"  {exception.contract.reference}  {exception.account.legal_name}: "
-                f"{exception.get_reason_display()} ({exception.message})"
+        write(f"Skipped {len(skipped)} contract(s):")
+        for reference, account, reason, message in skipped:
+            write(f"  {reference}  {account}: {reason} ({message})")
+
+    def skipped(self, run: BillingRun) -> list[tuple[str, str, str, str]]:
+        """A real run records its skips as exceptions; a preview keeps them in its rows."""
+        if run.dry_run:
+            reasons = dict(ExceptionReason.choices)
+            return [
+                (row["reference"], row["account"], reasons[row["skipped"]], row["message"])
+                for row in sorted(run.preview, key=lambda r: (r.get("skipped", ""), r["contract"]))
+                if "skipped" in row
+            ]
+        return [
+            (e.contract.reference, e.account.legal_name, e.get_reason_display(), e.message)
+            for e in run.exceptions.select_related("contract", "account").order_by(
+                "reason", "contract_id"
             )
+        ]

@@ -1,0 +1,257 @@
+"""Forms for the billing pages and admin. Each invoice action form calls one billing
+service in `perform()`; the pages and the admin share them, so both refuse the same."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django import forms
+from django.utils import timezone
+
+from billing import services
+from billing.models import (
+    Invoice,
+    InvoiceStatus,
+    SettlementStatus,
+    UsageRecord,
+)
+from billing.selectors import InvoiceFilters
+from ordermgmt.errors import DomainValidationError
+from ordermgmt.models import Account, ContractLine
+
+# --- Invoice list filters ---------------------------------------------------------------
+
+
+def _blank(choices) -> list[tuple[str, str]]:
+    return [("", "Any"), *choices]
+
+
+class InvoiceFilterForm(forms.Form):
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "Number, account or PO"}),
+    )
+    status = forms.ChoiceField(choices=_blank(InvoiceStatus.choices), required=False)
+    settlement = forms.ChoiceField(choices=_blank(SettlementStatus.choices), required=False)
+    currency = forms.ChoiceField(choices=[("", "Any")], required=False)
+    account = forms.ModelChoiceField(
+        queryset=Account.objects.order_by("legal_name"), required=False, empty_label="Any"
+    )
+    date_from = forms.DateField(
+        label="Invoice date from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    overdue = forms.BooleanField(label="Overdue only", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        currencies = Invoice.objects.order_by("currency").values_list("currency", flat=True)
+        self.fields["currency"].choices = [("", "Any")] + [(c, c) for c in currencies.distinct()]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned
+
+    def to_filters(self) -> InvoiceFilters:
+        if not self.is_valid():
+            return InvoiceFilters()
+        data = self.cleaned_data
+        return InvoiceFilters(
+            status=data["status"],
+            settlement=data["settlement"],
+            currency=data["currency"],
+            account=data["account"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            overdue=data["overdue"],
+            search=data["q"],
+        )
+
+
+# --- Invoice actions ----------------------------------------------------------------------
+
+
+class InvoiceActionForm(forms.Form):
+    """Performs one invoice action through its service. A DomainValidationError about a
+    field of the form lands on that field; any other is returned for a message."""
+
+    def perform(self, invoice: Invoice, actor) -> object:
+        raise NotImplementedError
+
+    def run(self, invoice: Invoice, actor) -> tuple[object | None, str | None]:
+        """(result, None) when done, (None, message) when refused."""
+        if not self.is_valid():
+            return None, None
+        try:
+            return self.perform(invoice, actor), None
+        except DomainValidationError as err:
+            if err.field in self.fields:
+                self.add_error(err.field, err.message)
+                return None, None
+            return None, err.message
+
+
+class IssueInvoiceForm(InvoiceActionForm):
+    invoice_date = forms.DateField(
+        required=False,
+        help_text="Leave empty to keep the invoice date; the due date follows the terms.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def perform(self, invoice, actor):
+        return services.issue_invoice(
+            invoice=invoice, actor=actor, invoice_date=self.cleaned_data["invoice_date"]
+        )
+
+
+class CreditNoteForm(InvoiceActionForm):
+    amount = forms.DecimalField(
+        max_digits=19,
+        decimal_places=4,
+        help_text="Gross amount, tax included; spread over the lines by what each has left.",
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def perform(self, invoice, actor):
+        return services.issue_credit_note(
+            invoice=invoice,
+            actor=actor,
+            reason=self.cleaned_data["reason"],
+            amount=self.cleaned_data["amount"],
+        )
+
+
+class VoidInvoiceForm(InvoiceActionForm):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def perform(self, invoice, actor):
+        return services.void_invoice(
+            invoice=invoice, actor=actor, reason=self.cleaned_data["reason"]
+        )
+
+
+class CorrectInvoiceForm(InvoiceActionForm):
+    def perform(self, invoice, actor):
+        return services.create_corrected_invoice(original=invoice, actor=actor)
+
+
+class DiscardDraftForm(InvoiceActionForm):
+    def perform(self, invoice, actor):
+        return services.discard_draft_invoice(invoice=invoice, actor=actor)
+
+
+@dataclass(frozen=True)
+class InvoiceAction:
+    name: str
+    label: str
+    permission: str
+    form_class: type[InvoiceActionForm]
+    danger: bool = False
+
+    def applies_to(self, invoice: Invoice) -> bool:
+        return APPLIES[self.name](invoice)
+
+
+def _can_correct(invoice: Invoice) -> bool:
+    if invoice.status != InvoiceStatus.VOID or invoice.number is None:
+        return False
+    return not any(c.status != InvoiceStatus.VOID for c in invoice.corrections.all())
+
+
+APPLIES = {
+    "issue": lambda i: i.status == InvoiceStatus.DRAFT,
+    "credit": lambda i: i.status == InvoiceStatus.ISSUED and i.open_amount > 0,
+    "void": lambda i: i.status == InvoiceStatus.ISSUED and i.paid_amount == 0,
+    "correct": _can_correct,
+    "discard": lambda i: i.status == InvoiceStatus.DRAFT,
+}
+
+# The same permissions on the invoice page, in the admin and in the API. Creating a
+# corrected draft is the first half of re-issuing, so it takes the issuing permission.
+INVOICE_ACTIONS: dict[str, InvoiceAction] = {
+    a.name: a
+    for a in [
+        InvoiceAction("issue", "Issue", "billing.issue_invoice", IssueInvoiceForm),
+        InvoiceAction("credit", "Credit note", "billing.issue_credit_note", CreditNoteForm),
+        InvoiceAction("void", "Void", "billing.void_invoice", VoidInvoiceForm, danger=True),
+        InvoiceAction(
+            "correct", "Create corrected invoice", "billing.issue_invoice", CorrectInvoiceForm
+        ),
+        InvoiceAction(
+            "discard", "Discard draft", "billing.change_invoice", DiscardDraftForm, danger=True
+        ),
+    ]
+}
+
+
+def available_actions(user, invoice: Invoice) -> list[InvoiceAction]:
+    return [
+        action
+        for action in INVOICE_ACTIONS.values()
+        if user.has_perm(action.permission) and action.applies_to(invoice)
+    ]
+
+
+def done_message(action: str, invoice: Invoice, result) -> str:
+    if action == "issue":
+        return f"Issued {result.number}."
+    if action == "credit":
+        return f"Credit note {result.number} issued on {invoice.number}."
+    if action == "void":
+        return f"{invoice.number} voided by credit note {result.number}."
+    if action == "correct":
+        return f"Corrected draft #{result.pk} created in place of {invoice.number}."
+    if action == "discard":
+        return f"Draft #{invoice.pk} discarded; its schedule lines are back to be billed."
+    return "Done."
+
+
+# --- Billing runs ---------------------------------------------------------------------------
+
+
+class BillingRunForm(forms.Form):
+    run_date = forms.DateField(
+        label="Bill everything due by",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    # The page's two buttons: "preview" (a dry run, nothing is written) or "run".
+    mode = forms.ChoiceField(
+        choices=[("preview", "Preview"), ("run", "Run billing")], widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {"run_date": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+
+
+# --- Usage (admin) ---------------------------------------------------------------------------
+
+
+class UsageRecordForm(forms.ModelForm):
+    contract_line = forms.ModelChoiceField(
+        queryset=ContractLine.objects.filter(product__revenue_type="usage").select_related(
+            "contract", "product"
+        )
+    )
+
+    class Meta:
+        model = UsageRecord
+        fields = ["contract_line", "usage_date", "quantity", "reference"]
+
+    def validate_unique(self):
+        pass  # a repeated reference is the service's call (idempotent, or refused)
+
+    def record(self) -> UsageRecord:
+        data = self.cleaned_data
+        return services.record_usage(
+            contract_line=data["contract_line"],
+            usage_date=data["usage_date"],
+            quantity=data["quantity"],
+            reference=data["reference"],
+        )

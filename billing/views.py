@@ -1,0 +1,248 @@
+"""Billing pages: invoices, billing runs and a customer's billing timeline.
+
+Views check the role's permission, read through billing.selectors and write only
+through billing.services (via the forms in billing.forms)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from billing import selectors, services
+from billing.forms import (
+    INVOICE_ACTIONS,
+    BillingRunForm,
+    InvoiceFilterForm,
+    available_actions,
+    done_message,
+)
+from billing.models import BillingRun, BillingRunException, Invoice
+from ordermgmt.errors import DomainValidationError
+from ordermgmt.models import Account, Contract
+
+logger = logging.getLogger(__name__)
+
+INVOICES_PER_PAGE = 50
+
+
+def require(*perms: str):
+    """Signed in (else to the login page), holding every permission (else 403)."""
+
+    def decorator(view):
+        return login_required(permission_required(list(perms), raise_exception=True)(view))
+
+    return decorator
+
+
+# --- Invoices ------------------------------------------------------------------------------
+
+
+@require("billing.view_invoice")
+def invoice_list(request):
+    form = InvoiceFilterForm(request.GET or None)
+    filters = form.to_filters() if form.is_bound else selectors.InvoiceFilters()
+    invoices = selectors.invoices_for_list(filters)
+    page = Paginator(invoices, INVOICES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "billing/invoice_list.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": selectors.invoice_rows(page.object_list),
+            "totals": selectors.totals_by_currency(invoices),
+        },
+    )
+
+
+def _invoice_page(request, invoice: Invoice, bound_form=None, status: int = 200):
+    forms = []
+    for action in available_actions(request.user, invoice):
+        if bound_form is not None and bound_form.prefix == action.name:
+            forms.append((action, bound_form))
+        else:
+            forms.append((action, action.form_class(prefix=action.name)))
+    return render(
+        request,
+        "billing/invoice_detail.html",
+        {
+            "detail": selectors.invoice_detail(invoice),
+            "invoice": invoice,
+            "applications": selectors.invoice_applications(invoice)
+            if request.user.has_perm("billing.view_paymentapplication")
+            else None,
+            "action_forms": forms,
+            "account_url": reverse("billing:account_detail", args=[invoice.account_id]),
+        },
+        status=status,
+    )
+
+
+@require("billing.view_invoice")
+def invoice_detail(request, pk: int):
+    try:
+        invoice = selectors.invoice_with_related(pk)
+    except Invoice.DoesNotExist as err:
+        raise Http404("No such invoice") from err
+    return _invoice_page(request, invoice)
+
+
+@require("billing.view_invoice")
+@require_POST
+def invoice_action(request, pk: int, action: str):
+    spec = INVOICE_ACTIONS.get(action)
+    if spec is None:
+        raise Http404("No such action")
+    if not request.user.has_perm(spec.permission):
+        raise PermissionDenied
+    invoice = get_object_or_404(Invoice, pk=pk)
+    form = spec.form_class(request.POST, prefix=action)
+    result, refused = form.run(invoice, request.user)
+    if result is not None:
+        messages.success(request, done_message(action, invoice, result))
+        target = result if action == "correct" else invoice
+        return redirect("billing:invoice_detail", target.pk)
+    if refused:
+        messages.error(request, refused)
+        return redirect("billing:invoice_detail", invoice.pk)
+    # The form itself is wrong (a field's message): show it where it was typed.
+    return _invoice_page(request, selectors.invoice_with_related(pk), form, status=400)
+
+
+@require("billing.view_invoice")
+def invoice_pdf(request, pk: int):
+    invoice = get_object_or_404(Invoice, pk=pk)
+    filename = f"{invoice.number or f'draft-invoice-{invoice.pk}'}.pdf"
+    if invoice.pdf:
+        try:
+            return FileResponse(
+                invoice.pdf.open("rb"), content_type="application/pdf", filename=filename
+            )
+        except FileNotFoundError:
+            logger.error("The stored PDF of invoice %s is missing", invoice.pk)
+    try:
+        from billing.documents import pdf
+    except ImportError:
+        logger.exception("The invoice PDF renderer is not available")
+        return HttpResponse("The invoice PDF renderer is not available.", status=503)
+    download = getattr(pdf, "invoice_pdf_download", None)
+    if invoice.is_draft or download is None or invoice.pdf:
+        content = pdf.invoice_pdf_bytes(invoice)
+    else:
+        # An issued invoice's PDF is rendered once and stored: the customer's copy and
+        # every later download are the same document.
+        filename, content = download(invoice)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+# --- Billing runs ------------------------------------------------------------------------------
+
+
+@require("billing.view_billingrun")
+def run_list(request):
+    form = BillingRunForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not request.user.has_perm("billing.run_billing"):
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                # Checked first so that a missing seller fails here, not inside the run.
+                services.default_legal_entity()
+                run = services.queue_billing_run(
+                    run_date=form.cleaned_data["run_date"],
+                    actor=request.user,
+                    dry_run=form.cleaned_data["mode"] == "preview",
+                )
+            except DomainValidationError as err:
+                if err.field in form.fields:
+                    form.add_error(err.field, err.message)
+                else:
+                    messages.error(request, err.message)
+                    return redirect("billing:run_list")
+            else:
+                return redirect("billing:run_detail", run.pk)
+        status = 400
+    return render(
+        request,
+        "billing/run_list.html",
+        {
+            "form": form,
+            "runs": selectors.recent_runs(),
+            "open_exceptions": selectors.open_run_exceptions(),
+            "can_run": request.user.has_perm("billing.run_billing"),
+        },
+        status=status,
+    )
+
+
+@require("billing.view_billingrun")
+def run_detail(request, pk: int):
+    run = get_object_or_404(BillingRun.objects.select_related("created_by"), pk=pk)
+    return render(
+        request,
+        "billing/run_detail.html",
+        {
+            "summary": selectors.run_summary(run),
+            "run": run,
+            "progress": selectors.run_progress(run),
+            "can_resolve": request.user.has_perm("billing.change_billingrunexception"),
+            "can_run": request.user.has_perm("billing.run_billing"),
+        },
+    )
+
+
+@require("billing.view_billingrun")
+def run_progress(request, pk: int):
+    run = get_object_or_404(BillingRun, pk=pk)
+    return JsonResponse(selectors.run_progress(run))
+
+
+@require("billing.change_billingrunexception")
+@require_POST
+def exception_resolve(request, pk: int):
+    exception = get_object_or_404(BillingRunException.objects.select_related("contract"), pk=pk)
+    # A flag on the work list, not a business record: no service or audit trail needed.
+    BillingRunException.objects.filter(pk=exception.pk).update(resolved=True)
+    messages.success(request, f"Marked resolved: {exception}.")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("billing:run_detail", args=[exception.billing_run_id])
+    return redirect(target)
+
+
+# --- Customer page ------------------------------------------------------------------------------
+
+
+@require("billing.view_invoice", "ordermgmt.view_account")
+def account_detail(request, pk: int):
+    account = get_object_or_404(Account.objects.prefetch_related("contacts"), pk=pk)
+    contract = None
+    contract_id = request.GET.get("contract", "")
+    if contract_id:
+        contract = None
+        if contract_id.isdigit():
+            contract = Contract.objects.filter(account=account, pk=contract_id).first()
+        if contract is None:
+            raise Http404("No such contract on this account")
+    timeline = selectors.account_timeline(
+        account, contract=contract, with_payments=request.user.has_perm("billing.view_payment")
+    )
+    return render(
+        request,
+        "billing/account_detail.html",
+        {"timeline": timeline, "account": account, "selected_contract": contract},
+    )
