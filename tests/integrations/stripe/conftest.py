@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -210,3 +211,141 @@ def make_stripe_invoice(
         return stripe_client.v1.invoices.retrieve(invoice.id)
 
     return make
+
+
+# --- Ledgerline's side: issued invoices, Stripe settings, Celery ---------------------------
+# (for test_push*.py, test_webhook*.py and tests/integrations/test_end_to_end.py)
+
+WEBHOOK_SECRET = "whsec_ledgerline_tests"
+
+
+@pytest.fixture
+def stripe_settings(
+    settings, stripe_client, stripe_simulator: RunningSimulator
+) -> RunningSimulator:
+    """Ledgerline pointed at the (freshly reset) simulator; e-mail kept in memory, since
+    issuing also e-mails the invoice (billing's own ON_ISSUE hook)."""
+    settings.STRIPE_API_KEY = TEST_API_KEY
+    settings.STRIPE_API_BASE = stripe_simulator.url
+    settings.STRIPE_ENABLED = True
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    return stripe_simulator
+
+
+@pytest.fixture
+def eager_celery() -> Iterator[Any]:
+    """Tasks queued with .delay() run at once in the test (as in the demo)."""
+    from ordermgmt.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield app
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
+def activate(contract):
+    """Submit, approve as many times as its review needs (distinct approvers), activate."""
+    from ordermgmt import roles, services
+    from tests.factories import UserFactory
+
+    services.submit_contract(contract=contract, actor=None)
+    contract.refresh_from_db()
+    while contract.status == "pending_review":
+        approver = UserFactory(role=roles.DEAL_DESK)
+        services.approve_contract(contract=contract, actor=approver, comment="Standard enough.")
+        contract.refresh_from_db()
+    return services.activate_contract(contract=contract, actor=None)
+
+
+def issue_invoice_for(
+    *,
+    currency: str = "USD",
+    unit_price: str = "1200",
+    quantity: str = "10",
+    country: str = "US",
+    tax_percent: str | None = None,
+    account=None,
+    lines: int = 1,
+    invoice_date=None,
+):
+    """An active contract, a billing run for today, and its draft issued today (so the
+    due date lies ahead, as Stripe requires). Returns the issued invoice."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from billing.models import BillingRun, Invoice, LegalEntity, TaxRate
+    from billing.services import execute_billing_run, issue_invoice, queue_billing_run
+    from tests.factories import (
+        LegalEntityFactory,
+        TaxRateFactory,
+        billable_account,
+        line_input,
+        make_contract,
+    )
+
+    if not LegalEntity.objects.filter(is_default=True).exists():
+        LegalEntityFactory()
+    if tax_percent is not None and not TaxRate.objects.filter(country=country).exists():
+        TaxRateFactory(country=country, name="VAT", percent=Decimal(tax_percent))
+    account = account or billable_account(billing_country=country)
+    contract = activate(
+        make_contract(
+            account=account,
+            currency=currency,
+            lines=[
+                line_input(unit_price=Decimal(unit_price), quantity=Decimal(quantity))
+                for _ in range(lines)
+            ],
+        )
+    )
+    run = queue_billing_run(run_date=timezone.localdate(), actor=None)
+    execute_billing_run(run=BillingRun.objects.get(pk=run.pk))
+    draft = Invoice.objects.get(contract=contract, status="draft")
+    return issue_invoice(
+        invoice=draft, actor=None, invoice_date=invoice_date or timezone.localdate()
+    )
+
+
+def sign_payload(payload: str, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
+    """A Stripe-Signature header, computed the way Stripe documents it."""
+    import hashlib
+    import hmac
+
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256)
+    return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+def celery_app():
+    from ordermgmt.celery import app
+
+    return app
+
+
+@contextmanager
+def retries_in_place():
+    """Celery runs an eager task's retries in place (skipping the backoff wait) only when
+    eager errors do not propagate; the project propagates them, so lift that here."""
+    saved = celery_app().conf.task_eager_propagates
+    celery_app().conf.task_eager_propagates = False
+    try:
+        yield
+    finally:
+        celery_app().conf.task_eager_propagates = saved
+
+
+def run_push(invoice_id: int, retries: int = 0) -> str:
+    """The Celery task with its automatic retries; returns the push's final state."""
+    from integrations.stripe.tasks import push_invoice_to_stripe
+
+    with retries_in_place():
+        return push_invoice_to_stripe.apply(args=[invoice_id], retries=retries).get()
+
+
+def run_credit_note_push(credit_note_id: int, retries: int = 0) -> str:
+    from integrations.stripe.tasks import push_credit_note_to_stripe
+
+    with retries_in_place():
+        return push_credit_note_to_stripe.apply(args=[credit_note_id], retries=retries).get()
