@@ -1,0 +1,312 @@
+#!/usr/bin/env python
+"""AR aging benchmark (issue: AR reports).
+
+Builds a book on PostgreSQL with INSERT ... SELECT generate_series (default: 1,000,000
+invoices and 1,000,000 payment applications, 1% of them reversals, with payments, credit
+notes, voids and refunds), then times, in the same run and on the same data:
+
+- the as-of aging report as the console computes it (`ar_aging`: ORM aggregates plus
+  the Python that assembles the per-customer rows), and
+- one hand-written SQL statement computing the same figures the usual way (per-invoice
+  open amounts from pre-aggregated applications and credit notes, then FILTERed sums per
+  bucket, plus unapplied cash),
+
+and prints both times (best of --repeat runs, after a warm-up), their ratio (goal: within
+1.5x of the SQL baseline) and whether every figure agrees.
+
+    DATABASE_URL=postgresql://ledgerline:ledgerline@127.0.0.1:5432/ledgerline \
+        .venv/bin/python bench/ar_aging.py --invoices 1000000 --applications 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+
+from common import fresh_database, timed
+
+ZERO = Decimal(0)
+
+
+def generate(args, results: dict) -> None:
+    from django.db import connection
+
+    n, accounts = args.invoices, args.accounts
+    normal_apps = round(args.applications / 1.01)  # + 1% reversal rows = --applications
+    as_of = args.as_of
+    with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO billing_legalentity (name, address, tax_id, remit_to, invoice_prefix,"
+            " credit_note_prefix, email, is_default) VALUES ('Bench Seller', '1 Bench Road', '',"
+            " 'Bench Bank', 'INV-', 'CN-', '', true) RETURNING id"
+        )
+        entity = cur.fetchone()[0]
+        with timed(results, "gen_accounts"):
+            cur.execute(
+                """
+                INSERT INTO ordermgmt_account (legal_name, billing_address_line1,
+                  billing_address_line2, billing_city, billing_region, billing_postal_code,
+                  billing_country, tax_id, tax_exempt, default_currency, default_payment_terms,
+                  created_at, updated_at)
+                SELECT 'Bench customer ' || g, '', '', '', '', '', 'US', '', false, 'USD',
+                       'NET30', now(), now()
+                FROM generate_series(1, %s) g ORDER BY g
+                """,
+                [accounts],
+            )
+            cur.execute("SELECT min(id) FROM ordermgmt_account")
+            acc0 = cur.fetchone()[0]
+        # Invoices g = 1..n: dates over ~26 months up to 30 days after as_of; every 10th
+        # in EUR; every 100th voided (a void credit note 20 days after its date).
+        with timed(results, "gen_invoices"):
+            cur.execute(
+                """
+                INSERT INTO billing_invoice (legal_entity_id, account_id, source, status,
+                  settlement_status, number, currency, invoice_date, due_date, payment_terms,
+                  po_number, buyer_name, buyer_address, buyer_tax_id, tax_exempt, tax_rounding,
+                  subtotal_amount, tax_amount, total_amount, credited_amount, paid_amount,
+                  issued_at, pdf, pdf_sha256, stripe_customer_id, stripe_invoice_id,
+                  created_at, updated_at)
+                SELECT %(entity)s, %(acc0)s + (g * 7919) %% %(accounts)s, 'billing',
+                  CASE WHEN g %% 100 = 0 THEN 'void' ELSE 'issued' END, 'unpaid',
+                  'INV-' || g, CASE WHEN g %% 10 = 0 THEN 'EUR' ELSE 'USD' END,
+                  d, d + (ARRAY[0, 15, 30, 60])[1 + (g %% 4)::int], 'NET30', '', 'Bench', '', '',
+                  false, 'line', t, 0, t, 0, 0, now(), '', '', '', '', now(), now()
+                FROM (
+                  SELECT g, %(as_of)s::date + 30 - ((g * 37) %% 790)::int AS d,
+                         (((g * 7331) %% 900000) + 1000) / 100.0 AS t
+                  FROM generate_series(1::bigint, %(n)s) g
+                ) s ORDER BY g
+                """,
+                {"entity": entity, "acc0": acc0, "accounts": accounts, "as_of": as_of, "n": n},
+            )
+            cur.execute("SELECT min(id), max(id), count(*) FROM billing_invoice")
+            inv0, inv_max, count = cur.fetchone()
+            assert inv_max - inv0 + 1 == count == n, "invoice ids must be contiguous"
+        # Credit notes: 10% of every 20th invoice 10 days after its date; voids in full.
+        with timed(results, "gen_credit_notes"):
+            cur.execute(
+                """
+                INSERT INTO billing_creditnote (legal_entity_id, invoice_id, number, currency,
+                  credit_date, reason, subtotal_amount, tax_amount, total_amount,
+                  is_void_of_invoice, pdf, created_at)
+                SELECT legal_entity_id, id, 'CN-' || (id - %(inv0)s + 1), currency,
+                  invoice_date + CASE WHEN status = 'void' THEN 20 ELSE 10 END, 'bench',
+                  a, 0, a, status = 'void', '', now()
+                FROM (
+                  SELECT i.*, CASE WHEN status = 'void' THEN total_amount
+                                   ELSE round(total_amount * 0.1, 2) END AS a
+                  FROM billing_invoice i
+                  WHERE status = 'void' OR (id - %(inv0)s + 1) %% 20 = 5
+                ) s
+                """,
+                {"inv0": inv0},
+            )
+        # Payments k = 1..normal_apps, one per application, on invoices that are not
+        # void; 40%, 60% or 90% of the total; every 10th payment 100.00 more than it
+        # applies (unapplied cash), every 20th refunds 40.00 of that 30 days later.
+        pick = """
+            SELECT k, i.id AS invoice_id, i.account_id, i.currency, i.total_amount,
+                   i.invoice_date + (k %% 90)::int AS day,
+                   round(i.total_amount * (ARRAY[0.9, 0.4, 0.6])[1 + (k %% 3)::int], 2) AS amount
+            FROM (SELECT k, ((k - 1) %% %(live)s) + 1 AS g0
+                  FROM generate_series(1::bigint, %(m)s) k) s
+            JOIN billing_invoice i ON i.id = %(inv0)s - 1 + g0 + (g0 - 1) / 99
+        """
+        params = {"inv0": inv0, "live": n - n // 100, "m": normal_apps}
+        with timed(results, "gen_payments"):
+            cur.execute(
+                f"""
+                INSERT INTO billing_payment (account_id, currency, amount, received_date,
+                  method, reference, applied_amount, refunded_amount, created_at)
+                SELECT account_id, currency,
+                  amount + CASE WHEN k %% 10 = 0 THEN 100 ELSE 0 END, day, 'wire', 'P' || k,
+                  amount, CASE WHEN k %% 20 = 0 THEN 40 ELSE 0 END, now()
+                FROM ({pick}) p ORDER BY k
+                """,
+                params,
+            )
+            cur.execute("SELECT min(id), max(id), count(*) FROM billing_payment")
+            pay0, pay_max, count = cur.fetchone()
+            assert pay_max - pay0 + 1 == count == normal_apps, "payment ids must be contiguous"
+        with timed(results, "gen_applications"):
+            cur.execute(
+                f"""
+                INSERT INTO billing_paymentapplication (payment_id, invoice_id, amount,
+                  applied_date, reason, created_at)
+                SELECT %(pay0)s + k - 1, invoice_id, amount, day, '', now()
+                FROM ({pick}) p ORDER BY k
+                """,
+                {**params, "pay0": pay0},
+            )
+            cur.execute("SELECT min(id) FROM billing_paymentapplication")
+            app0 = cur.fetchone()[0]
+            # 1% of the applications reversed 20 days later (negative rows).
+            cur.execute(
+                """
+                INSERT INTO billing_paymentapplication (payment_id, invoice_id, amount,
+                  applied_date, reverses_id, reason, created_at)
+                SELECT payment_id, invoice_id, -amount, applied_date + 20, id, 'misapplied',
+                  now()
+                FROM billing_paymentapplication WHERE (id - %s + 1) %% 100 = 50
+                """,
+                [app0],
+            )
+        with timed(results, "gen_refunds"):
+            cur.execute(
+                """
+                INSERT INTO billing_refund (payment_id, amount, refund_date, reference, reason,
+                  created_at)
+                SELECT id, 40, received_date + 30, 'R', 'overpaid', now()
+                FROM billing_payment WHERE refunded_amount > 0
+                """
+            )
+        cur.execute(
+            "INSERT INTO billing_fxrate (currency, reporting_currency, rate_date, rate)"
+            " VALUES ('EUR', 'USD', %s, 1.0850)",
+            [as_of - timedelta(days=10)],
+        )
+        for table in ["invoice", "creditnote", "payment", "paymentapplication", "refund"]:
+            cur.execute(f"SELECT count(*) FROM billing_{table}")
+            results[f"rows_{table}"] = cur.fetchone()[0]
+    # What autovacuum does for a real book after a bulk load (hint bits, visibility map,
+    # statistics); both contenders read the same tables afterwards.
+    with timed(results, "gen_vacuum"), connection.cursor() as cur:
+        cur.execute("VACUUM ANALYZE")
+
+
+BASELINE_SQL = """
+WITH inv AS (
+  SELECT id, account_id, currency, due_date, total_amount
+  FROM billing_invoice
+  WHERE number IS NOT NULL AND status IN ('issued', 'void') AND invoice_date <= %(d)s
+), app AS (
+  SELECT invoice_id, sum(amount) AS s FROM billing_paymentapplication
+  WHERE applied_date <= %(d)s GROUP BY invoice_id
+), cn AS (
+  SELECT invoice_id, sum(total_amount) AS s FROM billing_creditnote
+  WHERE credit_date <= %(d)s GROUP BY invoice_id
+), docs AS (
+  SELECT inv.account_id, inv.currency, %(d)s::date - inv.due_date AS days,
+         inv.total_amount - coalesce(app.s, 0) - coalesce(cn.s, 0) AS open
+  FROM inv LEFT JOIN app ON app.invoice_id = inv.id LEFT JOIN cn ON cn.invoice_id = inv.id
+), buckets AS (
+  SELECT account_id, currency,
+    coalesce(sum(open) FILTER (WHERE days <= 0), 0) AS b0,
+    coalesce(sum(open) FILTER (WHERE days BETWEEN 1 AND 30), 0) AS b1,
+    coalesce(sum(open) FILTER (WHERE days BETWEEN 31 AND 60), 0) AS b2,
+    coalesce(sum(open) FILTER (WHERE days BETWEEN 61 AND 90), 0) AS b3,
+    coalesce(sum(open) FILTER (WHERE days BETWEEN 91 AND 120), 0) AS b4,
+    coalesce(sum(open) FILTER (WHERE days > 120), 0) AS b5
+  FROM docs GROUP BY account_id, currency
+), cash AS (
+  SELECT account_id, currency, sum(amount) AS unapplied FROM (
+    SELECT account_id, currency, amount FROM billing_payment WHERE received_date <= %(d)s
+    UNION ALL
+    SELECT p.account_id, p.currency, -a.amount FROM billing_paymentapplication a
+      JOIN billing_payment p ON p.id = a.payment_id WHERE a.applied_date <= %(d)s
+    UNION ALL
+    SELECT p.account_id, p.currency, -r.amount FROM billing_refund r
+      JOIN billing_payment p ON p.id = r.payment_id WHERE r.refund_date <= %(d)s
+  ) movements GROUP BY account_id, currency
+)
+SELECT coalesce(b.account_id, c.account_id), coalesce(b.currency, c.currency),
+       coalesce(b0, 0), coalesce(b1, 0), coalesce(b2, 0), coalesce(b3, 0), coalesce(b4, 0),
+       coalesce(b5, 0), -coalesce(c.unapplied, 0)
+FROM buckets b FULL OUTER JOIN cash c
+  ON c.account_id = b.account_id AND c.currency = b.currency
+"""
+
+
+def run_baseline(as_of: date) -> dict:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(BASELINE_SQL, {"d": as_of})
+        rows = cur.fetchall()
+    return {
+        (r[0], r[1]): [Decimal(v) for v in r[2:]]
+        for r in rows
+        if any(Decimal(v) != 0 for v in r[2:])
+    }
+
+
+def run_report(as_of: date) -> dict:
+    from collections_app.reports.aging import AgingParams, ar_aging
+
+    report = ar_aging(AgingParams(as_of=as_of))
+    return {
+        (row.account_id, row.currency): [*row.buckets, row.unapplied_credits]
+        for table in report.currencies
+        for row in table.rows
+    }
+
+
+def compare(report: dict, baseline: dict) -> tuple[bool, str]:
+    if report.keys() != baseline.keys():
+        return False, f"rows differ: {len(report)} vs {len(baseline)}"
+    for key, values in report.items():
+        if values != baseline[key]:
+            return False, f"first difference at {key}: {values} vs {baseline[key]}"
+    totals = [sum((v[i] for v in report.values()), ZERO) for i in range(7)]
+    return True, f"{len(report)} customer rows; net AR {sum(totals)}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--invoices", type=int, default=1_000_000)
+    parser.add_argument("--applications", type=int, default=1_000_000)
+    parser.add_argument("--accounts", type=int, default=20_000)
+    parser.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 6, 30))
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--database", default="ledgerline_bench_ar")
+    args = parser.parse_args()
+
+    fresh_database(args.database)
+    results: dict = {}
+    with timed(results, "setup_seconds"):
+        generate(args, results)
+    print(
+        f"book: {results['rows_invoice']:,} invoices, {results['rows_paymentapplication']:,} "
+        f"payment applications ({results['rows_payment']:,} payments, "
+        f"{results['rows_creditnote']:,} credit notes, {results['rows_refund']:,} refunds), "
+        f"{args.accounts:,} customers; generated in {results['setup_seconds']:.1f} s "
+        f"(invoices {results['gen_invoices']:.1f} s, applications "
+        f"{results['gen_applications']:.1f} s, vacuum analyze {results['gen_vacuum']:.1f} s)"
+    )
+
+    # Warm-up: both read the tables once, so neither pays for a cold cache.
+    report, baseline = run_report(args.as_of), run_baseline(args.as_of)
+    report_times, baseline_times = [], []
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        report = run_report(args.as_of)
+        report_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        baseline = run_baseline(args.as_of)
+        baseline_times.append(time.perf_counter() - start)
+    agree, detail = compare(report, baseline)
+
+    best_report, best_sql = min(report_times), min(baseline_times)
+    print(f"as-of aging for {args.as_of} (due date, buckets 30/60/90/120, all currencies):")
+    print(
+        f"  report (ar_aging, ORM + Python): best {best_report:.3f} s, "
+        f"median {statistics.median(report_times):.3f} s over {args.repeat} runs"
+    )
+    print(
+        f"  hand-written SQL baseline:        best {best_sql:.3f} s, "
+        f"median {statistics.median(baseline_times):.3f} s"
+    )
+    ratio = best_report / best_sql
+    print(
+        f"  ratio report / SQL: {ratio:.2f}x (goal: within 1.5x) -> "
+        f"{'MET' if ratio <= 1.5 else 'NOT MET'}"
+    )
+    print(f"  figures agree: {agree} ({detail})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,472 @@
+"""Days sales outstanding (research/accounting-conventions.md section 6).
+
+Simple DSO = ending AR / credit sales in the period x days in the period [AR-DSO-001].
+Countback DSO walks back from the latest month, taking each month's credit sales away
+from AR until AR is used up; full months add their days, the last month adds
+days x remaining AR / that month's sales [AR-DSO-002, AR-DSO-003].
+
+Definitions used here (defaults per section 6, the alternatives are settings):
+
+- **Ending AR** is the AR balance as of the period's end date, by the as-of rules of the
+  aging (`aging.py`): net AR by default, i.e. open invoices less unapplied credits
+  (unapplied cash), so it equals the aging's net total [AR-DSO-004]; gross AR (open
+  invoices only) as a setting.
+- **Credit sales** are the totals *including tax* of the invoices dated in the period
+  (issued ones, and those voided since, billed here or imported), *less the credit notes
+  dated in the period* (the void of an invoice is one). Tax is included because AR
+  includes it: the ratio compares like with like. A credit note reverses a sale, so it
+  reduces the sales of the period it is dated in; an invoice issued and voided in the
+  same period adds nothing.
+- **Days in the period**: actual calendar days, start and end inclusive.
+- **Countback months** are calendar months; the latest is the month of the end date, up
+  to the end date (its elapsed days). With 30-day months every month counts 30 days
+  (the latest month: its elapsed days, at most 30). The walk stops after
+  `COUNTBACK_MAX_MONTHS`; if AR is still not used up the result says so (`exhausted`).
+- **Currencies**: for one document currency nothing is converted. Otherwise AR and
+  sales of every currency are converted to the reporting currency at the rate as of the
+  end date (the latest rate dated on or before it, decision 9.4); a missing rate gives
+  no figure and a message, never a silent 1:1.
+
+Everything is computed at full precision; pages show two decimals.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+from django.db.models.functions import TruncMonth
+
+from billing.models import CreditNote, Invoice, InvoiceStatus, Payment, PaymentApplication, Refund
+from billing.money import round_money, validate_currency
+from ordermgmt.errors import DomainValidationError
+
+from .aging import RateUsed, fx_rates_as_of, rates_text, reporting_currency_default
+
+ZERO = Decimal("0")
+COUNTBACK_MAX_MONTHS = 36
+TREND_MONTHS = 12
+
+
+class DsoMethod:
+    SIMPLE = "simple"
+    COUNTBACK = "countback"
+    CHOICES = [(SIMPLE, "Simple"), (COUNTBACK, "Countback")]
+
+
+class ArBasis:
+    NET = "net"
+    GROSS = "gross"
+    CHOICES = [(NET, "Net AR (after unapplied credits)"), (GROSS, "Gross AR (open invoices)")]
+
+
+class MonthDays:
+    ACTUAL = "actual"
+    THIRTY = "30"
+    CHOICES = [(ACTUAL, "Actual calendar days"), (THIRTY, "30-day months")]
+
+
+# --- The arithmetic (no database) --------------------------------------------------------
+
+
+def simple_dso(ending_ar: Decimal, credit_sales: Decimal, days: int) -> Decimal | None:
+    """ending AR / credit sales x days; None when there were no sales."""
+    if credit_sales <= 0:
+        return None
+    return Decimal(ending_ar) / Decimal(credit_sales) * days
+
+
+@dataclass(frozen=True)
+class MonthSales:
+    month: date  # first day of the month
+    days: int  # days this month counts for (actual, elapsed, or 30)
+    sales: Decimal
+
+
+@dataclass(frozen=True)
+class CountbackStep:
+    month: date
+    sales: Decimal
+    ar_before: Decimal
+    days_counted: Decimal  # full month days, or the fraction of the last month
+    full_month: bool
+
+
+@dataclass(frozen=True)
+class Countback:
+    dso: Decimal
+    steps: list[CountbackStep]
+    exhausted: bool  # AR exceeds every month's sales walked back
+
+
+def countback_dso(ending_ar: Decimal, months: Sequence[MonthSales]) -> Countback:
+    """`months` latest first. Take each month's sales from AR; a month whose sales cover
+    the rest of AR adds days x remaining AR / sales and ends the walk."""
+    remaining = Decimal(ending_ar)
+    total_days = ZERO
+    steps = []
+    for month in months:
+        if remaining <= 0:
+            break
+        if month.sales > 0 and remaining <= month.sales:
+            part = Decimal(month.days) * remaining / month.sales
+            steps.append(CountbackStep(month.month, month.sales, remaining, part, False))
+            total_days += part
+            remaining = ZERO
+            break
+        steps.append(CountbackStep(month.month, month.sales, remaining, Decimal(month.days), True))
+        total_days += month.days
+        remaining -= max(month.sales, ZERO)
+    return Countback(total_days, steps, exhausted=remaining > 0)
+
+
+# --- Parameters and results -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DsoParams:
+    start: date
+    end: date
+    method: str = DsoMethod.SIMPLE
+    ar_basis: str = ArBasis.NET
+    month_days: str = MonthDays.ACTUAL
+    currency: str | None = None  # one document currency; None: all, in the reporting one
+    reporting_currency: str = field(default_factory=reporting_currency_default)
+
+    def __post_init__(self):
+        if self.end < self.start:
+            raise DomainValidationError(
+                field="end", code="before_start", message="The period ends before it starts."
+            )
+        choices = [
+            ("method", self.method, {DsoMethod.SIMPLE, DsoMethod.COUNTBACK}),
+            ("ar_basis", self.ar_basis, {ArBasis.NET, ArBasis.GROSS}),
+            ("month_days", self.month_days, {MonthDays.ACTUAL, MonthDays.THIRTY}),
+        ]
+        for name, value, allowed in choices:
+            if value not in allowed:
+                raise DomainValidationError(
+                    field=name,
+                    code="unknown_choice",
+                    message=f"{name} is one of {', '.join(sorted(allowed))}.",
+                )
+        if self.currency:
+            validate_currency(self.currency)
+        validate_currency(self.reporting_currency, field="reporting_currency")
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def figure_currency(self) -> str:
+        return self.currency or self.reporting_currency
+
+    def as_dict(self) -> dict:
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "method": self.method,
+            "ar_basis": self.ar_basis,
+            "month_days": self.month_days,
+            "currency": self.currency or "",
+            "reporting_currency": self.reporting_currency,
+        }
+
+
+@dataclass
+class DsoResult:
+    params: DsoParams
+    currency: str
+    ending_ar: Decimal | None
+    gross_ar: Decimal | None
+    unapplied_credits: Decimal | None
+    credit_sales: Decimal | None
+    days: int
+    simple: Decimal | None
+    countback: Countback | None
+    rates: list[RateUsed]
+    missing_rates: list[str]
+
+    @property
+    def dso(self) -> Decimal | None:
+        if self.params.method == DsoMethod.COUNTBACK:
+            return self.countback.dso if self.countback else None
+        return self.simple
+
+    @property
+    def rates_text(self) -> str:
+        return rates_text(self.rates)
+
+    @property
+    def missing_rate_message(self) -> str:
+        if not self.missing_rates:
+            return ""
+        return (
+            f"No {self.params.reporting_currency} rate for {', '.join(self.missing_rates)} "
+            f"dated on or before {self.params.end.isoformat()}: DSO across currencies needs "
+            "one. Add the rate under Billing › FX rates, or choose one currency."
+        )
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    month: date
+    as_of: date
+    dso: Decimal | None
+    ending_ar: Decimal | None
+    sales: Decimal | None
+
+
+# --- Selectors ---------------------------------------------------------------------------
+
+
+def _issued(prefix: str = "") -> Q:
+    return Q(
+        **{
+            f"{prefix}number__isnull": False,
+            f"{prefix}status__in": [InvoiceStatus.ISSUED, InvoiceStatus.VOID],
+        }
+    )
+
+
+def ar_balances(dates: Sequence[date], currency: str | None = None) -> dict:
+    """{as_of: {currency: (gross AR, unapplied cash)}} for several dates at once, by the
+    aging's as-of rules (aging.py); one grouped query per table, a FILTER per date."""
+    by_date: dict[date, dict[str, list[Decimal]]] = {d: {} for d in dates}
+
+    def add(queryset, currency_field: str, amount: str, counted, slot: int, sign: int):
+        if currency:
+            queryset = queryset.filter(**{currency_field: currency})
+        aggregates = {f"d{i}": Sum(amount, filter=counted(d)) for i, d in enumerate(dates)}
+        for row in queryset.values(currency_field).annotate(**aggregates).order_by():
+            for i, d in enumerate(dates):
+                sums = by_date[d].setdefault(row[currency_field], [ZERO, ZERO])
+                sums[slot] += sign * (row[f"d{i}"] or ZERO)
+
+    invoices = Invoice.objects.filter(_issued())
+    notes = CreditNote.objects.filter(_issued("invoice__"))
+    applications = PaymentApplication.objects.filter(_issued("invoice__"))
+
+    def on_invoices_by(date_field: str):
+        return lambda d: Q(**{f"{date_field}__lte": d, "invoice__invoice_date__lte": d})
+
+    add(invoices, "currency", "total_amount", lambda d: Q(invoice_date__lte=d), 0, 1)
+    add(notes, "invoice__currency", "total_amount", on_invoices_by("credit_date"), 0, -1)
+    add(applications, "invoice__currency", "amount", on_invoices_by("applied_date"), 0, -1)
+    add(Payment.objects.all(), "currency", "amount", lambda d: Q(received_date__lte=d), 1, 1)
+    add(applications, "invoice__currency", "amount", on_invoices_by("applied_date"), 1, -1)
+    add(Refund.objects.all(), "payment__currency", "amount", lambda d: Q(refund_date__lte=d), 1, -1)
+    return {
+        d: {code: (sums[0], sums[1]) for code, sums in per.items()} for d, per in by_date.items()
+    }
+
+
+def monthly_credit_sales(first_month: date, end: date, currency: str | None = None) -> dict:
+    """{(month, currency): invoices dated in the month up to `end`, less credit notes
+    dated in the month} — the credit sales definition of this module."""
+    sales: dict[tuple[date, str], Decimal] = {}
+    invoices = Invoice.objects.filter(
+        _issued(), invoice_date__gte=first_month, invoice_date__lte=end
+    )
+    notes = CreditNote.objects.filter(
+        _issued("invoice__"), credit_date__gte=first_month, credit_date__lte=end
+    )
+    if currency:
+        invoices = invoices.filter(currency=currency)
+        notes = notes.filter(currency=currency)
+    for queryset, date_field, sign in [(invoices, "invoice_date", 1), (notes, "credit_date", -1)]:
+        rows = (
+            queryset.annotate(month=TruncMonth(date_field))
+            .values("month", "currency")
+            .annotate(total=Sum("total_amount"))
+            .order_by()
+        )
+        for row in rows:
+            month = row["month"]
+            month = month.date() if hasattr(month, "date") else month
+            key = (month, row["currency"])
+            sales[key] = sales.get(key, ZERO) + sign * row["total"]
+    return sales
+
+
+def credit_sales(start: date, end: date, currency: str | None = None) -> dict[str, Decimal]:
+    """{currency: credit sales of the period} (invoices less credit notes, both by date)."""
+    totals: dict[str, Decimal] = {}
+    invoices = Invoice.objects.filter(_issued(), invoice_date__gte=start, invoice_date__lte=end)
+    notes = CreditNote.objects.filter(
+        _issued("invoice__"), credit_date__gte=start, credit_date__lte=end
+    )
+    if currency:
+        invoices = invoices.filter(currency=currency)
+        notes = notes.filter(currency=currency)
+    for queryset, sign in [(invoices, 1), (notes, -1)]:
+        for row in queryset.values("currency").annotate(total=Sum("total_amount")).order_by():
+            totals[row["currency"]] = totals.get(row["currency"], ZERO) + sign * row["total"]
+    return totals
+
+
+def first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def add_months(day: date, months: int) -> date:
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def countback_months(end: date, month_days: str, count: int) -> list[tuple[date, int]]:
+    """(first day, days counted) for `count` months back from the month of `end`,
+    latest first. The latest month counts its elapsed days (at most 30 with 30-day
+    months)."""
+    months = []
+    for back in range(count):
+        first = add_months(first_of_month(end), -back)
+        if back == 0:
+            days = end.day
+            if month_days == MonthDays.THIRTY:
+                days = 30 if end == month_end(end) else min(end.day, 30)
+        else:
+            days = 30 if month_days == MonthDays.THIRTY else month_end(first).day
+        months.append((first, days))
+    return months
+
+
+class _Converter:
+    """Amounts per currency into one figure: as they are for a single currency, else in
+    the reporting currency at the rates as of a date."""
+
+    def __init__(self, params: DsoParams, currencies, as_of: date):
+        self.single = params.currency
+        self.rates: dict[str, RateUsed] = {}
+        self.missing: list[str] = []
+        if not self.single:
+            self.rates, self.missing = fx_rates_as_of(currencies, params.reporting_currency, as_of)
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing
+
+    def total(self, per_currency: dict[str, Decimal]) -> Decimal:
+        if self.single:
+            return per_currency.get(self.single, ZERO)
+        total = ZERO
+        for code, amount in per_currency.items():
+            if not amount:
+                continue
+            rate = self.rates[code]
+            total += round_money(amount * rate.rate, rate.reporting_currency)
+        return total
+
+
+def _needed_currencies(balances: dict, monthly: dict, as_of: date) -> set[str]:
+    """Currencies with an amount that a figure as of `as_of` uses: only those need a rate."""
+    needed = {code for code, (gross, unapplied) in balances.items() if gross or unapplied}
+    needed |= {code for (month, code), amount in monthly.items() if amount and month <= as_of}
+    return needed
+
+
+def dso_for_period(params: DsoParams) -> DsoResult:
+    currency = params.currency
+    balances = ar_balances([params.end], currency)[params.end]
+    sales = credit_sales(params.start, params.end, currency)
+    first = add_months(first_of_month(params.end), -(COUNTBACK_MAX_MONTHS - 1))
+    monthly = monthly_credit_sales(first, params.end, currency)
+    currencies = _needed_currencies(balances, monthly, params.end) | {
+        c for c, a in sales.items() if a
+    }
+    converter = _Converter(params, currencies, params.end)
+    if not converter.ok:
+        return DsoResult(
+            params=params,
+            currency=params.figure_currency,
+            ending_ar=None,
+            gross_ar=None,
+            unapplied_credits=None,
+            credit_sales=None,
+            days=params.days,
+            simple=None,
+            countback=None,
+            rates=[],
+            missing_rates=converter.missing,
+        )
+    gross = converter.total({code: g for code, (g, _) in balances.items()})
+    unapplied = converter.total({code: u for code, (_, u) in balances.items()})
+    ending_ar = gross - unapplied if params.ar_basis == ArBasis.NET else gross
+    period_sales = converter.total(sales)
+    months = [
+        MonthSales(
+            first_day,
+            days,
+            converter.total(
+                {code: amount for (m, code), amount in monthly.items() if m == first_day}
+            ),
+        )
+        for first_day, days in countback_months(params.end, params.month_days, COUNTBACK_MAX_MONTHS)
+    ]
+    return DsoResult(
+        params=params,
+        currency=params.figure_currency,
+        ending_ar=ending_ar,
+        gross_ar=gross,
+        unapplied_credits=-unapplied if unapplied else ZERO,
+        credit_sales=period_sales,
+        days=params.days,
+        simple=simple_dso(ending_ar, period_sales, params.days),
+        countback=countback_dso(ending_ar, months),
+        rates=list(converter.rates.values()),
+        missing_rates=[],
+    )
+
+
+def dso_trend(params: DsoParams, months: int = TREND_MONTHS) -> list[TrendPoint]:
+    """DSO at each of the last `months` month-ends up to params.end (the last point is
+    params.end itself). Simple DSO uses each calendar month as its period; countback
+    walks back from each point. Same AR basis, day count and currency rules."""
+    points = []
+    ends = [
+        min(month_end(add_months(first_of_month(params.end), -back)), params.end)
+        for back in range(months - 1, -1, -1)
+    ]
+    balances = ar_balances(ends, params.currency)
+    first = add_months(first_of_month(ends[0]), -(COUNTBACK_MAX_MONTHS - 1))
+    monthly = monthly_credit_sales(first, params.end, params.currency)
+    for as_of in ends:
+        currencies = _needed_currencies(balances[as_of], monthly, as_of)
+        converter = _Converter(params, currencies, as_of)
+        if not converter.ok:
+            points.append(TrendPoint(first_of_month(as_of), as_of, None, None, None))
+            continue
+        gross = converter.total({c: g for c, (g, _) in balances[as_of].items()})
+        unapplied = converter.total({c: u for c, (_, u) in balances[as_of].items()})
+        ending_ar = gross - unapplied if params.ar_basis == ArBasis.NET else gross
+        month_sales = [
+            MonthSales(
+                first_day,
+                days,
+                converter.total({c: a for (m, c), a in monthly.items() if m == first_day}),
+            )
+            for first_day, days in countback_months(as_of, params.month_days, COUNTBACK_MAX_MONTHS)
+        ]
+        this_month = month_sales[0]
+        if params.method == DsoMethod.COUNTBACK:
+            value = countback_dso(ending_ar, month_sales).dso
+        else:
+            value = simple_dso(ending_ar, this_month.sales, (as_of - this_month.month).days + 1)
+        points.append(TrendPoint(this_month.month, as_of, value, ending_ar, this_month.sales))
+    return points
+
+
+def period_default(today: date) -> tuple[date, date]:
+    """The last twelve full months."""
+    end = first_of_month(today) - timedelta(days=1)
+    return add_months(first_of_month(end), -11), end
