@@ -1,0 +1,153 @@
+#!/usr/bin/env python
+"""Salesforce booking sync benchmark (issue: booking sync).
+
+Seeds the Salesforce simulator in-process with N opportunities (3 line items each, about
+58% Closed Won, one account per 25 opportunities), runs a first full sync into a fresh
+PostgreSQL database, then changes 1% of the opportunities in Salesforce (a new PO number)
+and runs an incremental sync. Both go through simple-salesforce over HTTPS, exactly as in
+production. Prints records per second, HTTP requests and database queries per record
+(counted with a cheap execute_wrapper), and where the time went.
+
+    DATABASE_URL=postgresql://ledgerline:ledgerline@127.0.0.1:5432/ledgerline \
+        .venv/bin/python bench/sf_sync.py --opportunities 50000
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from datetime import UTC, datetime
+
+from common import fresh_database, timed
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def configure(sim) -> None:
+    from django.conf import settings
+
+    settings.SALESFORCE_INSTANCE_URL = sim.url
+    settings.SALESFORCE_SESSION_ID = sim.issue_session()
+    settings.SALESFORCE_CA_BUNDLE = str(sim.cert_path)
+    settings.SALESFORCE_USERNAME = ""
+    settings.SALESFORCE_TIMEOUT = 120
+
+
+def measured_sync(sim, label: str, results: dict) -> None:
+    from django.db import connection
+
+    from integrations.salesforce.services import run_sync_now
+
+    counter = QueryCounter()
+    requests_before = sim.request_count
+    with connection.execute_wrapper(counter), timed(results, f"{label}_seconds"):
+        run = run_sync_now()
+    if run.status != "succeeded":
+        raise SystemExit(f"{label} sync {run.status}: {run.error}")
+    results[f"{label}_run"] = run
+    results[f"{label}_queries"] = counter.count
+    results[f"{label}_requests"] = sim.request_count - requests_before
+
+
+def change_one_percent(sim, n: int, seed: int) -> int:
+    rng = random.Random(seed)
+    ids = [o["Id"] for o in sim.store.all("Opportunity")]
+    chosen = rng.sample(ids, max(1, len(ids) * n // 100))
+    for index, sf_id in enumerate(chosen):
+        sim.store.update("Opportunity", sf_id, {"PO_Number__c": f"PO-BENCH-{index:06d}"})
+    return len(chosen)
+
+
+def report(label: str, results: dict) -> None:
+    run = results[f"{label}_run"]
+    seconds = results[f"{label}_seconds"]
+    counts = run.counts_by_object
+    opportunities = counts.get("Opportunity", {}).get("fetched", 0)
+    lines = sum(
+        counts.get(name, {}).get("created", 0)
+        + counts.get(name, {}).get("updated", 0)
+        + counts.get(name, {}).get("unchanged", 0)
+        for name in ["OpportunityLineItem"]
+    )
+    records = run.fetched + lines  # Salesforce rows read (line items arrive inside opps)
+    queries = results[f"{label}_queries"]
+    requests = results[f"{label}_requests"]
+    print(f"\n{label} sync: {seconds:.1f} s")
+    print(
+        f"  read {opportunities} opportunities ({run.fetched} top-level records, {records} "
+        f"with line items); wrote {run.created} new rows, updated {run.updated}, "
+        f"{run.unchanged} unchanged, {run.contracts_created} draft contracts, "
+        f"{run.counts_by_object.get('Contract', {}).get('updated', 0)} contracts updated"
+    )
+    timings = run.timings
+    print(
+        "  time: "
+        + ", ".join(
+            f"{part} {timings.get(part, 0):.1f} s" for part in ["salesforce", "write", "contracts"]
+        )
+        + " (salesforce = waiting for pages: HTTPS + the in-process simulator answering)"
+    )
+    if not opportunities:
+        print(f"  HTTP requests: {requests}; DB queries: {queries}")
+        return
+    per = opportunities
+    print(f"  {opportunities / seconds:.0f} opportunities/s, {records / seconds:.0f} records/s")
+    print(
+        f"  HTTP requests: {requests} ({requests / per:.4f} per opportunity); "
+        f"DB queries: {queries} ({queries / per:.2f} per opportunity, "
+        f"{queries / max(records, 1):.2f} per record)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--opportunities", type=int, default=50000)
+    parser.add_argument("--lines", type=int, default=3)
+    parser.add_argument("--database", default="ledgerline_bench_sfsync")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    fresh_database(args.database)
+    from integrations.salesforce.simulator import Clock
+    from integrations.salesforce.simulator.testing import running_simulator
+
+    results: dict = {}
+    clock = Clock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    with running_simulator(clock=clock) as sim:
+        with timed(results, "seed_seconds"):
+            summary = sim.seed(
+                accounts=max(args.opportunities // 25, 3),
+                opportunities=args.opportunities,
+                lines_per_opportunity=args.lines,
+                seed=args.seed,
+            )
+        won = sum(1 for o in sim.store.all("Opportunity") if o["StageName"] == "Closed Won")
+        print(
+            f"simulator: {len(summary.accounts)} accounts, {len(summary.contacts)} contacts, "
+            f"{len(summary.opportunities)} opportunities ({won} Closed Won), "
+            f"{summary.line_items} line items; seeded in {results['seed_seconds']:.1f} s"
+        )
+        configure(sim)
+        measured_sync(sim, "full", results)
+        report("full", results)
+        start = time.perf_counter()
+        changed = change_one_percent(sim, 1, args.seed)
+        print(
+            f"\nchanged {changed} opportunities in Salesforce ({time.perf_counter() - start:.1f} s)"
+        )
+        measured_sync(sim, "incremental", results)
+        report("incremental", results)
+        measured_sync(sim, "idle", results)
+        report("idle", results)
+
+
+if __name__ == "__main__":
+    main()

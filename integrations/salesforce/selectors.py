@@ -1,0 +1,128 @@
+"""Reads for the sync pages and API: runs, progress, issues, watermarks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from .client import SalesforceConfig
+from .models import (
+    FINISHED_RUN_STATUSES,
+    IssueKind,
+    IssueStatus,
+    SyncIssue,
+    SyncLogLine,
+    SyncRun,
+    SyncWatermark,
+)
+from .services.mapping import mapping_rows
+
+COUNT_LABELS = [
+    ("fetched", "Fetched"),
+    ("created", "Created"),
+    ("updated", "Updated"),
+    ("unchanged", "Unchanged"),
+    ("skipped", "Skipped"),
+    ("errors", "Errors"),
+    ("conflicts", "Conflicts"),
+    ("flagged", "Flagged"),
+    ("contracts_created", "Draft contracts"),
+]
+
+
+def recent_runs(limit: int = 50) -> QuerySet[SyncRun]:
+    return SyncRun.objects.select_related("requested_by").order_by("-created_at", "-id")[:limit]
+
+
+def run_progress(run: SyncRun, *, after_log_id: int = 0, log_limit: int = 200) -> dict[str, Any]:
+    """The JSON the run page polls every second."""
+    lines = list(
+        SyncLogLine.objects.filter(run=run, pk__gt=after_log_id).order_by("pk")[:log_limit]
+    )
+    return {
+        "id": run.pk,
+        "status": run.status,
+        "status_label": run.get_status_display(),
+        "finished": run.status in FINISHED_RUN_STATUSES,
+        "phase": run.phase,
+        "total": run.total,
+        "processed": run.processed,
+        "percent": run.progress_percent,
+        "attempts": run.attempts,
+        "error": run.error,
+        "counts": {key: getattr(run, key) for key, _ in COUNT_LABELS},
+        "http_requests": run.http_requests,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "log": [
+            {
+                "id": line.pk,
+                "at": line.at.isoformat(),
+                "level": line.level,
+                "sf_object": line.sf_object,
+                "sf_id": line.sf_id,
+                "code": line.code,
+                "message": line.message,
+            }
+            for line in lines
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class IssueFilters:
+    status: str = IssueStatus.OPEN
+    kind: str = ""
+    sf_object: str = ""
+    search: str = ""
+    account: int | None = None
+    run: int | None = None
+
+
+def issues_for_list(filters: IssueFilters) -> QuerySet[SyncIssue]:
+    issues = SyncIssue.objects.select_related(
+        "account", "contract", "opportunity", "resolved_by", "last_run"
+    ).order_by("-last_seen_at", "-id")
+    if filters.status:
+        issues = issues.filter(status=filters.status)
+    if filters.kind:
+        issues = issues.filter(kind=filters.kind)
+    if filters.sf_object:
+        issues = issues.filter(sf_object=filters.sf_object)
+    if filters.search:
+        term = filters.search.strip()
+        issues = issues.filter(
+            Q(sf_id__icontains=term)
+            | Q(code__icontains=term)
+            | Q(field__icontains=term)
+            | Q(account__legal_name__icontains=term)
+        )
+    if filters.account:
+        issues = issues.filter(account_id=filters.account)
+    if filters.run:
+        issues = issues.filter(Q(last_run_id=filters.run) | Q(first_run_id=filters.run))
+    return issues
+
+
+def open_issue_counts() -> dict[str, int]:
+    counts = dict(
+        SyncIssue.objects.filter(status=IssueStatus.OPEN)
+        .values_list("kind")
+        .annotate(n=Count("id"))
+        .values_list("kind", "n")
+    )
+    return {kind: counts.get(kind, 0) for kind in IssueKind.values}
+
+
+def watermarks() -> list[SyncWatermark]:
+    return list(SyncWatermark.objects.order_by("sf_object"))
+
+
+def connection_summary() -> str:
+    return SalesforceConfig.from_settings().describe()
+
+
+def field_mapping() -> list[dict[str, str]]:
+    return mapping_rows()

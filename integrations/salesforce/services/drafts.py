@@ -1,0 +1,317 @@
+"""Draft contracts from booked deals, and later Salesforce changes to their terms.
+
+A new Closed Won opportunity gets one draft contract, made by
+`ordermgmt.services.create_contract` with the `salesforce-sync` user as the actor. That
+service is durable (its own transaction, by design), so it runs right after the page
+that wrote the opportunity commits. The page marks the opportunity `contract_pending`
+in the same transaction as the opportunity itself; the mark is cleared only when the
+contract exists. A crash in between leaves the mark, and every run finishes the marked
+ones first: nothing is half-done for long, and nothing is done twice (an existing
+contract for the opportunity is linked instead of creating a second one).
+
+Once the contract exists, its terms and lines are local records too. A later Salesforce
+change is compared three ways (last synced, Salesforce now, contract now): changed only
+in Salesforce and the contract is still editable -> `update_contract` applies it;
+changed on both sides -> conflict issue; the contract is active, expired or cancelled
+-> a `contract_locked` issue (the change needs an amendment, which a person records).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from ordermgmt.errors import DomainValidationError
+from ordermgmt.models import Contract, Opportunity, Product
+from ordermgmt.services import ContractLineInput, ContractTerms, create_contract, update_contract
+
+from ..models import IssueKind, LogLevel, Resolution, SyncedRecord
+from .bookings import contract_lines_composite
+from .mapping import canonical
+from .upsert import MISSING, IssueBook, IssueDraft, SyncContext
+
+logger = logging.getLogger("integrations.salesforce.sync")
+
+SYNC_USERNAME = "salesforce-sync"
+TERM_FIELDS = (
+    "name",
+    "start_date",
+    "end_date",
+    "currency",
+    "payment_terms",
+    "billing_frequency",
+    "custom_billing_plan",
+    "po_number",
+)
+
+
+def sync_user():
+    """The actor of every write the sync makes (history shows it as the author)."""
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=SYNC_USERNAME,
+        defaults={"first_name": "Salesforce", "last_name": "sync", "is_active": False},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def _terms_from(values: dict[str, Any], overrides: dict[str, Any] | None = None) -> ContractTerms:
+    from datetime import date
+
+    merged = {field: values.get(f"contract.{field}") for field in TERM_FIELDS}
+    merged.update(overrides or {})
+    return ContractTerms(
+        name=merged["name"],
+        start_date=date.fromisoformat(str(merged["start_date"])),
+        end_date=date.fromisoformat(str(merged["end_date"])),
+        currency=merged["currency"],
+        payment_terms=merged["payment_terms"] or "NET30",
+        billing_frequency=merged["billing_frequency"] or "annual",
+        custom_billing_plan=list(merged["custom_billing_plan"] or []),
+        po_number=merged["po_number"] or "",
+    )
+
+
+def _line_inputs(lines: Iterable[dict[str, Any]]) -> list[ContractLineInput]:
+    lines = list(lines)
+    products = Product.objects.in_bulk([line["product_id"] for line in lines])
+    return [
+        ContractLineInput(
+            product=products[line["product_id"]],
+            quantity=Decimal(line["quantity"]),
+            unit_price=Decimal(line["unit_price"]),
+            discount_percent=Decimal(line["discount_percent"]),
+        )
+        for line in lines
+    ]
+
+
+def draft_pending_contracts(ctx: SyncContext, *, sf_ids: Iterable[str] | None = None) -> int:
+    """Create the draft contract of every opportunity marked contract_pending."""
+    pending = SyncedRecord.objects.filter(sf_object="Opportunity", contract_pending=True)
+    if sf_ids is not None:
+        pending = pending.filter(sf_id__in=list(sf_ids))
+    links = list(pending.order_by("pk"))
+    if not links:
+        return 0
+    opportunities = Opportunity.objects.select_related("account").in_bulk(
+        [link.local_id for link in links]
+    )
+    existing = {}
+    for contract in Contract.objects.filter(opportunity__in=list(opportunities)).order_by("-pk"):
+        existing[contract.opportunity_id] = contract
+    issues = IssueBook(ctx)
+    created = 0
+    done: list[SyncedRecord] = []
+    for link in links:
+        opportunity = opportunities.get(link.local_id)
+        if opportunity is None:
+            link.contract_pending = False
+            done.append(link)
+            continue
+        contract = existing.get(opportunity.pk)
+        if contract is None:
+            try:
+                contract = create_contract(
+                    account=opportunity.account,
+                    terms=_terms_from(link.values),
+                    lines=_line_inputs(link.values.get("contract.lines") or []),
+                    actor=ctx.actor,
+                    opportunity=opportunity,
+                )
+            except DomainValidationError as err:
+                issues.open(
+                    IssueDraft(
+                        kind=IssueKind.BAD_RECORD,
+                        sf_object="Opportunity",
+                        sf_id=link.sf_id,
+                        field="contract",
+                        code=err.code,
+                        message=f"The draft contract could not be created: {err.field}: "
+                        f"{err.message}",
+                        local_model="ordermgmt.opportunity",
+                        local_id=opportunity.pk,
+                        account_id=opportunity.account_id,
+                        opportunity_id=opportunity.pk,
+                    )
+                )
+                ctx.log(
+                    f"Draft contract not created: {err.field} {err.code}.",
+                    level=LogLevel.ERROR,
+                    sf_object="Opportunity",
+                    sf_id=link.sf_id,
+                    code=err.code,
+                )
+                continue
+            created += 1
+            ctx.count("Contract", "created")
+        issues.resolve(IssueKind.BAD_RECORD, link.sf_id, "contract", Resolution.FIXED_IN_SALESFORCE)
+        link.contract = contract
+        link.contract_pending = False
+        done.append(link)
+    with transaction.atomic():
+        SyncedRecord.objects.bulk_update(done, ["contract", "contract_pending"])
+        issues.flush()
+    return created
+
+
+def _local_terms(contract: Contract) -> dict[str, Any]:
+    values = {f"contract.{name}": canonical(getattr(contract, name)) for name in TERM_FIELDS}
+    values["contract.lines"] = contract_lines_composite(
+        {
+            "product_id": line.product_id,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+            "discount_percent": line.discount_percent,
+            "ramp_steps": len(line.ramp_steps.all()),
+        }
+        for line in contract.lines.all()
+    )
+    return values
+
+
+def reconcile_contract_terms(
+    ctx: SyncContext, links: dict[str, SyncedRecord], remote_terms: dict[str, dict[str, Any]]
+) -> None:
+    """Salesforce changes to the terms of opportunities that already have a contract."""
+    changed = {
+        sf_id: link
+        for sf_id, link in links.items()
+        if link.contract_id
+        and link.closed_won  # a lost deal's contract waits for a person (its issue)
+        and sf_id in remote_terms
+        and any(link.values.get(k, MISSING) != v for k, v in remote_terms[sf_id].items())
+    }
+    if not changed:
+        return
+    contracts = Contract.objects.prefetch_related("lines__ramp_steps").in_bulk(
+        [link.contract_id for link in changed.values()]
+    )
+    for sf_id, link in changed.items():
+        contract = contracts.get(link.contract_id)
+        if contract is not None:
+            _reconcile_one(ctx, link, contract, remote_terms[sf_id])
+
+
+def _reconcile_one(
+    ctx: SyncContext, link: SyncedRecord, contract: Contract, remote: dict[str, Any]
+) -> None:
+    issues = IssueBook(ctx)
+    local = _local_terms(contract)
+    base = dict(link.values)
+    to_apply: dict[str, Any] = {}
+    refs = {
+        "local_model": "ordermgmt.contract",
+        "local_id": contract.pk,
+        "account_id": contract.account_id,
+        "opportunity_id": contract.opportunity_id,
+        "contract_id": contract.pk,
+    }
+    for key, r in remote.items():
+        b = base.get(key, MISSING)
+        mine = local.get(key)
+        if r == b:
+            if mine == r:
+                issues.resolve(IssueKind.CONFLICT, link.sf_id, key, Resolution.CONVERGED)
+            continue
+        if mine == r:
+            base[key] = r
+            issues.resolve(IssueKind.CONFLICT, link.sf_id, key, Resolution.CONVERGED)
+            issues.resolve(IssueKind.CONTRACT_LOCKED, link.sf_id, key, Resolution.CONVERGED)
+        elif b is not MISSING and mine == b:
+            to_apply[key] = r
+        else:
+            issues.open(
+                IssueDraft(
+                    kind=IssueKind.CONFLICT,
+                    sf_object="Opportunity",
+                    sf_id=link.sf_id,
+                    field=key,
+                    code="changed_on_both_sides",
+                    message=(
+                        f"The contract {contract.reference} was changed here and the booking "
+                        "in Salesforce; the contract's value was kept."
+                    ),
+                    local_value=mine,
+                    salesforce_value=r,
+                    **refs,
+                )
+            )
+    if to_apply and not contract.is_editable:
+        for key, r in to_apply.items():
+            issues.open(
+                IssueDraft(
+                    kind=IssueKind.CONTRACT_LOCKED,
+                    sf_object="Opportunity",
+                    sf_id=link.sf_id,
+                    field=key,
+                    code="contract_not_editable",
+                    message=(
+                        f"The booking changed in Salesforce after the contract "
+                        f"{contract.reference} became {contract.get_status_display().lower()}; "
+                        "record an amendment if the change stands."
+                    ),
+                    local_value=local.get(key),
+                    salesforce_value=r,
+                    **refs,
+                )
+            )
+        to_apply = {}
+    if to_apply:
+        try:
+            apply_contract_values(contract, to_apply, actor=ctx.actor)
+        except DomainValidationError as err:
+            issues.open(
+                IssueDraft(
+                    kind=IssueKind.BAD_RECORD,
+                    sf_object="Opportunity",
+                    sf_id=link.sf_id,
+                    field="contract",
+                    code=err.code,
+                    message=f"The Salesforce change could not be applied to the contract "
+                    f"{contract.reference}: {err.field}: {err.message}",
+                    **refs,
+                )
+            )
+        else:
+            base.update(to_apply)
+            ctx.count("Contract", "updated")
+            ctx.log(
+                f"Contract {contract.reference} updated from Salesforce: "
+                f"{', '.join(sorted(k.removeprefix('contract.') for k in to_apply))}.",
+                sf_object="Opportunity",
+                sf_id=link.sf_id,
+                code="contract_updated",
+            )
+    with transaction.atomic():
+        if base != link.values:
+            link.values = base
+            SyncedRecord.objects.filter(pk=link.pk).update(values=base)
+        issues.flush()
+
+
+def apply_contract_values(contract: Contract, values: dict[str, Any], *, actor) -> Contract:
+    """Write "contract.<field>" values (canonical) through update_contract."""
+    contract.refresh_from_db()
+    current = {name: getattr(contract, name) for name in TERM_FIELDS}
+    overrides = {
+        key.removeprefix("contract."): value
+        for key, value in values.items()
+        if key != "contract.lines"
+    }
+    terms = _terms_from({f"contract.{k}": canonical(v) for k, v in current.items()}, overrides)
+    terms.billing_timing = contract.billing_timing
+    terms.day_count_convention = contract.day_count_convention
+    terms.billing_anchor_day = contract.billing_anchor_day
+    terms.auto_renew = contract.auto_renew
+    terms.termination_for_convenience = contract.termination_for_convenience
+    lines = _line_inputs(values["contract.lines"]) if "contract.lines" in values else None
+    return update_contract(contract=contract, terms=terms, lines=lines, actor=actor)

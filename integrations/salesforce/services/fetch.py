@@ -1,0 +1,150 @@
+"""What the sync reads from Salesforce: SOQL built from the mapping table, page by page.
+
+Bookings are read as whole units: each Opportunity row carries its Account and billing
+contact (parent relationship fields) and its line items with their Product2 (child
+subquery), so one opportunity and everything its draft contract needs arrive together.
+
+Incremental reads use each object's own watermark: `WHERE SystemModstamp > <newest
+SystemModstamp a successful run read>`, with tz-aware literals in UTC and millisecond
+precision. Incremental queries go to `queryAll` so that deleted rows (IsDeleted = true)
+come back too. Paging follows nextRecordsUrl (client.query_pages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+
+from ..client import QueryPage, SalesforceClient
+from .mapping import ACCOUNT, CLOSED_WON, CONTACT, LINE, OPPORTUNITY, PRODUCT
+
+# Ids per "Id IN (...)" query: keeps the GET URL (the SOQL is in it) under 16 KB.
+IDS_PER_QUERY = 200
+BOOKED_ACCOUNTS = f"SELECT AccountId FROM Opportunity WHERE StageName = '{CLOSED_WON}'"
+
+
+def soql_datetime(value: datetime) -> str:
+    """2026-03-02T09:00:00.123Z: aware, UTC, milliseconds (SystemModstamp's precision)."""
+    if value.tzinfo is None:
+        raise ValueError("SOQL datetimes must be timezone-aware")
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def parse_sf_datetime(value: str | None) -> datetime | None:
+    """Salesforce's 2026-03-02T09:00:00.123+0000 -> an aware datetime."""
+    if not value:
+        return None
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+
+
+def soql_string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{escaped}'"
+
+
+def _prefixed(prefix: str, names: Iterable[str]) -> list[str]:
+    return [f"{prefix}.{name}" for name in names]
+
+
+def opportunity_select() -> str:
+    """SELECT ... FROM Opportunity with the account, billing contact, lines and products."""
+    line_fields = [*LINE.soql_fields(), *_prefixed("Product2", PRODUCT.soql_fields())]
+    fields = [
+        *OPPORTUNITY.soql_fields(),
+        *_prefixed("Account", ACCOUNT.soql_fields()),
+        *_prefixed("Billing_Contact__r", CONTACT.soql_fields()),
+        f"(SELECT {', '.join(line_fields)} FROM OpportunityLineItems)",
+    ]
+    return f"SELECT {', '.join(fields)} FROM Opportunity"
+
+
+def simple_select(sf_object: str) -> str:
+    spec = {"Account": ACCOUNT, "Contact": CONTACT, "Product2": PRODUCT}[sf_object]
+    return f"SELECT {', '.join(spec.soql_fields())} FROM {sf_object}"
+
+
+def since(watermark: datetime | None) -> str:
+    return f"SystemModstamp > {soql_datetime(watermark)}" if watermark else ""
+
+
+def _where(*conditions: str) -> str:
+    parts = [c for c in conditions if c]
+    if not parts:
+        return ""
+    return " WHERE " + " AND ".join(f"({c})" if " OR " in c else c for c in parts)
+
+
+def id_chunks(ids: Iterable[str], size: int = IDS_PER_QUERY) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for sf_id in ids:
+        chunk.append(sf_id)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class BookingReader:
+    """The queries of one run; counts what it fetched."""
+
+    def __init__(self, client: SalesforceClient) -> None:
+        self.client = client
+
+    # Opportunities --------------------------------------------------------------------
+
+    def booked_opportunities(self) -> Iterator[QueryPage]:
+        """First (or full) sync: every Closed Won opportunity."""
+        return self.client.query_pages(
+            opportunity_select() + _where(f"StageName = {soql_string(CLOSED_WON)}")
+        )
+
+    def changed_opportunities(self, watermark: datetime) -> Iterator[QueryPage]:
+        """Incremental: every opportunity changed since the watermark, any stage, deleted
+        ones included (a booked deal that was lost or deleted must be flagged)."""
+        return self.client.query_pages(
+            opportunity_select() + _where(since(watermark)), include_deleted=True
+        )
+
+    def opportunities_by_id(self, ids: Iterable[str]) -> Iterator[QueryPage]:
+        for chunk in id_chunks(ids):
+            listed = ", ".join(soql_string(i) for i in chunk)
+            yield from self.client.query_pages(
+                opportunity_select() + _where(f"Id IN ({listed})"), include_deleted=True
+            )
+
+    def changed_line_items(self, watermark: datetime) -> Iterator[QueryPage]:
+        """Line items changed since the watermark (a change that leaves the amount alone
+        does not touch the opportunity's SystemModstamp)."""
+        return self.client.query_pages(
+            "SELECT Id, OpportunityId, IsDeleted, SystemModstamp FROM OpportunityLineItem"
+            + _where(since(watermark)),
+            include_deleted=True,
+        )
+
+    # Accounts, contacts, products ------------------------------------------------------
+
+    def changed_records(self, sf_object: str, watermark: datetime) -> Iterator[QueryPage]:
+        return self.client.query_pages(
+            simple_select(sf_object) + _where(since(watermark)), include_deleted=True
+        )
+
+    def booked_billing_contacts(self) -> Iterator[QueryPage]:
+        """First sync: the billing contacts of every account with a Closed Won deal."""
+        return self.client.query_pages(
+            simple_select("Contact")
+            + _where("Billing_Contact__c = true", f"AccountId IN ({BOOKED_ACCOUNTS})")
+        )
+
+    def newest_modstamp(self, sf_object: str) -> datetime | None:
+        """The newest SystemModstamp of an object (the first sync starts its watermark
+        here, read before the bookings so that no later change can slip under it)."""
+        pages = self.client.query_pages(
+            f"SELECT Id, SystemModstamp FROM {sf_object} ORDER BY SystemModstamp DESC LIMIT 1",
+            include_deleted=True,
+        )
+        for page in pages:
+            for record in page.records:
+                return parse_sf_datetime(record.get("SystemModstamp"))
+        return None

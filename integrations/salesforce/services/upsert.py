@@ -1,0 +1,610 @@
+"""Upsert by Salesforce id, in bulk, without ever overwriting a local edit.
+
+For each record the three values of every mapped field are compared (all in canonical
+form, see mapping.canonical):
+
+    base   = what Salesforce said at the last sync (SyncedRecord.values)
+    remote = what Salesforce says now
+    local  = what the Ledgerline row holds now
+
+    remote == base                    Salesforce did not change it: nothing to do (a
+                                      local edit, if any, stays)
+    local == base, remote != base     changed in Salesforce only: write it
+    local == remote                   both agree: just remember it as the base
+    otherwise                         changed on both sides: a conflict SyncIssue; the
+                                      row keeps its local value, the base stays, so the
+                                      conflict is seen again until someone resolves it
+
+A row linked for the first time (found by salesforce_id, or a product by SKU) has no
+base: a field that differs is a conflict rather than a silent overwrite.
+
+Writes are batched per page: one query loads the links, one the rows (both locked with
+SELECT ... FOR UPDATE, so a specialist's save waits instead of being lost), then
+bulk_create / bulk_update (with simple-history rows for audited models) write only the
+rows and fields that changed. Equal values cause no write at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from ..models import (
+    IssueKind,
+    IssueStatus,
+    LogLevel,
+    Resolution,
+    SyncedRecord,
+    SyncIssue,
+    SyncLogLine,
+    SyncRun,
+)
+from .mapping import CONTRACT_PREFIX, LOCAL_FIELD_LABELS, ObjectMap, canonical, canonical_values
+
+logger = logging.getLogger("integrations.salesforce.sync")
+
+MISSING = object()
+COUNT_KEYS = (
+    "fetched",
+    "created",
+    "updated",
+    "unchanged",
+    "skipped",
+    "ignored",
+    "errors",
+    "conflicts",
+    "flagged",
+)
+
+
+@dataclass
+class Incoming:
+    """One Salesforce record, mapped to our fields (references already resolved)."""
+
+    sf_object: str
+    sf_id: str
+    modstamp: datetime | None
+    values: dict[str, Any]
+
+
+@dataclass
+class IssueDraft:
+    kind: str
+    sf_object: str
+    sf_id: str
+    field: str = ""
+    code: str = ""
+    message: str = ""
+    local_value: Any = None
+    salesforce_value: Any = None
+    local_model: str = ""
+    local_id: int | None = None
+    account_id: int | None = None
+    opportunity_id: int | None = None
+    contract_id: int | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.kind, self.sf_id, self.field)
+
+
+class SyncContext:
+    """What one run carries around: the run, the acting user, counts and log lines."""
+
+    def __init__(self, run: SyncRun, actor: Any) -> None:
+        self.run = run
+        self.actor = actor
+        self.reason = f"salesforce.sync: run #{run.pk}"
+        self.counts: dict[str, Counter] = defaultdict(Counter)
+        self.pending_log: list[SyncLogLine] = []
+        # Records already written in this run, by (object, id): (SystemModstamp, row). An
+        # account on many pages is loaded and compared once, not once per page.
+        self.seen: dict[tuple[str, str], tuple[datetime, models.Model]] = {}
+        self.staged: dict[tuple[str, str], tuple[datetime, models.Model]] = {}
+
+    def count(self, sf_object: str, key: str, n: int = 1) -> None:
+        if n:
+            self.counts[sf_object][key] += n
+
+    def total(self, key: str) -> int:
+        return sum(counter[key] for counter in self.counts.values())
+
+    def log(
+        self,
+        message: str,
+        *,
+        level: str = LogLevel.INFO,
+        sf_object: str = "",
+        sf_id: str = "",
+        code: str = "",
+    ) -> None:
+        self.pending_log.append(
+            SyncLogLine(
+                run=self.run,
+                level=level,
+                sf_object=sf_object,
+                sf_id=sf_id,
+                code=code,
+                message=message,
+            )
+        )
+
+    def checkpoint(self) -> tuple[dict[str, Counter], int]:
+        return ({k: Counter(v) for k, v in self.counts.items()}, len(self.pending_log))
+
+    def restore(self, checkpoint: tuple[dict[str, Counter], int]) -> None:
+        """Forget counts, log lines and remembered rows of work that was rolled back."""
+        counts, log_length = checkpoint
+        self.counts = defaultdict(Counter, {k: Counter(v) for k, v in counts.items()})
+        del self.pending_log[log_length:]
+        self.staged = {}
+
+    def committed(self) -> None:
+        """The page's transaction committed: its rows can be reused by later pages."""
+        self.seen.update(self.staged)
+        self.staged = {}
+
+    def flush_log(self) -> None:
+        if self.pending_log:
+            SyncLogLine.objects.bulk_create(self.pending_log)
+            self.pending_log = []
+
+
+class IssueBook:
+    """Issues found while writing one page: opened (or seen again) and auto-resolved."""
+
+    def __init__(self, ctx: SyncContext) -> None:
+        self.ctx = ctx
+        self.opened: dict[tuple[str, str, str], IssueDraft] = {}
+        self.resolving: dict[tuple[str, str, str], str] = {}
+        self.sf_ids: set[str] = set()
+
+    def open(self, draft: IssueDraft) -> None:
+        self.opened[draft.key] = draft
+        self.resolving.pop(draft.key, None)
+        self.sf_ids.add(draft.sf_id)
+        counter = {IssueKind.CONFLICT: "conflicts", IssueKind.BAD_RECORD: "errors"}.get(
+            draft.kind, "flagged"
+        )
+        self.ctx.count(draft.sf_object, counter)
+
+    def resolve(self, kind: str, sf_id: str, field_name: str, resolution: str) -> None:
+        """Close the open issue with this key, if there is one."""
+        key = (kind, sf_id, field_name)
+        if key not in self.opened:
+            self.resolving[key] = resolution
+            self.sf_ids.add(sf_id)
+
+    def watch(self, sf_ids: Iterable[str]) -> None:
+        self.sf_ids.update(sf_ids)
+
+    def flush(self) -> None:
+        if not self.opened and not self.resolving:
+            return
+        existing = {
+            (issue.kind, issue.sf_id, issue.field): issue
+            for issue in SyncIssue.objects.select_for_update().filter(
+                status=IssueStatus.OPEN, sf_id__in=self.sf_ids
+            )
+        }
+        now = timezone.now()
+        run = self.ctx.run
+        to_create: list[SyncIssue] = []
+        to_update: list[SyncIssue] = []
+        for key, draft in self.opened.items():
+            values = {
+                "sf_object": draft.sf_object,
+                "local_model": draft.local_model,
+                "local_id": draft.local_id,
+                "field_label": _label(draft.sf_object, draft.field),
+                "code": draft.code,
+                "message": draft.message,
+                "local_value": draft.local_value,
+                "salesforce_value": draft.salesforce_value,
+                "account_id": draft.account_id,
+                "opportunity_id": draft.opportunity_id,
+                "contract_id": draft.contract_id,
+                "last_run": run,
+            }
+            issue = existing.get(key)
+            if issue is None:
+                to_create.append(
+                    SyncIssue(
+                        kind=draft.kind,
+                        sf_id=draft.sf_id,
+                        field=draft.field,
+                        first_run=run,
+                        **values,
+                    )
+                )
+            else:
+                for name, value in values.items():
+                    setattr(issue, name, value)
+                issue.occurrences += 1
+                issue.last_seen_at = now
+                to_update.append(issue)
+        resolved: list[SyncIssue] = []
+        for key, resolution in self.resolving.items():
+            issue = existing.get(key)
+            if issue is None:
+                continue
+            issue.status = IssueStatus.RESOLVED
+            issue.resolution = resolution
+            issue.resolved_at = now
+            issue.last_run = run
+            resolved.append(issue)
+            self.ctx.log(
+                f"Issue #{issue.pk} ({issue.kind}) resolved by the sync: {resolution}.",
+                sf_object=issue.sf_object,
+                sf_id=issue.sf_id,
+                code="issue_resolved",
+            )
+        SyncIssue.objects.bulk_create(to_create)
+        if to_update:
+            SyncIssue.objects.bulk_update(
+                to_update,
+                [
+                    "sf_object",
+                    "local_model",
+                    "local_id",
+                    "field_label",
+                    "code",
+                    "message",
+                    "local_value",
+                    "salesforce_value",
+                    "account_id",
+                    "opportunity_id",
+                    "contract_id",
+                    "last_run",
+                    "occurrences",
+                    "last_seen_at",
+                ],
+            )
+        if resolved:
+            SyncIssue.objects.bulk_update(
+                resolved, ["status", "resolution", "resolved_at", "last_run"]
+            )
+        self.opened, self.resolving, self.sf_ids = {}, {}, set()
+
+
+def _label(sf_object: str, field_name: str) -> str:
+    if not field_name:
+        return ""
+    return LOCAL_FIELD_LABELS.get((sf_object, field_name), field_name)
+
+
+@dataclass
+class UpsertResult:
+    local_ids: dict[str, int] = field(default_factory=dict)
+    links: dict[str, SyncedRecord] = field(default_factory=dict)
+    rows: dict[str, models.Model] = field(default_factory=dict)
+    created: set[str] = field(default_factory=set)
+    updated: set[str] = field(default_factory=set)
+    previous_base: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class MergeOutcome:
+    changes: dict[str, Any]
+    base: dict[str, Any]
+    conflicts: list[tuple[str, Any, Any]]
+    agreed: list[str]
+
+
+def merge_fields(
+    fields: Iterable[str], remote: dict[str, Any], base: dict[str, Any], read_local: Callable
+) -> MergeOutcome:
+    """The three-way rule of this module's docstring, field by field."""
+    changes: dict[str, Any] = {}
+    new_base: dict[str, Any] = {}
+    conflicts: list[tuple[str, Any, Any]] = []
+    agreed: list[str] = []
+    for name in fields:
+        if name not in remote:
+            continue
+        r = canonical(remote[name])
+        local = canonical(read_local(name))
+        b = base.get(name, MISSING)
+        if b is MISSING:
+            if local == r:
+                new_base[name] = r
+                agreed.append(name)
+            else:
+                conflicts.append((name, local, r))
+            continue
+        if r == b:
+            new_base[name] = b
+            if local == r:
+                agreed.append(name)
+        elif local in (b, r):
+            if local != r:
+                changes[name] = remote[name]
+            new_base[name] = r
+            agreed.append(name)
+        else:
+            new_base[name] = b
+            conflicts.append((name, local, r))
+    return MergeOutcome(changes, new_base, conflicts, agreed)
+
+
+class RecordUpsert:
+    """Upserts records of one Salesforce object into one model (see module docstring)."""
+
+    def __init__(
+        self,
+        ctx: SyncContext,
+        issues: IssueBook,
+        spec: ObjectMap,
+        model: type[models.Model],
+        *,
+        history: bool,
+        structural_fields: tuple[str, ...] = (),
+        natural_key: str | None = None,
+        hold_contract_terms: Callable[[SyncedRecord], bool] | None = None,
+        issue_refs: Callable[[Incoming, models.Model], dict[str, Any]] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.issues = issues
+        self.spec = spec
+        self.model = model
+        self.history = history
+        self.fields = [*spec.local_fields(), *structural_fields]
+        self.natural_key = natural_key
+        self.hold_contract_terms = hold_contract_terms
+        self.issue_refs = issue_refs or (lambda item, row: {})
+        self.local_model = f"{model._meta.app_label}.{model._meta.model_name}"
+        self.touch_updated_at = any(f.name == "updated_at" for f in model._meta.fields)
+
+    def run(
+        self,
+        incoming: Iterable[Incoming],
+        *,
+        on_link: Callable[[SyncedRecord, Incoming, bool], None] | None = None,
+    ) -> UpsertResult:
+        newest: dict[str, Incoming] = {}
+        for item in incoming:
+            seen = newest.get(item.sf_id)
+            if seen is None or (item.modstamp and seen.modstamp and item.modstamp > seen.modstamp):
+                newest[item.sf_id] = item
+        result = UpsertResult()
+        sf_object = self.spec.sf_object
+        for sf_id, item in list(newest.items()):
+            hit = self.ctx.seen.get((sf_object, sf_id))
+            if hit is not None and item.modstamp is not None and hit[0] == item.modstamp:
+                result.local_ids[sf_id] = hit[1].pk
+                result.rows[sf_id] = hit[1]
+                del newest[sf_id]
+        if not newest:
+            return result
+        links = {
+            link.sf_id: link
+            for link in SyncedRecord.objects.select_for_update().filter(
+                sf_object=sf_object, sf_id__in=list(newest)
+            )
+        }
+        rows = self.model._default_manager.select_for_update().in_bulk(
+            [link.local_id for link in links.values()]
+        )
+        found = self._find_unlinked(newest, links, rows)
+
+        to_create: list[tuple[str, models.Model]] = []
+        to_update: dict[str, models.Model] = {}
+        changed_fields: set[str] = set()
+        before: dict[str, tuple[Any, Any, Any]] = {}
+        now = timezone.now()
+
+        for sf_id, item in newest.items():
+            link = links.get(sf_id)
+            row = rows.get(link.local_id) if link else None
+            base: dict[str, Any] = dict(link.values) if (link and row is not None) else {}
+            if row is None:
+                row = found.get(sf_id)
+            result.previous_base[sf_id] = dict(link.values) if link else {}
+            if row is None:
+                row = self.model(
+                    salesforce_id=sf_id,
+                    **{f: item.values[f] for f in self.fields if f in item.values},
+                )
+                to_create.append((sf_id, row))
+                new_base = canonical_values(item.values)
+                result.created.add(sf_id)
+            else:
+                if (
+                    link is not None
+                    and link.system_modstamp
+                    and item.modstamp
+                    and item.modstamp < link.system_modstamp
+                ):
+                    # An older copy (e.g. embedded in a page read before a newer one).
+                    result.local_ids[sf_id] = row.pk
+                    result.links[sf_id] = link
+                    result.rows[sf_id] = row
+                    self.ctx.count(sf_object, "unchanged")
+                    continue
+                outcome = merge_fields(
+                    self.fields, item.values, base, lambda name, row=row: getattr(row, name)
+                )
+                new_base = {
+                    **{k: v for k, v in base.items() if k.startswith(CONTRACT_PREFIX)},
+                    **outcome.base,
+                }
+                for key, value in item.values.items():
+                    if key.startswith(CONTRACT_PREFIX):
+                        hold = (
+                            link is not None
+                            and self.hold_contract_terms is not None
+                            and self.hold_contract_terms(link)
+                        )
+                        if not hold:
+                            new_base[key] = canonical(value)
+                refs = self.issue_refs(item, row)
+                for name, local_value, remote_value in outcome.conflicts:
+                    self.issues.open(
+                        IssueDraft(
+                            kind=IssueKind.CONFLICT,
+                            sf_object=sf_object,
+                            sf_id=sf_id,
+                            field=name,
+                            code="changed_on_both_sides",
+                            message=(
+                                "Changed here and in Salesforce since the last sync; "
+                                "the local value was kept."
+                                if name in base
+                                else "Linked to an existing Ledgerline record that differs "
+                                "from Salesforce; the local value was kept."
+                            ),
+                            local_value=local_value,
+                            salesforce_value=remote_value,
+                            local_model=self.local_model,
+                            local_id=row.pk,
+                            **refs,
+                        )
+                    )
+                for name in outcome.agreed:
+                    self.issues.resolve(IssueKind.CONFLICT, sf_id, name, Resolution.CONVERGED)
+                if row.salesforce_id != sf_id:
+                    row.salesforce_id = sf_id
+                    outcome.changes.setdefault("salesforce_id", sf_id)
+                if outcome.changes:
+                    for name, value in outcome.changes.items():
+                        setattr(row, name, value)
+                    to_update[sf_id] = row
+                    changed_fields.update(outcome.changes)
+                    result.updated.add(sf_id)
+                    self.ctx.count(sf_object, "updated")
+                else:
+                    self.ctx.count(sf_object, "unchanged")
+            result.rows[sf_id] = row
+            if link is None:
+                link = SyncedRecord(
+                    sf_object=sf_object,
+                    sf_id=sf_id,
+                    local_id=0,
+                    values=new_base,
+                    system_modstamp=item.modstamp,
+                    last_run=self.ctx.run,
+                )
+                if on_link:
+                    on_link(link, item, True)
+            else:
+                before[sf_id] = (link.values, link.system_modstamp, link.flags())
+                link.values = new_base
+                link.system_modstamp = max(
+                    filter(None, [link.system_modstamp, item.modstamp]), default=None
+                )
+                if on_link:
+                    on_link(link, item, False)
+            result.links[sf_id] = link
+
+        self._write(to_create, to_update, changed_fields, now)
+        self.ctx.count(sf_object, "created", len(to_create))
+        fresh: list[SyncedRecord] = []
+        dirty: list[SyncedRecord] = []
+        for sf_id, link in result.links.items():
+            row = result.rows[sf_id]
+            result.local_ids[sf_id] = row.pk
+            if link.system_modstamp is not None:
+                self.ctx.staged[(sf_object, sf_id)] = (link.system_modstamp, row)
+            if link.pk is None:
+                link.local_id = row.pk
+                fresh.append(link)
+                continue
+            if sf_id not in before:
+                continue  # an older copy: left alone
+            changed = (link.values, link.system_modstamp, link.flags()) != before[sf_id]
+            if link.local_id != row.pk:
+                link.local_id = row.pk
+                changed = True
+            if changed:
+                link.last_run = self.ctx.run
+                link.synced_at = now
+                dirty.append(link)
+        if fresh:
+            SyncedRecord.objects.bulk_create(fresh)
+        if dirty:
+            SyncedRecord.objects.bulk_update(
+                dirty,
+                [
+                    "values",
+                    "system_modstamp",
+                    "local_id",
+                    "closed_won",
+                    "deleted_in_salesforce",
+                    "contract_pending",
+                    "contract",
+                    "last_run",
+                    "synced_at",
+                ],
+            )
+        return result
+
+    def _find_unlinked(
+        self,
+        newest: dict[str, Incoming],
+        links: dict[str, SyncedRecord],
+        rows: dict[int, models.Model],
+    ) -> dict[str, models.Model]:
+        """Rows not linked yet: by salesforce_id, then (products) by SKU."""
+        missing = [
+            sf_id for sf_id in newest if sf_id not in links or links[sf_id].local_id not in rows
+        ]
+        if not missing:
+            return {}
+        manager = self.model._default_manager.select_for_update()
+        found = {row.salesforce_id: row for row in manager.filter(salesforce_id__in=missing)}
+        if self.natural_key:
+            wanted = {
+                newest[sf_id].values.get(self.natural_key): sf_id
+                for sf_id in missing
+                if sf_id not in found and newest[sf_id].values.get(self.natural_key)
+            }
+            if wanted:
+                for row in manager.filter(
+                    salesforce_id__isnull=True, **{f"{self.natural_key}__in": list(wanted)}
+                ):
+                    found[wanted[getattr(row, self.natural_key)]] = row
+        return found
+
+    def _write(
+        self,
+        to_create: list[tuple[str, models.Model]],
+        to_update: dict[str, models.Model],
+        changed_fields: set[str],
+        now: datetime,
+    ) -> None:
+        created = [row for _, row in to_create]
+        if created:
+            if self.history:
+                bulk_create_with_history(
+                    created,
+                    self.model,
+                    default_user=self.ctx.actor,
+                    default_change_reason=self.ctx.reason,
+                )
+            else:
+                self.model._default_manager.bulk_create(created)
+        if to_update:
+            rows = list(to_update.values())
+            fields = sorted(changed_fields)
+            if self.touch_updated_at:
+                for row in rows:
+                    row.updated_at = now
+                fields.append("updated_at")
+            if self.history:
+                bulk_update_with_history(
+                    rows,
+                    self.model,
+                    fields,
+                    default_user=self.ctx.actor,
+                    default_change_reason=self.ctx.reason,
+                )
+            else:
+                self.model._default_manager.bulk_update(rows, fields)
