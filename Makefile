@@ -3,12 +3,13 @@ SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
-DEMO_ENV := DEBUG=1 DATABASE_URL=sqlite:///$(CURDIR)/var/ledgerline.sqlite3
 
 .PHONY: demo test venv lint bench
 
 $(STAMP): pyproject.toml
-	test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
+	# Debian's python3 needs python3-venv for this; install it when missing and we are root.
+	test -x $(VENV)/bin/python || $(PY) -m venv $(VENV) || \
+		(apt-get update -qq && apt-get install -y -qq python3-venv && $(PY) -m venv $(VENV))
 	$(VENV)/bin/pip install -q --upgrade pip setuptools
 	$(VENV)/bin/pip install -q -e ".[dev]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
@@ -16,12 +17,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	mkdir -p var
-	$(DEMO_ENV) $(VENV)/bin/python manage.py migrate --noinput -v0
-	$(DEMO_ENV) $(VENV)/bin/python manage.py load_demo_data
-	$(DEMO_ENV) $(VENV)/bin/python manage.py load_billing_demo
-	@echo "Ledgerline is starting on http://127.0.0.1:8000 (Ctrl-C stops it)"
-	$(DEMO_ENV) $(VENV)/bin/python manage.py runserver 127.0.0.1:8000
+	bash scripts/demo.sh
 
 test:
 	bash scripts/test.sh
