@@ -1,0 +1,217 @@
+#!/usr/bin/env python
+"""Revenue recognition benchmark (issue: revenue recognition).
+
+Builds N active contracts of M months on PostgreSQL (each a subscription line billed
+monthly, with its billing schedule), then builds their revenue: obligations, allocation
+by relative SSP, and monthly revenue schedules by cumulative rounding, through the same
+bulk path that activation uses (`billing.revenue.services.recognise_contracts`), in chunks.
+
+Baseline, measured in the same run: the same revenue schedule rows (already computed)
+written with bulk INSERTs, psycopg `executemany`, into a TEMP copy of the table
+(`CREATE TEMP TABLE ... (LIKE revenue_revenuescheduleline INCLUDING ALL)`). Prints the
+figures and the ratio.
+
+    DATABASE_URL=postgresql://ledgerline:ledgerline@127.0.0.1:5432/ledgerline \
+        .venv/bin/python bench/revrec.py --contracts 10000 --months 36
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date, timedelta
+from decimal import Decimal
+
+from common import fresh_database, timed
+
+CHUNK = 500
+
+
+def build_book(n_contracts: int, months: int) -> list[int]:
+    from billing.models import BillingScheduleLine
+    from billing.schedules.builder import build_schedule
+    from billing.terms import add_months
+    from ordermgmt.models import Account, Contract, ContractLine, Product, ProductPrice
+
+    product = Product.objects.create(sku="SEAT", name="Seat", revenue_type="subscription")
+    ProductPrice.objects.create(product=product, currency="USD", standalone_selling_price=1200)
+    n_accounts = max(n_contracts // 10, 1)
+    accounts = Account.objects.bulk_create(
+        Account(legal_name=f"Bench {i}", billing_country="US") for i in range(n_accounts)
+    )
+    start = date(2026, 1, 1)
+    end = add_months(start, months) - timedelta(days=1)
+    # bulk_create skips Contract.save(): the fixture is created active on purpose.
+    contracts = Contract.objects.bulk_create(
+        Contract(
+            name=f"C{i}",
+            account=accounts[i % n_accounts],
+            status="active",
+            start_date=start,
+            end_date=end,
+            currency="USD",
+            billing_frequency="monthly",
+            payment_terms="NET30",
+        )
+        for i in range(n_contracts)
+    )
+    lines = ContractLine.objects.bulk_create(
+        ContractLine(
+            contract=c,
+            product=product,
+            currency="USD",
+            quantity=10 + i % 7,
+            unit_price=Decimal("1200"),
+            discount_percent=Decimal(i % 20),
+        )
+        for i, c in enumerate(contracts)
+    )
+    templates: dict = {}
+    rows = []
+    for contract, line in zip(contracts, lines, strict=True):
+        key = (line.quantity, line.discount_percent)
+        if key not in templates:
+            templates[key] = build_schedule(contract)
+        for draft in templates[key]:
+            rows.append(
+                BillingScheduleLine(
+                    contract=contract,
+                    contract_line=line,
+                    kind=draft.kind,
+                    sequence=draft.sequence,
+                    period_start=draft.period_start,
+                    period_end=draft.period_end,
+                    billing_date=draft.billing_date,
+                    currency="USD",
+                    quantity=draft.quantity,
+                    unit_price=draft.unit_price,
+                    amount=draft.amount,
+                    day_count_convention="actual_actual",
+                    explanation={},
+                )
+            )
+        if len(rows) >= 20000:
+            BillingScheduleLine.objects.bulk_create(rows)
+            rows = []
+    BillingScheduleLine.objects.bulk_create(rows)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return [c.pk for c in contracts]
+
+
+def build_revenue(contract_ids: list[int], results: dict) -> None:
+    from django.db import connection, transaction
+
+    from billing.revenue.services import recognise_contracts
+    from ordermgmt.models import Contract
+
+    queries = []
+
+    def count(execute, sql, params, many, context):
+        queries.append(1)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count), timed(results, "run_seconds"):
+        for index in range(0, len(contract_ids), CHUNK):
+            chunk = contract_ids[index : index + CHUNK]
+            with transaction.atomic():
+                recognise_contracts(list(Contract.objects.filter(pk__in=chunk).order_by("pk")))
+    results["run_queries"] = len(queries)
+
+
+def baseline(results: dict) -> None:
+    """The same schedule rows, written with executemany INSERTs into a TEMP copy."""
+    from django.db import connection
+
+    from billing.revenue.models import RevenueScheduleLine
+
+    fields = [f for f in RevenueScheduleLine._meta.concrete_fields if f.attname != "id"]
+    columns = [f.column for f in fields]
+    rows = list(RevenueScheduleLine.objects.values_list(*[f.attname for f in fields]))
+    results["schedule_lines"] = len(rows)
+    with connection.cursor() as cursor:
+        for table in ("bench_schedule_line", "bench_schedule_line_copy"):
+            cursor.execute(
+                f"CREATE TEMP TABLE {table} (LIKE revenue_revenuescheduleline INCLUDING ALL)"
+            )
+    raw = connection.connection
+    insert = (
+        f"INSERT INTO bench_schedule_line ({', '.join(columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    with timed(results, "baseline_seconds"), raw.transaction(), raw.cursor() as cursor:
+        cursor.executemany(insert, rows)
+    with (
+        timed(results, "copy_seconds"),
+        raw.transaction(),
+        raw.cursor().copy(
+            f"COPY bench_schedule_line_copy ({', '.join(columns)}) FROM STDIN"
+        ) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
+def check(contract_ids: list[int], results: dict) -> None:
+    """Every contract's schedule adds back to its allocation; allocation to its price."""
+    from django.db.models import Sum
+
+    from billing.revenue.models import PerformanceObligation, RevenueScheduleLine
+
+    allocated = PerformanceObligation.objects.aggregate(total=Sum("allocated_amount"))["total"]
+    scheduled = RevenueScheduleLine.objects.aggregate(total=Sum("amount"))["total"]
+    from billing.models import BillingScheduleLine
+
+    billed = BillingScheduleLine.objects.aggregate(total=Sum("amount"))["total"]
+    results["adds_back"] = allocated == scheduled == billed
+    results["obligations"] = PerformanceObligation.objects.count()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--contracts", type=int, default=10000)
+    parser.add_argument("--months", type=int, default=36)
+    parser.add_argument("--database", default="ledgerline_bench_revrec")
+    args = parser.parse_args()
+
+    fresh_database(args.database)
+    results: dict = {}
+    with timed(results, "setup_seconds"):
+        contract_ids = build_book(args.contracts, args.months)
+    build_revenue(contract_ids, results)
+    baseline(results)
+    check(contract_ids, results)
+
+    lines = results["schedule_lines"]
+    run = results["run_seconds"]
+    print(
+        f"contracts: {args.contracts} x {args.months} months, one subscription line each "
+        f"(setup {results['setup_seconds']:.1f} s)"
+    )
+    print(
+        f"revenue build: {results['obligations']} obligations, allocations and {lines} "
+        f"schedule lines in {run:.2f} s = {args.contracts / run:.0f} contracts/s, "
+        f"{lines / run:.0f} lines/s"
+    )
+    chunks = -(-args.contracts // CHUNK)
+    print(
+        f"statements: {results['run_queries']} through Django "
+        f"({results['run_queries'] / args.contracts:.3f} per contract) + one pipelined "
+        f"executemany of schedule lines per chunk of {CHUNK} ({chunks} chunks)"
+    )
+    print(
+        f"baseline (executemany INSERT of the same {lines} schedule rows): "
+        f"{results['baseline_seconds']:.2f} s = {lines / results['baseline_seconds']:.0f} lines/s"
+    )
+    ratio = run / results["baseline_seconds"]
+    print(f"ratio build / bulk INSERT baseline: {ratio:.2f}x")
+    print(
+        f"reference: COPY of the same rows {results['copy_seconds']:.2f} s, ratio "
+        f"{run / results['copy_seconds']:.1f}x"
+    )
+    print(f"schedules add back to allocations and to billing: {results['adds_back']}")
+
+
+if __name__ == "__main__":
+    main()

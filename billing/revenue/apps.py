@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class RevenueConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "billing.revenue"
+    label = "revenue"
+    verbose_name = "Revenue recognition"
+
+    def ready(self) -> None:
+        from billing.revenue.services import recognise_on_activation
+        from ordermgmt.services.contracts import ON_ACTIVATION
+
+        # Runs inside activate_contract's transaction, after billing made the schedule
+        # (billing is earlier in INSTALLED_APPS, so its hook is appended first).
+        if recognise_on_activation not in ON_ACTIVATION:
+            ON_ACTIVATION.append(recognise_on_activation)

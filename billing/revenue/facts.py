@@ -1,0 +1,224 @@
+"""What a contract says, read once for revenue: per line its term, what it bills, its SSP.
+
+- Price of a line = what its billing schedule bills over the term (usage aside): the
+  transaction price is then exactly what the contract invoices (billing.schedules).
+- SSP of a line = quantity x ProductPrice.standalone_selling_price (contract currency), and
+  for a subscription x its length in years (the SSP is per year, like the unit price; a
+  ramp line sums its steps). Fixed at inception: stored on ObligationLine, never re-read.
+- A product with an SspRange in the contract currency has an uncertain SSP: its obligation
+  takes the residual, checked against the range (scaled the same way).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from functools import lru_cache
+
+from django.db.models import Sum
+
+from billing.models import BillingScheduleLine, ScheduleLineKind
+from billing.money import round_money
+from billing.schedules.builder import build_schedule
+from billing.schedules.periods import billing_periods
+from ordermgmt.errors import DomainValidationError
+from ordermgmt.models import Contract, ContractLine, Product, ProductPrice, RevenueType
+
+from .models import SspRange
+
+ZERO = Decimal(0)
+POINT_IN_TIME_TYPES = {RevenueType.ONE_TIME, RevenueType.PROFESSIONAL_SERVICES}
+
+
+@lru_cache(maxsize=4096)
+def term_years(start: date, end: date, convention: str) -> Fraction:
+    """Length in years as billing prices it: whole months plus prorated part-months."""
+    periods = billing_periods(
+        term_start=start, term_end=end, months=1, grid_start=start, convention=convention
+    )
+    return sum((p.years for p in periods), Fraction(0))
+
+
+def _dec(value: Fraction) -> Decimal:
+    return Decimal(value.numerator) / Decimal(value.denominator)
+
+
+@dataclass
+class Segment:
+    start: date
+    end: date
+    quantity: Decimal
+    billed: Decimal  # what billing bills for this stretch
+
+
+@dataclass
+class LineFact:
+    line: ContractLine
+    index: int  # position in the contract, for error fields: lines[index]
+    product: Product
+    start: date
+    end: date
+    quantity: Decimal
+    price: Decimal
+    ssp_unit: Decimal | None
+    ssp_amount: Decimal
+    ssp_range: tuple[Decimal, Decimal] | None  # scaled to the whole line
+    segments: list[Segment] = field(default_factory=list)
+
+    @property
+    def revenue_type(self) -> str:
+        return self.product.revenue_type
+
+    @property
+    def label(self) -> str:
+        return f"{self.product.sku} — {self.product.name}"
+
+    @property
+    def is_usage(self) -> bool:
+        return self.revenue_type == RevenueType.USAGE
+
+    @property
+    def is_subscription(self) -> bool:
+        return self.revenue_type == RevenueType.SUBSCRIPTION
+
+    @property
+    def uncertain_ssp(self) -> bool:
+        return self.ssp_range is not None
+
+
+def billed_per_line(contracts: Iterable[Contract]) -> dict[int, tuple[Decimal, dict]]:
+    """{line id: (billed over the term, {ramp step id: billed})} from the billing schedules;
+    a contract without schedule lines yet is built in memory the same way."""
+    contracts = list(contracts)
+    result: dict[int, tuple[Decimal, dict]] = {}
+    rows = (
+        BillingScheduleLine.objects.filter(contract__in=contracts)
+        .exclude(kind=ScheduleLineKind.USAGE)
+        .values_list("contract_id", "contract_line_id", "ramp_step_id")
+        .annotate(total=Sum("amount"))
+    )
+    per_step: dict[int, dict] = defaultdict(dict)
+    totals: dict[int, Decimal] = defaultdict(Decimal)
+    seen_contracts = set()
+    for contract_id, line_id, step_id, total in rows:
+        seen_contracts.add(contract_id)
+        totals[line_id] += total or ZERO
+        if step_id:
+            per_step[line_id][step_id] = per_step[line_id].get(step_id, ZERO) + (total or ZERO)
+    for contract in contracts:
+        if contract.pk in seen_contracts:
+            continue
+        for draft in build_schedule(contract):
+            if draft.amount is None or draft.kind == ScheduleLineKind.USAGE:
+                continue
+            line_id = draft.contract_line.pk
+            totals[line_id] += draft.amount
+            if draft.ramp_step is not None:
+                steps = per_step[line_id]
+                steps[draft.ramp_step.pk] = steps.get(draft.ramp_step.pk, ZERO) + draft.amount
+    for line_id, total in totals.items():
+        result[line_id] = (total, dict(per_step.get(line_id, {})))
+    return result
+
+
+def ssp_lookup(currency_products: Iterable[tuple[str, int]]) -> tuple[dict, dict]:
+    """({(product, currency): unit SSP}, {(product, currency): (min, max)})."""
+    pairs = set(currency_products)
+    products = {p for p, _ in pairs}
+    prices = {
+        (p, c): ssp
+        for p, c, ssp in ProductPrice.objects.filter(product_id__in=products).values_list(
+            "product_id", "currency", "standalone_selling_price"
+        )
+    }
+    ranges = {
+        (p, c): (low, high)
+        for p, c, low, high in SspRange.objects.filter(product_id__in=products).values_list(
+            "product_id", "currency", "minimum", "maximum"
+        )
+    }
+    return prices, ranges
+
+
+def contract_line_facts(
+    contract: Contract,
+    *,
+    lines: list[ContractLine] | None = None,
+    billed: dict | None = None,
+    prices: dict | None = None,
+    ranges: dict | None = None,
+) -> list[LineFact]:
+    """Facts of every line of the contract. The bulk path passes what it read in bulk."""
+    if lines is None:
+        lines = list(contract.lines.select_related("product").prefetch_related("ramp_steps"))
+    if billed is None:
+        billed = billed_per_line([contract])
+    if prices is None or ranges is None:
+        prices, ranges = ssp_lookup((line.product_id, contract.currency) for line in lines)
+    currency = contract.currency
+    facts = []
+    for index, line in enumerate(lines):
+        product = line.product
+        total, per_step = billed.get(line.pk, (ZERO, {}))
+        steps = list(line.ramp_steps.all())
+        if steps:
+            segments = [
+                Segment(s.start_date, s.end_date, s.quantity, per_step.get(s.pk, ZERO))
+                for s in steps
+            ]
+        else:
+            segments = [Segment(contract.start_date, contract.end_date, line.quantity, total)]
+        start = min(s.start for s in segments)
+        end = max(s.end for s in segments)
+        key = (product.pk, currency)
+        ssp_range = ranges.get(key)
+        ssp_unit = prices.get(key)
+        if product.revenue_type == RevenueType.USAGE:
+            scale = ZERO
+        elif product.revenue_type == RevenueType.SUBSCRIPTION:
+            scale = sum(
+                (
+                    s.quantity * _dec(term_years(s.start, s.end, contract.day_count_convention))
+                    for s in segments
+                ),
+                ZERO,
+            )
+        else:
+            scale = line.quantity
+        if ssp_range is not None:
+            ssp_amount = ZERO
+            ssp_range = (
+                round_money(ssp_range[0] * scale, currency),
+                round_money(ssp_range[1] * scale, currency),
+            )
+        elif product.revenue_type == RevenueType.USAGE:
+            ssp_amount = ZERO
+        elif ssp_unit is None:
+            raise DomainValidationError(
+                field=f"lines[{index}].product",
+                code="missing_ssp",
+                message=f"{product.sku} — {product.name} has no standalone selling price in "
+                f"{currency}: add one to the product's prices before recognising revenue.",
+            )
+        else:
+            ssp_amount = round_money(ssp_unit * scale, currency)
+        facts.append(
+            LineFact(
+                line=line,
+                index=index,
+                product=product,
+                start=start,
+                end=end,
+                quantity=line.quantity,
+                price=total,
+                ssp_unit=ssp_unit if ssp_range is None else None,
+                ssp_amount=ssp_amount,
+                ssp_range=ssp_range,
+                segments=segments,
+            )
+        )
+    return facts
