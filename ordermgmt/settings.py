@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "axes",
     "ordermgmt",
     "billing",
+    "billing.revenue",
     "collections_app",
     "integrations",
     "integrations.salesforce",
@@ -186,6 +187,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+# Workers keep Django's LOGGING (and its redaction filter) instead of taking over the root.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -211,6 +214,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ContractKindEnum": "ordermgmt.models.contracts.ContractKind",
+        "DealDeskDecisionKindEnum": "ordermgmt.models.dealdesk.DecisionKind",
+    },
 }
 
 # --- Money ----------------------------------------------------------------------------
@@ -243,3 +250,31 @@ LOGGING = {
 # Tax on an invoice: "line" rounds each line's tax (default), "total" rounds per rate once.
 LEDGERLINE_TAX_ROUNDING = os.environ.get("LEDGERLINE_TAX_ROUNDING", "line")
 LEDGERLINE_BILLING_CHUNK_SIZE = int(os.environ.get("LEDGERLINE_BILLING_CHUNK_SIZE", "200"))
+
+# --- Stripe ---------------------------------------------------------------------------
+# Off unless an API key is given. STRIPE_API_BASE points the official library at our
+# Stripe simulator (demo, tests: `manage.py run_stripe_simulator` serves one at
+# http://127.0.0.1:12111); empty means api.stripe.com. The webhook secret (whsec_...)
+# comes from registering the endpoint (`manage.py stripe_register_webhook`).
+STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_ENABLED = env_bool("STRIPE_ENABLED", bool(STRIPE_API_KEY))
+STRIPE_TIMEOUT = float(os.environ.get("STRIPE_TIMEOUT", "30"))
+STRIPE_WEBHOOK_TOLERANCE = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE", "300"))
+
+# --- Salesforce -----------------------------------------------------------------------
+# Booking sync (integrations/salesforce). Off while neither a session id nor a username
+# is set. Password login posts to SALESFORCE_INSTANCE_URL when it is set (a My Domain
+# URL, or our simulator: `manage.py run_salesforce_simulator` prints every value), else
+# to https://<SALESFORCE_DOMAIN or "login">.salesforce.com. SALESFORCE_CA_BUNDLE trusts
+# a private certificate (the simulator's self-signed one).
+SALESFORCE_INSTANCE_URL = os.environ.get("SALESFORCE_INSTANCE_URL", "")
+SALESFORCE_USERNAME = os.environ.get("SALESFORCE_USERNAME", "")
+SALESFORCE_PASSWORD = os.environ.get("SALESFORCE_PASSWORD", "")
+SALESFORCE_SECURITY_TOKEN = os.environ.get("SALESFORCE_SECURITY_TOKEN", "")
+SALESFORCE_DOMAIN = os.environ.get("SALESFORCE_DOMAIN", "")
+SALESFORCE_CA_BUNDLE = os.environ.get("SALESFORCE_CA_BUNDLE", "")
+SALESFORCE_SESSION_ID = os.environ.get("SALESFORCE_SESSION_ID", "")
+SALESFORCE_API_VERSION = os.environ.get("SALESFORCE_API_VERSION", "59.0")
+SALESFORCE_TIMEOUT = float(os.environ.get("SALESFORCE_TIMEOUT", "30"))

@@ -4,7 +4,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from ordermgmt import api, views
+from billing import api as billing_api
+from billing.revenue import api as revenue_api
+from collections_app import api as collections_api
+from collections_app import api_reports
+from integrations.salesforce import api as salesforce_api
+from ordermgmt import api, api_dealdesk, views
 
 router = DefaultRouter()
 router.register("accounts", api.AccountViewSet)
@@ -12,12 +17,68 @@ router.register("contacts", api.ContactViewSet)
 router.register("products", api.ProductViewSet)
 router.register("opportunities", api.OpportunityViewSet)
 router.register("contracts", api.ContractViewSet)
+router.register("dealdesk/reviews", api_dealdesk.DealDeskReviewViewSet)
+router.register("dealdesk/rules", api_dealdesk.DealDeskRuleViewSet)
+
+router.register("schedule-lines", billing_api.BillingScheduleLineViewSet)
+router.register("invoices", billing_api.InvoiceViewSet)
+router.register("credit-notes", billing_api.CreditNoteViewSet)
+router.register("billing-runs", billing_api.BillingRunViewSet)
+router.register("usage-records", billing_api.UsageRecordViewSet)
+router.register("revenue/obligations", revenue_api.PerformanceObligationViewSet)
+router.register("revenue/allocations", revenue_api.RevenueAllocationViewSet)
+router.register("revenue/schedules", revenue_api.RevenueScheduleViewSet)
+
+router.register("collections/activities", collections_api.CollectionActivityViewSet)
+router.register("collections/reminders", collections_api.DunningReminderViewSet)
+
+router.register("salesforce/sync-runs", salesforce_api.SyncRunViewSet)
+router.register("salesforce/sync-issues", salesforce_api.SyncIssueViewSet)
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("dealdesk/", include("ordermgmt.urls_dealdesk")),
+    path("billing/", include("billing.urls")),
+    path("integrations/stripe/", include("integrations.stripe.urls")),
+    path("integrations/salesforce/", include("integrations.salesforce.urls")),
+    path("collections/", include("collections_app.urls_reports")),
+    path("collections/", include("collections_app.urls")),
+    path(
+        "api/v1/collections/worklist/",
+        collections_api.WorklistView.as_view(),
+        name="api-collections-worklist",
+    ),
+    path("api/v1/reports/ar-aging/", api_reports.ArAgingView.as_view(), name="api-ar-aging"),
+    path(
+        "api/v1/reports/ar-aging/accounts/<int:account_id>/",
+        api_reports.ArAgingAccountView.as_view(),
+        name="api-ar-aging-account",
+    ),
+    path("api/v1/reports/dso/", api_reports.DsoView.as_view(), name="api-dso"),
+    path("revenue/", include("billing.revenue.urls")),
+    path(
+        "api/v1/revenue/balances/",
+        revenue_api.ContractBalancesView.as_view(),
+        name="api-revenue-balances",
+    ),
+    path(
+        "api/v1/revenue/waterfall/",
+        revenue_api.WaterfallView.as_view(),
+        name="api-revenue-waterfall",
+    ),
+    path(
+        "api/v1/revenue/settings/<int:contract_id>/",
+        revenue_api.RevenueSettingsView.as_view(),
+        name="api-revenue-settings",
+    ),
+    path(
+        "api/v1/revenue/modifications/",
+        revenue_api.ModificationView.as_view(),
+        name="api-revenue-modifications",
+    ),
     path("api/v1/", include(router.urls)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
