@@ -1,8 +1,6 @@
 """In real headless Chromium: a specialist presses "Sync now" and the run page follows a
 run (its few lines of JavaScript poll the progress JSON every second)."""
 
-# ruff: noqa: F811 - `browser` and `page` are the e2e fixtures, imported for these tests
-
 from __future__ import annotations
 
 import pytest
@@ -13,7 +11,7 @@ from integrations.salesforce.models import SyncLogLine, SyncRun, SyncRunStatus
 from ordermgmt import roles
 from ordermgmt.celery import app
 from ordermgmt.models import Contract
-from tests.e2e.conftest import browser, log_in, page  # noqa: F401
+from tests.e2e.conftest import log_in
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
