@@ -18,10 +18,9 @@ import os
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import date
 
-from common import ROOT, fresh_database, timed
+from common import ROOT, active_monthly_contracts, fresh_database, timed
 
 LINES_DUE = 3  # the run date falls on the third monthly billing date
 
@@ -30,7 +29,7 @@ def build_book(n_contracts: int, months: int) -> date:
     from billing.models import BillingScheduleLine, LegalEntity, TaxRate
     from billing.schedules.builder import build_schedule
     from billing.terms import add_months
-    from ordermgmt.models import Account, Contact, Contract, ContractLine, Product
+    from ordermgmt.models import Account, Contact, Product
 
     LegalEntity.objects.create(
         name="Bench Seller", address="1 Bench Road", remit_to="Bench Bank", is_default=True
@@ -46,33 +45,7 @@ def build_book(n_contracts: int, months: int) -> date:
     Contact.objects.bulk_create(
         Contact(account=a, name="AP", email=f"ap{a.pk}@bench.example") for a in accounts
     )
-    start = date(2026, 1, 1)
-    end = add_months(start, months) - timedelta(days=1)
-    # bulk_create skips Contract.save(): the fixture is created active on purpose.
-    contracts = Contract.objects.bulk_create(
-        Contract(
-            name=f"C{i}",
-            account=accounts[i % n_accounts],
-            status="active",
-            start_date=start,
-            end_date=end,
-            currency="USD",
-            billing_frequency="monthly",
-            payment_terms="NET30",
-        )
-        for i in range(n_contracts)
-    )
-    lines = ContractLine.objects.bulk_create(
-        ContractLine(
-            contract=c,
-            product=product,
-            currency="USD",
-            quantity=10 + i % 7,
-            unit_price=Decimal("1200"),
-            discount_percent=Decimal(i % 20),
-        )
-        for i, c in enumerate(contracts)
-    )
+    contracts, lines = active_monthly_contracts(accounts, product, n_contracts, months)
     schedule_rows = []
     for contract, line in zip(contracts, lines, strict=True):
         contract.lines_cache = [line]
@@ -102,7 +75,7 @@ def build_book(n_contracts: int, months: int) -> date:
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # what autovacuum does for a real book after a bulk load
-    return add_months(start, LINES_DUE - 1)
+    return add_months(contracts[0].start_date, LINES_DUE - 1)
 
 
 _template_cache: dict = {}

@@ -44,3 +44,42 @@ def timed(results: dict, key: str):
     start = time.perf_counter()
     yield
     results[key] = time.perf_counter() - start
+
+
+def active_monthly_contracts(accounts: list, product, n_contracts: int, months: int):
+    """N active USD contracts billed monthly from 1 Jan 2026, one seat line each (quantity
+    and discount vary so that several schedule shapes occur). Returns (contracts, lines)."""
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from billing.terms import add_months
+    from ordermgmt.models import Contract, ContractLine
+
+    start = date(2026, 1, 1)
+    end = add_months(start, months) - timedelta(days=1)
+    # bulk_create skips Contract.save(): the fixture is created active on purpose.
+    contracts = Contract.objects.bulk_create(
+        Contract(
+            name=f"C{i}",
+            account=accounts[i % len(accounts)],
+            status="active",
+            start_date=start,
+            end_date=end,
+            currency="USD",
+            billing_frequency="monthly",
+            payment_terms="NET30",
+        )
+        for i in range(n_contracts)
+    )
+    lines = ContractLine.objects.bulk_create(
+        ContractLine(
+            contract=c,
+            product=product,
+            currency="USD",
+            quantity=10 + i % 7,
+            unit_price=Decimal("1200"),
+            discount_percent=Decimal(i % 20),
+        )
+        for i, c in enumerate(contracts)
+    )
+    return contracts, lines

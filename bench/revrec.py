@@ -18,10 +18,8 @@ figures and the ratio.
 from __future__ import annotations
 
 import argparse
-from datetime import date, timedelta
-from decimal import Decimal
 
-from common import fresh_database, timed
+from common import active_monthly_contracts, fresh_database, timed
 
 CHUNK = 500
 
@@ -29,8 +27,7 @@ CHUNK = 500
 def build_book(n_contracts: int, months: int) -> list[int]:
     from billing.models import BillingScheduleLine
     from billing.schedules.builder import build_schedule
-    from billing.terms import add_months
-    from ordermgmt.models import Account, Contract, ContractLine, Product, ProductPrice
+    from ordermgmt.models import Account, Product, ProductPrice
 
     product = Product.objects.create(sku="SEAT", name="Seat", revenue_type="subscription")
     ProductPrice.objects.create(product=product, currency="USD", standalone_selling_price=1200)
@@ -38,33 +35,7 @@ def build_book(n_contracts: int, months: int) -> list[int]:
     accounts = Account.objects.bulk_create(
         Account(legal_name=f"Bench {i}", billing_country="US") for i in range(n_accounts)
     )
-    start = date(2026, 1, 1)
-    end = add_months(start, months) - timedelta(days=1)
-    # bulk_create skips Contract.save(): the fixture is created active on purpose.
-    contracts = Contract.objects.bulk_create(
-        Contract(
-            name=f"C{i}",
-            account=accounts[i % n_accounts],
-            status="active",
-            start_date=start,
-            end_date=end,
-            currency="USD",
-            billing_frequency="monthly",
-            payment_terms="NET30",
-        )
-        for i in range(n_contracts)
-    )
-    lines = ContractLine.objects.bulk_create(
-        ContractLine(
-            contract=c,
-            product=product,
-            currency="USD",
-            quantity=10 + i % 7,
-            unit_price=Decimal("1200"),
-            discount_percent=Decimal(i % 20),
-        )
-        for i, c in enumerate(contracts)
-    )
+    contracts, lines = active_monthly_contracts(accounts, product, n_contracts, months)
     templates: dict = {}
     rows = []
     for contract, line in zip(contracts, lines, strict=True):
