@@ -255,7 +255,7 @@ def aging_account(request, account_id: int):
             {
                 "currency": currency,
                 "invoices": [d for d in documents if d["doc"].kind == "invoice"],
-                "payments": [d for d in documents if d["doc"].kind == "payment"],
+                "payments": [d for d in documents if d["doc"].kind in ("payment", "credit_note")],
                 "summary": summary,
             }
         )

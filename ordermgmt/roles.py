@@ -93,6 +93,8 @@ BILLING_MODELS = [
     "payment",
     "paymentapplication",
     "refund",
+    "creditapplication",
+    "creditrefund",
 ]
 
 BILLING_PERMISSIONS: dict[str, list[str]] = {

@@ -1,3 +1,4 @@
+from .credits import CreditApplication, CreditRefund
 from .entities import DocumentType, FxRate, LegalEntity, NumberSeries, TaxRate
 from .invoices import (
     CreditNote,
@@ -18,8 +19,10 @@ __all__ = [
     "BillingRunException",
     "BillingRunStatus",
     "BillingScheduleLine",
+    "CreditApplication",
     "CreditNote",
     "CreditNoteLine",
+    "CreditRefund",
     "DocumentType",
     "ExceptionReason",
     "FxRate",

@@ -283,6 +283,11 @@ class CreditNote(models.Model):
     tax_amount = money_field()
     total_amount = money_field()
     is_void_of_invoice = models.BooleanField(default=False)
+    # The part of the credit its invoice had no open balance for (it was paid already):
+    # fixed at issue, it stays on the account as credit until applied elsewhere or refunded.
+    on_account_amount = money_field(default=Decimal("0"))
+    applied_amount = money_field(default=Decimal("0"))  # of on_account, to other invoices
+    refunded_amount = money_field(default=Decimal("0"))  # of on_account, paid back
     pdf = models.FileField(upload_to="credit_notes/", blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
@@ -300,11 +305,31 @@ class CreditNote(models.Model):
             models.CheckConstraint(
                 condition=models.Q(total_amount__gt=0), name="credit_note_positive"
             ),
+            models.CheckConstraint(
+                condition=models.Q(on_account_amount__gte=0)
+                & models.Q(on_account_amount__lte=models.F("total_amount"))
+                & models.Q(applied_amount__gte=0)
+                & models.Q(refunded_amount__gte=0)
+                & models.Q(
+                    on_account_amount__gte=models.F("applied_amount") + models.F("refunded_amount")
+                ),
+                name="credit_note_never_over_applied",
+            ),
         ]
         permissions = [("issue_credit_note", "Can issue a credit note")]
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def applied_to_invoice_amount(self) -> Decimal:
+        """What this note took off its own invoice's open balance."""
+        return self.total_amount - self.on_account_amount
+
+    @property
+    def unapplied_amount(self) -> Decimal:
+        """Credit still on the account, to apply to another invoice or refund."""
+        return self.on_account_amount - self.applied_amount - self.refunded_amount
 
 
 class CreditNoteLine(models.Model):

@@ -1,4 +1,10 @@
 from .credit_notes import ON_CREDIT_NOTE, CreditLineInput, issue_credit_note, void_invoice
+from .credits import (
+    apply_credit_note,
+    apply_credit_oldest_first,
+    refund_credit_note,
+    reverse_credit_application,
+)
 from .delivery import deliver_invoice_email
 from .invoicing import (
     ON_ISSUE,
@@ -23,6 +29,8 @@ __all__ = [
     "ON_CREDIT_NOTE",
     "ON_ISSUE",
     "CreditLineInput",
+    "apply_credit_note",
+    "apply_credit_oldest_first",
     "apply_oldest_first",
     "apply_payment",
     "apply_payment_to_invoices",
@@ -39,7 +47,9 @@ __all__ = [
     "queue_billing_run",
     "record_payment",
     "record_usage",
+    "refund_credit_note",
     "refund_payment",
     "reverse_application",
+    "reverse_credit_application",
     "void_invoice",
 ]

@@ -110,7 +110,7 @@ def _issue(
     net = sum((line.amount for line in lines), Decimal(0))
     tax = sum((line.tax_amount for line in lines), Decimal(0))
     total = net + tax
-    uncredited = invoice.total_amount - invoice.credited_amount
+    uncredited = invoice.total_amount - credited_by_notes(invoice)
     if total > uncredited:
         raise DomainValidationError(
             field="amount",
@@ -118,13 +118,8 @@ def _issue(
             message=f"Crediting {format_money(total, invoice.currency)} exceeds the "
             f"{format_money(uncredited, invoice.currency)} not yet credited on {invoice.number}.",
         )
-    if total > invoice.open_amount and not voids:
-        raise DomainValidationError(
-            field="amount",
-            code="exceeds_open_balance",
-            message=f"Crediting {format_money(total, invoice.currency)} exceeds the open balance "
-            f"{format_money(invoice.open_amount, invoice.currency)}; refund the payment instead.",
-        )
+    # What the invoice no longer owes (it was paid) stays with the customer as credit.
+    on_account = max(total - max(invoice.open_amount, Decimal(0)), Decimal(0))
     note = CreditNote(
         legal_entity=invoice.legal_entity,
         invoice=invoice,
@@ -140,6 +135,7 @@ def _issue(
         tax_amount=tax,
         total_amount=total,
         is_void_of_invoice=voids,
+        on_account_amount=on_account,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     note._history_user = actor
@@ -147,12 +143,20 @@ def _issue(
     for line in lines:
         line.credit_note = note
     CreditNoteLine.objects.bulk_create(lines)
-    invoice.credited_amount += total
+    invoice.credited_amount += total - on_account
     refresh_settlement(invoice)
     note_id = note.pk
     for hook in ON_CREDIT_NOTE:
         transaction.on_commit(lambda hook=hook: hook(note_id))
     return note
+
+
+def credited_by_notes(invoice: Invoice) -> Decimal:
+    """Everything credited *against* this invoice by its own notes, whether it reduced
+    the invoice or went on account: no more than the invoice's total can be credited."""
+    return CreditNote.objects.filter(invoice=invoice).aggregate(t=Sum("total_amount"))[
+        "t"
+    ] or Decimal(0)
 
 
 def _locked_issued(invoice: Invoice) -> Invoice:
@@ -199,7 +203,7 @@ def issue_credit_note(
                 code="invalid_amount",
                 message=f"{amount} must be positive, in whole {invoice.currency} minor units.",
             )
-        if amount > invoice.total_amount - invoice.credited_amount:
+        if amount > invoice.total_amount - credited_by_notes(invoice):
             raise DomainValidationError(
                 field="amount",
                 code="exceeds_invoice",
@@ -233,7 +237,24 @@ def void_invoice(*, invoice: Invoice, actor, reason: str) -> CreditNote:
             code="has_payments",
             message=f"{invoice.number} has payments applied; reverse them before voiding.",
         )
-    remaining = invoice.total_amount - invoice.credited_amount
+    if invoice.credit_applications.aggregate(t=Sum("amount"))["t"]:  # net of reversals
+        raise DomainValidationError(
+            field="invoice",
+            code="has_credit_applied",
+            message=f"Credit from other credit notes was applied to {invoice.number}; "
+            "reverse those applications before voiding.",
+        )
+    left_on_account = invoice.credit_notes.filter(on_account_amount__gt=0).first()
+    if left_on_account:
+        # Its credit went to the customer, not to this invoice: a void would leave the
+        # invoice owing that part. Credit the rest with an ordinary credit note instead.
+        raise DomainValidationError(
+            field="invoice",
+            code="credit_on_account",
+            message=f"{left_on_account.number} left credit on account rather than on "
+            f"{invoice.number}; credit what is left with a credit note instead of voiding.",
+        )
+    remaining = invoice.total_amount - credited_by_notes(invoice)
     if remaining <= 0:
         raise DomainValidationError(
             field="invoice", code="nothing_to_credit", message="Nothing is left to credit."

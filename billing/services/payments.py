@@ -26,11 +26,11 @@ from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account
 
 
-def _actor_or_none(actor):
+def actor_or_none(actor):
     return actor if getattr(actor, "pk", None) else None
 
 
-def _check_amount(amount: Decimal, currency: str, field: str = "amount") -> None:
+def check_amount(amount: Decimal, currency: str, field: str = "amount") -> None:
     if amount is None or amount <= 0:
         raise DomainValidationError(
             field=field, code="not_positive", message=f"The {field} must be above zero."
@@ -57,7 +57,7 @@ def record_payment(
 ) -> Payment:
     """Idempotent by external_id: a processor payment recorded twice is recorded once."""
     validate_currency(currency)
-    _check_amount(amount, currency)
+    check_amount(amount, currency)
     if method not in PaymentMethod.values:
         raise DomainValidationError(
             field="method",
@@ -87,7 +87,7 @@ def record_payment(
         method=method,
         reference=reference.strip(),
         external_id=external_id or None,
-        created_by=_actor_or_none(actor),
+        created_by=actor_or_none(actor),
     )
     payment._history_user = actor
     payment._change_reason = "payment.recorded"
@@ -111,52 +111,76 @@ def _same_or_refuse(existing: Payment, account, amount, currency) -> None:
         )
 
 
-def _apply(payment: Payment, invoice: Invoice, amount: Decimal, actor, applied_date: date):
+def check_application(
+    *,
+    what: str,
+    account_id: int,
+    currency: str,
+    available: Decimal,
+    available_from: date,
+    invoice: Invoice,
+    amount: Decimal,
+    applied_date: date,
+) -> None:
+    """The rules shared by cash and credit on account when they settle an invoice."""
     if invoice.status != InvoiceStatus.ISSUED:
         raise DomainValidationError(
             field="invoice",
             code="not_issued",
-            message=f"Payments apply to issued invoices; this one is {invoice.status}.",
+            message=f"{what.capitalize()}s apply to issued invoices; this one is {invoice.status}.",
         )
-    if invoice.account_id != payment.account_id:
+    if invoice.account_id != account_id:
         raise DomainValidationError(
             field="invoice",
             code="other_account",
-            message="The invoice belongs to another customer than the payment.",
+            message=f"The invoice belongs to another customer than the {what}.",
         )
-    if invoice.currency != payment.currency:
+    if invoice.currency != currency:
         raise DomainValidationError(
             field="invoice",
             code="currency_mismatch",
-            message=f"A {payment.currency} payment cannot pay a {invoice.currency} invoice.",
+            message=f"A {currency} {what} cannot settle a {invoice.currency} invoice.",
         )
-    _check_amount(amount, payment.currency)
+    check_amount(amount, currency)
     if amount > invoice.open_amount:
         raise DomainValidationError(
             field="amount",
             code="exceeds_open_balance",
-            message=f"{format_money(amount, payment.currency)} is more than the open balance "
-            f"{format_money(invoice.open_amount, payment.currency)} of {invoice.number}.",
+            message=f"{format_money(amount, currency)} is more than the open balance "
+            f"{format_money(invoice.open_amount, currency)} of {invoice.number}.",
         )
-    if amount > payment.unapplied_amount:
+    if amount > available:
         raise DomainValidationError(
             field="amount",
             code="exceeds_unapplied",
-            message=f"{format_money(amount, payment.currency)} is more than the "
-            f"{format_money(payment.unapplied_amount, payment.currency)} left on the payment.",
+            message=f"{format_money(amount, currency)} is more than the "
+            f"{format_money(available, currency)} left on the {what}.",
         )
-    if applied_date < payment.received_date or applied_date < invoice.invoice_date:
+    if applied_date < available_from or applied_date < invoice.invoice_date:
         raise DomainValidationError(
             field="applied_date",
             code="before_documents",
-            message="A payment cannot be applied before it was received or the invoice dated.",
+            message=f"A {what} cannot be applied before its own date or the invoice's.",
         )
+
+
+def _apply(payment: Payment, invoice: Invoice, amount: Decimal, actor, applied_date: date):
+    check_application(
+        what="payment",
+        account_id=payment.account_id,
+        currency=payment.currency,
+        available=payment.unapplied_amount,
+        available_from=payment.received_date,
+        invoice=invoice,
+        amount=amount,
+        applied_date=applied_date,
+    )
     application = PaymentApplication.objects.create(
         payment=payment,
         invoice=invoice,
         amount=amount,
         applied_date=applied_date,
-        created_by=_actor_or_none(actor),
+        created_by=actor_or_none(actor),
     )
     payment.applied_amount += amount
     invoice.paid_amount += amount
@@ -280,7 +304,7 @@ def reverse_application(
         applied_date=day,
         reverses=original,
         reason=reason,
-        created_by=_actor_or_none(actor),
+        created_by=actor_or_none(actor),
     )
     payment.applied_amount -= original.amount
     invoice.paid_amount -= original.amount
@@ -304,7 +328,7 @@ def refund_payment(
 ) -> Refund:
     """Give back unapplied cash (an overpayment); applied cash must be reversed first."""
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
-    _check_amount(amount, payment.currency)
+    check_amount(amount, payment.currency)
     if amount > payment.unapplied_amount:
         raise DomainValidationError(
             field="amount",
@@ -324,7 +348,7 @@ def refund_payment(
         refund_date=refund_date or timezone.localdate(),
         reference=reference.strip(),
         reason=reason.strip(),
-        created_by=_actor_or_none(actor),
+        created_by=actor_or_none(actor),
     )
     payment.refunded_amount += amount
     _save_payment(payment, actor, f"payment.refunded:{refund.pk}")

@@ -3,23 +3,24 @@
 What counts as of a date D (the "Report Date" method, section 5.4):
 
 - an invoice counts if it is issued (or voided later) and dated on or before D;
-- a credit note (the void of an invoice is one too) and a payment application (a
-  reversal is a negative application) reduce it only if dated on or before D;
-- open amount as of D = total - credit notes dated <= D - applications dated <= D.
+- a credit note (the void of an invoice is one too), a payment application and an
+  application of credit on account (a reversal is a negative application) reduce it only
+  if dated on or before D; a credit note reduces its own invoice by the part that
+  invoice still owed when it was issued, the rest is credit on account;
+- open amount as of D = total - credit dated <= D - applications dated <= D.
 
 So the report for a past date gives the same figures whatever was booked afterwards.
 
-Unapplied cash is shown in its own "Unapplied credits" column (section 5.3): payments
-received <= D, less their applications dated <= D and refunds dated <= D, as a negative
-amount, so that a customer's net total equals its AR balance.
+Unapplied cash and credit are shown in their own "Unapplied credits" column (section
+5.3): payments received <= D and credit notes' credit on account dated <= D, less their
+applications dated <= D and refunds dated <= D, as a negative amount, so that a
+customer's net total equals its AR balance.
 
 How it is computed: the bucket of an invoice depends only on its own dates, never on
 its open amount, so each bucket's open total is a sum of sums, SUM(invoice totals in the
 bucket) - SUM(credit notes on invoices in the bucket) - SUM(applications on invoices in
-the bucket). Each of the five sums is one grouped SQL aggregate (FILTER clauses per
-bucket), a single pass over its table joined to the invoice; Python only adds the few
-per-customer results. Credit notes here never exceed an invoice's open balance (the
-billing services refuse it), so there are no unapplied credit notes to show.
+the bucket). Each sum is one grouped SQL aggregate (FILTER clauses per bucket), a single
+pass over its table joined to the invoice; Python only adds the few per-customer results.
 
 Currencies are never added together: each document is aged in its own currency, one
 table per currency; a total in the reporting currency converts each currency's totals
@@ -48,7 +49,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from billing.models import (
+    CreditApplication,
     CreditNote,
+    CreditRefund,
     FxRate,
     Invoice,
     InvoiceStatus,
@@ -334,6 +337,10 @@ def _issued_invoice_q(params: AgingParams, prefix: str = "") -> Q:
     return q
 
 
+# What a credit note took off its own invoice; the rest went on account.
+NOTE_CREDIT_ON_INVOICE = F("total_amount") - F("on_account_amount")
+
+
 def _bucket_sums(queryset, group: Sequence[str], amount: str, filters: list[Q]) -> dict:
     """{(account_id, currency): [sum per bucket]} in one grouped query."""
     aggregates = {f"b{i}": Sum(amount, filter=q) for i, q in enumerate(filters)}
@@ -372,35 +379,60 @@ def ar_aging(params: AgingParams, *, account_id: int | None = None) -> AgingRepo
     applications = PaymentApplication.objects.filter(
         _issued_invoice_q(params, "invoice__"), applied_date__lte=params.as_of
     )
+    credit_applications = CreditApplication.objects.filter(
+        _issued_invoice_q(params, "invoice__"), applied_date__lte=params.as_of
+    )
     payments = Payment.objects.filter(received_date__lte=params.as_of)
     refunds = Refund.objects.filter(refund_date__lte=params.as_of)
+    on_account = CreditNote.objects.filter(credit_date__lte=params.as_of, on_account_amount__gt=0)
+    credit_refunds = CreditRefund.objects.filter(refund_date__lte=params.as_of)
     if params.currency:
         payments = payments.filter(currency=params.currency)
         refunds = refunds.filter(payment__currency=params.currency)
+        on_account = on_account.filter(currency=params.currency)
+        credit_refunds = credit_refunds.filter(credit_note__currency=params.currency)
     if account_id is not None:
         invoices = invoices.filter(account_id=account_id)
         notes = notes.filter(invoice__account_id=account_id)
         applications = applications.filter(invoice__account_id=account_id)
+        credit_applications = credit_applications.filter(invoice__account_id=account_id)
         payments = payments.filter(account_id=account_id)
         refunds = refunds.filter(payment__account_id=account_id)
+        on_account = on_account.filter(invoice__account_id=account_id)
+        credit_refunds = credit_refunds.filter(credit_note__invoice__account_id=account_id)
 
     by_invoice = ("account_id", "currency")
     via_invoice = ("invoice__account_id", "invoice__currency")
     invoiced = _bucket_sums(invoices, by_invoice, "total_amount", invoice_filters)
-    credited = _bucket_sums(notes, via_invoice, "total_amount", joined_filters)
+    credited = _bucket_sums(notes, via_invoice, NOTE_CREDIT_ON_INVOICE, joined_filters)
     applied = _bucket_sums(applications, via_invoice, "amount", joined_filters)
+    credit_applied = _bucket_sums(credit_applications, via_invoice, "amount", joined_filters)
     received = _totals(payments, by_invoice, "amount")
     refunded = _totals(refunds, ("payment__account_id", "payment__currency"), "amount")
+    left_on_account = _totals(on_account, ("invoice__account_id", "currency"), "on_account_amount")
+    credit_refunded = _totals(
+        credit_refunds, ("credit_note__invoice__account_id", "credit_note__currency"), "amount"
+    )
 
     n = len(invoice_filters)
     keys = set(invoiced) | set(credited) | set(applied) | set(received) | set(refunded)
+    keys |= set(credit_applied) | set(left_on_account) | set(credit_refunded)
     rows: list[AgingRow] = []
     for key in keys:
         zeros = [ZERO] * n
         inv, cn, app = invoiced.get(key, zeros), credited.get(key, zeros), applied.get(key, zeros)
-        buckets = [inv[i] - cn[i] - app[i] for i in range(n)]
-        # Applications and the payments they come from share account and currency.
-        unapplied = received.get(key, ZERO) - sum(app, ZERO) - refunded.get(key, ZERO)
+        capp = credit_applied.get(key, zeros)
+        buckets = [inv[i] - cn[i] - app[i] - capp[i] for i in range(n)]
+        # Applications and the payments or credit notes they come from share account
+        # and currency.
+        unapplied = (
+            received.get(key, ZERO)
+            - sum(app, ZERO)
+            - refunded.get(key, ZERO)
+            + left_on_account.get(key, ZERO)
+            - sum(capp, ZERO)
+            - credit_refunded.get(key, ZERO)
+        )
         row = AgingRow(key[0], "", key[1], buckets, -unapplied if unapplied else ZERO)
         if not row.is_zero:
             rows.append(row)
@@ -477,7 +509,7 @@ def reporting_total(
 
 @dataclass
 class AgingDocument:
-    kind: str  # "invoice" or "payment"
+    kind: str  # "invoice", "payment" (unapplied cash) or "credit_note" (credit on account)
     pk: int
     account_id: int
     account_name: str
@@ -486,10 +518,10 @@ class AgingDocument:
     document_date: date
     due_date: date | None
     amount: Decimal  # invoice total / payment amount
-    credited: Decimal  # credit notes dated <= as_of (invoices)
-    settled: Decimal  # applications dated <= as_of (invoices: paid; payments: applied)
-    refunded: Decimal  # refunds dated <= as_of (payments)
-    open_amount: Decimal  # invoices: open amount; payments: unapplied cash, negative
+    credited: Decimal  # credit (notes and credit applied) dated <= as_of (invoices)
+    settled: Decimal  # applications dated <= as_of (invoices: paid; others: applied)
+    refunded: Decimal  # refunds dated <= as_of (payments, credit notes)
+    open_amount: Decimal  # invoices: open amount; others: unapplied, negative
     days: int | None  # days since the basis date (invoices)
     bucket: int | None
     source: str = ""
@@ -508,7 +540,8 @@ class CustomerAging:
 
 
 def _sum_subquery(model, amount: str, correlate: str, **filters) -> Coalesce:
-    """SUM(amount) of the rows of `model` whose `correlate` column is the outer row."""
+    """SUM(amount) of the rows of `model` whose `correlate` column is the outer row
+    (`amount` a column name or an expression)."""
     rows = (
         model.objects.filter(**{correlate: OuterRef("pk")}, **filters)
         .values(correlate)
@@ -524,20 +557,29 @@ def _sum_subquery(model, amount: str, correlate: str, **filters) -> Coalesce:
 
 def aging_documents(params: AgingParams, *, account_id: int | None = None) -> list[AgingDocument]:
     """Every document open as of params.as_of, one row each: invoices with an open
-    amount, and payments with unapplied cash. Per-document correlated sums: meant for one
-    customer's drill-down or an export, not for the summary. Rows come as plain values,
-    not model instances (an Invoice instance snapshots itself for its immutability
-    check, which a million-row export need not pay for)."""
+    amount, payments with unapplied cash and credit notes with credit left on account.
+    Per-document correlated sums: meant for one customer's drill-down or an export, not
+    for the summary. Rows come as plain values, not model instances (an Invoice instance
+    snapshots itself for its immutability check, which a million-row export need not pay
+    for)."""
     d = params.as_of
     money = DecimalField(max_digits=19, decimal_places=4)
     invoices = (
         Invoice.objects.filter(_issued_invoice_q(params))
         .annotate(
-            credited_to_date=_sum_subquery(
-                CreditNote, "total_amount", "invoice", credit_date__lte=d
+            notes_to_date=_sum_subquery(
+                CreditNote, NOTE_CREDIT_ON_INVOICE, "invoice", credit_date__lte=d
+            ),
+            credit_applied_to_date=_sum_subquery(
+                CreditApplication, "amount", "invoice", applied_date__lte=d
             ),
             paid_to_date=_sum_subquery(
                 PaymentApplication, "amount", "invoice", applied_date__lte=d
+            ),
+        )
+        .annotate(
+            credited_to_date=ExpressionWrapper(
+                F("notes_to_date") + F("credit_applied_to_date"), output_field=money
             ),
         )
         .annotate(
@@ -590,11 +632,44 @@ def aging_documents(params: AgingParams, *, account_id: int | None = None) -> li
             "unapplied",
         )
     )
+    credit_notes = (
+        CreditNote.objects.filter(credit_date__lte=d, on_account_amount__gt=0)
+        .annotate(
+            applied_to_date=_sum_subquery(
+                CreditApplication, "amount", "credit_note", applied_date__lte=d
+            ),
+            refunded_to_date=_sum_subquery(
+                CreditRefund, "amount", "credit_note", refund_date__lte=d
+            ),
+        )
+        .annotate(
+            unapplied=ExpressionWrapper(
+                F("on_account_amount") - F("applied_to_date") - F("refunded_to_date"),
+                output_field=money,
+            )
+        )
+        .exclude(unapplied=0)
+        .order_by("invoice__account__legal_name", "currency", "credit_date", "id")
+        .values(
+            "pk",
+            "invoice__account_id",
+            "invoice__account__legal_name",
+            "number",
+            "currency",
+            "credit_date",
+            "on_account_amount",
+            "applied_to_date",
+            "refunded_to_date",
+            "unapplied",
+        )
+    )
     if params.currency:
         payments = payments.filter(currency=params.currency)
+        credit_notes = credit_notes.filter(currency=params.currency)
     if account_id is not None:
         invoices = invoices.filter(account_id=account_id)
         payments = payments.filter(account_id=account_id)
+        credit_notes = credit_notes.filter(invoice__account_id=account_id)
 
     documents = []
     for row in invoices.iterator(chunk_size=5000):
@@ -631,6 +706,26 @@ def aging_documents(params: AgingParams, *, account_id: int | None = None) -> li
                 document_date=row["received_date"],
                 due_date=None,
                 amount=row["amount"],
+                credited=ZERO,
+                settled=row["applied_to_date"],
+                refunded=row["refunded_to_date"],
+                open_amount=-row["unapplied"],
+                days=None,
+                bucket=None,
+            )
+        )
+    for row in credit_notes.iterator(chunk_size=5000):
+        documents.append(
+            AgingDocument(
+                kind="credit_note",
+                pk=row["pk"],
+                account_id=row["invoice__account_id"],
+                account_name=row["invoice__account__legal_name"],
+                reference=row["number"],
+                currency=row["currency"],
+                document_date=row["credit_date"],
+                due_date=None,
+                amount=row["on_account_amount"],
                 credited=ZERO,
                 settled=row["applied_to_date"],
                 refunded=row["refunded_to_date"],

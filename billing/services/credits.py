@@ -1,0 +1,218 @@
+"""Credit on account: apply a credit note's leftover credit to other invoices of the same
+customer and currency, reverse a misapplication, or refund what is left.
+
+The credit a note leaves on account is fixed when it is issued (credit_notes.py); these
+services only move it, with the same rules and lock order as cash (payments.py): the
+credit note first, then the invoices by id, so parallel applications queue up instead of
+over-applying it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import CreditApplication, CreditNote, CreditRefund, Invoice, InvoiceStatus
+from billing.money import format_money
+from billing.services.invoicing import refresh_settlement
+from billing.services.payments import actor_or_none, check_amount, check_application
+from ordermgmt.errors import DomainValidationError
+
+
+def _lock(note: CreditNote, invoices: list[Invoice]) -> tuple[CreditNote, list[Invoice]]:
+    note = (
+        CreditNote.objects.select_for_update(of=("self",)).select_related("invoice").get(pk=note.pk)
+    )
+    locked = Invoice.objects.select_for_update().in_bulk(sorted(i.pk for i in invoices))
+    return note, [locked[i.pk] for i in invoices]
+
+
+def _save_note(note: CreditNote, actor, reason: str) -> None:
+    note._history_user = actor
+    note._change_reason = reason
+    note.save(update_fields=["applied_amount", "refunded_amount"])
+
+
+def _apply(note: CreditNote, invoice: Invoice, amount: Decimal, actor, applied_date: date):
+    check_application(
+        what="credit note",
+        account_id=note.invoice.account_id,
+        currency=note.currency,
+        available=note.unapplied_amount,
+        available_from=note.credit_date,
+        invoice=invoice,
+        amount=amount,
+        applied_date=applied_date,
+    )
+    application = CreditApplication.objects.create(
+        credit_note=note,
+        invoice=invoice,
+        amount=amount,
+        applied_date=applied_date,
+        created_by=actor_or_none(actor),
+    )
+    note.applied_amount += amount
+    invoice.credited_amount += amount
+    refresh_settlement(invoice)
+    invoice._history_user = actor
+    invoice._change_reason = f"invoice.credit_applied:{note.number}:{application.pk}"
+    invoice.save()
+    return application
+
+
+@transaction.atomic(durable=True)
+def apply_credit_note(
+    *,
+    credit_note: CreditNote,
+    allocations: list[tuple[Invoice, Decimal]],
+    actor,
+    applied_date: date | None = None,
+) -> list[CreditApplication]:
+    """Apply credit on account to one or several invoices: all applied, or none."""
+    if not allocations:
+        raise DomainValidationError(
+            field="allocations", code="required", message="Choose at least one invoice."
+        )
+    note, invoices = _lock(credit_note, [invoice for invoice, _ in allocations])
+    day = applied_date or timezone.localdate()
+    applications = []
+    for index, (invoice, (_, amount)) in enumerate(zip(invoices, allocations, strict=True)):
+        try:
+            applications.append(_apply(note, invoice, amount, actor, day))
+        except DomainValidationError as err:
+            raise DomainValidationError(
+                field=f"allocations[{index}].{err.field}", code=err.code, message=err.message
+            ) from err
+    _save_note(note, actor, "credit_note.applied")
+    return applications
+
+
+@transaction.atomic(durable=True)
+def apply_credit_oldest_first(
+    *, credit_note: CreditNote, actor, applied_date: date | None = None
+) -> list[CreditApplication]:
+    """Auto-apply: the customer's oldest open invoices (by due date) in the note's currency."""
+    day = applied_date or timezone.localdate()
+    note, _ = _lock(credit_note, [])
+    candidates = (
+        Invoice.objects.select_for_update()
+        .filter(
+            account_id=note.invoice.account_id,
+            currency=note.currency,
+            status=InvoiceStatus.ISSUED,
+            invoice_date__lte=day,
+        )
+        .order_by("due_date", "invoice_date", "id")
+    )
+    applications = []
+    if day >= note.credit_date:
+        for invoice in candidates:
+            amount = min(note.unapplied_amount, invoice.open_amount)
+            if note.unapplied_amount <= 0:
+                break
+            if amount > 0:
+                applications.append(_apply(note, invoice, amount, actor, day))
+    if not applications:
+        raise DomainValidationError(
+            field="credit_note",
+            code="nothing_to_apply",
+            message=f"{note.number} has no credit left, or the customer has no open "
+            f"{note.currency} invoice dated on or before {day}.",
+        )
+    _save_note(note, actor, "credit_note.auto_applied")
+    return applications
+
+
+@transaction.atomic(durable=True)
+def reverse_credit_application(
+    *, application: CreditApplication, actor, reason: str, reversal_date: date | None = None
+) -> CreditApplication:
+    """Undo a misapplied credit with a dated, audited counter-entry: the credit returns to
+    the note and the invoice's open balance comes back."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainValidationError(field="reason", code="required", message="Give a reason.")
+    original = CreditApplication.objects.select_related("credit_note", "invoice").get(
+        pk=application.pk
+    )
+    note, (invoice,) = _lock(original.credit_note, [original.invoice])
+    original = CreditApplication.objects.select_for_update().get(pk=original.pk)
+    if original.reverses_id is not None or hasattr(original, "reversed_by"):
+        raise DomainValidationError(
+            field="application",
+            code="already_reversed",
+            message="This application was already reversed (or is itself a reversal).",
+        )
+    day = reversal_date or timezone.localdate()
+    if day < original.applied_date:
+        raise DomainValidationError(
+            field="reversal_date",
+            code="before_application",
+            message="A reversal cannot be dated before the application it reverses.",
+        )
+    reversal = CreditApplication.objects.create(
+        credit_note=note,
+        invoice=invoice,
+        amount=-original.amount,
+        applied_date=day,
+        reverses=original,
+        reason=reason,
+        created_by=actor_or_none(actor),
+    )
+    note.applied_amount -= original.amount
+    invoice.credited_amount -= original.amount
+    refresh_settlement(invoice)
+    invoice._history_user = actor
+    invoice._change_reason = f"invoice.credit_reversed:{note.number}:{reversal.pk}"
+    invoice.save()
+    _save_note(note, actor, f"credit_note.application_reversed:{reversal.pk}: {reason}")
+    return reversal
+
+
+@transaction.atomic(durable=True)
+def refund_credit_note(
+    *,
+    credit_note: CreditNote,
+    amount: Decimal,
+    actor,
+    reference: str,
+    reason: str,
+    refund_date: date | None = None,
+) -> CreditRefund:
+    """Pay back credit left on account; applied credit must be reversed first."""
+    note, _ = _lock(credit_note, [])
+    check_amount(amount, note.currency)
+    if amount > note.unapplied_amount:
+        raise DomainValidationError(
+            field="amount",
+            code="exceeds_unapplied",
+            message=f"Only {format_money(note.unapplied_amount, note.currency)} of "
+            f"{note.number} is on account; reverse applications before refunding more.",
+        )
+    if not (reason or "").strip() or not (reference or "").strip():
+        raise DomainValidationError(
+            field="reason" if not (reason or "").strip() else "reference",
+            code="required",
+            message="A refund needs a reason and a reference.",
+        )
+    day = refund_date or timezone.localdate()
+    if day < note.credit_date:
+        raise DomainValidationError(
+            field="refund_date",
+            code="before_credit_note",
+            message="A refund cannot be dated before the credit note.",
+        )
+    refund = CreditRefund.objects.create(
+        credit_note=note,
+        amount=amount,
+        refund_date=day,
+        reference=reference.strip(),
+        reason=reason.strip(),
+        created_by=actor_or_none(actor),
+    )
+    note.refunded_amount += amount
+    _save_note(note, actor, f"credit_note.refunded:{refund.pk}")
+    return refund
