@@ -87,15 +87,19 @@ def generate(args, results: dict) -> None:
             inv0, inv_max, count = cur.fetchone()
             assert inv_max - inv0 + 1 == count == n, "invoice ids must be contiguous"
         # Credit notes: 10% of every 20th invoice 10 days after its date; voids in full.
+        # A quarter of those credits go on account (as if the invoice was paid already).
         with timed(results, "gen_credit_notes"):
             cur.execute(
                 """
                 INSERT INTO billing_creditnote (legal_entity_id, invoice_id, number, currency,
                   credit_date, reason, subtotal_amount, tax_amount, total_amount,
-                  is_void_of_invoice, pdf, created_at)
+                  is_void_of_invoice, pdf, created_at, on_account_amount, applied_amount,
+                  refunded_amount)
                 SELECT legal_entity_id, id, 'CN-' || (id - %(inv0)s + 1), currency,
                   invoice_date + CASE WHEN status = 'void' THEN 20 ELSE 10 END, 'bench',
-                  a, 0, a, status = 'void', '', now()
+                  a, 0, a, status = 'void', '', now(),
+                  CASE WHEN status <> 'void' AND (id - %(inv0)s + 1) %% 80 = 5 THEN a ELSE 0 END,
+                  0, 0
                 FROM (
                   SELECT i.*, CASE WHEN status = 'void' THEN total_amount
                                    ELSE round(total_amount * 0.1, 2) END AS a
@@ -169,7 +173,25 @@ def generate(args, results: dict) -> None:
             " VALUES ('EUR', 'USD', %s, 1.0850)",
             [as_of - timedelta(days=10)],
         )
-        for table in ["invoice", "creditnote", "payment", "paymentapplication", "refund"]:
+        # Half of each credit on account applied back to an invoice 5 days later.
+        with timed(results, "gen_credit_applications"):
+            cur.execute(
+                """
+                INSERT INTO billing_creditapplication (credit_note_id, invoice_id, amount,
+                  applied_date, reason, created_at)
+                SELECT id, invoice_id, round(on_account_amount / 2, 2), credit_date + 5, '',
+                  now()
+                FROM billing_creditnote WHERE on_account_amount > 0
+                """
+            )
+        for table in [
+            "invoice",
+            "creditnote",
+            "creditapplication",
+            "payment",
+            "paymentapplication",
+            "refund",
+        ]:
             cur.execute(f"SELECT count(*) FROM billing_{table}")
             results[f"rows_{table}"] = cur.fetchone()[0]
     # What autovacuum does for a real book after a bulk load (hint bits, visibility map,
@@ -187,12 +209,17 @@ WITH inv AS (
   SELECT invoice_id, sum(amount) AS s FROM billing_paymentapplication
   WHERE applied_date <= %(d)s GROUP BY invoice_id
 ), cn AS (
-  SELECT invoice_id, sum(total_amount) AS s FROM billing_creditnote
+  SELECT invoice_id, sum(total_amount - on_account_amount) AS s FROM billing_creditnote
   WHERE credit_date <= %(d)s GROUP BY invoice_id
+), capp AS (
+  SELECT invoice_id, sum(amount) AS s FROM billing_creditapplication
+  WHERE applied_date <= %(d)s GROUP BY invoice_id
 ), docs AS (
   SELECT inv.account_id, inv.currency, %(d)s::date - inv.due_date AS days,
-         inv.total_amount - coalesce(app.s, 0) - coalesce(cn.s, 0) AS open
+         inv.total_amount - coalesce(app.s, 0) - coalesce(cn.s, 0) - coalesce(capp.s, 0)
+           AS open
   FROM inv LEFT JOIN app ON app.invoice_id = inv.id LEFT JOIN cn ON cn.invoice_id = inv.id
+    LEFT JOIN capp ON capp.invoice_id = inv.id
 ), buckets AS (
   SELECT account_id, currency,
     coalesce(sum(open) FILTER (WHERE days <= 0), 0) AS b0,
@@ -211,6 +238,18 @@ WITH inv AS (
     UNION ALL
     SELECT p.account_id, p.currency, -r.amount FROM billing_refund r
       JOIN billing_payment p ON p.id = r.payment_id WHERE r.refund_date <= %(d)s
+    UNION ALL
+    SELECT i.account_id, n.currency, n.on_account_amount FROM billing_creditnote n
+      JOIN billing_invoice i ON i.id = n.invoice_id
+      WHERE n.credit_date <= %(d)s AND n.on_account_amount > 0
+    UNION ALL
+    SELECT i.account_id, i.currency, -ca.amount FROM billing_creditapplication ca
+      JOIN billing_invoice i ON i.id = ca.invoice_id WHERE ca.applied_date <= %(d)s
+      AND i.number IS NOT NULL AND i.status IN ('issued', 'void') AND i.invoice_date <= %(d)s
+    UNION ALL
+    SELECT i.account_id, n.currency, -r.amount FROM billing_creditrefund r
+      JOIN billing_creditnote n ON n.id = r.credit_note_id
+      JOIN billing_invoice i ON i.id = n.invoice_id WHERE r.refund_date <= %(d)s
   ) movements GROUP BY account_id, currency
 )
 SELECT coalesce(b.account_id, c.account_id), coalesce(b.currency, c.currency),
