@@ -1,16 +1,18 @@
 """REST API for billing under /api/v1/: schedule lines, invoices (and their actions),
-credit notes, billing runs and usage records.
+credit notes and their credit on account, billing runs and usage records.
 
 Writes go through billing.services, exactly as the invoice page and the admin do; a
 DomainValidationError becomes HTTP 400 {field, code, message} (ordermgmt.api_errors).
 """
 
-from billing.api.invoices import BillingScheduleLineViewSet, CreditNoteViewSet, InvoiceViewSet
+from billing.api.credits import CreditApplicationViewSet, CreditNoteViewSet
+from billing.api.invoices import BillingScheduleLineViewSet, InvoiceViewSet
 from billing.api.runs import BillingRunViewSet, UsageRecordViewSet
 
 __all__ = [
     "BillingRunViewSet",
     "BillingScheduleLineViewSet",
+    "CreditApplicationViewSet",
     "CreditNoteViewSet",
     "InvoiceViewSet",
     "UsageRecordViewSet",

@@ -1,8 +1,8 @@
-"""Schedule lines, invoices (and their actions) and credit notes."""
+"""Schedule lines and invoices (and their actions); the credit note output shared with
+credits.py."""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
 from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -252,6 +252,10 @@ class CreditNoteOutputSerializer(serializers.ModelSerializer):
     subtotal_amount = MoneyField()
     tax_amount = MoneyField()
     total_amount = MoneyField()
+    on_account_amount = MoneyField(help_text="Credit left on account at issue (invoice paid)")
+    applied_amount = MoneyField(help_text="Of the credit on account, applied to invoices")
+    refunded_amount = MoneyField(help_text="Of the credit on account, refunded")
+    unapplied_amount = MoneyField(help_text="Credit still on account")
     lines = CreditNoteLineOutputSerializer(many=True, read_only=True)
 
     class Meta:
@@ -270,6 +274,10 @@ class CreditNoteOutputSerializer(serializers.ModelSerializer):
             "tax_amount",
             "total_amount",
             "is_void_of_invoice",
+            "on_account_amount",
+            "applied_amount",
+            "refunded_amount",
+            "unapplied_amount",
             "created_by",
             "created_at",
             "lines",
@@ -349,26 +357,3 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         original = self.get_object()
         correction = services.create_corrected_invoice(original=original, actor=request.user)
         return self._out(correction, status.HTTP_201_CREATED)
-
-
-# --- Credit notes -------------------------------------------------------------------------------
-
-
-class CreditNoteFilter(filters.FilterSet):
-    credit_date_from = filters.DateFilter(field_name="credit_date", lookup_expr="gte")
-    credit_date_to = filters.DateFilter(field_name="credit_date", lookup_expr="lte")
-    account = filters.NumberFilter(field_name="invoice__account")
-
-    class Meta:
-        model = CreditNote
-        fields = ["invoice", "currency", "is_void_of_invoice"]
-
-
-class CreditNoteViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = CreditNote.objects.select_related("invoice").prefetch_related(
-        Prefetch("lines", queryset=CreditNoteLine.objects.order_by("id"))
-    )
-    serializer_class = CreditNoteOutputSerializer
-    filterset_class = CreditNoteFilter
-    search_fields = ["number", "invoice__number", "reason"]
-    ordering_fields = ["credit_date", "total_amount"]

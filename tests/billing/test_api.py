@@ -501,6 +501,9 @@ def test_the_billing_api_schema_has_no_warnings_or_errors():
         "/api/v1/invoices/{id}/credit-notes/",
         "/api/v1/invoices/{id}/correct/",
         "/api/v1/credit-notes/{id}/",
+        "/api/v1/credit-notes/{id}/apply/",
+        "/api/v1/credit-notes/{id}/refund/",
+        "/api/v1/credit-applications/{id}/reverse/",
         "/api/v1/billing-runs/",
         "/api/v1/usage-records/",
     ]:
