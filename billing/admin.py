@@ -18,8 +18,10 @@ from billing.models import (
     BillingRun,
     BillingRunException,
     BillingScheduleLine,
+    CreditApplication,
     CreditNote,
     CreditNoteLine,
+    CreditRefund,
     FxRate,
     Invoice,
     InvoiceDelivery,
@@ -296,6 +298,21 @@ class CreditNoteLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     readonly_fields = fields
 
 
+class CreditApplicationInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = CreditApplication
+    fk_name = "credit_note"
+    extra = 0
+    fields = ["invoice", "applied_date", "amount", "reverses", "reason", "created_by"]
+    readonly_fields = fields
+
+
+class CreditRefundInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = CreditRefund
+    extra = 0
+    fields = ["refund_date", "amount", "reference", "reason", "created_by"]
+    readonly_fields = fields
+
+
 @admin.register(CreditNote)
 class CreditNoteAdmin(ReadOnlyAdminMixin, GuardedHistoryAdmin):
     list_display = [
@@ -304,6 +321,7 @@ class CreditNoteAdmin(ReadOnlyAdminMixin, GuardedHistoryAdmin):
         "account",
         "credit_date",
         "total",
+        "on_account",
         "is_void_of_invoice",
         "created_by",
     ]
@@ -311,10 +329,16 @@ class CreditNoteAdmin(ReadOnlyAdminMixin, GuardedHistoryAdmin):
     search_fields = ["number", "invoice__number", "invoice__account__legal_name", "reason"]
     date_hierarchy = "credit_date"
     list_select_related = ["invoice__account", "created_by"]
-    inlines = [CreditNoteLineInline]
+    inlines = [CreditNoteLineInline, CreditApplicationInline, CreditRefundInline]
 
     def view_on_site(self, obj):
-        return reverse("billing:invoice_detail", args=[obj.invoice_id])
+        return reverse("billing:credit_note_detail", args=[obj.pk])
+
+    @admin.display(description="Credit on account (left)")
+    def on_account(self, obj):
+        if not obj.on_account_amount:
+            return "—"
+        return money(obj.unapplied_amount, obj.currency)
 
     @admin.display(description="Account", ordering="invoice__account__legal_name")
     def account(self, obj):

@@ -30,7 +30,9 @@ from billing.models import (
     BillingRunException,
     BillingRunStatus,
     BillingScheduleLine,
+    CreditApplication,
     CreditNote,
+    CreditRefund,
     ExceptionReason,
     Invoice,
     InvoiceLine,
@@ -332,6 +334,15 @@ class HistoryEntry:
 class CreditNoteRow:
     note: CreditNote
     total: str
+    on_account: str  # blank when the whole credit reduced the invoice
+
+
+@dataclass(frozen=True)
+class CreditAppliedRow:
+    """Credit on account from a credit note (of this or another invoice) applied here."""
+
+    application: CreditApplication
+    amount: str
 
 
 @dataclass(frozen=True)
@@ -363,6 +374,7 @@ class InvoiceDetail:
     open: str
     overdue: bool
     credit_notes: list[CreditNoteRow]
+    credit_applied: list[CreditAppliedRow]
     corrections: list[Invoice]
     history: list[HistoryEntry]
 
@@ -442,8 +454,18 @@ def invoice_detail(invoice: Invoice) -> InvoiceDetail:
         for percent, values in sorted(groups.items())
     ]
     notes = [
-        CreditNoteRow(note=note, total=money(note.total_amount, note.currency))
+        CreditNoteRow(
+            note=note,
+            total=money(note.total_amount, note.currency),
+            on_account=money(note.on_account_amount, currency) if note.on_account_amount else "",
+        )
         for note in invoice.credit_notes.select_related("created_by").order_by("credit_date", "id")
+    ]
+    credit_applied = [
+        CreditAppliedRow(application=a, amount=money(a.amount, currency))
+        for a in invoice.credit_applications.select_related("credit_note").order_by(
+            "applied_date", "id"
+        )
     ]
     return InvoiceDetail(
         invoice=invoice,
@@ -457,6 +479,7 @@ def invoice_detail(invoice: Invoice) -> InvoiceDetail:
         open=money(invoice.open_amount, currency),
         overdue=is_overdue(invoice),
         credit_notes=notes,
+        credit_applied=credit_applied,
         corrections=list(invoice.corrections.order_by("id")),
         history=invoice_history(invoice),
     )
@@ -773,20 +796,68 @@ def _invoice_entries(invoices) -> list[TimelineEntry]:
     return entries
 
 
+def _credit_note_detail(note: CreditNote) -> str:
+    detail = f"On {note.invoice.number}: {note.reason}"
+    if note.on_account_amount:
+        detail += f" · {money(note.on_account_amount, note.currency)} left on account"
+    return detail
+
+
 def _credit_note_entries(notes) -> list[TimelineEntry]:
     return [
         TimelineEntry(
             when=note.credit_date,
             kind="credit_note",
             title=f"Credit note {note.number}",
-            detail=f"On {note.invoice.number}: {note.reason}",
+            detail=_credit_note_detail(note),
             amount="−" + money(note.total_amount, note.currency),
-            url=reverse("billing:invoice_detail", args=[note.invoice_id]),
+            url=reverse("billing:credit_note_detail", args=[note.pk]),
             status="Void of the invoice" if note.is_void_of_invoice else "",
             contract=note.invoice.contract.reference if note.invoice.contract_id else "",
         )
         for note in notes
     ]
+
+
+def _credit_on_account_entries(account: Account, contract: Contract | None):
+    """Credit on account applied to invoices (reversals negative) and refunded."""
+    applications = CreditApplication.objects.filter(
+        credit_note__invoice__account=account
+    ).select_related("credit_note", "invoice")
+    refunds = CreditRefund.objects.filter(credit_note__invoice__account=account).select_related(
+        "credit_note"
+    )
+    if contract is not None:
+        applications = applications.filter(invoice__contract=contract)
+        refunds = refunds.filter(credit_note__invoice__contract=contract)
+    entries = [
+        TimelineEntry(
+            when=a.applied_date,
+            kind="credit_note",
+            title=(
+                f"Credit application reversed: {a.credit_note.number}"
+                if a.reverses_id
+                else f"Credit {a.credit_note.number} applied"
+            ),
+            detail=f"{'From' if a.reverses_id else 'To'} {a.invoice.number}"
+            + (f": {a.reason}" if a.reason else ""),
+            amount=money(a.amount, a.credit_note.currency),
+            url=reverse("billing:credit_note_detail", args=[a.credit_note_id]),
+        )
+        for a in applications
+    ]
+    entries += [
+        TimelineEntry(
+            when=r.refund_date,
+            kind="credit_note",
+            title=f"Credit refunded {r.reference}",
+            detail=f"Of {r.credit_note.number}: {r.reason}",
+            amount=money(r.amount, r.credit_note.currency),
+            url=reverse("billing:credit_note_detail", args=[r.credit_note_id]),
+        )
+        for r in refunds
+    ]
+    return entries
 
 
 def _payment_entries(account: Account, contract: Contract | None) -> list[TimelineEntry]:
@@ -832,7 +903,7 @@ def _payment_entries(account: Account, contract: Contract | None) -> list[Timeli
                 title=f"Payment {payment.get_method_display()} {payment.reference}",
                 detail=detail,
                 amount="−" + money(payment.amount, currency),
-                url=admin_url(payment),
+                url=reverse("billing:payment_detail", args=[payment.pk]),
             )
         )
         for refund in payment.refunds.all():
@@ -843,7 +914,7 @@ def _payment_entries(account: Account, contract: Contract | None) -> list[Timeli
                     title=f"Refund {refund.reference}",
                     detail=f"Of {payment.reference}: {refund.reason}",
                     amount=money(refund.amount, currency),
-                    url=admin_url(payment),
+                    url=reverse("billing:payment_detail", args=[payment.pk]),
                 )
             )
     return entries
@@ -901,6 +972,7 @@ def account_timeline(
         *_invoice_entries(invoices),
         *_credit_note_entries(notes),
         *(_payment_entries(account, contract) if with_payments else []),
+        *(_credit_on_account_entries(account, contract) if with_payments else []),
     ]
     entries.sort(key=lambda e: (e.when, KIND_ORDER[e.kind], e.contract, e.title))
     return AccountTimeline(

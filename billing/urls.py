@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import views
+from billing import views, views_cash
 
 app_name = "billing"
 
@@ -14,4 +14,22 @@ urlpatterns = [
     path("runs/<int:pk>/progress/", views.run_progress, name="run_progress"),
     path("exceptions/<int:pk>/resolve/", views.exception_resolve, name="exception_resolve"),
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
+    path("cash/payments/", views_cash.payment_list, name="payment_list"),
+    path("cash/payments/new/", views_cash.payment_record, name="payment_record"),
+    path("cash/payments/<int:pk>/", views_cash.payment_detail, name="payment_detail"),
+    path("cash/payments/<int:pk>/apply/", views_cash.payment_apply, name="payment_apply"),
+    path("cash/payments/<int:pk>/refund/", views_cash.payment_refund, name="payment_refund"),
+    path("credit-notes/<int:pk>/", views_cash.credit_note_detail, name="credit_note_detail"),
+    path("credit-notes/<int:pk>/apply/", views_cash.credit_note_apply, name="credit_note_apply"),
+    path("credit-notes/<int:pk>/refund/", views_cash.credit_note_refund, name="credit_note_refund"),
+    path(
+        "cash/credit-applications/<int:pk>/reverse/",
+        views_cash.credit_application_reverse,
+        name="credit_application_reverse",
+    ),
+    path(
+        "cash/applications/<int:pk>/reverse/",
+        views_cash.application_reverse,
+        name="application_reverse",
+    ),
 ]

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from billing import api as billing_api
+from billing.api import payments as payments_api
 from billing.revenue import api as revenue_api
 from collections_app import api as collections_api
 from collections_app import api_reports
@@ -23,8 +24,11 @@ router.register("dealdesk/rules", api_dealdesk.DealDeskRuleViewSet)
 router.register("schedule-lines", billing_api.BillingScheduleLineViewSet)
 router.register("invoices", billing_api.InvoiceViewSet)
 router.register("credit-notes", billing_api.CreditNoteViewSet)
+router.register("credit-applications", billing_api.CreditApplicationViewSet)
 router.register("billing-runs", billing_api.BillingRunViewSet)
 router.register("usage-records", billing_api.UsageRecordViewSet)
+router.register("payments", payments_api.PaymentViewSet)
+router.register("payment-applications", payments_api.PaymentApplicationViewSet)
 router.register("revenue/obligations", revenue_api.PerformanceObligationViewSet)
 router.register("revenue/allocations", revenue_api.RevenueAllocationViewSet)
 router.register("revenue/schedules", revenue_api.RevenueScheduleViewSet)

@@ -1,0 +1,286 @@
+"""Forms of the cash pages. Each performs one move through its service: record a payment;
+apply a payment's cash or a credit note's credit on account to invoices; reverse an
+application; refund. A DomainValidationError about a field of the form is attached to
+that field; any other goes to the top of the form. Nothing is saved when one is raised:
+each service is one transaction."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from billing import selectors_cash as selectors
+from billing import services
+from billing.models import CreditApplication, CreditNote, Payment, PaymentApplication, PaymentMethod
+from billing.money import currency_choices
+from billing.selectors_cash import OpenInvoiceRow, PaymentFilters
+from ordermgmt.errors import DomainValidationError
+from ordermgmt.models import Account
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"})
+
+
+def _amount_input(**attrs) -> forms.TextInput:
+    # Text, not number: the service's own message (too many decimals, over the open
+    # balance) is what the user should read, not the browser's step check.
+    return forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", **attrs})
+
+
+class PaymentFilterForm(forms.Form):
+    q = forms.CharField(
+        label="Reference",
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "Bank or check reference"}),
+    )
+    account = forms.CharField(
+        label="Account",
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "Account name"}),
+    )
+    method = forms.ChoiceField(choices=[("", "Any"), *PaymentMethod.choices], required=False)
+    currency = forms.ChoiceField(choices=[("", "Any")], required=False)
+    received_from = forms.DateField(label="Received from", required=False, widget=_date_input())
+    received_to = forms.DateField(label="to", required=False, widget=_date_input())
+    unapplied = forms.BooleanField(label="Has unapplied cash", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].choices = [("", "Any")] + [
+            (c, c) for c in selectors.payment_currencies()
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("received_from"), cleaned.get("received_to")
+        if start and end and end < start:
+            self.add_error("received_to", "The end date is before the start date.")
+        return cleaned
+
+    def to_filters(self) -> PaymentFilters:
+        if not self.is_bound or not self.is_valid():
+            return PaymentFilters()
+        data = self.cleaned_data
+        return PaymentFilters(
+            account_name=data["account"],
+            method=data["method"],
+            currency=data["currency"],
+            received_from=data["received_from"],
+            received_to=data["received_to"],
+            unapplied_only=data["unapplied"],
+            search=data["q"],
+        )
+
+
+class CashForm(forms.Form):
+    """Performs one cash move through its service. A DomainValidationError about a field
+    of the form is attached to that field; any other goes to the top of the form."""
+
+    def perform(self, actor) -> object:
+        raise NotImplementedError
+
+    def field_for(self, err: DomainValidationError) -> str | None:
+        return err.field if err.field in self.fields else None
+
+    def run(self, actor) -> object | None:
+        """The service's result, or None with the form's errors set."""
+        if not self.is_valid():
+            return None
+        try:
+            return self.perform(actor)
+        except DomainValidationError as err:
+            self.add_error(self.field_for(err), ValidationError(err.message, code=err.code))
+            return None
+
+
+# Opening balances are written by the open-AR import, not typed in by hand.
+RECORDABLE_METHODS = [c for c in PaymentMethod.choices if c[0] != PaymentMethod.OPENING_BALANCE]
+
+
+class RecordPaymentForm(CashForm):
+    account = forms.ModelChoiceField(queryset=Account.objects.order_by("legal_name"))
+    method = forms.ChoiceField(choices=RECORDABLE_METHODS)
+    # Blank is the service's to refuse (its message names what is needed).
+    reference = forms.CharField(max_length=100, required=False)
+    received_date = forms.DateField(widget=_date_input())
+    currency = forms.ChoiceField(choices=currency_choices)
+    amount = forms.DecimalField(max_digits=19, decimal_places=4, widget=_amount_input())
+
+    def __init__(self, *args, **kwargs):
+        initial = kwargs.setdefault("initial", {})
+        initial.setdefault("received_date", timezone.localdate())
+        standard = getattr(settings, "LEDGERLINE_STANDARD_CURRENCIES", None) or ["USD"]
+        initial.setdefault("currency", standard[0])
+        super().__init__(*args, **kwargs)
+
+    def perform(self, actor) -> Payment:
+        data = self.cleaned_data
+        return services.record_payment(
+            account=data["account"],
+            amount=data["amount"],
+            currency=data["currency"],
+            received_date=data["received_date"],
+            method=data["method"],
+            reference=data["reference"],
+            actor=actor,
+        )
+
+
+_ALLOCATION_FIELD = re.compile(r"^allocations\[(\d+)\]\.(\w+)$")
+
+
+class ApplyForm(CashForm):
+    """One amount box per open invoice; the filled ones are applied together (all or
+    none). The "oldest first" button applies what is left to the oldest invoices instead,
+    and ignores the boxes. The source is a payment (its unapplied cash) or a credit note
+    (its credit on account)."""
+
+    applied_date = forms.DateField(
+        required=False, widget=_date_input(), help_text="Leave empty for today."
+    )
+    oldest_first = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(
+        self, *args, source: Payment | CreditNote, invoices: list[OpenInvoiceRow], **kwargs
+    ):
+        super().__init__(*args, **kwargs)
+        self.source = source
+        self.invoice_rows = invoices
+        self._allocated: list[str] = []
+        for row in invoices:
+            self.fields[self.amount_field(row.invoice.pk)] = forms.DecimalField(
+                label=f"Amount for {row.invoice.number or row.invoice.pk}",
+                max_digits=19,
+                decimal_places=4,
+                required=False,
+                widget=_amount_input(placeholder=str(row.open_amount)),
+            )
+
+    @staticmethod
+    def amount_field(invoice_id: int) -> str:
+        return f"invoice_{invoice_id}"
+
+    @classmethod
+    def posted_invoice_ids(cls, data, prefix: str) -> list[int]:
+        """Invoices the submitted form put an amount on (a stale page may name one that
+        is no longer open: the service then says why it is refused)."""
+        pattern = re.compile(rf"^{re.escape(prefix)}-invoice_(\d+)$")
+        return [
+            int(match.group(1))
+            for key, value in data.items()
+            if (match := pattern.match(key)) and value.strip()
+        ]
+
+    @property
+    def allocation_rows(self) -> list[tuple[OpenInvoiceRow, forms.BoundField]]:
+        return [(row, self[self.amount_field(row.invoice.pk)]) for row in self.invoice_rows]
+
+    def clean(self):
+        cleaned = super().clean()
+        box_errors = any(self.has_error(self.amount_field(r.invoice.pk)) for r in self.invoice_rows)
+        if not (cleaned.get("oldest_first") or self._allocations(cleaned) or box_errors):
+            raise ValidationError(
+                "Enter an amount for at least one invoice, or apply oldest first.",
+                code="no_allocation",
+            )
+        return cleaned
+
+    def _allocations(self, cleaned) -> list[tuple[OpenInvoiceRow, Decimal]]:
+        return [
+            (row, cleaned[name])
+            for row in self.invoice_rows
+            if cleaned.get(name := self.amount_field(row.invoice.pk)) is not None
+        ]
+
+    def perform(self, actor) -> list[PaymentApplication] | list[CreditApplication]:
+        data = self.cleaned_data
+        day = data["applied_date"]
+        is_credit = isinstance(self.source, CreditNote)
+        if data["oldest_first"]:
+            if is_credit:
+                return services.apply_credit_oldest_first(
+                    credit_note=self.source, actor=actor, applied_date=day
+                )
+            return services.apply_oldest_first(payment=self.source, actor=actor, applied_date=day)
+        allocations = self._allocations(data)
+        self._allocated = [self.amount_field(row.invoice.pk) for row, _ in allocations]
+        pairs = [(row.invoice, amount) for row, amount in allocations]
+        if is_credit:
+            return services.apply_credit_note(
+                credit_note=self.source, allocations=pairs, actor=actor, applied_date=day
+            )
+        return services.apply_payment_to_invoices(
+            payment=self.source, allocations=pairs, actor=actor, applied_date=day
+        )
+
+    def field_for(self, err: DomainValidationError) -> str | None:
+        # "allocations[1].amount" is about the second filled box; a date problem is the
+        # date's, whichever invoice it was found on.
+        match = _ALLOCATION_FIELD.match(err.field)
+        if match and int(match.group(1)) < len(self._allocated):
+            if match.group(2) == "applied_date":
+                return "applied_date"
+            return self._allocated[int(match.group(1))]
+        return super().field_for(err)
+
+
+class ReverseApplicationForm(CashForm):
+    """Reverses a payment application or a credit application (the same counter-entry)."""
+
+    # Required by the service (field "reason", code "required"), so the page and the API
+    # refuse a blank reason with the same words.
+    reason = forms.CharField(max_length=300, required=False)
+    reversal_date = forms.DateField(
+        required=False, widget=_date_input(), help_text="Leave empty for today."
+    )
+
+    def __init__(self, *args, application: PaymentApplication | CreditApplication, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.application = application
+
+    def perform(self, actor) -> PaymentApplication | CreditApplication:
+        reverse = (
+            services.reverse_credit_application
+            if isinstance(self.application, CreditApplication)
+            else services.reverse_application
+        )
+        return reverse(
+            application=self.application,
+            actor=actor,
+            reason=self.cleaned_data["reason"],
+            reversal_date=self.cleaned_data["reversal_date"],
+        )
+
+
+class RefundForm(CashForm):
+    amount = forms.DecimalField(max_digits=19, decimal_places=4, widget=_amount_input())
+    reference = forms.CharField(max_length=100, required=False)
+    reason = forms.CharField(max_length=300, required=False)
+    refund_date = forms.DateField(
+        required=False, widget=_date_input(), help_text="Leave empty for today."
+    )
+
+    def __init__(self, *args, source: Payment | CreditNote, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.source = source
+
+    def perform(self, actor):
+        data = self.cleaned_data
+        if isinstance(self.source, CreditNote):
+            refund, target = services.refund_credit_note, {"credit_note": self.source}
+        else:
+            refund, target = services.refund_payment, {"payment": self.source}
+        return refund(
+            **target,
+            amount=data["amount"],
+            actor=actor,
+            reference=data["reference"],
+            reason=data["reason"],
+            refund_date=data["refund_date"],
+        )

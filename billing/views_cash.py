@@ -1,0 +1,293 @@
+"""Cash pages: the payment list, recording a payment, and the page of a payment or of a
+credit note's credit on account, where it is applied to invoices, applications are
+reversed and what is left is refunded. Credit on account moves like cash, with the same
+rights (apply_payment, refund_payment).
+
+Views check the role's permission, read through billing.selectors_cash and write only
+through billing.services (via billing.forms_cash). A DomainValidationError lands on the
+form field it names (or at the top of the form), the page comes back with what was
+typed, and nothing is saved: each service is one transaction."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from billing import selectors_cash as selectors
+from billing.forms_cash import (
+    ApplyForm,
+    PaymentFilterForm,
+    RecordPaymentForm,
+    RefundForm,
+    ReverseApplicationForm,
+)
+from billing.models import CreditApplication, CreditNote, Payment, PaymentApplication
+from billing.money import format_money
+from ordermgmt.models import Account
+
+PAYMENTS_PER_PAGE = 50
+
+VIEW = "billing.view_payment"
+RECORD = "billing.add_payment"
+APPLY = "billing.apply_payment"
+REFUND = "billing.refund_payment"
+
+
+def require(*perms: str):
+    """Signed in (else to the login page), holding every permission (else 403)."""
+
+    def decorator(view):
+        return login_required(permission_required(list(perms), raise_exception=True)(view))
+
+    return decorator
+
+
+# --- Pages ------------------------------------------------------------------------------------
+
+
+@require(VIEW)
+def payment_list(request):
+    form = PaymentFilterForm(request.GET or None)
+    payments = selectors.payments_for_list(form.to_filters())
+    page = Paginator(payments, PAYMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "billing/cash/payment_list.html",
+        {"form": form, "page": page, "rows": selectors.payment_rows(page.object_list)},
+    )
+
+
+@require(VIEW, RECORD)
+def payment_record(request):
+    if request.method != "POST":
+        initial = {}
+        account_id = request.GET.get("account", "")
+        account = Account.objects.filter(pk=account_id).first() if account_id.isdigit() else None
+        if account is not None:
+            initial = {"account": account, "currency": account.default_currency}
+        form = RecordPaymentForm(initial=initial)
+        return render(request, "billing/cash/payment_record.html", {"form": form})
+    form = RecordPaymentForm(request.POST)
+    payment = form.run(request.user)
+    if payment is None:
+        return render(request, "billing/cash/payment_record.html", {"form": form}, status=400)
+    messages.success(
+        request,
+        f"Recorded {payment.get_method_display()} {payment.reference}: "
+        f"{format_money(payment.amount, payment.currency)} from {payment.account.legal_name}.",
+    )
+    return redirect("billing:payment_detail", payment.pk)
+
+
+def _moves_context(request, source, detail, bound: dict[str, forms.Form]) -> dict:
+    """The apply, reverse and refund forms of a payment or a credit note's page; `bound`
+    holds the submitted form (by prefix) that was refused, shown in place of its blank
+    twin with the user's input and the errors."""
+    user = request.user
+    can_apply, can_refund = user.has_perm(APPLY), user.has_perm(REFUND)
+    is_credit = isinstance(source, CreditNote)
+
+    apply_form = None
+    if can_apply and (detail.has_unapplied or "apply" in bound):
+        apply_form = bound.get("apply") or ApplyForm(
+            source=source, invoices=selectors.open_invoice_rows(source), prefix="apply"
+        )
+    application_rows = []
+    for line in detail.applications:
+        prefix = f"reverse-{line.application.pk}"
+        reverse_form = None
+        if can_apply and (line.can_reverse or prefix in bound):
+            reverse_form = bound.get(prefix) or ReverseApplicationForm(
+                application=line.application, prefix=prefix
+            )
+        application_rows.append((line, reverse_form))
+    refund_form = None
+    if can_refund and (detail.has_unapplied or "refund" in bound):
+        refund_form = bound.get("refund") or RefundForm(source=source, prefix="refund")
+    name = "credit_note" if is_credit else "payment"
+    return {
+        "detail": detail,
+        "currency": source.currency,
+        "application_rows": application_rows,
+        "apply_form": apply_form,
+        "refund_form": refund_form,
+        "can_apply": can_apply,
+        "can_refund": can_refund,
+        "apply_url": reverse(f"billing:{name}_apply", args=[source.pk]),
+        "refund_url": reverse(f"billing:{name}_refund", args=[source.pk]),
+        "reverse_url_name": "billing:credit_application_reverse"
+        if is_credit
+        else "billing:application_reverse",
+        "what": "credit" if is_credit else "cash",
+    }
+
+
+def _payment_page(request, payment: Payment, bound: dict[str, forms.Form] | None = None):
+    bound = bound or {}
+    context = _moves_context(request, payment, selectors.payment_detail(payment), bound)
+    return render(
+        request,
+        "billing/cash/payment_detail.html",
+        {"payment": payment, **context},
+        status=400 if bound else 200,
+    )
+
+
+def _payment_or_404(pk: int) -> Payment:
+    try:
+        return selectors.payment_with_related(pk)
+    except Payment.DoesNotExist as err:
+        raise Http404("No such payment") from err
+
+
+@require(VIEW)
+def payment_detail(request, pk: int):
+    return _payment_page(request, _payment_or_404(pk))
+
+
+def _applied_message(applications: list, currency: str) -> str:
+    total = sum((a.amount for a in applications), Decimal(0))
+    numbers = ", ".join(a.invoice.number or f"#{a.invoice_id}" for a in applications)
+    return f"Applied {format_money(total, currency)} to {numbers}."
+
+
+@require(VIEW, APPLY)
+@require_POST
+def payment_apply(request, pk: int):
+    payment = get_object_or_404(Payment, pk=pk)
+    invoices = selectors.open_invoice_rows(
+        payment, extra_ids=ApplyForm.posted_invoice_ids(request.POST, "apply")
+    )
+    form = ApplyForm(request.POST, source=payment, invoices=invoices, prefix="apply")
+    applications = form.run(request.user)
+    if applications is None:
+        return _payment_page(request, _payment_or_404(pk), {"apply": form})
+    if applications:
+        messages.success(request, _applied_message(applications, payment.currency))
+    else:
+        messages.warning(
+            request, "Nothing was applied: no open invoice in this currency could take it."
+        )
+    return redirect("billing:payment_detail", payment.pk)
+
+
+@require(VIEW, APPLY)
+@require_POST
+def application_reverse(request, pk: int):
+    application = get_object_or_404(
+        PaymentApplication.objects.select_related("payment", "invoice"), pk=pk
+    )
+    prefix = f"reverse-{application.pk}"
+    form = ReverseApplicationForm(request.POST, application=application, prefix=prefix)
+    reversal = form.run(request.user)
+    payment_id = application.payment_id
+    if reversal is None:
+        return _payment_page(request, _payment_or_404(payment_id), {prefix: form})
+    messages.success(
+        request,
+        f"Reversed {format_money(-reversal.amount, application.payment.currency)} from "
+        f"{application.invoice.number}; it is unapplied cash again.",
+    )
+    return redirect("billing:payment_detail", payment_id)
+
+
+@require(VIEW, REFUND)
+@require_POST
+def payment_refund(request, pk: int):
+    payment = get_object_or_404(Payment, pk=pk)
+    form = RefundForm(request.POST, source=payment, prefix="refund")
+    refund = form.run(request.user)
+    if refund is None:
+        return _payment_page(request, _payment_or_404(pk), {"refund": form})
+    messages.success(
+        request, f"Refunded {format_money(refund.amount, payment.currency)} ({refund.reference})."
+    )
+    return redirect("billing:payment_detail", payment.pk)
+
+
+# --- Credit on account (a credit note's page) -----------------------------------------------
+
+
+def _credit_note_page(request, note: CreditNote, bound: dict[str, forms.Form] | None = None):
+    bound = bound or {}
+    context = _moves_context(request, note, selectors.credit_note_detail(note), bound)
+    return render(
+        request,
+        "billing/cash/credit_note_detail.html",
+        {
+            "note": note,
+            "total": format_money(note.total_amount, note.currency),
+            "to_invoice": format_money(note.applied_to_invoice_amount, note.currency),
+            **context,
+        },
+        status=400 if bound else 200,
+    )
+
+
+def _credit_note_or_404(pk: int) -> CreditNote:
+    try:
+        return selectors.credit_note_with_related(pk)
+    except CreditNote.DoesNotExist as err:
+        raise Http404("No such credit note") from err
+
+
+@require("billing.view_creditnote")
+def credit_note_detail(request, pk: int):
+    return _credit_note_page(request, _credit_note_or_404(pk))
+
+
+@require("billing.view_creditnote", APPLY)
+@require_POST
+def credit_note_apply(request, pk: int):
+    note = _credit_note_or_404(pk)
+    invoices = selectors.open_invoice_rows(
+        note, extra_ids=ApplyForm.posted_invoice_ids(request.POST, "apply")
+    )
+    form = ApplyForm(request.POST, source=note, invoices=invoices, prefix="apply")
+    applications = form.run(request.user)
+    if applications is None:
+        return _credit_note_page(request, _credit_note_or_404(pk), {"apply": form})
+    messages.success(request, _applied_message(applications, note.currency))
+    return redirect("billing:credit_note_detail", note.pk)
+
+
+@require("billing.view_creditnote", APPLY)
+@require_POST
+def credit_application_reverse(request, pk: int):
+    application = get_object_or_404(
+        CreditApplication.objects.select_related("credit_note", "invoice"), pk=pk
+    )
+    prefix = f"reverse-{application.pk}"
+    form = ReverseApplicationForm(request.POST, application=application, prefix=prefix)
+    reversal = form.run(request.user)
+    note_id = application.credit_note_id
+    if reversal is None:
+        return _credit_note_page(request, _credit_note_or_404(note_id), {prefix: form})
+    messages.success(
+        request,
+        f"Reversed {format_money(-reversal.amount, application.credit_note.currency)} from "
+        f"{application.invoice.number}; it is credit on account again.",
+    )
+    return redirect("billing:credit_note_detail", note_id)
+
+
+@require("billing.view_creditnote", REFUND)
+@require_POST
+def credit_note_refund(request, pk: int):
+    note = _credit_note_or_404(pk)
+    form = RefundForm(request.POST, source=note, prefix="refund")
+    refund = form.run(request.user)
+    if refund is None:
+        return _credit_note_page(request, _credit_note_or_404(pk), {"refund": form})
+    messages.success(
+        request, f"Refunded {format_money(refund.amount, note.currency)} ({refund.reference})."
+    )
+    return redirect("billing:credit_note_detail", note.pk)
