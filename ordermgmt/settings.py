@@ -217,6 +217,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ContractKindEnum": "ordermgmt.models.contracts.ContractKind",
         "DealDeskDecisionKindEnum": "ordermgmt.models.dealdesk.DecisionKind",
+        # Several models have a "reason" or "resolution" with its own choices: one name each.
+        "BillingExceptionReasonEnum": "billing.models.runs.ExceptionReason",
+        "AllocationReasonEnum": "billing.revenue.models.AllocationReason",
+        "DisputeReasonEnum": "collections_app.models.DisputeReason",
+        "DisputeResolutionEnum": "collections_app.models.DisputeResolution",
+        "SyncIssueResolutionEnum": "integrations.salesforce.models.Resolution",
     },
 }
 
