@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
 from billing import services
 from billing.forms import INVOICE_ACTIONS, UsageRecordForm, available_actions, done_message
@@ -36,19 +35,8 @@ from billing.models import (
     UsageRecord,
 )
 from billing.selectors import admin_url, money
+from ordermgmt.admin_history import GuardedHistoryAdmin
 from ordermgmt.errors import DomainValidationError
-
-
-class GuardedHistoryAdmin(SimpleHistoryAdmin):
-    """simple-history's "revert" form saves on POST after checking only the view right;
-    here a revert needs the change right on the record as it is now."""
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method == "POST":
-            current = self.get_object(request, object_id)
-            if current is None or not self.has_change_permission(request, current):
-                raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class ReadOnlyAdminMixin:

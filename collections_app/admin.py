@@ -8,7 +8,6 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
 from collections_app.dunning.emails import PLACEHOLDERS, SAMPLE_CONTEXT, render_subject
 from collections_app.models import (
@@ -19,6 +18,7 @@ from collections_app.models import (
     DunningReminder,
     DunningStep,
 )
+from ordermgmt.admin_history import GuardedHistoryAdmin
 from ordermgmt.services.common import mark_actor
 
 
@@ -74,7 +74,7 @@ class DunningStepInline(admin.StackedInline):
 
 
 @admin.register(DunningPolicy)
-class DunningPolicyAdmin(SimpleHistoryAdmin):
+class DunningPolicyAdmin(GuardedHistoryAdmin):
     list_display = ["name", "is_default", "active", "min_contact_days", "schedule"]
     list_filter = ["is_default", "active"]
     search_fields = ["name"]
@@ -94,7 +94,7 @@ class DunningPolicyAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(AccountDunning)
-class AccountDunningAdmin(SimpleHistoryAdmin):
+class AccountDunningAdmin(GuardedHistoryAdmin):
     list_display = ["account", "policy_name", "excluded", "paused", "pause_reason", "updated_at"]
     list_filter = ["excluded", "paused", "policy"]
     search_fields = ["account__legal_name"]
@@ -143,7 +143,7 @@ class DunningReminderAdmin(admin.ModelAdmin):
 
 
 @admin.register(CollectionActivity)
-class CollectionActivityAdmin(SimpleHistoryAdmin):
+class CollectionActivityAdmin(GuardedHistoryAdmin):
     """Read-only here: notes, promises and disputes are worked on the collections pages."""
 
     list_display = ["created_at", "account", "invoice", "kind", "status", "amount", "owner"]

@@ -4,10 +4,10 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from simple_history.admin import SimpleHistoryAdmin
 
 from billing.money import format_money
 from ordermgmt import services
+from ordermgmt.admin_history import GuardedHistoryAdmin
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import (
     Account,
@@ -36,7 +36,7 @@ class ContactInline(admin.TabularInline):
 
 
 @admin.register(Account)
-class AccountAdmin(SimpleHistoryAdmin):
+class AccountAdmin(GuardedHistoryAdmin):
     list_display = [
         "legal_name",
         "billing_country",
@@ -71,7 +71,7 @@ class AccountAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(SimpleHistoryAdmin):
+class ContactAdmin(GuardedHistoryAdmin):
     list_display = ["name", "email", "account", "is_billing_contact"]
     list_filter = ["is_billing_contact"]
     search_fields = ["name", "email", "account__legal_name"]
@@ -84,7 +84,7 @@ class ProductPriceInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(SimpleHistoryAdmin):
+class ProductAdmin(GuardedHistoryAdmin):
     list_display = ["sku", "name", "revenue_type", "active", "distinct"]
     list_filter = ["revenue_type", "active", "distinct"]
     search_fields = ["sku", "name"]
@@ -170,7 +170,7 @@ class RampStepInline(admin.TabularInline):
 
 
 @admin.register(ContractLine)
-class ContractLineAdmin(SimpleHistoryAdmin):
+class ContractLineAdmin(GuardedHistoryAdmin):
     list_display = ["contract", "product", "quantity", "unit_price", "discount_percent", "currency"]
     search_fields = ["contract__name", "product__sku"]
     list_filter = ["currency", "product__revenue_type"]
@@ -217,7 +217,7 @@ ACTION_FROM = {
 
 
 @admin.register(Contract)
-class ContractAdmin(SimpleHistoryAdmin):
+class ContractAdmin(GuardedHistoryAdmin):
     list_display = [
         "reference",
         "name",

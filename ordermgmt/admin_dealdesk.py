@@ -4,13 +4,13 @@
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
+from ordermgmt.admin_history import GuardedHistoryAdmin
 from ordermgmt.models import DealDeskDecision, DealDeskFlag, DealDeskReview, DealDeskRule
 
 
 @admin.register(DealDeskRule)
-class DealDeskRuleAdmin(SimpleHistoryAdmin):
+class DealDeskRuleAdmin(GuardedHistoryAdmin):
     list_display = [
         "name",
         "rule_type",
@@ -72,7 +72,7 @@ class DealDeskDecisionInline(admin.TabularInline):
 
 
 @admin.register(DealDeskReview)
-class DealDeskReviewAdmin(SimpleHistoryAdmin):
+class DealDeskReviewAdmin(GuardedHistoryAdmin):
     list_display = [
         "id",
         "contract",

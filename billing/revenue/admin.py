@@ -4,8 +4,8 @@ records with their history."""
 
 from django import forms
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from ordermgmt.admin_history import GuardedHistoryAdmin
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import ContractLine
 
@@ -73,7 +73,7 @@ class RevenueSettingsForm(forms.ModelForm):
 
 
 @admin.register(RevenueContractSettings)
-class RevenueContractSettingsAdmin(SimpleHistoryAdmin):
+class RevenueContractSettingsAdmin(GuardedHistoryAdmin):
     form = RevenueSettingsForm
     list_display = [
         "contract",
@@ -110,7 +110,7 @@ class RevenueContractSettingsAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(SspRange)
-class SspRangeAdmin(SimpleHistoryAdmin):
+class SspRangeAdmin(GuardedHistoryAdmin):
     list_display = ["product", "currency", "minimum", "maximum", "source", "updated_at"]
     list_filter = ["currency"]
     search_fields = ["product__sku", "product__name"]
@@ -199,7 +199,7 @@ class RevenueScheduleAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(ContractModification)
-class ContractModificationAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class ContractModificationAdmin(ReadOnlyMixin, GuardedHistoryAdmin):
     list_display = [
         "amendment",
         "original",
