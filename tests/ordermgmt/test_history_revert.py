@@ -25,12 +25,8 @@ def revert(client, account, record):
     """Posts the revert form as the history page fills it (the old version's values)."""
     url = reverse("admin:ordermgmt_account_simple_history", args=[account.pk, record.pk])
     form = client.get(url).context["adminform"].form
-    data = {}
-    for name, field in form.fields.items():
-        value = form[name].value()
-        if value is None:
-            continue
-        data[name] = value
+    data = {name: form[name].value() for name in form.fields}
+    data = {name: value for name, value in data.items() if value is not None}
     return client.post(url, {**data, "_change_history": "1"})
 
 
