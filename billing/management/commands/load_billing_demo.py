@@ -1,6 +1,7 @@
 """Demo billing history on top of the demo book: the seller, tax rates, a year of monthly
-billing runs with issued invoices, and payments (most on time, some late, some not yet),
-so that invoices, AR aging and collections have something real to show.
+billing runs with issued invoices, payments (most on time, some late, some not yet) and a
+few service credits on paid invoices (credit on account, one applied), so that invoices,
+cash, AR aging and collections have something real to show.
 
 Everything goes through the billing services. Historical invoices are issued without
 the on-issue hooks (no e-mail to demo customers, no Stripe push); their PDFs render when
@@ -17,9 +18,12 @@ from django.core.management.base import BaseCommand
 from billing.models import BillingRun, Invoice, LegalEntity, TaxRate
 from billing.money import round_money
 from billing.services import (
+    apply_credit_oldest_first,
     apply_payment,
+    credit_notes,
     execute_billing_run,
     invoicing,
+    issue_credit_note,
     issue_invoice,
     record_payment,
 )
@@ -67,9 +71,40 @@ class Command(BaseCommand):
         finally:
             invoicing.ON_ISSUE.extend(hooks)
         paid = self.pay(rng, finance)
+        note_hooks = list(credit_notes.ON_CREDIT_NOTE)
+        credit_notes.ON_CREDIT_NOTE.clear()  # no Stripe push of demo credit notes
+        try:
+            credits = self.service_credits(finance)
+        finally:
+            credit_notes.ON_CREDIT_NOTE.extend(note_hooks)
         self.stdout.write(
-            f"Billed {months} months: {issued} invoices issued, {paid} payments recorded."
+            f"Billed {months} months: {issued} invoices issued, {paid} payments recorded, "
+            f"{credits} service credits left on account."
         )
+
+    def service_credits(self, finance) -> int:
+        """10 % service credits on the three latest fully paid invoices: the invoices owed
+        nothing more, so the credit stays on account; the first is applied at once to its
+        customer's oldest open invoice, if it has one."""
+        paid = Invoice.objects.filter(status="issued", settlement_status="paid").order_by(
+            "-invoice_date", "-id"
+        )[:3]
+        for index, invoice in enumerate(paid):
+            note = issue_credit_note(
+                invoice=invoice,
+                actor=finance,
+                reason="Service credit: platform outage (SLA)",
+                amount=round_money(invoice.total_amount / 10, invoice.currency),
+            )
+            has_open = Invoice.objects.filter(
+                account=invoice.account,
+                currency=invoice.currency,
+                status="issued",
+                settlement_status__in=["unpaid", "partially_paid"],
+            ).exists()
+            if index == 0 and has_open:
+                apply_credit_oldest_first(credit_note=note, actor=finance)
+        return len(paid)
 
     def bill_history(self, months: int, specialist) -> int:
         today = date.today()
