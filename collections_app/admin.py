@@ -1,6 +1,7 @@
 """Admin for collections: dunning policies with their steps (e-mail wording edited here),
 per-account dunning settings, and read-only records of reminders and activities (those
-are written by the dunning run and the collections pages, through the services)."""
+are written by the dunning run and the collections pages, through the services), and of
+report exports (who exported what, and the background export jobs)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from collections_app.models import (
     DunningPolicy,
     DunningReminder,
     DunningStep,
+    ExportJob,
+    ExportLog,
 )
 from ordermgmt.admin_history import GuardedHistoryAdmin
 from ordermgmt.services.common import mark_actor
@@ -160,3 +163,35 @@ class CollectionActivityAdmin(GuardedHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class _ReadOnly:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ExportLog)
+class ExportLogAdmin(_ReadOnly, admin.ModelAdmin):
+    """The audit trail of finance exports: who, which report, which parameters, rows."""
+
+    list_display = ["exported_at", "user", "report", "file_format", "row_count"]
+    list_filter = ["report", "file_format", "exported_at"]
+    search_fields = ["user__username", "report"]
+    date_hierarchy = "exported_at"
+    list_select_related = ["user"]
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ["created_at", "user", "report", "file_format", "status", "rows_done"]
+    list_filter = ["status", "report", "file_format"]
+    search_fields = ["user__username"]
+    list_select_related = ["user"]
+    exclude = ["attempt"]
+

@@ -1,9 +1,11 @@
-"""Read-only REST API of the AR reports under /api/v1/reports/: aging (summary and one
-customer's documents) and DSO.
+"""REST API of the AR reports under /api/v1/reports/: aging (summary and one customer's
+documents), DSO, and export jobs (ask for an export, follow it, fetch its file).
 
 Role checks are the pages' (collections_app.reports.access): the aging for whoever reads
 invoices and payments (Finance, Auditor, Admin, Order Specialist), DSO for Finance,
-Auditor and Admin; others get 403. Bad parameters give 400 {field, code, message}.
+Auditor and Admin; others get 403. Export jobs need the export permission (Finance,
+Auditor, Admin), and a job is visible to the user who asked for it and to Admins (others
+get 404). Bad parameters give 400 {field, code, message}.
 Amounts are strings with their currency's own decimals ("1234.50", JPY "1235").
 """
 
@@ -11,17 +13,21 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from billing.money import minor_unit
+from collections_app.models import ExportJob, ExportJobStatus
 from ordermgmt.models import Account
 from ordermgmt.permissions import NamedPermission
 
-from .reports import access
+from .reports import access, export_jobs, exports
 from .reports.aging import (
     AgingBasis,
     AgingParams,
@@ -30,7 +36,16 @@ from .reports.aging import (
     ar_aging,
     reporting_currency_default,
 )
-from .reports.dso import ArBasis, DsoMethod, DsoParams, MonthDays, dso_for_period, dso_trend
+from .reports.dso import (
+    TREND_MONTHS,
+    ArBasis,
+    DsoMethod,
+    DsoParams,
+    MonthDays,
+    dso_for_period,
+    dso_trend,
+    read_dso_book,
+)
 
 
 def money(value: Decimal | None, currency: str) -> str | None:
@@ -368,7 +383,9 @@ class DsoView(APIView):
         query = DsoInputSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.to_params()
-        result = dso_for_period(params)
+        with_trend = query.validated_data["trend"]
+        book = read_dso_book(params, TREND_MONTHS if with_trend else 0)  # one reading
+        result = dso_for_period(params, book=book)
         currency = result.currency
         countback = result.countback
         payload = {
@@ -406,7 +423,7 @@ class DsoView(APIView):
             ],
             "warnings": [result.missing_rate_message] if result.missing_rates else [],
         }
-        if query.validated_data["trend"]:
+        if with_trend:
             payload["trend"] = [
                 {
                     "month": point.month,
@@ -415,6 +432,137 @@ class DsoView(APIView):
                     "ending_ar": money(point.ending_ar, currency),
                     "sales": money(point.sales, currency),
                 }
-                for point in dso_trend(params)
+                for point in dso_trend(params, book=book)
             ]
         return Response(DsoOutputSerializer(payload).data)
+
+
+# --- Export jobs -------------------------------------------------------------------------
+
+
+class ExportJobInputSerializer(AgingInputSerializer):
+    report = serializers.ChoiceField(
+        choices=sorted(exports.REPORTS),
+        help_text="aging: one row per customer and currency; aging_documents: every open document",
+    )
+    file_format = serializers.ChoiceField(choices=sorted(exports.FORMATS))
+    account = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Only this customer (an account id)"
+    )
+
+
+class ExportJobOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    report = serializers.CharField()
+    file_format = serializers.CharField()
+    parameters = serializers.DictField(help_text="The report parameters, as logged")
+    status = serializers.ChoiceField(choices=ExportJobStatus.choices)
+    rows_done = serializers.IntegerField()
+    rows_total = serializers.IntegerField(allow_null=True, help_text="null: not counted yet")
+    percent = serializers.IntegerField()
+    error = serializers.CharField(allow_blank=True, help_text="Why a failed job stopped")
+    file_name = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    status_url = serializers.CharField()
+    file_url = serializers.CharField(allow_null=True, help_text="Set when the job is done")
+
+
+def export_job_payload(job: ExportJob, request) -> dict:
+    done = job.status == ExportJobStatus.DONE
+    return {
+        "id": job.pk,
+        "report": job.report,
+        "file_format": job.file_format,
+        "parameters": job.parameters,
+        "status": job.status,
+        "rows_done": job.rows_done,
+        "rows_total": job.rows_total,
+        "percent": job.progress_percent,
+        "error": job.error,
+        "file_name": job.file_name,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "status_url": reverse("api-export-job", args=[job.pk], request=request),
+        "file_url": reverse("api-export-job-file", args=[job.pk], request=request)
+        if done
+        else None,
+    }
+
+
+def _visible_job(request, job_id: int) -> ExportJob:
+    job = get_object_or_404(ExportJob, pk=job_id)
+    if not export_jobs.job_visible_to(job, request.user):
+        raise Http404("No such export job.")
+    return job
+
+
+class ExportJobsView(APIView):
+    """Ask for an export of the AR aging (CSV or XLSX): a job built in the background;
+    follow it at `status_url` and fetch the file at `file_url` when it is done."""
+
+    permission_classes = [NamedPermission]
+    permission_required = access.EXPORT_PERMISSION
+
+    @extend_schema(
+        request=ExportJobInputSerializer,
+        responses={202: ExportJobOutputSerializer},
+    )
+    def post(self, request):
+        data = ExportJobInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = export_jobs.request_export(
+            user=request.user,
+            report=data.validated_data["report"],
+            file_format=data.validated_data["file_format"],
+            params=data.to_params(),
+            account_id=data.validated_data.get("account"),
+        )
+        job.refresh_from_db()  # an eager build (no broker) has finished already
+        return Response(
+            ExportJobOutputSerializer(export_job_payload(job, request)).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class ExportJobView(APIView):
+    """An export job's status and progress (rows done / rows total)."""
+
+    permission_classes = [NamedPermission]
+    permission_required = access.EXPORT_PERMISSION
+
+    @extend_schema(responses=ExportJobOutputSerializer)
+    def get(self, request, job_id: int):
+        job = _visible_job(request, job_id)
+        return Response(ExportJobOutputSerializer(export_job_payload(job, request)).data)
+
+
+class ExportJobFileView(APIView):
+    """The file of a done export job (CSV or XLSX)."""
+
+    permission_classes = [NamedPermission]
+    permission_required = access.EXPORT_PERMISSION
+
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="CSV"),
+            (200, exports.CONTENT_TYPES["xlsx"]): OpenApiResponse(
+                OpenApiTypes.BINARY, description="XLSX"
+            ),
+            404: OpenApiResponse(description="No such job, not yours, or not done"),
+        }
+    )
+    def get(self, request, job_id: int):
+        job = _visible_job(request, job_id)
+        if job.status != ExportJobStatus.DONE or not job.file:
+            raise Http404("The export has no file (yet).")
+        response = FileResponse(
+            job.file.open("rb"),
+            as_attachment=True,
+            filename=job.file_name,
+            content_type=exports.CONTENT_TYPES[job.file_format],
+        )
+        response["Cache-Control"] = "no-store"
+        return response

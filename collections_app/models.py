@@ -36,6 +36,89 @@ class ExportLog(models.Model):
         )
 
 
+class ExportJobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+EXPORT_JOB_TRANSITIONS = {
+    ExportJobStatus.QUEUED: {ExportJobStatus.RUNNING, ExportJobStatus.FAILED},
+    # running -> running: a new attempt takes over a run whose worker died (no heartbeat).
+    ExportJobStatus.RUNNING: {
+        ExportJobStatus.RUNNING,
+        ExportJobStatus.DONE,
+        ExportJobStatus.FAILED,
+    },
+    ExportJobStatus.DONE: set(),
+    ExportJobStatus.FAILED: set(),
+}
+
+
+def export_file_path(instance: "ExportJob", filename: str) -> str:
+    """One fixed place per job, so that a retried build replaces its file, never adds one."""
+    return f"exports/{instance.pk}/{filename}"
+
+
+class ExportJob(models.Model):
+    """A finance export built in the background (a Celery task): its progress, its file
+    (for the requesting user, or an Admin) and, once done, its ExportLog entry."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="export_jobs"
+    )
+    report = models.CharField(max_length=64)
+    file_format = models.CharField(max_length=8)
+    parameters = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=12, choices=ExportJobStatus.choices, default=ExportJobStatus.QUEUED
+    )
+    rows_total = models.PositiveIntegerField(null=True, blank=True)  # None: not counted yet
+    rows_done = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to=export_file_path, max_length=255, blank=True)
+    file_name = models.CharField(max_length=200, blank=True)  # the name it downloads as
+    error = models.TextField(blank=True)
+    # The build attempt that holds the job; a duplicate delivery of the task sees it and
+    # stays out, and only the holder may store the file and write the log entry.
+    attempt = models.UUIDField(null=True, blank=True)
+    export_log = models.OneToOneField(
+        ExportLog, null=True, blank=True, on_delete=models.PROTECT, related_name="job"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="exportjob_user_recent")]
+
+    def __str__(self) -> str:
+        return f"Export #{self.pk} {self.report}.{self.file_format} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ExportJobStatus.DONE, ExportJobStatus.FAILED)
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == ExportJobStatus.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, int(100 * self.rows_done / self.rows_total))
+
+    def transition_to(self, new_status: str) -> None:
+        if new_status not in EXPORT_JOB_TRANSITIONS[self.status]:
+            raise DomainValidationError(
+                field="status",
+                code="illegal_transition",
+                message=f"An export job cannot move from {self.status} to {new_status}.",
+            )
+        self.status = new_status
+
+
 # --- Dunning -----------------------------------------------------------------------------
 #
 # How steps apply (see collections_app/dunning/schedule.py for the rules in code):

@@ -1,6 +1,11 @@
 """AR report pages under /collections/: aging (with drill-down and exports), DSO, and the
 open-AR import. Views check permissions (collections_app.reports.access), read through
-the report selectors and write only through `import_open_ar`."""
+the report selectors and write only through `import_open_ar` and `request_export`.
+
+Exports: the aging summary and one customer's documents download directly (bounded:
+rows per customer, or one customer's documents); every open document of every customer
+is an export job (exports.py), built by a Celery worker while its page shows progress
+and then the download link."""
 
 from __future__ import annotations
 
@@ -11,15 +16,18 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from billing.money import minor_unit
+from collections_app.models import ExportJob, ExportJobStatus
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account
 
 from .reports import access, exports
+from .reports import export_jobs as export_service
 from .reports.aging import (
     AgingBasis,
     AgingReport,
@@ -30,7 +38,7 @@ from .reports.aging import (
 )
 from .reports.ar_import import REQUIRED_COLUMNS, OpenArImportRejected, import_open_ar
 from .reports.charts import column_chart, line_chart
-from .reports.dso import DsoMethod, dso_for_period, dso_trend
+from .reports.dso import DsoMethod, dso_with_trend
 from .reports.forms import AgingForm, DsoForm, OpenArImportForm
 
 logger = logging.getLogger(__name__)
@@ -191,6 +199,7 @@ def aging(request):
         "query": _query(request, drop=("sort",)),
         "sort": sort,
         "can_export": request.user.has_perm(access.EXPORT_PERMISSION),
+        "export_fields": _export_fields(params) if params else [],
     }
     if report:
         reporting = report.reporting
@@ -208,6 +217,14 @@ def aging(request):
             }
         )
     return render(request, "collections/reports/aging.html", context, status=200 if report else 400)
+
+
+def _export_fields(params) -> list[tuple[str, str]]:
+    """The report parameters as hidden fields of the export-job form."""
+    return [
+        (name, ",".join(map(str, value)) if isinstance(value, list) else value)
+        for name, value in params.as_dict().items()
+    ]
 
 
 def _days_label(basis: str) -> str:
@@ -302,6 +319,14 @@ def aging_export(request, report: str, file_format: str):
         if not account_id.isdigit():
             return HttpResponse("account must be an id", status=400, content_type="text/plain")
         account = get_object_or_404(Account, pk=int(account_id))
+    elif report == "aging_documents":
+        # Unbounded (every open document): too long for a request, so an export job.
+        return HttpResponse(
+            "report: every customer's documents are exported in the background; ask for "
+            "them with POST /collections/exports/ (the Documents buttons on the aging page).",
+            status=400,
+            content_type="text/plain",
+        )
     summary = ar_aging(params, account_id=account.pk if account else None)
     if report == "aging":
         table = exports.aging_summary_table(summary)
@@ -335,6 +360,115 @@ def aging_export(request, report: str, file_format: str):
     return response
 
 
+# --- Export jobs -------------------------------------------------------------------------
+
+
+def _visible_job(request, job_id: int) -> ExportJob:
+    job = get_object_or_404(ExportJob.objects.select_related("user"), pk=job_id)
+    if not export_service.job_visible_to(job, request.user):
+        # Another user's export: as if it did not exist (ids say nothing about others).
+        raise Http404("No such export.")
+    return job
+
+
+def job_progress(job: ExportJob) -> dict:
+    """What the job page shows and polls (status.json)."""
+    done = job.status == ExportJobStatus.DONE
+    return {
+        "id": job.pk,
+        "report": job.report,
+        "file_format": job.file_format,
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "rows_done": job.rows_done,
+        "rows_total": job.rows_total,
+        "percent": job.progress_percent,
+        "finished": job.finished,
+        "error": job.error,
+        "file_name": job.file_name,
+        "download_url": reverse("ar_reports:export_download", args=[job.pk]) if done else None,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@require(access.EXPORT_PERMISSION)
+def export_jobs(request):
+    """GET: your recent exports. POST: ask for one (report, file_format, the aging
+    parameters, optionally account); then its page, which follows the job."""
+    if request.method == "GET":
+        jobs = ExportJob.objects.filter(user=request.user)[:20]
+        return render(
+            request,
+            "collections/reports/export_jobs.html",
+            {"jobs": jobs, "subnav": _subnav(request, "aging"), "css": CSS},
+        )
+    form = AgingForm(request.POST)
+    params = form.to_params()
+    if params is None:
+        return HttpResponse(
+            "Invalid parameters: "
+            + "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()),
+            status=400,
+            content_type="text/plain",
+        )
+    account_id = request.POST.get("account") or None
+    if account_id is not None and not account_id.isdigit():
+        return HttpResponse("account must be an id", status=400, content_type="text/plain")
+    try:
+        job = export_service.request_export(
+            user=request.user,
+            report=request.POST.get("report", ""),
+            file_format=request.POST.get("file_format", ""),
+            params=params,
+            account_id=int(account_id) if account_id else None,
+        )
+    except DomainValidationError as err:
+        return HttpResponse(f"{err.field}: {err.message}", status=400, content_type="text/plain")
+    return redirect("ar_reports:export_job", job_id=job.pk)
+
+
+@require_GET
+@require(access.EXPORT_PERMISSION)
+def export_job(request, job_id: int):
+    job = _visible_job(request, job_id)
+    return render(
+        request,
+        "collections/reports/export_job.html",
+        {
+            "job": job,
+            "progress": job_progress(job),
+            "subnav": _subnav(request, "aging"),
+            "css": CSS,
+        },
+    )
+
+
+@require_GET
+@require(access.EXPORT_PERMISSION)
+def export_job_status(request, job_id: int):
+    response = JsonResponse(job_progress(_visible_job(request, job_id)))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+@require(access.EXPORT_PERMISSION)
+def export_job_download(request, job_id: int):
+    job = _visible_job(request, job_id)
+    if job.status != ExportJobStatus.DONE or not job.file:
+        raise Http404("The export has no file (yet).")
+    # Ids only: customer data stays out of the application log.
+    logger.info("export job %s downloaded by user %s", job.pk, request.user.pk)
+    response = FileResponse(
+        job.file.open("rb"),
+        as_attachment=True,
+        filename=job.file_name,
+        content_type=exports.CONTENT_TYPES[job.file_format],
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 # --- DSO ---------------------------------------------------------------------------------
 
 
@@ -350,8 +484,7 @@ def dso(request):
     context = {"form": form, "subnav": _subnav(request, "dso"), "css": CSS, "result": None}
     if params is None:
         return render(request, "collections/reports/dso.html", context, status=400)
-    result = dso_for_period(params)
-    trend = dso_trend(params)
+    result, trend = dso_with_trend(params)  # one reading of the book for both
     currency = result.currency
     method_label = dict(DsoMethod.CHOICES)[params.method]
     context.update(

@@ -8,7 +8,7 @@ from billing import api as billing_api
 from billing.api import payments as payments_api
 from billing.revenue import api as revenue_api
 from collections_app import api as collections_api
-from collections_app import api_reports
+from collections_app import api_reports, urls_reports
 from integrations.salesforce import api as salesforce_api
 from ordermgmt import api, api_dealdesk, views
 
@@ -62,6 +62,7 @@ urlpatterns = [
         name="api-ar-aging-account",
     ),
     path("api/v1/reports/dso/", api_reports.DsoView.as_view(), name="api-dso"),
+    path("api/v1/reports/", include(urls_reports.api_urlpatterns)),
     path("revenue/", include("billing.revenue.urls")),
     path(
         "api/v1/revenue/balances/",

@@ -42,6 +42,7 @@ from django.db.models import (
     F,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Sum,
     Value,
@@ -555,13 +556,21 @@ def _sum_subquery(model, amount: str, correlate: str, **filters) -> Coalesce:
     )
 
 
-def aging_documents(params: AgingParams, *, account_id: int | None = None) -> list[AgingDocument]:
-    """Every document open as of params.as_of, one row each: invoices with an open
-    amount, payments with unapplied cash and credit notes with credit left on account.
-    Per-document correlated sums: meant for one customer's drill-down or an export, not
-    for the summary. Rows come as plain values, not model instances (an Invoice instance
-    snapshots itself for its immutability check, which a million-row export need not pay
-    for)."""
+@dataclass
+class OpenDocuments:
+    """The documents open as of a date, as annotated querysets (not yet ordered): shared
+    by the drill-down below and the streamed export (exports.document_rows)."""
+
+    invoices: QuerySet  # + credited_to_date, paid_to_date, open_to_date
+    payments: QuerySet  # + applied_to_date, refunded_to_date, unapplied
+    credit_notes: QuerySet  # with credit on account; + applied_to_date, refunded_to_date,
+    # unapplied
+
+
+def open_documents(params: AgingParams, *, account_id: int | None = None) -> OpenDocuments:
+    """Invoices with an open amount, payments with unapplied cash and credit notes with
+    credit left on account, as of params.as_of. Per-document correlated sums: meant for
+    one customer's drill-down or an export, not for the summary."""
     d = params.as_of
     money = DecimalField(max_digits=19, decimal_places=4)
     invoices = (
@@ -588,21 +597,6 @@ def aging_documents(params: AgingParams, *, account_id: int | None = None) -> li
             )
         )
         .exclude(open_to_date=0)
-        .order_by("account__legal_name", "account_id", "currency", params.basis, "id")
-        .values(
-            "pk",
-            "account_id",
-            "account__legal_name",
-            "number",
-            "currency",
-            "invoice_date",
-            "due_date",
-            "total_amount",
-            "credited_to_date",
-            "paid_to_date",
-            "open_to_date",
-            "source",
-        )
     )
     payments = (
         Payment.objects.filter(received_date__lte=d)
@@ -618,19 +612,6 @@ def aging_documents(params: AgingParams, *, account_id: int | None = None) -> li
             )
         )
         .exclude(unapplied=0)
-        .order_by("account__legal_name", "account_id", "currency", "received_date", "id")
-        .values(
-            "pk",
-            "account_id",
-            "account__legal_name",
-            "reference",
-            "currency",
-            "received_date",
-            "amount",
-            "applied_to_date",
-            "refunded_to_date",
-            "unapplied",
-        )
     )
     credit_notes = (
         CreditNote.objects.filter(credit_date__lte=d, on_account_amount__gt=0)
@@ -649,19 +630,6 @@ def aging_documents(params: AgingParams, *, account_id: int | None = None) -> li
             )
         )
         .exclude(unapplied=0)
-        .order_by("invoice__account__legal_name", "currency", "credit_date", "id")
-        .values(
-            "pk",
-            "invoice__account_id",
-            "invoice__account__legal_name",
-            "number",
-            "currency",
-            "credit_date",
-            "on_account_amount",
-            "applied_to_date",
-            "refunded_to_date",
-            "unapplied",
-        )
     )
     if params.currency:
         payments = payments.filter(currency=params.currency)
@@ -670,6 +638,59 @@ def aging_documents(params: AgingParams, *, account_id: int | None = None) -> li
         invoices = invoices.filter(account_id=account_id)
         payments = payments.filter(account_id=account_id)
         credit_notes = credit_notes.filter(invoice__account_id=account_id)
+    return OpenDocuments(invoices, payments, credit_notes)
+
+
+def aging_documents(params: AgingParams, *, account_id: int | None = None) -> list[AgingDocument]:
+    """Every document open as of params.as_of, one row each (see open_documents). Rows
+    come as plain values, not model instances (an Invoice instance snapshots itself for
+    its immutability check, which a million-row export need not pay for)."""
+    d = params.as_of
+    open_docs = open_documents(params, account_id=account_id)
+    invoices = open_docs.invoices.order_by(
+        "account__legal_name", "account_id", "currency", params.basis, "id"
+    ).values(
+        "pk",
+        "account_id",
+        "account__legal_name",
+        "number",
+        "currency",
+        "invoice_date",
+        "due_date",
+        "total_amount",
+        "credited_to_date",
+        "paid_to_date",
+        "open_to_date",
+        "source",
+    )
+    payments = open_docs.payments.order_by(
+        "account__legal_name", "account_id", "currency", "received_date", "id"
+    ).values(
+        "pk",
+        "account_id",
+        "account__legal_name",
+        "reference",
+        "currency",
+        "received_date",
+        "amount",
+        "applied_to_date",
+        "refunded_to_date",
+        "unapplied",
+    )
+    credit_notes = open_docs.credit_notes.order_by(
+        "invoice__account__legal_name", "currency", "credit_date", "id"
+    ).values(
+        "pk",
+        "invoice__account_id",
+        "invoice__account__legal_name",
+        "number",
+        "currency",
+        "credit_date",
+        "on_account_amount",
+        "applied_to_date",
+        "refunded_to_date",
+        "unapplied",
+    )
 
     documents = []
     for row in invoices.iterator(chunk_size=5000):

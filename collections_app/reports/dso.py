@@ -9,8 +9,8 @@ Definitions used here (defaults per section 6, the alternatives are settings):
 
 - **Ending AR** is the AR balance as of the period's end date, by the as-of rules of the
   aging (`aging.py`): net AR by default, i.e. open invoices less unapplied credits
-  (unapplied cash), so it equals the aging's net total [AR-DSO-004]; gross AR (open
-  invoices only) as a setting.
+  (unapplied cash and credit on account), so it equals the aging's net total
+  [AR-DSO-004]; gross AR (open invoices only) as a setting.
 - **Credit sales** are the totals *including tax* of the invoices dated in the period
   (issued ones, and those voided since, billed here or imported), *less the credit notes
   dated in the period* (the void of an invoice is one). Tax is included because AR
@@ -38,14 +38,29 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import F, Q, Sum
+from django.db.models.functions import Greatest
 
-from billing.models import CreditNote, Invoice, InvoiceStatus, Payment, PaymentApplication, Refund
+from billing.models import (
+    CreditApplication,
+    CreditNote,
+    CreditRefund,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentApplication,
+    Refund,
+)
 from billing.money import round_money, validate_currency
 from ordermgmt.errors import DomainValidationError
 
-from .aging import RateUsed, fx_rates_as_of, rates_text, reporting_currency_default
+from .aging import (
+    NOTE_CREDIT_ON_INVOICE,
+    RateUsed,
+    fx_rates_as_of,
+    rates_text,
+    reporting_currency_default,
+)
 
 ZERO = Decimal("0")
 COUNTBACK_MAX_MONTHS = 36
@@ -235,79 +250,135 @@ def _issued(prefix: str = "") -> Q:
 
 
 def ar_balances(dates: Sequence[date], currency: str | None = None) -> dict:
-    """{as_of: {currency: (gross AR, unapplied cash)}} for several dates at once, by the
-    aging's as-of rules (aging.py); one grouped query per table, a FILTER per date."""
+    """{as_of: {currency: (gross AR, unapplied cash and credit)}} for several dates at
+    once, by the aging's as-of rules (aging.py). Each term is one query grouped by
+    currency and by the day from which its rows count (a row counts as of D when that day
+    <= D); running sums over those days give every date's balance, so the cost does not
+    grow with the number of dates."""
     by_date: dict[date, dict[str, list[Decimal]]] = {d: {} for d in dates}
+    if not by_date:
+        return {}
+    ordered = sorted(by_date)
 
-    def add(queryset, currency_field: str, amount: str, counted, slot: int, sign: int):
+    def add(queryset, currency_field: str, amount: str, counts_from, targets):
+        """`counts_from`: the day (field name or expression) from which a row counts;
+        `targets`: (slot, sign) pairs its amount goes to (0 gross AR, 1 unapplied cash)."""
         if currency:
             queryset = queryset.filter(**{currency_field: currency})
-        aggregates = {f"d{i}": Sum(amount, filter=counted(d)) for i, d in enumerate(dates)}
-        for row in queryset.values(currency_field).annotate(**aggregates).order_by():
-            for i, d in enumerate(dates):
-                sums = by_date[d].setdefault(row[currency_field], [ZERO, ZERO])
-                sums[slot] += sign * (row[f"d{i}"] or ZERO)
+        rows = (
+            queryset.annotate(counts_from=counts_from)
+            .filter(counts_from__lte=ordered[-1])
+            .values(currency_field, "counts_from")
+            .annotate(total=Sum(amount))
+            .order_by()
+        )
+        days: dict[str, list[tuple[date, Decimal]]] = {}
+        for row in rows:
+            days.setdefault(row[currency_field], []).append((row["counts_from"], row["total"]))
+        for code, movements in days.items():
+            movements.sort()
+            running, i = ZERO, 0
+            for d in ordered:
+                while i < len(movements) and movements[i][0] <= d:
+                    running += movements[i][1] or ZERO
+                    i += 1
+                sums = by_date[d].setdefault(code, [ZERO, ZERO])
+                for slot, sign in targets:
+                    sums[slot] += sign * running
 
     invoices = Invoice.objects.filter(_issued())
     notes = CreditNote.objects.filter(_issued("invoice__"))
     applications = PaymentApplication.objects.filter(_issued("invoice__"))
 
-    def on_invoices_by(date_field: str):
-        return lambda d: Q(**{f"{date_field}__lte": d, "invoice__invoice_date__lte": d})
+    def on_invoice_from(date_field: str) -> Greatest:
+        # Counted once both it and its invoice are dated on or before D.
+        return Greatest(date_field, "invoice__invoice_date")
 
-    add(invoices, "currency", "total_amount", lambda d: Q(invoice_date__lte=d), 0, 1)
-    add(notes, "invoice__currency", "total_amount", on_invoices_by("credit_date"), 0, -1)
-    add(applications, "invoice__currency", "amount", on_invoices_by("applied_date"), 0, -1)
-    add(Payment.objects.all(), "currency", "amount", lambda d: Q(received_date__lte=d), 1, 1)
-    add(applications, "invoice__currency", "amount", on_invoices_by("applied_date"), 1, -1)
-    add(Refund.objects.all(), "payment__currency", "amount", lambda d: Q(refund_date__lte=d), 1, -1)
+    add(invoices, "currency", "total_amount", F("invoice_date"), [(0, 1)])
+    # A credit note reduces its invoice by what the invoice still owed; the rest went on
+    # account (unapplied credit) until applied to an invoice or refunded.
+    add(
+        notes,
+        "invoice__currency",
+        NOTE_CREDIT_ON_INVOICE,
+        on_invoice_from("credit_date"),
+        [(0, -1)],
+    )
+    # An application settles its invoice (gross AR) and uses its payment (unapplied cash).
+    add(
+        applications,
+        "invoice__currency",
+        "amount",
+        on_invoice_from("applied_date"),
+        [(0, -1), (1, -1)],
+    )
+    add(Payment.objects.all(), "currency", "amount", F("received_date"), [(1, 1)])
+    add(Refund.objects.all(), "payment__currency", "amount", F("refund_date"), [(1, -1)])
+    on_account = CreditNote.objects.filter(on_account_amount__gt=0)
+    add(on_account, "currency", "on_account_amount", F("credit_date"), [(1, 1)])
+    add(
+        CreditApplication.objects.filter(_issued("invoice__")),
+        "invoice__currency",
+        "amount",
+        on_invoice_from("applied_date"),
+        [(0, -1), (1, -1)],
+    )
+    add(CreditRefund.objects.all(), "credit_note__currency", "amount", F("refund_date"), [(1, -1)])
+    # Every currency seen appears on every date (zero where nothing counted yet).
+    seen = {code for per in by_date.values() for code in per}
     return {
-        d: {code: (sums[0], sums[1]) for code, sums in per.items()} for d, per in by_date.items()
+        d: {code: tuple(per.get(code, [ZERO, ZERO])) for code in seen} for d, per in by_date.items()
     }
 
 
-def monthly_credit_sales(first_month: date, end: date, currency: str | None = None) -> dict:
-    """{(month, currency): invoices dated in the month up to `end`, less credit notes
-    dated in the month} — the credit sales definition of this module."""
+def credit_sales_by_day(first: date, end: date, currency: str | None = None) -> dict:
+    """{(day, currency): invoices dated that day less credit notes dated that day}, for
+    first..end: the credit sales definition of this module, one query per table."""
     sales: dict[tuple[date, str], Decimal] = {}
-    invoices = Invoice.objects.filter(
-        _issued(), invoice_date__gte=first_month, invoice_date__lte=end
-    )
+    invoices = Invoice.objects.filter(_issued(), invoice_date__gte=first, invoice_date__lte=end)
     notes = CreditNote.objects.filter(
-        _issued("invoice__"), credit_date__gte=first_month, credit_date__lte=end
+        _issued("invoice__"), credit_date__gte=first, credit_date__lte=end
     )
     if currency:
         invoices = invoices.filter(currency=currency)
         notes = notes.filter(currency=currency)
     for queryset, date_field, sign in [(invoices, "invoice_date", 1), (notes, "credit_date", -1)]:
         rows = (
-            queryset.annotate(month=TruncMonth(date_field))
-            .values("month", "currency")
-            .annotate(total=Sum("total_amount"))
-            .order_by()
+            queryset.values(date_field, "currency").annotate(total=Sum("total_amount")).order_by()
         )
         for row in rows:
-            month = row["month"]
-            month = month.date() if hasattr(month, "date") else month
-            key = (month, row["currency"])
+            key = (row[date_field], row["currency"])
             sales[key] = sales.get(key, ZERO) + sign * row["total"]
     return sales
 
 
+def _monthly(by_day: dict, first_month: date, end: date) -> dict:
+    """{(month, currency): credit sales} of the days first_month..end."""
+    sales: dict[tuple[date, str], Decimal] = {}
+    for (day, code), amount in by_day.items():
+        if first_month <= day <= end:
+            key = (first_of_month(day), code)
+            sales[key] = sales.get(key, ZERO) + amount
+    return sales
+
+
+def _period(by_day: dict, start: date, end: date) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
+    for (day, code), amount in by_day.items():
+        if start <= day <= end:
+            totals[code] = totals.get(code, ZERO) + amount
+    return totals
+
+
+def monthly_credit_sales(first_month: date, end: date, currency: str | None = None) -> dict:
+    """{(month, currency): invoices dated in the month up to `end`, less credit notes
+    dated in the month} — the credit sales definition of this module."""
+    return _monthly(credit_sales_by_day(first_month, end, currency), first_month, end)
+
+
 def credit_sales(start: date, end: date, currency: str | None = None) -> dict[str, Decimal]:
     """{currency: credit sales of the period} (invoices less credit notes, both by date)."""
-    totals: dict[str, Decimal] = {}
-    invoices = Invoice.objects.filter(_issued(), invoice_date__gte=start, invoice_date__lte=end)
-    notes = CreditNote.objects.filter(
-        _issued("invoice__"), credit_date__gte=start, credit_date__lte=end
-    )
-    if currency:
-        invoices = invoices.filter(currency=currency)
-        notes = notes.filter(currency=currency)
-    for queryset, sign in [(invoices, 1), (notes, -1)]:
-        for row in queryset.values("currency").annotate(total=Sum("total_amount")).order_by():
-            totals[row["currency"]] = totals.get(row["currency"], ZERO) + sign * row["total"]
-    return totals
+    return _period(credit_sales_by_day(start, end, currency), start, end)
 
 
 def first_of_month(day: date) -> date:
@@ -375,12 +446,48 @@ def _needed_currencies(balances: dict, monthly: dict, as_of: date) -> set[str]:
     return needed
 
 
-def dso_for_period(params: DsoParams) -> DsoResult:
-    currency = params.currency
-    balances = ar_balances([params.end], currency)[params.end]
-    sales = credit_sales(params.start, params.end, currency)
-    first = add_months(first_of_month(params.end), -(COUNTBACK_MAX_MONTHS - 1))
-    monthly = monthly_credit_sales(first, params.end, currency)
+@dataclass(frozen=True)
+class DsoBook:
+    """What the DSO figures read from the database, read once and shared by the period
+    figure and the trend: AR balances as of each date and credit sales per day."""
+
+    balances: dict  # ar_balances(...) for the period end and the trend's month ends
+    sales_by_day: dict  # credit_sales_by_day(...) from the earliest day any figure needs
+
+    def balances_as_of(self, as_of: date) -> dict:
+        return self.balances[as_of]
+
+
+def trend_ends(end: date, months: int = TREND_MONTHS) -> list[date]:
+    """The trend's points: each of the last `months` month ends up to `end` (the last
+    point is `end` itself), oldest first."""
+    return [
+        min(month_end(add_months(first_of_month(end), -back)), end)
+        for back in range(months - 1, -1, -1)
+    ]
+
+
+def _countback_first(as_of: date) -> date:
+    return add_months(first_of_month(as_of), -(COUNTBACK_MAX_MONTHS - 1))
+
+
+def read_dso_book(params: DsoParams, trend_months: int = 0) -> DsoBook:
+    """The period figure's inputs, and the trend's if `trend_months`: one query per table,
+    whatever the number of dates."""
+    dates = [params.end, *trend_ends(params.end, trend_months)] if trend_months else [params.end]
+    first = min(params.start, _countback_first(min(dates)))
+    return DsoBook(
+        balances=ar_balances(dates, params.currency),
+        sales_by_day=credit_sales_by_day(first, params.end, params.currency),
+    )
+
+
+def dso_for_period(params: DsoParams, *, book: DsoBook | None = None) -> DsoResult:
+    """DSO for the period; `book` (read_dso_book) saves reading the database again."""
+    book = book or read_dso_book(params)
+    balances = book.balances_as_of(params.end)
+    sales = _period(book.sales_by_day, params.start, params.end)
+    monthly = _monthly(book.sales_by_day, _countback_first(params.end), params.end)
     currencies = _needed_currencies(balances, monthly, params.end) | {
         c for c, a in sales.items() if a
     }
@@ -428,26 +535,31 @@ def dso_for_period(params: DsoParams) -> DsoResult:
     )
 
 
-def dso_trend(params: DsoParams, months: int = TREND_MONTHS) -> list[TrendPoint]:
+def dso_trend(
+    params: DsoParams, months: int = TREND_MONTHS, *, book: DsoBook | None = None
+) -> list[TrendPoint]:
     """DSO at each of the last `months` month-ends up to params.end (the last point is
     params.end itself). Simple DSO uses each calendar month as its period; countback
     walks back from each point. Same AR basis, day count and currency rules."""
     points = []
-    ends = [
-        min(month_end(add_months(first_of_month(params.end), -back)), params.end)
-        for back in range(months - 1, -1, -1)
-    ]
-    balances = ar_balances(ends, params.currency)
-    first = add_months(first_of_month(ends[0]), -(COUNTBACK_MAX_MONTHS - 1))
-    monthly = monthly_credit_sales(first, params.end, params.currency)
+    ends = trend_ends(params.end, months)
+    if book is None:
+        book = DsoBook(
+            balances=ar_balances(ends, params.currency),
+            sales_by_day=credit_sales_by_day(
+                _countback_first(ends[0]), params.end, params.currency
+            ),
+        )
+    monthly = _monthly(book.sales_by_day, _countback_first(ends[0]), params.end)
     for as_of in ends:
-        currencies = _needed_currencies(balances[as_of], monthly, as_of)
+        balances = book.balances_as_of(as_of)
+        currencies = _needed_currencies(balances, monthly, as_of)
         converter = _Converter(params, currencies, as_of)
         if not converter.ok:
             points.append(TrendPoint(first_of_month(as_of), as_of, None, None, None))
             continue
-        gross = converter.total({c: g for c, (g, _) in balances[as_of].items()})
-        unapplied = converter.total({c: u for c, (_, u) in balances[as_of].items()})
+        gross = converter.total({c: g for c, (g, _) in balances.items()})
+        unapplied = converter.total({c: u for c, (_, u) in balances.items()})
         ending_ar = gross - unapplied if params.ar_basis == ArBasis.NET else gross
         month_sales = [
             MonthSales(
@@ -464,6 +576,14 @@ def dso_trend(params: DsoParams, months: int = TREND_MONTHS) -> list[TrendPoint]
             value = simple_dso(ending_ar, this_month.sales, (as_of - this_month.month).days + 1)
         points.append(TrendPoint(this_month.month, as_of, value, ending_ar, this_month.sales))
     return points
+
+
+def dso_with_trend(
+    params: DsoParams, months: int = TREND_MONTHS
+) -> tuple[DsoResult, list[TrendPoint]]:
+    """What the DSO page shows: the period figure and the trend, from one reading."""
+    book = read_dso_book(params, months)
+    return dso_for_period(params, book=book), dso_trend(params, months, book=book)
 
 
 def period_default(today: date) -> tuple[date, date]:

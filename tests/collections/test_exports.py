@@ -87,9 +87,12 @@ def test_the_xlsx_holds_parameters_and_numbers(finance_client):
 
 
 def test_each_export_is_logged_with_user_report_parameters_and_row_count(finance_client):
-    worked_example_book()
+    book = worked_example_book()
     finance_client.get(URL.format(report="aging", fmt="csv"))
-    finance_client.get(URL.format(report="aging_documents", fmt="xlsx") + "&currency=USD")
+    finance_client.get(
+        URL.format(report="aging_documents", fmt="xlsx")
+        + f"&currency=USD&account={book.account.pk}"
+    )
     first, second = ExportLog.objects.order_by("pk")
     assert (first.user, first.report, first.file_format, first.row_count) == (
         finance_client.user, "aging", "csv", 1,
@@ -100,6 +103,7 @@ def test_each_export_is_logged_with_user_report_parameters_and_row_count(finance
     }  # fmt: skip
     assert (second.report, second.file_format, second.row_count) == ("aging_documents", "xlsx", 5)
     assert second.parameters["currency"] == "USD"
+    assert second.parameters["account"] == book.account.pk
 
 
 @pytest.mark.parametrize(
@@ -131,13 +135,19 @@ def test_bad_parameters_are_400_and_not_logged(finance_client):
     assert response.status_code == 400
     assert b"edges" in response.content
     assert finance_client.get("/collections/aging/export/aging.pdf").status_code == 404
+    # Every customer's documents: an export job (test_export_jobs.py), not this request.
+    every_document = finance_client.get(URL.format(report="aging_documents", fmt="csv"))
+    assert every_document.status_code == 400 and b"/collections/exports/" in every_document.content
     assert not ExportLog.objects.exists()
 
 
 def test_no_customer_data_reaches_the_application_log(finance_client, caplog):
-    worked_example_book()
+    book = worked_example_book()
     with caplog.at_level(logging.DEBUG):
-        finance_client.get(URL.format(report="aging_documents", fmt="csv"))
+        response = finance_client.get(
+            URL.format(report="aging_documents", fmt="csv") + f"&account={book.account.pk}"
+        )
+    assert response.status_code == 200
     assert caplog.records, "the export is logged (ids and counts)"
     assert "Acme" not in caplog.text
     assert "WIRE-P1" not in caplog.text
