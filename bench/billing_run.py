@@ -4,7 +4,9 @@
 Builds N active contracts with 36 monthly schedule lines each on PostgreSQL, runs billing
 for one date, and prints invoices per second, queries per invoice and the ratio to a
 baseline measured in the same run: the same invoice and invoice-line rows written with
-bulk SQL (COPY into copies of the tables). Then issues the invoices from 4 concurrent
+bulk SQL (multi-row INSERTs into copies of the tables; COPY printed for reference). It also
+prints the time per chunk early and late in the run, which stays flat when nothing in a
+chunk's work grows with the tables. Then issues the invoices from 4 concurrent
 processes and prints invoices per second and whether the numbers are gapless.
 
     DATABASE_URL=postgresql://ledgerline:ledgerline@127.0.0.1:5432/ledgerline \
@@ -93,7 +95,7 @@ def billing_run(run_date: date, results: dict) -> int:
     from django.db import connection
 
     from billing.models import BillingRun
-    from billing.services import execute_billing_run
+    from billing.services import execute_billing_run, runs
 
     # Created directly rather than queued, so no task runs it before the timer starts.
     run = BillingRun.objects.create(run_date=run_date)
@@ -104,9 +106,25 @@ def billing_run(run_date: date, results: dict) -> int:
         queries.append(1)
         return execute(sql, params, many, context)
 
-    with connection.execute_wrapper(count), timed(results, "run_seconds"):
-        run = execute_billing_run(run=run)
+    # Time each chunk: a run whose work grows with the tables shows late chunks slower.
+    chunk_seconds: list[float] = []
+    bill_chunk = runs.bill_chunk
+
+    def timed_chunk(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return bill_chunk(*args, **kwargs)
+        finally:
+            chunk_seconds.append(time.perf_counter() - start)
+
+    runs.bill_chunk = timed_chunk
+    try:
+        with connection.execute_wrapper(count), timed(results, "run_seconds"):
+            run = execute_billing_run(run=run)
+    finally:
+        runs.bill_chunk = bill_chunk
     results["run_queries"] = len(queries)
+    results["chunk_seconds"] = chunk_seconds
     results["invoices"] = run.invoices_created
     results["lines"] = run.lines_billed
     return run.pk
@@ -240,6 +258,14 @@ def main() -> None:
     )
     print(
         f"queries: {results['run_queries']} = {results['run_queries'] / invoices:.3f} per invoice"
+    )
+    chunks = results["chunk_seconds"]
+    tenth = max(len(chunks) // 10, 1)
+    first = 1000 * sum(chunks[:tenth]) / tenth
+    last = 1000 * sum(chunks[-tenth:]) / tenth
+    print(
+        f"chunks: {len(chunks)}; first tenth {first:.0f} ms/chunk, last tenth {last:.0f} ms/chunk "
+        f"(last / first {last / first:.2f})"
     )
     print(
         f"baseline (bulk INSERT of the same invoice + line rows): "

@@ -5,6 +5,7 @@ like the invoice page does."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -12,7 +13,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from billing import services
-from billing.forms import INVOICE_ACTIONS, UsageRecordForm, available_actions, done_message
+from billing.forms import (
+    INVOICE_ACTIONS,
+    ResolveExceptionsForm,
+    UsageRecordForm,
+    available_actions,
+    done_message,
+)
 from billing.models import (
     BillingRun,
     BillingRunException,
@@ -519,6 +526,7 @@ class BillingRunExceptionAdmin(admin.ModelAdmin):
     list_filter = ["resolved", "reason", "billing_run__run_date"]
     search_fields = ["account__legal_name", "contract__name", "message"]
     list_select_related = ["contract", "account", "billing_run"]
+    # Resolving goes through resolve_run_exception (who, when, note): never edited here.
     readonly_fields = [
         "billing_run",
         "account",
@@ -529,6 +537,10 @@ class BillingRunExceptionAdmin(admin.ModelAdmin):
         "lines_skipped",
         "contract_link",
         "account_link",
+        "resolved",
+        "resolved_by",
+        "resolved_at",
+        "resolution_note",
     ]
     fields = [
         "billing_run",
@@ -541,6 +553,9 @@ class BillingRunExceptionAdmin(admin.ModelAdmin):
         "contract_link",
         "account_link",
         "resolved",
+        "resolved_by",
+        "resolved_at",
+        "resolution_note",
     ]
     actions = ["mark_resolved"]
 
@@ -560,8 +575,30 @@ class BillingRunExceptionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark selected exceptions resolved", permissions=["change"])
     def mark_resolved(self, request, queryset):
-        count = queryset.filter(resolved=False).update(resolved=True)
-        self.message_user(request, f"{count} exception(s) marked resolved.", messages.SUCCESS)
+        """Asks for the resolution note first, then resolves each open one through the
+        service (which records who, when and the note)."""
+        open_ones = list(queryset.filter(resolved=False).select_related("contract", "account"))
+        form = ResolveExceptionsForm(request.POST if "confirm" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            for exception in open_ones:
+                services.resolve_run_exception(
+                    exception=exception,
+                    actor=request.user,
+                    resolution_note=form.cleaned_data["resolution_note"],
+                )
+            self.message_user(
+                request, f"{len(open_ones)} exception(s) marked resolved.", messages.SUCCESS
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Resolve billing exceptions",
+            "form": form,
+            "exceptions": open_ones,
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+        }
+        return TemplateResponse(request, "billing/admin/resolve_exceptions.html", context)
 
 
 # --- Seller, tax, numbering, FX -------------------------------------------------------------

@@ -255,3 +255,12 @@ class UsageRecordForm(forms.ModelForm):
             quantity=data["quantity"],
             reference=data["reference"],
         )
+
+
+class ResolveExceptionsForm(forms.Form):
+    """The note the admin's "mark resolved" action asks for (resolve_run_exception)."""
+
+    resolution_note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What was fixed, or why the contract stays unbilled.",
+    )

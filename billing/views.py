@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -187,20 +188,28 @@ def run_list(request):
     )
 
 
-@require("billing.view_billingrun")
-def run_detail(request, pk: int):
-    run = get_object_or_404(BillingRun.objects.select_related("created_by"), pk=pk)
+def _run_page(request, run: BillingRun, *, resolve_error: dict | None = None, status: int = 200):
+    summary = selectors.run_summary(run)
+    prefetch_related_objects([row.exception for row in summary.exceptions], "resolved_by")
     return render(
         request,
         "billing/run_detail.html",
         {
-            "summary": selectors.run_summary(run),
+            "summary": summary,
             "run": run,
             "progress": selectors.run_progress(run),
             "can_resolve": request.user.has_perm("billing.change_billingrunexception"),
             "can_run": request.user.has_perm("billing.run_billing"),
+            "resolve_error": resolve_error,  # why resolving one exception was refused
         },
+        status=status,
     )
+
+
+@require("billing.view_billingrun")
+def run_detail(request, pk: int):
+    run = get_object_or_404(BillingRun.objects.select_related("created_by"), pk=pk)
+    return _run_page(request, run)
 
 
 @require("billing.view_billingrun")
@@ -213,8 +222,19 @@ def run_progress(request, pk: int):
 @require_POST
 def exception_resolve(request, pk: int):
     exception = get_object_or_404(BillingRunException.objects.select_related("contract"), pk=pk)
-    # A flag on the work list, not a business record: no service or audit trail needed.
-    BillingRunException.objects.filter(pk=exception.pk).update(resolved=True)
+    note = request.POST.get("resolution_note", "")
+    try:
+        services.resolve_run_exception(
+            exception=exception, actor=request.user, resolution_note=note
+        )
+    except DomainValidationError as err:
+        if err.field != "resolution_note":
+            messages.error(request, err.message)
+            return redirect("billing:run_detail", exception.billing_run_id)
+        # The note is missing: say so next to the box it belongs in.
+        run = BillingRun.objects.select_related("created_by").get(pk=exception.billing_run_id)
+        refused = {"exception_id": exception.pk, "message": err.message, "note": note}
+        return _run_page(request, run, resolve_error=refused, status=400)
     messages.success(request, f"Marked resolved: {exception}.")
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(

@@ -7,9 +7,10 @@ DomainValidationError becomes HTTP 400 {field, code, message} (ordermgmt.api_err
 
 from billing.api.credits import CreditApplicationViewSet, CreditNoteViewSet
 from billing.api.invoices import BillingScheduleLineViewSet, InvoiceViewSet
-from billing.api.runs import BillingRunViewSet, UsageRecordViewSet
+from billing.api.runs import BillingRunExceptionViewSet, BillingRunViewSet, UsageRecordViewSet
 
 __all__ = [
+    "BillingRunExceptionViewSet",
     "BillingRunViewSet",
     "BillingScheduleLineViewSet",
     "CreditApplicationViewSet",

@@ -6,6 +6,7 @@ from django.db.models import Prefetch
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from billing import services
@@ -32,7 +33,40 @@ class BillingRunExceptionSerializer(serializers.ModelSerializer):
             "message",
             "lines_skipped",
             "resolved",
+            "resolved_by",
+            "resolved_at",
+            "resolution_note",
         ]
+        read_only_fields = fields
+
+
+class ExceptionResolveInputSerializer(serializers.Serializer):
+    # Blank is the service's to refuse, so the 400 has the usual {field, code, message}.
+    resolution_note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class BillingRunExceptionViewSet(viewsets.ReadOnlyModelViewSet):
+    """The exceptions work list across runs; resolving records who, when and the note."""
+
+    queryset = BillingRunException.objects.select_related("account", "contract").order_by(
+        "-billing_run_id", "id"
+    )
+    serializer_class = BillingRunExceptionSerializer
+    filterset_fields = ["billing_run", "resolved", "reason", "account", "contract"]
+    required_permissions = {"resolve": ["billing.change_billingrunexception"]}
+
+    @extend_schema(request=ExceptionResolveInputSerializer, responses=BillingRunExceptionSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        exception = self.get_object()
+        body = ExceptionResolveInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.resolve_run_exception(
+            exception=exception,
+            actor=request.user,
+            resolution_note=body.validated_data["resolution_note"],
+        )
+        return Response(BillingRunExceptionSerializer(self.get_queryset().get(pk=pk)).data)
 
 
 class BillingRunOutputSerializer(serializers.ModelSerializer):

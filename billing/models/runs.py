@@ -68,6 +68,16 @@ class BillingRunException(models.Model):
     message = models.TextField()
     lines_skipped = models.PositiveIntegerField()
     resolved = models.BooleanField(default=False)
+    # Who marked it resolved, when and how (set only by resolve_run_exception).
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["billing_run", "reason", "account"]

@@ -22,7 +22,7 @@ from .payments import (
     refund_payment,
     reverse_application,
 )
-from .runs import execute_billing_run, queue_billing_run
+from .runs import execute_billing_run, queue_billing_run, resolve_run_exception
 from .schedules import contract_value, create_billing_schedule, record_usage
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "record_usage",
     "refund_credit_note",
     "refund_payment",
+    "resolve_run_exception",
     "reverse_application",
     "reverse_credit_application",
     "void_invoice",

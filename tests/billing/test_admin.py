@@ -252,13 +252,32 @@ def test_a_run_exception_is_marked_resolved_from_the_admin(client):
     Contract.objects.filter(pk=contract.pk).update(billing_hold=True)
     bill()
     exception = BillingRunException.objects.get()
-    as_role(client, OS)
-    client.post(
-        reverse("admin:billing_billingrunexception_changelist"),
-        {"action": "mark_resolved", "_selected_action": [exception.pk]},
-    )
+    user = as_role(client, OS)
+    url = reverse("admin:billing_billingrunexception_changelist")
+    chosen = {"action": "mark_resolved", "_selected_action": [exception.pk]}
+    asked = client.post(url, chosen)  # first the note is asked for
+    assert asked.status_code == 200 and "resolution_note" in asked.content.decode()
+    refused = client.post(url, {**chosen, "confirm": "1", "resolution_note": " "})
+    assert refused.status_code == 200
     exception.refresh_from_db()
-    assert exception.resolved
+    assert not exception.resolved
+    done = client.post(url, {**chosen, "confirm": "1", "resolution_note": "Hold lifted."})
+    assert done.status_code == 302
+    exception.refresh_from_db()
+    assert exception.resolved and exception.resolution_note == "Hold lifted."
+    assert exception.resolved_by_id == user.pk and exception.resolved_at is not None
+
+
+def test_the_admin_form_cannot_resolve_an_exception_by_editing_it(client):
+    contract = active_contract()
+    Contract.objects.filter(pk=contract.pk).update(billing_hold=True)
+    bill()
+    exception = BillingRunException.objects.get()
+    as_role(client, OS)
+    url = reverse("admin:billing_billingrunexception_change", args=[exception.pk])
+    client.post(url, {"resolved": "on", "resolution_note": "sneaky"})
+    exception.refresh_from_db()
+    assert not exception.resolved and exception.resolution_note == ""
 
 
 def test_usage_is_recorded_in_the_admin_through_the_service(client):

@@ -529,7 +529,7 @@ def test_a_specialist_marks_an_exception_resolved(client):
     exception = run.exceptions.get(contract=on_hold)
     logged_in(client, OS)
     url = reverse("billing:exception_resolve", args=[exception.pk])
-    response = client.post(url, {"next": "https://evil.example/"})
+    response = client.post(url, {"next": "https://evil.example/", "resolution_note": "Fixed."})
     assert response.url == reverse("billing:run_detail", args=[run.pk])
     exception.refresh_from_db()
     assert exception.resolved
