@@ -17,7 +17,7 @@ from billing.models import (
 )
 from billing.selectors import InvoiceFilters
 from ordermgmt.errors import DomainValidationError
-from ordermgmt.models import Account, ContractLine
+from ordermgmt.models import ContractLine
 
 # --- Invoice list filters ---------------------------------------------------------------
 
@@ -35,8 +35,12 @@ class InvoiceFilterForm(forms.Form):
     status = forms.ChoiceField(choices=_blank(InvoiceStatus.choices), required=False)
     settlement = forms.ChoiceField(choices=_blank(SettlementStatus.choices), required=False)
     currency = forms.ChoiceField(choices=[("", "Any")], required=False)
-    account = forms.ModelChoiceField(
-        queryset=Account.objects.order_by("legal_name"), required=False, empty_label="Any"
+    # Text, not a list of every account (thousands): part of the name, or an account id
+    # (the customer page links here with ?account=<id>).
+    account = forms.CharField(
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": "Name or account id"}),
     )
     date_from = forms.DateField(
         label="Invoice date from", required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -66,7 +70,7 @@ class InvoiceFilterForm(forms.Form):
             status=data["status"],
             settlement=data["settlement"],
             currency=data["currency"],
-            account=data["account"],
+            account=data["account"].strip(),
             date_from=data["date_from"],
             date_to=data["date_to"],
             overdue=data["overdue"],

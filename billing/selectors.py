@@ -66,7 +66,7 @@ class InvoiceFilters:
     status: str = ""
     settlement: str = ""
     currency: str = ""
-    account: Account | None = None
+    account: str = ""  # an account id (digits) or part of its name
     date_from: date | None = None
     date_to: date | None = None
     overdue: bool = False
@@ -89,8 +89,10 @@ def invoices_for_list(filters: InvoiceFilters) -> QuerySet[Invoice]:
         queryset = queryset.filter(settlement_status=filters.settlement)
     if filters.currency:
         queryset = queryset.filter(currency=filters.currency)
-    if filters.account is not None:
-        queryset = queryset.filter(account=filters.account)
+    if filters.account.isdigit():
+        queryset = queryset.filter(account_id=int(filters.account))
+    elif filters.account:
+        queryset = queryset.filter(account__legal_name__icontains=filters.account)
     if filters.date_from:
         queryset = queryset.filter(invoice_date__gte=filters.date_from)
     if filters.date_to:

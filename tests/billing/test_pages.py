@@ -135,6 +135,17 @@ def test_the_invoice_list_filters_by_status_currency_and_account(client):
     assert len(invoice_numbers(client.get(url))) == 2
 
 
+def test_the_invoice_list_filters_by_part_of_the_account_name_without_listing_accounts(client):
+    wanted = draft_invoice(account=billable_account(legal_name="Northwind Traders GmbH"))
+    draft_invoice(account=billable_account(legal_name="Contoso Ltd"))
+    logged_in(client, FIN)
+    url = reverse("billing:invoice_list")
+    response = client.get(url, {"account": "  northwind "})
+    assert invoice_numbers(response) == [f"DRAFT #{wanted.pk}"]
+    assert "<select" not in str(response.context["form"]["account"])  # a text box
+    assert invoice_numbers(client.get(url, {"account": "nobody-like-this"})) == []
+
+
 def test_the_invoice_list_searches_number_account_name_and_po(client):
     account = billable_account(legal_name="Globex Corporation")
     globex = draft_invoice(account=account, po_number="PO-7781")
