@@ -14,11 +14,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from billing import selectors_cash as selectors
 from billing import services
 from billing.models import CreditApplication, CreditNote, Payment, PaymentApplication, PaymentMethod
 from billing.money import currency_choices
-from billing.selectors_cash import OpenInvoiceRow, PaymentFilters
+from billing.selectors import cash as selectors
+from billing.selectors.cash import OpenInvoiceRow, PaymentFilters
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account
 

@@ -3,7 +3,7 @@ credit note's credit on account, where it is applied to invoices, applications a
 reversed and what is left is refunded. Credit on account moves like cash, with the same
 rights (apply_payment, refund_payment).
 
-Views check the role's permission, read through billing.selectors_cash and write only
+Views check the role's permission, read through billing.selectors.cash and write only
 through billing.services (via billing.forms_cash). A DomainValidationError lands on the
 form field it names (or at the top of the form), the page comes back with what was
 typed, and nothing is saved: each service is one transaction."""
@@ -21,7 +21,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from billing import selectors_cash as selectors
 from billing.forms_cash import (
     ApplyForm,
     PaymentFilterForm,
@@ -31,6 +30,7 @@ from billing.forms_cash import (
 )
 from billing.models import CreditApplication, CreditNote, Payment, PaymentApplication
 from billing.money import format_money
+from billing.selectors import cash as selectors
 from ordermgmt.models import Account
 
 PAYMENTS_PER_PAGE = 50

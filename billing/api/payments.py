@@ -13,9 +13,10 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from billing import selectors_cash, services
+from billing import services
 from billing.api.fields import MoneyField
 from billing.models import Invoice, Payment, PaymentApplication, PaymentMethod, Refund
+from billing.selectors import cash as selectors_cash
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account
 

@@ -23,7 +23,8 @@ from billing.models import (
     Refund,
 )
 from billing.money import round_money
-from billing.selectors import money
+
+from .common import money
 
 # --- Payment list ------------------------------------------------------------------------
 

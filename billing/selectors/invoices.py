@@ -1,0 +1,169 @@
+"""The invoice list (filters, totals per currency, rows) and the API querysets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from billing.models import (
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    SettlementStatus,
+)
+
+from .common import MONEY_FIELD, money
+
+# --- Invoice list -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvoiceFilters:
+    status: str = ""
+    settlement: str = ""
+    currency: str = ""
+    account: str = ""  # an account id (digits) or part of its name
+    date_from: date | None = None
+    date_to: date | None = None
+    overdue: bool = False
+    search: str = ""
+
+
+def overdue_q(today: date | None = None) -> Q:
+    """Issued, not fully settled and past its due date."""
+    today = today or timezone.localdate()
+    return Q(status=InvoiceStatus.ISSUED, due_date__lt=today) & ~Q(
+        settlement_status=SettlementStatus.PAID
+    )
+
+
+def invoices_for_list(filters: InvoiceFilters) -> QuerySet[Invoice]:
+    queryset = Invoice.objects.select_related("account", "contract")
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.settlement:
+        queryset = queryset.filter(settlement_status=filters.settlement)
+    if filters.currency:
+        queryset = queryset.filter(currency=filters.currency)
+    if filters.account.isdigit():
+        queryset = queryset.filter(account_id=int(filters.account))
+    elif filters.account:
+        queryset = queryset.filter(account__legal_name__icontains=filters.account)
+    if filters.date_from:
+        queryset = queryset.filter(invoice_date__gte=filters.date_from)
+    if filters.date_to:
+        queryset = queryset.filter(invoice_date__lte=filters.date_to)
+    if filters.overdue:
+        queryset = queryset.filter(overdue_q())
+    if filters.search:
+        term = filters.search.strip()
+        queryset = queryset.filter(
+            Q(number__icontains=term)
+            | Q(account__legal_name__icontains=term)
+            | Q(buyer_name__icontains=term)
+            | Q(po_number__icontains=term)
+        )
+    return queryset.order_by("-invoice_date", "-id")
+
+
+@dataclass(frozen=True)
+class CurrencyTotal:
+    currency: str
+    invoices: int
+    invoiced: str
+    open: str
+
+
+def totals_by_currency(queryset: QuerySet[Invoice]) -> list[CurrencyTotal]:
+    """Per currency: how many invoices, what they bill (void ones aside) and what is
+    still open on the issued ones. Amounts in different currencies are never added."""
+    rows = (
+        queryset.order_by()
+        .values("currency")
+        .annotate(
+            count=Count("id"),
+            invoiced=Sum(
+                Case(
+                    When(status=InvoiceStatus.VOID, then=Value(Decimal(0))),
+                    default=F("total_amount"),
+                    output_field=MONEY_FIELD,
+                )
+            ),
+            open=Sum(
+                Case(
+                    When(
+                        status=InvoiceStatus.ISSUED,
+                        then=F("total_amount") - F("credited_amount") - F("paid_amount"),
+                    ),
+                    default=Value(Decimal(0)),
+                    output_field=MONEY_FIELD,
+                )
+            ),
+        )
+        .order_by("currency")
+    )
+    return [
+        CurrencyTotal(
+            currency=row["currency"],
+            invoices=row["count"],
+            invoiced=money(row["invoiced"] or 0, row["currency"]),
+            open=money(row["open"] or 0, row["currency"]),
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    invoice: Invoice
+    total: str
+    open: str
+    overdue: bool
+
+
+def invoice_rows(invoices, today: date | None = None) -> list[InvoiceRow]:
+    today = today or timezone.localdate()
+    return [
+        InvoiceRow(
+            invoice=invoice,
+            total=money(invoice.total_amount, invoice.currency),
+            open=money(invoice.open_amount, invoice.currency),
+            overdue=is_overdue(invoice, today),
+        )
+        for invoice in invoices
+    ]
+
+
+def is_overdue(invoice: Invoice, today: date | None = None) -> bool:
+    today = today or timezone.localdate()
+    return (
+        invoice.status == InvoiceStatus.ISSUED
+        and invoice.settlement_status != SettlementStatus.PAID
+        and invoice.due_date < today
+    )
+
+
+# --- API querysets ------------------------------------------------------------------------
+
+
+def invoices_for_api() -> QuerySet[Invoice]:
+    return Invoice.objects.select_related("account", "contract").prefetch_related(
+        Prefetch("lines", queryset=InvoiceLine.objects.order_by("position", "id")),
+        Prefetch("credit_notes", queryset=CreditNote.objects.order_by("credit_date", "id")),
+        Prefetch("corrections", queryset=Invoice.objects.only("id", "replaces_id")),
+    )
