@@ -7,7 +7,8 @@ number and the "why" trail, which an account-wide invoice would mix up.
 Chunks of groups commit one at a time. A crashed run leaves whole chunks billed and the
 rest pending; running again (the same run or a new one for the date) bills only what is
 still pending, so nothing is billed twice. Pending lines are locked with SKIP LOCKED,
-so two runs (or chunks on two workers) never take the same line.
+so two runs (or chunks on two workers) never take the same line. The bulk writes of a
+chunk are in run_writes.py.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, JSONField, Sum
+from django.db import transaction
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from billing.models import (
@@ -29,13 +30,18 @@ from billing.models import (
     BillingScheduleLine,
     ExceptionReason,
     Invoice,
-    InvoiceLine,
     ScheduleLineKind,
     ScheduleLineStatus,
     UsageRecord,
 )
 from billing.money import round_money
 from billing.services.invoicing import build_draft_invoice, default_legal_entity
+from billing.services.run_writes import (
+    InvoiceTableStatistics,
+    insert_invoice_lines,
+    mark_billed,
+    record_history,
+)
 from billing.services.tax import tax_rate_for
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Contact, Contract, ContractStatus
@@ -231,149 +237,15 @@ def bill_chunk(run: BillingRun, contract_ids: list[int], tax_cache: dict | None 
             for line in lines_for_invoice:
                 line.invoice = invoice
                 flat_lines.append(line)
-        _insert_invoice_lines(flat_lines)
-        _mark_billed(flat_lines, billed_lines)
-        _record_history(invoices, run)
+        insert_invoice_lines(flat_lines)
+        mark_billed(flat_lines, billed_lines)
+        record_history(invoices, run)
         BillingRun.objects.filter(pk=run.pk).update(
             groups_done=F("groups_done") + len(by_contract),
             invoices_created=F("invoices_created") + len(invoices),
             lines_billed=F("lines_billed") + len(flat_lines),
         )
     return {"preview": preview, "exceptions": exceptions, "invoices_created": len(invoices)}
-
-
-def _insert_invoice_lines(lines: list[InvoiceLine]) -> None:
-    """bulk_create, minus the costs that made up a fifth of a run on PostgreSQL: Django
-    passes each column as an array, and psycopg quotes an array of JSON documents in Python,
-    character by character. Here the explanations travel as one JSON document and the other
-    columns as arrays of their plain values (ids, dates, decimals, text), unnested in order.
-    The ids come back in that order, as they do for bulk_create's own UNNEST insert."""
-    if not lines:
-        return
-    if connection.vendor != "postgresql":
-        InvoiceLine.objects.bulk_create(lines)
-        return
-    quote = connection.ops.quote_name
-    fields = [f for f in InvoiceLine._meta.concrete_fields if not f.primary_key]
-    json_fields = [f for f in fields if isinstance(f, JSONField)]
-    plain = [f for f in fields if f not in json_fields]
-    arrays = [f"%s::{f.db_type(connection).split('(')[0]}[]" for f in plain]
-    names = [f"v{index}" for index in range(len(plain))]
-    params = [[getattr(line, f.attname) for line in lines] for f in plain]
-    selected = list(names)
-    joins = []
-    for index, field in enumerate(json_fields):
-        joins.append(
-            f"JOIN jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS j{index}(doc, n) "
-            f"ON j{index}.n = v.n"
-        )
-        selected.append(f"j{index}.doc")
-        documents = [getattr(line, field.attname) for line in lines]
-        params.append(connection.ops.adapt_json_value(documents, field.encoder))
-    columns = [quote(f.column) for f in plain + json_fields]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(InvoiceLine._meta.db_table)} ({', '.join(columns)}) "
-            f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) WITH ORDINALITY "
-            f"AS v({', '.join(names)}, n) {' '.join(joins)} ORDER BY v.n "
-            f"RETURNING {quote(InvoiceLine._meta.pk.column)}",
-            params,
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-    for line, pk in zip(lines, ids, strict=True):
-        line.pk = pk
-        line._state.adding = False
-        line._state.db = connection.alias
-
-
-def _mark_billed(invoice_lines: list[InvoiceLine], unbilled_usage: list) -> None:
-    """Mark the chunk's schedule lines billed, each pointing at the invoice line that bills
-    it (its id is known from the insert), in one statement. A usage line takes its billed amount and
-    quantity; a usage period with no usage is billed at zero, with no invoice line."""
-    rows = []  # (schedule line, invoice line, amount, quantity); None keeps the stored value
-    for line in invoice_lines:
-        usage = line.schedule_line.kind == ScheduleLineKind.USAGE
-        rows.append(
-            (
-                line.schedule_line_id,
-                line.pk,
-                line.amount if usage else None,
-                line.quantity if usage else None,
-            )
-        )
-    rows.extend((line.pk, None, Decimal(0), None) for line in unbilled_usage)
-    if not rows:
-        return
-    if connection.vendor != "postgresql":  # the SQLite demo: a plain bulk update
-        _mark_billed_portably(rows)
-        return
-    ids, invoice_line_ids, amounts, quantities = (list(column) for column in zip(*rows))
-    # The values are known: joining them in (UPDATE ... FROM unnest) replaces a correlated
-    # subquery per row, whose plan joined every invoice in the table.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            UPDATE {connection.ops.quote_name(BillingScheduleLine._meta.db_table)} AS s
-               SET status = %s,
-                   invoice_line_id = COALESCE(v.invoice_line_id, s.invoice_line_id),
-                   amount = COALESCE(v.amount, s.amount),
-                   quantity = COALESCE(v.quantity, s.quantity)
-              FROM unnest(%s::bigint[], %s::bigint[], %s::numeric[], %s::numeric[])
-                   AS v(id, invoice_line_id, amount, quantity)
-             WHERE s.id = v.id
-            """,
-            [ScheduleLineStatus.BILLED, ids, invoice_line_ids, amounts, quantities],
-        )
-
-
-def _mark_billed_portably(rows: list[tuple]) -> None:
-    schedules = BillingScheduleLine.objects.in_bulk([row[0] for row in rows])
-    for schedule_id, invoice_line_id, amount, quantity in rows:
-        schedule = schedules[schedule_id]
-        schedule.status = ScheduleLineStatus.BILLED
-        if invoice_line_id is not None:
-            schedule.invoice_line_id = invoice_line_id
-        if amount is not None:
-            schedule.amount = amount
-        if quantity is not None:
-            schedule.quantity = quantity
-    BillingScheduleLine.objects.bulk_update(
-        schedules.values(), ["status", "invoice_line", "amount", "quantity"], batch_size=200
-    )
-
-
-def _record_history(invoices: list[Invoice], run: BillingRun) -> None:
-    """bulk_create skips simple-history's signals: write the 'created' records in one
-    INSERT ... SELECT that copies the rows just inserted (no model instances in Python)."""
-    if not invoices:
-        return
-    history_model = Invoice.history.model
-    invoice_columns = {f.attname: f.column for f in Invoice._meta.concrete_fields}
-    copied = [
-        (f.column, invoice_columns[f.attname])
-        for f in history_model._meta.concrete_fields
-        if f.attname in invoice_columns
-    ]
-    quote = connection.ops.quote_name
-    history = {
-        "history_date": connection.ops.adapt_datetimefield_value(timezone.now()),
-        "history_type": "+",
-        "history_user_id": run.created_by_id,
-        "history_change_reason": f"invoice.drafted_by_run:{run.pk}",
-    }
-    history_columns = {f.attname: f.column for f in history_model._meta.concrete_fields}
-    columns = [quote(target) for target, _ in copied] + [
-        quote(history_columns[name]) for name in history
-    ]
-    selected = [f"i.{quote(source)}" for _, source in copied] + ["%s"] * len(history)
-    ids = [invoice.pk for invoice in invoices]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(history_model._meta.db_table)} ({', '.join(columns)}) "
-            f"SELECT {', '.join(selected)} FROM {quote(Invoice._meta.db_table)} AS i "
-            f"WHERE i.id IN ({', '.join(['%s'] * len(ids))}) ORDER BY i.id",
-            [*history.values(), *ids],
-        )
 
 
 def _preview_row(contract, invoice, skip, lines=None) -> dict:
@@ -399,56 +271,6 @@ def _preview_row(contract, invoice, skip, lines=None) -> dict:
     return row
 
 
-class _InvoiceTableStatistics:
-    """Keeps PostgreSQL's statistics of the invoice tables in step with a run that grows
-    them much faster than autovacuum re-analyzes them (a first run on a young book).
-
-    Each chunk's commit checks every new line's foreign key to its invoice (and each
-    schedule line's to its invoice line) with a plan that the connection prepares once and
-    keeps. Prepared while the table held a few pages, that plan is a sequential scan, and
-    every later chunk paid one scan of the whole, growing table per line: the run's time
-    grew with the square of its size. ANALYZE renews the table's size and so those plans;
-    it runs each time the run has doubled what the statistics know of (a few times in a
-    first run, never once the tables are large), on the key columns only (the lines'
-    JSON explanations would cost ten times as much)."""
-
-    COLUMNS = {
-        Invoice: ("id", "status", "billing_run_id"),
-        InvoiceLine: ("id", "invoice_id", "schedule_line_id"),
-    }
-
-    def __init__(self, *, enabled: bool) -> None:
-        self.enabled = enabled and connection.vendor == "postgresql"
-        self.known = self._estimated_invoices() if self.enabled else 0
-        self.written = 0
-
-    def invoices_written(self, count: int) -> None:
-        if not self.enabled or not count:
-            return
-        self.written += count
-        if self.written <= self.known:
-            return
-        quote = connection.ops.quote_name
-        tables = ", ".join(
-            f"{quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)})"
-            for model, columns in self.COLUMNS.items()
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {tables}")
-        self.known = self._estimated_invoices()
-        self.written = 0
-
-    @staticmethod
-    def _estimated_invoices() -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
-                [Invoice._meta.db_table],
-            )
-            row = cursor.fetchone()
-        return max(int(row[0]), 0) if row else 0
-
-
 def execute_billing_run(*, run: BillingRun) -> BillingRun:
     """Runs the whole billing run, chunk by chunk (called by the Celery task)."""
     BillingRun.objects.filter(pk=run.pk).update(
@@ -464,7 +286,7 @@ def execute_billing_run(*, run: BillingRun) -> BillingRun:
     preview: list[dict] = []  # a dry run's rows, kept on the run; a real run keeps totals
     totals = _RunTotals()
     tax_cache: dict = {}
-    statistics = _InvoiceTableStatistics(enabled=not run.dry_run)
+    statistics = InvoiceTableStatistics(enabled=not run.dry_run)
     try:
         for start in range(0, len(contract_ids), size):
             result = bill_chunk(run, contract_ids[start : start + size], tax_cache)
