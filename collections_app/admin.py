@@ -194,4 +194,3 @@ class ExportJobAdmin(_ReadOnly, admin.ModelAdmin):
     search_fields = ["user__username"]
     list_select_related = ["user"]
     exclude = ["attempt"]
-

@@ -32,9 +32,11 @@ from .reports.aging import (
     AgingBasis,
     AgingParams,
     AgingReport,
-    aging_documents,
     ar_aging,
     reporting_currency_default,
+)
+from .reports.aging_documents import (
+    aging_documents,
 )
 from .reports.dso import (
     TREND_MONTHS,

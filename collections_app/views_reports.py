@@ -32,8 +32,10 @@ from .reports.aging import (
     AgingBasis,
     AgingReport,
     Bucket,
-    aging_documents,
     ar_aging,
+)
+from .reports.aging_documents import (
+    aging_documents,
     customer_aging,
 )
 from .reports.ar_import import REQUIRED_COLUMNS, OpenArImportRejected, import_open_ar

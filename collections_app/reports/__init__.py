@@ -8,8 +8,10 @@ from .aging import (
     AgingBasis,
     AgingParams,
     AgingReport,
-    aging_documents,
     ar_aging,
+)
+from .aging_documents import (
+    aging_documents,
     customer_aging,
 )
 from .ar_import import ImportRowError, OpenArImportRejected, import_open_ar

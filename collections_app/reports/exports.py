@@ -44,11 +44,13 @@ from billing.money import minor_unit
 from collections_app.models import ExportLog
 
 from .aging import (
-    AgingDocument,
     AgingParams,
     AgingReport,
     ar_aging,
     bucket_index,
+)
+from .aging_documents import (
+    AgingDocument,
     open_documents,
 )
 
@@ -261,7 +263,7 @@ def _with_total(rows: Iterator[dict]) -> tuple[int, Iterator[dict]]:
 
 def document_rows(params: AgingParams, *, account_id: int | None = None) -> RowSource:
     """The documents export (aging_documents_table) with bounded memory: the same rows,
-    from the same querysets as the aging's `aging_documents` (aging.open_documents),
+    from the same querysets as the aging's `aging_documents` (aging_documents.open_documents),
     streamed from three server-side cursors (invoices, payments with unapplied cash,
     credit notes with credit on account) merged on (customer name, account, currency),
     in that order within a customer and currency.

@@ -10,11 +10,13 @@ from billing.models import Invoice
 from billing.services import discard_draft_invoice, void_invoice
 from collections_app.reports.aging import (
     AgingParams,
-    aging_documents,
     ar_aging,
     bucket_index,
     buckets_for,
     parse_edges,
+)
+from collections_app.reports.aging_documents import (
+    aging_documents,
 )
 from ordermgmt.errors import DomainValidationError
 from tests.collections.test_aging_book import (

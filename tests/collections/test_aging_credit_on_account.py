@@ -31,7 +31,13 @@ from billing.services import (
     refund_credit_note,
     reverse_credit_application,
 )
-from collections_app.reports.aging import AgingParams, aging_documents, ar_aging
+from collections_app.reports.aging import (
+    AgingParams,
+    ar_aging,
+)
+from collections_app.reports.aging_documents import (
+    aging_documents,
+)
 from tests.collections.test_aging_book import apply, issued_invoice, payment
 from tests.factories import AccountFactory
 

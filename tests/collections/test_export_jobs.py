@@ -19,7 +19,13 @@ from openpyxl import load_workbook
 from billing.services import apply_credit_note
 from collections_app.models import ExportJob, ExportJobStatus, ExportLog
 from collections_app.reports import export_jobs, exports
-from collections_app.reports.aging import AgingParams, aging_documents, ar_aging
+from collections_app.reports.aging import (
+    AgingParams,
+    ar_aging,
+)
+from collections_app.reports.aging_documents import (
+    aging_documents,
+)
 from collections_app.tasks import build_export_file
 from ordermgmt import roles
 from tests.collections.test_aging_book import (

@@ -16,7 +16,13 @@ from celery.signals import task_postrun
 
 from collections_app.models import ExportJob, ExportJobStatus, ExportLog
 from collections_app.reports import export_jobs, exports
-from collections_app.reports.aging import AgingParams, aging_documents, ar_aging
+from collections_app.reports.aging import (
+    AgingParams,
+    ar_aging,
+)
+from collections_app.reports.aging_documents import (
+    aging_documents,
+)
 from collections_app.tasks import build_export_file
 from ordermgmt import roles
 from ordermgmt.celery import app

@@ -1,0 +1,306 @@
+"""AR aging drill-down: the documents open as of a date, one row each (invoices with an
+open amount, payments with unapplied cash, credit notes with credit on account), for one
+customer's page and for the exports. The as-of rules are aging.py's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import (
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from billing.models import (
+    CreditApplication,
+    CreditNote,
+    CreditRefund,
+    Invoice,
+    Payment,
+    PaymentApplication,
+    Refund,
+)
+from ordermgmt.models import Account
+
+from .aging import (
+    NOTE_CREDIT_ON_INVOICE,
+    ZERO,
+    AgingParams,
+    AgingReport,
+    Bucket,
+    _issued_invoice_q,
+    ar_aging,
+    bucket_index,
+)
+
+# --- Drill-down: one customer's documents -----------------------------------------------
+
+
+@dataclass
+class AgingDocument:
+    kind: str  # "invoice", "payment" (unapplied cash) or "credit_note" (credit on account)
+    pk: int
+    account_id: int
+    account_name: str
+    reference: str
+    currency: str
+    document_date: date
+    due_date: date | None
+    amount: Decimal  # invoice total / payment amount
+    credited: Decimal  # credit (notes and credit applied) dated <= as_of (invoices)
+    settled: Decimal  # applications dated <= as_of (invoices: paid; others: applied)
+    refunded: Decimal  # refunds dated <= as_of (payments, credit notes)
+    open_amount: Decimal  # invoices: open amount; others: unapplied, negative
+    days: int | None  # days since the basis date (invoices)
+    bucket: int | None
+    source: str = ""
+
+
+@dataclass
+class CustomerAging:
+    params: AgingParams
+    account: Account
+    buckets: list[Bucket]
+    documents: list[AgingDocument]
+    summary: AgingReport  # the same customer's row(s) from ar_aging, for the totals
+
+    def documents_in(self, currency: str) -> list[AgingDocument]:
+        return [d for d in self.documents if d.currency == currency]
+
+
+def _sum_subquery(model, amount: str, correlate: str, **filters) -> Coalesce:
+    """SUM(amount) of the rows of `model` whose `correlate` column is the outer row
+    (`amount` a column name or an expression)."""
+    rows = (
+        model.objects.filter(**{correlate: OuterRef("pk")}, **filters)
+        .values(correlate)
+        .annotate(total=Sum(amount))
+        .values("total")
+    )
+    return Coalesce(
+        Subquery(rows[:1]),
+        Value(ZERO),
+        output_field=DecimalField(max_digits=19, decimal_places=4),
+    )
+
+
+@dataclass
+class OpenDocuments:
+    """The documents open as of a date, as annotated querysets (not yet ordered): shared
+    by the drill-down below and the streamed export (exports.document_rows)."""
+
+    invoices: QuerySet  # + credited_to_date, paid_to_date, open_to_date
+    payments: QuerySet  # + applied_to_date, refunded_to_date, unapplied
+    credit_notes: QuerySet  # with credit on account; + applied_to_date, refunded_to_date,
+    # unapplied
+
+
+def open_documents(params: AgingParams, *, account_id: int | None = None) -> OpenDocuments:
+    """Invoices with an open amount, payments with unapplied cash and credit notes with
+    credit left on account, as of params.as_of. Per-document correlated sums: meant for
+    one customer's drill-down or an export, not for the summary."""
+    d = params.as_of
+    money = DecimalField(max_digits=19, decimal_places=4)
+    invoices = (
+        Invoice.objects.filter(_issued_invoice_q(params))
+        .annotate(
+            notes_to_date=_sum_subquery(
+                CreditNote, NOTE_CREDIT_ON_INVOICE, "invoice", credit_date__lte=d
+            ),
+            credit_applied_to_date=_sum_subquery(
+                CreditApplication, "amount", "invoice", applied_date__lte=d
+            ),
+            paid_to_date=_sum_subquery(
+                PaymentApplication, "amount", "invoice", applied_date__lte=d
+            ),
+        )
+        .annotate(
+            credited_to_date=ExpressionWrapper(
+                F("notes_to_date") + F("credit_applied_to_date"), output_field=money
+            ),
+        )
+        .annotate(
+            open_to_date=ExpressionWrapper(
+                F("total_amount") - F("credited_to_date") - F("paid_to_date"), output_field=money
+            )
+        )
+        .exclude(open_to_date=0)
+    )
+    payments = (
+        Payment.objects.filter(received_date__lte=d)
+        .annotate(
+            applied_to_date=_sum_subquery(
+                PaymentApplication, "amount", "payment", applied_date__lte=d
+            ),
+            refunded_to_date=_sum_subquery(Refund, "amount", "payment", refund_date__lte=d),
+        )
+        .annotate(
+            unapplied=ExpressionWrapper(
+                F("amount") - F("applied_to_date") - F("refunded_to_date"), output_field=money
+            )
+        )
+        .exclude(unapplied=0)
+    )
+    credit_notes = (
+        CreditNote.objects.filter(credit_date__lte=d, on_account_amount__gt=0)
+        .annotate(
+            applied_to_date=_sum_subquery(
+                CreditApplication, "amount", "credit_note", applied_date__lte=d
+            ),
+            refunded_to_date=_sum_subquery(
+                CreditRefund, "amount", "credit_note", refund_date__lte=d
+            ),
+        )
+        .annotate(
+            unapplied=ExpressionWrapper(
+                F("on_account_amount") - F("applied_to_date") - F("refunded_to_date"),
+                output_field=money,
+            )
+        )
+        .exclude(unapplied=0)
+    )
+    if params.currency:
+        payments = payments.filter(currency=params.currency)
+        credit_notes = credit_notes.filter(currency=params.currency)
+    if account_id is not None:
+        invoices = invoices.filter(account_id=account_id)
+        payments = payments.filter(account_id=account_id)
+        credit_notes = credit_notes.filter(invoice__account_id=account_id)
+    return OpenDocuments(invoices, payments, credit_notes)
+
+
+def aging_documents(params: AgingParams, *, account_id: int | None = None) -> list[AgingDocument]:
+    """Every document open as of params.as_of, one row each (see open_documents). Rows
+    come as plain values, not model instances (an Invoice instance snapshots itself for
+    its immutability check, which a million-row export need not pay for)."""
+    d = params.as_of
+    open_docs = open_documents(params, account_id=account_id)
+    invoices = open_docs.invoices.order_by(
+        "account__legal_name", "account_id", "currency", params.basis, "id"
+    ).values(
+        "pk",
+        "account_id",
+        "account__legal_name",
+        "number",
+        "currency",
+        "invoice_date",
+        "due_date",
+        "total_amount",
+        "credited_to_date",
+        "paid_to_date",
+        "open_to_date",
+        "source",
+    )
+    payments = open_docs.payments.order_by(
+        "account__legal_name", "account_id", "currency", "received_date", "id"
+    ).values(
+        "pk",
+        "account_id",
+        "account__legal_name",
+        "reference",
+        "currency",
+        "received_date",
+        "amount",
+        "applied_to_date",
+        "refunded_to_date",
+        "unapplied",
+    )
+    credit_notes = open_docs.credit_notes.order_by(
+        "invoice__account__legal_name", "currency", "credit_date", "id"
+    ).values(
+        "pk",
+        "invoice__account_id",
+        "invoice__account__legal_name",
+        "number",
+        "currency",
+        "credit_date",
+        "on_account_amount",
+        "applied_to_date",
+        "refunded_to_date",
+        "unapplied",
+    )
+
+    documents = []
+    for row in invoices.iterator(chunk_size=5000):
+        days = (d - row[params.basis]).days
+        documents.append(
+            AgingDocument(
+                kind="invoice",
+                pk=row["pk"],
+                account_id=row["account_id"],
+                account_name=row["account__legal_name"],
+                reference=row["number"],
+                currency=row["currency"],
+                document_date=row["invoice_date"],
+                due_date=row["due_date"],
+                amount=row["total_amount"],
+                credited=row["credited_to_date"],
+                settled=row["paid_to_date"],
+                refunded=ZERO,
+                open_amount=row["open_to_date"],
+                days=days,
+                bucket=bucket_index(days, params.edges),
+                source=row["source"],
+            )
+        )
+    for row in payments.iterator(chunk_size=5000):
+        documents.append(
+            AgingDocument(
+                kind="payment",
+                pk=row["pk"],
+                account_id=row["account_id"],
+                account_name=row["account__legal_name"],
+                reference=row["reference"],
+                currency=row["currency"],
+                document_date=row["received_date"],
+                due_date=None,
+                amount=row["amount"],
+                credited=ZERO,
+                settled=row["applied_to_date"],
+                refunded=row["refunded_to_date"],
+                open_amount=-row["unapplied"],
+                days=None,
+                bucket=None,
+            )
+        )
+    for row in credit_notes.iterator(chunk_size=5000):
+        documents.append(
+            AgingDocument(
+                kind="credit_note",
+                pk=row["pk"],
+                account_id=row["invoice__account_id"],
+                account_name=row["invoice__account__legal_name"],
+                reference=row["number"],
+                currency=row["currency"],
+                document_date=row["credit_date"],
+                due_date=None,
+                amount=row["on_account_amount"],
+                credited=ZERO,
+                settled=row["applied_to_date"],
+                refunded=row["refunded_to_date"],
+                open_amount=-row["unapplied"],
+                days=None,
+                bucket=None,
+            )
+        )
+    documents.sort(key=lambda doc: (doc.account_name.casefold(), doc.account_id, doc.currency))
+    return documents
+
+
+def customer_aging(params: AgingParams, account: Account) -> CustomerAging:
+    return CustomerAging(
+        params=params,
+        account=account,
+        buckets=params.buckets,
+        documents=aging_documents(params, account_id=account.pk),
+        summary=ar_aging(params, account_id=account.pk),
+    )
