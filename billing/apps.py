@@ -10,12 +10,15 @@ class BillingConfig(AppConfig):
         from billing.services.credit_notes import ON_CREDIT_NOTE
         from billing.services.invoicing import ON_ISSUE
         from billing.services.runs import ON_RUN_QUEUED
+        from billing.services.schedules import stop_billing_on_cancellation
         from billing.tasks import queue_credit_note_pdf, queue_invoice_delivery, run_billing
-        from ordermgmt.services.contracts import ON_ACTIVATION
+        from ordermgmt.services.contracts import ON_ACTIVATION, ON_CANCELLATION
 
         # Activation makes the billing schedule, in the same transaction.
         if create_billing_schedule not in ON_ACTIVATION:
             ON_ACTIVATION.append(create_billing_schedule)
+        if stop_billing_on_cancellation not in ON_CANCELLATION:
+            ON_CANCELLATION.append(stop_billing_on_cancellation)
         if not ON_RUN_QUEUED:
             ON_RUN_QUEUED.append(lambda run_id: run_billing.delay(run_id))
         # After commit: store the PDF and e-mail it (invoices), store the PDF (credit notes).

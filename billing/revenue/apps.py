@@ -9,9 +9,12 @@ class RevenueConfig(AppConfig):
 
     def ready(self) -> None:
         from billing.revenue.services import recognise_on_activation
-        from ordermgmt.services.contracts import ON_ACTIVATION
+        from billing.revenue.services.termination import end_revenue_on_cancellation
+        from ordermgmt.services.contracts import ON_ACTIVATION, ON_CANCELLATION
 
         # Runs inside activate_contract's transaction, after billing made the schedule
         # (billing is earlier in INSTALLED_APPS, so its hook is appended first).
         if recognise_on_activation not in ON_ACTIVATION:
             ON_ACTIVATION.append(recognise_on_activation)
+        if end_revenue_on_cancellation not in ON_CANCELLATION:
+            ON_CANCELLATION.append(end_revenue_on_cancellation)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Sum
 
-from billing.models import BillingScheduleLine, ScheduleLineKind, UsageRecord
+from billing.models import BillingScheduleLine, ScheduleLineKind, ScheduleLineStatus, UsageRecord
 from billing.schedules.builder import build_schedule
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Contract, ContractLine, ContractStatus
@@ -92,3 +92,14 @@ def record_usage(
     return UsageRecord.objects.create(
         contract_line=contract_line, usage_date=usage_date, quantity=quantity, reference=reference
     )
+
+
+def stop_billing_on_cancellation(*, contract, actor=None, effective_date, **kwargs) -> int:
+    """A cancelled contract bills nothing more: its lines not yet billed are cancelled
+    (kept, with their explanation, for the record). What is owed for service up to the
+    cancellation, or due back for service paid in advance, is settled by hand with an
+    invoice or a credit note; the revenue page shows it as a contract asset or liability."""
+    return BillingScheduleLine.objects.filter(
+        contract=contract, status=ScheduleLineStatus.PENDING
+    ).update(status=ScheduleLineStatus.CANCELLED)
+

@@ -42,6 +42,9 @@ from .validation import (
 # Hooks other domain apps register (billing makes the schedule on activation) so that
 # ordermgmt does not import them and activation stays one transaction.
 ON_ACTIVATION: list[Callable[..., None]] = []
+# Cancelling an active contract ends its service on the day it is cancelled: billing
+# stops (billing) and revenue stops at that day (revenue). Same transaction.
+ON_CANCELLATION: list[Callable[..., None]] = []
 
 
 @dataclass
@@ -265,8 +268,13 @@ def cancel_contract(
 ) -> Contract:
     comment = _require_comment(comment)
     contract = _locked(contract)
+    was_active = contract.status == ContractStatus.ACTIVE
     withdraw_open_review(contract=contract, actor=actor)
-    return _move(contract, ContractStatus.CANCELLED, actor, f"contract.cancelled: {comment}")
+    contract = _move(contract, ContractStatus.CANCELLED, actor, f"contract.cancelled: {comment}")
+    if was_active:
+        for hook in ON_CANCELLATION:
+            hook(contract=contract, actor=actor, effective_date=timezone.localdate())
+    return contract
 
 
 @transaction.atomic(durable=True)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from ordermgmt.errors import DomainValidationError
+from ordermgmt.models import ContractStatus
 
 from ..models import (
     Delivery,
@@ -48,6 +49,13 @@ def deliver(
             field="reference",
             code="reference_reused",
             message=f"Reference {reference!r} was already used for another delivery.",
+        )
+    if obligation.contract.status == ContractStatus.CANCELLED:
+        raise DomainValidationError(
+            field="obligation",
+            code="contract_cancelled",
+            message=f"{obligation.contract.reference} was cancelled: nothing more is "
+            "delivered or recognised under it.",
         )
     if obligation.pattern != RecognitionPattern.POINT_IN_TIME:
         raise DomainValidationError(
