@@ -112,6 +112,14 @@ class WebhookOutcome(models.TextChoices):
     PAID_OUT_OF_BAND = "paid_out_of_band", "Paid outside Stripe: record the cash by hand"
     STATUS_NOTED = "status_noted", "Stripe status noted"
     VOIDED_IN_STRIPE = "voided_in_stripe", "Voided in Stripe but not here: review"
+    REFUNDED_IN_STRIPE = (
+        "refunded_in_stripe",
+        "Refunded in Stripe: reverse the application and record the refund here",
+    )
+    DISPUTED_IN_STRIPE = (
+        "disputed_in_stripe",
+        "Disputed in Stripe: answer the dispute in Stripe and follow it up here",
+    )
     UNKNOWN_INVOICE = "unknown_invoice", "Not a Ledgerline invoice: ignored"
     MISMATCH = "mismatch", "Does not match our invoice: ignored"
     IGNORED_TYPE = "ignored_type", "Event type not used: ignored"
@@ -122,6 +130,8 @@ WEBHOOK_ATTENTION = [
     WebhookOutcome.PAYMENT_UNAPPLIED,
     WebhookOutcome.PAID_OUT_OF_BAND,
     WebhookOutcome.VOIDED_IN_STRIPE,
+    WebhookOutcome.REFUNDED_IN_STRIPE,
+    WebhookOutcome.DISPUTED_IN_STRIPE,
     WebhookOutcome.MISMATCH,
     WebhookOutcome.ERROR,
 ]

@@ -17,6 +17,14 @@ What keeps it exactly-once:
   each other cannot both apply;
 - a failure half-way leaves the event unprocessed and answers 500: Stripe delivers it
   again and every step above is skipped when already done.
+
+Refunds and disputes made in Stripe (`charge.refunded`, `charge.dispute.created`) move
+no money here: undoing a Stripe payment means reversing its application and refunding
+the unapplied cash, which AR decides. They are listed for review (`REFUNDED_IN_STRIPE`,
+`DISPUTED_IN_STRIPE`) with our invoice, the amount and the Stripe ids. A charge names
+its Stripe invoice; a dispute names only its charge, whose invoice we know from an
+earlier event of that charge (`charge.succeeded`) or, failing that, ask Stripe for (the
+one outbound call here; if Stripe cannot answer, the 500 makes Stripe redeliver).
 """
 
 from __future__ import annotations
@@ -32,8 +40,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from billing.models import Invoice, InvoiceStatus, Payment
+from billing.money import format_money
 from ordermgmt.errors import DomainValidationError
 
+from .client import StripeRefused, stripe_client, translate
 from .currencies import from_stripe_amount
 from .locks import SETTLE, invoice_lock
 from .models import StripeInvoicePush, StripeWebhookEvent, WebhookOutcome
@@ -51,8 +61,11 @@ STATUS_EVENTS = {
     "invoice.marked_uncollectible",
     "invoice.payment_failed",
 }
+# Refunds and disputes are flagged for AR; a succeeded charge only links the charge to
+# our invoice, for a later dispute of it.
+CHARGE_EVENTS = {"charge.succeeded", "charge.refunded", "charge.dispute.created"}
 # What `stripe_register_webhook` subscribes our endpoint to.
-SUBSCRIBED_EVENTS = sorted(PAYMENT_EVENTS | STATUS_EVENTS)
+SUBSCRIBED_EVENTS = sorted(PAYMENT_EVENTS | STATUS_EVENTS | CHARGE_EVENTS)
 
 
 class WebhookNotConfigured(Exception):
@@ -89,7 +102,8 @@ def _when(unix: int | None) -> datetime:
 
 def receive_event(event: dict[str, Any]) -> StripeWebhookEvent:
     """Record the event (once) and act on it (once). Safe to call again for any event."""
-    obj = (event.get("data") or {}).get("object") or {}
+    data = event.get("data") or {}
+    obj = data.get("object") or {}
     row, created = StripeWebhookEvent.objects.get_or_create(
         event_id=event["id"],
         defaults={
@@ -105,7 +119,7 @@ def receive_event(event: dict[str, Any]) -> StripeWebhookEvent:
         if row.processed_at is not None:
             return row
     try:
-        outcome, detail = _act(row, event["type"], obj)
+        outcome, detail = _act(row, event["type"], obj, data.get("previous_attributes") or {})
     except Exception as exc:
         row.outcome = WebhookOutcome.ERROR
         row.detail = f"{type(exc).__name__}"[:500]
@@ -124,7 +138,9 @@ def receive_event(event: dict[str, Any]) -> StripeWebhookEvent:
     return row
 
 
-def _act(row: StripeWebhookEvent, event_type: str, obj: dict) -> tuple[str, str]:
+def _act(row: StripeWebhookEvent, event_type: str, obj: dict, previous: dict) -> tuple[str, str]:
+    if event_type in CHARGE_EVENTS:
+        return _note_charge_event(row, event_type, obj, previous)
     if event_type not in PAYMENT_EVENTS | STATUS_EVENTS or obj.get("object") != "invoice":
         return WebhookOutcome.IGNORED_TYPE, ""
     invoice, refusal = our_invoice(obj)
@@ -258,3 +274,94 @@ def _record_payment(row: StripeWebhookEvent, invoice: Invoice, obj: dict) -> tup
             "unapplied on the account (the invoice had less open than Stripe collected).",
         )
     return WebhookOutcome.PAYMENT_RECORDED, f"Payment #{payment.pk}"
+
+
+def _note_charge_event(
+    row: StripeWebhookEvent, event_type: str, obj: dict, previous: dict
+) -> tuple[str, str]:
+    disputed = event_type == "charge.dispute.created"
+    if obj.get("object") != ("dispute" if disputed else "charge"):
+        return WebhookOutcome.IGNORED_TYPE, ""
+    charge_id = str((obj.get("charge") if disputed else obj.get("id")) or "")
+    if disputed:
+        invoice, stripe_invoice_id, refusal = _invoice_of_disputed_charge(row, charge_id)
+    else:
+        invoice, stripe_invoice_id, refusal = _invoice_of_charge(obj)
+    if invoice is None:
+        return refusal
+    row.invoice = invoice
+    currency = str(obj.get("currency") or "").upper()
+    if currency != invoice.currency:
+        return (
+            WebhookOutcome.MISMATCH,
+            f"Charge {charge_id} is in {currency}; {invoice.number} is {invoice.currency}.",
+        )
+    if event_type == "charge.succeeded":
+        return WebhookOutcome.STATUS_NOTED, f"Charge {charge_id} for {stripe_invoice_id}"
+    row.payment = (
+        Payment.objects.filter(external_id=stripe_invoice_id, method="stripe")
+        .order_by("pk")
+        .first()
+    )
+    payment = f"Payment #{row.payment.pk}" if row.payment else "no Stripe payment recorded here"
+    ids = f"charge {charge_id}, Stripe invoice {stripe_invoice_id}"
+
+    def money(minor: int) -> str:
+        return format_money(from_stripe_amount(minor, currency), currency)
+
+    if disputed:
+        return (
+            WebhookOutcome.DISPUTED_IN_STRIPE,
+            f"{invoice.number}: {money(int(obj.get('amount') or 0))} disputed by the "
+            f"customer's bank ({obj.get('reason') or 'no reason given'}), dispute "
+            f"{obj.get('id')} on {ids}; {payment}. Answer it in Stripe; if it is lost, "
+            "reverse the application here.",
+        )
+    refunded = int(obj.get("amount_refunded") or 0)
+    before = previous.get("amount_refunded")
+    this_refund = refunded - int(before) if before is not None else refunded
+    return (
+        WebhookOutcome.REFUNDED_IN_STRIPE,
+        f"{invoice.number}: {money(this_refund)} refunded in Stripe ({money(refunded)} of "
+        f"{money(int(obj.get('amount') or 0))} in all) on {ids}; {payment}. Reverse the "
+        "application and record the refund here.",
+    )
+
+
+def _invoice_of_charge(charge: dict) -> tuple[Invoice | None, str, tuple[str, str]]:
+    charge_id = str(charge.get("id") or "")
+    stripe_invoice_id = str(charge.get("invoice") or "")
+    if not stripe_invoice_id:
+        return None, "", (WebhookOutcome.UNKNOWN_INVOICE, f"Charge {charge_id}: no invoice")
+    # Only the Stripe invoice id we stored identifies ours: the charge's metadata is not
+    # the metadata we set on the invoice.
+    invoice, refusal = our_invoice(
+        {"id": stripe_invoice_id, "customer": charge.get("customer"), "metadata": {}}
+    )
+    return invoice, stripe_invoice_id, refusal
+
+
+def _invoice_of_disputed_charge(
+    row: StripeWebhookEvent, charge_id: str
+) -> tuple[Invoice | None, str, tuple[str, str]]:
+    seen = (
+        StripeWebhookEvent.objects.filter(
+            stripe_object_id=charge_id, type__startswith="charge.", invoice__isnull=False
+        )
+        .exclude(pk=row.pk)
+        .select_related("invoice", "invoice__account")
+        .order_by("pk")
+        .first()
+    )
+    if seen is not None and seen.invoice.stripe_invoice_id:
+        return seen.invoice, seen.invoice.stripe_invoice_id, ("", "")
+    if not charge_id:
+        return None, "", (WebhookOutcome.UNKNOWN_INVOICE, "The dispute names no charge.")
+    try:
+        charge = stripe_client().v1.charges.retrieve(charge_id).to_dict()
+    except stripe.StripeError as err:
+        failure = translate(err)
+        if isinstance(failure, StripeRefused):
+            return None, "", (WebhookOutcome.UNKNOWN_INVOICE, f"Charge {charge_id}: {failure}")
+        raise failure from err
+    return _invoice_of_charge(charge)

@@ -5,6 +5,8 @@
   GET    /_sim/requests                           the API request log
   GET    /_sim/faults  POST /_sim/faults  DELETE  see faults.py for the JSON fields
   POST   /_sim/invoices/{id}/customer_pay         the customer pays by card
+  POST   /_sim/charges/{id}/dispute               the bank disputes a charge
+                                                  ({"reason": ..., "amount": ...})
   GET    /_sim/webhook_deliveries                 every delivery attempt
   POST   /_sim/webhook_policy                     retry delays, max attempts, timeout
   POST   /_sim/clock                              {"advance": seconds}: move time forward
@@ -120,6 +122,15 @@ def _route(sim: StripeSimulator, method: str, path: str, query: dict, body: dict
         if query.get("redirect"):
             return Response(303, b"", {"Location": f"/_sim/hosted/{invoice['id']}"})
         return json_response(200, invoice)
+    disputed = re.fullmatch(r"/_sim/charges/([^/]+)/dispute", path)
+    if disputed and method == "POST":
+        amount = body.get("amount")
+        dispute = sim.open_dispute(
+            disputed.group(1),
+            reason=body.get("reason") or "fraudulent",
+            amount=int(amount) if amount not in (None, "") else None,
+        )
+        return json_response(200, dispute)
     hosted = re.fullmatch(r"/_sim/hosted/([^/]+)", path)
     if hosted and method == "GET":
         return Response(

@@ -2,8 +2,9 @@
 
 As in Stripe, a credit note first reduces the invoice's amount_remaining (its
 `pre_payment_amount`); any excess (`post_payment_amount`) must be allocated in full to
-`out_of_band_amount` and/or `credit_amount` (the customer's balance). Refunds are not
-simulated. An open invoice whose remaining amount is credited to zero becomes paid.
+`out_of_band_amount` and/or `credit_amount` (the customer's balance). Refunds through a
+credit note (`refund_amount`) are not simulated; refunds of the charge are (refunds.py).
+An open invoice whose remaining amount is credited to zero becomes paid.
 """
 
 from __future__ import annotations

@@ -78,7 +78,11 @@ def _payment_intent(ctx: RequestContext, invoice: dict, payment_method: str) -> 
 
 
 def _charge(
-    ctx: RequestContext, intent: dict, card: tuple[str, str], failure: tuple | None
+    ctx: RequestContext,
+    intent: dict,
+    card: tuple[str, str],
+    failure: tuple | None,
+    invoice_id: str,
 ) -> dict:
     brand, last4 = card
     succeeded = failure is None
@@ -104,6 +108,9 @@ def _charge(
         "failure_code": "card_declined" if failure else None,
         "failure_message": failure[1] if failure else None,
         "fraud_details": {},
+        # Dropped from Charge in API 2025-03-31.basil; kept here because our webhook
+        # finds the invoice of a refunded or disputed charge through it.
+        "invoice": invoice_id,
         "livemode": False,
         "metadata": {},
         "on_behalf_of": None,
@@ -163,7 +170,7 @@ def pay_invoice_by_card(ctx: RequestContext, invoice: dict[str, Any], payment_me
         )
     brand, last4, failure = TEST_PAYMENT_METHODS[payment_method]
     intent = _payment_intent(ctx, invoice, payment_method)
-    charge = _charge(ctx, intent, (brand, last4), failure)
+    charge = _charge(ctx, intent, (brand, last4), failure, invoice["id"])
     intent["latest_charge"] = charge["id"]
     invoice["attempt_count"] += 1
     invoice["attempted"] = True

@@ -31,6 +31,7 @@ from . import (
     invoice_items,
     invoices,
     payments,
+    refunds,
     webhooks,
 )
 from .context import API_VERSION, RequestContext
@@ -50,6 +51,7 @@ ROUTES = [
     *invoices.ROUTES,
     *credit_notes.ROUTES,
     *payments.ROUTES,
+    *refunds.ROUTES,
     *events.ROUTES,
     *webhooks.ROUTES,
 ]
@@ -174,6 +176,14 @@ class StripeSimulator:
             payments.pay_invoice_by_card(ctx, invoice, payment_method)
             return public(invoice)
 
+    def open_dispute(
+        self, charge_id: str, reason: str = "fraudulent", amount: int | None = None
+    ) -> dict:
+        """The customer's bank disputes a charge: `charge.dispute.created`."""
+        ctx = RequestContext(self.store)
+        with self.store.lock:
+            return refunds.open_dispute(ctx, charge_id, reason=reason, amount=amount)
+
     # The API
     def handle_api(self, method: str, target: str, headers: Any, body: bytes) -> Response:
         parts = urlsplit(target)
@@ -270,7 +280,7 @@ class StripeSimulator:
         raise invalid_request(
             f"Unrecognized request URL ({method}: {path}). The Ledgerline Stripe simulator "
             "implements customers, invoiceitems, invoices, credit_notes, payment_intents, "
-            "charges, invoice_payments, events and webhook_endpoints.",
+            "charges, invoice_payments, refunds, disputes, events and webhook_endpoints.",
             status=404,
         )
 

@@ -30,6 +30,8 @@ PREFIXES: dict[str, str] = {
     "payment_intent": "pi",
     "charge": "ch",
     "invoice_payment": "inpay",
+    "refund": "re",
+    "dispute": "dp",
     "customer_balance_transaction": "cbtxn",
 }
 # Objects that exist only inside a parent and have no table of their own.
@@ -44,6 +46,8 @@ PLURALS = {
     "payment_intent": "payment_intents",
     "charge": "charges",
     "invoice_payment": "invoice_payments",
+    "refund": "refunds",
+    "dispute": "disputes",
 }
 NOUNS = {"invoiceitem": "invoiceitem", "webhook_endpoint": "webhook endpoint"}
 _ID_ALPHABET = string.ascii_letters + string.digits
