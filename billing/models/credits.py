@@ -3,31 +3,19 @@ paid) stays with the customer, to be applied to other invoices or refunded, exac
 like unapplied cash. Applications are never deleted: a reversal is a second, negative
 row dated when it was reversed, so an "as of" report counts each row by its own date."""
 
-from django.conf import settings
 from django.db import models
 
-from ordermgmt.models.fields import money_field
-
 from .invoices import CreditNote, Invoice
+from .payments import Application, RefundRecord
 
 
-class CreditApplication(models.Model):
+class CreditApplication(Application):
     credit_note = models.ForeignKey(
         CreditNote, on_delete=models.PROTECT, related_name="applications"
     )
     invoice = models.ForeignKey(
         Invoice, on_delete=models.PROTECT, related_name="credit_applications"
     )
-    amount = money_field()
-    applied_date = models.DateField()
-    reverses = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
-    )
-    reason = models.CharField(max_length=300, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["applied_date", "id"]
@@ -44,18 +32,8 @@ class CreditApplication(models.Model):
         return f"{self.amount} of {self.credit_note} to {self.invoice}"
 
 
-class CreditRefund(models.Model):
-    """Credit on account paid back to the customer."""
-
+class CreditRefund(RefundRecord):
     credit_note = models.ForeignKey(CreditNote, on_delete=models.PROTECT, related_name="refunds")
-    amount = money_field()
-    refund_date = models.DateField()
-    reference = models.CharField(max_length=100)
-    reason = models.CharField(max_length=300)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [

@@ -68,13 +68,12 @@ class Payment(models.Model):
         return self.amount - self.applied_amount - self.refunded_amount
 
 
-class PaymentApplication(models.Model):
-    """Part of a payment applied to an invoice on a date. A reversal is a second row
-    with the negative amount, dated when it was reversed: nothing is ever deleted, and
-    an "as of" report counts each row by its own date."""
+class Application(models.Model):
+    """Part of a payment's cash, or of a credit note's credit on account, applied to an
+    invoice on a date. A reversal is a second row with the negative amount, dated when
+    it was reversed: nothing is ever deleted, and an "as of" report counts each row by
+    its own date. (The sign rule is each table's own constraint.)"""
 
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="applications")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="applications")
     amount = money_field()
     applied_date = models.DateField()
     reverses = models.OneToOneField(
@@ -85,6 +84,30 @@ class PaymentApplication(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class RefundRecord(models.Model):
+    """Unapplied cash, or credit on account, paid back to the customer."""
+
+    amount = money_field()
+    refund_date = models.DateField()
+    reference = models.CharField(max_length=100)
+    reason = models.CharField(max_length=300)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class PaymentApplication(Application):
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="applications")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="applications")
 
     class Meta:
         ordering = ["applied_date", "id"]
@@ -101,16 +124,8 @@ class PaymentApplication(models.Model):
         return f"{self.amount} of {self.payment} to {self.invoice}"
 
 
-class Refund(models.Model):
+class Refund(RefundRecord):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
-    amount = money_field()
-    refund_date = models.DateField()
-    reference = models.CharField(max_length=100)
-    reason = models.CharField(max_length=300)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [

@@ -16,9 +16,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import CreditApplication, CreditNote, CreditRefund, Invoice, InvoiceStatus
-from billing.money import format_money
 from billing.services.invoicing import refresh_settlement
-from billing.services.payments import actor_or_none, check_amount, check_application
+from billing.services.payments import (
+    actor_or_none,
+    check_application,
+    check_refund,
+    check_reversal,
+    required_reason,
+)
 from ordermgmt.errors import DomainValidationError
 
 
@@ -132,27 +137,13 @@ def reverse_credit_application(
 ) -> CreditApplication:
     """Undo a misapplied credit with a dated, audited counter-entry: the credit returns to
     the note and the invoice's open balance comes back."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainValidationError(field="reason", code="required", message="Give a reason.")
+    reason = required_reason(reason)
     original = CreditApplication.objects.select_related("credit_note", "invoice").get(
         pk=application.pk
     )
     note, (invoice,) = _lock(original.credit_note, [original.invoice])
     original = CreditApplication.objects.select_for_update().get(pk=original.pk)
-    if original.reverses_id is not None or hasattr(original, "reversed_by"):
-        raise DomainValidationError(
-            field="application",
-            code="already_reversed",
-            message="This application was already reversed (or is itself a reversal).",
-        )
-    day = reversal_date or timezone.localdate()
-    if day < original.applied_date:
-        raise DomainValidationError(
-            field="reversal_date",
-            code="before_application",
-            message="A reversal cannot be dated before the application it reverses.",
-        )
+    day = check_reversal(original, reversal_date)
     reversal = CreditApplication.objects.create(
         credit_note=note,
         invoice=invoice,
@@ -184,20 +175,14 @@ def refund_credit_note(
 ) -> CreditRefund:
     """Pay back credit left on account; applied credit must be reversed first."""
     note, _ = _lock(credit_note, [])
-    check_amount(amount, note.currency)
-    if amount > note.unapplied_amount:
-        raise DomainValidationError(
-            field="amount",
-            code="exceeds_unapplied",
-            message=f"Only {format_money(note.unapplied_amount, note.currency)} of "
-            f"{note.number} is on account; reverse applications before refunding more.",
-        )
-    if not (reason or "").strip() or not (reference or "").strip():
-        raise DomainValidationError(
-            field="reason" if not (reason or "").strip() else "reference",
-            code="required",
-            message="A refund needs a reason and a reference.",
-        )
+    check_refund(
+        amount=amount,
+        currency=note.currency,
+        available=note.unapplied_amount,
+        what=f"{note.number}'s credit on account",
+        reference=reference,
+        reason=reason,
+    )
     day = refund_date or timezone.localdate()
     if day < note.credit_date:
         raise DomainValidationError(

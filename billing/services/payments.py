@@ -270,20 +270,15 @@ def apply_oldest_first(
     return applications
 
 
-@transaction.atomic(durable=True)
-def reverse_application(
-    *, application: PaymentApplication, actor, reason: str, reversal_date: date | None = None
-) -> PaymentApplication:
-    """Undo a misapplication with a dated, audited counter-entry; the cash returns to the
-    payment's unapplied amount and the invoice's open balance comes back."""
+def required_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise DomainValidationError(field="reason", code="required", message="Give a reason.")
-    original = PaymentApplication.objects.select_related("payment", "invoice").get(
-        pk=application.pk
-    )
-    payment, (invoice,) = _lock(original.payment, [original.invoice])
-    original = PaymentApplication.objects.select_for_update().get(pk=original.pk)
+    return reason
+
+
+def check_reversal(original, reversal_date: date | None) -> date:
+    """The rules shared by cash and credit reversals; returns the reversal's date."""
     if original.reverses_id is not None or hasattr(original, "reversed_by"):
         raise DomainValidationError(
             field="application",
@@ -297,6 +292,42 @@ def reverse_application(
             code="before_application",
             message="A reversal cannot be dated before the application it reverses.",
         )
+    return day
+
+
+def check_refund(
+    *, amount: Decimal, currency: str, available: Decimal, what: str, reference: str, reason: str
+) -> None:
+    """The rules shared by refunds of cash and of credit on account."""
+    check_amount(amount, currency)
+    if amount > available:
+        raise DomainValidationError(
+            field="amount",
+            code="exceeds_unapplied",
+            message=f"Only {format_money(available, currency)} of {what} is unapplied; "
+            "reverse applications before refunding more.",
+        )
+    if not (reason or "").strip() or not (reference or "").strip():
+        raise DomainValidationError(
+            field="reason" if not (reason or "").strip() else "reference",
+            code="required",
+            message="A refund needs a reason and a reference.",
+        )
+
+
+@transaction.atomic(durable=True)
+def reverse_application(
+    *, application: PaymentApplication, actor, reason: str, reversal_date: date | None = None
+) -> PaymentApplication:
+    """Undo a misapplication with a dated, audited counter-entry; the cash returns to the
+    payment's unapplied amount and the invoice's open balance comes back."""
+    reason = required_reason(reason)
+    original = PaymentApplication.objects.select_related("payment", "invoice").get(
+        pk=application.pk
+    )
+    payment, (invoice,) = _lock(original.payment, [original.invoice])
+    original = PaymentApplication.objects.select_for_update().get(pk=original.pk)
+    day = check_reversal(original, reversal_date)
     reversal = PaymentApplication.objects.create(
         payment=payment,
         invoice=invoice,
@@ -328,20 +359,14 @@ def refund_payment(
 ) -> Refund:
     """Give back unapplied cash (an overpayment); applied cash must be reversed first."""
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
-    check_amount(amount, payment.currency)
-    if amount > payment.unapplied_amount:
-        raise DomainValidationError(
-            field="amount",
-            code="exceeds_unapplied",
-            message=f"Only {format_money(payment.unapplied_amount, payment.currency)} of this "
-            "payment is unapplied; reverse applications before refunding more.",
-        )
-    if not (reason or "").strip() or not (reference or "").strip():
-        raise DomainValidationError(
-            field="reason" if not (reason or "").strip() else "reference",
-            code="required",
-            message="A refund needs a reason and a reference.",
-        )
+    check_refund(
+        amount=amount,
+        currency=payment.currency,
+        available=payment.unapplied_amount,
+        what="this payment",
+        reference=reference,
+        reason=reason,
+    )
     refund = Refund.objects.create(
         payment=payment,
         amount=amount,

@@ -11,17 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing import views_cash
-from billing.models import BillingRun, Invoice, Payment, PaymentApplication, Refund
+from billing.models import Payment, PaymentApplication, Refund
 from billing.services import (
     apply_payment,
-    execute_billing_run,
-    issue_invoice,
-    queue_billing_run,
-    record_payment,
     refund_payment,
 )
 from ordermgmt import roles
-from tests.factories import AccountFactory, UserFactory, active_contract, billable_account
+from tests.billing.helpers import RECEIVED, issued_invoices, pay
+from tests.factories import AccountFactory, UserFactory, billable_account
 
 pytestmark = pytest.mark.django_db
 
@@ -32,27 +29,6 @@ OS, DD, FIN, AUD, ADM = (
     roles.AUDITOR,
     roles.ADMIN,
 )
-RECEIVED = date(2026, 1, 20)
-
-
-def issued_invoices(account, n=1, **terms) -> list[Invoice]:
-    """n issued invoices of 12,000.00 each (one per annual contract, billed in advance)."""
-    for _ in range(n):
-        active_contract(account=account, **terms)
-    run = queue_billing_run(run_date=date(2026, 1, 1), actor=None)
-    execute_billing_run(run=BillingRun.objects.get(pk=run.pk))
-    return [
-        issue_invoice(invoice=i, actor=None)
-        for i in Invoice.objects.filter(account=account, status="draft").order_by("id")
-    ]
-
-
-def pay(account, amount, currency="USD", **kwargs) -> Payment:
-    values = {"received_date": RECEIVED, "method": "wire", "reference": "WIRE-1"}
-    values.update(kwargs)
-    return record_payment(
-        account=account, amount=Decimal(amount), currency=currency, actor=None, **values
-    )
 
 
 def logged_in(client, role):

@@ -7,41 +7,19 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from billing.models import BillingRun, Invoice, Payment, PaymentApplication
+from billing.models import Payment, PaymentApplication
 from billing.services import (
     apply_oldest_first,
     apply_payment,
     apply_payment_to_invoices,
-    execute_billing_run,
-    issue_invoice,
-    queue_billing_run,
-    record_payment,
     refund_payment,
     reverse_application,
 )
 from ordermgmt.errors import DomainValidationError
-from tests.factories import active_contract, billable_account
+from tests.billing.helpers import issued_invoices, pay
+from tests.factories import billable_account
 
 pytestmark = pytest.mark.django_db
-
-
-def issued_invoices(account, n=1, **terms):
-    for _ in range(n):
-        active_contract(account=account, **terms)
-    run = queue_billing_run(run_date=date(2026, 1, 1), actor=None)
-    execute_billing_run(run=BillingRun.objects.get(pk=run.pk))
-    return [
-        issue_invoice(invoice=i, actor=None)
-        for i in Invoice.objects.filter(account=account, status="draft").order_by("id")
-    ]
-
-
-def pay(account, amount, currency="USD", **kwargs):
-    values = {"received_date": date(2026, 1, 20), "method": "wire", "reference": "WIRE-1"}
-    values.update(kwargs)
-    return record_payment(
-        account=account, amount=Decimal(amount), currency=currency, actor=None, **values
-    )
 
 
 def test_a_partial_then_full_application_moves_the_invoice_to_paid(finance):
