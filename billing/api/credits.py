@@ -13,9 +13,12 @@ from rest_framework.response import Response
 from billing import services
 from billing.api.fields import MoneyField
 from billing.api.invoices import CreditNoteOutputSerializer
-from billing.models import CreditApplication, CreditNote, CreditNoteLine, Invoice
-
-AMOUNT = {"max_digits": 19, "decimal_places": 4}
+from billing.api.payments import (
+    AllocationInputSerializer,
+    ApplicationReverseInputSerializer,
+    RefundInputSerializer,
+)
+from billing.models import CreditApplication, CreditNote, CreditNoteLine
 
 
 class CreditApplicationOutputSerializer(serializers.ModelSerializer):
@@ -40,30 +43,12 @@ class CreditApplicationOutputSerializer(serializers.ModelSerializer):
         ]
 
 
-class CreditAllocationInputSerializer(serializers.Serializer):
-    invoice = serializers.PrimaryKeyRelatedField(queryset=Invoice.objects.all())
-    amount = serializers.DecimalField(**AMOUNT)
-
-
 class CreditApplyInputSerializer(serializers.Serializer):
-    allocations = CreditAllocationInputSerializer(many=True, required=False, default=list)
+    allocations = AllocationInputSerializer(many=True, required=False, default=list)
     oldest_first = serializers.BooleanField(
         required=False, default=False, help_text="Apply to the oldest open invoices instead."
     )
     applied_date = serializers.DateField(required=False, allow_null=True, default=None)
-
-
-class CreditRefundInputSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(**AMOUNT)
-    reference = serializers.CharField(required=False, allow_blank=True, default="")
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
-    refund_date = serializers.DateField(required=False, allow_null=True, default=None)
-
-
-class CreditReverseInputSerializer(serializers.Serializer):
-    # Blank is the service's to refuse, so the 400 has the usual {field, code, message}.
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
-    reversal_date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
 class CreditNoteFilter(filters.FilterSet):
@@ -128,14 +113,14 @@ class CreditNoteViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
     @extend_schema(
-        request=CreditRefundInputSerializer,
+        request=RefundInputSerializer,
         responses=CreditNoteOutputSerializer,
         description="Pays back credit left on account.",
     )
     @action(detail=True, methods=["post"])
     def refund(self, request, pk=None):
         note = self.get_object()
-        body = CreditRefundInputSerializer(data=request.data)
+        body = RefundInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.refund_credit_note(credit_note=note, actor=request.user, **body.validated_data)
         return Response(CreditNoteOutputSerializer(self.get_queryset().get(pk=note.pk)).data)
@@ -150,14 +135,14 @@ class CreditApplicationViewSet(viewsets.ReadOnlyModelViewSet):
     required_permissions = {"reverse": ["billing.apply_payment"]}
 
     @extend_schema(
-        request=CreditReverseInputSerializer,
+        request=ApplicationReverseInputSerializer,
         responses={201: CreditApplicationOutputSerializer},
         description="Reverses a misapplied credit with a dated counter-entry (never a delete).",
     )
     @action(detail=True, methods=["post"])
     def reverse(self, request, pk=None):
         application = self.get_object()
-        body = CreditReverseInputSerializer(data=request.data)
+        body = ApplicationReverseInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         reversal = services.reverse_credit_application(
             application=application, actor=request.user, **body.validated_data

@@ -148,7 +148,7 @@ class PaymentApplyInputSerializer(serializers.Serializer):
     )
 
 
-class PaymentRefundInputSerializer(serializers.Serializer):
+class RefundInputSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=19, decimal_places=4)
     reference = serializers.CharField(required=False, allow_blank=True, default="")
     reason = serializers.CharField(required=False, allow_blank=True, default="")
@@ -254,14 +254,14 @@ class PaymentViewSet(
         return self._out(payment)
 
     @extend_schema(
-        request=PaymentRefundInputSerializer,
+        request=RefundInputSerializer,
         responses=PaymentOutputSerializer,
         description="Gives back unapplied cash; applied cash must be reversed first.",
     )
     @action(detail=True, methods=["post"])
     def refund(self, request, pk=None):
         payment = self.get_object()
-        body = PaymentRefundInputSerializer(data=request.data)
+        body = RefundInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.refund_payment(payment=payment, actor=request.user, **body.validated_data)
         return self._out(payment)
