@@ -15,13 +15,14 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from billing.models import CreditApplication, CreditNote, CreditRefund, Invoice, InvoiceStatus
+from billing.models import CreditApplication, CreditNote, CreditRefund, Invoice
 from billing.services.invoicing import refresh_settlement
 from billing.services.payments import (
     actor_or_none,
     check_application,
     check_refund,
     check_reversal,
+    oldest_issued_invoices,
     required_reason,
 )
 from ordermgmt.errors import DomainValidationError
@@ -102,16 +103,7 @@ def apply_credit_oldest_first(
     """Auto-apply: the customer's oldest open invoices (by due date) in the note's currency."""
     day = applied_date or timezone.localdate()
     note, _ = _lock(credit_note, [])
-    candidates = (
-        Invoice.objects.select_for_update()
-        .filter(
-            account_id=note.invoice.account_id,
-            currency=note.currency,
-            status=InvoiceStatus.ISSUED,
-            invoice_date__lte=day,
-        )
-        .order_by("due_date", "invoice_date", "id")
-    )
+    candidates = oldest_issued_invoices(note.invoice.account_id, note.currency, day)
     applications = []
     if day >= note.credit_date:
         for invoice in candidates:

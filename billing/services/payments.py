@@ -248,16 +248,7 @@ def apply_oldest_first(
     """Auto-apply: the oldest open invoices (by due date) of the payer in its currency."""
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     day = applied_date or timezone.localdate()
-    candidates = (
-        Invoice.objects.select_for_update()
-        .filter(
-            account_id=payment.account_id,
-            currency=payment.currency,
-            status=InvoiceStatus.ISSUED,
-            invoice_date__lte=day,
-        )
-        .order_by("due_date", "invoice_date", "id")
-    )
+    candidates = oldest_issued_invoices(payment.account_id, payment.currency, day)
     applications = []
     for invoice in candidates:
         left = payment.unapplied_amount
@@ -268,6 +259,17 @@ def apply_oldest_first(
             applications.append(_apply(payment, invoice, amount, actor, day))
     _save_payment(payment, actor, "payment.auto_applied")
     return applications
+
+
+def oldest_issued_invoices(account_id: int, currency: str, day: date):
+    """The customer's issued invoices in a currency dated by `day`, oldest due first,
+    locked: what "apply oldest first" walks through."""
+    return (
+        Invoice.objects.select_for_update()
+        .filter(account_id=account_id, currency=currency, status=InvoiceStatus.ISSUED)
+        .filter(invoice_date__lte=day)
+        .order_by("due_date", "invoice_date", "id")
+    )
 
 
 def required_reason(reason: str) -> str:
