@@ -1,0 +1,270 @@
+#!/usr/bin/env python
+"""Page benchmark: every console page, admin changelist and API list at two book sizes.
+
+Builds the AR book of `ar_aging.py` (invoices, payments, applications, credit notes,
+refunds; INSERT ... SELECT generate_series) at --small and then at --large invoices in one
+database, and after each build requests, in-process through Django's test client with
+DEBUG off:
+
+- every console page whose URL takes no argument (found in the URL resolver),
+- every admin changelist (found in the admin registry),
+- every API list (GET paths of the OpenAPI schema without a path parameter),
+
+each as a user of the role that works there (falling back to the admin when that role
+is refused), and prints per page the median of --repeat timed requests after a warm-up,
+the peak Python memory of one request (tracemalloc) and its query count. Flags: a page
+over --budget-ms, over --memory-mb, a query count that differs between the two sizes, or
+an answer other than 200.
+
+    DATABASE_URL=postgresql://ledgerline:ledgerline@127.0.0.1:5432/ledgerline \
+        .venv/bin/python bench/pages.py --small 100000 --large 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+import tracemalloc
+from dataclasses import dataclass
+from datetime import date
+
+from common import fresh_database, timed
+
+# In-process requests: the test client's host, plain HTTP, production settings otherwise.
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("DEBUG", "0")
+
+SKIP_PREFIXES = ("/accounts/", "/admin/logout", "/api/v1/schema", "/static/", "/__")
+SKIP_SUFFIXES = ("/webhook/",)
+SKIP_NAMES = {"logout", "login", "password_reset", "password_reset_done"}
+ROLE_BY_PREFIX = [
+    ("/admin/", "specialist"),
+    ("/dealdesk/", "dealdesk"),
+    ("/billing/cash/", "finance"),
+    ("/billing/", "specialist"),
+    ("/collections/", "finance"),
+    ("/revenue/", "finance"),
+    ("/api/", "finance"),
+    ("/", "finance"),
+]
+
+
+@dataclass
+class Measure:
+    path: str
+    user: str
+    status: int
+    median_ms: float
+    peak_mb: float
+    queries: int
+
+
+def console_paths() -> list[str]:
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    paths: list[str] = []
+
+    def walk(patterns, prefix: str) -> None:
+        for p in patterns:
+            route = str(p.pattern)
+            if isinstance(p, URLResolver):
+                if "<" in route or "(?P" in route or route.startswith("admin/"):
+                    continue
+                walk(p.url_patterns, prefix + route)
+            elif isinstance(p, URLPattern):
+                if "<" in route or "(?P" in route or p.name in SKIP_NAMES:
+                    continue
+                path = "/" + prefix + route.lstrip("^").rstrip("$")
+                if path.startswith(("/api/", *SKIP_PREFIXES)) or path.endswith(SKIP_SUFFIXES):
+                    continue
+                paths.append(path)
+
+    walk(get_resolver().url_patterns, "")
+    return sorted(set(paths))
+
+
+def admin_paths() -> list[str]:
+    from django.contrib import admin
+    from django.urls import reverse
+
+    return sorted(
+        reverse(f"admin:{m._meta.app_label}_{m._meta.model_name}_changelist")
+        for m in admin.site._registry
+    )
+
+
+def api_list_paths() -> list[str]:
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return sorted(
+        path
+        for path, ops in schema["paths"].items()
+        if "get" in ops and "{" not in path and not path.startswith("/api/v1/schema")
+    )
+
+
+def users() -> dict:
+    from django.contrib.auth.models import Group, User
+
+    made = {}
+    for role in ("specialist", "dealdesk", "finance", "admin"):
+        user, _ = User.objects.get_or_create(username=f"bench-{role}", defaults={"is_staff": True})
+        if role == "admin":
+            user.is_superuser = True
+            user.save()
+        else:
+            group = Group.objects.filter(name__iexact=role).first() or next(
+                (g for g in Group.objects.all() if role[:5] in g.name.lower()), None
+            )
+            if group:
+                user.groups.add(group)
+        made[role] = user
+    return made
+
+
+def measure(client_for, path: str, role: str, repeat: int) -> Measure:
+    from django.db import connection
+
+    client, who = client_for(role), role
+    response = client.get(path)
+    if response.status_code in (401, 403) and role != "admin":
+        client, who = client_for("admin"), "admin"
+        response = client.get(path)
+    executed = []
+
+    def count(execute, sql, params, many, context):
+        executed.append(sql)
+        return execute(sql, params, many, context)
+
+    tracemalloc.start()
+    with connection.execute_wrapper(count):
+        response = client.get(path)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        client.get(path)
+        times.append((time.perf_counter() - start) * 1000)
+    return Measure(
+        path, who, response.status_code, statistics.median(times), peak / 2**20, len(executed)
+    )
+
+
+def run_pages(paths: list[str], repeat: int) -> dict[str, Measure]:
+    from django.test import Client
+
+    accounts = users()
+    clients: dict = {}
+
+    def client_for(role: str):
+        if role not in clients:
+            clients[role] = Client(raise_request_exception=False)
+            clients[role].force_login(accounts[role])
+        return clients[role]
+
+    out = {}
+    for path in paths:
+        role = next(r for prefix, r in ROLE_BY_PREFIX if path.startswith(prefix))
+        out[path] = measure(client_for, path, role, repeat)
+    return out
+
+
+def grow_book(invoices: int, applications: int, accounts: int, as_of: date) -> float:
+    """Adds a book of this size (ar_aging's generator); returns the seconds it took."""
+    from ar_aging import generate
+
+    args = argparse.Namespace(
+        invoices=invoices, applications=applications, accounts=accounts, as_of=as_of
+    )
+    results: dict = {}
+    with timed(results, "seconds"):
+        generate(args, results)
+    return results["seconds"]
+
+
+def measure_size(args) -> None:
+    """Child process: one database, one book size, every page; JSON to --json."""
+    import json
+    from dataclasses import asdict
+
+    fresh_database(f"{args.database}_{args.size}")
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    seconds = grow_book(args.size, args.size, args.accounts, args.as_of)
+    print(f"book of {args.size:,} invoices and {args.size:,} applications: {seconds:.1f} s")
+    paths = [
+        p for p in console_paths() + admin_paths() + api_list_paths() if p.startswith(args.only)
+    ]
+    measures = run_pages(paths, args.repeat)
+    with open(args.json, "w") as fh:
+        json.dump({p: asdict(m) for p, m in measures.items()}, fh)
+
+
+def main() -> None:
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--small", type=int, default=100_000)
+    parser.add_argument("--large", type=int, default=1_000_000)
+    parser.add_argument("--accounts", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--budget-ms", type=float, default=300.0)
+    parser.add_argument("--memory-mb", type=float, default=50.0)
+    parser.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 6, 30))
+    parser.add_argument("--database", default="ledgerline_bench_pages")
+    parser.add_argument("--only", default="", help="only paths starting with this")
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--json", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.size:
+        measure_size(args)
+        return
+
+    # Each size in its own process: Django's settings hold one database per process.
+    runs = {}
+    for size in (args.small, args.large):
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            child = [sys.executable, __file__, *sys.argv[1:], "--size", str(size)]
+            subprocess.run([*child, "--json", out.name], check=True)
+            with open(out.name) as fh:
+                runs[size] = {p: Measure(**m) for p, m in json.load(fh).items()}
+
+    small, large = runs[args.small], runs[args.large]
+    print(
+        f"\n{'page':58} {'user':10} {'ms@small':>9} {'ms@large':>9} "
+        f"{'MB@large':>8} {'q@small':>7} {'q@large':>7}  flags"
+    )
+    flagged = 0
+    for path in sorted(large):
+        a, b = small.get(path), large[path]
+        flags = []
+        if b.status != 200:
+            flags.append(f"HTTP {b.status}")
+        if b.median_ms > args.budget_ms:
+            flags.append(f"over {args.budget_ms:.0f} ms")
+        if b.peak_mb > args.memory_mb:
+            flags.append(f"over {args.memory_mb:.0f} MB")
+        if a and a.queries != b.queries:
+            flags.append("queries grow")
+        flagged += bool(flags)
+        print(
+            f"{path[:58]:58} {b.user:10} {a.median_ms if a else 0:9.0f} {b.median_ms:9.0f} "
+            f"{b.peak_mb:8.1f} {a.queries if a else 0:7} {b.queries:7}  {', '.join(flags)}"
+        )
+    print(
+        f"\n{len(large)} pages; {flagged} flagged (budget {args.budget_ms:.0f} ms, "
+        f"{args.memory_mb:.0f} MB, query counts equal at both sizes)"
+    )
+
+
+if __name__ == "__main__":
+    main()
