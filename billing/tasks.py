@@ -16,10 +16,26 @@ logger = logging.getLogger(__name__)
 
 @shared_task(acks_late=True)
 def run_billing(run_id: int) -> int:
+    """Delivered again (a worker killed mid-run, the safety net) it finds the run done or
+    held by a live attempt and leaves it, or takes over a stalled run (run_lease.py)."""
     from billing.services import execute_billing_run
 
     run = BillingRun.objects.get(pk=run_id)
     return execute_billing_run(run=run).invoices_created
+
+
+@shared_task(acks_late=True)
+def resume_stalled_billing_runs() -> int:
+    """Safety net, for beat every few minutes: billing runs whose worker died (heartbeat
+    older than the lease) or whose task message was lost are queued again."""
+    from billing.services.run_lease import stalled_runs
+
+    run_ids = list(stalled_runs().values_list("pk", flat=True))
+    for run_id in run_ids:
+        run_billing.delay(run_id)
+    if run_ids:
+        logger.warning("Resumed %s stalled billing run(s): %s", len(run_ids), run_ids)
+    return len(run_ids)
 
 
 @shared_task(
