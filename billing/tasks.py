@@ -14,14 +14,19 @@ from ordermgmt.errors import DomainValidationError
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True)
-def run_billing(run_id: int) -> int:
-    """Delivered again (a worker killed mid-run, the safety net) it finds the run done or
-    held by a live attempt and leaves it, or takes over a stalled run (run_lease.py)."""
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def run_billing(self, run_id: int) -> int:
+    """Delivered again (a worker killed mid-run, the safety net) it finds the run done and
+    leaves it, takes over a stalled run, or waits for a live attempt's lease to lapse
+    (run_lease.py): by then the run is done, or its owner is gone."""
     from billing.services import execute_billing_run
+    from billing.services.run_lease import RunBusy
 
     run = BillingRun.objects.get(pk=run_id)
-    return execute_billing_run(run=run).invoices_created
+    try:
+        return execute_billing_run(run=run).invoices_created
+    except RunBusy as busy:
+        raise self.retry(countdown=busy.retry_in, exc=busy) from busy
 
 
 @shared_task(acks_late=True)

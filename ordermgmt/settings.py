@@ -179,9 +179,23 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task's message is acknowledged when the task ends, so a worker killed mid-task loses
+# nothing: a lost pool process requeues it at once (reject_on_worker_lost), a lost worker
+# leaves it unacknowledged in Redis, which hands it out again after the visibility
+# timeout. Every task is idempotent for that (billing runs and export jobs by a lease,
+# delivery and Stripe pushes by a locked row, dunning by its step records).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The timeout must outlast the longest retry countdown (30 minutes: delivery and dunning
+# backoff), since Redis counts a message waiting for its countdown as unacknowledged too.
+# A task running longer than it is delivered again and finds its run held (leases).
+# Redis checks for messages to hand out again every CELERY_UNACKED_RESTORE_INTERVAL s.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "2400")),
+    "unacked_restore_interval": int(os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL", "30")),
+    "unacked_restore_throttle": 1,
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -256,6 +270,11 @@ LOGGING = {
 # Tax on an invoice: "line" rounds each line's tax (default), "total" rounds per rate once.
 LEDGERLINE_TAX_ROUNDING = os.environ.get("LEDGERLINE_TAX_ROUNDING", "line")
 LEDGERLINE_BILLING_CHUNK_SIZE = int(os.environ.get("LEDGERLINE_BILLING_CHUNK_SIZE", "200"))
+# A running billing run whose heartbeat (renewed every chunk) is older than this lost its
+# worker: it may be resumed, and the beat safety net resumes it.
+LEDGERLINE_BILLING_RUN_LEASE_SECONDS = int(
+    os.environ.get("LEDGERLINE_BILLING_RUN_LEASE_SECONDS", "600")
+)
 
 # --- Stripe ---------------------------------------------------------------------------
 # Off unless an API key is given. STRIPE_API_BASE points the official library at our

@@ -34,6 +34,15 @@ class RunSuperseded(Exception):
     """This attempt no longer holds the run's lease (a newer attempt took it over)."""
 
 
+class RunBusy(Exception):
+    """Another attempt holds a live lease on the run: try again once it may have lapsed
+    (a worker's pool process killed mid-run is requeued at once, before its lease ends)."""
+
+    def __init__(self, run_id: int, retry_in: float) -> None:
+        super().__init__(f"billing run {run_id} is held by a live attempt")
+        self.retry_in = retry_in
+
+
 def lease_duration() -> timedelta:
     return timedelta(seconds=int(getattr(settings, "LEDGERLINE_BILLING_RUN_LEASE_SECONDS", 600)))
 
@@ -59,14 +68,16 @@ def is_resumable(run: BillingRun) -> bool:
 
 @transaction.atomic(durable=True)
 def claim_run(*, run: BillingRun) -> uuid.UUID | None:
-    """Take the run for this attempt, or return None when there is nothing to do: it is
-    completed, or another attempt holds a live lease."""
+    """Take the run for this attempt, or return None when it is completed. RunBusy when
+    another attempt holds a live lease."""
     run = BillingRun.objects.select_for_update().get(pk=run.pk)
     if run.status == BillingRunStatus.COMPLETED:
         return None
-    if run.status == BillingRunStatus.RUNNING and not is_stalled(run):
-        return None
     now = timezone.now()
+    if run.status == BillingRunStatus.RUNNING and not is_stalled(run):
+        last_sign_of_life = run.heartbeat_at or run.started_at or now
+        lapses_in = (last_sign_of_life + lease_duration() - now).total_seconds()
+        raise RunBusy(run.pk, retry_in=max(lapses_in, 0) + 1)
     attempt = uuid.uuid4()
     BillingRun.objects.filter(pk=run.pk).update(
         status=BillingRunStatus.RUNNING,
