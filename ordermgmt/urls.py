@@ -11,6 +11,7 @@ from collections_app import api as collections_api
 from collections_app import api_reports, urls_reports
 from integrations.salesforce import api as salesforce_api
 from ordermgmt import api, api_dealdesk, views
+from ordermgmt.security import views as security_views
 
 router = DefaultRouter()
 router.register("accounts", api.AccountViewSet)
@@ -44,6 +45,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/api-tokens/", security_views.api_tokens, name="api_tokens"),
+    path("account/api-tokens/revoke/", security_views.api_token_revoke, name="api_token_revoke"),
     path("admin/", admin.site.urls),
     path("dealdesk/", include("ordermgmt.urls_dealdesk")),
     path("billing/", include("billing.urls")),
