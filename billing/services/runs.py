@@ -278,8 +278,8 @@ def _preview_row(contract, invoice, skip, lines=None) -> dict:
 
 
 def execute_billing_run(*, run: BillingRun) -> BillingRun:
-    """Runs the whole billing run, chunk by chunk (called by the Celery task). A run that
-    is completed, or held by another live attempt, is returned as it is."""
+    """Runs the whole billing run, chunk by chunk (called by the Celery task). A completed
+    run is returned as it is; a run held by another live attempt raises RunBusy."""
     attempt = claim_run(run=run)
     if attempt is None:
         run.refresh_from_db()
@@ -288,7 +288,9 @@ def execute_billing_run(*, run: BillingRun) -> BillingRun:
     # listed afresh rather than twice.
     BillingRunException.objects.filter(billing_run=run, resolved=False).delete()
     contract_ids = due_contract_ids(run.run_date)
-    BillingRun.objects.filter(pk=run.pk).update(groups_total=len(contract_ids), groups_done=0)
+    BillingRun.objects.filter(pk=run.pk, attempt=attempt).update(
+        groups_total=len(contract_ids), groups_done=0
+    )
     run.refresh_from_db()
     size = _chunk_size()
     preview: list[dict] = []  # a dry run's rows, kept on the run; a real run keeps totals
