@@ -18,6 +18,7 @@ taken with SKIP LOCKED, so a resumed run bills only what is still pending.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import timedelta
 
@@ -28,6 +29,8 @@ from django.utils import timezone
 
 from billing.models import BillingRun, BillingRunStatus
 from ordermgmt.errors import DomainValidationError
+
+logger = logging.getLogger(__name__)
 
 
 class RunSuperseded(Exception):
@@ -116,6 +119,9 @@ def resume_billing_run(*, run: BillingRun, actor) -> BillingRun:
             message=f"{run} is {run.get_status_display().lower()} and not stalled: "
             "only a failed run, or a run whose worker stopped, can be resumed.",
         )
+    logger.info(
+        "Billing run %s (%s) resumed by user %s", run.pk, run.status, getattr(actor, "pk", None)
+    )
     for hook in ON_RUN_QUEUED:
         transaction.on_commit(lambda hook=hook: hook(run.pk))
     return run

@@ -110,6 +110,21 @@ def test_the_safety_net_resumes_a_stalled_run_and_leaves_live_ones_alone():
     assert live.status == BillingRunStatus.RUNNING and live.attempts == 1
 
 
+def test_a_queued_run_whose_task_message_was_lost_is_picked_up_by_the_safety_net(settings):
+    active_contract()
+    lost = queued()  # its message never reached a worker (the broker was down)
+    BillingRun.objects.filter(pk=lost.pk).update(
+        created_at=timezone.now()
+        - timedelta(seconds=settings.LEDGERLINE_BILLING_RUN_LEASE_SECONDS + 1)
+    )
+    fresh = queued(date(2026, 2, 1))
+
+    assert resume_stalled_billing_runs() == 1
+
+    assert BillingRun.objects.get(pk=lost.pk).status == BillingRunStatus.COMPLETED
+    assert BillingRun.objects.get(pk=fresh.pk).status == BillingRunStatus.QUEUED
+
+
 def test_resuming_a_run_whose_worker_is_alive_is_refused_and_changes_nothing():
     run = queued()
     claim_run(run=run)
