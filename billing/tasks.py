@@ -14,12 +14,33 @@ from ordermgmt.errors import DomainValidationError
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True)
-def run_billing(run_id: int) -> int:
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def run_billing(self, run_id: int) -> int:
+    """Delivered again (a worker killed mid-run, the safety net) it finds the run done and
+    leaves it, takes over a stalled run, or waits for a live attempt's lease to lapse
+    (run_lease.py): by then the run is done, or its owner is gone."""
     from billing.services import execute_billing_run
+    from billing.services.run_lease import RunBusy
 
     run = BillingRun.objects.get(pk=run_id)
-    return execute_billing_run(run=run).invoices_created
+    try:
+        return execute_billing_run(run=run).invoices_created
+    except RunBusy as busy:
+        raise self.retry(countdown=busy.retry_in, exc=busy) from busy
+
+
+@shared_task(acks_late=True)
+def resume_stalled_billing_runs() -> int:
+    """Safety net, for beat every few minutes: billing runs whose worker died (heartbeat
+    older than the lease) or whose task message was lost are queued again."""
+    from billing.services.run_lease import stalled_runs
+
+    run_ids = list(stalled_runs().values_list("pk", flat=True))
+    for run_id in run_ids:
+        run_billing.delay(run_id)
+    if run_ids:
+        logger.warning("Resumed %s stalled billing run(s): %s", len(run_ids), run_ids)
+    return len(run_ids)
 
 
 @shared_task(

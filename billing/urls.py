@@ -12,6 +12,7 @@ urlpatterns = [
     path("runs/", views.run_list, name="run_list"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("runs/<int:pk>/progress/", views.run_progress, name="run_progress"),
+    path("runs/<int:pk>/resume/", views.run_resume, name="run_resume"),
     path("exceptions/<int:pk>/resolve/", views.exception_resolve, name="exception_resolve"),
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
     path("cash/payments/", views_cash.payment_list, name="payment_list"),

@@ -27,6 +27,7 @@ from billing.forms import (
     done_message,
 )
 from billing.models import BillingRun, BillingRunException, Invoice
+from billing.services import run_lease
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account, Contract
 
@@ -200,6 +201,7 @@ def _run_page(request, run: BillingRun, *, resolve_error: dict | None = None, st
             "progress": selectors.run_progress(run),
             "can_resolve": request.user.has_perm("billing.change_billingrunexception"),
             "can_run": request.user.has_perm("billing.run_billing"),
+            "resumable": run_lease.is_resumable(run),
             "resolve_error": resolve_error,  # why resolving one exception was refused
         },
         status=status,
@@ -210,6 +212,19 @@ def _run_page(request, run: BillingRun, *, resolve_error: dict | None = None, st
 def run_detail(request, pk: int):
     run = get_object_or_404(BillingRun.objects.select_related("created_by"), pk=pk)
     return _run_page(request, run)
+
+
+@require("billing.run_billing")
+@require_POST
+def run_resume(request, pk: int):
+    run = get_object_or_404(BillingRun, pk=pk)
+    try:
+        services.resume_billing_run(run=run, actor=request.user)
+    except DomainValidationError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, f"Resumed: {run}. Only what is still pending is billed.")
+    return redirect("billing:run_detail", run.pk)
 
 
 @require("billing.view_billingrun")

@@ -347,3 +347,4 @@ class ContractAdmin(GuardedHistoryAdmin):
 
 
 from ordermgmt import admin_dealdesk  # noqa: E402, F401  (registers the deal desk admin)
+from ordermgmt.security import admin as security_admin  # noqa: E402, F401  (API tokens)

@@ -9,6 +9,8 @@ class OrderManagementConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from ordermgmt.security import middleware  # noqa: F401  (starts the session clock)
+
         post_migrate.connect(_sync_roles, dispatch_uid="ledgerline_sync_roles")
         post_migrate.connect(_seed_deal_desk_rules, dispatch_uid="ledgerline_deal_desk_rules")
 

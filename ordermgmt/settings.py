@@ -5,9 +5,11 @@ production-safe: secure cookies, HSTS, HTTPS redirect, no debug pages.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -45,12 +47,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "django_celery_beat",
     "simple_history",
     "axes",
+    "csp",
     "ordermgmt",
     "billing",
     "billing.revenue",
@@ -68,7 +71,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "ordermgmt.security.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "ordermgmt.security.middleware.NoStoreMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Axes last: it needs the authenticated user and the request.
     "axes.middleware.AxesMiddleware",
@@ -152,15 +159,62 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CSRF_COOKIE_HTTPONLY = True  # no script reads it: forms carry the token
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed: the client is the
+# right-most address that is not one of them. Empty: the peer address is the client.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 
-# Login throttling: lock a username+IP pair after 5 failures for 15 minutes.
+# Sessions: ended after SESSION_IDLE_TIMEOUT seconds without a request and, whatever
+# the activity, SESSION_ABSOLUTE_TIMEOUT seconds after login (ordermgmt/security).
+SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", "1800"))
+SESSION_ABSOLUTE_TIMEOUT = int(os.environ.get("SESSION_ABSOLUTE_TIMEOUT", "43200"))
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", "3600"))
+
+# Content-Security-Policy (django-csp 4): scripts and styles from our own static files
+# only; the one inline script carries the request's nonce. Style attributes (progress
+# bars) need 'unsafe-inline' for styles; scripts never get it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Permissions-Policy (django-permissions-policy): no page needs these browser features.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in [
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    ]
+}
+
+# Login throttling: lock a username+client address pair after 5 failures for 15 minutes.
+# The client address is the real one behind TRUSTED_PROXIES, so one user's typos lock
+# out that user from that address, not everyone behind the proxy.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "ordermgmt.security.client_ip.client_ip"
 
 # --- Email ------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
@@ -179,9 +233,23 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task's message is acknowledged when the task ends, so a worker killed mid-task loses
+# nothing: a lost pool process requeues it at once (reject_on_worker_lost), a lost worker
+# leaves it unacknowledged in Redis, which hands it out again after the visibility
+# timeout. Every task is idempotent for that (billing runs and export jobs by a lease,
+# delivery and Stripe pushes by a locked row, dunning by its step records).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The timeout must outlast the longest retry countdown (30 minutes: delivery and dunning
+# backoff), since Redis counts a message waiting for its countdown as unacknowledged too.
+# A task running longer than it is delivered again and finds its run held (leases).
+# Redis checks for messages to hand out again every CELERY_UNACKED_RESTORE_INTERVAL s.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "2400")),
+    "unacked_restore_interval": int(os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL", "30")),
+    "unacked_restore_throttle": 1,
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -194,7 +262,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "ordermgmt.security.tokens.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["ordermgmt.permissions.RoleModelPermissions"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -206,6 +274,14 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "ordermgmt.api_errors.domain_exception_handler",
+}
+# API tokens (django-rest-knox): a SHA-512 digest at rest, shown once, expiring.
+API_TOKEN_TTL_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "90"))
+API_TOKEN_LIMIT_PER_USER = int(os.environ.get("API_TOKEN_LIMIT_PER_USER", "10"))
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Ledgerline API",
@@ -256,6 +332,11 @@ LOGGING = {
 # Tax on an invoice: "line" rounds each line's tax (default), "total" rounds per rate once.
 LEDGERLINE_TAX_ROUNDING = os.environ.get("LEDGERLINE_TAX_ROUNDING", "line")
 LEDGERLINE_BILLING_CHUNK_SIZE = int(os.environ.get("LEDGERLINE_BILLING_CHUNK_SIZE", "200"))
+# A running billing run whose heartbeat (renewed every chunk) is older than this lost its
+# worker: it may be resumed, and the beat safety net resumes it.
+LEDGERLINE_BILLING_RUN_LEASE_SECONDS = int(
+    os.environ.get("LEDGERLINE_BILLING_RUN_LEASE_SECONDS", "600")
+)
 
 # --- Stripe ---------------------------------------------------------------------------
 # Off unless an API key is given. STRIPE_API_BASE points the official library at our

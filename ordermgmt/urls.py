@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -11,6 +12,7 @@ from collections_app import api as collections_api
 from collections_app import api_reports, urls_reports
 from integrations.salesforce import api as salesforce_api
 from ordermgmt import api, api_dealdesk, views
+from ordermgmt.security import views as security_views
 
 router = DefaultRouter()
 router.register("accounts", api.AccountViewSet)
@@ -44,6 +46,26 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(
+            extra_context={"reset_hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600)}
+        ),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("account/api-tokens/", security_views.api_tokens, name="api_tokens"),
+    path("account/api-tokens/revoke/", security_views.api_token_revoke, name="api_token_revoke"),
     path("admin/", admin.site.urls),
     path("dealdesk/", include("ordermgmt.urls_dealdesk")),
     path("billing/", include("billing.urls")),

@@ -123,7 +123,7 @@ class BillingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     serializer_class = BillingRunOutputSerializer
     filterset_class = BillingRunFilter
     ordering_fields = ["created_at", "run_date"]
-    required_permissions = {"create": ["billing.run_billing"]}
+    required_permissions = {"create": ["billing.run_billing"], "resume": ["billing.run_billing"]}
 
     @extend_schema(
         request=BillingRunInputSerializer,
@@ -142,6 +142,18 @@ class BillingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         )
         run = self.get_queryset().get(pk=run.pk)
         return Response(BillingRunOutputSerializer(run).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={202: BillingRunOutputSerializer},
+        description="Queues a failed run, or a run whose worker stopped (no heartbeat within "
+        "the lease), again; it bills only what is still pending. 400 `not_resumable` otherwise.",
+    )
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        run = services.resume_billing_run(run=self.get_object(), actor=request.user)
+        run = self.get_queryset().get(pk=run.pk)
+        return Response(BillingRunOutputSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
 # --- Usage ---------------------------------------------------------------------------------------

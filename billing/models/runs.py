@@ -34,6 +34,12 @@ class BillingRun(models.Model):
     changes_since_last_preview = models.JSONField(default=dict, blank=True)
     totals = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    # The lease: the attempt (one task execution) that owns the run renews heartbeat_at
+    # every chunk. A running run whose heartbeat is older than the lease lost its worker
+    # (killed, machine gone) and may be resumed; see billing/services/run_lease.py.
+    attempt = models.UUIDField(null=True, blank=True, editable=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]

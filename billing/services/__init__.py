@@ -22,6 +22,7 @@ from .payments import (
     refund_payment,
     reverse_application,
 )
+from .run_lease import resume_billing_run
 from .runs import execute_billing_run, queue_billing_run, resolve_run_exception
 from .schedules import contract_value, create_billing_schedule, record_usage
 
@@ -50,6 +51,7 @@ __all__ = [
     "refund_credit_note",
     "refund_payment",
     "resolve_run_exception",
+    "resume_billing_run",
     "reverse_application",
     "reverse_credit_application",
     "void_invoice",

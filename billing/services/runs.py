@@ -8,7 +8,8 @@ Chunks of groups commit one at a time. A crashed run leaves whole chunks billed 
 rest pending; running again (the same run or a new one for the date) bills only what is
 still pending, so nothing is billed twice. Pending lines are locked with SKIP LOCKED,
 so two runs (or chunks on two workers) never take the same line. The bulk writes of a
-chunk are in run_writes.py.
+chunk are in run_writes.py; who owns a running run, and resuming one whose worker died,
+in run_lease.py.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from billing.models import (
@@ -36,6 +37,7 @@ from billing.models import (
 )
 from billing.money import round_money
 from billing.services.invoicing import build_draft_invoice, default_legal_entity
+from billing.services.run_lease import RunSuperseded, claim_run, renew_lease
 from billing.services.run_writes import (
     InvoiceTableStatistics,
     insert_invoice_lines,
@@ -175,11 +177,15 @@ def _load_chunk(contract_ids: list[int], run_date: date, *, lock: bool):
     return by_contract, contracts, has_contact
 
 
-def bill_chunk(run: BillingRun, contract_ids: list[int], tax_cache: dict | None = None) -> dict:
-    """Bill (or preview) one chunk of contracts; one transaction for a real run."""
+def bill_chunk(
+    run: BillingRun, contract_ids: list[int], tax_cache: dict | None = None, attempt=None
+) -> dict:
+    """Bill (or preview) one chunk of contracts; one transaction for a real run, written
+    only while `attempt` still holds the run's lease."""
     tax_cache = {} if tax_cache is None else tax_cache
     legal_entity = default_legal_entity()
     with transaction.atomic():
+        renew_lease(run=run, attempt=attempt)
         by_contract, contracts, has_contact = _load_chunk(
             contract_ids, run.run_date, lock=not run.dry_run
         )
@@ -272,15 +278,19 @@ def _preview_row(contract, invoice, skip, lines=None) -> dict:
 
 
 def execute_billing_run(*, run: BillingRun) -> BillingRun:
-    """Runs the whole billing run, chunk by chunk (called by the Celery task)."""
-    BillingRun.objects.filter(pk=run.pk).update(
-        status=BillingRunStatus.RUNNING, started_at=timezone.now(), error=""
-    )
-    # Run again (a redelivered task, a retry after a crash): its open exceptions are
+    """Runs the whole billing run, chunk by chunk (called by the Celery task). A completed
+    run is returned as it is; a run held by another live attempt raises RunBusy."""
+    attempt = claim_run(run=run)
+    if attempt is None:
+        run.refresh_from_db()
+        return run
+    # Run again (a redelivered task, a resume after a crash): its open exceptions are
     # listed afresh rather than twice.
     BillingRunException.objects.filter(billing_run=run, resolved=False).delete()
     contract_ids = due_contract_ids(run.run_date)
-    BillingRun.objects.filter(pk=run.pk).update(groups_total=len(contract_ids), groups_done=0)
+    BillingRun.objects.filter(pk=run.pk, attempt=attempt).update(
+        groups_total=len(contract_ids), groups_done=0
+    )
     run.refresh_from_db()
     size = _chunk_size()
     preview: list[dict] = []  # a dry run's rows, kept on the run; a real run keeps totals
@@ -289,21 +299,30 @@ def execute_billing_run(*, run: BillingRun) -> BillingRun:
     statistics = InvoiceTableStatistics(enabled=not run.dry_run)
     try:
         for start in range(0, len(contract_ids), size):
-            result = bill_chunk(run, contract_ids[start : start + size], tax_cache)
+            result = bill_chunk(run, contract_ids[start : start + size], tax_cache, attempt)
             totals.add(result["preview"])
             if run.dry_run:
                 preview.extend(result["preview"])
                 BillingRun.objects.filter(pk=run.pk).update(groups_done=start + size)
             else:
                 statistics.invoices_written(result["invoices_created"])
+    except RunSuperseded:
+        return BillingRun.objects.get(pk=run.pk)  # the newer attempt finishes the run
     except Exception as exc:
-        BillingRun.objects.filter(pk=run.pk).update(
+        BillingRun.objects.filter(pk=run.pk, attempt=attempt).update(
             status=BillingRunStatus.FAILED,
             finished_at=timezone.now(),
             error=f"{type(exc).__name__}: {exc}",
         )
         raise
-    run.refresh_from_db()
+    return _complete(run, attempt, totals if run.dry_run else _billed_totals(run), preview)
+
+
+@transaction.atomic(durable=True)
+def _complete(run: BillingRun, attempt, totals: _RunTotals, preview: list[dict]) -> BillingRun:
+    run = BillingRun.objects.select_for_update().get(pk=run.pk)
+    if run.attempt != attempt or run.status != BillingRunStatus.RUNNING:
+        return run  # taken over after the last chunk: the newer attempt completes it
     run.status = BillingRunStatus.COMPLETED
     run.finished_at = timezone.now()
     run.groups_done = run.groups_total
@@ -313,6 +332,29 @@ def execute_billing_run(*, run: BillingRun) -> BillingRun:
         run.changes_since_last_preview = _changes_since_last_preview(run)
     run.save()
     return run
+
+
+def _billed_totals(run: BillingRun) -> _RunTotals:
+    """What the run billed, from the database: a resumed run counts the chunks of every
+    attempt, not only the last one's."""
+    totals = _RunTotals()
+    for row in (
+        Invoice.objects.filter(billing_run=run)
+        .values("currency")
+        .annotate(invoices=Count("pk"), total=Sum("total_amount"))
+        .order_by()
+    ):
+        totals.by_currency[row["currency"]].update(
+            invoices=row["invoices"], total=round_money(row["total"], row["currency"])
+        )
+    for row in (
+        BillingRunException.objects.filter(billing_run=run, resolved=False)
+        .values("reason")
+        .annotate(contracts=Count("pk"))
+        .order_by()
+    ):
+        totals.skipped[row["reason"]] = row["contracts"]
+    return totals
 
 
 class _RunTotals:

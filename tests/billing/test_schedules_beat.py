@@ -11,6 +11,7 @@ pytestmark = pytest.mark.django_db
     [
         ("billing.tasks.deliver_undelivered_invoices", 15),
         ("integrations.stripe.tasks.requeue_stalled_stripe_pushes", 5),
+        ("billing.tasks.resume_stalled_billing_runs", 5),
     ],
 )
 def test_safety_nets_are_scheduled_in_celery_beat_and_registered(task, minutes):
