@@ -36,6 +36,12 @@ class StripeNotConfigured(StripeRefused):
         super().__init__(message, code="stripe_not_configured")
 
 
+def api_version() -> str:
+    """The pinned API version: `STRIPE_API_VERSION`, else the one the library is built for
+    (its typed resources describe exactly that version's objects)."""
+    return getattr(settings, "STRIPE_API_VERSION", "") or stripe.api_version
+
+
 def stripe_client() -> stripe.StripeClient:
     api_key = getattr(settings, "STRIPE_API_KEY", "")
     if not api_key:
@@ -44,6 +50,7 @@ def stripe_client() -> stripe.StripeClient:
     return stripe.StripeClient(
         api_key,
         base_addresses={"api": base} if base else None,
+        stripe_version=api_version(),
         # Celery does the retrying, with backoff the integration page can show.
         max_network_retries=int(getattr(settings, "STRIPE_MAX_NETWORK_RETRIES", 0)),
         http_client=stripe.RequestsClient(

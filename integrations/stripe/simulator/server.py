@@ -184,6 +184,12 @@ class StripeSimulator:
         with self.store.lock:
             return refunds.open_dispute(ctx, charge_id, reason=reason, amount=amount)
 
+    def close_dispute(self, dispute_id: str, *, won: bool) -> dict:
+        """The bank decides the dispute: `funds_reinstated` if won, then `closed`."""
+        ctx = RequestContext(self.store)
+        with self.store.lock:
+            return refunds.close_dispute(ctx, dispute_id, won=won)
+
     # The API
     def handle_api(self, method: str, target: str, headers: Any, body: bytes) -> Response:
         parts = urlsplit(target)
@@ -225,6 +231,12 @@ class StripeSimulator:
         version = headers.get("Stripe-Version")
         if version and not re.match(r"\d{4}-\d{2}-\d{2}\b", version):
             raise invalid_request(f"Invalid Stripe API version: {version}")
+        if version and version != API_VERSION:
+            # Real Stripe serves every version; the simulator answers as one, so a client
+            # pinned elsewhere must not be told it works.
+            raise invalid_request(
+                f"The simulator answers as API version {API_VERSION} only, not {version}."
+            )
         if headers.get("Stripe-Account") or headers.get("Stripe-Context"):
             raise invalid_request("Connect (Stripe-Account/Stripe-Context) is not simulated.")
         fault = self.faults.take(method, path, "before")
