@@ -17,7 +17,7 @@ from ordermgmt.errors import DomainValidationError
 from . import selectors
 from .models import StripeCreditNotePush, StripeInvoicePush
 from .push import is_stalled, retry_credit_note_push, retry_invoice_push
-from .webhooks import BadSignature, WebhookNotConfigured, receive_event, verify
+from .webhooks import BadSignature, NotAStripeEvent, WebhookNotConfigured, receive_event, verify
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,11 @@ def stripe_webhook(request):
         return JsonResponse({"error": "Webhook secret not configured."}, status=503)
     except BadSignature:
         return JsonResponse({"error": "Invalid or stale signature."}, status=400)
+    except NotAStripeEvent as err:
+        # Signed by Stripe's secret yet unreadable: one line (paths and types only, no
+        # values), nothing stored, so there is nothing half-done to redeliver.
+        logger.warning("Stripe webhook body refused: %s", err)
+        return JsonResponse({"error": "Not a Stripe event of the expected shape."}, status=400)
     try:
         row = receive_event(event)
     except Exception:
