@@ -73,6 +73,11 @@ def translate(err: stripe.StripeError) -> Exception:
     """Our exception for a Stripe library error (raise it `from err`)."""
     if isinstance(err, stripe.APIConnectionError | stripe.RateLimitError | stripe.APIError):
         return StripeUnavailable(describe(err))
+    if getattr(err, "http_status", None) == 409:
+        # A conflict (`idempotency_key_in_use`: the same request is still executing at
+        # Stripe, e.g. an earlier attempt that timed out on our side): retry later, when
+        # the key replays the first request's result.
+        return StripeUnavailable(describe(err))
     return StripeRefused(
         describe(err), code=getattr(err, "code", None), status=getattr(err, "http_status", None)
     )

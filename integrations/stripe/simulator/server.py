@@ -272,8 +272,9 @@ class StripeSimulator:
                 entry["fault"] = "delay"
                 self._stopping.wait(delay.seconds)
             response = self._execute(handler, path_args, params, api_key, entry)
-            # Saved once the operation ran: successes, card declines, server errors.
-            if response.status == 200 or response.status == 402 or response.status >= 500:
+            # Saved once the endpoint began executing, errors included; not a refusal of
+            # the parameters themselves, which may be corrected and sent with the same key.
+            if not _validation_error(response):
                 saved = StoredResponse(response.status, response.body, entry["id"])
         finally:
             if claim is not None:
@@ -308,6 +309,29 @@ class StripeSimulator:
         except Exception:
             logger.exception("Stripe simulator failed on %s %s", entry["method"], entry["path"])
             return json_response(500, api_error("The simulator hit an internal error.").body())
+
+
+# Codes of errors raised while reading the parameters, before anything executes.
+VALIDATION_CODES = {
+    None,
+    "parameter_missing",
+    "parameter_unknown",
+    "parameters_exclusive",
+    "parameter_invalid_empty",
+    "parameter_invalid_integer",
+    "parameter_invalid_string",
+    "url_invalid",
+}
+
+
+def _validation_error(response: Response) -> bool:
+    if response.status != 400:
+        return False
+    try:
+        error = json.loads(response.body)["error"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    return error.get("type") == "invalid_request_error" and error.get("code") in VALIDATION_CODES
 
 
 def _authenticate(authorization: str | None) -> str:
