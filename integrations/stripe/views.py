@@ -16,7 +16,8 @@ from ordermgmt.errors import DomainValidationError
 
 from . import selectors
 from .models import StripeCreditNotePush, StripeInvoicePush
-from .push import is_stalled, retry_credit_note_push, retry_invoice_push
+from .push import is_stalled
+from .push import retry_push as retry_stripe_push
 from .webhooks import BadSignature, NotAStripeEvent, WebhookNotConfigured, receive_event, verify
 
 logger = logging.getLogger(__name__)
@@ -54,10 +55,7 @@ def integration_errors(request):
     )
 
 
-RETRIES = {
-    "invoice": (StripeInvoicePush, retry_invoice_push),
-    "credit-note": (StripeCreditNotePush, retry_credit_note_push),
-}
+RETRIES = {"invoice": StripeInvoicePush, "credit-note": StripeCreditNotePush}
 
 
 @require("stripe_billing.view_stripeinvoicepush", "stripe_billing.retry_stripe_push")
@@ -65,10 +63,9 @@ RETRIES = {
 def retry_push(request, kind: str, pk: int):
     if kind not in RETRIES:
         raise Http404("No such push kind")
-    model, retry = RETRIES[kind]
-    push = get_object_or_404(model, pk=pk)
+    push = get_object_or_404(RETRIES[kind], pk=pk)
     try:
-        retry(push=push, actor=request.user)
+        retry_stripe_push(push=push, actor=request.user)
     except DomainValidationError as err:
         messages.error(request, err.message)
     else:
