@@ -88,7 +88,10 @@ def stripe_webhook(request):
         # Signed by Stripe's secret yet unreadable: one line (paths and types only, no
         # values), nothing stored, so there is nothing half-done to redeliver.
         logger.warning("Stripe webhook body refused: %s", err)
-        return JsonResponse({"error": "Not a Stripe event of the expected shape."}, status=400)
+        response = JsonResponse({"error": "Not a Stripe event of the expected shape."}, status=400)
+        # Logged above; Django's request logger would log the same 400 a second time.
+        response._has_been_logged = True
+        return response
     try:
         row = receive_event(event)
     except Exception:

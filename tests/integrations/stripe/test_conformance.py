@@ -82,7 +82,7 @@ def test_every_operation_the_product_uses_answers_as_the_library_declares(
     )
     r.check("customers.update", v1.customers.update(customer.id, params={"name": "Acme Corp"}))
     invoices = []
-    for n in range(3):
+    for n in range(4):
         invoice = r.check(
             "invoices.create",
             v1.invoices.create(
@@ -114,8 +114,9 @@ def test_every_operation_the_product_uses_answers_as_the_library_declares(
     r.check("invoices.list_lines", v1.invoices.line_items.list(invoices[0].id), InvoiceLineItem)
     deleted = raw(v1.invoices.delete(invoices[2].id))
     assert deleted == {"id": invoices[2].id, "object": "invoice", "deleted": True}
-    for invoice in invoices[:2]:
+    for invoice in (invoices[0], invoices[1], invoices[3]):
         r.check("invoices.finalize_invoice", v1.invoices.finalize_invoice(invoice.id))
+    r.check("invoices.void_invoice", v1.invoices.void_invoice(invoices[3].id))
     r.check(
         "credit_notes.create",
         v1.credit_notes.create(
