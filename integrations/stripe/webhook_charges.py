@@ -114,14 +114,26 @@ def note_charge_event(
     if event_type == "charge.dispute.funds_withdrawn" or (
         event_type == "charge.dispute.closed" and status == "lost"
     ):
-        with invoice_lock(SETTLE, invoice.pk, wait=True):
-            withdrawn = _withdraw(row, found, str(obj["id"]), amount)
+        try:
+            with invoice_lock(SETTLE, invoice.pk, wait=True):
+                withdrawn = _withdraw(row, found, str(obj["id"]), amount)
+        except DomainValidationError as err:
+            # AR already moved this cash by hand: a person decides; a redelivery would
+            # only fail the same way, so nothing is left for Stripe to retry.
+            return (
+                WebhookOutcome.DISPUTE_FUNDS_WITHDRAWN,
+                f"{what}: the bank took the funds, but billing refused to take them back "
+                f"automatically ({err.field}: {err.code}); record the chargeback by hand.",
+            )
         if event_type == "charge.dispute.closed":
             return WebhookOutcome.DISPUTE_LOST, f"{what} was lost; {withdrawn}"
         return WebhookOutcome.DISPUTE_FUNDS_WITHDRAWN, f"{what}: {withdrawn}"
     if event_type == "charge.dispute.funds_reinstated":
-        with invoice_lock(SETTLE, invoice.pk, wait=True):
-            reinstated = _reinstate(row, found, obj, amount)
+        try:
+            with invoice_lock(SETTLE, invoice.pk, wait=True):
+                reinstated = _reinstate(row, found, obj, amount)
+        except DomainValidationError as err:
+            reinstated = f"billing refused to record the funds ({err.field}: {err.code})."
         return WebhookOutcome.DISPUTE_WON, f"{what}: {reinstated}"
     if event_type == "charge.dispute.closed":
         outcome = WebhookOutcome.DISPUTE_WON if status == "won" else WebhookOutcome.STATUS_NOTED

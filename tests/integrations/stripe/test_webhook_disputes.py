@@ -112,3 +112,30 @@ def test_dispute_money_events_delivered_twice_move_the_money_once(
     assert Refund.objects.count() == 1
     assert Invoice.objects.get(pk=invoice.pk).open_amount == invoice.total_amount
     assert StripeWebhookEvent.objects.get(type="charge.dispute.closed").deliveries == 2
+
+
+@pytest.mark.django_db
+def test_a_withdrawal_of_cash_ar_already_moved_elsewhere_is_flagged_not_retried(
+    stripe_settings, client, sim_http
+):
+    from billing.services.payments import apply_payment, reverse_application
+
+    from .conftest import issue_invoice_for
+
+    invoice, charge_id = paid_pushed_invoice(stripe_settings, client, sim_http)
+    other = issue_invoice_for(account=invoice.account)
+    payment = Payment.objects.get()
+    reverse_application(
+        application=PaymentApplication.objects.get(), actor=None, reason="Meant for the other"
+    )
+    apply_payment(payment=payment, invoice=other, amount=other.total_amount, actor=None)
+    dispute = stripe_settings.open_dispute(charge_id)
+
+    event = stripe_event(sim_http, "charge.dispute.funds_withdrawn", dispute["id"])
+    response = deliver(client, event)
+
+    assert response.status_code == 200
+    row = StripeWebhookEvent.objects.get(event_id=event["id"])
+    assert row.outcome == WebhookOutcome.DISPUTE_FUNDS_WITHDRAWN and row.processed_at
+    assert "record the chargeback by hand" in row.detail
+    assert not Refund.objects.exists()
