@@ -349,6 +349,9 @@ STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_ENABLED = env_bool("STRIPE_ENABLED", bool(STRIPE_API_KEY))
 STRIPE_TIMEOUT = float(os.environ.get("STRIPE_TIMEOUT", "30"))
 STRIPE_WEBHOOK_TOLERANCE = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE", "300"))
+# The one Stripe API version the product speaks: sent on every request and set on the
+# webhook endpoint at registration. Empty: the version the installed stripe library pins.
+STRIPE_API_VERSION = os.environ.get("STRIPE_API_VERSION", "")
 
 # --- Salesforce -----------------------------------------------------------------------
 # Booking sync (integrations/salesforce). Off while neither a session id nor a username

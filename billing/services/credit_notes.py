@@ -24,6 +24,7 @@ from billing.services.invoicing import next_document_number, refresh_settlement
 from ordermgmt.errors import DomainValidationError
 
 ON_CREDIT_NOTE: list = []  # on-commit hooks (PDF, Stripe), like invoicing.ON_ISSUE
+ON_CREDIT_NOTE_IN_TRANSACTION: list = []  # outbox rows, like invoicing.ON_ISSUE_IN_TRANSACTION
 
 
 @dataclass
@@ -146,6 +147,8 @@ def _issue(
     invoice.credited_amount += total - on_account
     refresh_settlement(invoice)
     note_id = note.pk
+    for hook in ON_CREDIT_NOTE_IN_TRANSACTION:
+        hook(note_id)
     for hook in ON_CREDIT_NOTE:
         transaction.on_commit(lambda hook=hook: hook(note_id))
     return note

@@ -29,6 +29,9 @@ from ordermgmt.models import Account, Contract
 # Hooks run on commit after an invoice is issued (delivery, Stripe push): integrations
 # register here so that billing never imports them.
 ON_ISSUE: list[Callable[[int], None]] = []
+# Hooks run inside the issuing transaction, for an integration's outbox row: the intent
+# commits with the invoice or not at all, so a crash right after commit loses nothing.
+ON_ISSUE_IN_TRANSACTION: list[Callable[[int], None]] = []
 
 
 def default_legal_entity() -> LegalEntity:
@@ -191,6 +194,8 @@ def issue_invoice(*, invoice: Invoice, actor, invoice_date: date | None = None) 
     _audit(invoice, actor, "invoice.issued")
     invoice.save()
     invoice_id = invoice.pk
+    for hook in ON_ISSUE_IN_TRANSACTION:
+        hook(invoice_id)
     for hook in ON_ISSUE:
         transaction.on_commit(lambda hook=hook: hook(invoice_id))
     return invoice

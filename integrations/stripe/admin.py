@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from ordermgmt.errors import DomainValidationError
 
 from .models import StripeCreditNotePush, StripeInvoicePush, StripeWebhookEvent
-from .push import retry_credit_note_push, retry_invoice_push
+from .push import retry_push
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -55,7 +55,7 @@ class StripeInvoicePushAdmin(ReadOnlyAdmin):
     list_filter = ["state", "stripe_status"]
     search_fields = ["invoice__number", "stripe_invoice_id", "stripe_customer_id"]
     list_select_related = ["invoice"]
-    actions = [_retry_action(retry_invoice_push)]
+    actions = [_retry_action(retry_push)]
 
 
 @admin.register(StripeCreditNotePush)
@@ -64,7 +64,7 @@ class StripeCreditNotePushAdmin(ReadOnlyAdmin):
     list_filter = ["state", "kind"]
     search_fields = ["credit_note__number", "stripe_credit_note_id", "stripe_invoice_id"]
     list_select_related = ["credit_note"]
-    actions = [_retry_action(retry_credit_note_push)]
+    actions = [_retry_action(retry_push)]
 
 
 @admin.register(StripeWebhookEvent)

@@ -36,6 +36,12 @@ class StripeNotConfigured(StripeRefused):
         super().__init__(message, code="stripe_not_configured")
 
 
+def api_version() -> str:
+    """The pinned API version: `STRIPE_API_VERSION`, else the one the library is built for
+    (its typed resources describe exactly that version's objects)."""
+    return getattr(settings, "STRIPE_API_VERSION", "") or stripe.api_version
+
+
 def stripe_client() -> stripe.StripeClient:
     api_key = getattr(settings, "STRIPE_API_KEY", "")
     if not api_key:
@@ -44,6 +50,7 @@ def stripe_client() -> stripe.StripeClient:
     return stripe.StripeClient(
         api_key,
         base_addresses={"api": base} if base else None,
+        stripe_version=api_version(),
         # Celery does the retrying, with backoff the integration page can show.
         max_network_retries=int(getattr(settings, "STRIPE_MAX_NETWORK_RETRIES", 0)),
         http_client=stripe.RequestsClient(
@@ -65,6 +72,11 @@ def describe(err: stripe.StripeError) -> str:
 def translate(err: stripe.StripeError) -> Exception:
     """Our exception for a Stripe library error (raise it `from err`)."""
     if isinstance(err, stripe.APIConnectionError | stripe.RateLimitError | stripe.APIError):
+        return StripeUnavailable(describe(err))
+    if getattr(err, "http_status", None) == 409:
+        # A conflict (`idempotency_key_in_use`: the same request is still executing at
+        # Stripe, e.g. an earlier attempt that timed out on our side): retry later, when
+        # the key replays the first request's result.
         return StripeUnavailable(describe(err))
     return StripeRefused(
         describe(err), code=getattr(err, "code", None), status=getattr(err, "http_status", None)

@@ -1,9 +1,12 @@
-"""What billing's on-commit hooks call (registered in apps.py): queue the Stripe pushes.
+"""What billing's hooks call (registered in apps.py): the Stripe push outbox.
 
-The hooks run after the issuing transaction committed, inside the issuer's request. They
-never raise: an issued invoice stays issued whatever happens to its push, and a push
-that could not even be queued shows as "queued" on the integration page, where it can
-be retried.
+- In the issuing transaction (`ON_ISSUE_IN_TRANSACTION`, `ON_CREDIT_NOTE_IN_TRANSACTION`):
+  the push row, `pending`, is the outbox entry. It commits with the invoice or credit
+  note, or not at all, so a process killed right after the commit still leaves the
+  intent behind, and the safety net (`tasks.requeue_stalled_stripe_pushes`) queues it.
+- On commit (`ON_ISSUE`, `ON_CREDIT_NOTE`): queue the push now, the fast path. These
+  never raise: an issued invoice stays issued whatever happens to its push, and a push
+  that could not be queued waits as "queued" for the safety net or "Retry now".
 """
 
 from __future__ import annotations
@@ -19,6 +22,26 @@ logger = logging.getLogger(__name__)
 
 def stripe_enabled() -> bool:
     return bool(getattr(settings, "STRIPE_ENABLED", False))
+
+
+def record_invoice_push_intent(invoice_id: int) -> None:
+    """In the issuing transaction: the outbox row."""
+    if stripe_enabled():
+        StripeInvoicePush.objects.get_or_create(invoice_id=invoice_id)
+
+
+def record_credit_note_push_intent(credit_note_id: int) -> None:
+    """In the credit note's transaction: its outbox row, if its invoice goes to Stripe."""
+    if not stripe_enabled():
+        return
+    from billing.models import CreditNote
+
+    note = CreditNote.objects.get(pk=credit_note_id)
+    if StripeInvoicePush.objects.filter(invoice_id=note.invoice_id).exists():
+        StripeCreditNotePush.objects.get_or_create(
+            credit_note=note,
+            defaults={"kind": "void_invoice" if note.is_void_of_invoice else "credit_note"},
+        )
 
 
 def enqueue_invoice_push(invoice_id: int) -> None:

@@ -120,6 +120,12 @@ class WebhookOutcome(models.TextChoices):
         "disputed_in_stripe",
         "Disputed in Stripe: answer the dispute in Stripe and follow it up here",
     )
+    DISPUTE_FUNDS_WITHDRAWN = (
+        "dispute_withdrawn",
+        "Dispute: the bank took the funds; the invoice is open again by that amount",
+    )
+    DISPUTE_WON = "dispute_won", "Dispute won: funds back, applied to the invoice"
+    DISPUTE_LOST = "dispute_lost", "Dispute lost: the invoice is open again; collect or write off"
     UNKNOWN_INVOICE = "unknown_invoice", "Not a Ledgerline invoice: ignored"
     MISMATCH = "mismatch", "Does not match our invoice: ignored"
     IGNORED_TYPE = "ignored_type", "Event type not used: ignored"
@@ -132,6 +138,8 @@ WEBHOOK_ATTENTION = [
     WebhookOutcome.VOIDED_IN_STRIPE,
     WebhookOutcome.REFUNDED_IN_STRIPE,
     WebhookOutcome.DISPUTED_IN_STRIPE,
+    WebhookOutcome.DISPUTE_FUNDS_WITHDRAWN,
+    WebhookOutcome.DISPUTE_LOST,
     WebhookOutcome.MISMATCH,
     WebhookOutcome.ERROR,
 ]

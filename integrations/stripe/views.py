@@ -16,8 +16,9 @@ from ordermgmt.errors import DomainValidationError
 
 from . import selectors
 from .models import StripeCreditNotePush, StripeInvoicePush
-from .push import is_stalled, retry_credit_note_push, retry_invoice_push
-from .webhooks import BadSignature, WebhookNotConfigured, receive_event, verify
+from .push import is_stalled
+from .push import retry_push as retry_stripe_push
+from .webhooks import BadSignature, NotAStripeEvent, WebhookNotConfigured, receive_event, verify
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +55,7 @@ def integration_errors(request):
     )
 
 
-RETRIES = {
-    "invoice": (StripeInvoicePush, retry_invoice_push),
-    "credit-note": (StripeCreditNotePush, retry_credit_note_push),
-}
+RETRIES = {"invoice": StripeInvoicePush, "credit-note": StripeCreditNotePush}
 
 
 @require("stripe_billing.view_stripeinvoicepush", "stripe_billing.retry_stripe_push")
@@ -65,10 +63,9 @@ RETRIES = {
 def retry_push(request, kind: str, pk: int):
     if kind not in RETRIES:
         raise Http404("No such push kind")
-    model, retry = RETRIES[kind]
-    push = get_object_or_404(model, pk=pk)
+    push = get_object_or_404(RETRIES[kind], pk=pk)
     try:
-        retry(push=push, actor=request.user)
+        retry_stripe_push(push=push, actor=request.user)
     except DomainValidationError as err:
         messages.error(request, err.message)
     else:
@@ -87,6 +84,14 @@ def stripe_webhook(request):
         return JsonResponse({"error": "Webhook secret not configured."}, status=503)
     except BadSignature:
         return JsonResponse({"error": "Invalid or stale signature."}, status=400)
+    except NotAStripeEvent as err:
+        # Signed by Stripe's secret yet unreadable: one line (paths and types only, no
+        # values), nothing stored, so there is nothing half-done to redeliver.
+        logger.warning("Stripe webhook body refused: %s", err)
+        response = JsonResponse({"error": "Not a Stripe event of the expected shape."}, status=400)
+        # Logged above; Django's request logger would log the same 400 a second time.
+        response._has_been_logged = True
+        return response
     try:
         row = receive_event(event)
     except Exception:

@@ -1,36 +1,31 @@
-"""Stripe events in: verify, record once per event id, act once per payment.
+"""Stripe events in: verify, check the shape, record once per event id, act once.
 
-Processing is synchronous, in the request, because it is a handful of queries with no
-outbound call: Stripe gets its 2xx within milliseconds, and nothing depends on a worker.
-What keeps it exactly-once:
+Processing is synchronous, in the request. What keeps it exactly-once and safe:
 
 - the signature is checked first (`stripe.Webhook.construct_event`, 5 minutes
-  tolerance); a bad or stale one is a 400 and nothing is written;
+  tolerance, and no more than that into the future); a bad or stale one is a 400 and
+  nothing is written;
+- the body must then be a Stripe event of the version we pin, shaped as the official
+  library's typed `Event` and resource classes declare (`shapes`, lenient: fields Stripe
+  may add later pass, declared fields must have their types). Anything else (a JSON
+  array, nesting deeper than any Stripe object, `amount_paid` as a string) is a 400,
+  logged once, and leaves no row behind: nothing half-done for Stripe to redeliver;
 - each event id is one `StripeWebhookEvent` row; a delivery of an event already
   processed only counts the delivery;
-- the payment is recorded through billing's own `record_payment` with the Stripe
-  invoice id as `external_id` (idempotent there), and applied through `apply_payment`
-  only if this payment was never applied to this invoice. `invoice.paid` and
-  `invoice.payment_succeeded` describe the same payment, so whichever arrives first
-  records it and the other finds it;
+- the payload is only a trigger: payments are recorded from the invoice re-read from
+  Stripe (`webhook_payments`), refunds and disputes are matched through invoice payments
+  (`webhook_charges`); money moves only through billing's services;
 - work on one invoice is serialized by an advisory lock, so two deliveries racing
   each other cannot both apply;
-- a failure half-way leaves the event unprocessed and answers 500: Stripe delivers it
-  again and every step above is skipped when already done.
-
-Refunds and disputes made in Stripe (`charge.refunded`, `charge.dispute.created`) move
-no money here: undoing a Stripe payment means reversing its application and refunding
-the unapplied cash, which AR decides. They are listed for review (`REFUNDED_IN_STRIPE`,
-`DISPUTED_IN_STRIPE`) with our invoice, the amount and the Stripe ids. A charge names
-its Stripe invoice; a dispute names only its charge, whose invoice we know from an
-earlier event of that charge (`charge.succeeded`) or, failing that, ask Stripe for (the
-one outbound call here; if Stripe cannot answer, the 500 makes Stripe redeliver).
+- a failure half-way (Stripe unreachable on the re-read) leaves the event unprocessed
+  and answers 500: Stripe delivers it again and every step above is skipped when done.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,15 +34,15 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from billing.models import Invoice, InvoiceStatus, Payment
-from billing.money import format_money
-from ordermgmt.errors import DomainValidationError
+from billing.models import Invoice, InvoiceStatus
 
-from .client import StripeRefused, stripe_client, translate
-from .currencies import from_stripe_amount
+from . import shapes
+from .client import api_version
 from .locks import SETTLE, invoice_lock
 from .models import StripeInvoicePush, StripeWebhookEvent, WebhookOutcome
 from .push import INVOICE_ID_KEY, INVOICE_NUMBER_KEY, advance_stripe_status
+from .webhook_charges import CHARGE_EVENTS, DISPUTE_EVENTS, note_charge_event
+from .webhook_payments import record_stripe_payments
 
 logger = logging.getLogger(__name__)
 
@@ -61,11 +56,24 @@ STATUS_EVENTS = {
     "invoice.marked_uncollectible",
     "invoice.payment_failed",
 }
-# Refunds and disputes are flagged for AR; a succeeded charge only links the charge to
-# our invoice, for a later dispute of it.
-CHARGE_EVENTS = {"charge.succeeded", "charge.refunded", "charge.dispute.created"}
+
 # What `stripe_register_webhook` subscribes our endpoint to.
 SUBSCRIBED_EVENTS = sorted(PAYMENT_EVENTS | STATUS_EVENTS | CHARGE_EVENTS)
+
+
+# A Stripe event is at most about ten levels deep; far deeper is not one.
+MAX_DEPTH = 32
+# The object each event type we act on must carry, and the fields we read from it.
+EXPECTED_OBJECT = {
+    **dict.fromkeys(PAYMENT_EVENTS | STATUS_EVENTS, "invoice"),
+    **dict.fromkeys(CHARGE_EVENTS - DISPUTE_EVENTS, "charge"),
+    **dict.fromkeys(DISPUTE_EVENTS, "dispute"),
+}
+READ_FIELDS = {
+    "invoice": {"id": str, "currency": str, "status": str},
+    "charge": {"id": str, "currency": str, "amount": int},
+    "dispute": {"id": str, "currency": str, "amount": int, "status": str},
+}
 
 
 class WebhookNotConfigured(Exception):
@@ -76,24 +84,97 @@ class BadSignature(Exception):
     pass
 
 
+class NotAStripeEvent(Exception):
+    """Signed, but not an event of the shape and version we read; refused with 400."""
+
+
 def verify(payload: bytes, signature: str | None) -> dict[str, Any]:
-    """The event as a plain dict, once its signature checks out."""
+    """The event as a plain dict, once its signature and its shape check out."""
     secret = getattr(settings, "STRIPE_WEBHOOK_SECRET", "")
     if not secret:
         raise WebhookNotConfigured("STRIPE_WEBHOOK_SECRET is not set.")
     if not signature:
         raise BadSignature("No Stripe-Signature header.")
     tolerance = int(getattr(settings, "STRIPE_WEBHOOK_TOLERANCE", DEFAULT_TOLERANCE))
+    _refuse_future_timestamp(signature, tolerance)
     try:
-        stripe.Webhook.construct_event(payload, signature, secret, tolerance=tolerance)
-        event = json.loads(payload)
+        stripe.WebhookSignature.verify_header(
+            payload.decode("utf-8"), signature, secret, tolerance=tolerance
+        )
     except stripe.SignatureVerificationError as err:
         raise BadSignature(str(err)) from err
-    except ValueError as err:
-        raise BadSignature(f"The body is not a Stripe event: {err}") from err
-    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
-        raise BadSignature("The body is not a Stripe event.")
+    except UnicodeDecodeError as err:
+        raise NotAStripeEvent("The body is not UTF-8.") from err
+    try:
+        event = json.loads(payload)
+    except (ValueError, RecursionError) as err:
+        raise NotAStripeEvent(
+            f"The body is not JSON of a sane depth: {type(err).__name__}"
+        ) from err
+    check_event_shape(event)
     return event
+
+
+def _refuse_future_timestamp(signature: str, tolerance: int) -> None:
+    """The library refuses signatures older than the tolerance, not ones from the future
+    (a clock far ahead, or a signature made to be replayed later)."""
+    stamps = [part[2:] for part in signature.split(",") if part.strip().startswith("t=")]
+    for stamp in stamps:
+        if stamp.strip().isdigit() and int(stamp) > time.time() + tolerance:
+            raise BadSignature("The signature is timestamped in the future.")
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            break
+        children = (
+            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        )
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def check_event_shape(event: Any) -> None:
+    """Refuse what is not a Stripe event we can read, before anything is written."""
+    if not isinstance(event, dict):
+        raise NotAStripeEvent(f"The body is a JSON {type(event).__name__}, not an event.")
+    if _depth(event) > MAX_DEPTH:
+        raise NotAStripeEvent(f"The body is nested deeper than {MAX_DEPTH} levels.")
+    found = shapes.problems(event, stripe.Event, strict=False)
+    data = event.get("data")
+    for name, kind in (("id", str), ("type", str), ("created", int)):
+        if not isinstance(event.get(name), kind):
+            found.append(f"Event.{name}: missing or not a {kind.__name__}")
+    if event.get("object") != "event" or not isinstance(data, dict):
+        found.append("Event: not an event object with data")
+    elif not isinstance(data.get("object"), dict):
+        found.append("Event.data.object: missing or not an object")
+    else:
+        found += _object_problems(str(event.get("type")), data["object"])
+    if not found and event.get("api_version") != api_version():
+        found.append(
+            f"Event.api_version: {event.get('api_version')!r}, we read {api_version()} "
+            "(register the endpoint again with --replace)"
+        )
+    if found:
+        raise NotAStripeEvent("; ".join(found[:5]))
+
+
+def _object_problems(event_type: str, obj: dict[str, Any]) -> list[str]:
+    expected = EXPECTED_OBJECT.get(event_type)
+    if expected is not None and obj.get("object") != expected:
+        return [f"Event.data.object: a {obj.get('object')!r}, {event_type} carries a {expected}"]
+    cls = shapes.resource_class(str(obj.get("object") or ""))
+    found = shapes.problems(obj, cls, strict=False, path="Event.data.object") if cls else []
+    for name, kind in READ_FIELDS.get(str(expected), {}).items():
+        value = obj.get(name)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            found.append(f"Event.data.object.{name}: missing or not a {kind.__name__}")
+    return found
 
 
 def _when(unix: int | None) -> datetime:
@@ -140,8 +221,8 @@ def receive_event(event: dict[str, Any]) -> StripeWebhookEvent:
 
 def _act(row: StripeWebhookEvent, event_type: str, obj: dict, previous: dict) -> tuple[str, str]:
     if event_type in CHARGE_EVENTS:
-        return _note_charge_event(row, event_type, obj, previous)
-    if event_type not in PAYMENT_EVENTS | STATUS_EVENTS or obj.get("object") != "invoice":
+        return note_charge_event(row, event_type, obj, previous)
+    if event_type not in PAYMENT_EVENTS | STATUS_EVENTS:
         return WebhookOutcome.IGNORED_TYPE, ""
     invoice, refusal = our_invoice(obj)
     if invoice is None:
@@ -150,7 +231,7 @@ def _act(row: StripeWebhookEvent, event_type: str, obj: dict, previous: dict) ->
     _note_status(invoice, obj, row.created)
     if event_type in PAYMENT_EVENTS:
         with invoice_lock(SETTLE, invoice.pk, wait=True):
-            return _record_payment(row, invoice, obj)
+            return record_stripe_payments(row, invoice)
     if event_type == "invoice.voided" and invoice.status != InvoiceStatus.VOID:
         return (
             WebhookOutcome.VOIDED_IN_STRIPE,
@@ -200,168 +281,3 @@ def _note_status(invoice: Invoice, obj: dict, at: datetime) -> None:
     push = StripeInvoicePush.objects.filter(invoice=invoice).first()
     if status and push is not None:
         advance_stripe_status(push, status, at)
-
-
-def _record_payment(row: StripeWebhookEvent, invoice: Invoice, obj: dict) -> tuple[str, str]:
-    from billing.services.payments import apply_payment, record_payment
-
-    stripe_id = str(obj["id"])
-    currency = str(obj.get("currency") or "").upper()
-    if currency != invoice.currency:
-        return (
-            WebhookOutcome.MISMATCH,
-            f"Paid in {currency}; {invoice.number} is {invoice.currency}.",
-        )
-    paid = int(obj.get("amount_paid") or 0)
-    off_stripe = int(obj.get("amount_paid_off_stripe") or 0)
-    through_stripe = paid - off_stripe
-    if through_stripe <= 0:
-        if off_stripe:
-            return (
-                WebhookOutcome.PAID_OUT_OF_BAND,
-                f"Marked paid in Stripe outside Stripe ({off_stripe} minor units): record the "
-                "cash where it arrived (wire, check ...), not as a Stripe payment.",
-            )
-        return WebhookOutcome.STATUS_NOTED, "Settled without cash (credit notes)."
-    amount = from_stripe_amount(through_stripe, currency)
-    paid_at = _when((obj.get("status_transitions") or {}).get("paid_at") or None)
-    received = min(timezone.localdate(paid_at), timezone.localdate())
-    existed = Payment.objects.filter(external_id=stripe_id).exists()
-    try:
-        payment = record_payment(
-            account=invoice.account,
-            amount=amount,
-            currency=currency,
-            received_date=received,
-            method="stripe",
-            reference=f"Stripe {obj.get('number') or stripe_id}"[:100],
-            actor=None,
-            external_id=stripe_id,
-        )
-    except DomainValidationError as err:
-        return WebhookOutcome.MISMATCH, f"Billing refused the payment: {err.code}: {err.message}"
-    row.payment = payment
-    if payment.applications.filter(invoice=invoice, reverses__isnull=True).exists():
-        return WebhookOutcome.ALREADY_RECORDED, f"Payment #{payment.pk}"
-    invoice = Invoice.objects.get(pk=invoice.pk)
-    if invoice.status != InvoiceStatus.ISSUED:
-        return (
-            WebhookOutcome.PAYMENT_UNAPPLIED,
-            f"Payment #{payment.pk} recorded; {invoice.number} is {invoice.status}, so the cash "
-            "stays unapplied on the account (apply it elsewhere or refund it).",
-        )
-    to_apply = min(payment.unapplied_amount, invoice.open_amount)
-    if to_apply <= 0:
-        outcome = WebhookOutcome.ALREADY_RECORDED if existed else WebhookOutcome.PAYMENT_UNAPPLIED
-        return outcome, f"Payment #{payment.pk}; nothing open on {invoice.number} to apply to."
-    try:
-        apply_payment(
-            payment=payment,
-            invoice=invoice,
-            amount=to_apply,
-            actor=None,
-            applied_date=max(received, invoice.invoice_date),
-        )
-    except DomainValidationError as err:
-        return (
-            WebhookOutcome.PAYMENT_UNAPPLIED,
-            f"Payment #{payment.pk} recorded; applying it was refused: {err.code}: {err.message}",
-        )
-    if to_apply < amount:
-        return (
-            WebhookOutcome.PAYMENT_UNAPPLIED,
-            f"Payment #{payment.pk}: {to_apply} applied to {invoice.number}, the rest stays "
-            "unapplied on the account (the invoice had less open than Stripe collected).",
-        )
-    return WebhookOutcome.PAYMENT_RECORDED, f"Payment #{payment.pk}"
-
-
-def _note_charge_event(
-    row: StripeWebhookEvent, event_type: str, obj: dict, previous: dict
-) -> tuple[str, str]:
-    disputed = event_type == "charge.dispute.created"
-    if obj.get("object") != ("dispute" if disputed else "charge"):
-        return WebhookOutcome.IGNORED_TYPE, ""
-    charge_id = str((obj.get("charge") if disputed else obj.get("id")) or "")
-    if disputed:
-        invoice, stripe_invoice_id, refusal = _invoice_of_disputed_charge(row, charge_id)
-    else:
-        invoice, stripe_invoice_id, refusal = _invoice_of_charge(obj)
-    if invoice is None:
-        return refusal
-    row.invoice = invoice
-    currency = str(obj.get("currency") or "").upper()
-    if currency != invoice.currency:
-        return (
-            WebhookOutcome.MISMATCH,
-            f"Charge {charge_id} is in {currency}; {invoice.number} is {invoice.currency}.",
-        )
-    if event_type == "charge.succeeded":
-        return WebhookOutcome.STATUS_NOTED, f"Charge {charge_id} for {stripe_invoice_id}"
-    row.payment = (
-        Payment.objects.filter(external_id=stripe_invoice_id, method="stripe")
-        .order_by("pk")
-        .first()
-    )
-    payment = f"Payment #{row.payment.pk}" if row.payment else "no Stripe payment recorded here"
-    ids = f"charge {charge_id}, Stripe invoice {stripe_invoice_id}"
-
-    def money(minor: int) -> str:
-        return format_money(from_stripe_amount(minor, currency), currency)
-
-    if disputed:
-        return (
-            WebhookOutcome.DISPUTED_IN_STRIPE,
-            f"{invoice.number}: {money(int(obj.get('amount') or 0))} disputed by the "
-            f"customer's bank ({obj.get('reason') or 'no reason given'}), dispute "
-            f"{obj.get('id')} on {ids}; {payment}. Answer it in Stripe; if it is lost, "
-            "reverse the application here.",
-        )
-    refunded = int(obj.get("amount_refunded") or 0)
-    before = previous.get("amount_refunded")
-    this_refund = refunded - int(before) if before is not None else refunded
-    return (
-        WebhookOutcome.REFUNDED_IN_STRIPE,
-        f"{invoice.number}: {money(this_refund)} refunded in Stripe ({money(refunded)} of "
-        f"{money(int(obj.get('amount') or 0))} in all) on {ids}; {payment}. Reverse the "
-        "application and record the refund here.",
-    )
-
-
-def _invoice_of_charge(charge: dict) -> tuple[Invoice | None, str, tuple[str, str]]:
-    charge_id = str(charge.get("id") or "")
-    stripe_invoice_id = str(charge.get("invoice") or "")
-    if not stripe_invoice_id:
-        return None, "", (WebhookOutcome.UNKNOWN_INVOICE, f"Charge {charge_id}: no invoice")
-    # Only the Stripe invoice id we stored identifies ours: the charge's metadata is not
-    # the metadata we set on the invoice.
-    invoice, refusal = our_invoice(
-        {"id": stripe_invoice_id, "customer": charge.get("customer"), "metadata": {}}
-    )
-    return invoice, stripe_invoice_id, refusal
-
-
-def _invoice_of_disputed_charge(
-    row: StripeWebhookEvent, charge_id: str
-) -> tuple[Invoice | None, str, tuple[str, str]]:
-    seen = (
-        StripeWebhookEvent.objects.filter(
-            stripe_object_id=charge_id, type__startswith="charge.", invoice__isnull=False
-        )
-        .exclude(pk=row.pk)
-        .select_related("invoice", "invoice__account")
-        .order_by("pk")
-        .first()
-    )
-    if seen is not None and seen.invoice.stripe_invoice_id:
-        return seen.invoice, seen.invoice.stripe_invoice_id, ("", "")
-    if not charge_id:
-        return None, "", (WebhookOutcome.UNKNOWN_INVOICE, "The dispute names no charge.")
-    try:
-        charge = stripe_client().v1.charges.retrieve(charge_id).to_dict()
-    except stripe.StripeError as err:
-        failure = translate(err)
-        if isinstance(failure, StripeRefused):
-            return None, "", (WebhookOutcome.UNKNOWN_INVOICE, f"Charge {charge_id}: {failure}")
-        raise failure from err
-    return _invoice_of_charge(charge)

@@ -116,7 +116,9 @@ def test_a_closed_won_deal_is_invoiced_pushed_to_stripe_paid_by_card_and_recorde
     # The customer pays on Stripe's side; Stripe's signed webhook reaches our server.
     stripe_sim.customer_pay(stripe_invoice.id, "pm_card_visa")
     wait_until(lambda: Invoice.objects.get(pk=invoice.pk).settlement_status == "paid", timeout=60)
-    payment = Payment.objects.get(external_id=stripe_invoice.id)
+    # One Payment per Stripe payment: the invoice payment's id is its external id.
+    (paid,) = stripe_api.v1.invoice_payments.list(params={"invoice": stripe_invoice.id}).data
+    payment = Payment.objects.get(external_id=paid.id)
     assert (payment.method, payment.amount, payment.currency) == (
         "stripe",
         invoice.total_amount,

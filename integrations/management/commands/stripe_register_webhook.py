@@ -15,7 +15,7 @@ from typing import Any
 import stripe
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from integrations.stripe.client import StripeNotConfigured, stripe_client
+from integrations.stripe.client import StripeNotConfigured, api_version, stripe_client
 from integrations.stripe.webhooks import SUBSCRIBED_EVENTS
 
 
@@ -53,6 +53,8 @@ class Command(BaseCommand):
                 params={
                     "url": url,
                     "enabled_events": SUBSCRIBED_EVENTS,
+                    # Events follow the endpoint's version, not the account's default.
+                    "api_version": api_version(),
                     "description": "Ledgerline: paid invoices become payments",
                 }
             )
@@ -60,5 +62,8 @@ class Command(BaseCommand):
             raise CommandError(f"{exc} (and STRIPE_API_BASE for the simulator).") from exc
         except stripe.StripeError as exc:
             raise CommandError(f"Stripe refused: {exc.user_message or exc}") from exc
-        self.stderr.write(f"Registered {endpoint.id} for {url} ({len(SUBSCRIBED_EVENTS)} events).")
+        self.stderr.write(
+            f"Registered {endpoint.id} for {url} ({len(SUBSCRIBED_EVENTS)} events, "
+            f"API version {endpoint.api_version})."
+        )
         self.stdout.write(f"export STRIPE_WEBHOOK_SECRET={endpoint.secret}")

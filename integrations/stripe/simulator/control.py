@@ -131,6 +131,11 @@ def _route(sim: StripeSimulator, method: str, path: str, query: dict, body: dict
             amount=int(amount) if amount not in (None, "") else None,
         )
         return json_response(200, dispute)
+    closed = re.fullmatch(r"/_sim/disputes/([^/]+)/close", path)
+    if closed and method == "POST":
+        return json_response(
+            200, sim.close_dispute(closed.group(1), won=body.get("won") in (True, "true"))
+        )
     hosted = re.fullmatch(r"/_sim/hosted/([^/]+)", path)
     if hosted and method == "GET":
         return Response(

@@ -115,8 +115,7 @@ def idempotency_mismatch(key: str) -> StripeApiError:
 
 
 def idempotency_in_use(key: str) -> StripeApiError:
-    # Stripe's 409 for a duplicate that arrives while the first is still running; the
-    # library retries 409s, so a slow first request still ends in a replay.
+    # Stripe's 409 for a duplicate that arrives while the first is still executing.
     return StripeApiError(
         409,
         "idempotency_error",

@@ -29,7 +29,6 @@ def emit(
     event = {
         "id": store.new_id("event"),
         "object": "event",
-        "account": None,
         "api_version": API_VERSION,
         "context": None,
         "created": store.now(),

@@ -4,12 +4,13 @@ The first request with a key runs; its response (status, body) is remembered per
 key for 24 hours. A later request with the same key and the same method, path and
 parameters gets that response again with `Idempotent-Replayed: true`, and nothing runs a
 second time. The same key with other parameters or another path is a 400
-`idempotency_error`. A duplicate that arrives while the first is still running waits for
-it and then replays.
+`idempotency_error`.
 
-Like Stripe, results are saved only once the operation started executing: a request
-rejected for bad parameters (400 invalid_request_error) is not saved, so it may be
-corrected and retried with the same key.
+As Stripe documents it: results are saved once the endpoint began executing, errors
+included (a 400 for an invoice in the wrong state is replayed as is); a request refused
+by parameter validation is not saved, so it may be corrected and retried with the same
+key. A duplicate that arrives while the first is still executing saves nothing and gets
+409 `idempotency_key_in_use` at once: the client retries later and then gets the replay.
 """
 
 from __future__ import annotations
@@ -54,9 +55,8 @@ def fingerprint(method: str, path: str, params: dict[str, Any]) -> str:
 
 
 class IdempotencyCache:
-    def __init__(self, ttl_seconds: float = 24 * 3600, wait_seconds: float = 30.0) -> None:
+    def __init__(self, ttl_seconds: float = 24 * 3600) -> None:
         self.ttl_seconds = ttl_seconds
-        self.wait_seconds = wait_seconds
         self._lock = threading.Lock()
         self._entries: dict[tuple[str, str], _Entry] = {}
 
@@ -72,21 +72,17 @@ class IdempotencyCache:
             )
         scope = (api_key, key)
         wanted = fingerprint(method, path, params)
-        deadline = time.monotonic() + self.wait_seconds
-        while True:
-            with self._lock:
-                self._expire()
-                entry = self._entries.get(scope)
-                if entry is None:
-                    entry = self._entries[scope] = _Entry(wanted)
-                    return Claim(entry=entry, scope=scope)
-                if entry.fingerprint != wanted:
-                    raise idempotency_mismatch(key)
-                if entry.response is not None:
-                    return Claim(replay=entry.response, scope=scope)
-            # Another request with this key is running: wait for it, then look again.
-            if not entry.done.wait(max(deadline - time.monotonic(), 0)):
+        with self._lock:
+            self._expire()
+            entry = self._entries.get(scope)
+            if entry is None:
+                entry = self._entries[scope] = _Entry(wanted)
+                return Claim(entry=entry, scope=scope)
+            if entry.fingerprint != wanted:
+                raise idempotency_mismatch(key)
+            if entry.response is None:
                 raise idempotency_in_use(key)
+            return Claim(replay=entry.response, scope=scope)
 
     def finish(self, claim: Claim, response: StoredResponse | None) -> None:
         """Save the response, or forget the key when the request never started executing."""

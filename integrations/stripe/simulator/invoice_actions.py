@@ -116,7 +116,7 @@ def pay_invoice(ctx: RequestContext, params: Params, invoice_id: str) -> dict[st
     if out_of_band:
         settled = invoice["amount_remaining"]
         invoice["amount_paid"] += settled
-        invoice["amount_paid_off_stripe"] += settled
+        invoice["_amount_paid_off_stripe"] += settled
         refresh_invoice(ctx.store, invoice)
         mark_paid(ctx, invoice)
     else:

@@ -156,7 +156,7 @@ def create_invoice_item(ctx: RequestContext, params: Params) -> dict[str, Any]:
         "parent": None,
         "period": _period(params, now, None),
         "proration": False,
-        "proration_details": {"credited_items": None},
+        "proration_details": {"credited_items": None, "discount_amounts": []},
         "tax_rates": [],
         "test_clock": None,
         "_line_id": store.new_id("line_item"),

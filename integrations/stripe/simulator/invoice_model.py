@@ -1,4 +1,7 @@
-"""The shape of an invoice and of its line items, as Stripe's API version 2026-10-28 has them."""
+"""The shape of an invoice and of its line items, as Stripe's API version 2026-10-28 has them.
+
+Keys starting with `_` never go over the wire; `store.INCLUDABLE` serves the fields
+Stripe returns only on request."""
 
 from __future__ import annotations
 
@@ -64,7 +67,6 @@ def blank_invoice(store: Store, customer: dict[str, Any], currency: str) -> dict
         "amount_due": 0,
         "amount_overpaid": 0,
         "amount_paid": 0,
-        "amount_paid_off_stripe": 0,
         "amount_remaining": 0,
         "amount_shipping": 0,
         "application": None,
@@ -140,6 +142,8 @@ def blank_invoice(store: Store, customer: dict[str, Any], currency: str) -> dict
         "webhooks_delivered_at": None,
         "_item_ids": [],
         "_payment_ids": [],
+        # Includable only (`expand[]=amount_paid_off_stripe`) since 2026-05-27.dahlia.
+        "_amount_paid_off_stripe": 0,
         "_days_until_due": None,
         "_credited_by_line": {},
         "_credit_note_count": 0,

@@ -82,7 +82,6 @@ def refresh_invoice(store: Store, invoice: dict[str, Any]) -> None:
             "object": "list",
             "data": lines[:EMBEDDED_LINES],
             "has_more": len(lines) > EMBEDDED_LINES,
-            "total_count": len(lines),
             "url": f"/v1/invoices/{invoice['id']}/lines",
         },
     )

@@ -20,7 +20,16 @@ from .context import RequestContext
 from .control import format_amount
 from .errors import invalid_request, parameter_missing, parameters_exclusive
 from .events import emit
-from .params import Params, apply_metadata, check_known, get_enum, get_int, get_metadata, get_str
+from .params import (
+    Params,
+    apply_metadata,
+    check_known,
+    get_bool,
+    get_enum,
+    get_int,
+    get_metadata,
+    get_str,
+)
 from .payments import _lister, _retrieve
 from .store import public
 
@@ -39,6 +48,14 @@ DISPUTE_REASONS = (
     "product_unacceptable",
     "subscription_canceled",
     "unrecognized",
+)
+# The text evidence fields the simulator takes (files are not simulated).
+EVIDENCE_TEXT = (
+    "customer_email_address",
+    "customer_name",
+    "product_description",
+    "service_date",
+    "uncategorized_text",
 )
 CREATE_PARAMS = {"amount", "charge", "metadata", "payment_intent", "reason"}
 
@@ -154,12 +171,15 @@ def open_dispute(
         "charge": charge["id"],
         "created": now,
         "currency": charge["currency"],
-        "evidence": {},
+        "enhanced_eligibility_types": [],
+        "evidence": {"enhanced_evidence": {}, **dict.fromkeys(EVIDENCE_TEXT)},
         "evidence_details": {
             "due_by": now + 7 * 86_400,
+            "enhanced_eligibility": {},
             "has_evidence": False,
             "past_due": False,
             "submission_count": 0,
+            "submission_method": "not_submitted",
         },
         "is_charge_refundable": False,
         "livemode": False,
@@ -171,6 +191,46 @@ def open_dispute(
     store.insert(dispute)
     charge["disputed"] = True
     emit(ctx, "charge.dispute.created", dispute)
+    # A card dispute takes the money from the balance as it opens.
+    emit(ctx, "charge.dispute.funds_withdrawn", dispute)
+    return public(dispute)
+
+
+def close_dispute(ctx: RequestContext, dispute_id: str, *, won: bool) -> dict[str, Any]:
+    """The bank decides: won gives the money back (`funds_reinstated`), then `closed`."""
+    dispute = ctx.store.get("dispute", dispute_id)
+    if dispute["status"] in ("won", "lost"):
+        raise invalid_request(f"Dispute {dispute_id} is already {dispute['status']}.")
+    previous = {"status": dispute["status"]}
+    dispute["status"] = "won" if won else "lost"
+    if won:
+        emit(ctx, "charge.dispute.funds_reinstated", dispute)
+    emit(ctx, "charge.dispute.closed", dispute, previous_attributes=previous)
+    return public(dispute)
+
+
+def update_dispute(ctx: RequestContext, params: Params, object_id: str) -> dict[str, Any]:
+    """Evidence and `submit=true` (what the product's dashboard user does in Stripe)."""
+    check_known(params, {"evidence", "metadata", "submit"})
+    dispute = ctx.store.get("dispute", object_id)
+    if dispute["status"] in ("won", "lost"):
+        raise invalid_request(f"Dispute {object_id} is closed and cannot be updated.")
+    previous = {"status": dispute["status"]}
+    evidence = params.get("evidence") or {}
+    unknown = set(evidence) - set(EVIDENCE_TEXT) if isinstance(evidence, dict) else {"?"}
+    if unknown:
+        raise invalid_request(
+            f"Received unknown parameter: evidence[{sorted(unknown)[0]}]", param="evidence"
+        )
+    if evidence:
+        dispute["evidence"].update({k: str(v) for k, v in evidence.items()})
+        dispute["evidence_details"]["has_evidence"] = True
+    dispute["metadata"] = apply_metadata(dispute["metadata"], get_metadata(params), replace=False)
+    if get_bool(params, "submit"):
+        dispute["status"] = "under_review"
+        dispute["evidence_details"]["submission_count"] += 1
+        dispute["evidence_details"]["submission_method"] = "manual"
+    emit(ctx, "charge.dispute.updated", dispute, previous_attributes=previous)
     return public(dispute)
 
 
@@ -180,4 +240,5 @@ ROUTES = [
     ("GET", "/v1/refunds/{object_id}", _retrieve("refund")),
     ("GET", "/v1/disputes", _lister("dispute", "/v1/disputes", ("charge", "payment_intent"))),
     ("GET", "/v1/disputes/{object_id}", _retrieve("dispute")),
+    ("POST", "/v1/disputes/{object_id}", update_dispute),
 ]

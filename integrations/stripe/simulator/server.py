@@ -184,6 +184,12 @@ class StripeSimulator:
         with self.store.lock:
             return refunds.open_dispute(ctx, charge_id, reason=reason, amount=amount)
 
+    def close_dispute(self, dispute_id: str, *, won: bool) -> dict:
+        """The bank decides the dispute: `funds_reinstated` if won, then `closed`."""
+        ctx = RequestContext(self.store)
+        with self.store.lock:
+            return refunds.close_dispute(ctx, dispute_id, won=won)
+
     # The API
     def handle_api(self, method: str, target: str, headers: Any, body: bytes) -> Response:
         parts = urlsplit(target)
@@ -225,6 +231,12 @@ class StripeSimulator:
         version = headers.get("Stripe-Version")
         if version and not re.match(r"\d{4}-\d{2}-\d{2}\b", version):
             raise invalid_request(f"Invalid Stripe API version: {version}")
+        if version and version != API_VERSION:
+            # Real Stripe serves every version; the simulator answers as one, so a client
+            # pinned elsewhere must not be told it works.
+            raise invalid_request(
+                f"The simulator answers as API version {API_VERSION} only, not {version}."
+            )
         if headers.get("Stripe-Account") or headers.get("Stripe-Context"):
             raise invalid_request("Connect (Stripe-Account/Stripe-Context) is not simulated.")
         fault = self.faults.take(method, path, "before")
@@ -260,8 +272,9 @@ class StripeSimulator:
                 entry["fault"] = "delay"
                 self._stopping.wait(delay.seconds)
             response = self._execute(handler, path_args, params, api_key, entry)
-            # Saved once the operation ran: successes, card declines, server errors.
-            if response.status == 200 or response.status == 402 or response.status >= 500:
+            # Saved once the endpoint began executing, errors included; not a refusal of
+            # the parameters themselves, which may be corrected and sent with the same key.
+            if not _validation_error(response):
                 saved = StoredResponse(response.status, response.body, entry["id"])
         finally:
             if claim is not None:
@@ -296,6 +309,29 @@ class StripeSimulator:
         except Exception:
             logger.exception("Stripe simulator failed on %s %s", entry["method"], entry["path"])
             return json_response(500, api_error("The simulator hit an internal error.").body())
+
+
+# Codes of errors raised while reading the parameters, before anything executes.
+VALIDATION_CODES = {
+    None,
+    "parameter_missing",
+    "parameter_unknown",
+    "parameters_exclusive",
+    "parameter_invalid_empty",
+    "parameter_invalid_integer",
+    "parameter_invalid_string",
+    "url_invalid",
+}
+
+
+def _validation_error(response: Response) -> bool:
+    if response.status != 400:
+        return False
+    try:
+        error = json.loads(response.body)["error"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    return error.get("type") == "invalid_request_error" and error.get("code") in VALIDATION_CODES
 
 
 def _authenticate(authorization: str | None) -> str:

@@ -157,6 +157,26 @@ def public(obj: Any) -> Any:
     return copy.copy(obj)
 
 
+def _invoice_payments(store: Store, invoice: dict[str, Any]) -> dict[str, Any]:
+    payments = [public(p) for p in store.all("invoice_payment") if p["invoice"] == invoice["id"]]
+    payments.sort(key=lambda p: p["created"], reverse=True)
+    return {
+        "object": "list",
+        "data": payments[:10],
+        "has_more": len(payments) > 10,
+        "url": f"/v1/invoices/{invoice['id']}/payments",
+    }
+
+
+# Fields the pinned version returns only when asked for with `expand[]` (Stripe calls
+# them includable), never in event payloads: (object, field) -> value from the stored
+# object, whose private `_` keys hold what the wire leaves out.
+INCLUDABLE: dict[tuple[str, str], Callable[[Store, dict[str, Any]], Any]] = {
+    ("invoice", "amount_paid_off_stripe"): lambda _store, inv: inv.get("_amount_paid_off_stripe"),
+    ("invoice", "payments"): _invoice_payments,
+}
+
+
 def expand(store: Store, body: dict[str, Any], paths: Iterable[str]) -> dict[str, Any]:
     """Replace ids by objects along `expand[]` paths such as "customer" or "data.invoice"."""
     for path in paths:
@@ -176,6 +196,13 @@ def _expand_path(store: Store, node: Any, parts: list[str], path: str) -> None:
     if not isinstance(node, dict):
         return
     head, rest = parts[0], parts[1:]
+    include = INCLUDABLE.get((node.get("object"), head))
+    stored = store.find(str(node.get("id") or "")) if include is not None else None
+    if stored is not None and head not in node:
+        node[head] = include(store, stored)
+        if rest:
+            _expand_path(store, node[head], rest, path)
+        return
     if head not in node:
         raise invalid_request(
             f"This property cannot be expanded ({path}). (The simulator expands id fields of "

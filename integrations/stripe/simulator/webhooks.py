@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .context import RequestContext
+from .context import API_VERSION, RequestContext
 from .errors import invalid_request, parameter_missing
 from .events import EVENT_TYPE, event_matches
 from .listing import LIST_PARAMS, paginate
@@ -259,13 +259,23 @@ def _url(params: Params, *, required: bool) -> str | None:
     return url
 
 
+def _api_version(params: Params) -> str | None:
+    version = get_str(params, "api_version") or None
+    if version is not None and version != API_VERSION:
+        raise invalid_request(
+            f"The simulator sends events as API version {API_VERSION} only, not {version}.",
+            param="api_version",
+        )
+    return version
+
+
 def create_webhook_endpoint(ctx: RequestContext, params: Params) -> dict[str, Any]:
     check_known(params, ENDPOINT_PARAMS)
     store = ctx.store
     endpoint = {
         "id": store.new_id("webhook_endpoint"),
         "object": "webhook_endpoint",
-        "api_version": get_str(params, "api_version") or None,
+        "api_version": _api_version(params),
         "application": None,
         "created": store.now(),
         "description": get_str(params, "description") or None,

@@ -258,7 +258,21 @@ def activate(contract):
     return services.activate_contract(contract=contract, actor=None)
 
 
-def issue_invoice_for(
+def issue_invoice_for(*, invoice_date=None, **kwargs):
+    """An active contract, a billing run for today, and its draft issued today (so the
+    due date lies ahead, as Stripe requires). Returns the issued invoice."""
+    from django.utils import timezone
+
+    from billing.services import issue_invoice
+
+    return issue_invoice(
+        invoice=draft_invoice_for(**kwargs),
+        actor=None,
+        invoice_date=invoice_date or timezone.localdate(),
+    )
+
+
+def draft_invoice_for(
     *,
     currency: str = "USD",
     unit_price: str = "1200",
@@ -267,16 +281,14 @@ def issue_invoice_for(
     tax_percent: str | None = None,
     account=None,
     lines: int = 1,
-    invoice_date=None,
 ):
-    """An active contract, a billing run for today, and its draft issued today (so the
-    due date lies ahead, as Stripe requires). Returns the issued invoice."""
+    """An active contract and the draft a billing run for today made of it."""
     from decimal import Decimal
 
     from django.utils import timezone
 
     from billing.models import BillingRun, Invoice, LegalEntity, TaxRate
-    from billing.services import execute_billing_run, issue_invoice, queue_billing_run
+    from billing.services import execute_billing_run, queue_billing_run
     from tests.factories import (
         LegalEntityFactory,
         TaxRateFactory,
@@ -302,10 +314,7 @@ def issue_invoice_for(
     )
     run = queue_billing_run(run_date=timezone.localdate(), actor=None)
     execute_billing_run(run=BillingRun.objects.get(pk=run.pk))
-    draft = Invoice.objects.get(contract=contract, status="draft")
-    return issue_invoice(
-        invoice=draft, actor=None, invoice_date=invoice_date or timezone.localdate()
-    )
+    return Invoice.objects.get(contract=contract, status="draft")
 
 
 def sign_payload(payload: str, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:

@@ -295,9 +295,9 @@ def test_a_credit_note_follows_its_invoice_to_stripe(stripe_settings, stripe_cli
 
 def test_a_credit_note_issued_before_the_push_waits_for_it(stripe_settings, eager_celery):
     invoice = issue_invoice_for()
-    StripeInvoicePush.objects.create(invoice=invoice)  # queued, not run yet
+    assert StripeInvoicePush.objects.get(invoice=invoice).state == PushState.PENDING  # outbox
     note = issue_credit_note(invoice=invoice, actor=None, reason="Goodwill", amount=Decimal("100"))
-    StripeCreditNotePush.objects.create(credit_note=note, kind="credit_note")
+    assert StripeCreditNotePush.objects.get(credit_note=note).kind == "credit_note"  # outbox
     assert run_credit_note_push(note.pk, retries=8) == "failed"
     assert StripeCreditNotePush.objects.get(credit_note=note).last_error.startswith("Waiting")
     run_push(invoice.pk)  # then queues the waiting credit note
@@ -321,7 +321,7 @@ def test_voiding_our_invoice_voids_the_stripe_invoice(
 
 def test_an_invoice_voided_before_its_push_never_reaches_stripe(stripe_settings):
     invoice = issue_invoice_for()
-    StripeInvoicePush.objects.create(invoice=invoice)
+    assert StripeInvoicePush.objects.filter(invoice=invoice).exists()  # the outbox row
     void_invoice(invoice=invoice, actor=None, reason="Issued by mistake")
     assert run_push(invoice.pk) == "skipped"
     assert stripe_settings.count("invoice") == 0
@@ -338,7 +338,7 @@ def test_an_invoice_voided_mid_push_has_its_stripe_draft_deleted(stripe_settings
     stripe_settings.faults.clear()
     void_invoice(invoice=invoice, actor=None, reason="Issued by mistake")
     note = invoice.credit_notes.get()
-    StripeCreditNotePush.objects.create(credit_note=note, kind="void_invoice")
+    assert StripeCreditNotePush.objects.get(credit_note=note).kind == "void_invoice"  # outbox
     assert run_credit_note_push(note.pk) == "skipped"
     assert stripe_settings.count("invoice") == 0
     push = StripeInvoicePush.objects.get(invoice=invoice)
@@ -347,7 +347,7 @@ def test_an_invoice_voided_mid_push_has_its_stripe_draft_deleted(stripe_settings
 
 def test_pushes_whose_message_was_lost_are_queued_again(stripe_settings, eager_celery):
     invoice = issue_invoice_for()
-    push = StripeInvoicePush.objects.create(invoice=invoice)  # queued, then the broker lost it
+    push = StripeInvoicePush.objects.get(invoice=invoice)  # the outbox row; the message lost
     assert requeue_stalled_stripe_pushes.apply().get() == 0  # not stalled yet
     StripeInvoicePush.objects.filter(pk=push.pk).update(
         updated_at=timezone.now() - timedelta(minutes=30)

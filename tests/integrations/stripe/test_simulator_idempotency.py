@@ -115,15 +115,24 @@ def test_concurrent_duplicates_create_exactly_one_invoice(
     for thread in threads:
         thread.join(timeout=10)
 
+    # Stripe saves nothing for a duplicate that arrives while the first executes: 409.
     assert stripe_simulator.count("invoices") == 1
-    assert [r.status for r in replies] == [200] * 6
-    assert len({r.body["id"] for r in replies}) == 1
-    assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in replies) == 5
+    assert sorted(r.status for r in replies) == [200] + [409] * 5
+    conflicts = [r.body["error"] for r in replies if r.status == 409]
+    assert {(e["type"], e["code"]) for e in conflicts} == {
+        ("idempotency_error", "idempotency_key_in_use")
+    }
+    (first,) = [r for r in replies if r.status == 200]
+    retried = sim_http("POST", "/v1/invoices", data=body, headers=headers)
+    assert (retried.status, retried.body["id"]) == (200, first.body["id"])
+    assert retried.headers.get("Idempotent-Replayed") == "true"
 
 
-def test_library_threads_sharing_a_key_get_one_invoice(
-    stripe_client, stripe_simulator, stripe_customer
+def test_library_threads_sharing_a_key_get_one_invoice_retrying_the_conflicts(
+    stripe_simulator, stripe_customer
 ):
+    # The library retries a 409 (with backoff) when network retries are on.
+    stripe_client = stripe_simulator.client(max_network_retries=5)
     start = threading.Barrier(8)
     ids = []
 
@@ -143,3 +152,19 @@ def test_library_threads_sharing_a_key_get_one_invoice(
     assert len(ids) == 8
     assert len(set(ids)) == 1
     assert stripe_simulator.count("invoices") == 1
+
+
+def test_an_error_raised_after_execution_began_is_saved_and_replayed(
+    stripe_client, sim_http, make_stripe_invoice
+):
+    invoice = make_stripe_invoice()
+    stripe_client.v1.invoices.pay(invoice.id, params={"paid_out_of_band": True})
+    headers = {"Authorization": "Bearer sk_test_ledgerline", "Idempotency-Key": "void-1"}
+
+    first = sim_http("POST", f"/v1/invoices/{invoice.id}/void", data=b"", headers=headers)
+    again = sim_http("POST", f"/v1/invoices/{invoice.id}/void", data=b"", headers=headers)
+
+    assert first.status == again.status == 400
+    assert again.body == first.body
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert first.headers.get("Idempotent-Replayed") is None

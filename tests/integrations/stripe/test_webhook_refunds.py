@@ -25,10 +25,10 @@ def paid_pushed_invoice(stripe_settings, client, sim_http) -> tuple[Invoice, str
 
 
 def _charge_id(stripe_settings, invoice: Invoice) -> str:
-    charges = stripe_settings.client().v1.charges.list(
-        params={"customer": invoice.stripe_customer_id}
-    )
-    (charge,) = [c for c in charges.data if c.to_dict().get("invoice") == invoice.stripe_invoice_id]
+    """The charge of the invoice's payment (a charge no longer names its invoice)."""
+    v1 = stripe_settings.client().v1
+    (paid,) = v1.invoice_payments.list(params={"invoice": invoice.stripe_invoice_id}).data
+    (charge,) = v1.charges.list(params={"payment_intent": paid.payment.payment_intent}).data
     return charge.id
 
 

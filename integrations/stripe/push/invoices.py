@@ -29,61 +29,43 @@ same invoice are kept apart by an advisory lock (locks.py), the second one retry
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import stripe
 from django.db import transaction
 from django.utils import timezone
 
-from billing.models import CreditNote, Invoice, InvoiceStatus
+from billing.models import Invoice, InvoiceStatus
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account
 
-from .client import StripeRefused, StripeUnavailable, stripe_client, translate
-from .currencies import stripe_currency, to_stripe_amount
-from .locks import PUSH, invoice_lock
-from .models import (
-    CreditNotePushKind,
-    InvoicePushStep,
-    PushState,
-    StripeCreditNotePush,
-    StripeInvoicePush,
+from ..client import StripeRefused, stripe_client, translate
+from ..currencies import stripe_currency, to_stripe_amount
+from ..locks import PUSH, invoice_lock
+from ..models import InvoicePushStep, PushState, StripeInvoicePush
+from .common import (
+    INVOICE_ID_KEY,
+    INVOICE_NUMBER_KEY,
+    LINE_KEY,
+    _attempt,
+    _call,
+    _finish,
+    _metadata,
+    advance_stripe_status,
+    idempotency_key,
+    logger,
 )
 
-logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 STEP_ORDER = [s.value for s in InvoicePushStep]
-INVOICE_ID_KEY = "ledgerline_invoice_id"
-INVOICE_NUMBER_KEY = "ledgerline_invoice_number"
-LINE_KEY = "ledgerline_line"
-CREDIT_NOTE_ID_KEY = "ledgerline_credit_note_id"
 # Stripe refuses a due date in the past; an invoice that is already due is sent as
 # due now (days_until_due=0) with our due date kept in metadata.
 MIN_DUE_DATE_LEAD = timedelta(minutes=5)
 # Credit note pushes hooked here are queued once their invoice reaches Stripe.
 ON_INVOICE_PUSHED: list[Callable[[int], None]] = []
-
-
-def idempotency_key(invoice_id: int, suffix: str) -> str:
-    return f"ledgerline-invoice-{invoice_id}-{suffix}"
-
-
-def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    try:
-        return fn(*args, **kwargs)
-    except stripe.StripeError as err:
-        raise translate(err) from err
-
-
-def _metadata(obj: Any) -> dict[str, str]:
-    metadata = getattr(obj, "metadata", None)
-    return metadata.to_dict() if metadata is not None else {}
 
 
 # --- What we send ------------------------------------------------------------------------
@@ -184,106 +166,6 @@ def invoice_params(invoice: Invoice, customer_id: str) -> dict[str, Any]:
     if invoice.po_number:
         params["custom_fields"] = [{"name": "PO number", "value": invoice.po_number[:140]}]
     return params
-
-
-# --- Progress records ----------------------------------------------------------------------
-
-
-def _start(push: StripeInvoicePush | StripeCreditNotePush) -> None:
-    push.attempts += 1
-    push.state = PushState.IN_PROGRESS
-    push.next_retry_at = None
-    push.save(update_fields=["attempts", "state", "next_retry_at", "updated_at"])
-
-
-def _fail(push, message: str, code: str, retry_in: int | None) -> None:
-    push.state = PushState.RETRYING if retry_in is not None else PushState.FAILED
-    push.last_error = message[:2000]
-    push.last_error_code = code[:64]
-    push.last_error_at = timezone.now()
-    push.next_retry_at = (
-        push.last_error_at + timedelta(seconds=retry_in) if retry_in is not None else None
-    )
-    push.save(
-        update_fields=[
-            "state",
-            "last_error",
-            "last_error_code",
-            "last_error_at",
-            "next_retry_at",
-            "updated_at",
-        ]
-    )
-
-
-def _finish(push, state: str, **fields: Any) -> None:
-    status = fields.pop("stripe_status", None)
-    push.state = state
-    push.next_retry_at = None
-    push.last_error = push.last_error_code = ""
-    push.last_error_at = None
-    for name, value in fields.items():
-        setattr(push, name, value)
-    # Only what this push changed: a webhook may be writing the Stripe status meanwhile.
-    push.save(
-        update_fields=[
-            "state",
-            "next_retry_at",
-            "last_error",
-            "last_error_code",
-            "last_error_at",
-            "updated_at",
-            *fields,
-        ]
-    )
-    if status is not None:
-        advance_stripe_status(push, status)
-
-
-# Stripe invoice statuses only move forward (draft -> open -> uncollectible -> paid or
-# void); "deleted" is a draft we deleted. Whoever learns a status first (a webhook, an API
-# reply), a later-arriving older one never moves it back.
-STATUS_RANK = {"draft": 0, "open": 1, "uncollectible": 2, "paid": 3, "void": 3, "deleted": 4}
-
-
-def advance_stripe_status(
-    push: StripeInvoicePush, status: str, at: datetime | None = None
-) -> StripeInvoicePush:
-    with transaction.atomic():
-        locked = StripeInvoicePush.objects.select_for_update().get(pk=push.pk)
-        current = STATUS_RANK.get(locked.stripe_status, -1)
-        if STATUS_RANK.get(status, -1) >= current:
-            locked.stripe_status = status
-            if at is not None:
-                locked.stripe_status_at = at
-            locked.save(update_fields=["stripe_status", "stripe_status_at", "updated_at"])
-    push.stripe_status = locked.stripe_status
-    push.stripe_status_at = locked.stripe_status_at
-    return push
-
-
-def _attempt(push, body: Callable[[], None], *, final_attempt: bool, retry_in: int | None):
-    """Run one attempt and record how it ended. Raises StripeUnavailable only when the
-    caller (the Celery task) should retry; a final or permanent failure is recorded and
-    returned, so the failure shows on the integration page instead of in a traceback."""
-    _start(push)
-    try:
-        body()
-    except StripeUnavailable as exc:
-        code = getattr(exc, "code", "stripe_unavailable")
-        _fail(push, str(exc), code, None if final_attempt else retry_in)
-        logger.warning("Stripe push %s #%s: Stripe unavailable", type(push).__name__, push.pk)
-        if not final_attempt:
-            raise
-    except StripeRefused as exc:
-        _fail(push, str(exc), exc.code or "stripe_refused", None)
-        logger.warning("Stripe push %s #%s refused by Stripe", type(push).__name__, push.pk)
-    except DomainValidationError as exc:
-        _fail(push, exc.message, exc.code, None)
-    except Exception as exc:
-        _fail(push, f"Unexpected error: {type(exc).__name__}", "unexpected_error", None)
-        raise
-    return push
 
 
 # --- The invoice push ------------------------------------------------------------------------
@@ -531,199 +413,3 @@ def _ensure_items(client, push, invoice: Invoice, stripe_invoice_id: str, custom
         )
     push.step = InvoicePushStep.ITEMS
     push.save(update_fields=["step", "updated_at"])
-
-
-# --- Credit notes and voiding ------------------------------------------------------------------
-
-
-class WaitingForInvoicePush(StripeUnavailable):
-    """The credit note's invoice is not in Stripe yet; try again after it is."""
-
-    code = "waiting_for_invoice_push"
-
-
-def push_credit_note(
-    *, credit_note_id: int, final_attempt: bool = True, retry_in: int | None = None
-) -> StripeCreditNotePush:
-    note = CreditNote.objects.select_related("invoice").get(pk=credit_note_id)
-    kind = (
-        CreditNotePushKind.VOID_INVOICE
-        if note.is_void_of_invoice
-        else CreditNotePushKind.CREDIT_NOTE
-    )
-    push, _ = StripeCreditNotePush.objects.get_or_create(credit_note=note, defaults={"kind": kind})
-    if push.state in (PushState.PUSHED, PushState.SKIPPED):
-        return push
-    with invoice_lock(PUSH, note.invoice_id, wait=False):
-        push.refresh_from_db()
-        if push.state in (PushState.PUSHED, PushState.SKIPPED):
-            return push
-        _attempt(
-            push,
-            lambda: _push_credit_note(push, note),
-            final_attempt=final_attempt,
-            retry_in=retry_in,
-        )
-    return push
-
-
-def _push_credit_note(push: StripeCreditNotePush, note: CreditNote) -> None:
-    invoice_push = StripeInvoicePush.objects.filter(invoice_id=note.invoice_id).first()
-    if invoice_push is None:
-        _finish(push, PushState.SKIPPED, note="Its invoice was never sent to Stripe.")
-        return
-    if push.kind == CreditNotePushKind.VOID_INVOICE and invoice_push.state != PushState.PUSHED:
-        # The invoice push is not done: it sees our invoice is void and takes back what
-        # reached Stripe. Run it now (under the same lock) instead of waiting for it.
-        if invoice_push.state != PushState.SKIPPED:
-            _attempt(
-                invoice_push,
-                lambda: _push_invoice(invoice_push),
-                final_attempt=True,
-                retry_in=None,
-            )
-        if invoice_push.state == PushState.SKIPPED:
-            _finish(push, PushState.SKIPPED, note=invoice_push.note)
-            return
-        raise StripeUnavailable(f"The invoice's own push failed: {invoice_push.last_error}")
-    if invoice_push.state == PushState.SKIPPED and not invoice_push.stripe_invoice_id:
-        _finish(push, PushState.SKIPPED, note="Its invoice never reached Stripe.")
-        return
-    if invoice_push.state != PushState.PUSHED:
-        raise WaitingForInvoicePush(
-            "Waiting for the invoice to reach Stripe before its credit note can follow."
-        )
-    client = stripe_client()
-    stripe_invoice = _call(client.v1.invoices.retrieve, invoice_push.stripe_invoice_id)
-    push.stripe_invoice_id = stripe_invoice.id
-    push.save(update_fields=["stripe_invoice_id", "updated_at"])
-    if push.kind == CreditNotePushKind.VOID_INVOICE:
-        _void_stripe_invoice(client, push, invoice_push, stripe_invoice, note)
-    else:
-        _create_stripe_credit_note(client, push, stripe_invoice, note)
-
-
-def _void_stripe_invoice(client, push, invoice_push, stripe_invoice, note: CreditNote) -> None:
-    status = stripe_invoice.status
-    if status == "paid":
-        raise StripeRefused(
-            f"Stripe invoice {stripe_invoice.id} is paid in Stripe and cannot be voided there; "
-            "refund the payment in Stripe.",
-            code="paid_in_stripe",
-        )
-    if status in ("open", "uncollectible"):
-        status = _call(
-            client.v1.invoices.void_invoice,
-            stripe_invoice.id,
-            options={"idempotency_key": idempotency_key(note.invoice_id, "void")},
-        ).status
-    advance_stripe_status(invoice_push, status)
-    _finish(push, PushState.PUSHED, pushed_at=timezone.now(), note="Stripe invoice voided.")
-
-
-def _create_stripe_credit_note(client, push, stripe_invoice, note: CreditNote) -> None:
-    if stripe_invoice.status == "void":
-        _finish(
-            push,
-            PushState.SKIPPED,
-            note=f"Stripe invoice {stripe_invoice.id} is void; nothing to credit there.",
-        )
-        return
-    listing = _call(
-        client.v1.credit_notes.list, params={"invoice": stripe_invoice.id, "limit": 100}
-    )
-    try:
-        for existing in listing.auto_paging_iter():
-            if _metadata(existing).get(CREDIT_NOTE_ID_KEY) == str(note.pk):
-                _finish(
-                    push,
-                    PushState.PUSHED,
-                    stripe_credit_note_id=existing.id,
-                    pushed_at=timezone.now(),
-                )
-                return
-    except stripe.StripeError as err:
-        raise translate(err) from err
-    amount = to_stripe_amount(note.total_amount, note.currency, field="total_amount")
-    remaining = stripe_invoice.amount_remaining if stripe_invoice.status != "paid" else 0
-    params: dict[str, Any] = {
-        "invoice": stripe_invoice.id,
-        "amount": amount,
-        "memo": f"Credit note {note.number}: {note.reason}"[:500],
-        "metadata": {
-            CREDIT_NOTE_ID_KEY: str(note.pk),
-            "ledgerline_credit_note_number": note.number,
-            INVOICE_ID_KEY: str(note.invoice_id),
-        },
-    }
-    if amount > remaining:
-        # More than Stripe still has open: the rest is settled outside Stripe (Ledgerline
-        # keeps the books of it); a customer balance credit would silently reduce the
-        # next Stripe invoice and no longer match ours.
-        params["out_of_band_amount"] = amount - remaining
-    created = _call(
-        client.v1.credit_notes.create,
-        params=params,
-        options={"idempotency_key": f"ledgerline-credit-note-{note.pk}"},
-    )
-    _finish(push, PushState.PUSHED, stripe_credit_note_id=created.id, pushed_at=timezone.now())
-
-
-# --- Retry now (the integration page) ---------------------------------------------------------
-
-STALLED_AFTER = timedelta(minutes=10)
-
-
-def is_stalled(push: StripeInvoicePush | StripeCreditNotePush) -> bool:
-    """Queued or in progress for long: the enqueue was lost or its worker died."""
-    return (
-        push.state in (PushState.PENDING, PushState.IN_PROGRESS)
-        and push.updated_at < timezone.now() - STALLED_AFTER
-    )
-
-
-def _retryable(push) -> None:
-    if push.state in (PushState.FAILED, PushState.RETRYING) or is_stalled(push):
-        return
-    raise DomainValidationError(
-        field="state",
-        code="not_retryable",
-        message=f"This push is {push.get_state_display().lower()}; only failed, retrying or "
-        "stalled pushes can be retried.",
-    )
-
-
-@transaction.atomic(durable=True)
-def retry_invoice_push(*, push: StripeInvoicePush, actor) -> StripeInvoicePush:
-    from .tasks import push_invoice_to_stripe, queue
-
-    push = StripeInvoicePush.objects.select_for_update().get(pk=push.pk)
-    _retryable(push)
-    push.state = PushState.PENDING
-    push.next_retry_at = None
-    push.note = f"Retried by {getattr(actor, 'username', 'system')}"[:300]
-    push.save(update_fields=["state", "next_retry_at", "note", "updated_at"])
-    invoice_id = push.invoice_id
-    transaction.on_commit(lambda: queue(push_invoice_to_stripe, invoice_id))
-    logger.info(
-        "Stripe push of invoice %s retried by user %s", invoice_id, getattr(actor, "pk", None)
-    )
-    return push
-
-
-@transaction.atomic(durable=True)
-def retry_credit_note_push(*, push: StripeCreditNotePush, actor) -> StripeCreditNotePush:
-    from .tasks import push_credit_note_to_stripe, queue
-
-    push = StripeCreditNotePush.objects.select_for_update().get(pk=push.pk)
-    _retryable(push)
-    push.state = PushState.PENDING
-    push.next_retry_at = None
-    push.note = f"Retried by {getattr(actor, 'username', 'system')}"[:300]
-    push.save(update_fields=["state", "next_retry_at", "note", "updated_at"])
-    note_id = push.credit_note_id
-    transaction.on_commit(lambda: queue(push_credit_note_to_stripe, note_id))
-    logger.info(
-        "Stripe push of credit note %s retried by user %s", note_id, getattr(actor, "pk", None)
-    )
-    return push
