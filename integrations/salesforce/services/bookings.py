@@ -121,10 +121,18 @@ def build_unit(record: dict[str, Any]) -> BookingUnit:
         )
 
     currency_ok = "currency" in values
+    line_result = record.get("OpportunityLineItems") or {}
+    if not line_result.get("done", True):
+        # fetch reads every child page; a partial list must never pass for the deal.
+        unit.problems.append(
+            MappingError(
+                field="OpportunityLineItems",
+                code="lines_incomplete",
+                message="Only part of the line items was read; nothing was written.",
+            )
+        )
     line_records = [
-        line
-        for line in ((record.get("OpportunityLineItems") or {}).get("records") or [])
-        if not line.get("IsDeleted")
+        line for line in (line_result.get("records") or []) if not line.get("IsDeleted")
     ]
     for line in line_records:
         line_values, line_problems = LINE.convert(line)

@@ -20,6 +20,7 @@ from .mapping import ACCOUNT, CLOSED_WON, CONTACT, LINE, OPPORTUNITY, PRODUCT
 
 # Ids per "Id IN (...)" query: keeps the GET URL (the SOQL is in it) under 16 KB.
 IDS_PER_QUERY = 200
+LINE_RELATIONSHIP = "OpportunityLineItems"
 BOOKED_ACCOUNTS = f"SELECT AccountId FROM Opportunity WHERE StageName = '{CLOSED_WON}'"
 
 
@@ -54,7 +55,7 @@ def opportunity_select() -> str:
         *OPPORTUNITY.soql_fields(),
         *_prefixed("Account", ACCOUNT.soql_fields()),
         *_prefixed("Billing_Contact__r", CONTACT.soql_fields()),
-        f"(SELECT {', '.join(line_fields)} FROM OpportunityLineItems)",
+        f"(SELECT {', '.join(line_fields)} FROM {LINE_RELATIONSHIP})",
     ]
     return f"SELECT {', '.join(fields)} FROM Opportunity"
 
@@ -94,24 +95,46 @@ class BookingReader:
 
     # Opportunities --------------------------------------------------------------------
 
+    def _with_all_lines(self, pages: Iterable[QueryPage]) -> Iterator[QueryPage]:
+        """Salesforce returns a large child result a page at a time (`done: false` and a
+        nextRecordsUrl on OpportunityLineItems): read the rest of each deal's lines
+        before the next page of opportunities is asked for."""
+        for page in pages:
+            for record in page.records:
+                lines = record.get(LINE_RELATIONSHIP)
+                if lines and not lines.get("done", True):
+                    every = self.client.rest_of_children(lines)
+                    record[LINE_RELATIONSHIP] = {
+                        "totalSize": len(every),
+                        "done": True,
+                        "records": every,
+                    }
+            yield page
+
     def booked_opportunities(self) -> Iterator[QueryPage]:
         """First (or full) sync: every Closed Won opportunity."""
-        return self.client.query_pages(
-            opportunity_select() + _where(f"StageName = {soql_string(CLOSED_WON)}")
+        return self._with_all_lines(
+            self.client.query_pages(
+                opportunity_select() + _where(f"StageName = {soql_string(CLOSED_WON)}")
+            )
         )
 
     def changed_opportunities(self, watermark: datetime) -> Iterator[QueryPage]:
         """Incremental: every opportunity changed since the watermark, any stage, deleted
         ones included (a booked deal that was lost or deleted must be flagged)."""
-        return self.client.query_pages(
-            opportunity_select() + _where(since(watermark)), include_deleted=True
+        return self._with_all_lines(
+            self.client.query_pages(
+                opportunity_select() + _where(since(watermark)), include_deleted=True
+            )
         )
 
     def opportunities_by_id(self, ids: Iterable[str]) -> Iterator[QueryPage]:
         for chunk in id_chunks(ids):
             listed = ", ".join(soql_string(i) for i in chunk)
-            yield from self.client.query_pages(
-                opportunity_select() + _where(f"Id IN ({listed})"), include_deleted=True
+            yield from self._with_all_lines(
+                self.client.query_pages(
+                    opportunity_select() + _where(f"Id IN ({listed})"), include_deleted=True
+                )
             )
 
     def changed_line_items(self, watermark: datetime) -> Iterator[QueryPage]:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import Any, Protocol
 
 from . import soql
 from .metadata import NUMBER_TYPES, STRING_TYPES, FieldDef, ObjectDef
@@ -20,6 +20,7 @@ from .store import Record, Store
 from .values import StoreError, normalize_id, to_wire
 
 Getter = Callable[[Record], Any]
+Projector = Callable[[Record], dict[str, Any]]
 Predicate = Callable[[Record], bool]
 
 
@@ -287,8 +288,25 @@ def execute(
     return result[start:end] if (start or end is not None) else result
 
 
+class ChildPager(Protocol):
+    """Where a child relationship result larger than one child page leaves its rest.
+
+    Salesforce returns at most `batch` children inline (`done: false` and a
+    `nextRecordsUrl` on the child result); the rest is read with queryMore on that URL.
+    """
+
+    batch: int
+
+    def open(self, rows: list[Record], project: Projector) -> str: ...
+
+
 def make_projector(
-    compiled: Compiled, store: Store, version: str, *, include_deleted: bool
+    compiled: Compiled,
+    store: Store,
+    version: str,
+    *,
+    include_deleted: bool,
+    child_pager: ChildPager | None = None,
 ) -> Callable[[Record], dict[str, Any]]:
     """Record -> the JSON dict Salesforce returns for it, fields in SELECT order."""
     url_base = f"/services/data/v{version}/sobjects/"
@@ -299,7 +317,9 @@ def make_projector(
             steps.append(_path_step(column, store, url_base))
         else:
             rel_name, field, sub = column
-            steps.append(_child_step(rel_name, field, sub, store, version, include_deleted))
+            steps.append(
+                _child_step(rel_name, field, sub, store, version, include_deleted, child_pager)
+            )
 
     def project(record: Record) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -337,7 +357,13 @@ def _path_step(path: Path, store: Store, url_base: str) -> Callable[[Record, dic
 
 
 def _child_step(
-    rel_name: str, field: str, sub: Compiled, store: Store, version: str, include_deleted: bool
+    rel_name: str,
+    field: str,
+    sub: Compiled,
+    store: Store,
+    version: str,
+    include_deleted: bool,
+    child_pager: ChildPager | None,
 ) -> Callable[[Record, dict[str, Any]], None]:
     project = make_projector(sub, store, version, include_deleted=include_deleted)
     child_obj = sub.obj.name
@@ -345,25 +371,28 @@ def _child_step(
     def step(record: Record, out: dict[str, Any]) -> None:
         rows = store.children(child_obj, field, record["Id"])
         matched = execute(sub, store, include_deleted=include_deleted, rows=rows) if rows else []
-        # Salesforce returns null, not an empty result, for a parent without children.
-        out[rel_name] = (
-            {
-                "totalSize": len(matched),
-                "done": True,
-                "records": [project(child) for child in matched],
-            }
-            if matched
-            else None
-        )
+        if not matched:
+            # Salesforce returns null, not an empty result, for a parent without children.
+            out[rel_name] = None
+            return
+        batch = child_pager.batch if child_pager is not None else len(matched)
+        result: dict[str, Any] = {"totalSize": len(matched), "done": len(matched) <= batch}
+        if not result["done"]:
+            assert child_pager is not None
+            result["nextRecordsUrl"] = child_pager.open(matched, project)
+        result["records"] = [project(child) for child in matched[:batch]]
+        out[rel_name] = result
 
     return step
 
 
-Projector = Callable[[Record], dict[str, Any]]
-
-
 def prepare(
-    text: str, store: Store, version: str, *, include_deleted: bool
+    text: str,
+    store: Store,
+    version: str,
+    *,
+    include_deleted: bool,
+    child_pager: ChildPager | None = None,
 ) -> tuple[list[Record], Projector | None]:
     """Parse, compile and evaluate a SOQL string.
 
@@ -377,4 +406,6 @@ def prepare(
         rows = execute(compiled, store, include_deleted=include_deleted)
         if compiled.count_only:
             return rows, None
-        return rows, make_projector(compiled, store, version, include_deleted=include_deleted)
+        return rows, make_projector(
+            compiled, store, version, include_deleted=include_deleted, child_pager=child_pager
+        )

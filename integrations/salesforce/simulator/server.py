@@ -69,6 +69,7 @@ class SalesforceSimulator:
         tls: bool = True,
         cert_dir: Path | str | None = None,
         batch_size: int = 2000,
+        child_batch_size: int = 200,
         store: Store | None = None,
         clock: Clock | None = None,
         credentials: soap.Credentials | None = None,
@@ -81,6 +82,8 @@ class SalesforceSimulator:
         self.tls = tls
         self.certificate: CertificatePair | None = ensure_certificate(cert_dir) if tls else None
         self.batch_size = batch_size
+        # Children of one record returned inline before the child result pages.
+        self.child_batch_size = child_batch_size
         self.store = store or Store(clock)
         self.credentials = credentials or soap.Credentials()
         self.session_timeout = session_timeout
