@@ -276,6 +276,16 @@ class SalesforceClient:
             next_url = result["nextRecordsUrl"]
             result = self.call(lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True))
 
+    def describe(self, sf_object: str) -> dict[str, Any]:
+        """GET sobjects/{sf_object}/describe: the fields this user can see, and more."""
+        return self.call(lambda sf: getattr(sf, sf_object).describe())
+
+    def org_default_currency(self) -> str:
+        """The org's currency (Organization.DefaultCurrencyIsoCode)."""
+        result = self.call(lambda sf: sf.query("SELECT DefaultCurrencyIsoCode FROM Organization"))
+        records = result.get("records") or []
+        return str(records[0].get("DefaultCurrencyIsoCode") or "") if records else ""
+
     def rest_of_children(self, result: dict[str, Any]) -> list[dict[str, Any]]:
         """Every record of a child relationship result (a subquery's), following its
         nextRecordsUrl while it says `done: false`. Call it before asking the parent query

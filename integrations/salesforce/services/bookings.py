@@ -21,9 +21,17 @@ from typing import Any
 
 from django.db import DatabaseError, transaction
 
-from ordermgmt.models import Account, Contact, Opportunity, OpportunityLine, Product
+from ordermgmt.models import (
+    Account,
+    BillingFrequency,
+    Contact,
+    Opportunity,
+    OpportunityLine,
+    Product,
+)
 
 from ..models import IssueKind, LogLevel, Resolution, SyncedRecord
+from .converters import SEMI_ANNUAL
 from .fetch import parse_sf_datetime
 from .mapping import (
     ACCOUNT,
@@ -32,11 +40,12 @@ from .mapping import (
     LINE,
     OPPORTUNITY,
     PRODUCT,
-    SEMI_ANNUAL,
     MappingError,
     canonical,
     check_contract_dates,
+    custom_field,
     describe_problems,
+    relationship_name,
     round_line_total,
     semi_annual_plan,
 )
@@ -108,7 +117,8 @@ def build_unit(record: dict[str, Any]) -> BookingUnit:
             account_values,
         )
 
-    contact = record.get("Billing_Contact__r")
+    contact_lookup = custom_field("opportunity_billing_contact")
+    contact = record.get(relationship_name(contact_lookup)) if contact_lookup else None
     if contact:
         contact_values, contact_problems = CONTACT.convert(contact)
         contact_values["is_billing_contact"] = True  # the deal's billing contact, always
@@ -192,7 +202,8 @@ def build_unit(record: dict[str, Any]) -> BookingUnit:
             )
         )
     if (
-        record.get("Billing_Frequency__c") == SEMI_ANNUAL
+        values.get("contract.billing_frequency") == BillingFrequency.CUSTOM.value
+        and record.get(custom_field("billing_frequency")) == SEMI_ANNUAL
         and values.get("contract.start_date")
         and values.get("contract.end_date")
         and not unit.contract_problems

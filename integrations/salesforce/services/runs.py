@@ -39,7 +39,7 @@ from django.utils import timezone
 from ordermgmt.errors import DomainValidationError
 
 from ..client import QueryPage, SalesforceClient, SalesforceConfig
-from ..errors import SalesforceError, SalesforceNotConfigured
+from ..errors import SalesforceError, SalesforceNotConfigured, SalesforceRequestRefused
 from ..models import (
     ACTIVE_RUN_STATUSES,
     IssueKind,
@@ -55,6 +55,7 @@ from ..models import (
 from .bookings import BookingWriter
 from .drafts import draft_pending_contracts, reconcile_contract_terms, sync_user
 from .fetch import BookingReader, parse_sf_datetime
+from .orgs import run_preflight
 from .records import RecordWriter
 from .upsert import COUNT_KEYS, SyncContext
 
@@ -241,7 +242,30 @@ class BookingSync:
         renew_lock(run)
         self.ctx.flush_log()
 
+    def preflight(self) -> None:
+        """Describe the org first; stop before reading anything if the mapping can't be
+        met, naming every missing field or feature in the run log."""
+        self.run.phase = "preflight"
+        with self.timed("salesforce"):
+            check = run_preflight(self.client)
+        for finding in check.findings:
+            self.ctx.log(
+                finding.message,
+                level=LogLevel.ERROR,
+                sf_object=finding.sf_object,
+                code=finding.code,
+            )
+        if not check.ok:
+            raise SalesforceRequestRefused(check.summary(), code="PREFLIGHT_FAILED")
+        if not check.org.multi_currency:
+            self.ctx.log(
+                f"Org without multi-currency: every record is in {check.org.default_currency}.",
+                code="single_currency",
+            )
+        self.reader = BookingReader(self.client, check.org)
+
     def execute(self, watermarks: Watermarks) -> dict[str, datetime | None]:
+        self.preflight()
         first = self.run.full or watermarks["Opportunity"] is None
         if first:
             # Read before the bookings, so that a change made while we read is newer.

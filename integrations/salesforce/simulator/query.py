@@ -15,7 +15,6 @@ from typing import Any, Protocol
 
 from . import soql
 from .metadata import NUMBER_TYPES, STRING_TYPES, FieldDef, ObjectDef
-from .schema import get_object
 from .store import Record, Store
 from .values import StoreError, normalize_id, to_wire
 
@@ -49,7 +48,7 @@ def invalid_field(name: str, obj: ObjectDef) -> StoreError:
     )
 
 
-def resolve(obj: ObjectDef, dotted: str) -> Path:
+def resolve(obj: ObjectDef, dotted: str, store: Store) -> Path:
     parts = dotted.split(".")
     # Salesforce accepts the queried object's own name as a prefix: Opportunity.Name.
     if len(parts) > 1 and parts[0].lower() == obj.name.lower() and obj.field(parts[1]):
@@ -64,7 +63,7 @@ def resolve(obj: ObjectDef, dotted: str) -> Path:
                 f"Didn't understand relationship '{rel}' in "
                 f"field path '{dotted}' on entity '{current.name}'.",
             )
-        target = get_object(lookup.reference_to)
+        target = store.schema.get_object(lookup.reference_to)
         assert target is not None
         hops.append((lookup, lookup.relationship_name or rel, target))
         current = target
@@ -178,7 +177,7 @@ def compile_condition(node: Any, obj: ObjectDef, store: Store, include_deleted: 
     if isinstance(node, soql.Not):
         inner = compile_condition(node.item, obj, store, include_deleted)
         return lambda r: not inner(r)
-    path = resolve(obj, node.path)
+    path = resolve(obj, node.path, store)
     fdef, get, norm = path.field, make_getter(path, store), _comparable(path.field)
     if node.op == "LIKE":
         if fdef.type not in STRING_TYPES or fdef.type in ("id", "reference"):
@@ -216,7 +215,7 @@ def compile_query(
     query: soql.Query, store: Store, *, include_deleted: bool, parent: ObjectDef | None = None
 ) -> Compiled:
     if parent is None:
-        obj = get_object(query.object)
+        obj = store.schema.get_object(query.object)
         if obj is None:
             raise StoreError("INVALID_TYPE", f"sObject type '{query.object}' is not supported.")
     else:
@@ -227,7 +226,7 @@ def compile_query(
                 f"Didn't understand relationship '{query.object}' "
                 f"in FROM part of query call on entity '{parent.name}'.",
             )
-        obj = get_object(rel.child)
+        obj = store.schema.get_object(rel.child)
         assert obj is not None
     columns: list[Path | tuple[str, str, Compiled]] = []
     for item in query.fields:
@@ -245,7 +244,7 @@ def compile_query(
             sub = compile_query(item.query, store, include_deleted=include_deleted, parent=obj)
             columns.append((rel.name, rel.field, sub))
         else:
-            columns.append(resolve(obj, item))
+            columns.append(resolve(obj, item, store))
     predicate = (
         compile_condition(query.where, obj, store, include_deleted)
         if query.where is not None
@@ -253,7 +252,7 @@ def compile_query(
     )
     order = []
     for item in query.order:
-        path = resolve(obj, item.path)
+        path = resolve(obj, item.path, store)
         norm = _comparable(path.field)
         getter = make_getter(path, store)
         order.append(

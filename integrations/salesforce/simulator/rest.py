@@ -14,7 +14,6 @@ from . import bulk2
 from . import query as soql_query
 from .query import Projector
 from .responses import Response, json_response, not_found
-from .schema import get_object, global_describe
 from .store import Record
 from .values import (
     StoreError,
@@ -168,9 +167,13 @@ def run_query(
 
 
 def _record_json(
-    record: Mapping[str, Any], obj_name: str, version: str, only: list[str] | None = None
+    sim: SalesforceSimulator,
+    record: Mapping[str, Any],
+    obj_name: str,
+    version: str,
+    only: list[str] | None = None,
 ) -> dict[str, Any]:
-    obj = get_object(obj_name)
+    obj = sim.store.schema.get_object(obj_name)
     assert obj is not None
     out: dict[str, Any] = {
         "attributes": {
@@ -268,14 +271,16 @@ def sobjects(
     if not parts:
         if method != "GET":
             raise _method_not_allowed(method, "GET")
-        return json_response(200, global_describe(version))
-    obj = get_object(parts[0])
+        return json_response(200, store.schema.global_describe(version))
+    obj = store.schema.get_object(parts[0])
     if obj is None:
         raise not_found()
     if len(parts) == 1:
         if method == "GET":
             recent = [
-                _record_json(r, obj.name, version, ["Id", "Name"] if obj.field("Name") else ["Id"])
+                _record_json(
+                    sim, r, obj.name, version, ["Id", "Name"] if obj.field("Name") else ["Id"]
+                )
                 for r in store.all(obj.name)[-10:]
             ]
             return json_response(
@@ -306,7 +311,7 @@ def sobjects(
                 if fdef is None:
                     raise soql_query.invalid_field(name.strip(), obj)
                 only.append(fdef.name)
-        return json_response(200, _record_json(record, obj.name, version, only))
+        return json_response(200, _record_json(sim, record, obj.name, version, only))
     if method == "PATCH":
         store.update(obj.name, record_id, _json_body(body))
         return Response(204)

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import bulk2, control, rest, soap
 from .responses import Response, error_response, json_response, not_found
+from .schema import Schema
 from .seed import SeedSummary, seed_store
 from .store import Clock, Store
 from .tls import CertificatePair, ensure_certificate
@@ -72,6 +73,9 @@ class SalesforceSimulator:
         child_batch_size: int = 200,
         store: Store | None = None,
         clock: Clock | None = None,
+        multi_currency: bool = True,
+        default_currency: str = "USD",
+        without_fields: frozenset[str] | set[str] = frozenset(),
         credentials: soap.Credentials | None = None,
         session_timeout: timedelta | None = None,
         daily_api_limit: int = 100_000,
@@ -84,7 +88,13 @@ class SalesforceSimulator:
         self.batch_size = batch_size
         # Children of one record returned inline before the child result pages.
         self.child_batch_size = child_batch_size
-        self.store = store or Store(clock)
+        # The org's shape: multi-currency off (Salesforce's default for a new org) removes
+        # CurrencyIsoCode everywhere; without_fields leaves out e.g. "Opportunity.PO_Number__c".
+        self.store = store or Store(
+            clock,
+            schema=Schema(multi_currency=multi_currency, without=without_fields),
+            default_currency=default_currency,
+        )
         self.credentials = credentials or soap.Credentials()
         self.session_timeout = session_timeout
         self.daily_api_limit = daily_api_limit

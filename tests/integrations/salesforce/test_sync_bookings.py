@@ -179,8 +179,9 @@ def test_an_incremental_run_fetches_only_the_changed_opportunity(sf_settings, sf
 
     run = run_sync_now()
 
-    # Line items, opportunities, then accounts, contacts and products changed since.
-    assert sf_sim.request_count - requests_before == 5
+    # The preflight (5 describes, the org's currency), then line items, opportunities,
+    # accounts, contacts and products changed since.
+    assert sf_sim.request_count - requests_before == 6 + 5
     assert run.fetched == 1
     assert run.counts_by_object["Opportunity"]["fetched"] == 1
     assert Contract.objects.get(opportunity=booked).po_number == "PO-CHANGED"
