@@ -47,7 +47,7 @@ def parse_sf_datetime(value: str | None) -> datetime | None:
     """Salesforce's 2026-03-02T09:00:00.123+0000 -> an aware datetime."""
     if not value:
         return None
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+    return datetime.fromisoformat(value)
 
 
 def soql_string(value: str) -> str:

@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -46,27 +46,29 @@ from ..models import (
     IssueStatus,
     LogLevel,
     SyncIssue,
-    SyncLock,
     SyncRun,
     SyncRunStatus,
     SyncTrigger,
     SyncWatermark,
 )
 from .bookings import BookingWriter
+from .context import COUNT_KEYS, SyncContext
 from .drafts import draft_pending_contracts, reconcile_contract_terms, sync_user
 from .fetch import BookingReader, parse_sf_datetime
+from .locks import (  # noqa: F401 - LOCK_NAME is part of this module's interface
+    LOCK_NAME,
+    _fail_abandoned_runs,
+    acquire_lock,
+    lock_ttl,
+    release_lock,
+    renew_lock,
+)
 from .orgs import run_preflight
 from .records import RecordWriter
-from .upsert import COUNT_KEYS, SyncContext
 
 logger = logging.getLogger("integrations.salesforce.sync")
 
-LOCK_NAME = "salesforce-bookings"
 WATERMARK_OBJECTS = ("Opportunity", "OpportunityLineItem", "Account", "Contact", "Product2")
-
-
-def lock_ttl() -> timedelta:
-    return timedelta(seconds=getattr(settings, "SALESFORCE_SYNC_LOCK_SECONDS", 900))
 
 
 # --- starting ------------------------------------------------------------------------------
@@ -122,44 +124,6 @@ def scheduled_run() -> SyncRun | None:
         logger.info("Salesforce sync skipped: run %s is still %s", running.pk, running.status)
         return None
     return SyncRun.objects.create(trigger=SyncTrigger.SCHEDULE)
-
-
-# --- the lock ------------------------------------------------------------------------------
-
-
-def acquire_lock(run: SyncRun) -> SyncRun | None:
-    """Take the lease; return None on success, else the run that holds it."""
-    SyncLock.objects.get_or_create(name=LOCK_NAME)
-    now = timezone.now()
-    taken = (
-        SyncLock.objects.filter(name=LOCK_NAME)
-        .filter(Q(run__isnull=True) | Q(expires_at__lt=now) | Q(run=run))
-        .update(run=run, expires_at=now + lock_ttl())
-    )
-    if taken:
-        return None
-    holder = SyncLock.objects.select_related("run").get(name=LOCK_NAME).run
-    return holder or run
-
-
-def renew_lock(run: SyncRun) -> None:
-    SyncLock.objects.filter(name=LOCK_NAME, run=run).update(expires_at=timezone.now() + lock_ttl())
-
-
-def release_lock(run: SyncRun) -> None:
-    SyncLock.objects.filter(name=LOCK_NAME, run=run).update(run=None, expires_at=None)
-
-
-def _fail_abandoned_runs(current: SyncRun) -> None:
-    """Runs whose worker died keep an active status: the lease expired, so say so."""
-    cutoff = timezone.now() - lock_ttl()
-    SyncRun.objects.filter(status__in=ACTIVE_RUN_STATUSES, heartbeat_at__lt=cutoff).exclude(
-        pk=current.pk
-    ).update(
-        status=SyncRunStatus.FAILED,
-        finished_at=timezone.now(),
-        error="Abandoned: its worker stopped before the run finished.",
-    )
 
 
 # --- running -------------------------------------------------------------------------------
