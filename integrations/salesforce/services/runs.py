@@ -221,6 +221,7 @@ class BookingSync:
             )
         if not check.ok:
             raise SalesforceRequestRefused(check.summary(), code="PREFLIGHT_FAILED")
+        self.ctx.log(check.summary(), code="preflight_ok")
         if not check.org.multi_currency:
             self.ctx.log(
                 f"Org without multi-currency: every record is in {check.org.default_currency}.",

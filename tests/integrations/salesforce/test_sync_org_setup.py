@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
 from integrations.salesforce.models import LogLevel, SyncLogLine, SyncRunStatus
 from integrations.salesforce.services import run_sync_now
+from ordermgmt import roles
 from ordermgmt.models import Account, Contract, Opportunity
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +72,20 @@ def test_the_preflight_names_a_missing_custom_field_before_anything_is_read(
         "/services/data/v59.0/query/?q=SELECT+DefaultCurrencyIsoCode+FROM+Organization"
     ]
     assert not Opportunity.objects.exists()
+
+
+@pytest.mark.parametrize("org_options", [WITHOUT_PO_NUMBER])
+def test_the_sync_page_shows_what_the_org_is_missing(client, sf_settings, sf_bookings):
+    sf_bookings.deal()
+    run_sync_now()
+    client.force_login(UserFactory(role=roles.ORDER_SPECIALIST))
+
+    page = client.get(reverse("salesforce_sync:run_list"))
+
+    assert page.status_code == 200
+    section = page.content.decode().split('id="org-setup"')[1].split("</section>")[0]
+    assert "missing_field" in section
+    assert "Opportunity.PO_Number__c" in section
 
 
 @pytest.mark.parametrize("org_options", [WITHOUT_PO_NUMBER])
