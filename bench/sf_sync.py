@@ -57,6 +57,58 @@ def measured_sync(sim, label: str, results: dict) -> None:
     results[f"{label}_requests"] = sim.request_count - requests_before
 
 
+def table_counts() -> dict[str, int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        counts = {}
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f'SELECT count(*) FROM "{table}"')
+            counts[table] = cursor.fetchone()[0]
+        return counts
+
+
+def baselines(before: dict[str, int], results: dict) -> None:
+    """The rows the full sync wrote, inserted again into scratch copies of their tables:
+    once with multi-row INSERTs (psycopg executemany, pipelined) and once with COPY. Both
+    are what the database needs at least; the sync's ratio to them is its overhead."""
+    from django.db import connection
+
+    after = table_counts()
+    grown = [t for t, n in after.items() if n > before.get(t, 0)]
+    rows = {}
+    with connection.cursor() as cursor:
+        for table in grown:
+            cursor.execute(f'SELECT * FROM "{table}"')
+            rows[table] = cursor.fetchall()
+    raw = connection.connection
+    for label in ("insert", "copy"):
+        with raw.cursor() as cursor:
+            for table in grown:
+                cursor.execute(
+                    f'CREATE TEMP TABLE "bench_{table}" (LIKE "{table}" INCLUDING DEFAULTS)'
+                )
+            raw.commit()
+            start = time.perf_counter()
+            for table, data in rows.items():
+                if not data:
+                    continue
+                if label == "insert":
+                    marks = ", ".join(["%s"] * len(data[0]))
+                    cursor.executemany(f'INSERT INTO "bench_{table}" VALUES ({marks})', data)
+                else:
+                    with cursor.copy(f'COPY "bench_{table}" FROM STDIN') as copy:
+                        for row in data:
+                            copy.write_row(row)
+            raw.commit()
+            results[f"baseline_{label}_seconds"] = time.perf_counter() - start
+            for table in grown:
+                cursor.execute(f'DROP TABLE "bench_{table}"')
+            raw.commit()
+    results["baseline_rows"] = sum(len(d) for d in rows.values())
+    results["baseline_tables"] = len(grown)
+
+
 def change_one_percent(sim, n: int, seed: int) -> int:
     rng = random.Random(seed)
     ids = [o["Id"] for o in sim.store.all("Opportunity")]
@@ -136,8 +188,19 @@ def main() -> None:
             f"{summary.line_items} line items; seeded in {results['seed_seconds']:.1f} s"
         )
         configure(sim)
+        before = table_counts()
         measured_sync(sim, "full", results)
         report("full", results)
+        baselines(before, results)
+        full = results["full_seconds"]
+        print(
+            f"  baseline: the {results['baseline_rows']} rows it wrote "
+            f"({results['baseline_tables']} tables, history and sync bookkeeping included) "
+            f"take {results['baseline_insert_seconds']:.1f} s as bulk INSERTs and "
+            f"{results['baseline_copy_seconds']:.1f} s as COPY: the sync takes "
+            f"{full / results['baseline_insert_seconds']:.1f}x bulk INSERT, "
+            f"{full / results['baseline_copy_seconds']:.1f}x COPY"
+        )
         start = time.perf_counter()
         changed = change_one_percent(sim, 1, args.seed)
         print(

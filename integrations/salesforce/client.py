@@ -276,5 +276,26 @@ class SalesforceClient:
             next_url = result["nextRecordsUrl"]
             result = self.call(lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True))
 
+    def describe(self, sf_object: str) -> dict[str, Any]:
+        """GET sobjects/{sf_object}/describe: the fields this user can see, and more."""
+        return self.call(lambda sf: getattr(sf, sf_object).describe())
+
+    def org_default_currency(self) -> str:
+        """The org's currency (Organization.DefaultCurrencyIsoCode)."""
+        result = self.call(lambda sf: sf.query("SELECT DefaultCurrencyIsoCode FROM Organization"))
+        records = result.get("records") or []
+        return str(records[0].get("DefaultCurrencyIsoCode") or "") if records else ""
+
+    def rest_of_children(self, result: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every record of a child relationship result (a subquery's), following its
+        nextRecordsUrl while it says `done: false`. Call it before asking the parent query
+        for its next page: that invalidates the child cursors of the previous page."""
+        records = list(result.get("records") or [])
+        while not result.get("done", True) and result.get("nextRecordsUrl"):
+            next_url = result["nextRecordsUrl"]
+            result = self.call(lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True))
+            records.extend(result.get("records") or [])
+        return records
+
     def close(self) -> None:
         self.session.close()

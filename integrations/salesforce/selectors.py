@@ -126,3 +126,24 @@ def connection_summary() -> str:
 
 def field_mapping() -> list[dict[str, str]]:
     return mapping_rows()
+
+
+PREFLIGHT_CODES = (
+    "preflight_ok",
+    "single_currency",
+    "missing_field",
+    "object_not_queryable",
+    "required_field_off",
+    "unknown_currency",
+)
+
+
+def last_preflight() -> tuple[SyncRun | None, list[SyncLogLine]]:
+    """The org check of the latest run that got as far as making it, and what it said."""
+    latest = SyncLogLine.objects.filter(code__in=PREFLIGHT_CODES).order_by("-run_id").first()
+    if latest is None:
+        return None, []
+    lines = list(
+        SyncLogLine.objects.filter(run_id=latest.run_id, code__in=PREFLIGHT_CODES).order_by("pk")
+    )
+    return latest.run, lines

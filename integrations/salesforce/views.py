@@ -65,6 +65,7 @@ def run_list(request):
             "watermarks": selectors.watermarks(),
             "connection": selectors.connection_summary(),
             "mapping": selectors.field_mapping(),
+            "preflight": selectors.last_preflight(),
             "can_run": request.user.has_perm(RUN_PERMISSION),
             "section": "runs",
         },

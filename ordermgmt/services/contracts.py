@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import (
@@ -178,6 +179,61 @@ def create_contract(
     contract.save()
     _write_lines(built, actor, "contract.created")
     return contract
+
+
+@dataclass
+class DraftContractInput:
+    account: Account
+    terms: ContractTerms
+    lines: Sequence[ContractLineInput]
+    opportunity: Opportunity | None = None
+
+
+@transaction.atomic(durable=True)
+def create_draft_contracts(
+    *, drafts: Sequence[DraftContractInput], actor: AbstractBaseUser | None
+) -> list[Contract | DomainValidationError]:
+    """create_contract for many new drafts at once (a page of booked deals).
+
+    Each draft is validated exactly as create_contract validates it; the valid ones are
+    written with bulk inserts (one history row each, same actor and reason), a refused
+    one comes back as its DomainValidationError, in input order, and writes nothing."""
+    results: list[Contract | DomainValidationError] = []
+    valid: list[tuple[Contract, list[tuple[ContractLine, list[RampStep]]]]] = []
+    owner = actor if getattr(actor, "pk", None) else None
+    for draft in drafts:
+        contract = Contract(
+            account=draft.account,
+            opportunity=draft.opportunity,
+            kind=ContractKind.NEW,
+            owner=owner,
+            **draft.terms.__dict__,
+        )
+        try:
+            _validate_header(contract)
+            built = _build_lines(contract, draft.lines)
+        except DomainValidationError as err:
+            results.append(err)
+            continue
+        results.append(contract)
+        valid.append((contract, built))
+    if not valid:
+        return results
+    history = {"default_user": owner, "default_change_reason": "contract.created"}
+    bulk_create_with_history([c for c, _ in valid], Contract, **history)
+    lines = [line for _, built in valid for line, _ in built]
+    for line in lines:
+        line.contract_id = line.contract.pk
+    bulk_create_with_history(lines, ContractLine, **history)
+    steps = []
+    for _, built in valid:
+        for line, line_steps in built:
+            for step in line_steps:
+                step.line = line
+                steps.append(step)
+    if steps:
+        bulk_create_with_history(steps, RampStep, **history)
+    return results
 
 
 def _require_editable(contract: Contract) -> None:

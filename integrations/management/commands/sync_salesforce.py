@@ -1,6 +1,8 @@
-"""python manage.py sync_salesforce [--full]: one booking sync from Salesforce, in this
-process (no worker needed), against the instance in the SALESFORCE_* settings; prints the
-summary. Exit status 1 when the run failed."""
+"""python manage.py sync_salesforce [--full | --check]: one booking sync from Salesforce, in
+this process (no worker needed), against the instance in the SALESFORCE_* settings; prints
+the summary. Every run starts with the preflight (describe of the objects) and stops
+before reading anything when the org lacks a field the mapping needs; `--check` runs only
+the preflight and lists what is missing. Exit status 1 when the run or check failed."""
 
 from __future__ import annotations
 
@@ -9,9 +11,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from integrations.salesforce import selectors
-from integrations.salesforce.errors import SalesforceNotConfigured
+from integrations.salesforce.errors import SalesforceError
 from integrations.salesforce.models import IssueStatus, SyncIssue, SyncRunStatus
-from integrations.salesforce.services import run_sync_now
+from integrations.salesforce.services import check_salesforce_org, run_sync_now
 
 
 class Command(BaseCommand):
@@ -23,12 +25,31 @@ class Command(BaseCommand):
             action="store_true",
             help="ignore the watermarks and read every Closed Won opportunity again",
         )
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help="only check the org's setup (fields, features, permissions); read nothing",
+        )
+
+    def check(self) -> None:
+        try:
+            preflight = check_salesforce_org()
+        except SalesforceError as error:
+            raise CommandError(error.message) from error
+        for finding in preflight.findings:
+            self.stdout.write(f"  missing: {finding.message} [{finding.code}]")
+        if not preflight.ok:
+            raise CommandError(preflight.summary())
+        self.stdout.write(preflight.summary())
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write(f"Salesforce: {selectors.connection_summary()}")
+        if options["check"]:
+            self.check()
+            return
         try:
             run = run_sync_now(full=options["full"])
-        except SalesforceNotConfigured as error:
+        except SalesforceError as error:
             raise CommandError(error.message) from error
         seconds = run.duration_seconds or 0.0
         self.stdout.write(

@@ -1,7 +1,8 @@
 """Draft contracts from booked deals, and later Salesforce changes to their terms.
 
 A new Closed Won opportunity gets one draft contract, made by
-`ordermgmt.services.create_contract` with the `salesforce-sync` user as the actor. That
+`ordermgmt.services.create_draft_contracts` (a page at a time) with the `salesforce-sync`
+user as the actor. That
 service is durable (its own transaction, by design), so it runs right after the page
 that wrote the opportunity commits. The page marks the opportunity `contract_pending`
 in the same transaction as the opportunity itself; the mark is cleared only when the
@@ -28,12 +29,19 @@ from django.db import transaction
 
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Contract, Opportunity, Product
-from ordermgmt.services import ContractLineInput, ContractTerms, create_contract, update_contract
+from ordermgmt.services import (
+    ContractLineInput,
+    ContractTerms,
+    DraftContractInput,
+    create_draft_contracts,
+    update_contract,
+)
 
 from ..models import IssueKind, LogLevel, Resolution, SyncedRecord
-from .bookings import contract_lines_composite
+from .bulk import update_rows
+from .context import MISSING, IssueBook, IssueDraft, SyncContext
 from .mapping import canonical
-from .upsert import MISSING, IssueBook, IssueDraft, SyncContext
+from .units import contract_lines_composite
 
 logger = logging.getLogger("integrations.salesforce.sync")
 
@@ -80,9 +88,12 @@ def _terms_from(values: dict[str, Any], overrides: dict[str, Any] | None = None)
     )
 
 
-def _line_inputs(lines: Iterable[dict[str, Any]]) -> list[ContractLineInput]:
+def _line_inputs(
+    lines: Iterable[dict[str, Any]], products: dict[int, Product] | None = None
+) -> list[ContractLineInput]:
     lines = list(lines)
-    products = Product.objects.in_bulk([line["product_id"] for line in lines])
+    if products is None:
+        products = Product.objects.in_bulk([line["product_id"] for line in lines])
     return [
         ContractLineInput(
             product=products[line["product_id"]],
@@ -95,7 +106,9 @@ def _line_inputs(lines: Iterable[dict[str, Any]]) -> list[ContractLineInput]:
 
 
 def draft_pending_contracts(ctx: SyncContext, *, sf_ids: Iterable[str] | None = None) -> int:
-    """Create the draft contract of every opportunity marked contract_pending."""
+    """Create the draft contract of every opportunity marked contract_pending: all of
+    them in one bulk call (ordermgmt's create_draft_contracts, which validates each as
+    create_contract does); a refused one is a bad-record issue, the others are made."""
     pending = SyncedRecord.objects.filter(sf_object="Opportunity", contract_pending=True)
     if sf_ids is not None:
         pending = pending.filter(sf_id__in=list(sf_ids))
@@ -108,59 +121,88 @@ def draft_pending_contracts(ctx: SyncContext, *, sf_ids: Iterable[str] | None = 
     existing = {}
     for contract in Contract.objects.filter(opportunity__in=list(opportunities)).order_by("-pk"):
         existing[contract.opportunity_id] = contract
+    products = Product.objects.in_bulk(
+        {line["product_id"] for link in links for line in link.values.get("contract.lines") or []}
+    )
     issues = IssueBook(ctx)
-    created = 0
     done: list[SyncedRecord] = []
+    to_create: list[tuple[SyncedRecord, Opportunity]] = []
     for link in links:
         opportunity = opportunities.get(link.local_id)
         if opportunity is None:
             link.contract_pending = False
             done.append(link)
-            continue
-        contract = existing.get(opportunity.pk)
-        if contract is None:
-            try:
-                contract = create_contract(
+        elif opportunity.pk in existing:
+            _linked(issues, link, existing[opportunity.pk], done)
+        else:
+            to_create.append((link, opportunity))
+    results = (
+        create_draft_contracts(
+            drafts=[
+                DraftContractInput(
                     account=opportunity.account,
                     terms=_terms_from(link.values),
-                    lines=_line_inputs(link.values.get("contract.lines") or []),
-                    actor=ctx.actor,
+                    lines=_line_inputs(link.values.get("contract.lines") or [], products),
                     opportunity=opportunity,
                 )
-            except DomainValidationError as err:
-                issues.open(
-                    IssueDraft(
-                        kind=IssueKind.BAD_RECORD,
-                        sf_object="Opportunity",
-                        sf_id=link.sf_id,
-                        field="contract",
-                        code=err.code,
-                        message=f"The draft contract could not be created: {err.field}: "
-                        f"{err.message}",
-                        local_model="ordermgmt.opportunity",
-                        local_id=opportunity.pk,
-                        account_id=opportunity.account_id,
-                        opportunity_id=opportunity.pk,
-                    )
-                )
-                ctx.log(
-                    f"Draft contract not created: {err.field} {err.code}.",
-                    level=LogLevel.ERROR,
-                    sf_object="Opportunity",
-                    sf_id=link.sf_id,
-                    code=err.code,
-                )
-                continue
-            created += 1
-            ctx.count("Contract", "created")
-        issues.resolve(IssueKind.BAD_RECORD, link.sf_id, "contract", Resolution.FIXED_IN_SALESFORCE)
-        link.contract = contract
-        link.contract_pending = False
-        done.append(link)
+                for link, opportunity in to_create
+            ],
+            actor=ctx.actor,
+        )
+        if to_create
+        else []
+    )
+    created = 0
+    for (link, opportunity), result in zip(to_create, results, strict=True):
+        if isinstance(result, DomainValidationError):
+            _refused(ctx, issues, link, opportunity, result)
+            continue
+        created += 1
+        ctx.count("Contract", "created")
+        _linked(issues, link, result, done)
     with transaction.atomic():
-        SyncedRecord.objects.bulk_update(done, ["contract", "contract_pending"])
+        update_rows(done, ["contract", "contract_pending"])
         issues.flush()
     return created
+
+
+def _linked(
+    issues: IssueBook, link: SyncedRecord, contract: Contract, done: list[SyncedRecord]
+) -> None:
+    issues.resolve(IssueKind.BAD_RECORD, link.sf_id, "contract", Resolution.FIXED_IN_SALESFORCE)
+    link.contract = contract
+    link.contract_pending = False
+    done.append(link)
+
+
+def _refused(
+    ctx: SyncContext,
+    issues: IssueBook,
+    link: SyncedRecord,
+    opportunity: Opportunity,
+    err: DomainValidationError,
+) -> None:
+    issues.open(
+        IssueDraft(
+            kind=IssueKind.BAD_RECORD,
+            sf_object="Opportunity",
+            sf_id=link.sf_id,
+            field="contract",
+            code=err.code,
+            message=f"The draft contract could not be created: {err.field}: {err.message}",
+            local_model="ordermgmt.opportunity",
+            local_id=opportunity.pk,
+            account_id=opportunity.account_id,
+            opportunity_id=opportunity.pk,
+        )
+    )
+    ctx.log(
+        f"Draft contract not created: {err.field} {err.code}.",
+        level=LogLevel.ERROR,
+        sf_object="Opportunity",
+        sf_id=link.sf_id,
+        code=err.code,
+    )
 
 
 def _local_terms(contract: Contract) -> dict[str, Any]:

@@ -16,10 +16,22 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
 from ..client import QueryPage, SalesforceClient
-from .mapping import ACCOUNT, CLOSED_WON, CONTACT, LINE, OPPORTUNITY, PRODUCT
+from .mapping import (
+    ACCOUNT,
+    CLOSED_WON,
+    CONTACT,
+    CURRENCY_FIELD,
+    LINE,
+    OPPORTUNITY,
+    PRODUCT,
+    custom_field,
+    relationship_name,
+)
+from .orgs import OrgProfile
 
 # Ids per "Id IN (...)" query: keeps the GET URL (the SOQL is in it) under 16 KB.
 IDS_PER_QUERY = 200
+LINE_RELATIONSHIP = "OpportunityLineItems"
 BOOKED_ACCOUNTS = f"SELECT AccountId FROM Opportunity WHERE StageName = '{CLOSED_WON}'"
 
 
@@ -35,7 +47,7 @@ def parse_sf_datetime(value: str | None) -> datetime | None:
     """Salesforce's 2026-03-02T09:00:00.123+0000 -> an aware datetime."""
     if not value:
         return None
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+    return datetime.fromisoformat(value)
 
 
 def soql_string(value: str) -> str:
@@ -47,21 +59,22 @@ def _prefixed(prefix: str, names: Iterable[str]) -> list[str]:
     return [f"{prefix}.{name}" for name in names]
 
 
-def opportunity_select() -> str:
+def opportunity_select(multi_currency: bool = True) -> str:
     """SELECT ... FROM Opportunity with the account, billing contact, lines and products."""
-    line_fields = [*LINE.soql_fields(), *_prefixed("Product2", PRODUCT.soql_fields())]
-    fields = [
-        *OPPORTUNITY.soql_fields(),
-        *_prefixed("Account", ACCOUNT.soql_fields()),
-        *_prefixed("Billing_Contact__r", CONTACT.soql_fields()),
-        f"(SELECT {', '.join(line_fields)} FROM OpportunityLineItems)",
-    ]
+    mc = {"multi_currency": multi_currency}
+    line_fields = [*LINE.soql_fields(**mc), *_prefixed("Product2", PRODUCT.soql_fields(**mc))]
+    fields = [*OPPORTUNITY.soql_fields(**mc), *_prefixed("Account", ACCOUNT.soql_fields(**mc))]
+    contact_lookup = custom_field("opportunity_billing_contact")
+    if contact_lookup:
+        fields += _prefixed(relationship_name(contact_lookup), CONTACT.soql_fields(**mc))
+    fields.append(f"(SELECT {', '.join(line_fields)} FROM {LINE_RELATIONSHIP})")
     return f"SELECT {', '.join(fields)} FROM Opportunity"
 
 
-def simple_select(sf_object: str) -> str:
+def simple_select(sf_object: str, multi_currency: bool = True) -> str:
     spec = {"Account": ACCOUNT, "Contact": CONTACT, "Product2": PRODUCT}[sf_object]
-    return f"SELECT {', '.join(spec.soql_fields())} FROM {sf_object}"
+    fields = spec.soql_fields(multi_currency=multi_currency)
+    return f"SELECT {', '.join(fields)} FROM {sf_object}"
 
 
 def since(watermark: datetime | None) -> str:
@@ -89,29 +102,67 @@ def id_chunks(ids: Iterable[str], size: int = IDS_PER_QUERY) -> Iterator[list[st
 class BookingReader:
     """The queries of one run; counts what it fetched."""
 
-    def __init__(self, client: SalesforceClient) -> None:
+    def __init__(self, client: SalesforceClient, org: OrgProfile | None = None) -> None:
         self.client = client
+        self.org = org or OrgProfile.multi_currency_org()
+
+    def _select(self) -> str:
+        return opportunity_select(self.org.multi_currency)
+
+    def _in_org_currency(self, pages: Iterable[QueryPage], sf_object: str) -> Iterator[QueryPage]:
+        """An org without multi-currency has no CurrencyIsoCode: every amount is in the
+        org's default currency, which is what the field would say."""
+        if self.org.multi_currency:
+            yield from pages
+            return
+        for page in pages:
+            for record in page.records:
+                if record.get("IsDeleted"):
+                    continue
+                if sf_object in ("Opportunity", "Account"):
+                    record[CURRENCY_FIELD] = self.org.default_currency
+                if sf_object == "Opportunity" and record.get("Account"):
+                    record["Account"][CURRENCY_FIELD] = self.org.default_currency
+            yield page
 
     # Opportunities --------------------------------------------------------------------
 
+    def _opportunities(self, soql: str, *, include_deleted: bool = False) -> Iterator[QueryPage]:
+        pages = self.client.query_pages(soql, include_deleted=include_deleted)
+        return self._in_org_currency(self._with_all_lines(pages), "Opportunity")
+
+    def _with_all_lines(self, pages: Iterable[QueryPage]) -> Iterator[QueryPage]:
+        """Salesforce returns a large child result a page at a time (`done: false` and a
+        nextRecordsUrl on OpportunityLineItems): read the rest of each deal's lines
+        before the next page of opportunities is asked for."""
+        for page in pages:
+            for record in page.records:
+                lines = record.get(LINE_RELATIONSHIP)
+                if lines and not lines.get("done", True):
+                    every = self.client.rest_of_children(lines)
+                    record[LINE_RELATIONSHIP] = {
+                        "totalSize": len(every),
+                        "done": True,
+                        "records": every,
+                    }
+            yield page
+
     def booked_opportunities(self) -> Iterator[QueryPage]:
         """First (or full) sync: every Closed Won opportunity."""
-        return self.client.query_pages(
-            opportunity_select() + _where(f"StageName = {soql_string(CLOSED_WON)}")
+        return self._opportunities(
+            self._select() + _where(f"StageName = {soql_string(CLOSED_WON)}")
         )
 
     def changed_opportunities(self, watermark: datetime) -> Iterator[QueryPage]:
         """Incremental: every opportunity changed since the watermark, any stage, deleted
         ones included (a booked deal that was lost or deleted must be flagged)."""
-        return self.client.query_pages(
-            opportunity_select() + _where(since(watermark)), include_deleted=True
-        )
+        return self._opportunities(self._select() + _where(since(watermark)), include_deleted=True)
 
     def opportunities_by_id(self, ids: Iterable[str]) -> Iterator[QueryPage]:
         for chunk in id_chunks(ids):
             listed = ", ".join(soql_string(i) for i in chunk)
-            yield from self.client.query_pages(
-                opportunity_select() + _where(f"Id IN ({listed})"), include_deleted=True
+            yield from self._opportunities(
+                self._select() + _where(f"Id IN ({listed})"), include_deleted=True
             )
 
     def changed_line_items(self, watermark: datetime) -> Iterator[QueryPage]:
@@ -126,15 +177,18 @@ class BookingReader:
     # Accounts, contacts, products ------------------------------------------------------
 
     def changed_records(self, sf_object: str, watermark: datetime) -> Iterator[QueryPage]:
-        return self.client.query_pages(
-            simple_select(sf_object) + _where(since(watermark)), include_deleted=True
-        )
+        soql = simple_select(sf_object, self.org.multi_currency) + _where(since(watermark))
+        return self._in_org_currency(self.client.query_pages(soql, include_deleted=True), sf_object)
 
     def booked_billing_contacts(self) -> Iterator[QueryPage]:
-        """First sync: the billing contacts of every account with a Closed Won deal."""
+        """First sync: the billing contacts of every account with a Closed Won deal (none
+        when the org has no billing-contact flag: then the deal's own contact is read)."""
+        flag = custom_field("contact_is_billing_contact")
+        if not flag:
+            return iter(())
         return self.client.query_pages(
-            simple_select("Contact")
-            + _where("Billing_Contact__c = true", f"AccountId IN ({BOOKED_ACCOUNTS})")
+            simple_select("Contact", self.org.multi_currency)
+            + _where(f"{flag} = true", f"AccountId IN ({BOOKED_ACCOUNTS})")
         )
 
     def newest_modstamp(self, sf_object: str) -> datetime | None:

@@ -21,271 +21,82 @@ The table is shown on the sync runs page and in integrations/salesforce/README.m
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
-from functools import cache
+from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.conf import settings
 
-from billing.money import round_money, split, validate_currency
-from billing.terms import PaymentTerms, add_months
-from ordermgmt.errors import DomainValidationError
-from ordermgmt.models import BillingFrequency, RevenueType
+from billing.money import round_money, split
+from billing.terms import add_months
+from ordermgmt.models import BillingFrequency
+
+from .converters import (
+    BILLING_FREQUENCIES,
+    REVENUE_TYPES,
+    Converter,
+    MappingError,
+    amount,
+    boolean,
+    country,
+    currency,
+    email,
+    payment_terms,
+    percent,
+    picklist,
+    quantity,
+    sf_date,
+    sf_reference,
+    street_line,
+    text,
+)
 
 CLOSED_WON = "Closed Won"
 CONTRACT_PREFIX = "contract."
+CURRENCY_FIELD = "CurrencyIsoCode"
 
-
-class MappingError(Exception):
-    def __init__(self, *, field: str, code: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.code = code
-        self.message = message
-
-
-# --- converters -----------------------------------------------------------------------
-# Each takes the Salesforce value (str, Decimal, bool or None; JSON numbers arrive as
-# Decimal because the client parses floats as Decimal) and the Salesforce field name.
-
-Converter = Callable[[Any, str], Any]
-
-
-def _missing(sf_field: str, code: str = "missing") -> MappingError:
-    return MappingError(field=sf_field, code=code, message=f"{sf_field} is empty.")
-
-
-def text(max_length: int, *, required: bool = False) -> Converter:
-    def convert(value: Any, sf_field: str) -> str:
-        result = "" if value is None else str(value).strip()
-        if required and not result:
-            raise _missing(sf_field)
-        if len(result) > max_length:
-            raise MappingError(
-                field=sf_field,
-                code="too_long",
-                message=f"{sf_field} has {len(result)} characters; at most {max_length} fit.",
-            )
-        return result
-
-    convert.__doc__ = f"text, at most {max_length} characters" + (", required" if required else "")
-    return convert
-
-
-def email(value: Any, sf_field: str) -> str:
-    """e-mail address, required (invoices go there)"""
-    result = (value or "").strip()
-    if not result:
-        raise _missing(sf_field, "missing_email")
-    try:
-        validate_email(result)
-    except ValidationError as err:
-        raise MappingError(
-            field=sf_field, code="invalid_email", message=f"{sf_field} is not an e-mail address."
-        ) from err
-    return result
-
-
-def boolean(value: Any, sf_field: str) -> bool:
-    """true/false"""
-    return bool(value)
-
-
-def currency(value: Any, sf_field: str) -> str:
-    """ISO 4217 code, checked with billing.money.validate_currency"""
-    try:
-        return validate_currency(value or "", field=sf_field)
-    except DomainValidationError as err:
-        raise MappingError(field=sf_field, code=err.code, message=err.message) from err
-
-
-def _decimal(value: Any, sf_field: str) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError) as err:
-        raise MappingError(
-            field=sf_field, code="not_a_number", message=f"{sf_field} is not a number."
-        ) from err
-
-
-def amount(value: Any, sf_field: str) -> Decimal:
-    """Decimal, required, not negative"""
-    number = _decimal(value, sf_field)
-    if number is None:
-        raise MappingError(
-            field=sf_field, code="missing_amount", message=f"{sf_field} is empty: no amount."
-        )
-    if number < 0:
-        raise MappingError(field=sf_field, code="negative", message=f"{sf_field} is negative.")
-    return number
-
-
-def quantity(value: Any, sf_field: str) -> Decimal:
-    """Decimal, required, not negative"""
-    number = _decimal(value, sf_field)
-    if number is None:
-        raise _missing(sf_field)
-    if number < 0:
-        raise MappingError(field=sf_field, code="negative", message=f"{sf_field} is negative.")
-    return number
-
-
-def percent(value: Any, sf_field: str) -> Decimal:
-    """Decimal 0 to 100; empty is 0"""
-    number = _decimal(value, sf_field)
-    if number is None:
-        return Decimal("0")
-    if not Decimal(0) <= number <= Decimal(100):
-        raise MappingError(
-            field=sf_field, code="out_of_range", message=f"{sf_field} is outside 0 to 100%."
-        )
-    return number
-
-
-def sf_date(*, required: bool) -> Converter:
-    def convert(value: Any, sf_field: str) -> date | None:
-        if not value:
-            if required:
-                raise MappingError(
-                    field=sf_field, code="missing_date", message=f"{sf_field} is empty."
-                )
-            return None
-        try:
-            return date.fromisoformat(str(value)[:10])
-        except ValueError as err:
-            raise MappingError(
-                field=sf_field, code="invalid_date", message=f"{sf_field} is not a date."
-            ) from err
-
-    convert.__doc__ = "date (YYYY-MM-DD)" + (", required" if required else "")
-    return convert
-
-
-@cache
-def _countries() -> dict[str, str]:
-    from babel import Locale
-
-    names: dict[str, str] = {}
-    for code, name in Locale("en").territories.items():
-        if len(code) == 2 and code.isalpha():
-            names[name.casefold()] = code
-            names[code.casefold()] = code
-    for alias, code in {
-        "usa": "US",
-        "u.s.": "US",
-        "u.s.a.": "US",
-        "united states of america": "US",
-        "uk": "GB",
-        "great britain": "GB",
-        "england": "GB",
-        "the netherlands": "NL",
-        "holland": "NL",
-    }.items():
-        names[alias] = code
-    return names
-
-
-def country(value: Any, sf_field: str) -> str:
-    """country name or code -> ISO 3166 alpha-2 (English names, e.g. "Germany" -> DE)"""
-    text_value = (value or "").strip()
-    if not text_value:
-        return ""
-    code = _countries().get(text_value.casefold())
-    if code is None:
-        raise MappingError(
-            field=sf_field,
-            code="unknown_country",
-            message=f"{sf_field} is not a country name or ISO 3166 code.",
-        )
-    return code
-
-
-def street_line(index: int) -> Converter:
-    def convert(value: Any, sf_field: str) -> str:
-        lines = [line.strip() for line in (value or "").splitlines() if line.strip()] or [""]
-        result = lines[0] if index == 0 else ", ".join(lines[1:])
-        if len(result) > 200:
-            raise MappingError(
-                field=sf_field, code="too_long", message=f"{sf_field} line is too long."
-            )
-        return result
-
-    convert.__doc__ = "first line" if index == 0 else "further lines, joined with ', '"
-    return convert
-
-
-def picklist(choices: Mapping[str, str], *, default: str | None, code: str) -> Converter:
-    lowered = {key.casefold(): value for key, value in choices.items()}
-
-    def convert(value: Any, sf_field: str) -> str:
-        text_value = (value or "").strip()
-        if not text_value:
-            if default is None:
-                raise _missing(sf_field, code)
-            return default
-        result = lowered.get(text_value.casefold())
-        if result is None:
-            raise MappingError(
-                field=sf_field,
-                code=code,
-                message=f"{sf_field} {text_value!r} has no Ledgerline equivalent.",
-            )
-        return result
-
-    pairs = ", ".join(f"{k} → {v}" for k, v in choices.items())
-    convert.__doc__ = pairs + (f"; empty → {default}" if default else "; required")
-    return convert
-
-
-def payment_terms(value: Any, sf_field: str) -> str | None:
-    """ "Net 30" → NET30, "Net 30 EOM" → NET30EOM, "Due on Receipt" → DUE; empty → the
-    account's default terms"""
-    text_value = (value or "").strip()
-    if not text_value:
-        return None
-    normalized = text_value.upper().replace(" ", "").replace("-", "")
-    if normalized in {"DUEONRECEIPT", "DUEUPONRECEIPT", "ONRECEIPT"}:
-        normalized = "DUE"
-    try:
-        return PaymentTerms.parse(normalized, field=sf_field).code
-    except DomainValidationError as err:
-        raise MappingError(
-            field=sf_field,
-            code="invalid_payment_terms",
-            message=f"{sf_field} {text_value!r} is not a payment term Ledgerline knows.",
-        ) from err
-
-
-def sf_reference(value: Any, sf_field: str) -> str | None:
-    """Salesforce id, resolved to the local row synced from it"""
-    return value or None
-
-
-def passthrough(value: Any, sf_field: str) -> Any:
-    """kept as is"""
-    return value
-
-
-SEMI_ANNUAL = "Semi-Annual"
-BILLING_FREQUENCIES = {
-    "Upfront": BillingFrequency.UPFRONT.value,
-    "Annual": BillingFrequency.ANNUAL.value,
-    SEMI_ANNUAL: BillingFrequency.CUSTOM.value,
-    "Quarterly": BillingFrequency.QUARTERLY.value,
-    "Monthly": BillingFrequency.MONTHLY.value,
+# --- the org's custom fields ---------------------------------------------------------------
+# Salesforce has no standard fields for these; each org names its own. The defaults are
+# the names this product has always documented. SALESFORCE_CUSTOM_FIELDS overrides any of
+# them (a role -> the org's API name); an optional role set to "" or None is not read.
+DEFAULT_CUSTOM_FIELDS: dict[str, str] = {
+    "account_tax_id": "Tax_Id__c",
+    "contact_is_billing_contact": "Billing_Contact__c",
+    "product_revenue_type": "Revenue_Type__c",
+    "opportunity_billing_contact": "Billing_Contact__c",
+    "contract_start_date": "Contract_Start_Date__c",
+    "contract_end_date": "Contract_End_Date__c",
+    "payment_terms": "Payment_Terms__c",
+    "billing_frequency": "Billing_Frequency__c",
+    "po_number": "PO_Number__c",
 }
-REVENUE_TYPES = {
-    "Subscription": RevenueType.SUBSCRIPTION.value,
-    "Professional Services": RevenueType.PROFESSIONAL_SERVICES.value,
-    "Usage": RevenueType.USAGE.value,
-    "One-Time": RevenueType.ONE_TIME.value,
-}
+# Without these a contract can't be drafted: they can't be switched off.
+REQUIRED_CUSTOM_FIELDS = frozenset(
+    {"product_revenue_type", "contract_start_date", "contract_end_date"}
+)
+
+
+def custom_fields() -> dict[str, str]:
+    """Role -> the org's API name ("" when the org doesn't have that field)."""
+    configured = getattr(settings, "SALESFORCE_CUSTOM_FIELDS", None) or {}
+    unknown = set(configured) - set(DEFAULT_CUSTOM_FIELDS)
+    if unknown:
+        raise ValueError("SALESFORCE_CUSTOM_FIELDS has unknown keys: " + ", ".join(sorted(unknown)))
+    return {
+        role: (configured[role] or "") if role in configured else default
+        for role, default in DEFAULT_CUSTOM_FIELDS.items()
+    }
+
+
+def custom_field(role: str) -> str:
+    return custom_fields()[role]
+
+
+def relationship_name(lookup_field: str) -> str:
+    """Billing_Contact__c -> Billing_Contact__r (a custom lookup's relationship)."""
+    return lookup_field[:-3] + "__r" if lookup_field.endswith("__c") else lookup_field[:-2]
 
 
 # --- the table --------------------------------------------------------------------------
@@ -293,10 +104,15 @@ REVENUE_TYPES = {
 
 @dataclass(frozen=True)
 class FieldMap:
-    sf_field: str
+    sf_field: str  # the documented name; for a custom field, its default
     local_field: str
     convert: Converter
     label: str = ""
+    custom: str = ""  # role in SALESFORCE_CUSTOM_FIELDS: the org's own name for the field
+
+    def api_name(self, names: Mapping[str, str]) -> str:
+        """The name in this org ("" when a custom field is switched off)."""
+        return names[self.custom] if self.custom else self.sf_field
 
     @property
     def is_contract_term(self) -> bool:
@@ -314,12 +130,19 @@ class ObjectMap:
     fields: tuple[FieldMap, ...]
     # Read too, but not mapped: ids, deletion, watermark and what the sync code needs.
     system_fields: tuple[str, ...] = ("Id", "IsDeleted", "SystemModstamp")
-    extra_fields: tuple[str, ...] = field(default=())
+    extra_fields: tuple[str, ...] = field(default=())  # custom-field roles
 
-    def soql_fields(self) -> list[str]:
+    def api_fields(self) -> list[tuple[FieldMap, str]]:
+        """Each mapped field with its name in this org (switched-off ones left out)."""
+        names = custom_fields()
+        return [(spec, name) for spec in self.fields if (name := spec.api_name(names))]
+
+    def soql_fields(self, *, multi_currency: bool = True) -> list[str]:
         names: list[str] = []
-        for name in (*self.system_fields, *(f.sf_field for f in self.fields), *self.extra_fields):
-            if name not in names:
+        extra = [custom_fields()[role] for role in self.extra_fields]
+        mapped = [name for _, name in self.api_fields()]
+        for name in (*self.system_fields, *mapped, *extra):
+            if name and name not in names and (multi_currency or name != CURRENCY_FIELD):
                 names.append(name)
         return names
 
@@ -327,12 +150,21 @@ class ObjectMap:
         return [f.local_field for f in self.fields if not f.is_contract_term]
 
     def convert(self, record: Mapping[str, Any]) -> tuple[dict[str, Any], list[MappingError]]:
-        """Every mapped value, and every problem found (not just the first)."""
+        """Every mapped value, and every problem found (not just the first).
+
+        A custom field the org doesn't have is not read: a contract term takes its
+        empty-value rule (terms from the account, annual billing), a record field keeps
+        whatever Ledgerline holds."""
         values: dict[str, Any] = {}
         problems: list[MappingError] = []
+        names = custom_fields()
         for spec in self.fields:
+            name = spec.api_name(names)
+            if not name and not spec.is_contract_term:
+                continue
             try:
-                values[spec.local_field] = spec.convert(_get(record, spec.sf_field), spec.sf_field)
+                value = _get(record, name) if name else None
+                values[spec.local_field] = spec.convert(value, name or spec.sf_field)
             except MappingError as err:
                 problems.append(err)
         return values, problems
@@ -359,7 +191,7 @@ ACCOUNT = ObjectMap(
         FieldMap("BillingPostalCode", "billing_postal_code", text(20), "Postal code"),
         FieldMap("BillingCountry", "billing_country", country, "Country"),
         FieldMap("CurrencyIsoCode", "default_currency", currency, "Default currency"),
-        FieldMap("Tax_Id__c", "tax_id", text(50), "Tax ID"),
+        FieldMap("Tax_Id__c", "tax_id", text(50), "Tax ID", custom="account_tax_id"),
     ),
 )
 
@@ -371,7 +203,13 @@ CONTACT = ObjectMap(
         FieldMap("Name", "name", text(200, required=True), "Name"),
         FieldMap("Email", "email", email, "E-mail"),
         FieldMap("Phone", "phone", text(40), "Phone"),
-        FieldMap("Billing_Contact__c", "is_billing_contact", boolean, "Billing contact"),
+        FieldMap(
+            "Billing_Contact__c",
+            "is_billing_contact",
+            boolean,
+            "Billing contact",
+            custom="contact_is_billing_contact",
+        ),
     ),
 )
 
@@ -387,6 +225,7 @@ PRODUCT = ObjectMap(
             "revenue_type",
             picklist(REVENUE_TYPES, default=None, code="unknown_revenue_type"),
             "Revenue type",
+            custom="product_revenue_type",
         ),
     ),
 )
@@ -409,12 +248,23 @@ OPPORTUNITY = ObjectMap(
             "contract.start_date",
             sf_date(required=True),
             "Contract start",
+            custom="contract_start_date",
         ),
         FieldMap(
-            "Contract_End_Date__c", "contract.end_date", sf_date(required=True), "Contract end"
+            "Contract_End_Date__c",
+            "contract.end_date",
+            sf_date(required=True),
+            "Contract end",
+            custom="contract_end_date",
         ),
         FieldMap("CurrencyIsoCode", "contract.currency", currency, "Contract currency"),
-        FieldMap("Payment_Terms__c", "contract.payment_terms", payment_terms, "Payment terms"),
+        FieldMap(
+            "Payment_Terms__c",
+            "contract.payment_terms",
+            payment_terms,
+            "Payment terms",
+            custom="payment_terms",
+        ),
         FieldMap(
             "Billing_Frequency__c",
             "contract.billing_frequency",
@@ -424,10 +274,11 @@ OPPORTUNITY = ObjectMap(
                 code="unknown_billing_frequency",
             ),
             "Billing frequency",
+            custom="billing_frequency",
         ),
-        FieldMap("PO_Number__c", "contract.po_number", text(64), "PO number"),
+        FieldMap("PO_Number__c", "contract.po_number", text(64), "PO number", custom="po_number"),
     ),
-    extra_fields=("Billing_Contact__c",),
+    extra_fields=("opportunity_billing_contact",),
 )
 
 LINE = ObjectMap(
@@ -455,7 +306,7 @@ def mapping_rows() -> list[dict[str, str]]:
     return [
         {
             "sf_object": m.sf_object,
-            "sf_field": f.sf_field,
+            "sf_field": f.api_name(custom_fields()) or f"{f.sf_field} (not in this org)",
             "local": (
                 f"Contract.{f.local_field.removeprefix(CONTRACT_PREFIX)}"
                 if f.is_contract_term and m.sf_object == "Opportunity"
@@ -478,11 +329,13 @@ def mapping_rows() -> list[dict[str, str]]:
 def check_contract_dates(values: dict[str, Any]) -> list[MappingError]:
     start, end = values.get("contract.start_date"), values.get("contract.end_date")
     if start and end and end < start:
+        names = custom_fields()
+        end_field, start_field = names["contract_end_date"], names["contract_start_date"]
         return [
             MappingError(
-                field="Contract_End_Date__c",
+                field=end_field,
                 code="end_before_start",
-                message="Contract_End_Date__c is before Contract_Start_Date__c.",
+                message=f"{end_field} is before {start_field}.",
             )
         ]
     return []

@@ -15,9 +15,10 @@ from django.db import DatabaseError, transaction
 from ordermgmt.models import Account, Contact, Product
 
 from ..models import IssueKind, LogLevel, Resolution, SyncedRecord
+from .context import Incoming, IssueBook, IssueDraft, SyncContext
 from .fetch import parse_sf_datetime
 from .mapping import ACCOUNT, CONTACT, PRODUCT, describe_problems
-from .upsert import Incoming, IssueBook, IssueDraft, RecordUpsert, SyncContext
+from .upsert import RecordUpsert
 
 TARGETS = {
     "Account": (ACCOUNT, Account, "ordermgmt.account"),

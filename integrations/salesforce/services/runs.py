@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -39,33 +39,36 @@ from django.utils import timezone
 from ordermgmt.errors import DomainValidationError
 
 from ..client import QueryPage, SalesforceClient, SalesforceConfig
-from ..errors import SalesforceError, SalesforceNotConfigured
+from ..errors import SalesforceError, SalesforceNotConfigured, SalesforceRequestRefused
 from ..models import (
     ACTIVE_RUN_STATUSES,
     IssueKind,
     IssueStatus,
     LogLevel,
     SyncIssue,
-    SyncLock,
     SyncRun,
     SyncRunStatus,
     SyncTrigger,
     SyncWatermark,
 )
 from .bookings import BookingWriter
+from .context import COUNT_KEYS, SyncContext
 from .drafts import draft_pending_contracts, reconcile_contract_terms, sync_user
 from .fetch import BookingReader, parse_sf_datetime
+from .locks import (  # noqa: F401 - LOCK_NAME is part of this module's interface
+    LOCK_NAME,
+    _fail_abandoned_runs,
+    acquire_lock,
+    lock_ttl,
+    release_lock,
+    renew_lock,
+)
+from .orgs import run_preflight
 from .records import RecordWriter
-from .upsert import COUNT_KEYS, SyncContext
 
 logger = logging.getLogger("integrations.salesforce.sync")
 
-LOCK_NAME = "salesforce-bookings"
 WATERMARK_OBJECTS = ("Opportunity", "OpportunityLineItem", "Account", "Contact", "Product2")
-
-
-def lock_ttl() -> timedelta:
-    return timedelta(seconds=getattr(settings, "SALESFORCE_SYNC_LOCK_SECONDS", 900))
 
 
 # --- starting ------------------------------------------------------------------------------
@@ -121,44 +124,6 @@ def scheduled_run() -> SyncRun | None:
         logger.info("Salesforce sync skipped: run %s is still %s", running.pk, running.status)
         return None
     return SyncRun.objects.create(trigger=SyncTrigger.SCHEDULE)
-
-
-# --- the lock ------------------------------------------------------------------------------
-
-
-def acquire_lock(run: SyncRun) -> SyncRun | None:
-    """Take the lease; return None on success, else the run that holds it."""
-    SyncLock.objects.get_or_create(name=LOCK_NAME)
-    now = timezone.now()
-    taken = (
-        SyncLock.objects.filter(name=LOCK_NAME)
-        .filter(Q(run__isnull=True) | Q(expires_at__lt=now) | Q(run=run))
-        .update(run=run, expires_at=now + lock_ttl())
-    )
-    if taken:
-        return None
-    holder = SyncLock.objects.select_related("run").get(name=LOCK_NAME).run
-    return holder or run
-
-
-def renew_lock(run: SyncRun) -> None:
-    SyncLock.objects.filter(name=LOCK_NAME, run=run).update(expires_at=timezone.now() + lock_ttl())
-
-
-def release_lock(run: SyncRun) -> None:
-    SyncLock.objects.filter(name=LOCK_NAME, run=run).update(run=None, expires_at=None)
-
-
-def _fail_abandoned_runs(current: SyncRun) -> None:
-    """Runs whose worker died keep an active status: the lease expired, so say so."""
-    cutoff = timezone.now() - lock_ttl()
-    SyncRun.objects.filter(status__in=ACTIVE_RUN_STATUSES, heartbeat_at__lt=cutoff).exclude(
-        pk=current.pk
-    ).update(
-        status=SyncRunStatus.FAILED,
-        finished_at=timezone.now(),
-        error="Abandoned: its worker stopped before the run finished.",
-    )
 
 
 # --- running -------------------------------------------------------------------------------
@@ -241,7 +206,31 @@ class BookingSync:
         renew_lock(run)
         self.ctx.flush_log()
 
+    def preflight(self) -> None:
+        """Describe the org first; stop before reading anything if the mapping can't be
+        met, naming every missing field or feature in the run log."""
+        self.run.phase = "preflight"
+        with self.timed("salesforce"):
+            check = run_preflight(self.client)
+        for finding in check.findings:
+            self.ctx.log(
+                finding.message,
+                level=LogLevel.ERROR,
+                sf_object=finding.sf_object,
+                code=finding.code,
+            )
+        if not check.ok:
+            raise SalesforceRequestRefused(check.summary(), code="PREFLIGHT_FAILED")
+        self.ctx.log(check.summary(), code="preflight_ok")
+        if not check.org.multi_currency:
+            self.ctx.log(
+                f"Org without multi-currency: every record is in {check.org.default_currency}.",
+                code="single_currency",
+            )
+        self.reader = BookingReader(self.client, check.org)
+
     def execute(self, watermarks: Watermarks) -> dict[str, datetime | None]:
+        self.preflight()
         first = self.run.full or watermarks["Opportunity"] is None
         if first:
             # Read before the bookings, so that a change made while we read is newer.

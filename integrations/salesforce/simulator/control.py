@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .responses import Response, error_response, json_response
-from .schema import get_object
 from .values import StoreError, parse_datetime, to_wire
 
 if TYPE_CHECKING:
@@ -41,8 +40,8 @@ def _body(raw: bytes) -> dict[str, Any]:
     return data
 
 
-def _plain(obj_name: str, record: Mapping[str, Any]) -> dict[str, Any]:
-    obj = get_object(obj_name)
+def _plain(sim: SalesforceSimulator, obj_name: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    obj = sim.store.schema.get_object(obj_name)
     assert obj is not None
     return {name: to_wire(value, obj.fields[name].type) for name, value in record.items()}
 
@@ -126,13 +125,13 @@ def _clock(sim: SalesforceSimulator, body: dict[str, Any]) -> Response:
 
 def _records(sim: SalesforceSimulator, method: str, parts: list[str], raw_body: bytes) -> Response:
     store = sim.store
-    obj = get_object(parts[0])
+    obj = sim.store.schema.get_object(parts[0])
     if obj is None:
         raise StoreError("NOT_FOUND", f"Unknown object {parts[0]}", 404)
     if len(parts) == 1:
         if method == "GET":
             return json_response(
-                200, [_plain(obj.name, r) for r in store.all(obj.name, include_deleted=True)]
+                200, [_plain(sim, obj.name, r) for r in store.all(obj.name, include_deleted=True)]
             )
         if method == "POST":
             return json_response(201, {"id": store.insert(obj.name, _body(raw_body))["Id"]})
@@ -142,10 +141,10 @@ def _records(sim: SalesforceSimulator, method: str, parts: list[str], raw_body: 
             record = store.get(obj.name, record_id, include_deleted=True)
             if record is None:
                 raise StoreError("NOT_FOUND", "The requested resource does not exist", 404)
-            return json_response(200, _plain(obj.name, record))
+            return json_response(200, _plain(sim, obj.name, record))
         if method == "PATCH":
             return json_response(
-                200, _plain(obj.name, store.update(obj.name, record_id, _body(raw_body)))
+                200, _plain(sim, obj.name, store.update(obj.name, record_id, _body(raw_body)))
             )
         if method == "DELETE":
             store.delete(obj.name, record_id)

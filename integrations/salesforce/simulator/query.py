@@ -11,15 +11,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import Any, Protocol
 
 from . import soql
 from .metadata import NUMBER_TYPES, STRING_TYPES, FieldDef, ObjectDef
-from .schema import get_object
 from .store import Record, Store
 from .values import StoreError, normalize_id, to_wire
 
 Getter = Callable[[Record], Any]
+Projector = Callable[[Record], dict[str, Any]]
 Predicate = Callable[[Record], bool]
 
 
@@ -48,7 +48,7 @@ def invalid_field(name: str, obj: ObjectDef) -> StoreError:
     )
 
 
-def resolve(obj: ObjectDef, dotted: str) -> Path:
+def resolve(obj: ObjectDef, dotted: str, store: Store) -> Path:
     parts = dotted.split(".")
     # Salesforce accepts the queried object's own name as a prefix: Opportunity.Name.
     if len(parts) > 1 and parts[0].lower() == obj.name.lower() and obj.field(parts[1]):
@@ -63,7 +63,7 @@ def resolve(obj: ObjectDef, dotted: str) -> Path:
                 f"Didn't understand relationship '{rel}' in "
                 f"field path '{dotted}' on entity '{current.name}'.",
             )
-        target = get_object(lookup.reference_to)
+        target = store.schema.get_object(lookup.reference_to)
         assert target is not None
         hops.append((lookup, lookup.relationship_name or rel, target))
         current = target
@@ -177,7 +177,7 @@ def compile_condition(node: Any, obj: ObjectDef, store: Store, include_deleted: 
     if isinstance(node, soql.Not):
         inner = compile_condition(node.item, obj, store, include_deleted)
         return lambda r: not inner(r)
-    path = resolve(obj, node.path)
+    path = resolve(obj, node.path, store)
     fdef, get, norm = path.field, make_getter(path, store), _comparable(path.field)
     if node.op == "LIKE":
         if fdef.type not in STRING_TYPES or fdef.type in ("id", "reference"):
@@ -215,7 +215,7 @@ def compile_query(
     query: soql.Query, store: Store, *, include_deleted: bool, parent: ObjectDef | None = None
 ) -> Compiled:
     if parent is None:
-        obj = get_object(query.object)
+        obj = store.schema.get_object(query.object)
         if obj is None:
             raise StoreError("INVALID_TYPE", f"sObject type '{query.object}' is not supported.")
     else:
@@ -226,7 +226,7 @@ def compile_query(
                 f"Didn't understand relationship '{query.object}' "
                 f"in FROM part of query call on entity '{parent.name}'.",
             )
-        obj = get_object(rel.child)
+        obj = store.schema.get_object(rel.child)
         assert obj is not None
     columns: list[Path | tuple[str, str, Compiled]] = []
     for item in query.fields:
@@ -244,7 +244,7 @@ def compile_query(
             sub = compile_query(item.query, store, include_deleted=include_deleted, parent=obj)
             columns.append((rel.name, rel.field, sub))
         else:
-            columns.append(resolve(obj, item))
+            columns.append(resolve(obj, item, store))
     predicate = (
         compile_condition(query.where, obj, store, include_deleted)
         if query.where is not None
@@ -252,7 +252,7 @@ def compile_query(
     )
     order = []
     for item in query.order:
-        path = resolve(obj, item.path)
+        path = resolve(obj, item.path, store)
         norm = _comparable(path.field)
         getter = make_getter(path, store)
         order.append(
@@ -287,8 +287,25 @@ def execute(
     return result[start:end] if (start or end is not None) else result
 
 
+class ChildPager(Protocol):
+    """Where a child relationship result larger than one child page leaves its rest.
+
+    Salesforce returns at most `batch` children inline (`done: false` and a
+    `nextRecordsUrl` on the child result); the rest is read with queryMore on that URL.
+    """
+
+    batch: int
+
+    def open(self, rows: list[Record], project: Projector) -> str: ...
+
+
 def make_projector(
-    compiled: Compiled, store: Store, version: str, *, include_deleted: bool
+    compiled: Compiled,
+    store: Store,
+    version: str,
+    *,
+    include_deleted: bool,
+    child_pager: ChildPager | None = None,
 ) -> Callable[[Record], dict[str, Any]]:
     """Record -> the JSON dict Salesforce returns for it, fields in SELECT order."""
     url_base = f"/services/data/v{version}/sobjects/"
@@ -299,7 +316,9 @@ def make_projector(
             steps.append(_path_step(column, store, url_base))
         else:
             rel_name, field, sub = column
-            steps.append(_child_step(rel_name, field, sub, store, version, include_deleted))
+            steps.append(
+                _child_step(rel_name, field, sub, store, version, include_deleted, child_pager)
+            )
 
     def project(record: Record) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -337,7 +356,13 @@ def _path_step(path: Path, store: Store, url_base: str) -> Callable[[Record, dic
 
 
 def _child_step(
-    rel_name: str, field: str, sub: Compiled, store: Store, version: str, include_deleted: bool
+    rel_name: str,
+    field: str,
+    sub: Compiled,
+    store: Store,
+    version: str,
+    include_deleted: bool,
+    child_pager: ChildPager | None,
 ) -> Callable[[Record, dict[str, Any]], None]:
     project = make_projector(sub, store, version, include_deleted=include_deleted)
     child_obj = sub.obj.name
@@ -345,25 +370,28 @@ def _child_step(
     def step(record: Record, out: dict[str, Any]) -> None:
         rows = store.children(child_obj, field, record["Id"])
         matched = execute(sub, store, include_deleted=include_deleted, rows=rows) if rows else []
-        # Salesforce returns null, not an empty result, for a parent without children.
-        out[rel_name] = (
-            {
-                "totalSize": len(matched),
-                "done": True,
-                "records": [project(child) for child in matched],
-            }
-            if matched
-            else None
-        )
+        if not matched:
+            # Salesforce returns null, not an empty result, for a parent without children.
+            out[rel_name] = None
+            return
+        batch = child_pager.batch if child_pager is not None else len(matched)
+        result: dict[str, Any] = {"totalSize": len(matched), "done": len(matched) <= batch}
+        if not result["done"]:
+            assert child_pager is not None
+            result["nextRecordsUrl"] = child_pager.open(matched, project)
+        result["records"] = [project(child) for child in matched[:batch]]
+        out[rel_name] = result
 
     return step
 
 
-Projector = Callable[[Record], dict[str, Any]]
-
-
 def prepare(
-    text: str, store: Store, version: str, *, include_deleted: bool
+    text: str,
+    store: Store,
+    version: str,
+    *,
+    include_deleted: bool,
+    child_pager: ChildPager | None = None,
 ) -> tuple[list[Record], Projector | None]:
     """Parse, compile and evaluate a SOQL string.
 
@@ -377,4 +405,6 @@ def prepare(
         rows = execute(compiled, store, include_deleted=include_deleted)
         if compiled.count_only:
             return rows, None
-        return rows, make_projector(compiled, store, version, include_deleted=include_deleted)
+        return rows, make_projector(
+            compiled, store, version, include_deleted=include_deleted, child_pager=child_pager
+        )

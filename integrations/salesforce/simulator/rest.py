@@ -14,7 +14,6 @@ from . import bulk2
 from . import query as soql_query
 from .query import Projector
 from .responses import Response, json_response, not_found
-from .schema import get_object, global_describe
 from .store import Record
 from .values import (
     StoreError,
@@ -35,28 +34,37 @@ class Cursor:
     rows: list[Record]
     project: Projector
     batch: int
+    pager: ChildCursors | None = None
 
 
 class Cursors:
     """Evaluated query results, paged by locator so a long query_all stays O(n).
 
     A cursor keeps the matched records (snapshots) and renders each page on request.
+    Child cursors (the rest of a large child relationship result) are kept apart: they
+    live until their parent query moves to its next page, as in Salesforce, where a
+    queryMore on the parent invalidates the child cursors of the previous page.
     """
 
-    def __init__(self, limit: int = 10) -> None:
+    def __init__(self, limit: int = 10, child_limit: int = 10_000) -> None:
         # Salesforce allows 10 open query cursors per user; the oldest go first.
         self._limit = limit
+        self._child_limit = child_limit
         self._cursors: OrderedDict[str, Cursor] = OrderedDict()
+        self._children: OrderedDict[str, Cursor] = OrderedDict()
         self._lock = threading.Lock()
         self._counter = 0
 
-    def open(self, cursor: Cursor) -> str:
+    def open(self, cursor: Cursor, *, child: bool = False) -> str:
         with self._lock:
             self._counter += 1
             locator = f"01g5g0{base62(self._counter, 9)}"
-            self._cursors[locator] = cursor
-            while len(self._cursors) > self._limit:
-                self._cursors.popitem(last=False)
+            table, limit = (
+                (self._children, self._child_limit) if child else (self._cursors, self._limit)
+            )
+            table[locator] = cursor
+            while len(table) > limit:
+                table.popitem(last=False)
             return locator
 
     def get(self, locator: str) -> Cursor | None:
@@ -64,11 +72,39 @@ class Cursors:
             cursor = self._cursors.get(locator)
             if cursor is not None:
                 self._cursors.move_to_end(locator)
-            return cursor
+                return cursor
+            return self._children.get(locator)
+
+    def drop_children(self, locators: list[str]) -> None:
+        with self._lock:
+            for locator in locators:
+                self._children.pop(locator, None)
 
     def clear(self) -> None:
         with self._lock:
             self._cursors.clear()
+            self._children.clear()
+
+
+class ChildCursors:
+    """The child cursors one query's current page opened (query.ChildPager)."""
+
+    def __init__(self, cursors: Cursors, version: str, endpoint: str, batch: int) -> None:
+        self.cursors = cursors
+        self.version = version
+        self.endpoint = endpoint
+        self.batch = batch
+        self.opened: list[str] = []
+
+    def open(self, rows: list[Record], project: Projector) -> str:
+        locator = self.cursors.open(Cursor(rows, project, self.batch), child=True)
+        self.opened.append(locator)
+        return f"/services/data/v{self.version}/{self.endpoint}/{locator}-{self.batch}"
+
+    def next_page(self) -> None:
+        """The parent moves on: the previous page's child cursors are no longer valid."""
+        self.cursors.drop_children(self.opened)
+        self.opened = []
 
 
 def _page(
@@ -80,6 +116,8 @@ def _page(
     endpoint: str,
 ) -> Response:
     batch = cursor.batch
+    if cursor.pager is not None:
+        cursor.pager.next_page()
     with sim.store.locked():
         records = [cursor.project(r) for r in cursor.rows[offset : offset + batch]]
     done = offset + batch >= len(cursor.rows)
@@ -117,20 +155,25 @@ def run_query(
     text = (params.get("q") or [""])[0]
     if not text.strip():
         raise StoreError("MALFORMED_QUERY", "A query string has to be specified")
+    pager = ChildCursors(sim.cursors, version, endpoint, sim.child_batch_size)
     rows, project = soql_query.prepare(
-        text, sim.store, version, include_deleted=endpoint == "queryAll"
+        text, sim.store, version, include_deleted=endpoint == "queryAll", child_pager=pager
     )
     if project is None:  # COUNT()
         return json_response(200, {"totalSize": len(rows), "done": True, "records": []})
-    cursor = Cursor(rows, project, _batch_size(sim, headers))
+    cursor = Cursor(rows, project, _batch_size(sim, headers), pager)
     locator = sim.cursors.open(cursor) if len(rows) > cursor.batch else None
     return _page(sim, cursor, 0, locator, version, endpoint)
 
 
 def _record_json(
-    record: Mapping[str, Any], obj_name: str, version: str, only: list[str] | None = None
+    sim: SalesforceSimulator,
+    record: Mapping[str, Any],
+    obj_name: str,
+    version: str,
+    only: list[str] | None = None,
 ) -> dict[str, Any]:
-    obj = get_object(obj_name)
+    obj = sim.store.schema.get_object(obj_name)
     assert obj is not None
     out: dict[str, Any] = {
         "attributes": {
@@ -228,14 +271,16 @@ def sobjects(
     if not parts:
         if method != "GET":
             raise _method_not_allowed(method, "GET")
-        return json_response(200, global_describe(version))
-    obj = get_object(parts[0])
+        return json_response(200, store.schema.global_describe(version))
+    obj = store.schema.get_object(parts[0])
     if obj is None:
         raise not_found()
     if len(parts) == 1:
         if method == "GET":
             recent = [
-                _record_json(r, obj.name, version, ["Id", "Name"] if obj.field("Name") else ["Id"])
+                _record_json(
+                    sim, r, obj.name, version, ["Id", "Name"] if obj.field("Name") else ["Id"]
+                )
                 for r in store.all(obj.name)[-10:]
             ]
             return json_response(
@@ -266,7 +311,7 @@ def sobjects(
                 if fdef is None:
                     raise soql_query.invalid_field(name.strip(), obj)
                 only.append(fdef.name)
-        return json_response(200, _record_json(record, obj.name, version, only))
+        return json_response(200, _record_json(sim, record, obj.name, version, only))
     if method == "PATCH":
         store.update(obj.name, record_id, _json_body(body))
         return Response(204)

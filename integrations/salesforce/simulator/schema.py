@@ -96,7 +96,12 @@ def _object(
     return ObjectDef(name, label or name, plural, prefix, {f.name: f for f in all_fields})
 
 
-def _build_schema() -> dict[str, ObjectDef]:
+def _build_schema(
+    *, multi_currency: bool = True, without: frozenset[str] = frozenset()
+) -> dict[str, ObjectDef]:
+    """The org's objects. `multi_currency=False` is an org without multi-currency (the
+    Salesforce default): no CurrencyIsoCode anywhere. `without` leaves out fields such
+    as "Opportunity.PO_Number__c" (an org that never created them)."""
     calc = {"createable": False, "updateable": False, "calculated": True}
     owner = lookup("OwnerId", "User", "Owner", label="Owner ID", nillable=False, default="user")
     currency = picklist(
@@ -261,26 +266,58 @@ def _build_schema() -> dict[str, ObjectDef]:
     product.children["OpportunityLineItems"] = ChildRelationship(
         "OpportunityLineItems", "OpportunityLineItem", "Product2Id", False
     )
-    objects = [user, account, contact, product, opportunity, line]
+    organization = _object(
+        "Organization",
+        "00D",
+        "Organizations",
+        [
+            text("Name", 80, nillable=False),
+            picklist(
+                "DefaultCurrencyIsoCode", CURRENCIES, label="Currency ISO Code", restricted=True
+            ),
+            typed("IsSandbox", "boolean", label="Is Sandbox", nillable=False, default=False),
+        ],
+    )
+    objects = [user, organization, account, contact, product, opportunity, line]
+    for obj in objects:
+        dropped = [
+            name
+            for name in obj.fields
+            if (name == "CurrencyIsoCode" and not multi_currency) or f"{obj.name}.{name}" in without
+        ]
+        if dropped:
+            kept = {n: f for n, f in obj.fields.items() if n not in dropped}
+            children = obj.children
+            obj.__init__(obj.name, obj.label, obj.label_plural, obj.key_prefix, kept)
+            obj.children.update(children)
     return {obj.name: obj for obj in objects}
 
 
-SCHEMA: dict[str, ObjectDef] = _build_schema()
-_BY_LOWER = {name.lower(): obj for name, obj in SCHEMA.items()}
-_BY_PREFIX = {obj.key_prefix: obj for obj in SCHEMA.values()}
+class Schema:
+    """One org's objects and fields (describe, SOQL and writes all read it)."""
+
+    def __init__(
+        self, *, multi_currency: bool = True, without: frozenset[str] | set[str] = frozenset()
+    ) -> None:
+        self.multi_currency = multi_currency
+        self.without = frozenset(without)
+        self.objects = _build_schema(multi_currency=multi_currency, without=self.without)
+        self._by_lower = {name.lower(): obj for name, obj in self.objects.items()}
+        self._by_prefix = {obj.key_prefix: obj for obj in self.objects.values()}
+
+    def get_object(self, name: str) -> ObjectDef | None:
+        return self._by_lower.get(name.lower())
+
+    def object_for_id(self, record_id: str) -> ObjectDef | None:
+        return self._by_prefix.get(record_id[:3])
+
+    def global_describe(self, version: str) -> dict[str, Any]:
+        return {
+            "encoding": "UTF-8",
+            "maxBatchSize": 200,
+            "sobjects": [obj.describe_summary(version) for obj in self.objects.values()],
+        }
 
 
-def get_object(name: str) -> ObjectDef | None:
-    return _BY_LOWER.get(name.lower())
-
-
-def object_for_id(record_id: str) -> ObjectDef | None:
-    return _BY_PREFIX.get(record_id[:3])
-
-
-def global_describe(version: str) -> dict[str, Any]:
-    return {
-        "encoding": "UTF-8",
-        "maxBatchSize": 200,
-        "sobjects": [obj.describe_summary(version) for obj in SCHEMA.values()],
-    }
+DEFAULT_SCHEMA = Schema()
+SCHEMA: dict[str, ObjectDef] = DEFAULT_SCHEMA.objects

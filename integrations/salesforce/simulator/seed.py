@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from .seed_data import (
     COUNTRIES,
@@ -38,6 +39,11 @@ class SeedSummary:
     contacts: list[str] = field(default_factory=list)
     opportunities: list[str] = field(default_factory=list)
     line_items: int = 0
+
+
+def _insert(store: Store, obj_name: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """Insert what this org has fields for (no CurrencyIsoCode in a single-currency org)."""
+    return store.insert(obj_name, store.without_unknown(obj_name, fields))
 
 
 def _digits(rng: random.Random, template: str) -> str:
@@ -85,7 +91,8 @@ def seed_store(
             username = f"{first.lower()}.{last.lower().replace(chr(39), '')}@ledgerline.test"
             summary.users.append(
                 existing_users.get(username)
-                or store.insert(
+                or _insert(
+                    store,
                     "User",
                     {
                         "Username": username,
@@ -100,7 +107,8 @@ def seed_store(
         for code, name, family, revenue_type, _usd, _qty in PRODUCTS:
             summary.products.append(
                 existing_products.get(code)
-                or store.insert(
+                or _insert(
+                    store,
                     "Product2",
                     {
                         "ProductCode": code,
@@ -124,7 +132,8 @@ def seed_store(
                 short = f"{short.split(' #')[0]} #{rng.randint(2, 999)}"
             used_names.add(short)
             city, state, postcode = rng.choice(cities)
-            account = store.insert(
+            account = _insert(
+                store,
                 "Account",
                 {
                     "Name": f"{short} {rng.choice(forms)}",
@@ -148,7 +157,8 @@ def seed_store(
                 first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
                 is_billing = index == 0
                 mailbox = is_billing and rng.random() < 0.4
-                contact = store.insert(
+                contact = _insert(
+                    store,
                     "Contact",
                     {
                         "AccountId": account["Id"],
@@ -226,7 +236,8 @@ def _seed_opportunity(
         "Existing Business - Upgrade": "Expansion",
         "Existing Business - Renewal": "Renewal",
     }[kind]
-    opportunity = store.insert(
+    opportunity = _insert(
+        store,
         "Opportunity",
         {
             "AccountId": account_id,
@@ -268,7 +279,8 @@ def _seed_opportunity(
         quantity = rng.randint(low, high)
         if high >= 100:
             quantity = max(low, quantity // 5 * 5)
-        store.insert(
+        _insert(
+            store,
             "OpportunityLineItem",
             {
                 "OpportunityId": opportunity["Id"],

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import bulk2, control, rest, soap
 from .responses import Response, error_response, json_response, not_found
+from .schema import Schema
 from .seed import SeedSummary, seed_store
 from .store import Clock, Store
 from .tls import CertificatePair, ensure_certificate
@@ -69,8 +70,12 @@ class SalesforceSimulator:
         tls: bool = True,
         cert_dir: Path | str | None = None,
         batch_size: int = 2000,
+        child_batch_size: int = 200,
         store: Store | None = None,
         clock: Clock | None = None,
+        multi_currency: bool = True,
+        default_currency: str = "USD",
+        without_fields: frozenset[str] | set[str] = frozenset(),
         credentials: soap.Credentials | None = None,
         session_timeout: timedelta | None = None,
         daily_api_limit: int = 100_000,
@@ -81,7 +86,15 @@ class SalesforceSimulator:
         self.tls = tls
         self.certificate: CertificatePair | None = ensure_certificate(cert_dir) if tls else None
         self.batch_size = batch_size
-        self.store = store or Store(clock)
+        # Children of one record returned inline before the child result pages.
+        self.child_batch_size = child_batch_size
+        # The org's shape: multi-currency off (Salesforce's default for a new org) removes
+        # CurrencyIsoCode everywhere; without_fields leaves out e.g. "Opportunity.PO_Number__c".
+        self.store = store or Store(
+            clock,
+            schema=Schema(multi_currency=multi_currency, without=without_fields),
+            default_currency=default_currency,
+        )
         self.credentials = credentials or soap.Credentials()
         self.session_timeout = session_timeout
         self.daily_api_limit = daily_api_limit

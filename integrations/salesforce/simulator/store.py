@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from .metadata import ObjectDef
-from .schema import SCHEMA, STAGES, get_object, object_for_id
+from .schema import DEFAULT_SCHEMA, STAGES, Schema
 from .values import ONE_MS, StoreError, coerce, floor_ms, make_id, normalize_id
 
 Record = dict[str, Any]
@@ -55,8 +55,16 @@ class Clock:
 
 
 class Store:
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        *,
+        schema: Schema | None = None,
+        default_currency: str = "USD",
+    ) -> None:
         self.clock = clock or Clock()
+        self.schema = schema or DEFAULT_SCHEMA
+        self.default_currency = default_currency
         self.lock = threading.RLock()
         self.reset()
 
@@ -65,7 +73,7 @@ class Store:
     def reset(self) -> None:
         """Empty every table; keeps the clock. Recreates the integration user."""
         with self.lock:
-            self._tables: dict[str, dict[str, Record]] = {name: {} for name in SCHEMA}
+            self._tables: dict[str, dict[str, Record]] = {name: {} for name in self.schema.objects}
             self._by_id: dict[str, Record] = {}
             # (child object, lookup field) -> parent id -> ordered set of child ids
             self._children: dict[tuple[str, str], dict[str, dict[str, None]]] = {}
@@ -83,6 +91,13 @@ class Store:
                     "Title": "API Integration",
                 },
             )["Id"]
+            self.insert(
+                "Organization",
+                {
+                    "Name": "Ledgerline Simulated Org",
+                    "DefaultCurrencyIsoCode": self.default_currency,
+                },
+            )
 
     @contextmanager
     def locked(self) -> Iterator[Store]:
@@ -104,7 +119,9 @@ class Store:
     def get(self, obj_name: str, record_id: str, *, include_deleted: bool = False) -> Record | None:
         with self.lock:
             record = self.lookup(record_id)
-            if record is None or object_for_id(record["Id"]) is not self._object(obj_name):
+            if record is None or self.schema.object_for_id(record["Id"]) is not self._object(
+                obj_name
+            ):
                 return None
             if record["IsDeleted"] and not include_deleted:
                 return None
@@ -145,6 +162,11 @@ class Store:
             return [(rid, when) for obj, rid, when in self._deleted_log if obj == name]
 
     # --- writes ---------------------------------------------------------------------
+
+    def without_unknown(self, obj_name: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """The fields this org has (seeding the same data into any org)."""
+        obj = self._object(obj_name)
+        return {name: value for name, value in fields.items() if obj.field(name)}
 
     def insert(self, obj_name: str, fields: Mapping[str, Any]) -> Record:
         obj = self._object(obj_name)
@@ -250,19 +272,19 @@ class Store:
             if not rel.cascade_delete:
                 continue
             for child in self._live_children(rel.child, rel.field, record["Id"]):
-                self._delete(SCHEMA[rel.child], child)
+                self._delete(self.schema.objects[rel.child], child)
 
     # --- internals ------------------------------------------------------------------
 
     def _object(self, obj_name: str) -> ObjectDef:
-        obj = get_object(obj_name)
+        obj = self.schema.get_object(obj_name)
         if obj is None:
             raise StoreError("NOT_FOUND", "The requested resource does not exist", 404)
         return obj
 
     def _live(self, obj: ObjectDef, record_id: str) -> Record:
         record = self.lookup(record_id)
-        if record is None or object_for_id(record["Id"]) is not obj:
+        if record is None or self.schema.object_for_id(record["Id"]) is not obj:
             raise StoreError("NOT_FOUND", "The requested resource does not exist", 404)
         if record["IsDeleted"]:
             raise StoreError("ENTITY_IS_DELETED", "entity is deleted", 404)
@@ -302,7 +324,11 @@ class Store:
             if target is None or value is None:
                 continue
             parent = self.lookup(value)
-            if parent is None or parent["IsDeleted"] or object_for_id(value) is not SCHEMA[target]:
+            if (
+                parent is None
+                or parent["IsDeleted"]
+                or self.schema.object_for_id(value) is not self.schema.objects[target]
+            ):
                 raise StoreError(
                     "INVALID_CROSS_REFERENCE_KEY",
                     f"invalid cross reference id: {value}",
@@ -338,7 +364,8 @@ class Store:
         elif obj.name == "OpportunityLineItem":
             opportunity = self.lookup(record["OpportunityId"]) or {}
             product = self.lookup(record["Product2Id"]) or {}
-            record["CurrencyIsoCode"] = opportunity.get("CurrencyIsoCode", "USD")
+            if "CurrencyIsoCode" in obj.fields:
+                record["CurrencyIsoCode"] = opportunity.get("CurrencyIsoCode", "USD")
             record["ProductCode"] = product.get("ProductCode")
             record["Name"] = f"{opportunity.get('Name', '')} {product.get('Name', '')}".strip()
             if record.get("ListPrice") is None:
@@ -361,4 +388,4 @@ class Store:
             return
         stamp = self._next_stamp()
         record = {**old, "Amount": amount, "LastModifiedDate": stamp, "SystemModstamp": stamp}
-        self._put(SCHEMA["Opportunity"], record, old)
+        self._put(self.schema.objects["Opportunity"], record, old)

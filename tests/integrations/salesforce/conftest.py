@@ -21,8 +21,15 @@ FROZEN_AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def sf_sim() -> Iterator[SimulatorHarness]:
-    with running_simulator(clock=Clock(FROZEN_AT)) as sim:
+def org_options() -> dict[str, object]:
+    """The simulated org's shape (multi_currency, default_currency, without_fields);
+    parametrize a test with `org_options` for another org."""
+    return {}
+
+
+@pytest.fixture
+def sf_sim(org_options: dict[str, object]) -> Iterator[SimulatorHarness]:
+    with running_simulator(clock=Clock(FROZEN_AT), **org_options) as sim:
         yield sim
 
 
@@ -96,13 +103,26 @@ def sf_password_settings(sf_settings, sf_sim: SimulatorHarness):
     return sf_settings
 
 
+class _OrgStore:
+    """Inserts only the fields the simulated org has (CurrencyIsoCode needs multi-currency)."""
+
+    def __init__(self, store) -> None:
+        self._store = store
+
+    def insert(self, obj_name: str, fields: dict[str, object]) -> dict[str, object]:
+        return self._store.insert(obj_name, self._store.without_unknown(obj_name, fields))
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+
 class SimBookings:
     """Complete Closed Won deals in the simulated org: account with a billing address,
     billing contact, products, line items, contract dates and billing terms."""
 
     def __init__(self, sim: SimulatorHarness) -> None:
         self.sim = sim
-        self.store = sim.store
+        self.store = _OrgStore(sim.store)
         self._products: dict[str, str] = {}
 
     def product(self, code: str = "LL-SEAT", **fields: object) -> str:

@@ -207,3 +207,42 @@ def test_semi_join_relative_dates_and_15_character_ids(sf: Salesforce, sf_record
     assert [r["Name"] for r in buyers["records"]] == ["Buyer"]
     assert [r["Id"] for r in last_week["records"]] == [recent]  # clock: 2026-03-02
     assert [r["Id"] for r in by_short_id["records"]] == [recent]
+
+
+def test_a_large_child_result_is_paged_with_its_own_next_records_url(
+    sf_sim: SimulatorHarness, sf: Salesforce, sf_records: SimRecords
+):
+    sf_sim.child_batch_size = 2
+    deal = sf_records.opportunity(Name="Big deal")
+    product_id = sf_records.product()
+    line_ids = [sf_records.line(deal, Product2Id=product_id) for _ in range(5)]
+
+    lines = sf.query("SELECT Id, (SELECT Id FROM OpportunityLineItems) FROM Opportunity")[
+        "records"
+    ][0]["OpportunityLineItems"]
+    second = sf.query_more(lines["nextRecordsUrl"], identifier_is_url=True)
+    third = sf.query_more(second["nextRecordsUrl"], identifier_is_url=True)
+
+    assert (lines["totalSize"], lines["done"], len(lines["records"])) == (5, False, 2)
+    assert lines["nextRecordsUrl"].startswith("/services/data/v59.0/query/01g")
+    assert (second["done"], third["done"]) == (False, True)
+    assert "nextRecordsUrl" not in third
+    assert [r["Id"] for r in lines["records"] + second["records"] + third["records"]] == line_ids
+
+
+def test_the_parents_next_page_invalidates_the_previous_pages_child_cursors(
+    sf_sim: SimulatorHarness, sf: Salesforce, sf_records: SimRecords
+):
+    sf_sim.batch_size, sf_sim.child_batch_size = 1, 1
+    for name in ("A", "B"):
+        deal = sf_records.opportunity(Name=name)
+        sf_records.line(deal)
+        sf_records.line(deal)
+
+    first = sf.query("SELECT Id, (SELECT Id FROM OpportunityLineItems) FROM Opportunity")
+    child_url = first["records"][0]["OpportunityLineItems"]["nextRecordsUrl"]
+    sf.query_more(first["nextRecordsUrl"], identifier_is_url=True)
+
+    with pytest.raises(SalesforceMalformedRequest) as refused:
+        sf.query_more(child_url, identifier_is_url=True)
+    assert refused.value.content[0]["errorCode"] == "INVALID_QUERY_LOCATOR"

@@ -54,6 +54,7 @@ def test_global_describe_lists_the_simulated_objects(sf: Salesforce):
 
     assert names == {
         "User": "005",
+        "Organization": "00D",
         "Account": "001",
         "Contact": "003",
         "Product2": "01t",

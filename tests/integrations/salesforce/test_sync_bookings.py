@@ -179,8 +179,9 @@ def test_an_incremental_run_fetches_only_the_changed_opportunity(sf_settings, sf
 
     run = run_sync_now()
 
-    # Line items, opportunities, then accounts, contacts and products changed since.
-    assert sf_sim.request_count - requests_before == 5
+    # The preflight (5 describes, the org's currency), then line items, opportunities,
+    # accounts, contacts and products changed since.
+    assert sf_sim.request_count - requests_before == 6 + 5
     assert run.fetched == 1
     assert run.counts_by_object["Opportunity"]["fetched"] == 1
     assert Contract.objects.get(opportunity=booked).po_number == "PO-CHANGED"
@@ -284,4 +285,20 @@ def test_pages_are_followed_through_next_records_url(sf_settings, sf_sim):
     assert Opportunity.objects.count() == len(won)
     assert Contract.objects.count() == len(won)
     assert len(summary.opportunities) == 15
+    assert not SyncIssue.objects.filter(status=IssueStatus.OPEN).exists()
+
+
+def test_a_deal_with_more_lines_than_one_child_page_syncs_every_line(
+    sf_settings, sf_sim, sf_bookings
+):
+    sf_sim.child_batch_size = 4  # Salesforce's is larger; the paging is the same
+    lines = [(f"LL-SKU-{n:03d}", 1, "10.00", None) for n in range(10)]
+    deal = sf_bookings.deal(lines=lines)
+
+    run = run_sync_now()
+
+    assert run.status == SyncRunStatus.SUCCEEDED, run.error
+    opportunity = Opportunity.objects.get(salesforce_id=deal)
+    assert OpportunityLine.objects.filter(opportunity=opportunity).count() == 10
+    assert Contract.objects.get(opportunity=opportunity).lines.count() == 10
     assert not SyncIssue.objects.filter(status=IssueStatus.OPEN).exists()

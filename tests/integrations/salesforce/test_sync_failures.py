@@ -86,8 +86,9 @@ def test_a_permanent_outage_leaves_whole_bookings_only_and_the_watermark_unchang
 ):
     sf_sim.batch_size = 3
     sf_sim.seed(accounts=4, opportunities=16, seed=4)
-    # Five "newest SystemModstamp" reads, the first page of bookings, then the outage.
-    on_request(sf_sim, monkeypatch, 7, lambda sim: sim.fail_next(1, 503))
+    # The preflight (five describes, the org's currency), five "newest SystemModstamp"
+    # reads, the first page of bookings, then the outage.
+    on_request(sf_sim, monkeypatch, 6 + 7, lambda sim: sim.fail_next(1, 503))
     run = SyncRun.objects.create()
 
     run = run_task(run)

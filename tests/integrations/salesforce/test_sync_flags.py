@@ -17,7 +17,7 @@ from integrations.salesforce.models import (
     SyncRunStatus,
 )
 from integrations.salesforce.services import resolve_sync_issue, run_sync_now
-from integrations.salesforce.simulator.schema import CURRENCIES, SCHEMA
+from integrations.salesforce.simulator.schema import CURRENCIES
 from ordermgmt.models import Account, Contract, ContractStatus, Opportunity
 
 pytestmark = pytest.mark.django_db
@@ -103,9 +103,9 @@ def test_an_opportunity_that_was_never_booked_is_ignored(sf_settings, sf_booking
 
 
 @pytest.fixture
-def org_with_an_unknown_currency(monkeypatch):
+def org_with_an_unknown_currency(monkeypatch, sf_sim):
     """The simulated org has enabled a currency ISO 4217 does not list (offshore yuan)."""
-    opportunity = SCHEMA["Opportunity"]
+    opportunity = sf_sim.store.schema.objects["Opportunity"]
     field = replace(opportunity.fields["CurrencyIsoCode"], picklist=(*CURRENCIES, "CNT"))
     monkeypatch.setitem(opportunity.fields, "CurrencyIsoCode", field)
     monkeypatch.setitem(opportunity._by_lower, "currencyisocode", field)
