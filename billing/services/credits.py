@@ -25,6 +25,7 @@ from billing.services.payments import (
     oldest_issued_invoices,
     required_reason,
 )
+from core.audit import audit_next_save
 from ordermgmt.errors import DomainValidationError
 
 
@@ -37,8 +38,7 @@ def _lock(note: CreditNote, invoices: list[Invoice]) -> tuple[CreditNote, list[I
 
 
 def _save_note(note: CreditNote, actor, reason: str) -> None:
-    note._history_user = actor
-    note._change_reason = reason
+    audit_next_save(note, actor=actor, reason=reason)
     note.save(update_fields=["applied_amount", "refunded_amount"])
 
 
@@ -63,8 +63,9 @@ def _apply(note: CreditNote, invoice: Invoice, amount: Decimal, actor, applied_d
     note.applied_amount += amount
     invoice.credited_amount += amount
     refresh_settlement(invoice)
-    invoice._history_user = actor
-    invoice._change_reason = f"invoice.credit_applied:{note.number}:{application.pk}"
+    audit_next_save(
+        invoice, actor=actor, reason=f"invoice.credit_applied:{note.number}:{application.pk}"
+    )
     invoice.save()
     return application
 
@@ -148,8 +149,9 @@ def reverse_credit_application(
     note.applied_amount -= original.amount
     invoice.credited_amount -= original.amount
     refresh_settlement(invoice)
-    invoice._history_user = actor
-    invoice._change_reason = f"invoice.credit_reversed:{note.number}:{reversal.pk}"
+    audit_next_save(
+        invoice, actor=actor, reason=f"invoice.credit_reversed:{note.number}:{reversal.pk}"
+    )
     invoice.save()
     _save_note(note, actor, f"credit_note.application_reversed:{reversal.pk}: {reason}")
     return reversal

@@ -23,6 +23,7 @@ from billing.models import (
 from billing.money import money_sum
 from billing.services.tax import line_taxes, tax_rounding_mode
 from billing.terms import PaymentTerms
+from core.audit import audit_next_save
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account, Contract
 
@@ -154,11 +155,6 @@ def _line_description(schedule: BillingScheduleLine) -> str:
     return f"{text}, {schedule.period_start:%d %b %Y} – {schedule.period_end:%d %b %Y}{suffix}"
 
 
-def _audit(instance, actor, reason: str) -> None:
-    instance._history_user = actor
-    instance._change_reason = reason
-
-
 @transaction.atomic(durable=True)
 def issue_invoice(*, invoice: Invoice, actor, invoice_date: date | None = None) -> Invoice:
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
@@ -188,7 +184,7 @@ def issue_invoice(*, invoice: Invoice, actor, invoice_date: date | None = None) 
     invoice.issued_at = timezone.now()
     if invoice.total_amount == 0:
         invoice.settlement_status = SettlementStatus.PAID
-    _audit(invoice, actor, "invoice.issued")
+    audit_next_save(invoice, actor=actor, reason="invoice.issued")
     invoice.save()
     invoice_id = invoice.pk
     for hook in ON_ISSUE:
@@ -221,7 +217,7 @@ def discard_draft_invoice(*, invoice: Invoice, actor) -> Invoice:
     )
     invoice.transition_to(InvoiceStatus.VOID)
     invoice.voided_at = timezone.now()
-    _audit(invoice, actor, "invoice.draft_discarded")
+    audit_next_save(invoice, actor=actor, reason="invoice.draft_discarded")
     invoice.save()
     return invoice
 
@@ -261,7 +257,7 @@ def create_corrected_invoice(*, original: Invoice, actor) -> Invoice:
         "total_amount",
     ]
     correction = Invoice(replaces=original, **{f: getattr(original, f) for f in copy_fields})
-    _audit(correction, actor, f"invoice.correction_of:{original.number}")
+    audit_next_save(correction, actor=actor, reason=f"invoice.correction_of:{original.number}")
     correction.save()
     for line in original.lines.all():
         old_id = line.pk

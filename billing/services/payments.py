@@ -22,12 +22,9 @@ from billing.models import (
 )
 from billing.money import format_money, is_rounded, validate_currency
 from billing.services.invoicing import refresh_settlement
+from core.audit import actor_or_none, audit_next_save
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account
-
-
-def actor_or_none(actor):
-    return actor if getattr(actor, "pk", None) else None
 
 
 def check_amount(amount: Decimal, currency: str, field: str = "amount") -> None:
@@ -89,8 +86,7 @@ def record_payment(
         external_id=external_id or None,
         created_by=actor_or_none(actor),
     )
-    payment._history_user = actor
-    payment._change_reason = "payment.recorded"
+    audit_next_save(payment, actor=actor, reason="payment.recorded")
     try:
         with transaction.atomic():
             payment.save()
@@ -185,8 +181,7 @@ def _apply(payment: Payment, invoice: Invoice, amount: Decimal, actor, applied_d
     payment.applied_amount += amount
     invoice.paid_amount += amount
     refresh_settlement(invoice)
-    invoice._history_user = actor
-    invoice._change_reason = f"invoice.payment_applied:{application.pk}"
+    audit_next_save(invoice, actor=actor, reason=f"invoice.payment_applied:{application.pk}")
     invoice.save()
     return application
 
@@ -198,8 +193,7 @@ def _lock(payment: Payment, invoices: list[Invoice]) -> tuple[Payment, list[Invo
 
 
 def _save_payment(payment: Payment, actor, reason: str) -> None:
-    payment._history_user = actor
-    payment._change_reason = reason
+    audit_next_save(payment, actor=actor, reason=reason)
     payment.save()
 
 
@@ -342,8 +336,7 @@ def reverse_application(
     payment.applied_amount -= original.amount
     invoice.paid_amount -= original.amount
     refresh_settlement(invoice)
-    invoice._history_user = actor
-    invoice._change_reason = f"invoice.payment_reversed:{reversal.pk}"
+    audit_next_save(invoice, actor=actor, reason=f"invoice.payment_reversed:{reversal.pk}")
     invoice.save()
     _save_payment(payment, actor, f"payment.application_reversed:{reversal.pk}: {reason}")
     return reversal

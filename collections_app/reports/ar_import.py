@@ -59,6 +59,7 @@ from billing.models import (
 from billing.money import is_known_currency, minor_unit
 from billing.services.invoicing import buyer_snapshot, default_legal_entity
 from billing.terms import MAX_NET_DAYS
+from core.audit import actor_or_none
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account
 
@@ -400,7 +401,7 @@ def import_open_ar(
     """Validate the whole file, then write every row (all or nothing)."""
     legal_entity = legal_entity or default_legal_entity()
     rows = validate_open_ar(content, cutover_date=cutover_date, legal_entity=legal_entity)
-    user = actor if getattr(actor, "pk", None) else None
+    user = actor_or_none(actor)
     now = timezone.now()
 
     # Lines can only be added to a draft (a database trigger guards issued invoices), so:

@@ -24,6 +24,7 @@ from datetime import date
 from decimal import Decimal
 
 from billing.money import round_money
+from core.audit import actor_or_none, audit_next_save
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Contract, ContractKind, ContractStatus
 
@@ -143,10 +144,11 @@ def apply_modification(
         remaining_goods_distinct=remaining_goods_distinct,
         effective_date=effective,
         note=note,
-        decided_by=actor if getattr(actor, "pk", None) else None,
+        decided_by=actor_or_none(actor),
     )
-    modification._history_user = modification.decided_by
-    modification._change_reason = f"revenue.modification:{treatment}"
+    audit_next_save(
+        modification, actor=modification.decided_by, reason=f"revenue.modification:{treatment}"
+    )
     modification.save()
     _remember_inputs(amendment, priced_at_ssp, remaining_goods_distinct, effective_date, actor)
     root = accounting_contract_of(original)
@@ -168,8 +170,7 @@ def _remember_inputs(amendment, priced_at_ssp, remaining_distinct, effective_dat
     settings.priced_at_ssp = priced_at_ssp
     settings.remaining_goods_distinct = remaining_distinct
     settings.modification_effective_date = effective_date
-    settings._history_user = actor if getattr(actor, "pk", None) else None
-    settings._change_reason = "revenue.modification_inputs"
+    audit_next_save(settings, actor=actor, reason="revenue.modification_inputs")
     settings.save()
 
 
@@ -265,7 +266,7 @@ def _prospective(amendment, root, facts, effective, modification, actor) -> None
             "notes": result.notes,
             "remaining_ssp_basis": "inception SSP x share of performance still to come",
         },
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=actor_or_none(actor),
     )
     lines = []
     for state, done in finished:
@@ -493,7 +494,7 @@ def _catch_up(
         allocated_amount=fixed + variable,
         modification=modification,
         explanation={"method": result.method, "notes": result.notes},
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=actor_or_none(actor),
     )
     allocation_lines = []
     for state, target, total in zip(states, targets, result.amounts, strict=True):
@@ -581,7 +582,6 @@ def reestimate(
     if settings.pk is None:
         settings.save()
     settings.variable_consideration_amount = amount
-    settings._history_user = actor if getattr(actor, "pk", None) else None
-    settings._change_reason = "revenue.variable_consideration_reestimated"
+    audit_next_save(settings, actor=actor, reason="revenue.variable_consideration_reestimated")
     settings.save()
     return _catch_up(root, effective_date, actor, variable_consideration=amount)
