@@ -212,8 +212,11 @@ def discard_draft_invoice(*, invoice: Invoice, actor) -> Invoice:
             code="not_draft",
             message="Only a draft can be discarded; void an issued invoice with a credit note.",
         )
-    BillingScheduleLine.objects.filter(invoice_line__invoice=invoice).update(
-        status=ScheduleLineStatus.PENDING, invoice_line=None
+    BillingScheduleLine.transition_rows(
+        BillingScheduleLine.objects.filter(invoice_line__invoice=invoice),
+        from_status=ScheduleLineStatus.BILLED,
+        to_status=ScheduleLineStatus.PENDING,
+        invoice_line=None,
     )
     invoice.transition_to(InvoiceStatus.VOID)
     invoice.voided_at = timezone.now()

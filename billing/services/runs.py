@@ -273,9 +273,11 @@ def _preview_row(contract, invoice, skip, lines=None) -> dict:
 
 def execute_billing_run(*, run: BillingRun) -> BillingRun:
     """Runs the whole billing run, chunk by chunk (called by the Celery task)."""
-    BillingRun.objects.filter(pk=run.pk).update(
-        status=BillingRunStatus.RUNNING, started_at=timezone.now(), error=""
-    )
+    run.refresh_from_db(fields=["status"])
+    run.transition_to(BillingRunStatus.RUNNING)
+    run.started_at = timezone.now()
+    run.error = ""
+    run.save(update_fields=["status", "started_at", "error"])
     # Run again (a redelivered task, a retry after a crash): its open exceptions are
     # listed afresh rather than twice.
     BillingRunException.objects.filter(billing_run=run, resolved=False).delete()
@@ -297,14 +299,16 @@ def execute_billing_run(*, run: BillingRun) -> BillingRun:
             else:
                 statistics.invoices_written(result["invoices_created"])
     except Exception as exc:
-        BillingRun.objects.filter(pk=run.pk).update(
-            status=BillingRunStatus.FAILED,
+        BillingRun.transition_rows(
+            BillingRun.objects.filter(pk=run.pk),
+            from_status=BillingRunStatus.RUNNING,
+            to_status=BillingRunStatus.FAILED,
             finished_at=timezone.now(),
             error=f"{type(exc).__name__}: {exc}",
         )
         raise
     run.refresh_from_db()
-    run.status = BillingRunStatus.COMPLETED
+    run.transition_to(BillingRunStatus.COMPLETED)
     run.finished_at = timezone.now()
     run.groups_done = run.groups_total
     run.totals = totals.as_dict()

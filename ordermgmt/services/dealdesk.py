@@ -110,7 +110,7 @@ def _open_review(
 
 
 def _close(review: DealDeskReview, status: str, actor, reason: str) -> None:
-    review.status = status
+    review.transition_to(status)
     review.decided_at = timezone.now()
     audit_next_save(review, actor=actor, reason=reason)
     review.save(update_fields=["status", "decided_at"])
