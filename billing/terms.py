@@ -105,7 +105,3 @@ class PaymentTerms:
             return last_day_of_month(add_months(invoice_date, self.months_after_eom))
         start = last_day_of_month(invoice_date) if self.end_of_month else invoice_date
         return start + timedelta(days=self.net_days)
-
-
-def validate_payment_terms(code: str) -> str:
-    return PaymentTerms.parse(code).code

@@ -64,9 +64,6 @@ class Waterfall:
         after = sum((r.after for r in self.rows), ZERO)
         return before, months, after, before + sum(months, ZERO) + after
 
-    def recognised_in_month(self, index: int) -> Decimal:
-        return self.column_totals()[1][index]
-
 
 def revenue_waterfall(
     *,
