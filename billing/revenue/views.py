@@ -10,13 +10,13 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from billing.money import minor_unit
+from core.permissions import require
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Contract
 
@@ -48,13 +48,6 @@ VIEW = "revenue.view_revenue_reports"
 EXPORT = "revenue.export_revenue_reports"
 ROWS_ON_PAGE = 200
 CSS = "ledgerline/revenue.css"
-
-
-def require(*perms: str):
-    def decorator(view):
-        return login_required(permission_required(list(perms), raise_exception=True)(view))
-
-    return decorator
 
 
 def amount_text(value: Decimal | None, currency: str) -> str:

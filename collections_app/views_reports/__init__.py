@@ -11,7 +11,7 @@ Split by domain into `aging`, `common`, `dso`, `imports`, `jobs`; everything is 
 """
 
 from .aging import EXPORT_REPORTS, DisplayRow, aging, aging_account, aging_export
-from .common import CSS, ROWS_PER_CURRENCY, amount_text, logger, require
+from .common import CSS, ROWS_PER_CURRENCY, amount_text, logger
 from .dso import dso
 from .imports import import_open_ar_page
 from .jobs import export_job, export_job_download, export_job_status, export_jobs, job_progress
@@ -33,5 +33,4 @@ __all__ = [
     "import_open_ar_page",
     "job_progress",
     "logger",
-    "require",
 ]

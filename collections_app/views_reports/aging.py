@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
+from core.permissions import require
 from ordermgmt.models import Account
 
 from ..reports import access, exports
@@ -26,7 +27,7 @@ from ..reports.aging_documents import (
 )
 from ..reports.charts import column_chart
 from ..reports.forms import AgingForm
-from .common import CSS, ROWS_PER_CURRENCY, _subnav, amount_text, logger, require
+from .common import CSS, ROWS_PER_CURRENCY, _subnav, amount_text, logger
 
 # --- Aging -------------------------------------------------------------------------------
 

@@ -1,11 +1,9 @@
-"""What the AR report pages share: permission check, amounts, sub-navigation."""
+"""What the AR report pages share: amounts and the sub-navigation."""
 
 from __future__ import annotations
 
 import logging
 from decimal import Decimal
-
-from django.contrib.auth.decorators import login_required, permission_required
 
 from billing.money import minor_unit
 
@@ -18,15 +16,6 @@ ROWS_PER_CURRENCY = 200  # on the page; exports hold every row
 
 
 CSS = "ledgerline/ar-reports.css"
-
-
-def require(*perms: str):
-    """Signed in (else to the login page), holding every permission (else 403)."""
-
-    def decorator(view):
-        return login_required(permission_required(list(perms), raise_exception=True)(view))
-
-    return decorator
 
 
 def amount_text(value: Decimal | None, currency: str, *, blank_zero: bool = False) -> str:

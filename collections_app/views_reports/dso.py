@@ -7,11 +7,13 @@ from decimal import Decimal
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from core.permissions import require
+
 from ..reports import access
 from ..reports.charts import line_chart
 from ..reports.dso import DsoMethod, dso_with_trend
 from ..reports.forms import DsoForm
-from .common import CSS, _subnav, amount_text, require
+from .common import CSS, _subnav, amount_text
 
 # --- DSO ---------------------------------------------------------------------------------
 

@@ -6,12 +6,13 @@ from django.contrib import messages
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from core.permissions import require
 from ordermgmt.errors import DomainValidationError
 
 from ..reports import access
 from ..reports.ar_import import REQUIRED_COLUMNS, OpenArImportRejected, import_open_ar
 from ..reports.forms import OpenArImportForm
-from .common import CSS, _subnav, amount_text, require
+from .common import CSS, _subnav, amount_text
 
 # --- Import ------------------------------------------------------------------------------
 

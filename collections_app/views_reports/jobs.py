@@ -8,12 +8,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from collections_app.models import ExportJob, ExportJobStatus
+from core.permissions import require
 from ordermgmt.errors import DomainValidationError
 
 from ..reports import access, exports
 from ..reports import export_jobs as export_service
 from ..reports.forms import AgingForm
-from .common import CSS, _subnav, logger, require
+from .common import CSS, _subnav, logger
 
 # --- Export jobs -------------------------------------------------------------------------
 
