@@ -9,6 +9,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from billing.terms import add_months
+from core.dates import month_end
 
 ONE_DAY = timedelta(days=1)
 
@@ -39,9 +40,9 @@ def month_periods(start: date, end: date) -> list[tuple[date, date]]:
     periods = []
     cursor = start
     while cursor <= end:
-        month_end = add_months(cursor.replace(day=1), 1) - ONE_DAY
-        periods.append((cursor, min(month_end, end)))
-        cursor = month_end + ONE_DAY
+        last = month_end(cursor)
+        periods.append((cursor, min(last, end)))
+        cursor = last + ONE_DAY
     return periods
 
 

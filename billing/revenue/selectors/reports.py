@@ -12,6 +12,7 @@ from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 
 from billing.terms import add_months
+from core.dates import month_end, month_start
 from ordermgmt.models import Contract, Product
 
 from ..models import RevenueSchedule
@@ -22,8 +23,6 @@ from .balances import (
     _schedule_lines,
     contract_balances,
     exact,
-    month_end,
-    month_start,
     usage_events,
 )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -22,6 +21,8 @@ from billing.models import (
     Refund,
 )
 from billing.money import round_money
+from core.dates import add_months, month_end
+from core.dates import month_start as first_of_month
 
 from ..aging import (
     NOTE_CREDIT_ON_INVOICE,
@@ -183,20 +184,6 @@ def monthly_credit_sales(first_month: date, end: date, currency: str | None = No
 def credit_sales(start: date, end: date, currency: str | None = None) -> dict[str, Decimal]:
     """{currency: credit sales of the period} (invoices less credit notes, both by date)."""
     return _period(credit_sales_by_day(start, end, currency), start, end)
-
-
-def first_of_month(day: date) -> date:
-    return day.replace(day=1)
-
-
-def add_months(day: date, months: int) -> date:
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def month_end(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 def countback_months(end: date, month_days: str, count: int) -> list[tuple[date, int]]:
