@@ -50,6 +50,14 @@ MUTABLE_AFTER_ISSUE = {
 }
 
 
+# An issued invoice's open balance in SQL: the same sum as Invoice.open_amount (a void
+# invoice has none; filter or Case on the status where voids can appear).
+OPEN_AMOUNT = models.ExpressionWrapper(
+    models.F("total_amount") - models.F("credited_amount") - models.F("paid_amount"),
+    output_field=models.DecimalField(max_digits=19, decimal_places=4),
+)
+
+
 class InvoiceSource(models.TextChoices):
     BILLING = "billing", "Billed here"
     IMPORT = "import", "Imported open AR"

@@ -9,6 +9,8 @@ the latest FX rate on or before "as of" (a currency without a rate is shown, not
 Split by domain into `accounts`, `dunning`, `worklist`; everything is re-exported here.
 """
 
+from billing.selectors.fx import reporting_currency
+
 from .accounts import (
     AccountCollections,
     AccountInvoiceRow,
@@ -19,7 +21,6 @@ from .accounts import (
     reminders_for_api,
 )
 from .dunning import (
-    OPEN_BALANCE,
     InvoicePlan,
     PromiseOutcome,
     PromiseStatus,
@@ -31,7 +32,6 @@ from .dunning import (
     open_invoices,
     policy_snapshot,
     promise_statuses,
-    reporting_currency,
 )
 from .worklist import (
     WORKLIST_FILTERS,
@@ -47,7 +47,6 @@ from .worklist import (
 )
 
 __all__ = [
-    "OPEN_BALANCE",
     "AccountCollections",
     "AccountInvoiceRow",
     "ActivityRow",

@@ -9,11 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from django.conf import settings
 from django.db.models import (
-    DecimalField,
-    ExpressionWrapper,
-    F,
     Max,
     Min,
     QuerySet,
@@ -21,6 +17,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from billing.models import (
+    OPEN_AMOUNT,
     Invoice,
     InvoiceStatus,
     PaymentApplication,
@@ -46,24 +43,13 @@ from collections_app.models import (
 )
 from ordermgmt.models import Contact
 
-_MONEY = DecimalField(max_digits=19, decimal_places=4)
-
-
-OPEN_BALANCE = ExpressionWrapper(
-    F("total_amount") - F("credited_amount") - F("paid_amount"), output_field=_MONEY
-)
-
-
-def reporting_currency() -> str:
-    return getattr(settings, "LEDGERLINE_REPORTING_CURRENCY", "USD")
-
 
 def open_invoices() -> QuerySet[Invoice]:
     """Issued invoices with a balance left: what dunning and the worklist look at."""
     return (
         Invoice.objects.filter(status=InvoiceStatus.ISSUED)
         .exclude(settlement_status=SettlementStatus.PAID)
-        .annotate(open_balance=OPEN_BALANCE)
+        .annotate(open_balance=OPEN_AMOUNT)
         .filter(open_balance__gt=0)
     )
 

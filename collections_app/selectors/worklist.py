@@ -17,8 +17,9 @@ from django.db.models import (
     Sum,
 )
 
-from billing.models import FxRate, Invoice
+from billing.models import Invoice
 from billing.money import format_money
+from billing.selectors.fx import fx_rates_as_of, reporting_currency
 from collections_app.dunning.schedule import (
     DunningPlan,
     PlanState,
@@ -40,7 +41,6 @@ from .dunning import (
     dunning_plans,
     open_invoices,
     promise_statuses,
-    reporting_currency,
 )
 
 
@@ -105,20 +105,10 @@ WORKLIST_FILTERS = {
 
 
 def fx_rates(currencies: Iterable[str], *, as_of: date) -> dict[str, Decimal]:
+    """{currency: rate into the reporting currency}; a currency without a rate is left out."""
     target = reporting_currency()
-    rates = {target: Decimal(1)}
-    for currency in set(currencies) - {target}:
-        rate = (
-            FxRate.objects.filter(
-                currency=currency, reporting_currency=target, rate_date__lte=as_of
-            )
-            .order_by("-rate_date")
-            .values_list("rate", flat=True)
-            .first()
-        )
-        if rate is not None:
-            rates[currency] = rate
-    return rates
+    rates, _missing = fx_rates_as_of(currencies, target, as_of)
+    return {target: Decimal(1)} | {code: used.rate for code, used in rates.items()}
 
 
 def next_action(plans: list[InvoicePlan]) -> NextAction | None:
