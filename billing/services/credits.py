@@ -22,7 +22,9 @@ from billing.services.payments import (
     check_application,
     check_refund,
     check_reversal,
+    counter_entry,
     oldest_issued_invoices,
+    record_refund,
     required_reason,
 )
 from core.audit import audit_next_save
@@ -137,18 +139,16 @@ def reverse_credit_application(
     note, (invoice,) = _lock(original.credit_note, [original.invoice])
     original = CreditApplication.objects.select_for_update().get(pk=original.pk)
     day = check_reversal(original, reversal_date)
-    reversal = CreditApplication.objects.create(
-        credit_note=note,
+    reversal = counter_entry(
+        original,
+        source_field="credit_note",
+        source=note,
         invoice=invoice,
-        amount=-original.amount,
-        applied_date=day,
-        reverses=original,
+        settled_field="credited_amount",
         reason=reason,
-        created_by=actor_or_none(actor),
+        actor=actor,
+        day=day,
     )
-    note.applied_amount -= original.amount
-    invoice.credited_amount -= original.amount
-    refresh_settlement(invoice)
     audit_next_save(
         invoice, actor=actor, reason=f"invoice.credit_reversed:{note.number}:{reversal.pk}"
     )
@@ -184,14 +184,15 @@ def refund_credit_note(
             code="before_credit_note",
             message="A refund cannot be dated before the credit note.",
         )
-    refund = CreditRefund.objects.create(
-        credit_note=note,
+    refund = record_refund(
+        CreditRefund,
+        source_field="credit_note",
+        source=note,
         amount=amount,
-        refund_date=day,
-        reference=reference.strip(),
-        reason=reason.strip(),
-        created_by=actor_or_none(actor),
+        day=day,
+        reference=reference,
+        reason=reason,
+        actor=actor,
     )
-    note.refunded_amount += amount
     _save_note(note, actor, f"credit_note.refunded:{refund.pk}")
     return refund
