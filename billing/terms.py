@@ -11,11 +11,11 @@ Terms are stored as a short code so that any Net N is possible:
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from core.dates import add_months, month_end
 from ordermgmt.errors import DomainValidationError
 
 _PATTERN = re.compile(r"^(?:NET(?P<net>\d{1,3})(?P<eom>EOM)?|(?P<months>\d{1,2})MEOM|EOM|DUE)$")
@@ -33,17 +33,6 @@ COMMON_TERMS = [
     ("NET30EOM", "Net 30 EOM"),
     ("1MEOM", "1 month after EOM"),
 ]
-
-
-def last_day_of_month(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-def add_months(day: date, months: int) -> date:
-    """Same day N months later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 @dataclass(frozen=True)
@@ -102,10 +91,6 @@ class PaymentTerms:
 
     def due_date(self, invoice_date: date) -> date:
         if self.months_after_eom:
-            return last_day_of_month(add_months(invoice_date, self.months_after_eom))
-        start = last_day_of_month(invoice_date) if self.end_of_month else invoice_date
+            return month_end(add_months(invoice_date, self.months_after_eom))
+        start = month_end(invoice_date) if self.end_of_month else invoice_date
         return start + timedelta(days=self.net_days)
-
-
-def validate_payment_terms(code: str) -> str:
-    return PaymentTerms.parse(code).code

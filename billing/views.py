@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
@@ -28,21 +27,13 @@ from billing.forms import (
 )
 from billing.models import BillingRun, BillingRunException, Invoice
 from billing.services import run_lease
+from core.permissions import require
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account, Contract
 
 logger = logging.getLogger(__name__)
 
 INVOICES_PER_PAGE = 50
-
-
-def require(*perms: str):
-    """Signed in (else to the login page), holding every permission (else 403)."""
-
-    def decorator(view):
-        return login_required(permission_required(list(perms), raise_exception=True)(view))
-
-    return decorator
 
 
 # --- Invoices ------------------------------------------------------------------------------

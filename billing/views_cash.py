@@ -14,7 +14,6 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,6 +30,7 @@ from billing.forms_cash import (
 from billing.models import CreditApplication, CreditNote, Payment, PaymentApplication
 from billing.money import format_money
 from billing.selectors import cash as selectors
+from core.permissions import require
 from ordermgmt.models import Account
 
 PAYMENTS_PER_PAGE = 50
@@ -39,15 +39,6 @@ VIEW = "billing.view_payment"
 RECORD = "billing.add_payment"
 APPLY = "billing.apply_payment"
 REFUND = "billing.refund_payment"
-
-
-def require(*perms: str):
-    """Signed in (else to the login page), holding every permission (else 403)."""
-
-    def decorator(view):
-        return login_required(permission_required(list(perms), raise_exception=True)(view))
-
-    return decorator
 
 
 # --- Pages ------------------------------------------------------------------------------------

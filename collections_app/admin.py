@@ -21,8 +21,8 @@ from collections_app.models import (
     ExportJob,
     ExportLog,
 )
+from core.audit import audit_next_save
 from ordermgmt.admin_history import GuardedHistoryAdmin
-from ordermgmt.services.common import mark_actor
 
 
 class DunningStepFormSet(forms.BaseInlineFormSet):
@@ -120,7 +120,7 @@ class AccountDunningAdmin(GuardedHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         what = "excluded" if obj.excluded else f"policy {obj.policy or 'default'}"
-        mark_actor(obj, request.user, f"dunning.settings: {what}")
+        audit_next_save(obj, actor=request.user, reason=f"dunning.settings: {what}")
         super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request, obj=None):

@@ -5,6 +5,7 @@ from simple_history.models import HistoricalRecords
 
 from billing.models import Invoice
 from billing.money import format_money
+from core.transitions import StatusMachine
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account
 from ordermgmt.models.fields import CurrencyField, money_field
@@ -61,7 +62,7 @@ def export_file_path(instance: "ExportJob", filename: str) -> str:
     return f"exports/{instance.pk}/{filename}"
 
 
-class ExportJob(models.Model):
+class ExportJob(StatusMachine, models.Model):
     """A finance export built in the background (a Celery task): its progress, its file
     (for the requesting user, or an Admin) and, once done, its ExportLog entry."""
 
@@ -90,6 +91,10 @@ class ExportJob(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    transitions = EXPORT_JOB_TRANSITIONS
+    transition_error = DomainValidationError
+    status_noun = "An export job"
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["user", "-created_at"], name="exportjob_user_recent")]
@@ -108,15 +113,6 @@ class ExportJob(models.Model):
         if not self.rows_total:
             return 0
         return min(99, int(100 * self.rows_done / self.rows_total))
-
-    def transition_to(self, new_status: str) -> None:
-        if new_status not in EXPORT_JOB_TRANSITIONS[self.status]:
-            raise DomainValidationError(
-                field="status",
-                code="illegal_transition",
-                message=f"An export job cannot move from {self.status} to {new_status}.",
-            )
-        self.status = new_status
 
 
 # --- Dunning -----------------------------------------------------------------------------
@@ -362,7 +358,7 @@ class DisputeResolution(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn by the customer"
 
 
-class CollectionActivity(models.Model):
+class CollectionActivity(StatusMachine, models.Model):
     """A note, a promise to pay, a dispute, or a call to make, on an account (and for
     promises and disputes, on one invoice). Created and changed only through
     collections_app.services, which record who and why in the history."""
@@ -413,6 +409,9 @@ class CollectionActivity(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
+
+    transitions = ACTIVITY_TRANSITIONS
+    transition_error = DomainValidationError
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -469,13 +468,8 @@ class CollectionActivity(models.Model):
     def amount_display(self) -> str:
         return format_money(self.amount, self.currency) if self.amount is not None else ""
 
-    def transition_to(self, new_status: str) -> None:
-        allowed = ACTIVITY_TRANSITIONS.get((self.kind, self.status), set())
-        if new_status not in allowed:
-            raise DomainValidationError(
-                field="status",
-                code="illegal_transition",
-                message=f"A {self.get_kind_display().lower()} cannot move from "
-                f"{self.status or 'no status'} to {new_status}.",
-            )
-        self.status = new_status
+    def transition_key(self) -> tuple[str, str]:
+        return (self.kind, self.status)
+
+    def transition_subject(self) -> str:
+        return f"A {self.get_kind_display().lower()}"

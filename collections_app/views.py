@@ -13,7 +13,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
@@ -30,6 +29,7 @@ from collections_app.models import (
     DisputeReason,
     DisputeResolution,
 )
+from core.permissions import require
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account
 
@@ -37,15 +37,6 @@ VIEW = "collections_app.view_collectionactivity"
 ADD = "collections_app.add_collectionactivity"
 CHANGE = "collections_app.change_collectionactivity"
 PAUSE = "collections_app.change_accountdunning"
-
-
-def require(*perms: str):
-    """Signed in (else to the login page), holding every permission (else 403)."""
-
-    def decorator(view):
-        return login_required(permission_required(list(perms), raise_exception=True)(view))
-
-    return decorator
 
 
 def collectors():

@@ -21,8 +21,3 @@ class DomainValidationError(Exception):
         if self.field == "__all__":
             return error
         return ValidationError({self.field: error})
-
-
-def raise_first(errors: list[DomainValidationError]) -> None:
-    if errors:
-        raise errors[0]

@@ -26,6 +26,7 @@ from django.template.loader import render_to_string
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, InvoiceStatus
 from billing.money import format_money, minor_unit
 from billing.terms import PaymentTerms
+from core.audit import audit_next_save
 from ordermgmt.errors import DomainValidationError
 
 logger = logging.getLogger(__name__)
@@ -271,7 +272,7 @@ def _save_once(instance, content: bytes, *, update_fields: list[str], reason: st
     """Writes the file, then the row; a failed row update leaves no orphan file behind."""
     instance.pdf.save(f"{instance.number}.pdf", ContentFile(content), save=False)
     try:
-        instance._change_reason = reason
+        audit_next_save(instance, reason=reason)
         instance.save(update_fields=update_fields)
     except BaseException:
         instance.pdf.storage.delete(instance.pdf.name)

@@ -1,6 +1,7 @@
 from .credits import CreditApplication, CreditRefund
 from .entities import DocumentType, FxRate, LegalEntity, NumberSeries, TaxRate
 from .invoices import (
+    OPEN_AMOUNT,
     CreditNote,
     CreditNoteLine,
     Invoice,
@@ -15,6 +16,7 @@ from .runs import BillingRun, BillingRunException, BillingRunStatus, ExceptionRe
 from .schedules import BillingScheduleLine, ScheduleLineKind, ScheduleLineStatus, UsageRecord
 
 __all__ = [
+    "OPEN_AMOUNT",
     "BillingRun",
     "BillingRunException",
     "BillingRunStatus",

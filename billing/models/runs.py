@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from core.transitions import StatusMachine
+from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account, Contract
 
 
@@ -11,7 +13,21 @@ class BillingRunStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class BillingRun(models.Model):
+BILLING_RUN_TRANSITIONS = {
+    BillingRunStatus.QUEUED: {BillingRunStatus.RUNNING, BillingRunStatus.FAILED},
+    BillingRunStatus.RUNNING: {
+        BillingRunStatus.RUNNING,  # a retry after a worker died mid-run
+        BillingRunStatus.COMPLETED,
+        BillingRunStatus.FAILED,
+    },
+    # Run again: a task delivered a second time or retried; lines already billed are not
+    # billed twice, and open exceptions are listed afresh.
+    BillingRunStatus.COMPLETED: {BillingRunStatus.RUNNING},
+    BillingRunStatus.FAILED: {BillingRunStatus.RUNNING},
+}
+
+
+class BillingRun(StatusMachine, models.Model):
     """One billing run (or dry-run preview) for a run date: progress and summary."""
 
     run_date = models.DateField()
@@ -40,6 +56,10 @@ class BillingRun(models.Model):
     attempt = models.UUIDField(null=True, blank=True, editable=False)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+
+    transitions = BILLING_RUN_TRANSITIONS
+    transition_error = DomainValidationError
+    status_noun = "A billing run"
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,5 +1,7 @@
 from django.db import models
 
+from core.transitions import StatusMachine
+from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Contract, ContractLine, RampStep
 from ordermgmt.models.fields import CurrencyField, money_field, quantity_field, unit_price_field
 
@@ -17,7 +19,14 @@ class ScheduleLineStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-class BillingScheduleLine(models.Model):
+SCHEDULE_LINE_TRANSITIONS = {
+    ScheduleLineStatus.PENDING: {ScheduleLineStatus.BILLED, ScheduleLineStatus.CANCELLED},
+    ScheduleLineStatus.BILLED: {ScheduleLineStatus.PENDING},  # its draft invoice discarded
+    ScheduleLineStatus.CANCELLED: set(),
+}
+
+
+class BillingScheduleLine(StatusMachine, models.Model):
     """One amount to bill on one date, for one contract line and service period."""
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="schedule_lines")
@@ -48,6 +57,10 @@ class BillingScheduleLine(models.Model):
         related_name="billed_schedule_line",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    transitions = SCHEDULE_LINE_TRANSITIONS
+    transition_error = DomainValidationError
+    status_noun = "A schedule line"
 
     class Meta:
         ordering = ["contract", "billing_date", "contract_line", "sequence"]

@@ -9,16 +9,15 @@ DomainValidationError becomes HTTP 400 {field, code, message}.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billing.api.fields import MoneyField
 from billing.money import round_money
 from ordermgmt.models import Contract, ContractLine
 from ordermgmt.permissions import NamedPermission
@@ -35,28 +34,6 @@ from .models import (
     RevenueScheduleLine,
 )
 from .selectors import Scope, accounting_map, contract_balances, revenue_waterfall
-
-
-@extend_schema_field({"type": "string", "format": "decimal", "example": "1234.50"})
-class MoneyField(serializers.Field):
-    """An amount with its currency's own decimals, as a string."""
-
-    def __init__(self, currency: str = "currency", **kwargs):
-        kwargs["read_only"] = True
-        super().__init__(**kwargs)
-        self.currency_path = currency.split(".")
-
-    def get_attribute(self, instance):
-        amount = super().get_attribute(instance)
-        currency = instance
-        for name in self.currency_path:
-            currency = getattr(currency, name)
-        return amount, currency
-
-    def to_representation(self, value):
-        amount, currency = value
-        return None if amount is None else str(round_money(Decimal(amount), currency))
-
 
 # --- Obligations --------------------------------------------------------------------------
 

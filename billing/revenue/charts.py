@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from core.charts import axis_ticks, nice_top, short_amount
+
 
 @dataclass(frozen=True)
 class Bar:
@@ -56,31 +58,10 @@ class Chart:
         return not self.bars
 
 
-def _nice_top(peak: float) -> float:
-    if peak <= 0:
-        return 1.0
-    magnitude = 10 ** (len(str(int(peak))) - 1) if peak >= 1 else 1
-    for step in (1, 2, 2.5, 5, 10):
-        if peak <= step * magnitude:
-            return float(step * magnitude)
-    return float(10 * magnitude)
-
-
-def short_amount(value: float) -> str:
-    if abs(value) >= 1_000_000:
-        return f"{value / 1_000_000:.1f}M".replace(".0M", "M")
-    if abs(value) >= 1_000:
-        return f"{value / 1_000:.1f}k".replace(".0k", "k")
-    return f"{value:,.0f}"
-
-
 def _frame(width, height, top_value):
     left, right, top, bottom = 56, 10, 18, 28
     plot_height = height - top - bottom
-    ticks = [
-        Tick(round(top + plot_height * (1 - i / 4), 1), short_amount(top_value * i / 4))
-        for i in range(5)
-    ]
+    ticks = [Tick(y, text) for y, text in axis_ticks(top_value, top, plot_height)]
     return left, right, top, plot_height, ticks
 
 
@@ -95,7 +76,7 @@ def waterfall_chart(
 ) -> Chart:
     """Revenue per month: recognised months solid, still-scheduled months light."""
     peak = max([float(v) for v in values] + [0.0])
-    top_value = _nice_top(peak)
+    top_value = nice_top(peak)
     left, right, top, plot_height, ticks = _frame(width, height, top_value)
     slot = (width - left - right) / max(len(values), 1)
     bars = []
@@ -152,7 +133,7 @@ def bridge_chart(
     low = min(levels + [0.0])
     high = max(levels + [0.0])
     floor = min(low, 0.0)
-    top_value = _nice_top(high - floor)
+    top_value = nice_top(high - floor)
     left, right, top, plot_height, ticks = _frame(width, height, top_value)
     ticks = [Tick(t.y, short_amount(floor + top_value * i / 4)) for i, t in enumerate(ticks)]
     slot = (width - left - right) / len(steps)

@@ -5,16 +5,18 @@ actions their own permission; writes go through billing.revenue.services."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from billing.money import minor_unit
+from core.permissions import require
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Contract
 
@@ -46,13 +48,6 @@ VIEW = "revenue.view_revenue_reports"
 EXPORT = "revenue.export_revenue_reports"
 ROWS_ON_PAGE = 200
 CSS = "ledgerline/revenue.css"
-
-
-def require(*perms: str):
-    def decorator(view):
-        return login_required(permission_required(list(perms), raise_exception=True)(view))
-
-    return decorator
 
 
 def amount_text(value: Decimal | None, currency: str) -> str:
@@ -252,9 +247,17 @@ def contract_detail(request, contract_id: int):
         s.obligation_id: s
         for s in RevenueSchedule.objects.filter(obligation__in=obligations, is_current=True)
     }
-    history_counts = {
-        o.pk: RevenueSchedule.objects.filter(obligation=o).count() for o in obligations
-    }
+    # One query each for every obligation's schedule versions and deliveries, not two per
+    # obligation.
+    history_counts = dict(
+        RevenueSchedule.objects.filter(obligation__in=obligations)
+        .values_list("obligation_id")
+        .annotate(versions=Count("id"))
+        .order_by()
+    )
+    deliveries = defaultdict(list)
+    for delivery in Delivery.objects.filter(obligation__in=obligations):
+        deliveries[delivery.obligation_id].append(delivery)
     lines = RevenueScheduleLine.objects.filter(schedule__in=schedules.values()).order_by(
         "obligation__number", "recognition_date"
     )
@@ -284,10 +287,10 @@ def contract_detail(request, contract_id: int):
                 {
                     "obj": o,
                     "schedule": schedules.get(o.pk),
-                    "versions": history_counts[o.pk],
+                    "versions": history_counts.get(o.pk, 0),
                     "ssp": amount_text(o.ssp_amount, currency),
                     "allocated": amount_text(o.allocated_amount, currency),
-                    "deliveries": list(Delivery.objects.filter(obligation=o)),
+                    "deliveries": deliveries[o.pk],
                 }
                 for o in obligations
             ],

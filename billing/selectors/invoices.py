@@ -20,6 +20,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from billing.models import (
+    OPEN_AMOUNT,
     CreditNote,
     Invoice,
     InvoiceLine,
@@ -108,7 +109,7 @@ def totals_by_currency(queryset: QuerySet[Invoice]) -> list[CurrencyTotal]:
                 Case(
                     When(
                         status=InvoiceStatus.ISSUED,
-                        then=F("total_amount") - F("credited_amount") - F("paid_amount"),
+                        then=OPEN_AMOUNT,
                     ),
                     default=Value(Decimal(0)),
                     output_field=MONEY_FIELD,

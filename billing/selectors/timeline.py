@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from django.db.models import (
     Count,
-    F,
     Min,
     Prefetch,
     Q,
@@ -20,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import (
+    OPEN_AMOUNT,
     BillingScheduleLine,
     CreditApplication,
     CreditNote,
@@ -333,7 +333,7 @@ def account_timeline(
 
 def account_balances(account: Account) -> list[CurrencyBalance]:
     today = timezone.localdate()
-    open_expr = F("total_amount") - F("credited_amount") - F("paid_amount")
+    open_expr = OPEN_AMOUNT
     rows = (
         Invoice.objects.filter(account=account, status=InvoiceStatus.ISSUED)
         .order_by()

@@ -14,6 +14,7 @@ from .invoicing import (
     issue_invoice,
     next_document_number,
 )
+from .opening_balances import OpeningBalance, record_opening_balances
 from .payments import (
     apply_oldest_first,
     apply_payment,
@@ -45,6 +46,8 @@ __all__ = [
     "issue_credit_note",
     "issue_invoice",
     "next_document_number",
+    "OpeningBalance",
+    "record_opening_balances",
     "queue_billing_run",
     "record_payment",
     "record_usage",

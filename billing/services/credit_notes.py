@@ -21,6 +21,7 @@ from billing.models import (
 )
 from billing.money import format_money, is_rounded, round_money, split
 from billing.services.invoicing import next_document_number, refresh_settlement
+from core.audit import actor_or_none, audit_next_save
 from ordermgmt.errors import DomainValidationError
 
 ON_CREDIT_NOTE: list = []  # on-commit hooks (PDF, Stripe), like invoicing.ON_ISSUE
@@ -137,9 +138,9 @@ def _issue(
         total_amount=total,
         is_void_of_invoice=voids,
         on_account_amount=on_account,
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=actor_or_none(actor),
     )
-    note._history_user = actor
+    audit_next_save(note, actor=actor, reason=None)
     note.save()
     for line in lines:
         line.credit_note = note
@@ -223,8 +224,7 @@ def issue_credit_note(
         credit_date=credit_date or timezone.localdate(),
         voids=False,
     )
-    invoice._history_user = actor
-    invoice._change_reason = f"invoice.credited:{note.number}"
+    audit_next_save(invoice, actor=actor, reason=f"invoice.credited:{note.number}")
     invoice.save()
     return note
 
@@ -272,7 +272,6 @@ def void_invoice(*, invoice: Invoice, actor, reason: str) -> CreditNote:
     )
     invoice.transition_to(InvoiceStatus.VOID)
     invoice.voided_at = timezone.now()
-    invoice._history_user = actor
-    invoice._change_reason = f"invoice.voided:{note.number}"
+    audit_next_save(invoice, actor=actor, reason=f"invoice.voided:{note.number}")
     invoice.save()
     return note

@@ -22,9 +22,12 @@ from billing.services.payments import (
     check_application,
     check_refund,
     check_reversal,
+    counter_entry,
     oldest_issued_invoices,
+    record_refund,
     required_reason,
 )
+from core.audit import audit_next_save
 from ordermgmt.errors import DomainValidationError
 
 
@@ -37,8 +40,7 @@ def _lock(note: CreditNote, invoices: list[Invoice]) -> tuple[CreditNote, list[I
 
 
 def _save_note(note: CreditNote, actor, reason: str) -> None:
-    note._history_user = actor
-    note._change_reason = reason
+    audit_next_save(note, actor=actor, reason=reason)
     note.save(update_fields=["applied_amount", "refunded_amount"])
 
 
@@ -63,8 +65,9 @@ def _apply(note: CreditNote, invoice: Invoice, amount: Decimal, actor, applied_d
     note.applied_amount += amount
     invoice.credited_amount += amount
     refresh_settlement(invoice)
-    invoice._history_user = actor
-    invoice._change_reason = f"invoice.credit_applied:{note.number}:{application.pk}"
+    audit_next_save(
+        invoice, actor=actor, reason=f"invoice.credit_applied:{note.number}:{application.pk}"
+    )
     invoice.save()
     return application
 
@@ -136,20 +139,19 @@ def reverse_credit_application(
     note, (invoice,) = _lock(original.credit_note, [original.invoice])
     original = CreditApplication.objects.select_for_update().get(pk=original.pk)
     day = check_reversal(original, reversal_date)
-    reversal = CreditApplication.objects.create(
-        credit_note=note,
+    reversal = counter_entry(
+        original,
+        source_field="credit_note",
+        source=note,
         invoice=invoice,
-        amount=-original.amount,
-        applied_date=day,
-        reverses=original,
+        settled_field="credited_amount",
         reason=reason,
-        created_by=actor_or_none(actor),
+        actor=actor,
+        day=day,
     )
-    note.applied_amount -= original.amount
-    invoice.credited_amount -= original.amount
-    refresh_settlement(invoice)
-    invoice._history_user = actor
-    invoice._change_reason = f"invoice.credit_reversed:{note.number}:{reversal.pk}"
+    audit_next_save(
+        invoice, actor=actor, reason=f"invoice.credit_reversed:{note.number}:{reversal.pk}"
+    )
     invoice.save()
     _save_note(note, actor, f"credit_note.application_reversed:{reversal.pk}: {reason}")
     return reversal
@@ -182,14 +184,15 @@ def refund_credit_note(
             code="before_credit_note",
             message="A refund cannot be dated before the credit note.",
         )
-    refund = CreditRefund.objects.create(
-        credit_note=note,
+    refund = record_refund(
+        CreditRefund,
+        source_field="credit_note",
+        source=note,
         amount=amount,
-        refund_date=day,
-        reference=reference.strip(),
-        reason=reason.strip(),
-        created_by=actor_or_none(actor),
+        day=day,
+        reference=reference,
+        reason=reason,
+        actor=actor,
     )
-    note.refunded_amount += amount
     _save_note(note, actor, f"credit_note.refunded:{refund.pk}")
     return refund

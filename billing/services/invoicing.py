@@ -23,6 +23,7 @@ from billing.models import (
 from billing.money import money_sum
 from billing.services.tax import line_taxes, tax_rounding_mode
 from billing.terms import PaymentTerms
+from core.audit import audit_next_save
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account, Contract
 
@@ -157,11 +158,6 @@ def _line_description(schedule: BillingScheduleLine) -> str:
     return f"{text}, {schedule.period_start:%d %b %Y} – {schedule.period_end:%d %b %Y}{suffix}"
 
 
-def _audit(instance, actor, reason: str) -> None:
-    instance._history_user = actor
-    instance._change_reason = reason
-
-
 @transaction.atomic(durable=True)
 def issue_invoice(*, invoice: Invoice, actor, invoice_date: date | None = None) -> Invoice:
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
@@ -191,7 +187,7 @@ def issue_invoice(*, invoice: Invoice, actor, invoice_date: date | None = None) 
     invoice.issued_at = timezone.now()
     if invoice.total_amount == 0:
         invoice.settlement_status = SettlementStatus.PAID
-    _audit(invoice, actor, "invoice.issued")
+    audit_next_save(invoice, actor=actor, reason="invoice.issued")
     invoice.save()
     invoice_id = invoice.pk
     for hook in ON_ISSUE_IN_TRANSACTION:
@@ -221,12 +217,15 @@ def discard_draft_invoice(*, invoice: Invoice, actor) -> Invoice:
             code="not_draft",
             message="Only a draft can be discarded; void an issued invoice with a credit note.",
         )
-    BillingScheduleLine.objects.filter(invoice_line__invoice=invoice).update(
-        status=ScheduleLineStatus.PENDING, invoice_line=None
+    BillingScheduleLine.transition_rows(
+        BillingScheduleLine.objects.filter(invoice_line__invoice=invoice),
+        from_status=ScheduleLineStatus.BILLED,
+        to_status=ScheduleLineStatus.PENDING,
+        invoice_line=None,
     )
     invoice.transition_to(InvoiceStatus.VOID)
     invoice.voided_at = timezone.now()
-    _audit(invoice, actor, "invoice.draft_discarded")
+    audit_next_save(invoice, actor=actor, reason="invoice.draft_discarded")
     invoice.save()
     return invoice
 
@@ -266,7 +265,7 @@ def create_corrected_invoice(*, original: Invoice, actor) -> Invoice:
         "total_amount",
     ]
     correction = Invoice(replaces=original, **{f: getattr(original, f) for f in copy_fields})
-    _audit(correction, actor, f"invoice.correction_of:{original.number}")
+    audit_next_save(correction, actor=actor, reason=f"invoice.correction_of:{original.number}")
     correction.save()
     for line in original.lines.all():
         old_id = line.pk

@@ -22,12 +22,9 @@ from billing.models import (
 )
 from billing.money import format_money, is_rounded, validate_currency
 from billing.services.invoicing import refresh_settlement
+from core.audit import actor_or_none, audit_next_save
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account
-
-
-def actor_or_none(actor):
-    return actor if getattr(actor, "pk", None) else None
 
 
 def check_amount(amount: Decimal, currency: str, field: str = "amount") -> None:
@@ -89,8 +86,7 @@ def record_payment(
         external_id=external_id or None,
         created_by=actor_or_none(actor),
     )
-    payment._history_user = actor
-    payment._change_reason = "payment.recorded"
+    audit_next_save(payment, actor=actor, reason="payment.recorded")
     try:
         with transaction.atomic():
             payment.save()
@@ -185,8 +181,7 @@ def _apply(payment: Payment, invoice: Invoice, amount: Decimal, actor, applied_d
     payment.applied_amount += amount
     invoice.paid_amount += amount
     refresh_settlement(invoice)
-    invoice._history_user = actor
-    invoice._change_reason = f"invoice.payment_applied:{application.pk}"
+    audit_next_save(invoice, actor=actor, reason=f"invoice.payment_applied:{application.pk}")
     invoice.save()
     return application
 
@@ -198,8 +193,7 @@ def _lock(payment: Payment, invoices: list[Invoice]) -> tuple[Payment, list[Invo
 
 
 def _save_payment(payment: Payment, actor, reason: str) -> None:
-    payment._history_user = actor
-    payment._change_reason = reason
+    audit_next_save(payment, actor=actor, reason=reason)
     payment.save()
 
 
@@ -317,6 +311,59 @@ def check_refund(
         )
 
 
+def counter_entry(
+    original,
+    *,
+    source_field: str,
+    source,
+    invoice: Invoice,
+    settled_field: str,
+    reason: str,
+    actor,
+    day,
+):
+    """The reversal shared by cash and credit: a dated counter-entry of the (locked)
+    original application; the amount returns to its payment or credit note (``source``)
+    and comes off the invoice's ``settled_field`` (paid or credited). Saved by the caller."""
+    reversal = type(original).objects.create(
+        **{source_field: source},
+        invoice=invoice,
+        amount=-original.amount,
+        applied_date=day,
+        reverses=original,
+        reason=reason,
+        created_by=actor_or_none(actor),
+    )
+    source.applied_amount -= original.amount
+    setattr(invoice, settled_field, getattr(invoice, settled_field) - original.amount)
+    refresh_settlement(invoice)
+    return reversal
+
+
+def record_refund(
+    model,
+    *,
+    source_field: str,
+    source,
+    amount: Decimal,
+    day: date,
+    reference: str,
+    reason: str,
+    actor,
+):
+    """The refund row shared by cash and credit on account; ``source`` saved by the caller."""
+    refund = model.objects.create(
+        **{source_field: source},
+        amount=amount,
+        refund_date=day,
+        reference=reference.strip(),
+        reason=reason.strip(),
+        created_by=actor_or_none(actor),
+    )
+    source.refunded_amount += amount
+    return refund
+
+
 @transaction.atomic(durable=True)
 def reverse_application(
     *, application: PaymentApplication, actor, reason: str, reversal_date: date | None = None
@@ -330,20 +377,17 @@ def reverse_application(
     payment, (invoice,) = _lock(original.payment, [original.invoice])
     original = PaymentApplication.objects.select_for_update().get(pk=original.pk)
     day = check_reversal(original, reversal_date)
-    reversal = PaymentApplication.objects.create(
-        payment=payment,
+    reversal = counter_entry(
+        original,
+        source_field="payment",
+        source=payment,
         invoice=invoice,
-        amount=-original.amount,
-        applied_date=day,
-        reverses=original,
+        settled_field="paid_amount",
         reason=reason,
-        created_by=actor_or_none(actor),
+        actor=actor,
+        day=day,
     )
-    payment.applied_amount -= original.amount
-    invoice.paid_amount -= original.amount
-    refresh_settlement(invoice)
-    invoice._history_user = actor
-    invoice._change_reason = f"invoice.payment_reversed:{reversal.pk}"
+    audit_next_save(invoice, actor=actor, reason=f"invoice.payment_reversed:{reversal.pk}")
     invoice.save()
     _save_payment(payment, actor, f"payment.application_reversed:{reversal.pk}: {reason}")
     return reversal
@@ -369,14 +413,15 @@ def refund_payment(
         reference=reference,
         reason=reason,
     )
-    refund = Refund.objects.create(
-        payment=payment,
+    refund = record_refund(
+        Refund,
+        source_field="payment",
+        source=payment,
         amount=amount,
-        refund_date=refund_date or timezone.localdate(),
-        reference=reference.strip(),
-        reason=reason.strip(),
-        created_by=actor_or_none(actor),
+        day=refund_date or timezone.localdate(),
+        reference=reference,
+        reason=reason,
+        actor=actor,
     )
-    payment.refunded_amount += amount
     _save_payment(payment, actor, f"payment.refunded:{refund.pk}")
     return refund

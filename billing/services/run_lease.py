@@ -82,8 +82,10 @@ def claim_run(*, run: BillingRun) -> uuid.UUID | None:
         lapses_in = (last_sign_of_life + lease_duration() - now).total_seconds()
         raise RunBusy(run.pk, retry_in=max(lapses_in, 0) + 1)
     attempt = uuid.uuid4()
-    BillingRun.objects.filter(pk=run.pk).update(
-        status=BillingRunStatus.RUNNING,
+    BillingRun.transition_rows(
+        BillingRun.objects.filter(pk=run.pk),
+        from_status=run.status,
+        to_status=BillingRunStatus.RUNNING,
         attempt=attempt,
         heartbeat_at=now,
         attempts=F("attempts") + 1,

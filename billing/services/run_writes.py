@@ -86,6 +86,8 @@ def mark_billed(invoice_lines: list[InvoiceLine], unbilled_usage: list) -> None:
     if connection.vendor != "postgresql":  # the SQLite demo: a plain bulk update
         _mark_billed_portably(rows)
         return
+    # The due lines were locked pending; one UPDATE moves them all to billed.
+    BillingScheduleLine.check_transition(ScheduleLineStatus.PENDING, ScheduleLineStatus.BILLED)
     ids, invoice_line_ids, amounts, quantities = (list(column) for column in zip(*rows))
     # The values are known: joining them in (UPDATE ... FROM unnest) replaces a correlated
     # subquery per row, whose plan joined every invoice in the table.
@@ -109,7 +111,7 @@ def _mark_billed_portably(rows: list[tuple]) -> None:
     schedules = BillingScheduleLine.objects.in_bulk([row[0] for row in rows])
     for schedule_id, invoice_line_id, amount, quantity in rows:
         schedule = schedules[schedule_id]
-        schedule.status = ScheduleLineStatus.BILLED
+        schedule.transition_to(ScheduleLineStatus.BILLED)
         if invoice_line_id is not None:
             schedule.invoice_line_id = invoice_line_id
         if amount is not None:

@@ -309,8 +309,10 @@ def execute_billing_run(*, run: BillingRun) -> BillingRun:
     except RunSuperseded:
         return BillingRun.objects.get(pk=run.pk)  # the newer attempt finishes the run
     except Exception as exc:
-        BillingRun.objects.filter(pk=run.pk, attempt=attempt).update(
-            status=BillingRunStatus.FAILED,
+        BillingRun.transition_rows(
+            BillingRun.objects.filter(pk=run.pk, attempt=attempt),
+            from_status=BillingRunStatus.RUNNING,
+            to_status=BillingRunStatus.FAILED,
             finished_at=timezone.now(),
             error=f"{type(exc).__name__}: {exc}",
         )
@@ -323,7 +325,7 @@ def _complete(run: BillingRun, attempt, totals: _RunTotals, preview: list[dict])
     run = BillingRun.objects.select_for_update().get(pk=run.pk)
     if run.attempt != attempt or run.status != BillingRunStatus.RUNNING:
         return run  # taken over after the last chunk: the newer attempt completes it
-    run.status = BillingRunStatus.COMPLETED
+    run.transition_to(BillingRunStatus.COMPLETED)
     run.finished_at = timezone.now()
     run.groups_done = run.groups_total
     run.totals = totals.as_dict()

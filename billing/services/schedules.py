@@ -99,7 +99,8 @@ def stop_billing_on_cancellation(*, contract, actor=None, effective_date, **kwar
     (kept, with their explanation, for the record). What is owed for service up to the
     cancellation, or due back for service paid in advance, is settled by hand with an
     invoice or a credit note; the revenue page shows it as a contract asset or liability."""
-    return BillingScheduleLine.objects.filter(
-        contract=contract, status=ScheduleLineStatus.PENDING
-    ).update(status=ScheduleLineStatus.CANCELLED)
-
+    return BillingScheduleLine.transition_rows(
+        BillingScheduleLine.objects.filter(contract=contract),
+        from_status=ScheduleLineStatus.PENDING,
+        to_status=ScheduleLineStatus.CANCELLED,
+    )

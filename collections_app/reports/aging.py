@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import (
     F,
     Q,
@@ -46,7 +45,6 @@ from billing.models import (
     CreditApplication,
     CreditNote,
     CreditRefund,
-    FxRate,
     Invoice,
     InvoiceStatus,
     Payment,
@@ -54,6 +52,8 @@ from billing.models import (
     Refund,
 )
 from billing.money import round_money, validate_currency
+from billing.selectors.fx import RateUsed, fx_rates_as_of
+from billing.selectors.fx import reporting_currency as reporting_currency_default
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account
 
@@ -68,10 +68,6 @@ class AgingBasis:
     INVOICE_DATE = "invoice_date"
     CHOICES = [(DUE_DATE, "Due date"), (INVOICE_DATE, "Invoice date")]
     VALUES = {DUE_DATE, INVOICE_DATE}
-
-
-def reporting_currency_default() -> str:
-    return getattr(settings, "LEDGERLINE_REPORTING_CURRENCY", "USD")
 
 
 # --- Parameters -----------------------------------------------------------------------
@@ -241,22 +237,6 @@ class CurrencyAging:
     @property
     def overdue_total(self) -> Decimal:
         return sum(self.buckets[1:], ZERO)
-
-
-@dataclass(frozen=True)
-class RateUsed:
-    currency: str
-    reporting_currency: str
-    rate: Decimal
-    rate_date: date | None  # None: same currency, no conversion
-
-    def __str__(self) -> str:
-        if self.rate_date is None:
-            return f"{self.currency} is the reporting currency"
-        return (
-            f"1 {self.currency} = {self.rate.normalize():f} {self.reporting_currency} "
-            f"(rate of {self.rate_date.isoformat()})"
-        )
 
 
 def rates_text(rates: Iterable[RateUsed]) -> str:
@@ -451,30 +431,6 @@ def ar_aging(params: AgingParams, *, account_id: int | None = None) -> AgingRepo
         currencies, params.reporting_currency, params.as_of, bucket_count=n
     )
     return AgingReport(params, params.buckets, currencies, reporting, missing)
-
-
-def fx_rates_as_of(
-    currencies: Iterable[str], reporting_currency: str, as_of: date
-) -> tuple[dict[str, RateUsed], list[str]]:
-    """The latest rate dated on or before as_of for each currency; and those without."""
-    rates: dict[str, RateUsed] = {}
-    missing: list[str] = []
-    for code in sorted(set(currencies)):
-        if code == reporting_currency:
-            rates[code] = RateUsed(code, reporting_currency, Decimal(1), None)
-            continue
-        rate = (
-            FxRate.objects.filter(
-                currency=code, reporting_currency=reporting_currency, rate_date__lte=as_of
-            )
-            .order_by("-rate_date")
-            .first()
-        )
-        if rate is None:
-            missing.append(code)
-        else:
-            rates[code] = RateUsed(code, reporting_currency, rate.rate, rate.rate_date)
-    return rates, missing
 
 
 def convert(amount: Decimal, rate: RateUsed) -> Decimal:

@@ -46,19 +46,10 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 
-from billing.models import (
-    Invoice,
-    InvoiceLine,
-    InvoiceSource,
-    InvoiceStatus,
-    LegalEntity,
-    Payment,
-    PaymentApplication,
-    SettlementStatus,
-)
+from billing.models import Invoice, LegalEntity
 from billing.money import is_known_currency, minor_unit
-from billing.services.invoicing import buyer_snapshot, default_legal_entity
-from billing.terms import MAX_NET_DAYS
+from billing.services.invoicing import default_legal_entity
+from billing.services.opening_balances import OpeningBalance, record_opening_balances
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account
 
@@ -73,9 +64,6 @@ REQUIRED_COLUMNS = [
 ]
 OPTIONAL_COLUMNS = ["po_number"]
 MAX_ROWS = 100_000
-# Not (yet) one of billing's PaymentMethod choices: the settlement of imported invoices
-# before the cut-over is no cash received here.
-OPENING_BALANCE_METHOD = "opening"
 _AMOUNT = re.compile(r"^-?\d+(\.\d+)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -107,17 +95,7 @@ class OpenArImportRejected(DomainValidationError):
         )
 
 
-@dataclass
-class _Row:
-    line: int
-    invoice_number: str
-    account: Account
-    invoice_date: date
-    due_date: date
-    currency: str
-    original_amount: Decimal
-    open_amount: Decimal
-    po_number: str
+_Row = OpeningBalance  # one validated row of the file
 
 
 @dataclass
@@ -383,12 +361,6 @@ def validate_open_ar(
     return rows
 
 
-def _terms_code(row: _Row) -> str:
-    days = (row.due_date - row.invoice_date).days
-    # The due date is the old system's; the code only labels it when it is a Net N.
-    return f"NET{days}" if days <= MAX_NET_DAYS else row.account.default_payment_terms
-
-
 @transaction.atomic(durable=True)
 def import_open_ar(
     *,
@@ -400,109 +372,8 @@ def import_open_ar(
     """Validate the whole file, then write every row (all or nothing)."""
     legal_entity = legal_entity or default_legal_entity()
     rows = validate_open_ar(content, cutover_date=cutover_date, legal_entity=legal_entity)
-    user = actor if getattr(actor, "pk", None) else None
-    now = timezone.now()
-
-    # Lines can only be added to a draft (a database trigger guards issued invoices), so:
-    # drafts, their line, then issue them all with their old numbers.
-    invoices = Invoice.objects.bulk_create(
-        [
-            Invoice(
-                legal_entity=legal_entity,
-                account=row.account,
-                source=InvoiceSource.IMPORT,
-                status=InvoiceStatus.DRAFT,
-                currency=row.currency,
-                invoice_date=row.invoice_date,
-                due_date=row.due_date,
-                payment_terms=_terms_code(row),
-                po_number=row.po_number,
-                subtotal_amount=row.original_amount,
-                tax_amount=Decimal(0),
-                total_amount=row.original_amount,
-                **buyer_snapshot(row.account),
-            )
-            for row in rows
-        ],
-        batch_size=2000,
-    )
-    InvoiceLine.objects.bulk_create(
-        [
-            InvoiceLine(
-                invoice=invoice,
-                position=1,
-                description="Opening balance",
-                quantity=Decimal(1),
-                unit_price=row.original_amount,
-                amount=row.original_amount,
-                explanation={
-                    "import": {
-                        "line": row.line,
-                        "original_amount": str(row.original_amount),
-                        "open_amount": str(row.open_amount),
-                        "cutover_date": cutover_date.isoformat(),
-                    }
-                },
-            )
-            for invoice, row in zip(invoices, rows, strict=True)
-        ],
-        batch_size=2000,
-    )
-    for invoice, row in zip(invoices, rows, strict=True):
-        invoice.status = InvoiceStatus.ISSUED
-        invoice.number = row.invoice_number
-        invoice.issued_at = now
-        invoice.paid_amount = row.original_amount - row.open_amount
-        invoice.settlement_status = (
-            SettlementStatus.PARTIALLY_PAID if invoice.paid_amount > 0 else SettlementStatus.UNPAID
-        )
-    Invoice.objects.bulk_update(
-        invoices,
-        ["status", "number", "issued_at", "paid_amount", "settlement_status"],
-        batch_size=2000,
-    )
-    Invoice.history.bulk_history_create(
-        invoices, default_user=user, default_change_reason="invoice.imported", default_date=now
-    )
-
-    settled = [
-        (invoice, row) for invoice, row in zip(invoices, rows, strict=True) if invoice.paid_amount
-    ]
-    payments = Payment.objects.bulk_create(
-        [
-            Payment(
-                account=row.account,
-                currency=row.currency,
-                amount=invoice.paid_amount,
-                applied_amount=invoice.paid_amount,
-                received_date=cutover_date,
-                method=OPENING_BALANCE_METHOD,
-                reference=f"Settled before import: {row.invoice_number}"[:100],
-                created_by=user,
-            )
-            for invoice, row in settled
-        ],
-        batch_size=2000,
-    )
-    Payment.history.bulk_history_create(
-        payments,
-        default_user=user,
-        default_change_reason="payment.opening_balance",
-        default_date=now,
-    )
-    PaymentApplication.objects.bulk_create(
-        [
-            PaymentApplication(
-                payment=payment,
-                invoice=invoice,
-                amount=invoice.paid_amount,
-                applied_date=cutover_date,
-                reason="Settled in the previous system before the cut-over",
-                created_by=user,
-            )
-            for payment, (invoice, _) in zip(payments, settled, strict=True)
-        ],
-        batch_size=2000,
+    invoices = record_opening_balances(
+        balances=rows, cutover_date=cutover_date, legal_entity=legal_entity, actor=actor
     )
 
     totals: dict[str, tuple[Decimal, Decimal]] = {}

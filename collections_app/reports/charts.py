@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from core.charts import axis_ticks, nice_top, short_amount
+
 
 @dataclass(frozen=True)
 class Column:
@@ -69,29 +71,14 @@ class Chart:
         return " ".join(f"{p.x},{p.y}" for p in self.points if p.y is not None)
 
 
-def _nice_top(peak: float) -> float:
-    """A round number at or above peak: 1, 2, 2.5 or 5 times a power of ten."""
-    if peak <= 0:
-        return 1.0
-    magnitude = 10 ** (len(str(int(peak))) - 1) if peak >= 1 else 1
-    for step in (1, 2, 2.5, 5, 10):
-        if peak <= step * magnitude:
-            return step * magnitude
-    return 10 * magnitude
-
-
 def _short(value: float) -> str:
-    if abs(value) >= 1_000_000:
-        return f"{value / 1_000_000:.1f}M".replace(".0M", "M")
-    if abs(value) >= 1_000:
-        return f"{value / 1_000:.1f}k".replace(".0k", "k")
-    return f"{value:g}"
+    return short_amount(value, small_format="g")
 
 
 def _grid(top: float, plot_top: float, plot_height: float, lines: int = 4) -> list[GridLine]:
     return [
-        GridLine(round(plot_top + plot_height * (1 - i / lines), 1), _short(top * i / lines))
-        for i in range(lines + 1)
+        GridLine(y, text)
+        for y, text in axis_ticks(top, plot_top, plot_height, lines=lines, label=_short)
     ]
 
 
@@ -106,7 +93,7 @@ def column_chart(
     left, right, top, bottom = 48, 8, 20, 26
     plot_height = height - top - bottom
     values = [max(float(v or 0), 0.0) for _, v, _ in points]
-    peak = _nice_top(max(values, default=0))
+    peak = nice_top(max(values, default=0))
     slot = (width - left - right) / max(len(points), 1)
     bar_width = min(slot * 0.62, 90)
     columns = []
@@ -151,7 +138,7 @@ def line_chart(
     left, right, top, bottom = 48, 16, 22, 26
     plot_height = height - top - bottom
     values = [None if v is None else max(float(v), 0.0) for _, v, _ in points]
-    peak = _nice_top(max((v for v in values if v is not None), default=0))
+    peak = nice_top(max((v for v in values if v is not None), default=0))
     step = (width - left - right) / max(len(points) - 1, 1)
     placed = []
     for index, ((label, _, value_label), value) in enumerate(zip(points, values, strict=True)):

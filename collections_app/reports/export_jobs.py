@@ -108,8 +108,10 @@ def _queue_build(job_id: int) -> None:
         build_export_file.delay(job_id)
     except Exception as exc:  # the job is committed: say on it why it did not run
         logger.error("could not queue export job %s (%s)", job_id, type(exc).__name__)
-        ExportJob.objects.filter(pk=job_id, status=ExportJobStatus.QUEUED).update(
-            status=ExportJobStatus.FAILED,
+        ExportJob.transition_rows(
+            ExportJob.objects.filter(pk=job_id),
+            from_status=ExportJobStatus.QUEUED,
+            to_status=ExportJobStatus.FAILED,
             error="The export could not be queued; ask for it again.",
             finished_at=timezone.now(),
         )

@@ -30,17 +30,13 @@ from collections_app.models import (
     DisputeReason,
     DisputeResolution,
 )
+from core.audit import actor_or_none, audit_next_save
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account
-from ordermgmt.services.common import mark_actor
 
 MAX_TEXT = 5000
 MAX_PROMISE_DAYS = 366
 COLLECTOR_PERMISSION = "collections_app.change_collectionactivity"
-
-
-def _actor_or_none(actor):
-    return actor if getattr(actor, "pk", None) else None
 
 
 def _text(value: str, *, field: str, required: bool) -> str:
@@ -102,7 +98,7 @@ def _check_owner(owner) -> None:
 
 
 def _save(activity: CollectionActivity, actor, reason: str) -> CollectionActivity:
-    mark_actor(activity, actor, reason)
+    audit_next_save(activity, actor=actor, reason=reason)
     activity.save()
     return activity
 
@@ -137,7 +133,7 @@ def add_collection_note(
         kind=ActivityKind.NOTE,
         status=ActivityStatus.NONE,
         body=body,
-        created_by=_actor_or_none(actor),
+        created_by=actor_or_none(actor),
     )
     return _save(note, actor, "note.added")
 
@@ -198,7 +194,7 @@ def record_promise_to_pay(
         currency=invoice.currency,
         promised_date=promised_date,
         body=_text(note, field="note", required=False),
-        created_by=_actor_or_none(actor),
+        created_by=actor_or_none(actor),
     )
     return _save(promise, actor, "promise.recorded")
 
@@ -210,7 +206,7 @@ def cancel_promise_to_pay(*, promise: CollectionActivity, reason: str, actor) ->
     promise.transition_to(ActivityStatus.CANCELLED)
     promise.resolution_note = reason
     promise.closed_at = timezone.now()
-    promise.closed_by = _actor_or_none(actor)
+    promise.closed_by = actor_or_none(actor)
     return _save(promise, actor, "promise.cancelled")
 
 
@@ -251,9 +247,9 @@ def open_dispute(
         dispute_reason=reason,
         amount=amount,
         currency=invoice.currency,
-        owner=owner or _actor_or_none(actor),
+        owner=owner or actor_or_none(actor),
         body=_text(note, field="note", required=False),
-        created_by=_actor_or_none(actor),
+        created_by=actor_or_none(actor),
     )
     try:
         with transaction.atomic():
@@ -315,7 +311,7 @@ def resolve_dispute(
     dispute.resolution = resolution
     dispute.resolution_note = _text(note, field="note", required=False)
     dispute.closed_at = timezone.now()
-    dispute.closed_by = _actor_or_none(actor)
+    dispute.closed_by = actor_or_none(actor)
     return _save(dispute, actor, f"dispute.resolved: {resolution}")
 
 
@@ -330,5 +326,5 @@ def complete_call(*, call: CollectionActivity, outcome: str, actor) -> Collectio
     call.transition_to(ActivityStatus.DONE)
     call.resolution_note = outcome
     call.closed_at = timezone.now()
-    call.closed_by = _actor_or_none(actor)
+    call.closed_by = actor_or_none(actor)
     return _save(call, actor, "call.done")

@@ -53,9 +53,9 @@ from collections_app.models import (
     DunningReminder,
     DunningStep,
 )
+from core.audit import actor_or_none, audit_next_save
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account
-from ordermgmt.services.common import mark_actor
 
 logger = logging.getLogger(__name__)
 
@@ -230,7 +230,7 @@ def _open_call_task(reminder: DunningReminder, invoice: Invoice, step: DunningSt
         f"call the customer ({step.label}).",
         reminder=reminder,
     )
-    mark_actor(task, None, "dunning.call_flagged")
+    audit_next_save(task, actor=None, reason="dunning.call_flagged")
     task.save()
 
 
@@ -265,8 +265,8 @@ def pause_dunning(*, account: Account, reason: str, actor) -> AccountDunning:
     setting.paused = True
     setting.pause_reason = reason
     setting.paused_at = timezone.now()
-    setting.paused_by = actor if getattr(actor, "pk", None) else None
-    mark_actor(setting, actor, f"dunning.paused: {reason}")
+    setting.paused_by = actor_or_none(actor)
+    audit_next_save(setting, actor=actor, reason=f"dunning.paused: {reason}")
     setting.save()
     return setting
 
@@ -282,7 +282,7 @@ def resume_dunning(*, account: Account, actor) -> AccountDunning:
     setting.pause_reason = ""
     setting.paused_at = None
     setting.paused_by = None
-    mark_actor(setting, actor, "dunning.resumed")
+    audit_next_save(setting, actor=actor, reason="dunning.resumed")
     setting.save()
     return setting
 
@@ -302,6 +302,6 @@ def set_account_dunning(
     setting.policy = policy
     setting.excluded = excluded
     what = "excluded" if excluded else f"policy {policy or 'default'}"
-    mark_actor(setting, actor, f"dunning.settings: {what}")
+    audit_next_save(setting, actor=actor, reason=f"dunning.settings: {what}")
     setting.save()
     return setting

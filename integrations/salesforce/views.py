@@ -8,7 +8,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import JsonResponse
@@ -17,6 +16,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from core.permissions import require
 from ordermgmt.errors import DomainValidationError
 
 from . import selectors, services
@@ -27,15 +27,6 @@ RUN_PERMISSION = "salesforce_sync.run_salesforce_sync"
 RESOLVE_PERMISSION = "salesforce_sync.resolve_syncissue"
 ISSUES_PER_PAGE = 50
 LOG_LINES_SHOWN = 500
-
-
-def require(*perms: str):
-    """Signed in (else to the login page), holding every permission (else 403)."""
-
-    def decorator(view):
-        return login_required(permission_required(list(perms), raise_exception=True)(view))
-
-    return decorator
 
 
 @require("salesforce_sync.view_syncrun")

@@ -6,12 +6,12 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from core.permissions import require
 from ordermgmt.errors import DomainValidationError
 
 from . import selectors
@@ -21,15 +21,6 @@ from .push import retry_push as retry_stripe_push
 from .webhooks import BadSignature, NotAStripeEvent, WebhookNotConfigured, receive_event, verify
 
 logger = logging.getLogger(__name__)
-
-
-def require(*perms: str):
-    """Signed in (else to the login page), holding every permission (else 403)."""
-
-    def decorator(view):
-        return login_required(permission_required(list(perms), raise_exception=True)(view))
-
-    return decorator
 
 
 @require("stripe_billing.view_stripeinvoicepush")

@@ -8,6 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from billing.money import round_money
 from billing.terms import PaymentTerms
+from core.transitions import StatusMachine
 from ordermgmt.errors import DomainValidationError
 
 from .accounts import Account
@@ -73,7 +74,7 @@ class DayCountConvention(models.TextChoices):
     THIRTY_360 = "30_360", "30/360"
 
 
-class Contract(models.Model):
+class Contract(StatusMachine, models.Model):
     name = models.CharField(max_length=200)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="contracts")
     opportunity = models.ForeignKey(
@@ -133,6 +134,10 @@ class Contract(models.Model):
 
     history = HistoricalRecords()
 
+    transitions = CONTRACT_TRANSITIONS
+    transition_error = DomainValidationError
+    status_noun = "A contract"
+
     class Meta:
         ordering = ["-start_date", "-id"]
         indexes = [models.Index(fields=["status", "start_date"])]
@@ -159,18 +164,14 @@ class Contract(models.Model):
         if (
             self._state.adding
             and self.status != ContractStatus.DRAFT
-            and not getattr(self, "_transition_allowed", False)
+            and not self.moved_by_transition()
         ):
             raise DomainValidationError(
                 field="status",
                 code="illegal_transition",
                 message="A new contract starts as a draft.",
             )
-        if (
-            not self._state.adding
-            and self.status != loaded
-            and not getattr(self, "_transition_allowed", False)
-        ):
+        if not self._state.adding and self.status != loaded and not self.moved_by_transition():
             raise DomainValidationError(
                 field="status",
                 code="illegal_transition",
@@ -178,7 +179,7 @@ class Contract(models.Model):
             )
         super().save(*args, **kwargs)
         self._loaded_status = self.status
-        self._transition_allowed = False
+        self.transition_saved()
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -198,21 +199,9 @@ class Contract(models.Model):
     def is_editable(self) -> bool:
         return self.status in EDITABLE_STATUSES
 
-    def can_transition_to(self, new_status: str) -> bool:
-        return new_status in CONTRACT_TRANSITIONS[self.status]
-
-    def transition_to(self, new_status: str) -> None:
-        if not self.can_transition_to(new_status):
-            raise DomainValidationError(
-                field="status",
-                code="illegal_transition",
-                message=(
-                    f"A contract cannot move from {ContractStatus(self.status).label} "
-                    f"to {ContractStatus(new_status).label}."
-                ),
-            )
-        self.status = new_status
-        self._transition_allowed = True
+    @classmethod
+    def status_label(cls, value: str) -> str:
+        return ContractStatus(value).label
 
     def clean(self) -> None:
         from ordermgmt.services.validation import contract_header_errors

@@ -18,6 +18,8 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from billing.money import is_known_currency
+from core.transitions import StatusMachine
+from ordermgmt.errors import DomainValidationError
 
 from .contracts import BillingFrequency, Contract
 from .fields import CurrencyField, money_field
@@ -184,6 +186,16 @@ class ReviewStatus(models.TextChoices):
 
 DECIDED_STATUSES = [ReviewStatus.APPROVED, ReviewStatus.REJECTED]
 
+# A review is opened (or auto-approved) when created, and closed once.
+REVIEW_TRANSITIONS = {
+    ReviewStatus.OPEN: {
+        ReviewStatus.APPROVED,
+        ReviewStatus.REJECTED,
+        ReviewStatus.SUPERSEDED,
+        ReviewStatus.WITHDRAWN,
+    },
+}
+
 
 class ReviewTrigger(models.TextChoices):
     SUBMITTED = "submitted", "Submitted"
@@ -191,7 +203,7 @@ class ReviewTrigger(models.TextChoices):
     BACKFILL = "backfill", "Pending before deal desk rules"
 
 
-class DealDeskReview(models.Model):
+class DealDeskReview(StatusMachine, models.Model):
     contract = models.ForeignKey(
         Contract, on_delete=models.CASCADE, related_name="deal_desk_reviews"
     )
@@ -217,6 +229,10 @@ class DealDeskReview(models.Model):
     acv_amount = money_field(default=Decimal("0"))
 
     history = HistoricalRecords()
+
+    transitions = REVIEW_TRANSITIONS
+    transition_error = DomainValidationError
+    status_noun = "A deal desk review"
 
     class Meta:
         ordering = ["-opened_at", "-id"]

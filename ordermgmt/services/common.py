@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
+from core.audit import audit_next_save
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Contract
-
-# simple-history keeps the reason in a 100-character column; the full comment of a
-# decision lives on DealDeskDecision.
-CHANGE_REASON_LENGTH = 100
-
-
-def mark_actor(instance, actor, reason: str) -> None:
-    """simple-history records this user and reason on the next save."""
-    if len(reason) > CHANGE_REASON_LENGTH:
-        reason = reason[: CHANGE_REASON_LENGTH - 1] + "…"
-    instance._history_user = actor if getattr(actor, "pk", None) else None
-    instance._change_reason = reason
 
 
 def locked_contract(contract: Contract) -> Contract:
@@ -24,7 +13,8 @@ def locked_contract(contract: Contract) -> Contract:
 
 def move_contract(contract: Contract, new_status: str, actor, reason: str) -> Contract:
     contract.transition_to(new_status)
-    mark_actor(contract, actor, reason)
+    # The full comment of a decision lives on DealDeskDecision; history keeps it trimmed.
+    audit_next_save(contract, actor=actor, reason=reason)
     contract.save()
     return contract
 

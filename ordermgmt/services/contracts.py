@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from core.audit import actor_or_none, audit_next_save
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import (
     Account,
@@ -29,7 +30,6 @@ from ordermgmt.models import (
 )
 
 from .common import locked_contract as _locked
-from .common import mark_actor as _actor_mark
 from .common import move_contract as _move
 from .common import require_comment as _require_comment
 from .dealdesk import reevaluate_after_change, route_submission, withdraw_open_review
@@ -133,11 +133,11 @@ def _build_lines(
 
 def _write_lines(built: list[tuple[ContractLine, list[RampStep]]], actor, reason: str) -> None:
     for line, steps in built:
-        _actor_mark(line, actor, reason)
+        audit_next_save(line, actor=actor, reason=reason)
         line.save()
         for step in steps:
             step.line = line
-            _actor_mark(step, actor, reason)
+            audit_next_save(step, actor=actor, reason=reason)
             step.save()
 
 
@@ -170,12 +170,12 @@ def create_contract(
         opportunity=opportunity,
         kind=kind,
         original_contract=original_contract,
-        owner=owner or (actor if getattr(actor, "pk", None) else None),
+        owner=owner or (actor_or_none(actor)),
         **terms.__dict__,
     )
     _validate_header(contract)
     built = _build_lines(contract, lines)
-    _actor_mark(contract, actor, "contract.created")
+    audit_next_save(contract, actor=actor, reason="contract.created")
     contract.save()
     _write_lines(built, actor, "contract.created")
     return contract
@@ -276,11 +276,11 @@ def update_contract(
                     code=errors[0].code,
                     message=errors[0].message,
                 )
-    _actor_mark(contract, actor, "contract.updated")
+    audit_next_save(contract, actor=actor, reason="contract.updated")
     contract.save()
     if built is not None:
         for line in contract.lines.all():
-            _actor_mark(line, actor, "contract.updated")
+            audit_next_save(line, actor=actor, reason="contract.updated")
             line.delete()
         _write_lines(built, actor, "contract.updated")
     return reevaluate_after_change(contract=contract, actor=actor)
@@ -311,7 +311,7 @@ def activate_contract(*, contract: Contract, actor: AbstractBaseUser | None) -> 
     contract = _locked(contract)
     contract.transition_to(ContractStatus.ACTIVE)
     contract.activated_at = timezone.now()
-    _actor_mark(contract, actor, "contract.activated")
+    audit_next_save(contract, actor=actor, reason="contract.activated")
     contract.save()
     for hook in ON_ACTIVATION:
         hook(contract=contract, actor=actor)

@@ -23,6 +23,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit import actor_or_none, audit_next_save
 from ordermgmt import roles
 from ordermgmt.dealdesk.rules import EVALUATORS, Flag, evaluate
 from ordermgmt.dealdesk.valuation import DealFacts, deal_facts
@@ -40,7 +41,7 @@ from ordermgmt.models import (
 )
 from ordermgmt.models.dealdesk import default_sla_hours
 
-from .common import locked_contract, mark_actor, move_contract, require_comment
+from .common import locked_contract, move_contract, require_comment
 
 RULE_ORDER = list(EVALUATORS)
 
@@ -57,10 +58,6 @@ def evaluate_contract(contract: Contract) -> tuple[DealFacts, list[Flag]]:
 
 def flag_signature(flag: DealDeskFlag | Flag) -> tuple:
     return (flag.rule_type, flag.line_number, flag.reason)
-
-
-def _user_or_none(actor):
-    return actor if getattr(actor, "pk", None) else None
 
 
 def _open_review(
@@ -80,7 +77,7 @@ def _open_review(
         contract=contract,
         status=ReviewStatus.OPEN if is_open else ReviewStatus.AUTO_APPROVED,
         trigger=trigger,
-        submitted_by=_user_or_none(actor),
+        submitted_by=actor_or_none(actor),
         opened_at=now,
         sla_due_at=now + timedelta(hours=sla_hours) if is_open else None,
         decided_at=None if is_open else now,
@@ -89,7 +86,9 @@ def _open_review(
         tcv_amount=facts.tcv,
         acv_amount=facts.acv,
     )
-    mark_actor(review, actor, "review.opened" if is_open else "review.auto_approved")
+    audit_next_save(
+        review, actor=actor, reason="review.opened" if is_open else "review.auto_approved"
+    )
     review.save()
     DealDeskFlag.objects.bulk_create(
         [
@@ -111,9 +110,9 @@ def _open_review(
 
 
 def _close(review: DealDeskReview, status: str, actor, reason: str) -> None:
-    review.status = status
+    review.transition_to(status)
     review.decided_at = timezone.now()
-    mark_actor(review, actor, reason)
+    audit_next_save(review, actor=actor, reason=reason)
     review.save(update_fields=["status", "decided_at"])
 
 
@@ -222,7 +221,7 @@ def approval_refusal(
             code="review_closed",
             message=f"This review is {review.get_status_display().lower()}; nothing to approve.",
         )
-    user = _user_or_none(actor)
+    user = actor_or_none(actor)
     if (
         user is not None
         and review.submitted_by_id == user.pk
@@ -264,7 +263,7 @@ def approve_contract(
     if refusal is not None:
         raise refusal
     DealDeskDecision.objects.create(
-        review=review, kind=DecisionKind.APPROVE, actor=_user_or_none(actor), comment=comment
+        review=review, kind=DecisionKind.APPROVE, actor=actor_or_none(actor), comment=comment
     )
     approvals = review.decisions.filter(kind=DecisionKind.APPROVE).count()
     if approvals < review.required_approvals:
@@ -286,7 +285,7 @@ def reject_contract(
     contract = locked_contract(contract)
     review = _review_awaiting_decision(contract, "rejected", review)
     DealDeskDecision.objects.create(
-        review=review, kind=DecisionKind.REJECT, actor=_user_or_none(actor), comment=comment
+        review=review, kind=DecisionKind.REJECT, actor=actor_or_none(actor), comment=comment
     )
     _close(review, ReviewStatus.REJECTED, actor, f"review.rejected: {comment}")
     return move_contract(contract, ContractStatus.DRAFT, actor, f"contract.rejected: {comment}")
@@ -299,6 +298,6 @@ def comment_on_review(
     comment = require_comment(comment)
     review = DealDeskReview.objects.select_for_update().get(pk=review.pk)
     DealDeskDecision.objects.create(
-        review=review, kind=DecisionKind.COMMENT, actor=_user_or_none(actor), comment=comment
+        review=review, kind=DecisionKind.COMMENT, actor=actor_or_none(actor), comment=comment
     )
     return review

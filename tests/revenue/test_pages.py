@@ -120,3 +120,25 @@ def test_finance_records_a_delivery_on_the_contract_page(client):
     )
     assert response.status_code == 302
     assert obligation.deliveries.count() == 1
+
+
+def test_the_contract_page_reads_obligations_in_a_fixed_number_of_queries(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for(products: int) -> int:
+        made = [
+            product(
+                "500", revenue_type=RevenueType.PROFESSIONAL_SERVICES, name=f"Svc {products}-{i}"
+            )
+            for i in range(products)
+        ]
+        contract = activated([line(p, "500") for p in made])
+        assert contract.performance_obligations.count() == products
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(f"/revenue/contracts/{contract.pk}/?as_of=2026-06-30")
+        assert response.status_code == 200
+        return len(captured)
+
+    as_role(client, FIN)
+    assert queries_for(1) == queries_for(3)

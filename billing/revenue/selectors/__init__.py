@@ -1,5 +1,7 @@
 """Reads and reports of revenue recognition (no writes)."""
 
+from core.dates import month_end, month_start
+
 from .balances import (
     BILLED_STATUSES,
     ONE_DAY,
@@ -16,8 +18,6 @@ from .balances import (
     contract_balance,
     contract_balances,
     exact,
-    month_end,
-    month_start,
     open_exceptions,
     recognised_by_contract,
     schedules_as_of,

@@ -39,7 +39,6 @@ from billing.models import (
     UsageRecord,
 )
 from billing.money import round_money
-from billing.terms import add_months
 from ordermgmt.models import Contract
 
 from ..engine import month_periods
@@ -61,14 +60,6 @@ def exact(value) -> Decimal:
     """A database sum back to the stored precision (SQLite sums decimals as floats; on
     PostgreSQL this changes nothing)."""
     return Decimal(value or 0).quantize(STORED)
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def month_end(day: date) -> date:
-    return add_months(day.replace(day=1), 1) - ONE_DAY
 
 
 # --- Scope and the contract map -------------------------------------------------------------

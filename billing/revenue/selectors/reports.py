@@ -12,6 +12,7 @@ from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 
 from billing.terms import add_months
+from core.dates import month_end, month_start
 from ordermgmt.models import Contract, Product
 
 from ..models import RevenueSchedule
@@ -22,8 +23,6 @@ from .balances import (
     _schedule_lines,
     contract_balances,
     exact,
-    month_end,
-    month_start,
     usage_events,
 )
 
@@ -63,9 +62,6 @@ class Waterfall:
         months = [sum((r.months[i] for r in self.rows), ZERO) for i in range(len(self.months))]
         after = sum((r.after for r in self.rows), ZERO)
         return before, months, after, before + sum(months, ZERO) + after
-
-    def recognised_in_month(self, index: int) -> Decimal:
-        return self.column_totals()[1][index]
 
 
 def revenue_waterfall(

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from billing.money import is_rounded
+from core.audit import audit_next_save
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Contract, ContractKind, ContractLine
 
@@ -265,8 +266,7 @@ def change_settings(
     discount_lines = changes.pop("discount_lines", None)
     for name, value in changes.items():
         setattr(settings, name, value)
-    settings._history_user = actor if getattr(actor, "pk", None) else None
-    settings._change_reason = (reason or "revenue.settings_changed")[:100]
+    audit_next_save(settings, actor=actor, reason=reason or "revenue.settings_changed")
     settings.save()
     if discount_lines is not None:
         settings.discount_lines.set([getattr(line, "pk", line) for line in discount_lines])

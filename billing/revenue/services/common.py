@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
+from core.audit import actor_or_none
 from ordermgmt.models import Contract, ContractKind
 
 from ..engine import DraftLine, Progress, RebasedProgress, catch_up_lines
@@ -236,7 +237,7 @@ def write_schedule_version(
         basis_mode=basis_mode,
         basis_origin=basis_origin,
         recognised_before=recognised_before,
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=actor_or_none(actor),
     )
     insert_schedule_lines(schedule_line_tuples(schedule, lines))
     return schedule

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
+from core.audit import actor_or_none
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import ContractStatus
 
@@ -95,7 +96,7 @@ def deliver(
         quantity=quantity,
         reference=reference,
         note=note,
-        recorded_by=actor if getattr(actor, "pk", None) else None,
+        recorded_by=actor_or_none(actor),
     )
     history = draft_lines(
         RevenueScheduleLine.objects.filter(schedule=schedule).order_by("recognition_date", "id")

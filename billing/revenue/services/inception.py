@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.db.models import Prefetch
 
+from core.audit import actor_or_none
 from ordermgmt.models import Contract, ContractLine
 
 from ..engine import AllocationResult, AllocationTarget, DraftLine, allocate, cumulative_lines
@@ -143,7 +144,7 @@ def _explanation(plan: InceptionPlan) -> dict:
 
 def write_plans(plans: Sequence[InceptionPlan], *, actor=None) -> list[RevenueAllocation]:
     """Bulk-writes obligations, allocation v1 and schedules v1 of every plan."""
-    user = actor if getattr(actor, "pk", None) else None
+    user = actor_or_none(actor)
     obligations: list[PerformanceObligation] = []
     owners: list[tuple[InceptionPlan, ObligationDraft]] = []
     for plan in plans:

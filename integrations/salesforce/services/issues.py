@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit import audit_next_save
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Contract
 
@@ -86,8 +87,11 @@ def _take_salesforce_value(issue: SyncIssue, actor) -> None:
             )
         model_field = model._meta.get_field(issue.field)
         setattr(row, model_field.attname, model_field.to_python(issue.salesforce_value))
-        row._history_user = actor
-        row._change_reason = f"salesforce.conflict: took Salesforce value (issue #{issue.pk})"
+        audit_next_save(
+            row,
+            actor=actor,
+            reason=f"salesforce.conflict: took Salesforce value (issue #{issue.pk})",
+        )
         update_fields = [model_field.attname]
         if any(f.name == "updated_at" for f in model._meta.fields):
             update_fields.append("updated_at")

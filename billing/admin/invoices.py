@@ -1,65 +1,34 @@
-"""Billing in the admin. Documents (invoices once issued, credit notes, number series)
-are read-only here; what changes them are the buttons, which call the billing services
-like the invoice page does."""
+"""Invoices, credit notes and deliveries in the admin."""
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
 
 from billing import services
 from billing.forms import (
     INVOICE_ACTIONS,
-    ResolveExceptionsForm,
-    UsageRecordForm,
     available_actions,
     done_message,
 )
 from billing.models import (
-    BillingRun,
-    BillingRunException,
-    BillingScheduleLine,
     CreditApplication,
     CreditNote,
     CreditNoteLine,
     CreditRefund,
-    FxRate,
     Invoice,
     InvoiceDelivery,
     InvoiceLine,
     InvoiceStatus,
-    LegalEntity,
-    NumberSeries,
-    Payment,
-    PaymentApplication,
-    Refund,
-    TaxRate,
-    UsageRecord,
 )
-from billing.selectors import admin_url, money
+from billing.selectors import money
 from ordermgmt.admin_history import GuardedHistoryAdmin
 from ordermgmt.errors import DomainValidationError
 
-
-class ReadOnlyAdminMixin:
-    """Records written only by services: viewable, never added, changed or deleted here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-# --- Invoices ----------------------------------------------------------------------------------
+from .base import ReadOnlyAdminMixin
 
 
 class InvoiceLineInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -349,286 +318,3 @@ class InvoiceDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["invoice", "sent_at", "message_id"]
     search_fields = ["invoice__number", "message_id"]
     list_select_related = ["invoice"]
-
-
-# --- Payments (read-only: they move through the payment services) --------------------
-
-
-class PaymentApplicationInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = PaymentApplication
-    fk_name = "payment"
-    extra = 0
-    fields = ["invoice", "applied_date", "amount", "reverses", "reason", "created_by"]
-    readonly_fields = fields
-
-
-class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = Refund
-    extra = 0
-    fields = ["refund_date", "amount", "reference", "reason", "created_by"]
-    readonly_fields = fields
-
-
-@admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdminMixin, GuardedHistoryAdmin):
-    list_display = [
-        "reference",
-        "account",
-        "method",
-        "received_date",
-        "amount_display",
-        "unapplied",
-    ]
-    list_filter = ["method", "currency", "received_date"]
-    search_fields = ["reference", "external_id", "account__legal_name"]
-    date_hierarchy = "received_date"
-    list_select_related = ["account"]
-    inlines = [PaymentApplicationInline, RefundInline]
-
-    @admin.display(description="Amount", ordering="amount")
-    def amount_display(self, obj):
-        return money(obj.amount, obj.currency)
-
-    @admin.display(description="Unapplied")
-    def unapplied(self, obj):
-        return money(obj.unapplied_amount, obj.currency)
-
-
-# --- Schedules and usage ----------------------------------------------------------------------
-
-
-@admin.register(BillingScheduleLine)
-class BillingScheduleLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = [
-        "contract",
-        "contract_line",
-        "kind",
-        "period",
-        "billing_date",
-        "amount_display",
-        "status",
-        "invoice_link",
-    ]
-    list_filter = ["status", "kind", "currency", "billing_date"]
-    search_fields = [
-        "contract__name",
-        "contract__account__legal_name",
-        "contract_line__product__sku",
-    ]
-    date_hierarchy = "billing_date"
-    list_select_related = ["contract", "contract_line__product", "invoice_line__invoice"]
-
-    @admin.display(description="Service period")
-    def period(self, obj):
-        return f"{obj.period_start} – {obj.period_end}"
-
-    @admin.display(description="Amount", ordering="amount")
-    def amount_display(self, obj):
-        return money(obj.amount, obj.currency) if obj.amount is not None else "usage"
-
-    @admin.display(description="Invoice")
-    def invoice_link(self, obj):
-        if not obj.invoice_line_id:
-            return "—"
-        invoice = obj.invoice_line.invoice
-        url = reverse("billing:invoice_detail", args=[invoice.pk])
-        return format_html('<a href="{}">{}</a>', url, invoice.number or f"DRAFT #{invoice.pk}")
-
-
-@admin.register(UsageRecord)
-class UsageRecordAdmin(admin.ModelAdmin):
-    """Usage is evidence behind billed amounts: recorded (through record_usage, which is
-    idempotent by reference), never edited or deleted."""
-
-    list_display = ["reference", "contract_line", "usage_date", "quantity", "recorded_at"]
-    list_filter = ["usage_date"]
-    search_fields = ["reference", "contract_line__contract__account__legal_name"]
-    date_hierarchy = "usage_date"
-    list_select_related = ["contract_line__product"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def add_view(self, request, form_url="", extra_context=None):
-        # Not the stock add view: that one runs inside a transaction, and the durable
-        # record_usage service must own its own.
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = UsageRecordForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                record = form.record()
-            except DomainValidationError as err:
-                form.add_error(err.field if err.field in form.fields else None, err.message)
-            else:
-                self.message_user(request, f"Usage {record.reference} recorded.")
-                return redirect("admin:billing_usagerecord_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "form": form,
-            "title": "Record usage",
-        }
-        return TemplateResponse(request, "billing/admin/usage_record_add.html", context)
-
-
-# --- Billing runs ---------------------------------------------------------------------------
-
-
-class BillingRunExceptionInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = BillingRunException
-    extra = 0
-    fields = ["contract", "account", "reason", "message", "lines_skipped", "resolved"]
-    readonly_fields = fields
-
-
-@admin.register(BillingRun)
-class BillingRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = [
-        "__str__",
-        "run_date",
-        "dry_run",
-        "status",
-        "invoices_created",
-        "lines_billed",
-        "created_by",
-        "created_at",
-        "run_page",
-    ]
-    list_filter = ["status", "dry_run", "run_date"]
-    date_hierarchy = "run_date"
-    list_select_related = ["created_by"]
-    inlines = [BillingRunExceptionInline]
-    exclude = ["preview", "changes_since_last_preview"]
-
-    def view_on_site(self, obj):
-        return reverse("billing:run_detail", args=[obj.pk])
-
-    @admin.display(description="Run page")
-    def run_page(self, obj):
-        return format_html('<a href="{}">Open</a>', reverse("billing:run_detail", args=[obj.pk]))
-
-
-@admin.register(BillingRunException)
-class BillingRunExceptionAdmin(admin.ModelAdmin):
-    list_display = [
-        "contract",
-        "account",
-        "reason",
-        "message",
-        "lines_skipped",
-        "billing_run",
-        "resolved",
-    ]
-    list_filter = ["resolved", "reason", "billing_run__run_date"]
-    search_fields = ["account__legal_name", "contract__name", "message"]
-    list_select_related = ["contract", "account", "billing_run"]
-    # Resolving goes through resolve_run_exception (who, when, note): never edited here.
-    readonly_fields = [
-        "billing_run",
-        "account",
-        "contract",
-        "currency",
-        "reason",
-        "message",
-        "lines_skipped",
-        "contract_link",
-        "account_link",
-        "resolved",
-        "resolved_by",
-        "resolved_at",
-        "resolution_note",
-    ]
-    fields = [
-        "billing_run",
-        "account",
-        "contract",
-        "currency",
-        "reason",
-        "message",
-        "lines_skipped",
-        "contract_link",
-        "account_link",
-        "resolved",
-        "resolved_by",
-        "resolved_at",
-        "resolution_note",
-    ]
-    actions = ["mark_resolved"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="Fix on the contract")
-    def contract_link(self, obj):
-        return format_html('<a href="{}">{}</a>', admin_url(obj.contract), obj.contract)
-
-    @admin.display(description="Fix on the account")
-    def account_link(self, obj):
-        return format_html('<a href="{}">{}</a>', admin_url(obj.account), obj.account)
-
-    @admin.action(description="Mark selected exceptions resolved", permissions=["change"])
-    def mark_resolved(self, request, queryset):
-        """Asks for the resolution note first, then resolves each open one through the
-        service (which records who, when and the note)."""
-        open_ones = list(queryset.filter(resolved=False).select_related("contract", "account"))
-        form = ResolveExceptionsForm(request.POST if "confirm" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            for exception in open_ones:
-                services.resolve_run_exception(
-                    exception=exception,
-                    actor=request.user,
-                    resolution_note=form.cleaned_data["resolution_note"],
-                )
-            self.message_user(
-                request, f"{len(open_ones)} exception(s) marked resolved.", messages.SUCCESS
-            )
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Resolve billing exceptions",
-            "form": form,
-            "exceptions": open_ones,
-            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-        }
-        return TemplateResponse(request, "billing/admin/resolve_exceptions.html", context)
-
-
-# --- Seller, tax, numbering, FX -------------------------------------------------------------
-
-
-@admin.register(LegalEntity)
-class LegalEntityAdmin(GuardedHistoryAdmin):
-    list_display = ["name", "tax_id", "invoice_prefix", "credit_note_prefix", "is_default"]
-    list_filter = ["is_default"]
-    search_fields = ["name", "tax_id"]
-
-
-@admin.register(TaxRate)
-class TaxRateAdmin(GuardedHistoryAdmin):
-    list_display = ["name", "country", "region", "percent", "effective_from", "effective_to"]
-    list_filter = ["country", "effective_from"]
-    search_fields = ["name", "country", "region"]
-
-
-@admin.register(NumberSeries)
-class NumberSeriesAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Gapless series move only by issuing; an edit here could skip or reuse numbers."""
-
-    list_display = ["legal_entity", "document_type", "year", "prefix", "next_number"]
-    list_filter = ["document_type", "year", "legal_entity"]
-
-
-@admin.register(FxRate)
-class FxRateAdmin(admin.ModelAdmin):
-    list_display = ["currency", "reporting_currency", "rate_date", "rate"]
-    list_filter = ["currency", "reporting_currency"]
-    date_hierarchy = "rate_date"
-    search_fields = ["currency"]

@@ -1,40 +1,9 @@
-"""Days sales outstanding (research/accounting-conventions.md section 6).
-
-Simple DSO = ending AR / credit sales in the period x days in the period [AR-DSO-001].
-Countback DSO walks back from the latest month, taking each month's credit sales away
-from AR until AR is used up; full months add their days, the last month adds
-days x remaining AR / that month's sales [AR-DSO-002, AR-DSO-003].
-
-Definitions used here (defaults per section 6, the alternatives are settings):
-
-- **Ending AR** is the AR balance as of the period's end date, by the as-of rules of the
-  aging (`aging.py`): net AR by default, i.e. open invoices less unapplied credits
-  (unapplied cash and credit on account), so it equals the aging's net total
-  [AR-DSO-004]; gross AR (open invoices only) as a setting.
-- **Credit sales** are the totals *including tax* of the invoices dated in the period
-  (issued ones, and those voided since, billed here or imported), *less the credit notes
-  dated in the period* (the void of an invoice is one). Tax is included because AR
-  includes it: the ratio compares like with like. A credit note reverses a sale, so it
-  reduces the sales of the period it is dated in; an invoice issued and voided in the
-  same period adds nothing.
-- **Days in the period**: actual calendar days, start and end inclusive.
-- **Countback months** are calendar months; the latest is the month of the end date, up
-  to the end date (its elapsed days). With 30-day months every month counts 30 days
-  (the latest month: its elapsed days, at most 30). The walk stops after
-  `COUNTBACK_MAX_MONTHS`; if AR is still not used up the result says so (`exhausted`).
-- **Currencies**: for one document currency nothing is converted. Otherwise AR and
-  sales of every currency are converted to the reporting currency at the rate as of the
-  end date (the latest rate dated on or before it, decision 9.4); a missing rate gives
-  no figure and a message, never a silent 1:1.
-
-Everything is computed at full precision; pages show two decimals.
-"""
+"""DSO from the book: AR balances and credit sales read once, then the figures."""
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -51,193 +20,29 @@ from billing.models import (
     PaymentApplication,
     Refund,
 )
-from billing.money import round_money, validate_currency
-from ordermgmt.errors import DomainValidationError
+from billing.money import round_money
+from core.dates import add_months, month_end
+from core.dates import month_start as first_of_month
 
-from .aging import (
+from ..aging import (
     NOTE_CREDIT_ON_INVOICE,
     RateUsed,
     fx_rates_as_of,
-    rates_text,
-    reporting_currency_default,
 )
-
-ZERO = Decimal("0")
-COUNTBACK_MAX_MONTHS = 36
-TREND_MONTHS = 12
-
-
-class DsoMethod:
-    SIMPLE = "simple"
-    COUNTBACK = "countback"
-    CHOICES = [(SIMPLE, "Simple"), (COUNTBACK, "Countback")]
-
-
-class ArBasis:
-    NET = "net"
-    GROSS = "gross"
-    CHOICES = [(NET, "Net AR (after unapplied credits)"), (GROSS, "Gross AR (open invoices)")]
-
-
-class MonthDays:
-    ACTUAL = "actual"
-    THIRTY = "30"
-    CHOICES = [(ACTUAL, "Actual calendar days"), (THIRTY, "30-day months")]
-
-
-# --- The arithmetic (no database) --------------------------------------------------------
-
-
-def simple_dso(ending_ar: Decimal, credit_sales: Decimal, days: int) -> Decimal | None:
-    """ending AR / credit sales x days; None when there were no sales."""
-    if credit_sales <= 0:
-        return None
-    return Decimal(ending_ar) / Decimal(credit_sales) * days
-
-
-@dataclass(frozen=True)
-class MonthSales:
-    month: date  # first day of the month
-    days: int  # days this month counts for (actual, elapsed, or 30)
-    sales: Decimal
-
-
-@dataclass(frozen=True)
-class CountbackStep:
-    month: date
-    sales: Decimal
-    ar_before: Decimal
-    days_counted: Decimal  # full month days, or the fraction of the last month
-    full_month: bool
-
-
-@dataclass(frozen=True)
-class Countback:
-    dso: Decimal
-    steps: list[CountbackStep]
-    exhausted: bool  # AR exceeds every month's sales walked back
-
-
-def countback_dso(ending_ar: Decimal, months: Sequence[MonthSales]) -> Countback:
-    """`months` latest first. Take each month's sales from AR; a month whose sales cover
-    the rest of AR adds days x remaining AR / sales and ends the walk."""
-    remaining = Decimal(ending_ar)
-    total_days = ZERO
-    steps = []
-    for month in months:
-        if remaining <= 0:
-            break
-        if month.sales > 0 and remaining <= month.sales:
-            part = Decimal(month.days) * remaining / month.sales
-            steps.append(CountbackStep(month.month, month.sales, remaining, part, False))
-            total_days += part
-            remaining = ZERO
-            break
-        steps.append(CountbackStep(month.month, month.sales, remaining, Decimal(month.days), True))
-        total_days += month.days
-        remaining -= max(month.sales, ZERO)
-    return Countback(total_days, steps, exhausted=remaining > 0)
-
-
-# --- Parameters and results -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DsoParams:
-    start: date
-    end: date
-    method: str = DsoMethod.SIMPLE
-    ar_basis: str = ArBasis.NET
-    month_days: str = MonthDays.ACTUAL
-    currency: str | None = None  # one document currency; None: all, in the reporting one
-    reporting_currency: str = field(default_factory=reporting_currency_default)
-
-    def __post_init__(self):
-        if self.end < self.start:
-            raise DomainValidationError(
-                field="end", code="before_start", message="The period ends before it starts."
-            )
-        choices = [
-            ("method", self.method, {DsoMethod.SIMPLE, DsoMethod.COUNTBACK}),
-            ("ar_basis", self.ar_basis, {ArBasis.NET, ArBasis.GROSS}),
-            ("month_days", self.month_days, {MonthDays.ACTUAL, MonthDays.THIRTY}),
-        ]
-        for name, value, allowed in choices:
-            if value not in allowed:
-                raise DomainValidationError(
-                    field=name,
-                    code="unknown_choice",
-                    message=f"{name} is one of {', '.join(sorted(allowed))}.",
-                )
-        if self.currency:
-            validate_currency(self.currency)
-        validate_currency(self.reporting_currency, field="reporting_currency")
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    @property
-    def figure_currency(self) -> str:
-        return self.currency or self.reporting_currency
-
-    def as_dict(self) -> dict:
-        return {
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-            "method": self.method,
-            "ar_basis": self.ar_basis,
-            "month_days": self.month_days,
-            "currency": self.currency or "",
-            "reporting_currency": self.reporting_currency,
-        }
-
-
-@dataclass
-class DsoResult:
-    params: DsoParams
-    currency: str
-    ending_ar: Decimal | None
-    gross_ar: Decimal | None
-    unapplied_credits: Decimal | None
-    credit_sales: Decimal | None
-    days: int
-    simple: Decimal | None
-    countback: Countback | None
-    rates: list[RateUsed]
-    missing_rates: list[str]
-
-    @property
-    def dso(self) -> Decimal | None:
-        if self.params.method == DsoMethod.COUNTBACK:
-            return self.countback.dso if self.countback else None
-        return self.simple
-
-    @property
-    def rates_text(self) -> str:
-        return rates_text(self.rates)
-
-    @property
-    def missing_rate_message(self) -> str:
-        if not self.missing_rates:
-            return ""
-        return (
-            f"No {self.params.reporting_currency} rate for {', '.join(self.missing_rates)} "
-            f"dated on or before {self.params.end.isoformat()}: DSO across currencies needs "
-            "one. Add the rate under Billing › FX rates, or choose one currency."
-        )
-
-
-@dataclass(frozen=True)
-class TrendPoint:
-    month: date
-    as_of: date
-    dso: Decimal | None
-    ending_ar: Decimal | None
-    sales: Decimal | None
-
-
-# --- Selectors ---------------------------------------------------------------------------
+from .calculation import (
+    COUNTBACK_MAX_MONTHS,
+    TREND_MONTHS,
+    ZERO,
+    ArBasis,
+    DsoMethod,
+    DsoParams,
+    DsoResult,
+    MonthDays,
+    MonthSales,
+    TrendPoint,
+    countback_dso,
+    simple_dso,
+)
 
 
 def _issued(prefix: str = "") -> Q:
@@ -379,20 +184,6 @@ def monthly_credit_sales(first_month: date, end: date, currency: str | None = No
 def credit_sales(start: date, end: date, currency: str | None = None) -> dict[str, Decimal]:
     """{currency: credit sales of the period} (invoices less credit notes, both by date)."""
     return _period(credit_sales_by_day(start, end, currency), start, end)
-
-
-def first_of_month(day: date) -> date:
-    return day.replace(day=1)
-
-
-def add_months(day: date, months: int) -> date:
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def month_end(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 def countback_months(end: date, month_days: str, count: int) -> list[tuple[date, int]]:

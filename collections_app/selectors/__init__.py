@@ -1,0 +1,79 @@
+"""Reads for collections: dunning facts and plans, the worklist, one account's collections
+page, and the API querysets. No writes.
+
+"Overdue" follows the aging convention: issued, not settled, due date before "as of" (an
+invoice due today is not overdue). Amounts are never added across currencies; the
+worklist ranks accounts by their overdue balance converted to the reporting currency at
+the latest FX rate on or before "as of" (a currency without a rate is shown, not ranked).
+
+Split by domain into `accounts`, `dunning`, `worklist`; everything is re-exported here.
+"""
+
+from billing.selectors.fx import reporting_currency
+
+from .accounts import (
+    AccountCollections,
+    AccountInvoiceRow,
+    ActivityRow,
+    Balance,
+    account_collections,
+    activities_for_api,
+    reminders_for_api,
+)
+from .dunning import (
+    InvoicePlan,
+    PromiseOutcome,
+    PromiseStatus,
+    account_facts,
+    active_policies,
+    billing_contact_emails,
+    dunning_plans,
+    invoice_facts,
+    open_invoices,
+    policy_snapshot,
+    promise_statuses,
+)
+from .worklist import (
+    WORKLIST_FILTERS,
+    Amount,
+    LastContact,
+    NextAction,
+    PromiseRow,
+    WorklistRow,
+    fx_rates,
+    last_contacts,
+    next_action,
+    worklist,
+)
+
+__all__ = [
+    "AccountCollections",
+    "AccountInvoiceRow",
+    "ActivityRow",
+    "Amount",
+    "Balance",
+    "InvoicePlan",
+    "LastContact",
+    "NextAction",
+    "PromiseOutcome",
+    "PromiseRow",
+    "PromiseStatus",
+    "WORKLIST_FILTERS",
+    "WorklistRow",
+    "account_collections",
+    "account_facts",
+    "active_policies",
+    "activities_for_api",
+    "billing_contact_emails",
+    "dunning_plans",
+    "fx_rates",
+    "invoice_facts",
+    "last_contacts",
+    "next_action",
+    "open_invoices",
+    "policy_snapshot",
+    "promise_statuses",
+    "reminders_for_api",
+    "reporting_currency",
+    "worklist",
+]

@@ -1,0 +1,243 @@
+"""Dunning facts and plans: open invoices, contacts, policies, promises."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from django.db.models import (
+    Max,
+    Min,
+    QuerySet,
+)
+from django.utils import timezone
+
+from billing.models import (
+    OPEN_AMOUNT,
+    Invoice,
+    InvoiceStatus,
+    PaymentApplication,
+    SettlementStatus,
+)
+from collections_app.dunning.schedule import (
+    AccountFacts,
+    DunningPlan,
+    InvoiceFacts,
+    PolicySnapshot,
+    StepSnapshot,
+    carrying_order,
+    plan_for_invoice,
+)
+from collections_app.models import (
+    AccountDunning,
+    ActivityKind,
+    ActivityStatus,
+    CollectionActivity,
+    DunningAction,
+    DunningPolicy,
+    DunningReminder,
+)
+from ordermgmt.models import Contact
+
+
+def open_invoices() -> QuerySet[Invoice]:
+    """Issued invoices with a balance left: what dunning and the worklist look at."""
+    return (
+        Invoice.objects.filter(status=InvoiceStatus.ISSUED)
+        .exclude(settlement_status=SettlementStatus.PAID)
+        .annotate(open_balance=OPEN_AMOUNT)
+        .filter(open_balance__gt=0)
+    )
+
+
+def billing_contact_emails(account_id: int) -> list[str]:
+    """The account's billing contacts' addresses, each once (case-insensitively)."""
+    seen: set[str] = set()
+    recipients = []
+    contacts = Contact.objects.filter(account_id=account_id, is_billing_contact=True)
+    for email in contacts.exclude(email="").order_by("name", "pk").values_list("email", flat=True):
+        email = email.strip()
+        if email and email.lower() not in seen:
+            seen.add(email.lower())
+            recipients.append(email)
+    return recipients
+
+
+def policy_snapshot(policy: DunningPolicy) -> PolicySnapshot:
+    return PolicySnapshot(
+        id=policy.pk,
+        name=policy.name,
+        min_contact_days=policy.min_contact_days,
+        steps=tuple(
+            StepSnapshot(id=s.pk, offset_days=s.offset_days, action=s.action, label=s.label)
+            for s in policy.steps.all()
+        ),
+    )
+
+
+def active_policies() -> tuple[dict[int, PolicySnapshot], PolicySnapshot | None]:
+    """Active policies by id, and the default one (None when there is none)."""
+    policies = DunningPolicy.objects.filter(active=True).prefetch_related("steps")
+    snapshots = {}
+    default = None
+    for policy in policies:
+        snapshots[policy.pk] = policy_snapshot(policy)
+        if policy.is_default:
+            default = snapshots[policy.pk]
+    return snapshots, default
+
+
+def account_facts(account_ids: Iterable[int]) -> dict[int, AccountFacts]:
+    account_ids = list(set(account_ids))
+    policies, default = active_policies()
+    overrides = {row.account_id: row for row in AccountDunning.objects.filter(pk__in=account_ids)}
+    last_contact = dict(
+        DunningReminder.objects.filter(account_id__in=account_ids, action=DunningAction.EMAIL)
+        .values("account_id")
+        .annotate(last=Max("run_date"))
+        .values_list("account_id", "last")
+    )
+    facts = {}
+    for account_id in account_ids:
+        row = overrides.get(account_id)
+        if row is not None and row.policy_id is not None:
+            policy = policies.get(row.policy_id)  # None when that policy is inactive
+        else:
+            policy = default
+        facts[account_id] = AccountFacts(
+            policy=policy,
+            excluded=bool(row and row.excluded),
+            paused=bool(row and row.paused),
+            last_contact_on=last_contact.get(account_id),
+        )
+    return facts
+
+
+class PromiseOutcome(StrEnum):
+    PENDING = "pending"  # promised date not passed, not yet paid: dunning waits
+    KEPT = "kept"
+    BROKEN = "broken"  # promised date passed without the promised amount paid
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class PromiseStatus:
+    outcome: PromiseOutcome
+    paid_toward: Decimal
+
+    @property
+    def is_broken(self) -> bool:
+        return self.outcome == PromiseOutcome.BROKEN
+
+
+def promise_statuses(
+    promises: Iterable[CollectionActivity], *, as_of: date
+) -> dict[int, PromiseStatus]:
+    """A promise is kept when payments applied to its invoice from the day it was recorded
+    up to the promised date add up to the promised amount; broken when the promised date
+    has passed (before "as of") and they do not. Credit notes are not payments."""
+    promises = [p for p in promises if p.kind == ActivityKind.PROMISE]
+    applications = defaultdict(list)
+    for invoice_id, applied_date, amount in PaymentApplication.objects.filter(
+        invoice_id__in={p.invoice_id for p in promises}, applied_date__lte=as_of
+    ).values_list("invoice_id", "applied_date", "amount"):
+        applications[invoice_id].append((applied_date, amount))
+    statuses = {}
+    for promise in promises:
+        start = timezone.localdate(promise.created_at)
+        end = min(promise.promised_date, as_of)
+        paid = sum(
+            (amount for day, amount in applications[promise.invoice_id] if start <= day <= end),
+            Decimal(0),
+        )
+        if promise.status == ActivityStatus.CANCELLED:
+            outcome = PromiseOutcome.CANCELLED
+        elif paid >= promise.amount:
+            outcome = PromiseOutcome.KEPT
+        elif as_of > promise.promised_date:
+            outcome = PromiseOutcome.BROKEN
+        else:
+            outcome = PromiseOutcome.PENDING
+        statuses[promise.pk] = PromiseStatus(outcome, paid)
+    return statuses
+
+
+def invoice_facts(invoices: Iterable[Invoice], *, as_of: date) -> dict[int, InvoiceFacts]:
+    invoices = list(invoices)
+    ids = [i.pk for i in invoices]
+    done = defaultdict(set)
+    for invoice_id, offset in DunningReminder.objects.filter(invoice_id__in=ids).values_list(
+        "invoice_id", "offset_days"
+    ):
+        done[invoice_id].add(offset)
+    disputed = set(
+        CollectionActivity.objects.filter(
+            invoice_id__in=ids, kind=ActivityKind.DISPUTE, status=ActivityStatus.OPEN
+        ).values_list("invoice_id", flat=True)
+    )
+    promises = list(
+        CollectionActivity.objects.filter(
+            invoice_id__in=ids,
+            kind=ActivityKind.PROMISE,
+            status=ActivityStatus.OPEN,
+            promised_date__gte=as_of,
+        )
+    )
+    statuses = promise_statuses(promises, as_of=as_of)
+    promised = {p.invoice_id for p in promises if statuses[p.pk].outcome == PromiseOutcome.PENDING}
+    return {
+        invoice.pk: InvoiceFacts(
+            invoice_id=invoice.pk,
+            due_date=invoice.due_date,
+            open_amount=invoice.open_amount,
+            is_issued=invoice.status == InvoiceStatus.ISSUED,
+            is_paid=invoice.settlement_status == SettlementStatus.PAID,
+            done_offsets=frozenset(done[invoice.pk]),
+            dispute_open=invoice.pk in disputed,
+            promise_pending=invoice.pk in promised,
+        )
+        for invoice in invoices
+    }
+
+
+@dataclass(frozen=True)
+class InvoicePlan:
+    invoice: Invoice
+    facts: InvoiceFacts
+    plan: DunningPlan
+
+
+def dunning_plans(
+    *,
+    as_of: date,
+    account_ids: Iterable[int] | None = None,
+    invoice_ids: Iterable[int] | None = None,
+    reachable_only: bool = False,
+) -> list[InvoicePlan]:
+    """Every open invoice's plan, grouped by account, each account's invoices in carrying
+    order. `reachable_only` leaves out invoices no policy step can have reached yet."""
+    invoices = open_invoices().select_related("account", "legal_entity")
+    if account_ids is not None:
+        invoices = invoices.filter(account_id__in=list(account_ids))
+    if invoice_ids is not None:
+        invoices = invoices.filter(pk__in=list(invoice_ids))
+    if reachable_only:
+        earliest = DunningPolicy.objects.filter(active=True).aggregate(m=Min("steps__offset_days"))
+        if earliest["m"] is None:
+            return []
+        invoices = invoices.filter(due_date__lte=as_of - timedelta(days=earliest["m"]))
+    invoices = list(invoices)
+    facts = invoice_facts(invoices, as_of=as_of)
+    accounts = account_facts(i.account_id for i in invoices)
+    plans = [
+        InvoicePlan(
+            i, facts[i.pk], plan_for_invoice(facts[i.pk], accounts[i.account_id], as_of=as_of)
+        )
+        for i in invoices
+    ]
+    plans.sort(key=lambda p: (p.invoice.account_id, carrying_order(p.facts)))
+    return plans

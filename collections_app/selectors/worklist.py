@@ -1,0 +1,260 @@
+"""The collections worklist: accounts ranked by what to do next."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db.models import (
+    Count,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+)
+
+from billing.models import Invoice
+from billing.money import format_money
+from billing.selectors.fx import fx_rates_as_of, reporting_currency
+from collections_app.dunning.schedule import (
+    DunningPlan,
+    PlanState,
+)
+from collections_app.models import (
+    AccountDunning,
+    ActivityKind,
+    ActivityStatus,
+    CollectionActivity,
+    DunningAction,
+    DunningReminder,
+)
+from ordermgmt.models import Account
+
+from .dunning import (
+    InvoicePlan,
+    PromiseOutcome,
+    PromiseStatus,
+    dunning_plans,
+    open_invoices,
+    promise_statuses,
+)
+
+
+@dataclass(frozen=True)
+class Amount:
+    currency: str
+    amount: Decimal
+
+    def __str__(self) -> str:
+        return format_money(self.amount, self.currency)
+
+
+@dataclass(frozen=True)
+class NextAction:
+    state: PlanState
+    label: str
+    when: date | None = None
+    invoice: Invoice | None = None
+
+
+@dataclass(frozen=True)
+class LastContact:
+    at: datetime
+    what: str
+
+
+@dataclass(frozen=True)
+class PromiseRow:
+    activity: CollectionActivity
+    status: PromiseStatus
+
+
+@dataclass
+class WorklistRow:
+    account: Account
+    overdue: list[Amount]
+    overdue_invoices: int
+    oldest_days_past_due: int
+    ranking_amount: Decimal
+    unranked_currencies: list[str]
+    next_action: NextAction | None = None
+    last_contact: LastContact | None = None
+    promises: list[PromiseRow] = field(default_factory=list)
+    disputes: list[CollectionActivity] = field(default_factory=list)
+    calls: list[CollectionActivity] = field(default_factory=list)
+    latest_note: CollectionActivity | None = None
+    dunning_paused: bool = False
+    dunning_excluded: bool = False
+
+    @property
+    def broken_promises(self) -> int:
+        return sum(1 for p in self.promises if p.status.is_broken)
+
+
+WORKLIST_FILTERS = {
+    "": "All overdue",
+    "calls": "Calls to make",
+    "broken": "Broken promises",
+    "disputes": "Open disputes",
+    "paused": "Paused accounts",
+}
+
+
+def fx_rates(currencies: Iterable[str], *, as_of: date) -> dict[str, Decimal]:
+    """{currency: rate into the reporting currency}; a currency without a rate is left out."""
+    target = reporting_currency()
+    rates, _missing = fx_rates_as_of(currencies, target, as_of)
+    return {target: Decimal(1)} | {code: used.rate for code, used in rates.items()}
+
+
+def next_action(plans: list[InvoicePlan]) -> NextAction | None:
+    """What dunning does next for an account: a due step first, then the soonest one."""
+    if not plans:
+        return None
+    moving = [
+        p for p in plans if p.plan.state in {PlanState.DUE, PlanState.DEFERRED, PlanState.SCHEDULED}
+    ]
+    if moving:
+        rank = {PlanState.DUE: 0, PlanState.DEFERRED: 1, PlanState.SCHEDULED: 1}
+        best = min(moving, key=lambda p: (rank[p.plan.state], p.plan.action_date))
+        return NextAction(best.plan.state, best.plan.label, best.plan.action_date, best.invoice)
+    states = [p.plan.state for p in plans]
+    for state in [
+        PlanState.EXCLUDED,
+        PlanState.NO_POLICY,
+        PlanState.PAUSED_ACCOUNT,
+        PlanState.PAUSED_DISPUTE,
+        PlanState.PAUSED_PROMISE,
+        PlanState.FINISHED,
+    ]:
+        if state in states:
+            return NextAction(state, DunningPlan(state).label)
+    return None
+
+
+def last_contacts(account_ids: list[int]) -> dict[int, LastContact]:
+    """The last reminder e-mail, or the last note, promise, dispute or call made."""
+    reminders = DunningReminder.objects.filter(account=OuterRef("pk"), action=DunningAction.EMAIL)
+    activities = CollectionActivity.objects.filter(account=OuterRef("pk")).exclude(
+        kind=ActivityKind.CALL
+    )
+    calls = CollectionActivity.objects.filter(
+        account=OuterRef("pk"), kind=ActivityKind.CALL, status=ActivityStatus.DONE
+    )
+    rows = Account.objects.filter(pk__in=account_ids).annotate(
+        reminder_at=Subquery(reminders.order_by("-sent_at").values("sent_at")[:1]),
+        activity_at=Subquery(activities.order_by("-created_at").values("created_at")[:1]),
+        activity_kind=Subquery(activities.order_by("-created_at").values("kind")[:1]),
+        call_at=Subquery(calls.order_by("-closed_at").values("closed_at")[:1]),
+    )
+    kinds = dict(ActivityKind.choices)
+    contacts = {}
+    for row in rows.values("pk", "reminder_at", "activity_at", "activity_kind", "call_at"):
+        candidates = [
+            (row["reminder_at"], "Reminder e-mail"),
+            (row["activity_at"], kinds.get(row["activity_kind"], "")),
+            (row["call_at"], "Call made"),
+        ]
+        candidates = [c for c in candidates if c[0] is not None]
+        if candidates:
+            at, what = max(candidates, key=lambda c: c[0])
+            contacts[row["pk"]] = LastContact(at, what)
+    return contacts
+
+
+def worklist(*, as_of: date, show: str = "") -> list[WorklistRow]:
+    """Overdue accounts, the largest overdue balance (in the reporting currency) first,
+    then the oldest days past due."""
+    overdue = (
+        open_invoices()
+        .filter(due_date__lt=as_of)
+        .values("account_id", "currency")
+        .annotate(total=Sum("open_balance"), oldest=Min("due_date"), count=Count("id"))
+        .order_by("account_id", "currency")
+    )
+    by_account: dict[int, list[dict]] = defaultdict(list)
+    for row in overdue:
+        by_account[row["account_id"]].append(row)
+    if not by_account:
+        return []
+    account_ids = list(by_account)
+    accounts = Account.objects.in_bulk(account_ids)
+    rates = fx_rates({r["currency"] for rows in by_account.values() for r in rows}, as_of=as_of)
+
+    rows = {}
+    for account_id, currency_rows in by_account.items():
+        rows[account_id] = WorklistRow(
+            account=accounts[account_id],
+            overdue=[Amount(r["currency"], r["total"]) for r in currency_rows],
+            overdue_invoices=sum(r["count"] for r in currency_rows),
+            oldest_days_past_due=(as_of - min(r["oldest"] for r in currency_rows)).days,
+            ranking_amount=sum(
+                (
+                    r["total"] * rates[r["currency"]]
+                    for r in currency_rows
+                    if r["currency"] in rates
+                ),
+                Decimal(0),
+            ),
+            unranked_currencies=[
+                r["currency"] for r in currency_rows if r["currency"] not in rates
+            ],
+        )
+
+    plans_by_account = defaultdict(list)
+    for plan in dunning_plans(as_of=as_of, account_ids=account_ids):
+        plans_by_account[plan.invoice.account_id].append(plan)
+    contacts = last_contacts(account_ids)
+    settings_rows = {r.account_id: r for r in AccountDunning.objects.filter(pk__in=account_ids)}
+    latest_notes = CollectionActivity.objects.filter(
+        account=OuterRef("account_id"), kind=ActivityKind.NOTE
+    ).order_by("-created_at", "-id")
+    activities = list(
+        CollectionActivity.objects.filter(account_id__in=account_ids)
+        .filter(
+            Q(kind__in=[ActivityKind.PROMISE, ActivityKind.DISPUTE, ActivityKind.CALL])
+            & Q(status=ActivityStatus.OPEN)
+            | Q(kind=ActivityKind.NOTE, pk=Subquery(latest_notes.values("pk")[:1]))
+        )
+        .select_related("invoice", "owner")
+        .order_by("-created_at", "-id")
+    )
+    open_invoice_ids = {p.invoice.pk for plans in plans_by_account.values() for p in plans}
+    statuses = promise_statuses(activities, as_of=as_of)
+    for activity in activities:
+        row = rows[activity.account_id]
+        if activity.kind == ActivityKind.PROMISE:
+            status = statuses[activity.pk]
+            if activity.invoice_id in open_invoice_ids and status.outcome in {
+                PromiseOutcome.PENDING,
+                PromiseOutcome.BROKEN,
+            }:
+                row.promises.append(PromiseRow(activity, status))
+        elif activity.kind == ActivityKind.DISPUTE:
+            row.disputes.append(activity)
+        elif activity.kind == ActivityKind.CALL:
+            row.calls.append(activity)
+        elif row.latest_note is None:
+            row.latest_note = activity
+    for account_id, row in rows.items():
+        row.next_action = next_action(plans_by_account[account_id])
+        row.last_contact = contacts.get(account_id)
+        setting = settings_rows.get(account_id)
+        row.dunning_paused = bool(setting and setting.paused)
+        row.dunning_excluded = bool(setting and setting.excluded)
+
+    result = sorted(
+        rows.values(),
+        key=lambda r: (-r.ranking_amount, -r.oldest_days_past_due, r.account.legal_name),
+    )
+    keep = {
+        "calls": lambda r: bool(r.calls),
+        "broken": lambda r: r.broken_promises > 0,
+        "disputes": lambda r: bool(r.disputes),
+        "paused": lambda r: r.dunning_paused,
+    }.get(show)
+    return [r for r in result if keep(r)] if keep else result

@@ -1,0 +1,52 @@
+"""The one way a service says who made the next change of a record, and why.
+
+django-simple-history writes a history row on every save; it takes the user from
+``instance._history_user`` and the reason from ``instance._change_reason``. Services set
+both through :func:`audit_next_save` and never by hand, so that an anonymous or missing
+actor becomes ``None`` (not a failed foreign key) and a long reason is trimmed to the
+history table's reason column instead of failing the save on PostgreSQL. The full reason
+stays on the business record where the model keeps one (a reversal, a decision).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ELLIPSIS = "…"
+
+_UNSET: Any = object()
+
+
+def actor_or_none(actor):
+    """The user to record, or ``None`` for a system job or an anonymous request."""
+    return actor if getattr(actor, "pk", None) else None
+
+
+def history_reason_length(model) -> int | None:
+    """The length of the history reason column of ``model`` (a class or an instance);
+    ``None`` when the column has no limit or the model keeps no history."""
+    history = getattr(model, "history", None)
+    if history is None:
+        return None
+    field = history.model._meta.get_field("history_change_reason")
+    return field.max_length
+
+
+def history_reason(model, reason: str | None) -> str | None:
+    """``reason`` trimmed to the history reason column of ``model``, ending in an ellipsis
+    when cut, so the history row still shows that there was more."""
+    limit = history_reason_length(model)
+    if reason is None or limit is None or len(reason) <= limit:
+        return reason
+    return reason[: limit - len(ELLIPSIS)] + ELLIPSIS
+
+
+def audit_next_save(instance, *, reason: str, actor=_UNSET) -> None:
+    """Records ``actor`` and ``reason`` on the history row of the next save of ``instance``.
+
+    Leave ``actor`` out to let simple-history take the request's user (its middleware), as
+    a save without a service actor does; pass ``None`` for a system change.
+    """
+    if actor is not _UNSET:
+        instance._history_user = actor_or_none(actor)
+    instance._change_reason = history_reason(instance, reason)
