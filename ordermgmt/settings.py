@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "ordermgmt",
     "billing",
     "billing.revenue",
+    "billing.usage",
     "collections_app",
     "integrations",
     "integrations.salesforce",

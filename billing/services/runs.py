@@ -48,6 +48,7 @@ from ordermgmt.models import Contact, Contract, ContractStatus
 
 BILLABLE_CONTRACT_STATUSES = [ContractStatus.ACTIVE, ContractStatus.EXPIRED]
 ON_RUN_QUEUED: list = []  # tasks.py registers the Celery enqueue here
+USAGE_BILLING: list = []  # billing.usage registers its rate card and ledger hook here
 
 
 @dataclass
