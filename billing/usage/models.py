@@ -71,6 +71,9 @@ class UsageBatch(models.Model):
     duplicates = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     rejections = models.JSONField(default=list, help_text="[{line, event_id, field, code}]")
+    refused = models.BooleanField(
+        default=False, help_text="Nothing written: the batch had rejected events"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
@@ -89,6 +92,7 @@ class UsageEvent(models.Model):
     metric = models.CharField(max_length=64)
     quantity = models.DecimalField(max_digits=24, decimal_places=6)
     batch = models.ForeignKey(UsageBatch, on_delete=models.DO_NOTHING, db_constraint=False)
+    usage_month = models.DateField(help_text="Partition key; event ids are unique per month")
 
     class Meta:
         managed = False

@@ -26,10 +26,10 @@ CREATE TABLE {PARENT} (
     metric varchar(64) NOT NULL,
     quantity numeric(24, 6) NOT NULL CHECK (quantity >= 0),
     batch_id bigint NOT NULL,
-    PRIMARY KEY (event_id, usage_date)
-) PARTITION BY RANGE (usage_date);
+    usage_month date NOT NULL,
+    PRIMARY KEY (event_id, usage_month)
+) PARTITION BY RANGE (usage_month);
 CREATE TABLE {DEFAULT} PARTITION OF {PARENT} DEFAULT;
-CREATE INDEX usage_event_contract_day ON {PARENT} (contract_id, usage_date);
 """
 
 CREATE_PLAIN = f"""
@@ -41,9 +41,9 @@ CREATE TABLE {PARENT} (
     metric varchar(64) NOT NULL,
     quantity decimal NOT NULL CHECK (quantity >= 0),
     batch_id bigint NOT NULL,
-    PRIMARY KEY (event_id, usage_date)
+    usage_month date NOT NULL,
+    PRIMARY KEY (event_id, usage_month)
 );
-CREATE INDEX usage_event_contract_day ON {PARENT} (contract_id, usage_date);
 """
 
 
@@ -79,8 +79,8 @@ def ensure_partitions(months: list[date]) -> list[str]:
                 f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
             )
             cursor.execute(
-                f"WITH moved AS (DELETE FROM {DEFAULT} WHERE usage_date >= %s "
-                f"AND usage_date < %s RETURNING *) INSERT INTO {name} SELECT * FROM moved",
+                f"WITH moved AS (DELETE FROM {DEFAULT} WHERE usage_month >= %s "
+                f"AND usage_month < %s RETURNING *) INSERT INTO {name} SELECT * FROM moved",
                 [start, end],
             )
             cursor.execute(

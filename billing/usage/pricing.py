@@ -171,12 +171,12 @@ def _volume(tiers: list[Tier], quantity: Decimal) -> list[PricePart]:
 
 def price_in_force(prices: Sequence[UsagePrice], day: date) -> UsagePrice | None:
     """The price of a metric on a day: the latest start on or before it, unless ended."""
-    chosen = None
-    for price in prices:
-        if price.starts_on <= day and (price.ends_on is None or day <= price.ends_on):
-            if chosen is None or price.starts_on > chosen.starts_on:
-                chosen = price
-    return chosen
+    in_force = [
+        price
+        for price in prices
+        if price.starts_on <= day and (price.ends_on is None or day <= price.ends_on)
+    ]
+    return max(in_force, key=lambda price: price.starts_on, default=None)
 
 
 def price_period(

@@ -1,0 +1,97 @@
+"""REST API of usage deals: batch ingestion and its reports, commitment balances."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing.usage.models import UsageBatch
+from billing.usage.parsers import body_events
+from billing.usage.services.ingestion import ingest_usage_events
+from ordermgmt.permissions import NamedPermission
+
+MAX_EVENTS_PER_REQUEST = 50_000  # larger loads: the ingest_usage command, or several calls
+
+
+class EventInputSerializer(serializers.Serializer):
+    event_id = serializers.CharField(help_text="Idempotency key, unique per usage month")
+    customer = serializers.CharField(required=False, help_text="Account's Salesforce id")
+    contract = serializers.CharField(required=False, help_text="Contract reference")
+    metric = serializers.CharField()
+    quantity = serializers.CharField(help_text="Decimal, not negative")
+    timestamp = serializers.CharField(help_text="ISO 8601; UTC when no offset")
+
+
+class BatchInputSerializer(serializers.Serializer):
+    # Events are checked one by one by the service (a bad event is reported by line, not
+    # a 400 for the whole request), so the list is taken as it comes.
+    events = serializers.ListField(child=serializers.JSONField(), allow_empty=False)
+    accept_valid = serializers.BooleanField(
+        default=False,
+        help_text="Write the valid events even when some are rejected (default: none then)",
+    )
+
+    def validate_events(self, value):
+        if len(value) > MAX_EVENTS_PER_REQUEST:
+            raise serializers.ValidationError(
+                f"At most {MAX_EVENTS_PER_REQUEST} events a request.", code="too_many_events"
+            )
+        return value
+
+
+class BatchOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = UsageBatch
+        fields = [
+            "id",
+            "source",
+            "received_at",
+            "received",
+            "accepted",
+            "duplicates",
+            "rejected",
+            "refused",
+            "rejections",
+        ]
+        read_only_fields = fields
+
+
+class UsageEventBatchView(APIView):
+    """Ingests a batch of usage events: 201 with the report when written, 400 with the
+    report (`code: rejected_events`) when rejected events kept the batch from being written."""
+
+    permission_classes = [NamedPermission]
+    permission_required = "usage.add_usagebatch"
+
+    @extend_schema(request=BatchInputSerializer, responses={201: BatchOutputSerializer, 400: dict})
+    def post(self, request):
+        data = BatchInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        batch = ingest_usage_events(
+            events=body_events(data.validated_data["events"]),
+            source="api",
+            actor=request.user,
+            accept_valid=data.validated_data["accept_valid"],
+        )
+        report = BatchOutputSerializer(batch).data
+        if batch.refused:
+            return Response(
+                {
+                    "field": "events",
+                    "code": "rejected_events",
+                    "message": f"{batch.rejected} event(s) rejected; nothing was written.",
+                    "batch": report,
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response(report, status=status.HTTP_201_CREATED)
+
+
+class UsageBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Past batches and their reports of rejected events."""
+
+    queryset = UsageBatch.objects.order_by("-id")
+    serializer_class = BatchOutputSerializer
+    filterset_fields = ["source", "refused"]
