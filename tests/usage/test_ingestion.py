@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 
 from billing.usage.models import DailyUsage, UsageBatch, UsageEvent
+from billing.usage.parsers import body_events
 from billing.usage.services.ingestion import ingest_usage_events
 from tests.usage.factories import usage_contract
 
@@ -28,7 +29,7 @@ def event(on, event_id, quantity="10", timestamp="2026-01-10T12:00:00Z", **kw):
 
 def ingest(events, accept_valid=False):
     return ingest_usage_events(
-        events=list(enumerate(events, start=1)), source="test", accept_valid=accept_valid
+        events=list(body_events(events)), source="test", accept_valid=accept_valid
     )
 
 

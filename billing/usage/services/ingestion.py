@@ -26,9 +26,7 @@ from billing.usage.models import DailyUsage, UsageBatch
 from billing.usage.partitions import ensure_partitions
 from billing.usage.resolver import CheckedEvent, EventChecker, Rejection, Resolver
 
-STAGE_COLUMNS = (
-    "line, event_id, contract_id, metric, quantity, occurred_at, usage_date, usage_month"
-)
+STAGE_COLUMNS = "line, event_id, contract_id, metric, quantity, occurred_at, usage_date"
 
 
 @dataclass
@@ -45,13 +43,14 @@ class _Refused(Exception):
 
 def ingest_usage_events(
     *,
-    events: Iterable[tuple[int, dict]],
+    events: Iterable[tuple[int, tuple]],
     source: str,
     actor=None,
     accept_valid: bool = False,
 ) -> UsageBatch:
-    """Ingests `(line number, event)` pairs; an event is a dict with `event_id`, `customer`
-    or `contract`, `metric`, `quantity` and `timestamp` (ISO 8601, UTC when no offset).
+    """Ingests `(line number, event)` pairs; an event is the tuple of texts `(event_id,
+    customer, contract, metric, quantity, timestamp)` made by `parsers.py` (customer or
+    contract may be empty; timestamp ISO 8601, UTC when it has no offset).
     Returns the saved batch with its counts and rejections."""
     checker = EventChecker(Resolver())
     good: list[CheckedEvent] = []
@@ -101,7 +100,8 @@ def _write(
 ) -> _Outcome:
     if not good:
         return outcome
-    ensure_partitions(sorted({event.usage_month for event in good}))
+    days = {event.usage_date for event in good}
+    ensure_partitions(sorted({day.replace(day=1) for day in days}))
     if connection.vendor == "postgresql":
         inserted, conflicts = _write_postgresql(batch, good)
     else:
@@ -133,29 +133,19 @@ def _write_postgresql(batch: UsageBatch, good: list[CheckedEvent]):
         cursor.execute(
             "CREATE TEMP TABLE usage_stage (line integer, event_id varchar(128), "
             "contract_id bigint, metric varchar(64), quantity numeric(24, 6), "
-            "occurred_at timestamptz, usage_date date, usage_month date) ON COMMIT DROP"
+            "occurred_at timestamptz, usage_date date) ON COMMIT DROP"
         )
         with cursor.cursor.copy(f"COPY usage_stage ({STAGE_COLUMNS}) FROM STDIN") as copy:
+            write_row = copy.write_row
             for event in good:
-                copy.write_row(
-                    (
-                        event.line,
-                        event.event_id,
-                        event.contract_id,
-                        event.metric,
-                        event.quantity,
-                        event.occurred_at,
-                        event.usage_date,
-                        event.usage_month,
-                    )
-                )
+                write_row(event)
         cursor.execute(
             f"""
             WITH inserted AS (
                 INSERT INTO usage_event (event_id, occurred_at, usage_date, contract_id, metric,
                                          quantity, batch_id, usage_month)
                 SELECT event_id, occurred_at, usage_date, contract_id, metric, quantity, %s,
-                       usage_month
+                       date_trunc('month', usage_date)::date
                   FROM usage_stage
                 ON CONFLICT (event_id, usage_month) DO NOTHING
                 RETURNING contract_id, metric, usage_date, quantity
@@ -183,7 +173,8 @@ def _write_postgresql(batch: UsageBatch, good: list[CheckedEvent]):
                        = (s.contract_id, s.metric, s.quantity, s.occurred_at)
                   FROM usage_stage s
                   JOIN usage_event e
-                    ON e.event_id = s.event_id AND e.usage_month = s.usage_month
+                    ON e.event_id = s.event_id
+                   AND e.usage_month = date_trunc('month', s.usage_date)::date
                  WHERE e.batch_id <> %s
                 """,
                 [batch.pk],
@@ -211,7 +202,7 @@ def _write_portably(batch: UsageBatch, good: list[CheckedEvent]):
                     event.metric,
                     event.quantity,
                     batch.pk,
-                    event.usage_month,
+                    event.usage_date.replace(day=1),
                 ],
             )
             if cursor.rowcount == 1:
@@ -224,7 +215,7 @@ def _write_portably(batch: UsageBatch, good: list[CheckedEvent]):
             cursor.execute(
                 "SELECT contract_id, metric, quantity, occurred_at FROM usage_event "
                 "WHERE event_id = %s AND usage_month = %s",
-                [event.event_id, event.usage_month],
+                [event.event_id, event.usage_date.replace(day=1)],
             )
             row = cursor.fetchone()
             same = (row[0], row[1], str(row[2])) == (
