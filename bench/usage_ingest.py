@@ -94,13 +94,18 @@ def copy_baseline(results: dict) -> None:
             "CREATE TABLE usage_event_twin_y2026m01 PARTITION OF usage_event_twin "
             "FOR VALUES FROM ('2026-01-01') TO ('2026-02-01')"
         )
-    with timed(results, "copy_seconds"), transaction.atomic(), connection.cursor() as cursor:
-        with cursor.cursor.copy(
-            "COPY usage_event_twin (event_id, occurred_at, usage_date, contract_id, metric,"
-            " quantity, batch_id, usage_month) FROM STDIN"
-        ) as copy:
-            for row in rows:
-                copy.write_row(row)
+    sql = (
+        "COPY usage_event_twin (event_id, occurred_at, usage_date, contract_id, metric,"
+        " quantity, batch_id, usage_month) FROM STDIN"
+    )
+    with (
+        timed(results, "copy_seconds"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        cursor.cursor.copy(sql) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
     results["copied"] = len(rows)
 
 

@@ -53,3 +53,31 @@ def commitment_terms(contract, **overrides) -> dict:
 
 
 __all__ = ["Commitment", "commitment_terms", "usage_contract"]
+
+
+def ingest_usage(contract, *days_and_quantities, metric="api-calls", prefix="e"):
+    """Ingests one event per (day of 2026, quantity) pair, e.g. ((1, 10), 600)."""
+    from billing.usage.parsers import body_events
+    from billing.usage.services.ingestion import ingest_usage_events
+
+    events = [
+        {
+            "event_id": f"{prefix}-{contract.pk}-{index}",
+            "contract": contract.reference,
+            "metric": metric,
+            "quantity": str(quantity),
+            "timestamp": f"2026-{month:02d}-{day:02d}T12:00:00Z",
+        }
+        for index, ((month, day), quantity) in enumerate(days_and_quantities)
+    ]
+    batch = ingest_usage_events(events=list(body_events(events)), source="test")
+    assert not batch.refused, batch.rejections
+    return batch
+
+
+def run_billing(run_date, dry_run=False):
+    from billing.models import BillingRun
+    from billing.services import execute_billing_run, queue_billing_run
+
+    billing_run = queue_billing_run(run_date=run_date, actor=None, dry_run=dry_run)
+    return execute_billing_run(run=BillingRun.objects.get(pk=billing_run.pk))
