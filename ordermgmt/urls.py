@@ -88,6 +88,11 @@ urlpatterns = [
         name="api-revenue-modifications",
     ),
     path("api/v1/usage/events/", usage_api.UsageEventBatchView.as_view(), name="api-usage-events"),
+    path(
+        "api/v1/usage/balances/",
+        usage_api.CommitmentBalanceView.as_view(),
+        name="api-usage-balances",
+    ),
     path("api/v1/", include(router.urls)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

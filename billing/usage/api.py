@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
@@ -9,6 +10,7 @@ from rest_framework.views import APIView
 
 from billing.usage.models import UsageBatch
 from billing.usage.parsers import body_events
+from billing.usage.selectors import commitment_balances, commitments_for
 from billing.usage.services.ingestion import ingest_usage_events
 from ordermgmt.permissions import NamedPermission
 
@@ -95,3 +97,48 @@ class UsageBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     queryset = UsageBatch.objects.order_by("-id")
     serializer_class = BatchOutputSerializer
     filterset_fields = ["source", "refused"]
+
+
+class BalanceQuerySerializer(serializers.Serializer):
+    account = serializers.IntegerField(required=False)
+    contract = serializers.IntegerField(required=False)
+    as_of = serializers.DateField(required=False)
+
+
+class BalanceOutputSerializer(serializers.Serializer):
+    commitment = serializers.IntegerField()
+    contract = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    currency = serializers.CharField()
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    as_of = serializers.DateField()
+    granted = serializers.DecimalField(max_digits=19, decimal_places=4)
+    used = serializers.DecimalField(max_digits=19, decimal_places=4)
+    expired = serializers.DecimalField(max_digits=19, decimal_places=4)
+    remaining = serializers.DecimalField(max_digits=19, decimal_places=4)
+    percent_used = serializers.DecimalField(max_digits=7, decimal_places=2)
+    burn_per_day = serializers.DecimalField(max_digits=19, decimal_places=4, allow_null=True)
+    projected_exhaustion = serializers.DateField(allow_null=True)
+
+
+class CommitmentBalanceView(APIView):
+    """Each commitment and credit of an account or contract as of a date (default today):
+    granted, used, expired, remaining, burn per day and projected exhaustion."""
+
+    permission_classes = [NamedPermission]
+    permission_required = "usage.view_commitment"
+
+    @extend_schema(
+        parameters=[BalanceQuerySerializer], responses=BalanceOutputSerializer(many=True)
+    )
+    def get(self, request):
+        query = BalanceQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        commitments = commitments_for(
+            account_id=data.get("account"), contract_id=data.get("contract")
+        )
+        rows = commitment_balances(commitments, data.get("as_of") or timezone.localdate())
+        return Response(BalanceOutputSerializer([r.as_dict() for r in rows], many=True).data)

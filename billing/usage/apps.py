@@ -15,3 +15,8 @@ class UsageConfig(AppConfig):
         # drawdown, overage, true-up and late-usage lines, and to write ledger entries.
         if not any(isinstance(hook, UsageBilling) for hook in USAGE_BILLING):
             USAGE_BILLING.append(UsageBilling())
+        from billing.usage.services.alerts import ON_ALERT
+        from billing.usage.tasks import _enqueue_alert_email
+
+        if _enqueue_alert_email not in ON_ALERT:
+            ON_ALERT.append(_enqueue_alert_email)

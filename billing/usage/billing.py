@@ -23,12 +23,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.db import transaction
+
 from billing.models import BillingScheduleLine, InvoiceLine, ScheduleLineKind, ScheduleLineStatus
 from billing.money import format_money, money_sum, round_money
 from billing.services.tax import line_taxes
 from billing.usage.models import Commitment, CommitmentKind, DailyUsage, EntryKind, LedgerEntry
 from billing.usage.models import UsagePrice as Price
 from billing.usage.pricing import price_period
+from billing.usage.services.alerts import send_balance_alerts
 from billing.usage.services.ledger import CLOSING, balances, closable, close_commitment
 
 ZERO = Decimal(0)
@@ -372,6 +375,12 @@ class UsageBilling:
                         invoice_line_id=extra.line.pk
                     )
         LedgerEntry.objects.bulk_create(entries)
+        if entries:  # thresholds crossed by these drawdowns: alerted after the chunk commits
+            contract_ids = sorted({plan.contract.pk for plan in plans})
+            as_of = max(entry.effective_date for entry in entries)
+            transaction.on_commit(
+                lambda: send_balance_alerts(as_of=as_of, contract_ids=contract_ids)
+            )
         marks = dict(mark for plan in plans for mark in plan.billed_rollups)
         rollups = DailyUsage.objects.in_bulk(list(marks))
         for pk, quantity in marks.items():

@@ -252,6 +252,7 @@ class BalanceAlert(models.Model):
     percent_used = models.DecimalField(max_digits=7, decimal_places=2)
     sent_at = models.DateTimeField(auto_now_add=True)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="usage_alerts")
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -1,7 +1,13 @@
 from django.db import migrations
 
-TASK = "billing.usage.tasks.ensure_usage_partitions"
-NAME = "Usage: make monthly partitions ahead"
+SCHEDULES = [
+    ("Usage: make monthly partitions ahead", "billing.usage.tasks.ensure_usage_partitions", "2"),
+    (
+        "Usage: close ended commitments and send balance alerts",
+        "billing.usage.tasks.close_commitments_and_alert",
+        "3",
+    ),
+]
 
 
 def grant_usage(apps, schema_editor):
@@ -10,14 +16,16 @@ def grant_usage(apps, schema_editor):
     grant(apps, USAGE_PERMISSIONS)
     CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    daily, _ = CrontabSchedule.objects.get_or_create(
-        minute="15", hour="2", day_of_week="*", day_of_month="*", month_of_year="*"
-    )
-    PeriodicTask.objects.get_or_create(name=NAME, defaults={"task": TASK, "crontab": daily})
+    for name, task, hour in SCHEDULES:
+        daily, _ = CrontabSchedule.objects.get_or_create(
+            minute="15", hour=hour, day_of_week="*", day_of_month="*", month_of_year="*"
+        )
+        PeriodicTask.objects.get_or_create(name=name, defaults={"task": task, "crontab": daily})
 
 
 def remove_schedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
+    names = [name for name, _, _ in SCHEDULES]
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name__in=names).delete()
 
 
 class Migration(migrations.Migration):
