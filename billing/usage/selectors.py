@@ -66,6 +66,8 @@ def commitments_for(*, account_id: int | None = None, contract_id: int | None = 
 
 def commitment_balances(commitments, as_of: date) -> list[CommitmentBalance]:
     commitments = list(commitments)
+    if not commitments:
+        return []
     totals: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     last_draw: dict[int, date] = {}
     for commitment_id, kind, amount, effective in LedgerEntry.objects.filter(
