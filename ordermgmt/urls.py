@@ -35,6 +35,8 @@ router.register("revenue/obligations", revenue_api.PerformanceObligationViewSet)
 router.register("revenue/allocations", revenue_api.RevenueAllocationViewSet)
 router.register("revenue/schedules", revenue_api.RevenueScheduleViewSet)
 router.register("usage/batches", usage_api.UsageBatchViewSet)
+router.register("usage/prices", usage_api.UsagePriceViewSet)
+router.register("usage/commitments", usage_api.CommitmentViewSet)
 
 router.register("collections/activities", collections_api.CollectionActivityViewSet)
 router.register("collections/reminders", collections_api.DunningReminderViewSet)

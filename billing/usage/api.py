@@ -8,10 +8,12 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing.usage.models import UsageBatch
+from billing.usage.models import Commitment, UsageBatch, UsagePrice
 from billing.usage.parsers import body_events
 from billing.usage.selectors import commitment_balances, commitments_for
 from billing.usage.services.ingestion import ingest_usage_events
+from billing.usage.services.ledger import grant_commitment
+from billing.usage.services.rates import PriceTerms, set_usage_price
 from ordermgmt.permissions import NamedPermission
 
 MAX_EVENTS_PER_REQUEST = 50_000  # larger loads: the ingest_usage command, or several calls
@@ -142,3 +144,98 @@ class CommitmentBalanceView(APIView):
         )
         rows = commitment_balances(commitments, data.get("as_of") or timezone.localdate())
         return Response(BalanceOutputSerializer([r.as_dict() for r in rows], many=True).data)
+
+
+class PriceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = UsagePrice
+        fields = [
+            "id",
+            "contract",
+            "contract_line",
+            "metric",
+            "pricing_model",
+            "starts_on",
+            "ends_on",
+            "currency",
+            "unit_price",
+            "package_size",
+            "tiers",
+        ]
+        read_only_fields = ["id", "contract", "currency"]
+
+
+class UsagePriceViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Rate card rows; a ramp is a new row from its date (rows are never edited)."""
+
+    queryset = UsagePrice.objects.order_by("contract_id", "metric", "starts_on")
+    serializer_class = PriceSerializer
+    filterset_fields = ["contract", "contract_line", "metric"]
+
+    def create(self, request):
+        data = PriceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        price = set_usage_price(
+            contract_line=values["contract_line"],
+            terms=PriceTerms(
+                metric=values["metric"],
+                pricing_model=values["pricing_model"],
+                starts_on=values["starts_on"],
+                ends_on=values.get("ends_on"),
+                unit_price=values.get("unit_price") or 0,
+                package_size=values.get("package_size"),
+                tiers=values.get("tiers") or [],
+            ),
+            actor=request.user,
+        )
+        return Response(PriceSerializer(price).data, status=status.HTTP_201_CREATED)
+
+
+class CommitmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Commitment
+        fields = [
+            "id",
+            "contract",
+            "kind",
+            "payment_plan",
+            "name",
+            "amount",
+            "currency",
+            "starts_on",
+            "ends_on",
+            "priority",
+            "overage_percent",
+            "rollover",
+            "rolled_from",
+            "alert_thresholds",
+        ]
+        read_only_fields = ["id", "currency", "rolled_from"]
+        extra_kwargs = {"priority": {"required": False}}
+
+
+class CommitmentViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Commitments and credits; created with their grant entry, then changed only by the
+    ledger (see /api/v1/usage/balances/)."""
+
+    queryset = Commitment.objects.order_by("contract_id", "priority", "ends_on", "id")
+    serializer_class = CommitmentSerializer
+    filterset_fields = ["contract", "kind"]
+
+    def create(self, request):
+        data = CommitmentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        commitment = grant_commitment(actor=request.user, **values)
+        return Response(CommitmentSerializer(commitment).data, status=status.HTTP_201_CREATED)

@@ -41,7 +41,7 @@ PLANS = {
 }
 
 
-def _check_grant(contract: Contract, kind: str, plan: str, amount, starts_on, ends_on) -> None:
+def check_grant(contract: Contract, kind: str, plan: str, amount, starts_on, ends_on) -> None:
     if kind not in PLANS:
         raise DomainValidationError(
             field="kind", code="unknown_kind", message=f"Kind must be one of {list(PLANS)}."
@@ -70,8 +70,7 @@ def _check_grant(contract: Contract, kind: str, plan: str, amount, starts_on, en
         )
 
 
-@transaction.atomic(durable=True)
-def grant_commitment(
+def grant_commitment_body(
     *,
     contract: Contract,
     kind: str,
@@ -88,7 +87,7 @@ def grant_commitment(
 ) -> Commitment:
     """Adds a commitment or credit to a contract, with its grant entry."""
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
-    _check_grant(contract, kind, payment_plan, amount, starts_on, ends_on)
+    check_grant(contract, kind, payment_plan, amount, starts_on, ends_on)
     if overage_percent < 0:
         raise DomainValidationError(
             field="overage_percent", code="negative", message="Overage cannot be negative."
@@ -118,6 +117,10 @@ def grant_commitment(
         explanation={"why": f"{commitment.get_kind_display()} of {amount} {contract.currency}"},
     )
     return commitment
+
+
+# The service; the body alone is for the admin's change form, already in a transaction.
+grant_commitment = transaction.atomic(durable=True)(grant_commitment_body)
 
 
 def balances(commitments: list[Commitment], as_of: date | None = None) -> dict[int, Decimal]:

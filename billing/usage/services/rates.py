@@ -26,7 +26,7 @@ class PriceTerms:
     tiers: list[dict] = field(default_factory=list)
 
 
-def _check(contract_line: ContractLine, terms: PriceTerms) -> None:
+def check_price(contract_line: ContractLine, terms: PriceTerms) -> None:
     contract = contract_line.contract
     if contract_line.product.revenue_type != RevenueType.USAGE:
         raise DomainValidationError(
@@ -77,13 +77,12 @@ def _check(contract_line: ContractLine, terms: PriceTerms) -> None:
         )
 
 
-@transaction.atomic(durable=True)
-def set_usage_price(*, contract_line: ContractLine, terms: PriceTerms, actor) -> UsagePrice:
+def set_usage_price_body(*, contract_line: ContractLine, terms: PriceTerms, actor) -> UsagePrice:
     """Adds a rate for a metric from a date (a ramp when the metric already has one)."""
     contract_line = ContractLine.objects.select_related("contract", "product").get(
         pk=contract_line.pk
     )
-    _check(contract_line, terms)
+    check_price(contract_line, terms)
     price = UsagePrice(
         contract=contract_line.contract,
         contract_line=contract_line,
@@ -107,3 +106,7 @@ def set_usage_price(*, contract_line: ContractLine, terms: PriceTerms, actor) ->
     mark_actor(price, actor, f"usage price {price.metric} from {price.starts_on}")
     price.save()
     return price
+
+
+# The service; the body alone is for the admin's change form, already in a transaction.
+set_usage_price = transaction.atomic(durable=True)(set_usage_price_body)
