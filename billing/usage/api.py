@@ -119,6 +119,7 @@ class BalanceOutputSerializer(serializers.Serializer):
     granted = serializers.DecimalField(max_digits=19, decimal_places=4)
     used = serializers.DecimalField(max_digits=19, decimal_places=4)
     expired = serializers.DecimalField(max_digits=19, decimal_places=4)
+    rolled_over = serializers.DecimalField(max_digits=19, decimal_places=4)
     remaining = serializers.DecimalField(max_digits=19, decimal_places=4)
     percent_used = serializers.DecimalField(max_digits=7, decimal_places=2)
     burn_per_day = serializers.DecimalField(max_digits=19, decimal_places=4, allow_null=True)

@@ -22,7 +22,8 @@ class CommitmentBalance:
     as_of: date
     granted: Decimal  # grants and rollovers in
     used: Decimal  # drawn down by usage
-    expired: Decimal  # expired, trued up or rolled over out
+    expired: Decimal  # expired or trued up
+    rolled_over: Decimal  # moved to the next period's commitment
     remaining: Decimal
     burn_per_day: Decimal | None
     projected_exhaustion: date | None
@@ -46,6 +47,7 @@ class CommitmentBalance:
             "granted": str(self.granted),
             "used": str(self.used),
             "expired": str(self.expired),
+            "rolled_over": str(self.rolled_over),
             "remaining": str(self.remaining),
             "percent_used": str(self.percent_used),
             "burn_per_day": None if self.burn_per_day is None else str(self.burn_per_day),
@@ -81,8 +83,9 @@ def commitment_balances(commitments, as_of: date) -> list[CommitmentBalance]:
         t = totals[c.pk]
         granted = t[EntryKind.GRANT] + t[EntryKind.ROLLOVER_IN]
         used = -t[EntryKind.DRAWDOWN]
-        expired = -(t[EntryKind.EXPIRY] + t[EntryKind.TRUE_UP] + t[EntryKind.ROLLOVER_OUT])
-        remaining = granted - used - expired
+        expired = -(t[EntryKind.EXPIRY] + t[EntryKind.TRUE_UP])
+        rolled_over = -t[EntryKind.ROLLOVER_OUT]
+        remaining = granted - used - expired - rolled_over
         burn, exhaustion = None, None
         if used and c.pk in last_draw:
             # Average daily use from the start to the last usage drawn (usage is drawn per
@@ -96,7 +99,7 @@ def commitment_balances(commitments, as_of: date) -> list[CommitmentBalance]:
         percent = (used * 100 / granted).quantize(Decimal("0.01")) if granted else ZERO
         rows.append(
             CommitmentBalance(
-                c, as_of, granted, used, expired, remaining, burn, exhaustion, percent
+                c, as_of, granted, used, expired, rolled_over, remaining, burn, exhaustion, percent
             )
         )
     return rows
