@@ -257,6 +257,7 @@ LOGGING = {
 # Tax on an invoice: "line" rounds each line's tax (default), "total" rounds per rate once.
 LEDGERLINE_TAX_ROUNDING = os.environ.get("LEDGERLINE_TAX_ROUNDING", "line")
 LEDGERLINE_BILLING_CHUNK_SIZE = int(os.environ.get("LEDGERLINE_BILLING_CHUNK_SIZE", "200"))
+LEDGERLINE_USAGE_BREAKAGE = os.environ.get("LEDGERLINE_USAGE_BREAKAGE", "expiry")
 
 # --- Stripe ---------------------------------------------------------------------------
 # Off unless an API key is given. STRIPE_API_BASE points the official library at our
