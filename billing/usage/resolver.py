@@ -7,6 +7,7 @@ microseconds an event and never a query per event."""
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from billing.usage.models import UsagePrice
 from ordermgmt.models import Contract, ContractStatus
 
 EVENT_ID_MAX = 128
+UTC_Z = re.compile(r"\d{4}-\d\d-\d\dT([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?Z")
 USAGE_STATUSES = [ContractStatus.ACTIVE, ContractStatus.EXPIRED]
 
 
@@ -159,6 +161,7 @@ class EventChecker:
         self.seen: dict[str, tuple] = {}
         self.cache: dict[tuple[str, str, str], tuple] = {}
         self.duplicates = 0
+        self.days: dict[str, date] = {}
 
     def check(self, line: int, event: tuple) -> CheckedEvent | Rejection | None:
         """None for an in-batch duplicate of an identical event."""
@@ -177,13 +180,28 @@ class EventChecker:
             if code:
                 message = "Usage cannot be negative." if code == "negative_quantity" else "Bad."
                 return Rejection(line, event_id, "quantity", code, message)
-        try:
-            moment = datetime.fromisoformat(timestamp)
-        except (TypeError, ValueError):
+        naive = False
+        if UTC_Z.fullmatch(timestamp):  # the common shape, 2026-01-10T12:00:00Z: no parse
+            day = self.days.get(timestamp[:10])
+            if day is None:
+                try:
+                    day = self.days[timestamp[:10]] = date.fromisoformat(timestamp[:10])
+                except ValueError:
+                    day = None
+        else:
+            try:
+                moment = datetime.fromisoformat(timestamp)
+            except (TypeError, ValueError):
+                moment = None
+            if moment is not None:
+                naive = moment.tzinfo is None
+                if moment.utcoffset():  # naive or UTC: the date as written is the UTC date
+                    moment = moment.astimezone(UTC)
+                day = moment.date()
+            else:
+                day = None
+        if day is None:
             return Rejection(line, event_id, "timestamp", "invalid", "Not an ISO 8601 time.")
-        if moment.utcoffset():  # naive or UTC: the date as written is the UTC date
-            moment = moment.astimezone(UTC)
-        day = moment.date()
         contract_id = intervals.contract_on(day)
         if contract_id is None:
             return Rejection(
@@ -203,6 +221,6 @@ class EventChecker:
                 f"Event {event_id} appears earlier in the batch with another payload.",
             )
         self.seen[event_id] = payload
-        if moment.tzinfo is None:
+        if naive:
             timestamp += "+00:00"
         return CheckedEvent(line, event_id, contract_id, metric, quantity, timestamp, day)

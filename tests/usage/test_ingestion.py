@@ -138,3 +138,10 @@ def test_each_month_of_events_lives_in_its_own_partition():
             ("usage_event_y2026m02", "feb"),
             ("usage_event_y2026m01", "jan"),
         ]
+
+
+def test_a_day_that_does_not_exist_is_rejected_not_guessed():
+    contract = usage_contract()
+    batch = ingest([event(contract, "feb30", timestamp="2026-02-30T10:00:00Z")])
+    assert [(r["field"], r["code"]) for r in batch.rejections] == [("timestamp", "invalid")]
+    assert not UsageEvent.objects.exists()
