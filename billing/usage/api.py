@@ -19,16 +19,7 @@ from ordermgmt.permissions import NamedPermission
 MAX_EVENTS_PER_REQUEST = 50_000  # larger loads: the ingest_usage command, or several calls
 
 
-class EventInputSerializer(serializers.Serializer):
-    event_id = serializers.CharField(help_text="Idempotency key, unique per usage month")
-    customer = serializers.CharField(required=False, help_text="Account's Salesforce id")
-    contract = serializers.CharField(required=False, help_text="Contract reference")
-    metric = serializers.CharField()
-    quantity = serializers.CharField(help_text="Decimal, not negative")
-    timestamp = serializers.CharField(help_text="ISO 8601; UTC when no offset")
-
-
-class BatchInputSerializer(serializers.Serializer):
+class UsageBatchInputSerializer(serializers.Serializer):
     # Events are checked one by one by the service (a bad event is reported by line, not
     # a 400 for the whole request), so the list is taken as it comes.
     events = serializers.ListField(child=serializers.JSONField(), allow_empty=False)
@@ -45,7 +36,7 @@ class BatchInputSerializer(serializers.Serializer):
         return value
 
 
-class BatchOutputSerializer(serializers.ModelSerializer):
+class UsageBatchOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = UsageBatch
         fields = [
@@ -69,9 +60,11 @@ class UsageEventBatchView(APIView):
     permission_classes = [NamedPermission]
     permission_required = "usage.add_usagebatch"
 
-    @extend_schema(request=BatchInputSerializer, responses={201: BatchOutputSerializer, 400: dict})
+    @extend_schema(
+        request=UsageBatchInputSerializer, responses={201: UsageBatchOutputSerializer, 400: dict}
+    )
     def post(self, request):
-        data = BatchInputSerializer(data=request.data)
+        data = UsageBatchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         batch = ingest_usage_events(
             events=body_events(data.validated_data["events"]),
@@ -79,7 +72,7 @@ class UsageEventBatchView(APIView):
             actor=request.user,
             accept_valid=data.validated_data["accept_valid"],
         )
-        report = BatchOutputSerializer(batch).data
+        report = UsageBatchOutputSerializer(batch).data
         if batch.refused:
             return Response(
                 {
@@ -97,17 +90,17 @@ class UsageBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     """Past batches and their reports of rejected events."""
 
     queryset = UsageBatch.objects.order_by("-id")
-    serializer_class = BatchOutputSerializer
+    serializer_class = UsageBatchOutputSerializer
     filterset_fields = ["source", "refused"]
 
 
-class BalanceQuerySerializer(serializers.Serializer):
+class CommitmentBalanceQuerySerializer(serializers.Serializer):
     account = serializers.IntegerField(required=False)
     contract = serializers.IntegerField(required=False)
     as_of = serializers.DateField(required=False)
 
 
-class BalanceOutputSerializer(serializers.Serializer):
+class CommitmentBalanceOutputSerializer(serializers.Serializer):
     commitment = serializers.IntegerField()
     contract = serializers.IntegerField()
     name = serializers.CharField()
@@ -134,20 +127,23 @@ class CommitmentBalanceView(APIView):
     permission_required = "usage.view_commitment"
 
     @extend_schema(
-        parameters=[BalanceQuerySerializer], responses=BalanceOutputSerializer(many=True)
+        parameters=[CommitmentBalanceQuerySerializer],
+        responses=CommitmentBalanceOutputSerializer(many=True),
     )
     def get(self, request):
-        query = BalanceQuerySerializer(data=request.query_params)
+        query = CommitmentBalanceQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
         commitments = commitments_for(
             account_id=data.get("account"), contract_id=data.get("contract")
         )
         rows = commitment_balances(commitments, data.get("as_of") or timezone.localdate())
-        return Response(BalanceOutputSerializer([r.as_dict() for r in rows], many=True).data)
+        return Response(
+            CommitmentBalanceOutputSerializer([r.as_dict() for r in rows], many=True).data
+        )
 
 
-class PriceSerializer(serializers.ModelSerializer):
+class UsagePriceSerializer(serializers.ModelSerializer):
     class Meta:
         model = UsagePrice
         fields = [
@@ -175,11 +171,11 @@ class UsagePriceViewSet(
     """Rate card rows; a ramp is a new row from its date (rows are never edited)."""
 
     queryset = UsagePrice.objects.order_by("contract_id", "metric", "starts_on")
-    serializer_class = PriceSerializer
+    serializer_class = UsagePriceSerializer
     filterset_fields = ["contract", "contract_line", "metric"]
 
     def create(self, request):
-        data = PriceSerializer(data=request.data)
+        data = UsagePriceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         price = set_usage_price(
@@ -195,7 +191,7 @@ class UsagePriceViewSet(
             ),
             actor=request.user,
         )
-        return Response(PriceSerializer(price).data, status=status.HTTP_201_CREATED)
+        return Response(UsagePriceSerializer(price).data, status=status.HTTP_201_CREATED)
 
 
 class CommitmentSerializer(serializers.ModelSerializer):
