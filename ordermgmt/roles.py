@@ -134,6 +134,7 @@ def all_role_permissions() -> dict[str, list[str]]:
         REPORTS_PERMISSIONS,
         SALESFORCE_PERMISSIONS,
         REVENUE_PERMISSIONS,
+        USAGE_PERMISSIONS,
     ]:
         for role, perms in declared.items():
             merged[role].extend(perms)
@@ -312,4 +313,26 @@ REVENUE_PERMISSIONS: dict[str, list[str]] = {
             "ssprange",
         ],
     ),
+}
+
+
+# Usage deals (billing.usage): specialists keep rate cards and commitments and ingest usage;
+# finance grants credits and reads balances; the auditor reads everything.
+USAGE_MODELS = [
+    "usageprice",
+    "usagebatch",
+    "dailyusage",
+    "commitment",
+    "ledgerentry",
+    "balancealert",
+]
+USAGE_PERMISSIONS: dict[str, list[str]] = {
+    ORDER_SPECIALIST: [
+        *_view("usage", USAGE_MODELS),
+        "usage.add_usagebatch",
+        *_edit("usage", ["usageprice", "commitment"]),
+    ],
+    FINANCE: [*_view("usage", USAGE_MODELS), *_edit("usage", ["commitment"])],
+    DEAL_DESK: _view("usage", ["usageprice", "commitment", "ledgerentry"]),
+    AUDITOR: _view("usage", USAGE_MODELS),
 }

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "ordermgmt",
     "billing",
     "billing.revenue",
+    "billing.usage",
     "collections_app",
     "integrations",
     "integrations.salesforce",
@@ -337,6 +338,7 @@ LEDGERLINE_BILLING_CHUNK_SIZE = int(os.environ.get("LEDGERLINE_BILLING_CHUNK_SIZ
 LEDGERLINE_BILLING_RUN_LEASE_SECONDS = int(
     os.environ.get("LEDGERLINE_BILLING_RUN_LEASE_SECONDS", "600")
 )
+LEDGERLINE_USAGE_BREAKAGE = os.environ.get("LEDGERLINE_USAGE_BREAKAGE", "expiry")
 
 # --- Stripe ---------------------------------------------------------------------------
 # Off unless an API key is given. STRIPE_API_BASE points the official library at our

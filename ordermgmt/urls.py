@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from billing import api as billing_api
 from billing.api import payments as payments_api
 from billing.revenue import api as revenue_api
+from billing.usage import api as usage_api
 from collections_app import api as collections_api
 from collections_app import api_reports, urls_reports
 from integrations.salesforce import api as salesforce_api
@@ -35,6 +36,9 @@ router.register("payment-applications", payments_api.PaymentApplicationViewSet)
 router.register("revenue/obligations", revenue_api.PerformanceObligationViewSet)
 router.register("revenue/allocations", revenue_api.RevenueAllocationViewSet)
 router.register("revenue/schedules", revenue_api.RevenueScheduleViewSet)
+router.register("usage/batches", usage_api.UsageBatchViewSet)
+router.register("usage/prices", usage_api.UsagePriceViewSet)
+router.register("usage/commitments", usage_api.CommitmentViewSet)
 
 router.register("collections/activities", collections_api.CollectionActivityViewSet)
 router.register("collections/reminders", collections_api.DunningReminderViewSet)
@@ -106,6 +110,12 @@ urlpatterns = [
         "api/v1/revenue/modifications/",
         revenue_api.ModificationView.as_view(),
         name="api-revenue-modifications",
+    ),
+    path("api/v1/usage/events/", usage_api.UsageEventBatchView.as_view(), name="api-usage-events"),
+    path(
+        "api/v1/usage/balances/",
+        usage_api.CommitmentBalanceView.as_view(),
+        name="api-usage-balances",
     ),
     path("api/v1/", include(router.urls)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -119,6 +119,8 @@ def explain_line(line: InvoiceLine, currency: str) -> LineWhy:
                 f"{_plain_decimal(why['usage_quantity'])} units in the service period",
             )
         )
+    for label, text in why.get("steps") or []:  # usage: tiers, drawdowns, true-ups
+        rows.append(WhyRow(str(label), str(text)))
     if why.get("exact") and why.get("amount") is not None:
         exact = Decimal(why["exact"])
         rounded = Decimal(why["amount"])

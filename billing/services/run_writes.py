@@ -71,6 +71,8 @@ def mark_billed(invoice_lines: list[InvoiceLine], unbilled_usage: list) -> None:
     quantity; a usage period with no usage is billed at zero, with no invoice line."""
     rows = []  # (schedule line, invoice line, amount, quantity); None keeps the stored value
     for line in invoice_lines:
+        if line.schedule_line_id is None:  # a usage drawdown, true-up or late-usage line
+            continue
         usage = line.schedule_line.kind == ScheduleLineKind.USAGE
         rows.append(
             (

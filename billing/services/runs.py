@@ -50,6 +50,7 @@ from ordermgmt.models import Contact, Contract, ContractStatus
 
 BILLABLE_CONTRACT_STATUSES = [ContractStatus.ACTIVE, ContractStatus.EXPIRED]
 ON_RUN_QUEUED: list = []  # tasks.py registers the Celery enqueue here
+USAGE_BILLING: list = []  # billing.usage registers its rate card and ledger hook here
 
 
 @dataclass
@@ -155,6 +156,25 @@ def plan_contract(contract, lines, run_date, has_contact, tax_cache, quantities)
     return None, amounts
 
 
+def _usage_plans(states, contract, lines, amounts, quantities, run) -> list[tuple]:
+    """What the usage hooks add to this contract's billing (they may re-price usage lines
+    in `amounts` and `quantities` from a rate card)."""
+    plans = []
+    for hook, state in states:
+        usage = hook.plan(
+            state=state,
+            contract=contract,
+            lines=lines,
+            amounts=amounts,
+            quantities=quantities,
+            run_date=run.run_date,
+            dry_run=run.dry_run,
+        )
+        if usage is not None:
+            plans.append((hook, usage))
+    return plans
+
+
 def _load_chunk(contract_ids: list[int], run_date: date, *, lock: bool):
     lines_qs = due_lines(run_date).filter(contract_id__in=contract_ids)
     if lock:
@@ -192,6 +212,8 @@ def bill_chunk(
         invoices, invoice_lines, exceptions, preview = [], [], [], []
         billed_lines: list[BillingScheduleLine] = []
         quantities = _usage_quantities([line for lines in by_contract.values() for line in lines])
+        usage_states = [(hook, hook.prepare(by_contract)) for hook in USAGE_BILLING]
+        usage_plans: list[tuple] = []  # (hook, plan): rate cards, drawdowns, true-ups
         for contract_id, lines in by_contract.items():
             contract = contracts[contract_id]
             skip, plan = plan_contract(
@@ -212,13 +234,14 @@ def bill_chunk(
                 preview.append(_preview_row(contract, None, skip))
                 continue
             amounts = plan
+            contract_usage = _usage_plans(usage_states, contract, lines, amounts, quantities, run)
             billable = [
                 line
                 for line in lines
                 if not (line.kind == ScheduleLineKind.USAGE and amounts[line.pk] == 0)
             ]
             billed_lines.extend(line for line in lines if line not in billable)
-            if not billable:
+            if not billable and not any(usage.extras for _, usage in contract_usage):
                 continue
             tax_rate = tax_rate_for(contract.account, run.run_date, tax_cache)
             invoice, lines_for_invoice = build_draft_invoice(
@@ -231,6 +254,9 @@ def bill_chunk(
                 tax_rate=tax_rate,
                 billing_run=None if run.dry_run else run,
             )
+            for hook, usage in contract_usage:
+                hook.add_lines(usage, invoice, lines_for_invoice, tax_rate)
+                usage_plans.append((hook, usage))
             preview.append(_preview_row(contract, invoice, None, lines_for_invoice))
             invoices.append(invoice)
             invoice_lines.append(lines_for_invoice)
@@ -245,6 +271,8 @@ def bill_chunk(
                 flat_lines.append(line)
         insert_invoice_lines(flat_lines)
         mark_billed(flat_lines, billed_lines)
+        for hook, usage in usage_plans:
+            hook.write([usage])
         record_history(invoices, run)
         BillingRun.objects.filter(pk=run.pk).update(
             groups_done=F("groups_done") + len(by_contract),

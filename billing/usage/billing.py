@@ -1,0 +1,395 @@
+"""The usage side of a billing run (registered in `billing.services.runs.USAGE_BILLING`).
+
+For each contract of a chunk whose usage line has a rate card, the run asks this hook to:
+1. price each due usage line from the daily rollups of its metrics in the service period
+   (per rate segment and tier, `pricing.py`), rounded once for the line;
+2. bill late usage: days of an already invoiced period whose rollup grew since are
+   re-priced, and the difference is an adjustment line on this invoice (re-pricing the
+   whole period keeps tiers right; the adjustments telescope, so a period is never billed
+   twice);
+3. draw the charges down from the contract's credits and commitments (ledger order), with
+   a line per drawdown saying what is left, and an overage surcharge where a commitment
+   prices overage above 100 %;
+4. close commitments that ended before the run date (expiry, rollover or a true-up line);
+5. after the invoice lines are written, record the ledger entries against them and mark
+   the rollups billed.
+Explanations carry `steps` (label, text) that the invoice's "why this amount" shows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+
+from billing.models import BillingScheduleLine, InvoiceLine, ScheduleLineKind, ScheduleLineStatus
+from billing.money import format_money, money_sum, round_money
+from billing.services.tax import line_taxes
+from billing.usage.models import Commitment, CommitmentKind, DailyUsage, EntryKind, LedgerEntry
+from billing.usage.models import UsagePrice as Price
+from billing.usage.pricing import price_period
+from billing.usage.services.alerts import send_balance_alerts
+from billing.usage.services.ledger import CLOSING, balances, closable, close_commitment
+
+ZERO = Decimal(0)
+
+
+@dataclass
+class Extra:
+    """An invoice line the schedule does not have (drawdown, overage, true-up, late usage),
+    with the ledger entries that will point at it."""
+
+    description: str
+    amount: Decimal
+    contract_line_id: int | None
+    period: tuple[date, date] | None
+    explanation: dict
+    entries: list[LedgerEntry] = field(default_factory=list)
+    pending_true_ups: list[int] = field(default_factory=list)
+
+
+@dataclass
+class ContractPlan:
+    contract: object
+    explanations: dict[int, dict] = field(default_factory=dict)  # schedule line -> extra why
+    extras: list[Extra] = field(default_factory=list)
+    billed_rollups: list[tuple[int, Decimal]] = field(default_factory=list)
+    invoice_lines: list[InvoiceLine] = field(default_factory=list)
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return format_money(amount, currency)
+
+
+def _describe(priced, currency: str) -> list[list[str]]:
+    steps = []
+    for segment in priced:
+        head = f"{segment.metric}, {segment.period[0]} – {segment.period[1]}"
+        for part in segment.parts:
+            text = f"{part.quantity.normalize():f} × {currency} {part.unit_price.normalize():f}"
+            if part.flat_amount:
+                text += f" + {currency} {part.flat_amount.normalize():f} flat"
+            steps.append([f"{head} ({segment.pricing_model}: {part.label})", text])
+    return steps
+
+
+class UsageBilling:
+    """Stateless between chunks; `prepare` loads what a chunk needs in a few queries."""
+
+    def prepare(self, by_contract: dict[int, list[BillingScheduleLine]]) -> dict | None:
+        usage_ids = [cid for cid, lines in by_contract.items() if any(_is_usage(x) for x in lines)]
+        if not usage_ids:
+            return None
+        prices: dict[int, list[Price]] = defaultdict(list)
+        for price in Price.objects.filter(contract_id__in=usage_ids):
+            prices[price.contract_line_id].append(price)
+        if not prices:
+            return None
+        last_day = max(x.period_end for cid in usage_ids for x in by_contract[cid])
+        rollups: dict[tuple[int, str], list[DailyUsage]] = defaultdict(list)
+        for row in DailyUsage.objects.filter(
+            contract_id__in=usage_ids, usage_date__lte=last_day
+        ).order_by("usage_date"):
+            rollups[(row.contract_id, row.metric)].append(row)
+        commitments = list(Commitment.objects.filter(contract_id__in=usage_ids))
+        return {
+            "prices": prices,
+            "rollups": rollups,
+            "commitments": commitments,
+            "balances": balances(commitments),
+        }
+
+    def plan(self, *, state, contract, lines, amounts, quantities, run_date, dry_run):
+        if state is None:
+            return None
+        usage = [x for x in lines if _is_usage(x) and state["prices"].get(x.contract_line_id)]
+        if not usage:
+            return None
+        plan = ContractPlan(contract=contract)
+        currency = contract.currency
+        commitments = sorted(
+            (c for c in state["commitments"] if c.contract_id == contract.pk),
+            key=lambda c: (c.priority, c.ends_on, c.pk),
+        )
+        running = state["balances"]
+        for line in usage:
+            prices = state["prices"][line.contract_line_id]
+            priced, rows = self._price(state, contract, prices, line.period_start, line.period_end)
+            exact = sum((p.amount for p in priced), ZERO)
+            amounts[line.pk] = round_money(exact, currency)
+            quantities[line.pk] = sum((p.quantity for p in priced), ZERO)
+            plan.billed_rollups.extend((row.pk, row.quantity) for row in rows)
+            plan.explanations[line.pk] = {
+                "source": "usage in arrears, from the rate card",
+                "formula": f"daily usage {line.period_start} – {line.period_end} priced "
+                "per metric and tier",
+                "usage": [p.as_dict() for p in priced],
+                "exact": str(exact),
+                "amount": str(amounts[line.pk]),
+                "steps": _describe(priced, currency),
+            }
+            self._draw(plan, commitments, running, amounts[line.pk], line, currency)
+        self._late_usage(state, plan, usage, commitments, running)
+        if not dry_run:
+            self._close(plan, contract, commitments, running, run_date, usage)
+        return plan
+
+    def _price(self, state, contract, prices, start: date, end: date):
+        priced, rows = [], []
+        for metric in sorted({p.metric for p in prices}):
+            days = [
+                r
+                for r in state["rollups"].get((contract.pk, metric), [])
+                if start <= r.usage_date <= end
+            ]
+            rows.extend(days)
+            metric_prices = [p for p in prices if p.metric == metric]
+            priced.extend(price_period(metric_prices, [(r.usage_date, r.quantity) for r in days]))
+        return priced, rows
+
+    def _draw(self, plan, commitments, running, charge, line, currency, *, what="usage"):
+        """Draws `charge` down in ledger order; adds the drawdown and overage lines."""
+        remaining = charge
+        period = (line.period_start, line.period_end)
+        committed = None
+        for commitment in commitments:
+            if commitment.starts_on > line.period_end or commitment.ends_on < line.period_start:
+                continue
+            if commitment.kind in (CommitmentKind.PREPAID_COMMIT, CommitmentKind.POSTPAID_COMMIT):
+                committed = commitment
+            balance = running.get(commitment.pk, ZERO)
+            take = min(balance, remaining)
+            if take <= 0:
+                continue
+            remaining -= take
+            running[commitment.pk] = balance - take
+            left = running[commitment.pk]
+            entry = LedgerEntry(
+                commitment=commitment,
+                kind=EntryKind.DRAWDOWN,
+                effective_date=min(line.period_end, commitment.ends_on),
+                amount=-take,
+                currency=currency,
+                explanation={"schedule_line": line.pk, "what": what, "left": str(left)},
+            )
+            prepaid = commitment.is_prepaid
+            verb = "Drawn from" if prepaid else "Counted toward minimum"
+            plan.extras.append(
+                Extra(
+                    description=f"{verb} {commitment.name}: {_money(take, currency)} "
+                    f"({_money(left, currency)} of {_money(commitment.amount, currency)} left)",
+                    amount=-take if prepaid else ZERO,
+                    contract_line_id=line.contract_line_id,
+                    period=period,
+                    explanation={
+                        "source": f"{commitment.get_kind_display()} drawdown",
+                        "formula": f"min(balance {_money(balance, currency)}, {what} charge "
+                        f"{_money(charge, currency)} not yet covered)",
+                        "commitment": commitment.pk,
+                        "steps": [
+                            ["Balance before", _money(balance, currency)],
+                            ["Drawn", _money(take, currency)],
+                            ["Left", _money(left, currency)],
+                            [
+                                "Effect on this invoice",
+                                "paid in advance: deducted"
+                                if prepaid
+                                else "postpaid minimum: the usage is invoiced; this counts it",
+                            ],
+                        ],
+                    },
+                    entries=[entry],
+                )
+            )
+        if committed is not None and remaining > 0 and committed.overage_percent != 100:
+            surcharge = round_money(remaining * (committed.overage_percent - 100) / 100, currency)
+            if surcharge:
+                percent = f"{committed.overage_percent.normalize():f}%"
+                plan.extras.append(
+                    Extra(
+                        description=f"Overage beyond {committed.name}: "
+                        f"{_money(remaining, currency)} at {percent} of the contracted rate",
+                        amount=surcharge,
+                        contract_line_id=line.contract_line_id,
+                        period=period,
+                        explanation={
+                            "source": "overage after the commitment was used up",
+                            "formula": f"{_money(remaining, currency)} × ({percent} − 100%)",
+                            "commitment": committed.pk,
+                            "exact": str(remaining * (committed.overage_percent - 100) / 100),
+                            "amount": str(surcharge),
+                        },
+                    )
+                )
+
+    def _late_usage(self, state, plan, usage, commitments, running) -> None:
+        contract = plan.contract
+        currency = contract.currency
+        for contract_line_id in {x.contract_line_id for x in usage}:
+            first_due = min(x.period_start for x in usage if x.contract_line_id == contract_line_id)
+            prices = state["prices"][contract_line_id]
+            late_days = [
+                r
+                for metric in {p.metric for p in prices}
+                for r in state["rollups"].get((contract.pk, metric), [])
+                if r.usage_date < first_due and r.quantity > r.billed_quantity
+            ]
+            if not late_days:
+                continue
+            periods = BillingScheduleLine.objects.filter(
+                contract_line_id=contract_line_id,
+                kind=ScheduleLineKind.USAGE,
+                status=ScheduleLineStatus.BILLED,
+                period_start__lte=max(r.usage_date for r in late_days),
+                period_end__gte=min(r.usage_date for r in late_days),
+            ).select_related("invoice_line__invoice")
+            for old in periods:
+                priced, rows = self._price(
+                    state, contract, prices, old.period_start, old.period_end
+                )
+                billed = [(r.usage_date, r.billed_quantity) for r in rows if r.billed_quantity]
+                before = round_money(
+                    sum((p.amount for p in price_period(prices, billed)), ZERO), currency
+                )
+                after = round_money(sum((p.amount for p in priced), ZERO), currency)
+                late = sum((r.quantity - r.billed_quantity for r in rows), ZERO)
+                plan.billed_rollups.extend((r.pk, r.quantity) for r in rows)
+                if after == before:
+                    continue
+                invoice = old.invoice_line.invoice if old.invoice_line else None
+                number = (
+                    invoice.number or f"draft #{invoice.pk}" if invoice else "an earlier invoice"
+                )
+                plan.extras.append(
+                    Extra(
+                        description=f"Late usage for {old.period_start:%d %b %Y} – "
+                        f"{old.period_end:%d %b %Y}: {late.normalize():f} units reported after "
+                        f"invoice {number}",
+                        amount=after - before,
+                        contract_line_id=contract_line_id,
+                        period=(old.period_start, old.period_end),
+                        explanation={
+                            "source": "late usage adjustment",
+                            "formula": "period re-priced with the late usage, less what was "
+                            "billed for it",
+                            "late_quantity": str(late),
+                            "steps": [
+                                ["Billed before", _money(before, currency)],
+                                ["Period re-priced", _money(after, currency)],
+                                ["Adjustment", _money(after - before, currency)],
+                                *_describe(priced, currency),
+                            ],
+                        },
+                    )
+                )
+                if after > before:
+                    self._draw(
+                        plan, commitments, running, after - before, old, currency, what="late usage"
+                    )
+
+    def _close(self, plan, contract, commitments, running, run_date, usage) -> None:
+        currency = contract.currency
+        ended = closable([contract.pk], run_date, billing_now={x.pk for x in usage})
+        for commitment in ended:
+            entry = close_commitment(commitment, running.get(commitment.pk, ZERO))
+            if entry is not None:
+                running[commitment.pk] = ZERO
+        # True-ups (made now or by the daily close-out) wait for this invoice.
+        for entry in LedgerEntry.objects.filter(
+            commitment__contract=contract, kind=EntryKind.TRUE_UP, invoice_line=None
+        ).select_related("commitment"):
+            commitment = entry.commitment
+            shortfall = -entry.amount
+            plan.extras.append(
+                Extra(
+                    description=f"True-up of {commitment.name}: unused minimum "
+                    f"{_money(shortfall, currency)}",
+                    amount=shortfall,
+                    contract_line_id=None,
+                    period=(commitment.starts_on, commitment.ends_on),
+                    explanation={
+                        "source": "minimum commitment true-up",
+                        "formula": f"committed {_money(commitment.amount, currency)} − "
+                        f"drawn {_money(commitment.amount - shortfall, currency)}",
+                        "commitment": commitment.pk,
+                        "steps": [
+                            ["Committed", _money(commitment.amount, currency)],
+                            ["Drawn by usage", _money(commitment.amount - shortfall, currency)],
+                            ["Unused, invoiced", _money(shortfall, currency)],
+                        ],
+                    },
+                    pending_true_ups=[entry.pk],
+                )
+            )
+
+    def add_lines(self, plan, invoice, lines_for_invoice, tax_rate) -> None:
+        """Adds the plan's lines to the unsaved invoice and recomputes its totals (tax as
+        build_draft_invoice does it: one rate for the invoice, the invoice's rounding)."""
+        exempt = invoice.account.tax_exempt
+        tax_percent = ZERO if exempt or tax_rate is None else tax_rate.percent
+        tax_rate = None if exempt else tax_rate
+        mode = invoice.tax_rounding
+        for line in lines_for_invoice:
+            if line.schedule_line_id in plan.explanations:
+                line.explanation.update(plan.explanations[line.schedule_line_id])
+        position = len(lines_for_invoice)
+        for extra in plan.extras:
+            position += 1
+            extra.line = InvoiceLine(
+                invoice=invoice,
+                position=position,
+                contract_line_id=extra.contract_line_id,
+                description=extra.description[:300],
+                period_start=extra.period[0] if extra.period else None,
+                period_end=extra.period[1] if extra.period else None,
+                quantity=Decimal(1),
+                unit_price=extra.amount,
+                amount=extra.amount,
+                tax_rate=tax_rate,
+                tax_percent=tax_percent,
+                explanation=extra.explanation,
+            )
+            lines_for_invoice.append(extra.line)
+        amounts = [line.amount for line in lines_for_invoice]
+        taxes = line_taxes(amounts, [tax_percent] * len(amounts), invoice.currency, mode)
+        for line, tax in zip(lines_for_invoice, taxes, strict=True):
+            line.tax_amount = tax
+        currency = invoice.currency
+        invoice.subtotal_amount = money_sum(((a, currency) for a in amounts), currency=currency)
+        invoice.tax_amount = money_sum(((t, currency) for t in taxes), currency=currency)
+        invoice.total_amount = invoice.subtotal_amount + invoice.tax_amount
+
+    def write(self, plans: list[ContractPlan]) -> None:
+        """After the invoice lines are inserted: ledger entries and billed rollups."""
+        entries = []
+        for plan in plans:
+            for extra in plan.extras:
+                for entry in extra.entries:
+                    entry.invoice_line_id = extra.line.pk
+                    entries.append(entry)
+                if extra.pending_true_ups:
+                    LedgerEntry.objects.filter(pk__in=extra.pending_true_ups).update(
+                        invoice_line_id=extra.line.pk
+                    )
+        LedgerEntry.objects.bulk_create(entries)
+        if entries:  # thresholds crossed by these drawdowns: alerted after the chunk commits
+            contract_ids = sorted({plan.contract.pk for plan in plans})
+            as_of = max(entry.effective_date for entry in entries)
+            transaction.on_commit(
+                lambda: send_balance_alerts(as_of=as_of, contract_ids=contract_ids)
+            )
+        marks = dict(mark for plan in plans for mark in plan.billed_rollups)
+        rollups = DailyUsage.objects.in_bulk(list(marks))
+        for pk, quantity in marks.items():
+            rollups[pk].billed_quantity = quantity
+        DailyUsage.objects.bulk_update(rollups.values(), ["billed_quantity"], batch_size=500)
+
+
+def _is_usage(line: BillingScheduleLine) -> bool:
+    return line.kind == ScheduleLineKind.USAGE
+
+
+__all__ = ["CLOSING", "UsageBilling"]
