@@ -27,9 +27,9 @@ from billing.usage.models import (
     LedgerEntry,
     PaymentPlan,
 )
+from core.audit import audit_next_save
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Contract
-from ordermgmt.services.common import mark_actor
 
 ZERO = Decimal(0)
 CLOSING = [EntryKind.EXPIRY, EntryKind.TRUE_UP, EntryKind.ROLLOVER_OUT]
@@ -106,7 +106,7 @@ def grant_commitment_body(
         rollover=rollover,
         alert_thresholds=sorted(alert_thresholds if alert_thresholds is not None else [80, 100]),
     )
-    mark_actor(commitment, actor, f"granted {commitment.name}")
+    audit_next_save(commitment, actor=actor, reason=f"granted {commitment.name}")
     commitment.save()
     LedgerEntry.objects.create(
         commitment=commitment,

@@ -10,9 +10,9 @@ from django.db import transaction
 
 from billing.usage.models import PricingModel, UsagePrice
 from billing.usage.pricing import parse_tiers
+from core.audit import audit_next_save
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import ContractLine, RevenueType
-from ordermgmt.services.common import mark_actor
 
 
 @dataclass
@@ -103,7 +103,7 @@ def set_usage_price_body(*, contract_line: ContractLine, terms: PriceTerms, acto
             code="duplicate_start",
             message=f"{price.metric} already has a price starting {price.starts_on}.",
         )
-    mark_actor(price, actor, f"usage price {price.metric} from {price.starts_on}")
+    audit_next_save(price, actor=actor, reason=f"usage price {price.metric} from {price.starts_on}")
     price.save()
     return price
 

@@ -40,6 +40,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import Invoice, InvoiceStatus
+from core.audit import audit_next_save
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account
 
@@ -323,7 +324,7 @@ def _ensure_customer(client: stripe.StripeClient, push: StripeInvoicePush, invoi
                     options={"idempotency_key": f"ledgerline-account-{account.pk}-customer"},
                 )
                 account.stripe_customer_id = customer.id
-                account._change_reason = "stripe.customer_linked"
+                audit_next_save(account, reason="stripe.customer_linked")
                 account.save(update_fields=["stripe_customer_id", "updated_at"])
     # Name, e-mail and address as they are now; an update is idempotent by nature.
     _call(client.v1.customers.update, account.stripe_customer_id, params=customer_params(account))
@@ -376,7 +377,7 @@ def _link_invoice(invoice_id: int, customer_id: str, stripe_invoice_id: str) -> 
         return
     invoice.stripe_customer_id = customer_id
     invoice.stripe_invoice_id = stripe_invoice_id
-    invoice._change_reason = "stripe.invoice_linked"
+    audit_next_save(invoice, reason="stripe.invoice_linked")
     invoice.save(update_fields=["stripe_customer_id", "stripe_invoice_id", "updated_at"])
 
 
