@@ -134,6 +134,7 @@ def all_role_permissions() -> dict[str, list[str]]:
         REPORTS_PERMISSIONS,
         SALESFORCE_PERMISSIONS,
         REVENUE_PERMISSIONS,
+        BANK_PERMISSIONS,
     ]:
         for role, perms in declared.items():
             merged[role].extend(perms)
@@ -312,4 +313,16 @@ REVENUE_PERMISSIONS: dict[str, list[str]] = {
             "ssprange",
         ],
     ),
+}
+
+
+# Bank statements and cash matching (billing.bank): Finance imports and matches.
+BANK_MODELS = ["bankstatement", "banktransaction", "matchsuggestion", "payeraccount"]
+BANK_PERMISSIONS: dict[str, list[str]] = {
+    FINANCE: [
+        *_view("bank", BANK_MODELS),
+        "bank.import_statement",
+        "bank.match_bank_transaction",
+    ],
+    AUDITOR: _view("bank", BANK_MODELS),
 }

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "ordermgmt",
     "billing",
     "billing.revenue",
+    "billing.bank",
     "collections_app",
     "integrations",
     "integrations.salesforce",
@@ -284,3 +285,7 @@ SALESFORCE_CA_BUNDLE = os.environ.get("SALESFORCE_CA_BUNDLE", "")
 SALESFORCE_SESSION_ID = os.environ.get("SALESFORCE_SESSION_ID", "")
 SALESFORCE_API_VERSION = os.environ.get("SALESFORCE_API_VERSION", "59.0")
 SALESFORCE_TIMEOUT = float(os.environ.get("SALESFORCE_TIMEOUT", "30"))
+
+# Bank statements (billing.bank): apply a credit automatically when it names one open
+# invoice set of one customer and pays it exactly; everything else waits in the queue.
+BANK_AUTO_APPLY_EXACT_MATCHES = env_bool("BANK_AUTO_APPLY_EXACT_MATCHES", True)
