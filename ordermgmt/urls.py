@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from billing import api as billing_api
 from billing.api import payments as payments_api
+from billing.bank import api as bank_api
 from billing.revenue import api as revenue_api
 from collections_app import api as collections_api
 from collections_app import api_reports, urls_reports
@@ -30,6 +31,8 @@ router.register("billing-run-exceptions", billing_api.BillingRunExceptionViewSet
 router.register("usage-records", billing_api.UsageRecordViewSet)
 router.register("payments", payments_api.PaymentViewSet)
 router.register("payment-applications", payments_api.PaymentApplicationViewSet)
+router.register("bank/statements", bank_api.BankStatementViewSet)
+router.register("bank/transactions", bank_api.BankTransactionViewSet)
 router.register("revenue/obligations", revenue_api.PerformanceObligationViewSet)
 router.register("revenue/allocations", revenue_api.RevenueAllocationViewSet)
 router.register("revenue/schedules", revenue_api.RevenueScheduleViewSet)
@@ -47,6 +50,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("dealdesk/", include("ordermgmt.urls_dealdesk")),
     path("billing/", include("billing.urls")),
+    path("billing/bank/", include("billing.bank.urls")),
     path("integrations/stripe/", include("integrations.stripe.urls")),
     path("integrations/salesforce/", include("integrations.salesforce.urls")),
     path("collections/", include("collections_app.urls_reports")),
