@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "billing",
     "billing.revenue",
     "billing.bank",
+    "billing.fx",
     "collections_app",
     "integrations",
     "integrations.salesforce",
@@ -289,3 +290,8 @@ SALESFORCE_TIMEOUT = float(os.environ.get("SALESFORCE_TIMEOUT", "30"))
 # Bank statements (billing.bank): apply a credit automatically when it names one open
 # invoice set of one customer and pays it exactly; everything else waits in the queue.
 BANK_AUTO_APPLY_EXACT_MATCHES = env_bool("BANK_AUTO_APPLY_EXACT_MATCHES", True)
+
+# ECB reference rates (billing.fx): a daily task loads them from this URL when it is set,
+# e.g. https://www.ecb.europa.eu/stats/eurofxref/eurofxref-hist.zip (off when empty).
+FX_RATES_URL = os.environ.get("FX_RATES_URL", "")
+FX_RATES_TIMEOUT = float(os.environ.get("FX_RATES_TIMEOUT", "30"))
