@@ -9,7 +9,7 @@ from billing.api import payments as payments_api
 from billing.bank import api as bank_api
 from billing.revenue import api as revenue_api
 from collections_app import api as collections_api
-from collections_app import api_reports, urls_reports
+from collections_app import api_dunning, api_reports, urls_reports
 from integrations.salesforce import api as salesforce_api
 from ordermgmt import api, api_dealdesk, views
 
@@ -59,6 +59,11 @@ urlpatterns = [
         "api/v1/collections/worklist/",
         collections_api.WorklistView.as_view(),
         name="api-collections-worklist",
+    ),
+    path(
+        "api/v1/collections/dunning-runs/",
+        api_dunning.DunningRunView.as_view(),
+        name="api-collections-dunning-runs",
     ),
     path("api/v1/reports/ar-aging/", api_reports.ArAgingView.as_view(), name="api-ar-aging"),
     path(
