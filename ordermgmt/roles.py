@@ -135,6 +135,7 @@ def all_role_permissions() -> dict[str, list[str]]:
         SALESFORCE_PERMISSIONS,
         REVENUE_PERMISSIONS,
         BANK_PERMISSIONS,
+        WRITEOFF_PERMISSIONS,
     ]:
         for role, perms in declared.items():
             merged[role].extend(perms)
@@ -325,4 +326,15 @@ BANK_PERMISSIONS: dict[str, list[str]] = {
         "bank.match_bank_transaction",
     ],
     AUDITOR: _view("bank", BANK_MODELS),
+}
+
+# Write-offs (billing.writeoffs): Finance requests and approves (never its own request).
+WRITEOFF_MODELS = ["writeoff", "smallbalancebatch"]
+WRITEOFF_PERMISSIONS: dict[str, list[str]] = {
+    FINANCE: [
+        *_view("writeoffs", WRITEOFF_MODELS),
+        "writeoffs.request_write_off",
+        "writeoffs.approve_write_off",
+    ],
+    AUDITOR: _view("writeoffs", WRITEOFF_MODELS),
 }

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "billing.revenue",
     "billing.bank",
     "billing.fx",
+    "billing.writeoffs",
     "collections_app",
     "integrations",
     "integrations.salesforce",
@@ -295,3 +296,9 @@ BANK_AUTO_APPLY_EXACT_MATCHES = env_bool("BANK_AUTO_APPLY_EXACT_MATCHES", True)
 # e.g. https://www.ecb.europa.eu/stats/eurofxref/eurofxref-hist.zip (off when empty).
 FX_RATES_URL = os.environ.get("FX_RATES_URL", "")
 FX_RATES_TIMEOUT = float(os.environ.get("FX_RATES_TIMEOUT", "30"))
+
+# Write-offs (billing.writeoffs), per invoice currency ("*": any other): above the
+# approval threshold a second person approves; the small-balance batch takes balances up
+# to its maximum.
+WRITE_OFF_APPROVAL_THRESHOLDS = {"*": "500.00", "JPY": "75000"}
+SMALL_BALANCE_WRITE_OFF_MAX = {"*": "1.00", "JPY": "150"}

@@ -106,7 +106,10 @@ def _issue(
     reason: str,
     credit_date: date,
     voids: bool,
+    document_type: str = DocumentType.CREDIT_NOTE,
 ) -> CreditNote:
+    """`document_type` names the number series: a write-off is a credit-like document in
+    its own series (billing.writeoffs), with no customer-facing hooks (PDF, Stripe)."""
     net = sum((line.amount for line in lines), Decimal(0))
     tax = sum((line.tax_amount for line in lines), Decimal(0))
     total = net + tax
@@ -125,7 +128,7 @@ def _issue(
         invoice=invoice,
         number=next_document_number(
             legal_entity=invoice.legal_entity,
-            document_type=DocumentType.CREDIT_NOTE,
+            document_type=document_type,
             year=credit_date.year,
         ),
         currency=invoice.currency,
@@ -146,7 +149,7 @@ def _issue(
     invoice.credited_amount += total - on_account
     refresh_settlement(invoice)
     note_id = note.pk
-    for hook in ON_CREDIT_NOTE:
+    for hook in ON_CREDIT_NOTE if document_type == DocumentType.CREDIT_NOTE else []:
         transaction.on_commit(lambda hook=hook: hook(note_id))
     return note
 
