@@ -8,6 +8,7 @@ from billing import api as billing_api
 from billing.api import payments as payments_api
 from billing.bank import api as bank_api
 from billing.revenue import api as revenue_api
+from billing.writeoffs import api as writeoffs_api
 from collections_app import api as collections_api
 from collections_app import api_dunning, api_reports, urls_reports
 from integrations.salesforce import api as salesforce_api
@@ -33,6 +34,7 @@ router.register("payments", payments_api.PaymentViewSet)
 router.register("payment-applications", payments_api.PaymentApplicationViewSet)
 router.register("bank/statements", bank_api.BankStatementViewSet)
 router.register("bank/transactions", bank_api.BankTransactionViewSet)
+router.register("write-offs", writeoffs_api.WriteOffViewSet)
 router.register("revenue/obligations", revenue_api.PerformanceObligationViewSet)
 router.register("revenue/allocations", revenue_api.RevenueAllocationViewSet)
 router.register("revenue/schedules", revenue_api.RevenueScheduleViewSet)

@@ -133,3 +133,20 @@ def test_the_small_balance_batch_writes_off_only_leftovers_and_reports_them(fran
     assert (open_amount(leftover), open_amount(big)) == (D("0"), D("5.00"))
     again = write_off_small_balances(as_of=MARCH_10, actor=fran)
     assert batch_report(again)["write_offs"] == []
+
+
+def test_over_the_api_the_requester_cannot_approve_and_a_colleague_can(invoice, client, fran, pat):
+    client.force_login(fran)
+    created = client.post(
+        "/api/v1/write-offs/",
+        {"invoice": invoice.pk, "amount": "700.00", "reason_code": "bad_debt"},
+        content_type="application/json",
+    )
+    assert (created.status_code, created.json()["status"]) == (201, "pending")
+    url = f"/api/v1/write-offs/{created.json()['id']}/approve/"
+    refused = client.post(url, {}, content_type="application/json")
+    assert (refused.status_code, refused.json()["code"]) == (400, "same_person")
+    client.force_login(pat)
+    approved = client.post(url, {}, content_type="application/json")
+    assert approved.json()["document_number"] == "WO-2026-000001"
+    assert open_amount(invoice) == D("1300.00")
