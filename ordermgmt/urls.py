@@ -56,6 +56,8 @@ urlpatterns = [
     path("integrations/stripe/", include("integrations.stripe.urls")),
     path("integrations/salesforce/", include("integrations.salesforce.urls")),
     path("collections/", include("collections_app.urls_reports")),
+    # Before collections_app.urls, whose accounts/<id>/<action>/ would take "statement".
+    path("collections/", include("collections_app.statements.urls")),
     path("collections/", include("collections_app.urls")),
     path(
         "api/v1/collections/worklist/",
