@@ -226,6 +226,7 @@ SPECTACULAR_SETTINGS = {
         "DisputeReasonEnum": "collections_app.models.DisputeReason",
         "DisputeResolutionEnum": "collections_app.models.DisputeResolution",
         "SyncIssueResolutionEnum": "integrations.salesforce.models.Resolution",
+        "WriteOffReasonEnum": "billing.writeoffs.models.WriteOffReason",
     },
 }
 

@@ -62,7 +62,7 @@ class SmallBalanceInputSerializer(serializers.Serializer):
 class WriteOffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = WriteOff.objects.select_related("invoice", "document").order_by("-id")
     serializer_class = WriteOffOutputSerializer
-    filterset_fields = ["status", "invoice", "reason_code", "batch"]
+    filterset_fields = ["status", "invoice", "batch"]
     VIEW = "writeoffs.view_writeoff"
     required_permissions = {
         "create": [VIEW, "writeoffs.request_write_off"],
