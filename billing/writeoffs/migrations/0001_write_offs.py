@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('billing', '0102_write_offs'),
+        ('billing', '0102_write_off_number_series'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
