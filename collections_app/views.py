@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from billing.models import Invoice, InvoiceStatus
+from billing.models import Invoice, InvoiceStatus, SettlementStatus
 from collections_app import selectors, services
 from collections_app.models import (
     ActivityKind,
@@ -67,13 +67,16 @@ class InvoiceChoiceField(forms.ModelChoiceField):
 
 
 class AccountForm(forms.Form):
+    open_invoices_only = False  # promises and disputes are about what is still owed
+
     def __init__(self, *args, account: Account, **kwargs):
         super().__init__(*args, **kwargs)
         self.account = account
         if "invoice" in self.fields:
-            self.fields["invoice"].queryset = Invoice.objects.filter(
-                account=account, status=InvoiceStatus.ISSUED
-            ).order_by("due_date", "pk")
+            invoices = Invoice.objects.filter(account=account, status=InvoiceStatus.ISSUED)
+            if self.open_invoices_only:
+                invoices = invoices.exclude(settlement_status=SettlementStatus.PAID)
+            self.fields["invoice"].queryset = invoices.order_by("due_date", "pk")
 
 
 class NoteForm(AccountForm):
@@ -90,6 +93,7 @@ class NoteForm(AccountForm):
 
 
 class PromiseForm(AccountForm):
+    open_invoices_only = True
     invoice = InvoiceChoiceField(queryset=Invoice.objects.none())
     promised_date = forms.DateField(label="Will pay by", widget=DateInput)
     amount = forms.DecimalField(max_digits=19, decimal_places=4, min_value=0)
@@ -102,6 +106,7 @@ class PromiseForm(AccountForm):
 
 
 class DisputeForm(AccountForm):
+    open_invoices_only = True
     invoice = InvoiceChoiceField(queryset=Invoice.objects.none())
     reason = forms.ChoiceField(choices=DisputeReason.choices)
     amount = forms.DecimalField(

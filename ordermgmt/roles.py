@@ -135,6 +135,8 @@ def all_role_permissions() -> dict[str, list[str]]:
         SALESFORCE_PERMISSIONS,
         REVENUE_PERMISSIONS,
         USAGE_PERMISSIONS,
+        BANK_PERMISSIONS,
+        WRITEOFF_PERMISSIONS,
     ]:
         for role, perms in declared.items():
             merged[role].extend(perms)
@@ -335,4 +337,26 @@ USAGE_PERMISSIONS: dict[str, list[str]] = {
     FINANCE: [*_view("usage", USAGE_MODELS), *_edit("usage", ["commitment"])],
     DEAL_DESK: _view("usage", ["usageprice", "commitment", "ledgerentry"]),
     AUDITOR: _view("usage", USAGE_MODELS),
+}
+
+# Bank statements and cash matching (billing.bank): Finance imports and matches.
+BANK_MODELS = ["bankstatement", "banktransaction", "matchsuggestion", "payeraccount"]
+BANK_PERMISSIONS: dict[str, list[str]] = {
+    FINANCE: [
+        *_view("bank", BANK_MODELS),
+        "bank.import_statement",
+        "bank.match_bank_transaction",
+    ],
+    AUDITOR: _view("bank", BANK_MODELS),
+}
+
+# Write-offs (billing.writeoffs): Finance requests and approves (never its own request).
+WRITEOFF_MODELS = ["writeoff", "smallbalancebatch"]
+WRITEOFF_PERMISSIONS: dict[str, list[str]] = {
+    FINANCE: [
+        *_view("writeoffs", WRITEOFF_MODELS),
+        "writeoffs.request_write_off",
+        "writeoffs.approve_write_off",
+    ],
+    AUDITOR: _view("writeoffs", WRITEOFF_MODELS),
 }

@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "billing",
     "billing.revenue",
     "billing.usage",
+    "billing.bank",
+    "billing.fx",
+    "billing.writeoffs",
     "collections_app",
     "integrations",
     "integrations.salesforce",
@@ -300,6 +303,7 @@ SPECTACULAR_SETTINGS = {
         "DisputeReasonEnum": "collections_app.models.DisputeReason",
         "DisputeResolutionEnum": "collections_app.models.DisputeResolution",
         "SyncIssueResolutionEnum": "integrations.salesforce.models.Resolution",
+        "WriteOffReasonEnum": "billing.writeoffs.models.WriteOffReason",
     },
 }
 
@@ -370,3 +374,18 @@ SALESFORCE_CA_BUNDLE = os.environ.get("SALESFORCE_CA_BUNDLE", "")
 SALESFORCE_SESSION_ID = os.environ.get("SALESFORCE_SESSION_ID", "")
 SALESFORCE_API_VERSION = os.environ.get("SALESFORCE_API_VERSION", "59.0")
 SALESFORCE_TIMEOUT = float(os.environ.get("SALESFORCE_TIMEOUT", "30"))
+
+# Bank statements (billing.bank): apply a credit automatically when it names one open
+# invoice set of one customer and pays it exactly; everything else waits in the queue.
+BANK_AUTO_APPLY_EXACT_MATCHES = env_bool("BANK_AUTO_APPLY_EXACT_MATCHES", True)
+
+# ECB reference rates (billing.fx): a daily task loads them from this URL when it is set,
+# e.g. https://www.ecb.europa.eu/stats/eurofxref/eurofxref-hist.zip (off when empty).
+FX_RATES_URL = os.environ.get("FX_RATES_URL", "")
+FX_RATES_TIMEOUT = float(os.environ.get("FX_RATES_TIMEOUT", "30"))
+
+# Write-offs (billing.writeoffs), per invoice currency ("*": any other): above the
+# approval threshold a second person approves; the small-balance batch takes balances up
+# to its maximum.
+WRITE_OFF_APPROVAL_THRESHOLDS = {"*": "500.00", "JPY": "75000"}
+SMALL_BALANCE_WRITE_OFF_MAX = {"*": "1.00", "JPY": "150"}

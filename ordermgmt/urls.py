@@ -7,10 +7,12 @@ from rest_framework.routers import DefaultRouter
 
 from billing import api as billing_api
 from billing.api import payments as payments_api
+from billing.bank import api as bank_api
 from billing.revenue import api as revenue_api
 from billing.usage import api as usage_api
+from billing.writeoffs import api as writeoffs_api
 from collections_app import api as collections_api
-from collections_app import api_reports, urls_reports
+from collections_app import api_dunning, api_reports, urls_reports
 from integrations.salesforce import api as salesforce_api
 from ordermgmt import api, api_dealdesk, views
 from ordermgmt.security import views as security_views
@@ -33,6 +35,9 @@ router.register("billing-run-exceptions", billing_api.BillingRunExceptionViewSet
 router.register("usage-records", billing_api.UsageRecordViewSet)
 router.register("payments", payments_api.PaymentViewSet)
 router.register("payment-applications", payments_api.PaymentApplicationViewSet)
+router.register("bank/statements", bank_api.BankStatementViewSet)
+router.register("bank/transactions", bank_api.BankTransactionViewSet)
+router.register("write-offs", writeoffs_api.WriteOffViewSet)
 router.register("revenue/obligations", revenue_api.PerformanceObligationViewSet)
 router.register("revenue/allocations", revenue_api.RevenueAllocationViewSet)
 router.register("revenue/schedules", revenue_api.RevenueScheduleViewSet)
@@ -73,14 +78,22 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("dealdesk/", include("ordermgmt.urls_dealdesk")),
     path("billing/", include("billing.urls")),
+    path("billing/bank/", include("billing.bank.urls")),
     path("integrations/stripe/", include("integrations.stripe.urls")),
     path("integrations/salesforce/", include("integrations.salesforce.urls")),
     path("collections/", include("collections_app.urls_reports")),
+    # Before collections_app.urls, whose accounts/<id>/<action>/ would take "statement".
+    path("collections/", include("collections_app.statements.urls")),
     path("collections/", include("collections_app.urls")),
     path(
         "api/v1/collections/worklist/",
         collections_api.WorklistView.as_view(),
         name="api-collections-worklist",
+    ),
+    path(
+        "api/v1/collections/dunning-runs/",
+        api_dunning.DunningRunView.as_view(),
+        name="api-collections-dunning-runs",
     ),
     path("api/v1/reports/ar-aging/", api_reports.ArAgingView.as_view(), name="api-ar-aging"),
     path(

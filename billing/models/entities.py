@@ -35,6 +35,7 @@ class LegalEntity(models.Model):
 class DocumentType(models.TextChoices):
     INVOICE = "invoice", "Invoice"
     CREDIT_NOTE = "credit_note", "Credit note"
+    WRITE_OFF = "write_off", "Write-off"
 
 
 class NumberSeries(models.Model):

@@ -108,7 +108,10 @@ def _issue(
     reason: str,
     credit_date: date,
     voids: bool,
+    document_type: str = DocumentType.CREDIT_NOTE,
 ) -> CreditNote:
+    """`document_type` names the number series: a write-off is a credit-like document in
+    its own series (billing.writeoffs), with no customer-facing hooks (PDF, Stripe)."""
     net = sum((line.amount for line in lines), Decimal(0))
     tax = sum((line.tax_amount for line in lines), Decimal(0))
     total = net + tax
@@ -127,7 +130,7 @@ def _issue(
         invoice=invoice,
         number=next_document_number(
             legal_entity=invoice.legal_entity,
-            document_type=DocumentType.CREDIT_NOTE,
+            document_type=document_type,
             year=credit_date.year,
         ),
         currency=invoice.currency,
@@ -148,9 +151,11 @@ def _issue(
     invoice.credited_amount += total - on_account
     refresh_settlement(invoice)
     note_id = note.pk
-    for hook in ON_CREDIT_NOTE_IN_TRANSACTION:
+    # A write-off is numbered like a credit note but goes to no processor.
+    is_credit_note = document_type == DocumentType.CREDIT_NOTE
+    for hook in ON_CREDIT_NOTE_IN_TRANSACTION if is_credit_note else []:
         hook(note_id)
-    for hook in ON_CREDIT_NOTE:
+    for hook in ON_CREDIT_NOTE if is_credit_note else []:
         transaction.on_commit(lambda hook=hook: hook(note_id))
     return note
 

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from collections_app.statements import views
+
+app_name = "statements"
+
+urlpatterns = [
+    path("accounts/<int:pk>/statement/", views.statement_download, name="download"),
+]
