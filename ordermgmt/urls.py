@@ -9,6 +9,7 @@ from billing import api as billing_api
 from billing.api import payments as payments_api
 from billing.api import reference as reference_api
 from billing.revenue import api as revenue_api
+from billing.revenue import api_operations as revenue_ops_api
 from collections_app import api as collections_api
 from collections_app import api_reports, urls_reports
 from integrations.salesforce import api as salesforce_api
@@ -113,6 +114,21 @@ urlpatterns = [
         "api/v1/revenue/modifications/",
         revenue_api.ModificationView.as_view(),
         name="api-revenue-modifications",
+    ),
+    path(
+        "api/v1/revenue/contracts/<int:contract_id>/reestimate/",
+        revenue_ops_api.ReestimateView.as_view(),
+        name="api-revenue-reestimate",
+    ),
+    path(
+        "api/v1/revenue/contracts/<int:contract_id>/rebuild/",
+        revenue_ops_api.RebuildView.as_view(),
+        name="api-revenue-rebuild",
+    ),
+    path(
+        "api/v1/revenue/contracts/<int:contract_id>/exceptions/",
+        revenue_ops_api.RevenueExceptionListView.as_view(),
+        name="api-revenue-exceptions",
     ),
     path("api/v1/", include(router.urls)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
