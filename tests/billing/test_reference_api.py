@@ -176,7 +176,7 @@ def test_an_order_specialist_may_not_change_a_seller(client):
 
 
 def test_finance_records_corrects_and_lists_fx_rates_by_date_range(client):
-    as_role(client, roles.FINANCE)
+    user = as_role(client, roles.FINANCE)
     response = post(
         client,
         "/api/v1/fx-rates/",
@@ -189,6 +189,8 @@ def test_finance_records_corrects_and_lists_fx_rates_by_date_range(client):
     assert response.status_code == 200, response.content
     rate.refresh_from_db()
     assert rate.rate == D("1.0815")
+    record = rate.history.latest()
+    assert (record.history_user, record.history_change_reason) == (user, "fx_rate.changed")
     FxRate.objects.create(currency="EUR", rate_date=date(2026, 1, 5), rate=D("1.10"))
     body = client.get("/api/v1/fx-rates/?currency=EUR&rate_date_after=2026-03-01").json()
     assert [row["id"] for row in body["results"]] == [rate.pk]
