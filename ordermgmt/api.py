@@ -18,7 +18,6 @@ from ordermgmt.models import (
     ContractLine,
     Opportunity,
     Product,
-    ProductPrice,
     RampStep,
 )
 
@@ -91,26 +90,7 @@ class ContactViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
 
-class ProductPriceSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = ProductPrice
-        fields = ["currency", "standalone_selling_price", "list_price", "floor_price"]
-
-
-class ProductSerializer(ModelValidatingSerializer):
-    prices = ProductPriceSerializer(many=True, read_only=True)
-
-    class Meta:
-        model = Product
-        fields = ["id", "sku", "name", "revenue_type", "active", "distinct", "prices"]
-
-
-class ProductViewSet(viewsets.ModelViewSet):
-    queryset = Product.objects.prefetch_related("prices")
-    serializer_class = ProductSerializer
-    filterset_fields = ["revenue_type", "active"]
-    search_fields = ["sku", "name"]
-    http_method_names = ["get", "post", "patch", "head", "options"]
+# Products and their prices: ordermgmt.api_catalog (written through services).
 
 
 class OpportunitySerializer(serializers.ModelSerializer):

@@ -7,20 +7,28 @@ from rest_framework.routers import DefaultRouter
 
 from billing import api as billing_api
 from billing.api import payments as payments_api
+from billing.api import reference as reference_api
 from billing.bank import api as bank_api
 from billing.revenue import api as revenue_api
+from billing.revenue import api_operations as revenue_ops_api
 from billing.usage import api as usage_api
 from billing.writeoffs import api as writeoffs_api
 from collections_app import api as collections_api
 from collections_app import api_dunning, api_reports, urls_reports
 from integrations.salesforce import api as salesforce_api
-from ordermgmt import api, api_dealdesk, views
+from ordermgmt import api, api_catalog, api_dealdesk, views
 from ordermgmt.security import views as security_views
 
 router = DefaultRouter()
 router.register("accounts", api.AccountViewSet)
 router.register("contacts", api.ContactViewSet)
-router.register("products", api.ProductViewSet)
+router.register("products", api_catalog.ProductViewSet)
+router.register("product-prices", api_catalog.ProductPriceViewSet)
+router.register("tax-rates", reference_api.TaxRateViewSet)
+router.register("legal-entities", reference_api.LegalEntityViewSet)
+router.register("number-series", reference_api.NumberSeriesViewSet)
+router.register("fx-rates", reference_api.FxRateViewSet)
+router.register("revenue/ssp-ranges", reference_api.SspRangeViewSet)
 router.register("opportunities", api.OpportunityViewSet)
 router.register("contracts", api.ContractViewSet)
 router.register("dealdesk/reviews", api_dealdesk.DealDeskReviewViewSet)
@@ -129,6 +137,21 @@ urlpatterns = [
         "api/v1/usage/balances/",
         usage_api.CommitmentBalanceView.as_view(),
         name="api-usage-balances",
+    ),
+    path(
+        "api/v1/revenue/contracts/<int:contract_id>/reestimate/",
+        revenue_ops_api.ReestimateView.as_view(),
+        name="api-revenue-reestimate",
+    ),
+    path(
+        "api/v1/revenue/contracts/<int:contract_id>/rebuild/",
+        revenue_ops_api.RebuildView.as_view(),
+        name="api-revenue-rebuild",
+    ),
+    path(
+        "api/v1/revenue/contracts/<int:contract_id>/exceptions/",
+        revenue_ops_api.RevenueExceptionListView.as_view(),
+        name="api-revenue-exceptions",
     ),
     path("api/v1/", include(router.urls)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

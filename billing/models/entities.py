@@ -99,6 +99,9 @@ class FxRate(models.Model):
     rate_date = models.DateField()
     rate = models.DecimalField(max_digits=19, decimal_places=8)
 
+    # Who entered or corrected a rate by hand (the API, the admin); bulk loads write none.
+    history = HistoricalRecords()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(

@@ -189,6 +189,7 @@ def _recurring_explanation(
         "period_months": period.months,
         "prorated": period.is_partial,
         "day_count": period.convention_label if period.is_partial else None,
+        "convention": period.convention_name,
         "days": period.days,
         "period_days": period.period_days,
         "exact": str(exact.quantize(Decimal("0.000001"))),

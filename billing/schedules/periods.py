@@ -5,7 +5,14 @@ term) that starts at an anchor date; each grid period is clipped to the term. A 
 period is a partial period, billed by the fraction
 
     actual/actual: days in the clipped period / days in the whole grid period
-    30/360:        30/360 days of the clipped period / (30 x months of the grid period)
+    30/360 (US):   30/360 days of the clipped period / (30 x months of the grid period)
+    30E/360:       30E/360 days of the clipped period / (30 x months of the grid period)
+    actual/360:    days in the clipped period / (30 x months of the grid period), at most 1
+
+The 30-day conventions count from the first day to the day after the last (the accrual
+end date). US 30/360 moves a 31st end to the 30th only when the start is the 30th or 31st;
+30E/360 ("European", ISDA 30E/360, Eurobond basis) always moves a 31st to the 30th, so a
+period ending on the 30th of a 31-day month is one day short of the whole month.
 
 One grid serves new contracts (anchored on their start date, or on a billing day of
 the month, which makes a first stub period) and amendments (they use the grid of the
@@ -23,6 +30,16 @@ from billing.terms import add_months
 
 ACTUAL_ACTUAL = "actual_actual"
 THIRTY_360 = "30_360"
+THIRTY_E_360 = "30e_360"
+ACTUAL_360 = "actual_360"
+CONVENTION_NAMES = {
+    ACTUAL_ACTUAL: "actual/actual",
+    THIRTY_360: "30/360",
+    THIRTY_E_360: "30E/360",
+    ACTUAL_360: "actual/360",
+}
+# Whole grid periods of these are 30 days a month, whatever the calendar says.
+THIRTY_DAY_MONTHS = {THIRTY_360, THIRTY_E_360, ACTUAL_360}
 MONTHS_PER_PERIOD = {"monthly": 1, "quarterly": 3, "annual": 12}
 
 
@@ -48,9 +65,12 @@ class BillingPeriod:
         return Fraction(self.days, self.period_days)
 
     @property
+    def convention_name(self) -> str:
+        return CONVENTION_NAMES[self.convention]
+
+    @property
     def convention_label(self) -> str:
-        name = "actual/actual" if self.convention == ACTUAL_ACTUAL else "30/360"
-        return f"{name}: {self.days}/{self.period_days} days"
+        return f"{self.convention_name}: {self.days}/{self.period_days} days"
 
 
 def days_30_360(start: date, end_inclusive: date) -> int:
@@ -66,9 +86,20 @@ def days_30_360(start: date, end_inclusive: date) -> int:
     return (after.year - start.year) * 360 + (after.month - start.month) * 30 + (d2 - d1)
 
 
+def days_30e_360(start: date, end_inclusive: date) -> int:
+    """Days from start to the day after end under 30E/360: every 31st counts as the 30th."""
+    after = end_inclusive + timedelta(days=1)
+    d1, d2 = min(start.day, 30), min(after.day, 30)
+    return (after.year - start.year) * 360 + (after.month - start.month) * 30 + (d2 - d1)
+
+
 def day_count(start: date, end_inclusive: date, convention: str) -> int:
+    if convention not in CONVENTION_NAMES:
+        raise ValueError(f"unknown day-count convention {convention!r}")
     if convention == THIRTY_360:
         return days_30_360(start, end_inclusive)
+    if convention == THIRTY_E_360:
+        return days_30e_360(start, end_inclusive)
     return (end_inclusive - start).days + 1
 
 
@@ -129,7 +160,7 @@ def billing_periods(
         start, end = max(whole_start, term_start), min(whole_end, term_end)
         period_days = (
             30 * months
-            if convention == THIRTY_360
+            if convention in THIRTY_DAY_MONTHS
             else day_count(whole_start, whole_end, convention)
         )
         days = min(day_count(start, end, convention), period_days)

@@ -111,7 +111,8 @@ def explain_line(line: InvoiceLine, currency: str) -> LineWhy:
     if why.get("prorated"):
         rows.append(WhyRow("Proration", f"Partial period, {why.get('day_count')}"))
     elif "days" in why and why.get("period_days"):
-        rows.append(WhyRow("Day count", f"Full period ({why['days']} days)"))
+        named = f", {why['convention']}" if why.get("convention") else ""
+        rows.append(WhyRow("Day count", f"Full period ({why['days']} days{named})"))
     if why.get("usage_quantity") is not None:
         rows.append(
             WhyRow(

@@ -71,7 +71,9 @@ class BillingTiming(models.TextChoices):
 
 class DayCountConvention(models.TextChoices):
     ACTUAL_ACTUAL = "actual_actual", "Actual/actual (days)"
-    THIRTY_360 = "30_360", "30/360"
+    THIRTY_360 = "30_360", "30/360 (US)"
+    THIRTY_E_360 = "30e_360", "30E/360 (European)"
+    ACTUAL_360 = "actual_360", "Actual/360"
 
 
 class Contract(StatusMachine, models.Model):

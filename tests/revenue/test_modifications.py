@@ -276,7 +276,11 @@ def test_expected_sla_credits_reduce_the_transaction_price_and_make_a_refund_lia
 def test_a_new_estimate_is_caught_up_on_its_date(finance):
     contract = vc_contract()
     revenue.reestimate_variable_consideration(
-        contract=contract, amount=D("-2000"), effective_date=date(2026, 7, 1), actor=finance
+        contract=contract,
+        amount=D("-2000"),
+        effective_date=date(2026, 7, 1),
+        actor=finance,
+        note="Volume rebate now expected at the upper tier.",
     )
     (obligation,) = obligations(contract)
     rows = schedule_lines(obligation)

@@ -153,10 +153,16 @@ def account_for_modification(
 
 @transaction.atomic(durable=True)
 def reestimate_variable_consideration(
-    *, contract: Contract, amount: Decimal, effective_date: date, actor
+    *, contract: Contract, amount: Decimal, effective_date: date, actor, note: str
 ) -> RevenueAllocation:
     """A changed estimate is re-allocated on the inception basis and caught up on
-    `effective_date` (606-10-32-43)."""
+    `effective_date` (606-10-32-43). The note (why the estimate changed) is kept on the new
+    allocation's explanation."""
+    note = (note or "").strip()
+    if not note:
+        raise DomainValidationError(
+            field="note", code="required", message="Say why the estimate changed."
+        )
     if not is_rounded(amount, contract.currency):
         raise DomainValidationError(
             field="amount",
@@ -169,7 +175,12 @@ def reestimate_variable_consideration(
             code="not_recognised",
             message=f"The revenue of {contract.reference} is not built yet.",
         )
-    return reestimate(contract=contract, amount=amount, effective_date=effective_date, actor=actor)
+    allocation = reestimate(
+        contract=contract, amount=amount, effective_date=effective_date, actor=actor
+    )
+    allocation.explanation = {**allocation.explanation, "note": note}
+    allocation.save(update_fields=["explanation"])
+    return allocation
 
 
 SETTINGS_FIELDS = {
