@@ -68,7 +68,7 @@ class Payment(models.Model):
         """Method and reference, the method said once ("Stripe in_1Abc", not "Stripe Stripe
         in_1Abc" for a reference that already names it)."""
         method = self.get_method_display()
-        if self.reference.lower().startswith(method.lower()):
+        if self.reference.lower().startswith(f"{method.lower()} "):
             return self.reference
         return f"{method} {self.reference}"
 
