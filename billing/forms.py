@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from billing import services
+from billing.amount_input import AmountFormField
 from billing.models import (
     Invoice,
     InvoiceStatus,
@@ -115,7 +116,7 @@ class IssueInvoiceForm(InvoiceActionForm):
 
 
 class CreditNoteForm(InvoiceActionForm):
-    amount = forms.DecimalField(
+    amount = AmountFormField(
         max_digits=19,
         decimal_places=4,
         help_text="Gross amount, tax included; spread over the lines by what each has left.",

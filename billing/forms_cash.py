@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from billing import services
+from billing.amount_input import AmountFormField
 from billing.models import CreditApplication, CreditNote, Payment, PaymentApplication, PaymentMethod
 from billing.money import currency_choices
 from billing.selectors import cash as selectors
@@ -110,7 +111,7 @@ class RecordPaymentForm(CashForm):
     reference = forms.CharField(max_length=100, required=False)
     received_date = forms.DateField(widget=_date_input())
     currency = forms.ChoiceField(choices=currency_choices)
-    amount = forms.DecimalField(max_digits=19, decimal_places=4, widget=_amount_input())
+    amount = AmountFormField(max_digits=19, decimal_places=4, widget=_amount_input())
 
     def __init__(self, *args, **kwargs):
         initial = kwargs.setdefault("initial", {})
@@ -154,7 +155,7 @@ class ApplyForm(CashForm):
         self.invoice_rows = invoices
         self._allocated: list[str] = []
         for row in invoices:
-            self.fields[self.amount_field(row.invoice.pk)] = forms.DecimalField(
+            self.fields[self.amount_field(row.invoice.pk)] = AmountFormField(
                 label=f"Amount for {row.invoice.number or row.invoice.pk}",
                 max_digits=19,
                 decimal_places=4,
@@ -259,7 +260,7 @@ class ReverseApplicationForm(CashForm):
 
 
 class RefundForm(CashForm):
-    amount = forms.DecimalField(max_digits=19, decimal_places=4, widget=_amount_input())
+    amount = AmountFormField(max_digits=19, decimal_places=4, widget=_amount_input())
     reference = forms.CharField(max_length=100, required=False)
     reason = forms.CharField(max_length=300, required=False)
     refund_date = forms.DateField(

@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from billing import selectors, services
+from billing.amount_input import AmountSerializerField
 from billing.api.fields import MoneyField, ScheduleKindField
 from billing.models import BillingScheduleLine, CreditNote, CreditNoteLine, Invoice, InvoiceLine
 
@@ -204,14 +205,14 @@ class InvoiceVoidInputSerializer(serializers.Serializer):
 
 class InvoiceCreditLineInputSerializer(serializers.Serializer):
     invoice_line = serializers.PrimaryKeyRelatedField(queryset=InvoiceLine.objects.all())
-    amount = serializers.DecimalField(
+    amount = AmountSerializerField(
         max_digits=19, decimal_places=4, help_text="Net of tax; tax at the line's rate."
     )
 
 
 class InvoiceCreditNoteInputSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
-    amount = serializers.DecimalField(
+    amount = AmountSerializerField(
         max_digits=19,
         decimal_places=4,
         required=False,

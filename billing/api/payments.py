@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from billing import services
+from billing.amount_input import AmountSerializerField
 from billing.api.fields import MoneyField
 from billing.models import Invoice, Payment, PaymentApplication, PaymentMethod, Refund
 from billing.selectors import cash as selectors_cash
@@ -111,7 +112,7 @@ class PaymentOutputSerializer(serializers.ModelSerializer):
 
 class PaymentRecordInputSerializer(serializers.Serializer):
     account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.all())
-    amount = serializers.DecimalField(max_digits=19, decimal_places=4)
+    amount = AmountSerializerField(max_digits=19, decimal_places=4)
     currency = serializers.CharField(help_text="ISO 4217 code.")
     received_date = serializers.DateField()
     method = PaymentMethodField()
@@ -128,7 +129,7 @@ class PaymentRecordInputSerializer(serializers.Serializer):
 
 class AllocationInputSerializer(serializers.Serializer):
     invoice = serializers.PrimaryKeyRelatedField(queryset=Invoice.objects.all())
-    amount = serializers.DecimalField(max_digits=19, decimal_places=4)
+    amount = AmountSerializerField(max_digits=19, decimal_places=4)
 
 
 class PaymentApplyInputSerializer(serializers.Serializer):
@@ -149,7 +150,7 @@ class PaymentApplyInputSerializer(serializers.Serializer):
 
 
 class RefundInputSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(max_digits=19, decimal_places=4)
+    amount = AmountSerializerField(max_digits=19, decimal_places=4)
     reference = serializers.CharField(required=False, allow_blank=True, default="")
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     refund_date = serializers.DateField(

@@ -276,6 +276,9 @@ class InvoiceDelivery(models.Model):
     def __str__(self) -> str:
         return f"{self.invoice} sent {self.sent_at:%Y-%m-%d %H:%M}"
 
+    class Meta:
+        verbose_name_plural = "invoice deliveries"
+
 
 class CreditNote(models.Model):
     legal_entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT)

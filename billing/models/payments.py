@@ -61,7 +61,16 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_method_display()} {self.reference}"
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """Method and reference, the method said once ("Stripe in_1Abc", not "Stripe Stripe
+        in_1Abc" for a reference that already names it)."""
+        method = self.get_method_display()
+        if self.reference.lower().startswith(f"{method.lower()} "):
+            return self.reference
+        return f"{method} {self.reference}"
 
     @property
     def unapplied_amount(self) -> Decimal:

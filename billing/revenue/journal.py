@@ -186,7 +186,7 @@ def revenue_journal(*, start: date, end: date, currency: str | None = None) -> l
     for invoice in Invoice.objects.filter(pk__in=invoice_lines).order_by("invoice_date", "number"):
         contract = root(invoice.contract_id)
         entry = _Entry(
-            f"INV-{invoice.number}",
+            invoice.number,  # numbers carry their prefix (INV-2026-000005)
             invoice.invoice_date,
             invoice.currency,
             f"Invoice {invoice.number}",
@@ -213,7 +213,7 @@ def revenue_journal(*, start: date, end: date, currency: str | None = None) -> l
     ):
         contract = root(note.invoice.contract_id)
         entry = _Entry(
-            f"CN-{note.number}",
+            note.number,
             note.credit_date,
             note.currency,
             f"Credit note {note.number} on {note.invoice.number}",

@@ -138,6 +138,7 @@ class SspRange(models.Model):
 
     class Meta:
         verbose_name = "SSP range (residual approach)"
+        verbose_name_plural = "SSP ranges (residual approach)"
         constraints = [
             models.UniqueConstraint(fields=["product", "currency"], name="one_ssp_range"),
             models.CheckConstraint(

@@ -143,7 +143,10 @@ def invoice_rows(invoices, today: date | None = None) -> list[InvoiceRow]:
         InvoiceRow(
             invoice=invoice,
             total=money(invoice.total_amount, invoice.currency),
-            open=money(invoice.open_amount, invoice.currency),
+            # Nothing is open before issue (the totals count issued invoices only).
+            open="—"
+            if invoice.status == InvoiceStatus.DRAFT
+            else money(invoice.open_amount, invoice.currency),
             overdue=is_overdue(invoice, today),
         )
         for invoice in invoices

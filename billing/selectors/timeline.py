@@ -245,7 +245,7 @@ def _payment_entries(account: Account, contract: Contract | None) -> list[Timeli
             TimelineEntry(
                 when=payment.received_date,
                 kind="payment",
-                title=f"Payment {payment.get_method_display()} {payment.reference}",
+                title=f"Payment {payment.label}",
                 detail=detail,
                 amount="−" + money(payment.amount, currency),
                 url=reverse("billing:payment_detail", args=[payment.pk]),

@@ -19,7 +19,7 @@ from billing.models import (
     InvoiceLine,
     InvoiceStatus,
 )
-from billing.money import format_money, is_rounded, round_money, split
+from billing.money import format_money, is_rounded, minor_unit, round_money, split
 from billing.services.invoicing import next_document_number, refresh_settlement
 from core.audit import actor_or_none, audit_next_save
 from ordermgmt.errors import DomainValidationError
@@ -78,10 +78,7 @@ def _lines_by_line(invoice: Invoice, inputs: Sequence[CreditLineInput]) -> list[
             )
         if item.amount <= 0 or not is_rounded(item.amount, invoice.currency):
             raise DomainValidationError(
-                field=field,
-                code="invalid_amount",
-                message=f"Credit {item.amount} must be positive, in whole {invoice.currency} "
-                "minor units.",
+                field=field, code="invalid_amount", message=_amount_problem(item.amount, invoice)
             )
         tax = round_money(item.amount * line.tax_percent / 100, invoice.currency)
         left = line.amount + line.tax_amount - credited.get(line.pk, Decimal(0))
@@ -210,7 +207,7 @@ def issue_credit_note(
             raise DomainValidationError(
                 field="amount",
                 code="invalid_amount",
-                message=f"{amount} must be positive, in whole {invoice.currency} minor units.",
+                message=_amount_problem(amount, invoice),
             )
         if amount > invoice.total_amount - credited_by_notes(invoice):
             raise DomainValidationError(
@@ -280,3 +277,11 @@ def void_invoice(*, invoice: Invoice, actor, reason: str) -> CreditNote:
     audit_next_save(invoice, actor=actor, reason=f"invoice.voided:{note.number}")
     invoice.save()
     return note
+
+
+def _amount_problem(amount: Decimal, invoice: Invoice) -> str:
+    """Why a credit amount is refused, in the user's words (decimals, not minor units)."""
+    if amount <= 0:
+        return "The credit must be above zero."
+    currency = invoice.currency
+    return f"{amount} has more decimals than {currency} allows ({minor_unit(currency)})."

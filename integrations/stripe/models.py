@@ -72,6 +72,7 @@ class StripeInvoicePush(PushRecord):
         indexes = [models.Index(fields=["state", "updated_at"])]
         permissions = [("retry_stripe_push", "Can retry a failed Stripe push")]
         verbose_name = "Stripe invoice push"
+        verbose_name_plural = "Stripe invoice pushes"
 
     def __str__(self) -> str:
         return f"Stripe push of {self.invoice}"
@@ -99,6 +100,7 @@ class StripeCreditNotePush(PushRecord):
         ordering = ["-updated_at", "-id"]
         indexes = [models.Index(fields=["state", "updated_at"])]
         verbose_name = "Stripe credit note push"
+        verbose_name_plural = "Stripe credit note pushes"
 
     def __str__(self) -> str:
         return f"Stripe push of {self.credit_note}"

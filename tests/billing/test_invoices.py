@@ -168,6 +168,40 @@ def test_a_credit_above_what_is_left_is_refused_and_changes_nothing():
     assert invoice.credited_amount == 0 and CreditNote.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("10.005", "10.005 has more decimals than USD allows (2)."),
+        ("0", "The credit must be above zero."),
+    ],
+)
+def test_a_credit_amount_refused_says_why_in_the_users_words(amount, message):
+    invoice = issued_invoice()
+    with pytest.raises(DomainValidationError) as err:
+        issue_credit_note(invoice=invoice, actor=None, reason="x", amount=Decimal(amount))
+    assert (err.value.field, err.value.code, err.value.message) == (
+        "amount",
+        "invalid_amount",
+        message,
+    )
+    assert "minor unit" not in err.value.message and CreditNote.objects.count() == 0
+
+
+def test_a_credit_line_amount_with_too_many_decimals_names_the_currency_decimals():
+    invoice = issued_invoice()
+    (first,) = invoice.lines.all()
+    with pytest.raises(DomainValidationError) as err:
+        issue_credit_note(
+            invoice=invoice,
+            actor=None,
+            reason="x",
+            lines=[CreditLineInput(first, Decimal("1.999"))],
+        )
+    assert (err.value.field, err.value.code) == ("lines[0].amount", "invalid_amount")
+    assert err.value.message == "1.999 has more decimals than USD allows (2)."
+    assert CreditNote.objects.count() == 0
+
+
 def test_voiding_is_a_full_credit_note_and_a_correction_can_replace_it():
     invoice = issued_invoice()
     issue_credit_note(invoice=invoice, actor=None, reason="partial", amount=Decimal("1000.00"))

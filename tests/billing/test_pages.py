@@ -194,6 +194,16 @@ def test_the_invoice_list_totals_each_currency_apart(client):
     ]
 
 
+def test_a_draft_row_shows_no_open_amount_as_the_totals_count_issued_invoices_only(client):
+    draft = draft_invoice()
+    logged_in(client, FIN)
+    context = client.get(reverse("billing:invoice_list")).context
+    (row,) = context["rows"]
+    assert row.invoice == draft and row.total == "$12,000.00"
+    assert [t.open for t in context["totals"]] == ["$0.00"]
+    assert row.open == "—"
+
+
 def test_the_invoice_list_is_paginated_and_keeps_the_filters(client, monkeypatch):
     monkeypatch.setattr(views, "INVOICES_PER_PAGE", 2)
     for _ in range(3):
@@ -386,6 +396,40 @@ def test_the_invoice_page_lists_payments_applied(client):
     logged_in(client, DD)  # deal desk does not see cash
     page = text(client.get(reverse("billing:invoice_detail", args=[invoice.pk])))
     assert "WIRE-991" not in page
+
+
+def test_a_stripe_payment_paid_before_the_invoice_date_shows_the_day_it_arrived_once_labelled(
+    client,
+):
+    invoice = issue_invoice(invoice=draft_invoice(), actor=None)
+    payment = record_payment(
+        account=invoice.account,
+        amount=Decimal("5000.00"),
+        currency="USD",
+        received_date=date(2025, 12, 20),
+        method="stripe",
+        reference="Stripe in_1Abc",  # as the Stripe webhook records it
+        actor=None,
+    )
+    apply_payment(  # cash cannot settle an invoice before its date: it waits for it
+        payment=payment,
+        invoice=invoice,
+        amount=Decimal("5000.00"),
+        actor=None,
+        applied_date=invoice.invoice_date,
+    )
+    logged_in(client, FIN)
+    response = client.get(reverse("billing:invoice_detail", args=[invoice.pk]))
+    page = text(response)
+    assert "Stripe Stripe" not in page and "Stripe in_1Abc" in page
+    (row,) = re.findall(
+        r'<table class="grid" id="payments-applied">.*?<tbody>(.*?)</tbody>',
+        response.content.decode(),
+        flags=re.S,
+    )
+    first_cell = re.search(r"<td[^>]*>(.*?)</td>", row, flags=re.S).group(1)
+    assert first_cell.strip() == "20 Dec 2025"
+    assert "settles from 1 Jan 2026, the invoice date" in text(response)
 
 
 def test_the_pdf_link_serves_the_stored_document(client, settings, tmp_path):

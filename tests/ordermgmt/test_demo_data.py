@@ -55,3 +55,10 @@ def test_the_same_seed_gives_the_same_book():
     assert book_fingerprint() == first
     by_status = dict(Contract.objects.values_list("status").annotate(n=Count("id")))
     assert sum(by_status.values()) == 30
+
+
+def test_demo_customers_have_distinct_names_without_an_internal_number():
+    call_command("load_demo_data", "--seed", "7", "--accounts", "60", "--contracts", "20")
+    names = list(Account.objects.values_list("legal_name", flat=True))
+    assert len(names) == 60 == len(set(names))
+    assert not [n for n in names if "#" in n or any(ch.isdigit() for ch in n)]

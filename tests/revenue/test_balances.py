@@ -187,3 +187,19 @@ def test_the_journal_balances_and_leaves_the_contract_positions_in_the_ledger():
         assert -sum(v for k, v in accounts.items() if k.startswith("4")) == balance.recognised
     assert per_account[ramp.reference]["1250"] == D("20000.00")
     assert per_account[contract.reference]["1200"] == D("12000.00")
+
+
+def test_the_journal_names_invoice_and_credit_note_entries_by_their_number_once(finance):
+    yearly_subscription()
+    (invoice,) = bill_and_issue(date(2026, 1, 1))
+    note = issue_credit_note(
+        invoice=invoice,
+        actor=finance,
+        reason="Goodwill",
+        amount=D("1000.00"),
+        credit_date=date(2026, 2, 15),
+    )
+    lines = revenue_journal(start=date(2026, 1, 1), end=date(2026, 12, 31), currency="USD")
+    entry_ids = {line.entry_id for line in lines if line.source in (invoice.number, note.number)}
+    assert invoice.number.startswith("INV-") and note.number.startswith("CN-")
+    assert entry_ids == {invoice.number, note.number}

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from billing.terms import add_months
@@ -84,6 +84,21 @@ NAME_B = [
 ]
 SUFFIX = {"USD": "Inc.", "EUR": "GmbH", "GBP": "Ltd", "JPY": "K.K."}
 DEMO_PASSWORD_SUFFIX = "-ledger-2026"
+NAME_C = ["Holdings", "Group", "International", "Partners", "Systems", "Services", "Global"]
+
+
+def demo_company_name(rng, suffix: str, used: set[str]) -> str:
+    """A company name not used yet, read as a customer would write it (no internal number
+    on it: it prints on invoices)."""
+    for words in (2, 2, 2, 3, 3, 3, 3, 3, 3):
+        parts = [rng.choice(NAME_A), rng.choice(NAME_B)]
+        if words == 3:
+            parts.append(rng.choice(NAME_C))
+        name = " ".join([*parts, suffix])
+        if name not in used:
+            used.add(name)
+            return name
+    raise CommandError("Not enough demo company names for so many accounts.")
 
 
 class Command(BaseCommand):
@@ -126,12 +141,13 @@ class Command(BaseCommand):
         specialist = users[roles.ORDER_SPECIALIST]
         deal_desk = users[roles.DEAL_DESK]
         account_rows = []
+        used_names = set()
         for i in range(n_accounts):
             currency = rng.choice(CURRENCIES)
-            name = f"{rng.choice(NAME_A)} {rng.choice(NAME_B)} {SUFFIX[currency]}"
+            name = demo_company_name(rng, SUFFIX[currency], used_names)
             account_rows.append(
                 Account(
-                    legal_name=f"{name} #{i + 1:03d}",
+                    legal_name=name,
                     billing_address_line1=f"{rng.randint(1, 999)} Market Street",
                     billing_city=rng.choice(["Springfield", "Berlin", "London", "Tokyo", "Austin"]),
                     billing_postal_code=f"{rng.randint(10000, 99999)}",
