@@ -273,11 +273,11 @@ class InvoiceDelivery(models.Model):
     sent_at = models.DateTimeField()
     message_id = models.CharField(max_length=200, blank=True)
 
-    def __str__(self) -> str:
-        return f"{self.invoice} sent {self.sent_at:%Y-%m-%d %H:%M}"
-
     class Meta:
         verbose_name_plural = "invoice deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.invoice} sent {self.sent_at:%Y-%m-%d %H:%M}"
 
 
 class CreditNote(models.Model):
