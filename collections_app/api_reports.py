@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from billing.money import minor_unit
 from collections_app.models import ExportJob, ExportJobStatus
+from ordermgmt.api_fields import ReportDateField
 from ordermgmt.models import Account
 from ordermgmt.permissions import NamedPermission
 
@@ -64,7 +65,7 @@ def days(value: Decimal | None) -> str | None:
 
 
 class AgingInputSerializer(serializers.Serializer):
-    as_of = serializers.DateField(
+    as_of = ReportDateField(
         help_text="Report date: documents and applications dated "
         "on or before it count. Default: today.",
         required=False,
@@ -300,8 +301,8 @@ class ArAgingAccountView(APIView):
 
 
 class DsoInputSerializer(serializers.Serializer):
-    start = serializers.DateField(help_text="First day of the period")
-    end = serializers.DateField(help_text="Last day of the period (ending AR is as of it)")
+    start = ReportDateField(help_text="First day of the period")
+    end = ReportDateField(help_text="Last day of the period (ending AR is as of it)")
     method = serializers.ChoiceField(choices=DsoMethod.CHOICES, default=DsoMethod.SIMPLE)
     ar_basis = serializers.ChoiceField(choices=ArBasis.CHOICES, default=ArBasis.NET)
     month_days = serializers.ChoiceField(

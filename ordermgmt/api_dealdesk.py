@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from ordermgmt import services
 from ordermgmt.api import CommentSerializer, ModelValidatingSerializer
+from ordermgmt.api_fields import BoundedIsoDateTimeFilter
 from ordermgmt.models import (
     DealDeskDecision,
     DealDeskFlag,
@@ -112,8 +113,8 @@ class DealDeskReviewFilter(filters.FilterSet):
     account = filters.NumberFilter(field_name="contract__account_id")
     min_value = filters.NumberFilter(field_name="tcv_amount", lookup_expr="gte")
     max_value = filters.NumberFilter(field_name="tcv_amount", lookup_expr="lte")
-    opened_from = filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
-    opened_to = filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="lte")
+    opened_from = BoundedIsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
+    opened_to = BoundedIsoDateTimeFilter(field_name="opened_at", lookup_expr="lte")
     overdue = filters.BooleanFilter(method="filter_overdue", label="Open and past its SLA")
 
     class Meta:

@@ -41,7 +41,7 @@ def text_length_errors(
             errors.append(
                 DomainValidationError(
                     field=f"{prefix}{name}",
-                    code="too_long",
+                    code="max_length",
                     message=f"The {_label(name)} has {len(value)} characters; at most {limit}.",
                 )
             )

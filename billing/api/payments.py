@@ -105,8 +105,8 @@ class PaymentOutputSerializer(serializers.ModelSerializer):
 
 
 # --- Input --------------------------------------------------------------------------------------
-# Blank or out-of-range values are the services' to refuse, so that the 400 carries the usual
-# {field, code, message}; the serializers only check types.
+# Blank or out-of-range values are the services' to refuse; the serializers check types and
+# the column lengths (so the schema shows them). Either way the 400 is {field, code, message}.
 
 
 class PaymentRecordInputSerializer(serializers.Serializer):
@@ -116,10 +116,15 @@ class PaymentRecordInputSerializer(serializers.Serializer):
     received_date = serializers.DateField()
     method = PaymentMethodField()
     reference = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Bank reference, check number."
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=100,
+        help_text="Bank reference, check number.",
     )
     external_id = serializers.CharField(
         required=False,
+        max_length=100,
         allow_null=True,
         default=None,
         help_text="Processor id; recording the same one twice records one payment.",
@@ -150,15 +155,15 @@ class PaymentApplyInputSerializer(serializers.Serializer):
 
 class RefundInputSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=19, decimal_places=4)
-    reference = serializers.CharField(required=False, allow_blank=True, default="")
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
     refund_date = serializers.DateField(
         required=False, allow_null=True, default=None, help_text="Today if not given."
     )
 
 
 class ApplicationReverseInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
     reversal_date = serializers.DateField(
         required=False, allow_null=True, default=None, help_text="Today if not given."
     )

@@ -21,6 +21,7 @@ from billing.models import (
 )
 from billing.money import format_money, is_rounded, round_money, split
 from billing.services.invoicing import next_document_number, refresh_settlement
+from ordermgmt.bounds import check_document_date
 from ordermgmt.errors import DomainValidationError
 
 ON_CREDIT_NOTE: list = []  # on-commit hooks (PDF, Stripe), like invoicing.ON_ISSUE
@@ -106,6 +107,7 @@ def _issue(
     reason: str,
     credit_date: date,
     voids: bool,
+    dated_by_user: bool = False,
 ) -> CreditNote:
     net = sum((line.amount for line in lines), Decimal(0))
     tax = sum((line.tax_amount for line in lines), Decimal(0))
@@ -127,6 +129,7 @@ def _issue(
             legal_entity=invoice.legal_entity,
             document_type=DocumentType.CREDIT_NOTE,
             year=credit_date.year,
+            dated=("credit_date", credit_date) if dated_by_user else None,
         ),
         currency=invoice.currency,
         credit_date=credit_date,
@@ -189,6 +192,10 @@ def issue_credit_note(
 ) -> CreditNote:
     """Partial or full credit: either a gross `amount` spread over the lines, or `lines`."""
     reason = _require_reason(reason)
+    if credit_date is not None:
+        check_document_date(
+            credit_date, field="credit_date", what="credit note date", last_issued=None
+        )
     invoice = _locked_issued(invoice)
     if (amount is None) == (lines is None):
         raise DomainValidationError(
@@ -219,6 +226,7 @@ def issue_credit_note(
         reason=reason,
         credit_date=credit_date or timezone.localdate(),
         voids=False,
+        dated_by_user=credit_date is not None,
     )
     invoice._history_user = actor
     invoice._change_reason = f"invoice.credited:{note.number}"

@@ -25,6 +25,7 @@ from billing.services.payments import (
     oldest_issued_invoices,
     required_reason,
 )
+from ordermgmt.bounds import check_past_date
 from ordermgmt.errors import DomainValidationError
 
 
@@ -151,7 +152,7 @@ def reverse_credit_application(
     invoice._history_user = actor
     invoice._change_reason = f"invoice.credit_reversed:{note.number}:{reversal.pk}"
     invoice.save()
-    _save_note(note, actor, f"credit_note.application_reversed:{reversal.pk}: {reason}")
+    _save_note(note, actor, f"credit_note.application_reversed:{reversal.pk}")
     return reversal
 
 
@@ -176,6 +177,7 @@ def refund_credit_note(
         reason=reason,
     )
     day = refund_date or timezone.localdate()
+    check_past_date(day, field="refund_date", what="refund date")
     if day < note.credit_date:
         raise DomainValidationError(
             field="refund_date",

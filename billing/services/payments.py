@@ -22,6 +22,7 @@ from billing.models import (
 )
 from billing.money import format_money, is_rounded, validate_currency
 from billing.services.invoicing import refresh_settlement
+from ordermgmt.bounds import check_past_date, check_text_lengths
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account
 
@@ -64,16 +65,12 @@ def record_payment(
             code="unknown_method",
             message=f"{method!r} is not one of {', '.join(PaymentMethod.values)}.",
         )
-    if received_date > timezone.localdate():
-        raise DomainValidationError(
-            field="received_date",
-            code="in_the_future",
-            message=f"A payment cannot be received on {received_date}, after today.",
-        )
+    check_past_date(received_date, field="received_date", what="received date")
     if not (reference or "").strip():
         raise DomainValidationError(
             field="reference", code="required", message="Give the bank or check reference."
         )
+    check_text_lengths(Payment, reference=reference.strip(), external_id=external_id)
     if external_id:
         existing = Payment.objects.filter(external_id=external_id).first()
         if existing:
@@ -276,6 +273,7 @@ def required_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise DomainValidationError(field="reason", code="required", message="Give a reason.")
+    check_text_lengths(PaymentApplication, reason=reason)
     return reason
 
 
@@ -315,6 +313,7 @@ def check_refund(
             code="required",
             message="A refund needs a reason and a reference.",
         )
+    check_text_lengths(Refund, reference=reference.strip(), reason=reason.strip())
 
 
 @transaction.atomic(durable=True)
@@ -345,7 +344,7 @@ def reverse_application(
     invoice._history_user = actor
     invoice._change_reason = f"invoice.payment_reversed:{reversal.pk}"
     invoice.save()
-    _save_payment(payment, actor, f"payment.application_reversed:{reversal.pk}: {reason}")
+    _save_payment(payment, actor, f"payment.application_reversed:{reversal.pk}")
     return reversal
 
 
@@ -369,10 +368,12 @@ def refund_payment(
         reference=reference,
         reason=reason,
     )
+    day = refund_date or timezone.localdate()
+    check_past_date(day, field="refund_date", what="refund date")
     refund = Refund.objects.create(
         payment=payment,
         amount=amount,
-        refund_date=refund_date or timezone.localdate(),
+        refund_date=day,
         reference=reference.strip(),
         reason=reason.strip(),
         created_by=actor_or_none(actor),

@@ -88,7 +88,7 @@ def test_the_maximum_term_is_a_setting(api, settings):
 
 def test_a_line_description_longer_than_its_column_is_refused_naming_the_line(api):
     body = contract_body(line={"description": "x" * 201})
-    assert_refused(create(api, body), "lines[0].description", "too_long")
+    assert_refused(create(api, body), "lines[0].description", "max_length")
 
 
 def test_a_contract_name_longer_than_its_column_is_refused(api):

@@ -55,6 +55,13 @@ def _load_schema():
     )
 
 
+def _summary(err: BaseException) -> str:
+    """The failure's kind and the curl line that reproduces it, on a few lines."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    kept = [line for line in lines if line.startswith(("- ", "curl", "[")) or "mismatch" in line]
+    return f"{type(err).__name__}: " + " | ".join(kept or lines[:3])[:1500]
+
+
 def _exercise(operation, headers: dict[str, str]) -> list[str]:
     failures: list[str] = []
 
@@ -73,7 +80,7 @@ def _exercise(operation, headers: dict[str, str]) -> list[str]:
             with transaction.atomic():
                 case.call_and_validate(headers=headers, checks=CHECKS)
         except (Exception, BaseExceptionGroup) as err:  # every failure kind is reported
-            failures.append(f"{operation.label}: {type(err).__name__}: {str(err)[:800]}")
+            failures.append(f"{operation.label}: {_summary(err)}")
 
     run()
     return failures
