@@ -50,7 +50,9 @@ class DealDeskFlagSerializer(serializers.ModelSerializer):
 
 
 class DealDeskDecisionSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.get_username", default=None, read_only=True)
+    actor = serializers.CharField(
+        source="actor.get_username", default=None, allow_null=True, read_only=True
+    )
 
     class Meta:
         model = DealDeskDecision
@@ -63,14 +65,14 @@ class ReviewContractSerializer(serializers.Serializer):
     name = serializers.CharField()
     account = serializers.IntegerField(source="account_id")
     account_name = serializers.CharField(source="account.legal_name")
-    owner = serializers.CharField(source="owner.get_username", default=None)
+    owner = serializers.CharField(source="owner.get_username", default=None, allow_null=True)
     status = serializers.CharField()
 
 
 class DealDeskReviewSerializer(serializers.ModelSerializer):
     contract = ReviewContractSerializer(read_only=True)
     submitted_by = serializers.CharField(
-        source="submitted_by.get_username", default=None, read_only=True
+        source="submitted_by.get_username", default=None, allow_null=True, read_only=True
     )
     is_overdue = serializers.SerializerMethodField()
     approvals = serializers.SerializerMethodField()

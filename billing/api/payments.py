@@ -7,7 +7,6 @@ DomainValidationError becomes HTTP 400 {field, code, message} (ordermgmt.api_err
 from __future__ import annotations
 
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -54,7 +53,7 @@ class PaymentApplicationOutputSerializer(serializers.ModelSerializer):
             "created_at",
         ]
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_reversed_by(self, obj) -> int | None:
         try:
             return obj.reversed_by.pk
