@@ -243,9 +243,10 @@ LEDGERLINE_CONTRACT_MAX_TERM_YEARS = int(os.environ.get("LEDGERLINE_CONTRACT_MAX
 LEDGERLINE_CONTRACT_MAX_YEARS_AHEAD = int(
     os.environ.get("LEDGERLINE_CONTRACT_MAX_YEARS_AHEAD", "5")
 )
-# Invoice and credit note dates: at most this many days before or after today.
+# Invoice and credit note dates chosen at issue: at most this many days before (about five
+# years, for late corrections and imported history) or after today.
 LEDGERLINE_DOCUMENT_DATE_PAST_DAYS = int(
-    os.environ.get("LEDGERLINE_DOCUMENT_DATE_PAST_DAYS", "366")
+    os.environ.get("LEDGERLINE_DOCUMENT_DATE_PAST_DAYS", "1830")
 )
 LEDGERLINE_DOCUMENT_DATE_FUTURE_DAYS = int(
     os.environ.get("LEDGERLINE_DOCUMENT_DATE_FUTURE_DAYS", "31")
