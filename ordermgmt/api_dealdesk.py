@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from ordermgmt import services
 from ordermgmt.api import CommentSerializer, ModelValidatingSerializer
+from ordermgmt.api_fields import BoundedIsoDateTimeFilter
 from ordermgmt.models import (
     DealDeskDecision,
     DealDeskFlag,
@@ -49,7 +50,9 @@ class DealDeskFlagSerializer(serializers.ModelSerializer):
 
 
 class DealDeskDecisionSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.get_username", default=None, read_only=True)
+    actor = serializers.CharField(
+        source="actor.get_username", default=None, allow_null=True, read_only=True
+    )
 
     class Meta:
         model = DealDeskDecision
@@ -62,14 +65,14 @@ class ReviewContractSerializer(serializers.Serializer):
     name = serializers.CharField()
     account = serializers.IntegerField(source="account_id")
     account_name = serializers.CharField(source="account.legal_name")
-    owner = serializers.CharField(source="owner.get_username", default=None)
+    owner = serializers.CharField(source="owner.get_username", default=None, allow_null=True)
     status = serializers.CharField()
 
 
 class DealDeskReviewSerializer(serializers.ModelSerializer):
     contract = ReviewContractSerializer(read_only=True)
     submitted_by = serializers.CharField(
-        source="submitted_by.get_username", default=None, read_only=True
+        source="submitted_by.get_username", default=None, allow_null=True, read_only=True
     )
     is_overdue = serializers.SerializerMethodField()
     approvals = serializers.SerializerMethodField()
@@ -112,8 +115,8 @@ class DealDeskReviewFilter(filters.FilterSet):
     account = filters.NumberFilter(field_name="contract__account_id")
     min_value = filters.NumberFilter(field_name="tcv_amount", lookup_expr="gte")
     max_value = filters.NumberFilter(field_name="tcv_amount", lookup_expr="lte")
-    opened_from = filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
-    opened_to = filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="lte")
+    opened_from = BoundedIsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
+    opened_to = BoundedIsoDateTimeFilter(field_name="opened_at", lookup_expr="lte")
     overdue = filters.BooleanFilter(method="filter_overdue", label="Open and past its SLA")
 
     class Meta:

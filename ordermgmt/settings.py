@@ -264,9 +264,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: its `WWW-Authenticate: Token` header makes DRF answer an anonymous call
+    # with 401 (the first class decides; SessionAuthentication has no such header -> 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "ordermgmt.security.tokens.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["ordermgmt.permissions.RoleModelPermissions"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -312,13 +314,35 @@ SPECTACULAR_SETTINGS = {
 LEDGERLINE_ROUNDING = os.environ.get("LEDGERLINE_ROUNDING", "ROUND_HALF_UP")
 LEDGERLINE_STANDARD_CURRENCIES = env_list("LEDGERLINE_STANDARD_CURRENCIES", "USD,EUR,GBP,JPY")
 
+# --- Input bounds (checked by the services before anything is saved) -------------------
+# A contract's whole value (every line over its whole term) stays at or below this, so
+# every amount derived from it (line, schedule, invoice, tax, revenue) fits its column.
+LEDGERLINE_MAX_CONTRACT_VALUE = os.environ.get("LEDGERLINE_MAX_CONTRACT_VALUE", "1000000000000")
+# No business date (contract, payment, refund) before this day.
+LEDGERLINE_DATE_FLOOR = os.environ.get("LEDGERLINE_DATE_FLOOR", "2000-01-01")
+LEDGERLINE_CONTRACT_MAX_TERM_YEARS = int(os.environ.get("LEDGERLINE_CONTRACT_MAX_TERM_YEARS", "10"))
+LEDGERLINE_CONTRACT_MAX_YEARS_AHEAD = int(
+    os.environ.get("LEDGERLINE_CONTRACT_MAX_YEARS_AHEAD", "5")
+)
+# Invoice and credit note dates chosen at issue: at most this many days before (about five
+# years, for late corrections and imported history) or after today.
+LEDGERLINE_DOCUMENT_DATE_PAST_DAYS = int(
+    os.environ.get("LEDGERLINE_DOCUMENT_DATE_PAST_DAYS", "1830")
+)
+LEDGERLINE_DOCUMENT_DATE_FUTURE_DAYS = int(
+    os.environ.get("LEDGERLINE_DOCUMENT_DATE_FUTURE_DAYS", "31")
+)
+
 # --- Logging --------------------------------------------------------------------------
 # Customer records are confidential: SQL parameters (names, amounts) never reach the log,
 # and the redaction filter masks e-mail addresses in any message that slips through.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "ordermgmt.logging.RedactCustomerData"}},
+    "filters": {
+        "redact": {"()": "ordermgmt.logging.RedactCustomerData"},
+        "client_errors_one_line": {"()": "ordermgmt.logging.ClientErrorsOnOneLine"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -328,6 +352,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING", "propagate": True},
+        "django.request": {"filters": ["client_errors_one_line"], "propagate": True},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },

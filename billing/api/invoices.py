@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -48,7 +47,7 @@ class BillingScheduleLineOutputSerializer(serializers.ModelSerializer):
             "explanation",
         ]
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_invoice(self, obj) -> int | None:
         return obj.invoice_line.invoice_id if obj.invoice_line_id else None
 
@@ -160,7 +159,7 @@ class InvoiceOutputSerializer(serializers.ModelSerializer):
             "credit_notes",
         ]
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_contract_reference(self, obj) -> str | None:
         return obj.contract.reference if obj.contract_id else None
 

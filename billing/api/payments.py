@@ -7,7 +7,6 @@ DomainValidationError becomes HTTP 400 {field, code, message} (ordermgmt.api_err
 from __future__ import annotations
 
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -55,7 +54,7 @@ class PaymentApplicationOutputSerializer(serializers.ModelSerializer):
             "created_at",
         ]
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_reversed_by(self, obj) -> int | None:
         try:
             return obj.reversed_by.pk
@@ -106,8 +105,8 @@ class PaymentOutputSerializer(serializers.ModelSerializer):
 
 
 # --- Input --------------------------------------------------------------------------------------
-# Blank or out-of-range values are the services' to refuse, so that the 400 carries the usual
-# {field, code, message}; the serializers only check types.
+# Blank or out-of-range values are the services' to refuse; the serializers check types and
+# the column lengths (so the schema shows them). Either way the 400 is {field, code, message}.
 
 
 class PaymentRecordInputSerializer(serializers.Serializer):
@@ -117,10 +116,15 @@ class PaymentRecordInputSerializer(serializers.Serializer):
     received_date = serializers.DateField()
     method = PaymentMethodField()
     reference = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Bank reference, check number."
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=100,
+        help_text="Bank reference, check number.",
     )
     external_id = serializers.CharField(
         required=False,
+        max_length=100,
         allow_null=True,
         default=None,
         help_text="Processor id; recording the same one twice records one payment.",
@@ -151,15 +155,15 @@ class PaymentApplyInputSerializer(serializers.Serializer):
 
 class RefundInputSerializer(serializers.Serializer):
     amount = AmountSerializerField(max_digits=19, decimal_places=4)
-    reference = serializers.CharField(required=False, allow_blank=True, default="")
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
     refund_date = serializers.DateField(
         required=False, allow_null=True, default=None, help_text="Today if not given."
     )
 
 
 class ApplicationReverseInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
     reversal_date = serializers.DateField(
         required=False, allow_null=True, default=None, help_text="Today if not given."
     )

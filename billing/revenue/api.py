@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from billing.api.fields import MoneyField
 from billing.money import round_money
+from ordermgmt.api_fields import ReportDateField
 from ordermgmt.models import Contract, ContractLine
 from ordermgmt.permissions import NamedPermission
 
@@ -265,7 +266,7 @@ class BalanceOutputSerializer(serializers.Serializer):
 
 
 class BalanceQuerySerializer(serializers.Serializer):
-    as_of = serializers.DateField(required=False)
+    as_of = ReportDateField(required=False)
     currency = serializers.CharField(required=False, max_length=3)
     contract = serializers.IntegerField(required=False)
     account = serializers.IntegerField(required=False)
@@ -299,9 +300,9 @@ class ContractBalancesView(APIView):
 
 
 class WaterfallQuerySerializer(serializers.Serializer):
-    as_of = serializers.DateField(required=False)
+    as_of = ReportDateField(required=False)
     currency = serializers.CharField(max_length=3)
-    start = serializers.DateField(required=False)
+    start = ReportDateField(required=False)
     months = serializers.IntegerField(required=False, min_value=1, max_value=36, default=12)
 
 

@@ -22,6 +22,7 @@ from billing.models import (
 from billing.money import format_money, is_rounded, minor_unit, round_money, split
 from billing.services.invoicing import next_document_number, refresh_settlement
 from core.audit import actor_or_none, audit_next_save
+from ordermgmt.bounds import check_document_date
 from ordermgmt.errors import DomainValidationError
 
 ON_CREDIT_NOTE: list = []  # on-commit hooks (PDF, Stripe), like invoicing.ON_ISSUE
@@ -106,6 +107,7 @@ def _issue(
     credit_date: date,
     voids: bool,
     document_type: str = DocumentType.CREDIT_NOTE,
+    dated_by_user: bool = False,
 ) -> CreditNote:
     """`document_type` names the number series: a write-off is a credit-like document in
     its own series (billing.writeoffs), with no customer-facing hooks (PDF, Stripe)."""
@@ -129,6 +131,7 @@ def _issue(
             legal_entity=invoice.legal_entity,
             document_type=document_type,
             year=credit_date.year,
+            dated=("credit_date", credit_date) if dated_by_user else None,
         ),
         currency=invoice.currency,
         credit_date=credit_date,
@@ -195,6 +198,10 @@ def issue_credit_note(
 ) -> CreditNote:
     """Partial or full credit: either a gross `amount` spread over the lines, or `lines`."""
     reason = _require_reason(reason)
+    if credit_date is not None:
+        check_document_date(
+            credit_date, field="credit_date", what="credit note date", last_issued=None
+        )
     invoice = _locked_issued(invoice)
     if (amount is None) == (lines is None):
         raise DomainValidationError(
@@ -225,6 +232,7 @@ def issue_credit_note(
         reason=reason,
         credit_date=credit_date or timezone.localdate(),
         voids=False,
+        dated_by_user=credit_date is not None,
     )
     audit_next_save(invoice, actor=actor, reason=f"invoice.credited:{note.number}")
     invoice.save()

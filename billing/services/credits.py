@@ -28,6 +28,7 @@ from billing.services.payments import (
     required_reason,
 )
 from core.audit import audit_next_save
+from ordermgmt.bounds import check_past_date
 from ordermgmt.errors import DomainValidationError
 
 
@@ -153,7 +154,7 @@ def reverse_credit_application(
         invoice, actor=actor, reason=f"invoice.credit_reversed:{note.number}:{reversal.pk}"
     )
     invoice.save()
-    _save_note(note, actor, f"credit_note.application_reversed:{reversal.pk}: {reason}")
+    _save_note(note, actor, f"credit_note.application_reversed:{reversal.pk}")
     return reversal
 
 
@@ -178,6 +179,7 @@ def refund_credit_note(
         reason=reason,
     )
     day = refund_date or timezone.localdate()
+    check_past_date(day, field="refund_date", what="refund date")
     if day < note.credit_date:
         raise DomainValidationError(
             field="refund_date",

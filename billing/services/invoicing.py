@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from billing.models import (
@@ -24,6 +25,7 @@ from billing.money import money_sum
 from billing.services.tax import line_taxes, tax_rounding_mode
 from billing.terms import PaymentTerms
 from core.audit import audit_next_save
+from ordermgmt.bounds import check_document_date
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account, Contract
 
@@ -46,9 +48,18 @@ def default_legal_entity() -> LegalEntity:
     return entity
 
 
-def next_document_number(*, legal_entity: LegalEntity, document_type: str, year: int) -> str:
+def next_document_number(
+    *,
+    legal_entity: LegalEntity,
+    document_type: str,
+    year: int,
+    dated: tuple[str, date] | None = None,
+) -> str:
     """Must run inside the issuing transaction: the series row stays locked until commit,
-    so numbers are gapless (a rollback gives the number back) and never duplicated."""
+    so numbers are gapless (a rollback gives the number back) and never duplicated.
+
+    `dated=(field, day)`: a date the user chose; it must not fall before the last document
+    of the series, so that numbers follow dates. Checked under the series lock."""
     prefix = (
         legal_entity.invoice_prefix
         if document_type == DocumentType.INVOICE
@@ -67,10 +78,32 @@ def next_document_number(*, legal_entity: LegalEntity, document_type: str, year:
     series = NumberSeries.objects.select_for_update().get(
         legal_entity=legal_entity, document_type=document_type, year=year
     )
+    if dated is not None:
+        field, day = dated
+        check_document_date(
+            day,
+            field=field,
+            what=DocumentType(document_type).label.lower() + " date",
+            last_issued=last_document_date(
+                legal_entity=legal_entity, document_type=document_type, year=year
+            ),
+        )
     number = series.next_number
     series.next_number = number + 1
     series.save(update_fields=["next_number"])
     return series.format(number)
+
+
+def last_document_date(*, legal_entity: LegalEntity, document_type: str, year: int):
+    from billing.models import CreditNote
+
+    if document_type == DocumentType.INVOICE:
+        documents = Invoice.objects.filter(number__isnull=False, invoice_date__year=year)
+        latest = documents.filter(legal_entity=legal_entity).aggregate(day=Max("invoice_date"))
+    else:
+        documents = CreditNote.objects.filter(legal_entity=legal_entity, credit_date__year=year)
+        latest = documents.aggregate(day=Max("credit_date"))
+    return latest["day"]
 
 
 def buyer_snapshot(account: Account) -> dict:
@@ -174,6 +207,9 @@ def issue_invoice(*, invoice: Invoice, actor, invoice_date: date | None = None) 
             message="An invoice cannot total below zero; issue a credit note instead.",
         )
     if invoice_date is not None:
+        check_document_date(
+            invoice_date, field="invoice_date", what="invoice date", last_issued=None
+        )
         invoice.invoice_date = invoice_date
         invoice.due_date = PaymentTerms.parse(invoice.payment_terms).due_date(invoice_date)
     for name, value in buyer_snapshot(invoice.account).items():
@@ -183,6 +219,7 @@ def issue_invoice(*, invoice: Invoice, actor, invoice_date: date | None = None) 
         legal_entity=invoice.legal_entity,
         document_type=DocumentType.INVOICE,
         year=invoice.invoice_date.year,
+        dated=None if invoice_date is None else ("invoice_date", invoice_date),
     )
     invoice.issued_at = timezone.now()
     if invoice.total_amount == 0:

@@ -23,6 +23,7 @@ from billing.models import (
 from billing.money import format_money, is_rounded, validate_currency
 from billing.services.invoicing import refresh_settlement
 from core.audit import actor_or_none, audit_next_save
+from ordermgmt.bounds import check_past_date, check_text_lengths
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account
 
@@ -61,16 +62,12 @@ def record_payment(
             code="unknown_method",
             message=f"{method!r} is not one of {', '.join(PaymentMethod.values)}.",
         )
-    if received_date > timezone.localdate():
-        raise DomainValidationError(
-            field="received_date",
-            code="in_the_future",
-            message=f"A payment cannot be received on {received_date}, after today.",
-        )
+    check_past_date(received_date, field="received_date", what="received date")
     if not (reference or "").strip():
         raise DomainValidationError(
             field="reference", code="required", message="Give the bank or check reference."
         )
+    check_text_lengths(Payment, reference=reference.strip(), external_id=external_id)
     if external_id:
         existing = Payment.objects.filter(external_id=external_id).first()
         if existing:
@@ -270,6 +267,7 @@ def required_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise DomainValidationError(field="reason", code="required", message="Give a reason.")
+    check_text_lengths(PaymentApplication, reason=reason)
     return reason
 
 
@@ -309,6 +307,7 @@ def check_refund(
             code="required",
             message="A refund needs a reason and a reference.",
         )
+    check_text_lengths(Refund, reference=reference.strip(), reason=reason.strip())
 
 
 def counter_entry(
@@ -389,7 +388,7 @@ def reverse_application(
     )
     audit_next_save(invoice, actor=actor, reason=f"invoice.payment_reversed:{reversal.pk}")
     invoice.save()
-    _save_payment(payment, actor, f"payment.application_reversed:{reversal.pk}: {reason}")
+    _save_payment(payment, actor, f"payment.application_reversed:{reversal.pk}")
     return reversal
 
 
@@ -413,12 +412,14 @@ def refund_payment(
         reference=reference,
         reason=reason,
     )
+    day = refund_date or timezone.localdate()
+    check_past_date(day, field="refund_date", what="refund date")
     refund = record_refund(
         Refund,
         source_field="payment",
         source=payment,
         amount=amount,
-        day=refund_date or timezone.localdate(),
+        day=day,
         reference=reference,
         reason=reason,
         actor=actor,

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ordermgmt.api_fields import ReportDateField
 from ordermgmt.models import Account
 from ordermgmt.permissions import NamedPermission
 
@@ -28,7 +29,7 @@ from .common import money
 
 
 class AgingInputSerializer(serializers.Serializer):
-    as_of = serializers.DateField(
+    as_of = ReportDateField(
         help_text="Report date: documents and applications dated "
         "on or before it count. Default: today.",
         required=False,

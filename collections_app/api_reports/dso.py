@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ordermgmt.api_fields import ReportDateField
 from ordermgmt.permissions import NamedPermission
 
 from ..reports import access
@@ -30,8 +31,8 @@ from .common import days, money
 
 
 class DsoInputSerializer(serializers.Serializer):
-    start = serializers.DateField(help_text="First day of the period")
-    end = serializers.DateField(help_text="Last day of the period (ending AR is as of it)")
+    start = ReportDateField(help_text="First day of the period")
+    end = ReportDateField(help_text="Last day of the period (ending AR is as of it)")
     method = serializers.ChoiceField(choices=DsoMethod.CHOICES, default=DsoMethod.SIMPLE)
     ar_basis = serializers.ChoiceField(choices=ArBasis.CHOICES, default=ArBasis.NET)
     month_days = serializers.ChoiceField(

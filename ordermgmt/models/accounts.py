@@ -40,6 +40,13 @@ class Account(models.Model):
     def __str__(self) -> str:
         return self.legal_name
 
+    def clean(self) -> None:
+        from ordermgmt.bounds import country_error
+
+        error = country_error(self.billing_country, field="billing_country")
+        if error:
+            raise error.as_validation_error()
+
     @property
     def payment_terms(self) -> PaymentTerms:
         return PaymentTerms.parse(self.default_payment_terms)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from core.audit import actor_or_none, audit_next_save
+from ordermgmt.bounds import check_contract_value, term_years
 from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import (
     Account,
@@ -128,7 +129,22 @@ def _build_lines(
                 field=f"lines[{index}].ramp_steps", code=overlap.code, message=overlap.message
             )
         built.append((line, steps))
+    _check_contract_value(contract, built)
     return built
+
+
+def _check_contract_value(
+    contract: Contract, lines: Sequence[tuple[ContractLine, Sequence[RampStep]]]
+) -> None:
+    """Every line (and ramp step) over the whole term stays under the ceiling, so no
+    amount derived from the contract (net amount, schedule, invoice, revenue) can
+    overflow its column. Checked before anything is written."""
+    years = term_years(contract.start_date, contract.end_date)
+    value = Decimal(0)
+    for index, (line, steps) in enumerate(lines):
+        value += line.quantity * line.unit_price * years
+        value += sum((s.quantity * s.unit_price * years for s in steps), Decimal(0))
+        check_contract_value(value, field=f"lines[{index}].unit_price")
 
 
 def _write_lines(built: list[tuple[ContractLine, list[RampStep]]], actor, reason: str) -> None:
@@ -276,6 +292,9 @@ def update_contract(
                     code=errors[0].code,
                     message=errors[0].message,
                 )
+        _check_contract_value(
+            contract, [(line, list(line.ramp_steps.all())) for line in contract.lines.all()]
+        )
     audit_next_save(contract, actor=actor, reason="contract.updated")
     contract.save()
     if built is not None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from billing.money import is_known_currency
 from billing.terms import PaymentTerms
+from ordermgmt.bounds import contract_date_errors, text_length_errors
 from ordermgmt.errors import DomainValidationError
 
 if TYPE_CHECKING:
@@ -19,7 +20,9 @@ if TYPE_CHECKING:
 
 
 def contract_header_errors(contract: Contract) -> list[DomainValidationError]:
-    errors = []
+    errors = text_length_errors(
+        type(contract), {"name": contract.name, "po_number": contract.po_number}
+    )
     if contract.start_date and contract.end_date and contract.end_date < contract.start_date:
         errors.append(
             DomainValidationError(
@@ -31,6 +34,7 @@ def contract_header_errors(contract: Contract) -> list[DomainValidationError]:
                 ),
             )
         )
+    errors.extend(contract_date_errors(contract.start_date, contract.end_date))
     if not is_known_currency(contract.currency):
         errors.append(
             DomainValidationError(
@@ -87,8 +91,10 @@ def custom_plan_errors(contract: Contract) -> list[DomainValidationError]:
             )
         if percent <= 0:
             return error("non_positive_percent", f"Installment {index + 1} has {percent}%.")
-        if contract.start_date and contract.end_date and not (
-            contract.start_date <= billing_date <= contract.end_date
+        if (
+            contract.start_date
+            and contract.end_date
+            and not (contract.start_date <= billing_date <= contract.end_date)
         ):
             return error(
                 "outside_contract_term",
@@ -103,7 +109,7 @@ def custom_plan_errors(contract: Contract) -> list[DomainValidationError]:
 def contract_line_errors(
     line: ContractLine, *, contract: Contract | None
 ) -> list[DomainValidationError]:
-    errors = []
+    errors = text_length_errors(type(line), {"description": line.description})
     if line.quantity is not None and line.quantity < 0:
         errors.append(
             DomainValidationError(

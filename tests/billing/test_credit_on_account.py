@@ -153,8 +153,9 @@ def test_several_invoices_are_credited_all_or_nothing():
 def test_oldest_first_credits_the_earliest_due_invoices():
     account = AccountFactory()
     note = credit(paid_invoice(account), "250.00")
-    newer = issued_invoice(account, "200.00", FEB_1)
-    older = issued_invoice(account, "200.00", JAN_10)
+    # Issued in date order (numbers follow dates); the one issued second falls due first.
+    newer = issued_invoice(account, "200.00", JAN_10, net_days=60)
+    older = issued_invoice(account, "200.00", JAN_10, net_days=10)
     applications = apply_credit_oldest_first(credit_note=note, actor=None, applied_date=FEB_10)
     assert [(a.invoice_id, a.amount) for a in applications] == [
         (older.pk, D("200.00")),

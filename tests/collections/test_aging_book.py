@@ -35,11 +35,12 @@ def issued_invoice(
     *,
     net_days: int = 30,
     currency: str = "USD",
+    entity: LegalEntity | None = None,
 ) -> Invoice:
     """An issued invoice of one untaxed line; due `net_days` after its date."""
     amount = D(total)
     invoice = Invoice.objects.create(
-        legal_entity=legal_entity(),
+        legal_entity=entity or legal_entity(),
         account=account,
         currency=currency,
         invoice_date=invoice_date,

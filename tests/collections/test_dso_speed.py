@@ -29,7 +29,7 @@ from tests.collections.test_aging_book import (
     refund,
     worked_example_book,
 )
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, LegalEntityFactory
 
 pytestmark = pytest.mark.django_db
 ZERO = Decimal(0)
@@ -42,12 +42,14 @@ def a_book():
     book = worked_example_book()
     later_events(book)
     globex = AccountFactory(legal_name="Globex GmbH", default_currency="EUR")
-    eur = issued_invoice(globex, "7300.00", date(2025, 11, 14), currency="EUR")
+    # Billed by a second entity: its own number series, so its dates need not follow Acme's.
+    europe = LegalEntityFactory(name="Ledgerline Europe GmbH", is_default=False)
+    eur = issued_invoice(globex, "7300.00", date(2025, 11, 14), currency="EUR", entity=europe)
     credit(eur, "300.00", date(2026, 1, 9))
     wire = payment(globex, "5000.00", date(2025, 12, 20), currency="EUR")
     apply(wire, eur, "4000.00", date(2025, 12, 22))
     refund(wire, "500.00", date(2026, 2, 2))
-    later = issued_invoice(globex, "900.00", date(2026, 2, 27), currency="EUR")
+    later = issued_invoice(globex, "900.00", date(2026, 2, 27), currency="EUR", entity=europe)
     apply(wire, later, "400.00", date(2026, 2, 27))
     for month in range(1, 13):
         fx("EUR", f"1.{month + 10:02d}", date(2025, month, 1))

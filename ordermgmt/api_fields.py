@@ -1,0 +1,46 @@
+"""Input fields shared by every API: dates and date-times the database and the reports
+can handle, refused with 400 naming the parameter otherwise."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django import forms
+from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
+from rest_framework import serializers
+
+from ordermgmt.bounds import date_floor
+
+# Real time zones run from UTC-12:00 to UTC+14:00; PostgreSQL refuses +16:00 outright.
+MAX_UTC_OFFSET = timedelta(hours=14)
+LATEST_REPORT_DATE = date(9000, 12, 31)
+
+
+class BoundedIsoDateTimeField(IsoDateTimeField):
+    def clean(self, value):
+        value = super().clean(value)
+        offset = value.utcoffset() if value is not None else None
+        if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+            raise forms.ValidationError(
+                "The time zone offset must be between -14:00 and +14:00.", code="out_of_range"
+            )
+        return value
+
+
+class BoundedIsoDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = BoundedIsoDateTimeField
+
+
+class ReportDateField(serializers.DateField):
+    """A report's date: not before the date floor (LEDGERLINE_DATE_FLOOR), nor so far
+    ahead that the report's date arithmetic leaves the calendar."""
+
+    def to_internal_value(self, value):
+        day = super().to_internal_value(value)
+        if not date_floor() <= day <= LATEST_REPORT_DATE:
+            raise serializers.ValidationError(
+                f"The date must be between {date_floor()} and {LATEST_REPORT_DATE}.",
+                code="out_of_range",
+            )
+        return day
