@@ -1,6 +1,7 @@
 """A reversal reason as long as the form allows (300 characters) is kept whole on the
-reversal, and only trimmed in the history reason column, through the service, the API and
-the page, for cash and for credit on account."""
+reversal, and the history row of the payment or credit note names the reversal within its
+reason column, through the service, the API and the page, for cash and for credit on
+account (this failed with `value too long for type character varying(100)`)."""
 
 from datetime import date
 from decimal import Decimal
@@ -15,7 +16,7 @@ from billing.services import (
     reverse_application,
     reverse_credit_application,
 )
-from core.audit import ELLIPSIS, history_reason_length
+from core.audit import history_reason_length
 from ordermgmt import roles
 from tests.billing.helpers import RECEIVED, issued_invoices, pay
 from tests.billing.test_credit_on_account import credit, paid_invoice
@@ -61,9 +62,8 @@ def assert_kept_whole_and_trimmed_in_history(reversal, record, user):
     latest = record.history.first()
     limit = history_reason_length(type(record))
     assert latest.history_user == user
-    assert len(latest.history_change_reason) == limit
-    assert latest.history_change_reason.endswith(ELLIPSIS)
-    assert f":{reversal.pk}: " in latest.history_change_reason
+    assert len(latest.history_change_reason) <= limit
+    assert latest.history_change_reason.endswith(f"_reversed:{reversal.pk}")
 
 
 def test_reversing_a_payment_application_with_a_300_character_reason_keeps_it_whole():
