@@ -22,6 +22,7 @@ def book_fingerprint():
     )
 
 
+@pytest.mark.slow
 def test_demo_book_is_realistic_deterministic_and_idempotent():
     call_command("load_demo_data", "--seed", "7")
     assert Account.objects.count() >= 200
