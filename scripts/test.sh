@@ -58,8 +58,11 @@ echo "== checks"
 .venv/bin/ruff check .
 
 echo "== pytest"
+# Parallel workers (pytest-xdist): each has its own PostgreSQL database (test_..._gwN),
+# Redis database (tests/conftest.py), simulators, live server and Chromium. Work is handed
+# out test by test and stolen back at the end. PYTEST_WORKERS=0 runs in one process.
 set +e
-.venv/bin/pytest "$@"
+.venv/bin/pytest -n "${PYTEST_WORKERS:-auto}" --maxprocesses=8 --dist worksteal "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then

@@ -1,5 +1,6 @@
 import contextlib
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -7,8 +8,62 @@ from playwright.sync_api import sync_playwright
 # Playwright's sync API runs an event loop in the test thread; the ORM must still work.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+from django.conf import settings  # noqa: E402
+from django.db.backends.signals import connection_created  # noqa: E402
+
 from ordermgmt import roles  # noqa: E402
+from tests.db_reset import SeedSnapshot, install  # noqa: E402
 from tests.factories import UserFactory  # noqa: E402
+
+
+def _redis_url_for_worker(url: str, worker: str) -> str:
+    """pytest-xdist worker gwN gets Redis database base+N, so Celery queues never mix.
+    The base is LEDGERLINE_TEST_REDIS_DB_BASE, else the database after REDIS_URL's own."""
+    parts = urlsplit(url)
+    own = int(parts.path.strip("/") or 0)
+    base = int(os.environ.get("LEDGERLINE_TEST_REDIS_DB_BASE", own + 1))
+    number = base + int(worker.removeprefix("gw"))
+    if number > 15:
+        raise pytest.UsageError(f"xdist worker {worker} would need Redis database {number}")
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
+# Django settings are loaded by now (pytest-django loads them before any conftest), but
+# nothing has used the broker yet: point this worker's settings, its Celery app (which
+# reads the Django settings) and any subprocess it starts at its own Redis database.
+# Each worker already gets its own PostgreSQL database (test_<name>_gwN) from pytest-django.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _WORKER and settings.REDIS_URL:
+    os.environ["REDIS_URL"] = settings.REDIS_URL = settings.CELERY_BROKER_URL = (
+        _redis_url_for_worker(settings.REDIS_URL, _WORKER)
+    )
+
+
+def _no_commit_wait(sender, connection, **kwargs):
+    # A test database is thrown away: commits need not wait for the disk.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO off")
+
+
+connection_created.connect(_no_commit_wait, dispatch_uid="ledgerline_tests_no_commit_wait")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """After the test database is migrated, keep its rows so that a transactional test
+    ends with a cheap reset to them instead of a flush (tests/db_reset.py)."""
+    snapshot = SeedSnapshot()
+    if snapshot.usable:
+        with django_db_blocker.unblock():
+            snapshot.take()
+        install(snapshot)
+
+
+def pytest_collection_modifyitems(config, items):
+    # The slowest tests first: with parallel workers they then overlap the rest of the
+    # suite instead of running alone at its end.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture
@@ -67,8 +122,6 @@ def page(browser):
     page.set_default_timeout(15000)
     yield page
     context.close()
-
-
 
 
 @pytest.fixture(autouse=True)

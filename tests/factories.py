@@ -144,3 +144,47 @@ def active_contract(*, account=None, lines=None, **terms):
     if contract.status == "pending_review":
         services.approve_contract(contract=contract, actor=None, comment="test approval")
     return services.activate_contract(contract=contract, actor=None)
+
+
+def default_legal_entity():
+    from billing.models import LegalEntity
+
+    return LegalEntity.objects.filter(is_default=True).first() or LegalEntityFactory()
+
+
+class IssuedInvoiceFactory(factory.django.DjangoModelFactory):
+    """One issued invoice of one untaxed line, issued through billing's issue service (its
+    number, due date from the payment terms, buyer snapshot, audit): what a test of cash,
+    credit or collections needs, without a contract or a billing run.
+
+    IssuedInvoiceFactory(account=a, total="12000.00", invoice_date=..., payment_terms="NET60")
+    """
+
+    class Meta:
+        model = "billing.Invoice"
+
+    class Params:
+        total = Decimal("1000.00")
+
+    legal_entity = factory.LazyFunction(default_legal_entity)
+    account = factory.SubFactory(AccountFactory)
+    currency = "USD"
+    invoice_date = date(2026, 1, 1)
+    due_date = factory.SelfAttribute("invoice_date")  # the issue service sets it from terms
+    payment_terms = "NET30"
+    buyer_name = factory.SelfAttribute("account.legal_name")
+    subtotal_amount = factory.LazyAttribute(lambda o: Decimal(o.total))
+    total_amount = factory.LazyAttribute(lambda o: Decimal(o.total))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from billing.models import InvoiceLine
+        from billing.services import issue_invoice
+
+        invoice = model_class.objects.create(**kwargs)
+        amount = invoice.total_amount
+        InvoiceLine.objects.create(
+            invoice=invoice, position=1, description="Platform", quantity=1, unit_price=amount,
+            amount=amount,
+        )  # fmt: skip
+        return issue_invoice(invoice=invoice, actor=None, invoice_date=invoice.invoice_date)

@@ -1,25 +1,24 @@
 """Issued invoices and recorded payments for the cash tests (test_payments, the cash pages
-and API), made through the billing services as the console makes them."""
+and API), made through the billing services (issue, record payment)."""
 
 from datetime import date
 from decimal import Decimal
 
-from billing.models import BillingRun, Invoice, Payment
-from billing.services import execute_billing_run, issue_invoice, queue_billing_run, record_payment
-from tests.factories import active_contract
+from billing.models import Invoice, Payment
+from billing.services import record_payment
+from tests.factories import IssuedInvoiceFactory
 
 RECEIVED = date(2026, 1, 20)
 
 
 def issued_invoices(account, n=1, **terms) -> list[Invoice]:
-    """n issued invoices of 12,000.00 each (one per annual contract, billed in advance)."""
-    for _ in range(n):
-        active_contract(account=account, **terms)
-    run = queue_billing_run(run_date=date(2026, 1, 1), actor=None)
-    execute_billing_run(run=BillingRun.objects.get(pk=run.pk))
+    """n issued invoices of 12,000.00 each dated 1 Jan 2026, as billing an annual contract
+    of 10 seats at 1,200.00 in advance gives; `terms`: payment_terms, currency."""
     return [
-        issue_invoice(invoice=i, actor=None)
-        for i in Invoice.objects.filter(account=account, status="draft").order_by("id")
+        IssuedInvoiceFactory(
+            account=account, total="12000.00", invoice_date=date(2026, 1, 1), **terms
+        )
+        for _ in range(n)
     ]
 
 

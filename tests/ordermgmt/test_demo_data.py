@@ -22,6 +22,8 @@ def book_fingerprint():
     )
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # about 95 s alone; far longer on a loaded machine
 def test_demo_book_is_realistic_deterministic_and_idempotent():
     call_command("load_demo_data", "--seed", "7")
     assert Account.objects.count() >= 200
