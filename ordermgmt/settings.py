@@ -414,3 +414,6 @@ FX_RATES_TIMEOUT = float(os.environ.get("FX_RATES_TIMEOUT", "30"))
 # to its maximum.
 WRITE_OFF_APPROVAL_THRESHOLDS = {"*": "500.00", "JPY": "75000"}
 SMALL_BALANCE_WRITE_OFF_MAX = {"*": "1.00", "JPY": "150"}
+
+# The one export log (core.export_log): the model that keeps who exported what.
+LEDGERLINE_EXPORT_LOG_MODEL = "collections_app.ExportLog"

@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
-
 from billing.money import minor_unit
-from collections_app.models import ExportLog
+from core import export_log
 
 from .journal import HEADER as JOURNAL_HEADER
 from .journal import JournalLine
@@ -220,14 +218,14 @@ def render(table: Table, file_format: str) -> bytes:
     return write_csv(table) if file_format == "csv" else write_xlsx(table)
 
 
-@transaction.atomic
-def log_export(*, user, report: str, file_format: str, parameters: dict, rows: int) -> ExportLog:
-    return ExportLog.objects.create(
+def log_export(*, user, report: str, file_format: str, parameters: dict, rows: int):
+    """In the one export log, named `revenue_<report>` beside the AR reports."""
+    return export_log.log_export(
         user=user,
         report=f"revenue_{report}",
         file_format=file_format,
         parameters=parameters,
-        row_count=rows,
+        rows=rows,
     )
 
 

@@ -1,19 +1,10 @@
-"""The export log: who exported what, when, and the file name they got."""
+"""The AR exports' file names; the log itself is `core.export_log` (one for every app)."""
 
 from __future__ import annotations
 
-from django.db import transaction
+from core.export_log import log_export
 
-from collections_app.models import ExportLog
-
-# --- The log -----------------------------------------------------------------------------
-
-
-@transaction.atomic
-def log_export(*, user, report: str, file_format: str, parameters: dict, rows: int) -> ExportLog:
-    return ExportLog.objects.create(
-        user=user, report=report, file_format=file_format, parameters=parameters, row_count=rows
-    )
+__all__ = ["file_name", "log_export"]
 
 
 def file_name(report: str, parameters: dict, file_format: str) -> str:
