@@ -30,7 +30,7 @@ LINES_DUE = 3  # the run date falls on the third monthly billing date
 def build_book(n_contracts: int, months: int) -> date:
     from billing.models import BillingScheduleLine, LegalEntity, TaxRate
     from billing.schedules.builder import build_schedule
-    from billing.terms import add_months
+    from core.terms import add_months
     from ordermgmt.models import Account, Contact, Product
 
     LegalEntity.objects.create(

@@ -28,7 +28,7 @@ def fresh_database(name: str) -> str:
     url = urlunparse(parsed._replace(path=f"/{name}"))
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("SECRET_KEY", "bench-only")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ordermgmt.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.pop("REDIS_URL", None)  # no broker: nothing is enqueued for real
     import django
 
@@ -52,7 +52,7 @@ def active_monthly_contracts(accounts: list, product, n_contracts: int, months: 
     from datetime import date, timedelta
     from decimal import Decimal
 
-    from billing.terms import add_months
+    from core.terms import add_months
     from ordermgmt.models import Contract, ContractLine
 
     start = date(2026, 1, 1)

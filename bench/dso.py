@@ -154,7 +154,6 @@ def run_baseline(params) -> dict:
     functions). Every currency in the bench book has a rate, so no missing-rate path."""
     from django.db import connection
 
-    from billing.money import round_money
     from collections_app.reports.dso import (
         COUNTBACK_MAX_MONTHS,
         TREND_MONTHS,
@@ -168,6 +167,7 @@ def run_baseline(params) -> dict:
         month_end,
         simple_dso,
     )
+    from core.money import round_money
 
     end, reporting = params.end, params.reporting_currency
     ends = [
@@ -266,7 +266,7 @@ def main() -> None:
         base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
         os.environ["DATABASE_URL"] = f"{base}/{args.database}"
         os.environ.setdefault("SECRET_KEY", "bench-only")
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ordermgmt.settings")
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         os.environ.pop("REDIS_URL", None)
         django.setup()
         from billing.models import Invoice

@@ -9,7 +9,6 @@ from django import forms
 from django.utils import timezone
 
 from billing import services
-from billing.amount_input import AmountFormField
 from billing.models import (
     Invoice,
     InvoiceStatus,
@@ -17,7 +16,8 @@ from billing.models import (
     UsageRecord,
 )
 from billing.selectors import InvoiceFilters
-from ordermgmt.errors import DomainValidationError
+from core.amount_input import AmountFormField
+from core.errors import DomainValidationError
 from ordermgmt.models import ContractLine
 
 # --- Invoice list filters ---------------------------------------------------------------

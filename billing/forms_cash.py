@@ -15,12 +15,12 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from billing import services
-from billing.amount_input import AmountFormField
 from billing.models import CreditApplication, CreditNote, Payment, PaymentApplication, PaymentMethod
-from billing.money import currency_choices
 from billing.selectors import cash as selectors
 from billing.selectors.cash import OpenInvoiceRow, PaymentFilters
-from ordermgmt.errors import DomainValidationError
+from core.amount_input import AmountFormField
+from core.errors import DomainValidationError
+from core.money import currency_choices
 from ordermgmt.models import Account
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from billing.models import BillingRun, CreditNote, Invoice, InvoiceSource, InvoiceStatus
 from billing.services.delivery import TRANSIENT_DELIVERY_ERRORS
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 
 logger = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ from billing.forms import (
 )
 from billing.models import BillingRun, BillingRunException, Invoice
 from billing.services import run_lease
+from core.errors import DomainValidationError
 from core.permissions import require
-from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account, Contract
 
 logger = logging.getLogger(__name__)

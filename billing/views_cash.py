@@ -28,8 +28,8 @@ from billing.forms_cash import (
     ReverseApplicationForm,
 )
 from billing.models import CreditApplication, CreditNote, Payment, PaymentApplication
-from billing.money import format_money
 from billing.selectors import cash as selectors
+from core.money import format_money
 from core.permissions import require
 from ordermgmt.models import Account
 

@@ -21,8 +21,8 @@ from collections_app.models import (
     ExportJob,
     ExportLog,
 )
+from core.admin_history import GuardedHistoryAdmin
 from core.audit import audit_next_save
-from ordermgmt.admin_history import GuardedHistoryAdmin
 
 
 class DunningStepFormSet(forms.BaseInlineFormSet):

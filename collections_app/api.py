@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from billing.models import Invoice
 from collections_app import selectors, services
+from collections_app.error_codes import CollectionsError
 from collections_app.models import (
     ActivityKind,
     CollectionActivity,
@@ -24,9 +25,9 @@ from collections_app.models import (
     DunningAction,
     DunningReminder,
 )
-from ordermgmt.errors import DomainValidationError
+from core.api_permissions import NamedPermission
+from core.errors import DomainValidationError
 from ordermgmt.models import Account
-from ordermgmt.permissions import NamedPermission
 
 CHANGE = ["collections_app.change_collectionactivity"]
 
@@ -118,7 +119,9 @@ def _required(data: dict, *names: str) -> None:
     for name in names:
         if data.get(name) in (None, ""):
             raise DomainValidationError(
-                field=name, code="required", message=f"{name} is required for this kind."
+                field=name,
+                code=CollectionsError.REQUIRED,
+                message=f"{name} is required for this kind.",
             )
 
 
@@ -382,7 +385,7 @@ class WorklistView(APIView):
         if show not in selectors.WORKLIST_FILTERS:
             raise DomainValidationError(
                 field="show",
-                code="unknown_filter",
+                code=CollectionsError.UNKNOWN_FILTER,
                 message="show must be one of "
                 + ", ".join(k for k in selectors.WORKLIST_FILTERS if k)
                 + ".",

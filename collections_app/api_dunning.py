@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from collections_app.dunning.run import run_dunning
-from ordermgmt.permissions import NamedPermission
+from core.api_permissions import NamedPermission
 
 PREVIEW = "collections_app.view_dunningreminder"
 SEND = "collections_app.change_dunningpolicy"

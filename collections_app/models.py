@@ -4,11 +4,11 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from billing.models import Invoice
-from billing.money import format_money
+from core.errors import DomainValidationError
+from core.fields import CurrencyField, money_field
+from core.money import format_money
 from core.transitions import StatusMachine
-from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account
-from ordermgmt.models.fields import CurrencyField, money_field
 
 
 class ExportLog(models.Model):
@@ -92,7 +92,6 @@ class ExportJob(StatusMachine, models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     transitions = EXPORT_JOB_TRANSITIONS
-    transition_error = DomainValidationError
     status_noun = "An export job"
 
     class Meta:
@@ -411,7 +410,6 @@ class CollectionActivity(StatusMachine, models.Model):
     history = HistoricalRecords()
 
     transitions = ACTIVITY_TRANSITIONS
-    transition_error = DomainValidationError
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,4 +1,4 @@
-"""AR report pages under /collections/ (included from ordermgmt.urls)."""
+"""AR report pages under /collections/ (included from config.urls)."""
 
 from django.urls import path
 

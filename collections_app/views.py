@@ -29,8 +29,8 @@ from collections_app.models import (
     DisputeReason,
     DisputeResolution,
 )
+from core.errors import DomainValidationError
 from core.permissions import require
-from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account
 
 VIEW = "collections_app.view_collectionactivity"

@@ -11,7 +11,6 @@ A model mixes in :class:`StatusMachine` and names its table::
     class Invoice(StatusMachine, models.Model):
         transitions = INVOICE_TRANSITIONS
         status_noun = "An invoice"
-        transition_error = DomainValidationError
 
 Services then call ``invoice.transition_to(InvoiceStatus.ISSUED)`` for one row, or
 ``Invoice.transition_rows(queryset, from_status=..., to_status=...)`` for a bulk update;
@@ -19,15 +18,16 @@ an illegal move raises ``transition_error(field="status", code="illegal_transiti
 naming both states, and changes nothing. A model whose ``save()`` refuses other status
 changes asks :meth:`StatusMachine.moved_by_transition` whether the move came from here.
 
-``transition_error`` is the project's validation error class (it takes ``field``, ``code``
-and ``message`` keywords); it is named by each model because this package imports no
-domain app.
+An illegal move raises ``DomainValidationError`` (``transition_error``, which a model may
+replace with its own class).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Hashable, Mapping
 from typing import Any, ClassVar
+
+from core.errors import DomainValidationError
 
 FIELD = "status"
 CODE = "illegal_transition"
@@ -37,7 +37,7 @@ class StatusMachine:
     """Mixin for a model whose status changes only along ``transitions``."""
 
     transitions: ClassVar[Mapping[Hashable, Collection[str]]]
-    transition_error: ClassVar[type[Exception]]
+    transition_error: ClassVar[type[Exception]] = DomainValidationError
     status_noun: ClassVar[str] = "A record"
     status_field: ClassVar[str] = "status"
 

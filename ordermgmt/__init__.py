@@ -1,3 +1,1 @@
-from .celery import app as celery_app
-
-__all__ = ["celery_app"]
+"""Commercial records: accounts, contacts, products, opportunities, contracts, deal desk."""

@@ -5,10 +5,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from billing.money import format_money
+from core.admin_history import GuardedHistoryAdmin
+from core.errors import DomainValidationError
+from core.money import format_money
 from ordermgmt import services
-from ordermgmt.admin_history import GuardedHistoryAdmin
-from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import (
     Account,
     Contact,

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from ordermgmt.admin_history import GuardedHistoryAdmin
+from core.admin_history import GuardedHistoryAdmin
 from ordermgmt.models import DealDeskDecision, DealDeskFlag, DealDeskReview, DealDeskRule
 
 

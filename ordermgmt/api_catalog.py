@@ -13,7 +13,6 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
-from billing.revenue.models import SspRange
 from ordermgmt.models import Product, ProductPrice
 from ordermgmt.models.catalog import RevenueType
 from ordermgmt.services import reference as services
@@ -80,10 +79,17 @@ class ProductPriceOutputSerializer(serializers.ModelSerializer):
         ]
 
 
-class SspRangeOutputSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = SspRange
-        fields = ["id", "product", "currency", "minimum", "maximum", "source", "updated_at"]
+class SspRangeOutputSerializer(serializers.Serializer):
+    """A product's SSP range, read through `product.ssp_ranges`: billing.revenue keeps the
+    model, and commercial records import nothing from billing."""
+
+    id = serializers.IntegerField(read_only=True)
+    product = serializers.IntegerField(source="product_id", read_only=True)
+    currency = serializers.CharField(read_only=True)
+    minimum = serializers.DecimalField(max_digits=19, decimal_places=6, read_only=True)
+    maximum = serializers.DecimalField(max_digits=19, decimal_places=6, read_only=True)
+    source = serializers.CharField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
 
 
 class ProductOutputSerializer(serializers.ModelSerializer):

@@ -16,9 +16,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from core.api_fields import BoundedIsoDateTimeFilter
 from ordermgmt import services
 from ordermgmt.api import CommentSerializer, ModelValidatingSerializer
-from ordermgmt.api_fields import BoundedIsoDateTimeFilter
 from ordermgmt.models import (
     DealDeskDecision,
     DealDeskFlag,

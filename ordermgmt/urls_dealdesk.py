@@ -1,4 +1,4 @@
-"""Deal desk pages under /dealdesk/ (included from ordermgmt.urls)."""
+"""Deal desk pages under /dealdesk/ (included from config.urls)."""
 
 from django.urls import path
 

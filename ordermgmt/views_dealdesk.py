@@ -19,11 +19,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from core.errors import DomainValidationError
 from ordermgmt import services
 from ordermgmt.dealdesk import selectors
 from ordermgmt.dealdesk.charts import column_chart, row_chart
 from ordermgmt.dealdesk.selectors import QUEUE_SORTS, QueueFilters
-from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import (
     Contract,
     ContractStatus,

@@ -129,7 +129,7 @@ def celery_follows_django_settings():
     """Assigning app.conf.task_always_eager (even to restore it) pins the value on the
     Celery app, and later `settings.CELERY_...` overrides stop reaching it. After each
     test the pins go, so every test starts from the Django settings again."""
-    from ordermgmt.celery import app
+    from config.celery import app
 
     yield
     for key in ("task_always_eager", "task_eager_propagates", "broker_url"):

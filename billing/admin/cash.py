@@ -10,7 +10,7 @@ from billing.models import (
     Refund,
 )
 from billing.selectors import money
-from ordermgmt.admin_history import GuardedHistoryAdmin
+from core.admin_history import GuardedHistoryAdmin
 
 from .base import ReadOnlyAdminMixin
 

@@ -25,8 +25,8 @@ from billing.models import (
     InvoiceStatus,
 )
 from billing.selectors import money
-from ordermgmt.admin_history import GuardedHistoryAdmin
-from ordermgmt.errors import DomainValidationError
+from core.admin_history import GuardedHistoryAdmin
+from core.errors import DomainValidationError
 
 from .base import ReadOnlyAdminMixin
 

@@ -22,7 +22,7 @@ from billing.models import (
     UsageRecord,
 )
 from billing.selectors import admin_url, money
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 
 from .base import ReadOnlyAdminMixin
 

@@ -10,7 +10,7 @@ from billing.models import (
     NumberSeries,
     TaxRate,
 )
-from ordermgmt.admin_history import GuardedHistoryAdmin
+from core.admin_history import GuardedHistoryAdmin
 
 from .base import ReadOnlyAdminMixin
 

@@ -2,7 +2,7 @@
 credit notes and their credit on account, billing runs and usage records.
 
 Writes go through billing.services, exactly as the invoice page and the admin do; a
-DomainValidationError becomes HTTP 400 {field, code, message} (ordermgmt.api_errors).
+DomainValidationError becomes HTTP 400 {field, code, message} (core.api_errors).
 """
 
 from billing.api.credits import CreditApplicationViewSet, CreditNoteViewSet

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.models import ScheduleLineKind
-from billing.money import round_money
+from core.money import round_money
 
 # --- Fields ---------------------------------------------------------------------------------
 

@@ -11,9 +11,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from billing import selectors, services
-from billing.amount_input import AmountSerializerField
 from billing.api.fields import MoneyField, ScheduleKindField
 from billing.models import BillingScheduleLine, CreditNote, CreditNoteLine, Invoice, InvoiceLine
+from core.amount_input import AmountSerializerField
 
 # --- Schedule lines -------------------------------------------------------------------------
 

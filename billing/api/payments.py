@@ -1,7 +1,7 @@
 """Payments (recording, applying, refunding) and payment applications (and reversing).
 
 Every write is one call to billing.services, as the cash pages make it; a
-DomainValidationError becomes HTTP 400 {field, code, message} (ordermgmt.api_errors).
+DomainValidationError becomes HTTP 400 {field, code, message} (core.api_errors).
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from billing import services
-from billing.amount_input import AmountSerializerField
 from billing.api.fields import MoneyField
+from billing.error_codes import BillingError
 from billing.models import Invoice, Payment, PaymentApplication, PaymentMethod, Refund
 from billing.selectors import cash as selectors_cash
-from ordermgmt.errors import DomainValidationError
+from core.amount_input import AmountSerializerField
+from core.errors import DomainValidationError
 from ordermgmt.models import Account
 
 # --- Fields ------------------------------------------------------------------------------------
@@ -238,7 +239,7 @@ class PaymentViewSet(
         if oldest_first == (allocations is not None):
             raise DomainValidationError(
                 field="allocations",
-                code="allocations_or_oldest_first",
+                code=BillingError.ALLOCATIONS_OR_OLDEST_FIRST,
                 message="Give either allocations or oldest_first: true.",
             )
         if oldest_first:
@@ -248,7 +249,9 @@ class PaymentViewSet(
         else:
             if not allocations:
                 raise DomainValidationError(
-                    field="allocations", code="required", message="Allocate to one invoice or more."
+                    field="allocations",
+                    code=BillingError.REQUIRED,
+                    message="Allocate to one invoice or more.",
                 )
             services.apply_payment_to_invoices(
                 payment=payment,

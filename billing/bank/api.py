@@ -21,7 +21,8 @@ from billing.bank.models import (
     MatchSuggestion,
     SuggestedAllocation,
 )
-from ordermgmt.errors import DomainValidationError
+from billing.error_codes import BillingError
+from core.errors import DomainValidationError
 from ordermgmt.models import Account
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -143,7 +144,7 @@ class BankStatementViewSet(
         upload = body.validated_data["file"]
         if upload.size > MAX_FILE_BYTES:
             raise DomainValidationError(
-                field="file", code="too_large", message="The file is over 20 MB."
+                field="file", code=BillingError.TOO_LARGE, message="The file is over 20 MB."
             )
         result = services.import_bank_statement(
             content=upload.read(), actor=request.user, file_name=upload.name
@@ -183,7 +184,9 @@ class BankTransactionViewSet(viewsets.ReadOnlyModelViewSet):
         suggestion = txn.suggestions.filter(pk=body.validated_data["suggestion"]).first()
         if suggestion is None:
             raise DomainValidationError(
-                field="suggestion", code="not_found", message="No such proposal for this credit."
+                field="suggestion",
+                code=BillingError.NOT_FOUND,
+                message="No such proposal for this credit.",
             )
         return self._out(
             services.apply_bank_credit(transaction=txn, suggestion=suggestion, actor=request.user)

@@ -10,7 +10,7 @@ from lxml import etree
 from lxml.builder import ElementMaker
 
 from billing.bank.parsers.records import CREDIT, ParsedEntry
-from billing.money import round_money
+from core.money import round_money
 
 NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"
 E = ElementMaker(namespace=NAMESPACE, nsmap={None: NAMESPACE})

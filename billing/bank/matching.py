@@ -26,7 +26,7 @@ from itertools import combinations
 
 from billing.bank.models import BankTransaction, PayerAccount
 from billing.models import Invoice, InvoiceStatus, SettlementStatus
-from billing.money import format_money
+from core.money import format_money
 from ordermgmt.models import Account
 
 AUTO_APPLY_CONFIDENCE = Decimal("0.95")

@@ -10,10 +10,9 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from billing.models import Invoice, Payment
+from core.fields import CurrencyField, money_field
 from core.transitions import StatusMachine
-from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account
-from ordermgmt.models.fields import CurrencyField, money_field
 
 
 class BankStatement(models.Model):
@@ -103,7 +102,6 @@ class BankTransaction(StatusMachine, models.Model):
     history = HistoricalRecords()
 
     transitions = MATCH_TRANSITIONS
-    transition_error = DomainValidationError
     status_noun = "A bank transaction"
 
     class Meta:

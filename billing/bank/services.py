@@ -34,6 +34,7 @@ from billing.bank.models import (
     SuggestedAllocation,
 )
 from billing.bank.parsers import ParsedStatement, parse_statement_file
+from billing.error_codes import BillingError
 from billing.models import Invoice, PaymentMethod
 from billing.services.payments import (
     apply_payment_to_invoices,
@@ -41,7 +42,7 @@ from billing.services.payments import (
     record_payment,
 )
 from core.audit import audit_next_save
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from ordermgmt.models import Account
 
 
@@ -174,7 +175,7 @@ def _check_open(txn: BankTransaction) -> None:
     if txn.direction != Direction.CREDIT or txn.status != MatchStatus.OPEN:
         raise DomainValidationError(
             field="transaction",
-            code="already_matched",
+            code=BillingError.ALREADY_MATCHED,
             message=f"This bank transaction is already {txn.get_status_display().lower()}.",
         )
 
@@ -201,7 +202,9 @@ def _check_allocations(txn, account: Account, allocations) -> None:
         available -= amount
     if len({invoice.pk for invoice, _ in allocations}) != len(allocations):
         raise DomainValidationError(
-            field="allocations", code="duplicate_invoice", message="Name each invoice once."
+            field="allocations",
+            code=BillingError.DUPLICATE_INVOICE,
+            message="Name each invoice once.",
         )
 
 
@@ -227,7 +230,7 @@ def _settle(txn, *, account, allocations, actor, automatic, note) -> BankTransac
     _check_open(txn)
     if account is None:
         raise DomainValidationError(
-            field="account", code="required", message="Say which customer paid."
+            field="account", code=BillingError.REQUIRED, message="Say which customer paid."
         )
     _check_allocations(txn, account, allocations)
     payment = record_payment(
@@ -277,7 +280,9 @@ def apply_bank_credit(
     unapplied on the payment)."""
     if suggestion.transaction_id != transaction.pk:
         raise DomainValidationError(
-            field="suggestion", code="other_transaction", message="That proposal is not this one's."
+            field="suggestion",
+            code=BillingError.OTHER_TRANSACTION,
+            message="That proposal is not this one's.",
         )
     allocations = [(a.invoice, a.amount) for a in suggestion.allocations.select_related("invoice")]
     return _settle(
@@ -301,7 +306,9 @@ def split_bank_credit(
     unapplied on the customer's payment."""
     if not allocations:
         raise DomainValidationError(
-            field="allocations", code="required", message="Allocate to one invoice or more."
+            field="allocations",
+            code=BillingError.REQUIRED,
+            message="Allocate to one invoice or more.",
         )
     return _settle(
         transaction,
@@ -327,7 +334,9 @@ def ignore_bank_transaction(*, transaction: BankTransaction, actor, reason: str)
     """A credit that is not customer cash (interest, a transfer between our accounts)."""
     reason = (reason or "").strip()
     if not reason:
-        raise DomainValidationError(field="reason", code="required", message="Give a reason.")
+        raise DomainValidationError(
+            field="reason", code=BillingError.REQUIRED, message="Give a reason."
+        )
     txn = BankTransaction.objects.select_for_update().get(pk=transaction.pk)
     _check_open(txn)
     txn.status, txn.note = MatchStatus.IGNORED, reason[:300]

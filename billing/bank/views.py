@@ -16,9 +16,9 @@ from django.views.decorators.http import require_POST
 
 from billing.bank import selectors, services
 from billing.bank.models import BankTransaction, MatchStatus
-from billing.money import format_money
 from billing.views_cash import require
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from core.money import format_money
 from ordermgmt.models import Account
 
 VIEW = "bank.view_banktransaction"

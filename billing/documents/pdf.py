@@ -23,11 +23,12 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from billing.error_codes import BillingError
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, InvoiceStatus
-from billing.money import format_money, minor_unit
-from billing.terms import PaymentTerms
 from core.audit import audit_next_save
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from core.money import format_money, minor_unit
+from core.terms import PaymentTerms
 
 logger = logging.getLogger(__name__)
 
@@ -297,7 +298,7 @@ def store_invoice_pdf(invoice: Invoice) -> Invoice:
         if locked.status == InvoiceStatus.DRAFT:
             raise DomainValidationError(
                 field="status",
-                code="draft_not_stored",
+                code=BillingError.DRAFT_NOT_STORED,
                 message="A draft invoice has no stored PDF; it renders on demand until issued.",
             )
         content = invoice_pdf_bytes(locked)

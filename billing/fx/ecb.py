@@ -12,13 +12,14 @@ from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
-from ordermgmt.errors import DomainValidationError
+from billing.error_codes import BillingError
+from core.errors import DomainValidationError
 
 EuroRates = dict[date, dict[str, Decimal]]
 
 
 def _refuse(message: str) -> DomainValidationError:
-    return DomainValidationError(field="file", code="not_ecb_rates", message=message)
+    return DomainValidationError(field="file", code=BillingError.NOT_ECB_RATES, message=message)
 
 
 def parse_ecb_rates(content: bytes) -> EuroRates:

@@ -8,10 +8,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 
+from billing.error_codes import BillingError
 from billing.fx.ecb import EuroRates
 from billing.models import FxRate
-from billing.money import validate_currency
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from core.money import validate_currency
 
 RATE_PLACES = Decimal("0.00000001")  # FxRate.rate has 8 decimal places
 
@@ -57,7 +58,9 @@ def load_fx_rates(
     days = sorted(d for d in euro_rates if since is None or d >= since)
     if not days:
         raise DomainValidationError(
-            field="since", code="no_rates", message="The file has no rates on or after that date."
+            field="since",
+            code=BillingError.NO_RATES,
+            message="The file has no rates on or after that date.",
         )
     rows, missing = [], set()
     for day in days:

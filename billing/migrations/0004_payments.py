@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.db.models.expressions
-import ordermgmt.models.fields
+import core.fields
 import simple_history.models
 from decimal import Decimal
 from django.conf import settings
@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
             name='HistoricalPayment',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('currency', ordermgmt.models.fields.CurrencyField(help_text='ISO 4217 code, e.g. USD, EUR, JPY', max_length=3, validators=[ordermgmt.models.fields.validate_currency_code])),
+                ('currency', core.fields.CurrencyField(help_text='ISO 4217 code, e.g. USD, EUR, JPY', max_length=3, validators=[core.fields.validate_currency_code])),
                 ('amount', models.DecimalField(decimal_places=4, max_digits=19)),
                 ('received_date', models.DateField()),
                 ('method', models.CharField(choices=[('wire', 'Wire transfer'), ('ach', 'ACH'), ('check', 'Check'), ('card', 'Card'), ('stripe', 'Stripe')], max_length=8)),
@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
             name='Payment',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('currency', ordermgmt.models.fields.CurrencyField(help_text='ISO 4217 code, e.g. USD, EUR, JPY', max_length=3, validators=[ordermgmt.models.fields.validate_currency_code])),
+                ('currency', core.fields.CurrencyField(help_text='ISO 4217 code, e.g. USD, EUR, JPY', max_length=3, validators=[core.fields.validate_currency_code])),
                 ('amount', models.DecimalField(decimal_places=4, max_digits=19)),
                 ('received_date', models.DateField()),
                 ('method', models.CharField(choices=[('wire', 'Wire transfer'), ('ach', 'ACH'), ('check', 'Check'), ('card', 'Card'), ('stripe', 'Stripe')], max_length=8)),

@@ -1,7 +1,7 @@
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from ordermgmt.models.fields import CurrencyField
+from core.fields import CurrencyField
 
 
 class LegalEntity(models.Model):

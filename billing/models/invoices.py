@@ -6,10 +6,11 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from billing.error_codes import BillingError
+from core.errors import DomainValidationError
+from core.fields import CurrencyField, money_field, quantity_field, unit_price_field
 from core.transitions import StatusMachine
-from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account, Contract, ContractLine
-from ordermgmt.models.fields import CurrencyField, money_field, quantity_field, unit_price_field
 
 from .entities import LegalEntity, TaxRate
 
@@ -123,7 +124,6 @@ class Invoice(StatusMachine, models.Model):
     history = HistoricalRecords()
 
     transitions = INVOICE_TRANSITIONS
-    transition_error = DomainValidationError
     status_noun = "An invoice"
 
     class Meta:
@@ -167,7 +167,7 @@ class Invoice(StatusMachine, models.Model):
             if changed:
                 raise DomainValidationError(
                     field=changed[0],
-                    code="invoice_immutable",
+                    code=BillingError.INVOICE_IMMUTABLE,
                     message=(
                         f"Invoice {loaded['number']} is issued and cannot be changed "
                         f"({', '.join(changed)}); issue a credit note instead."
@@ -176,7 +176,7 @@ class Invoice(StatusMachine, models.Model):
         if loaded and self.status != loaded["status"] and not self.moved_by_transition():
             raise DomainValidationError(
                 field="status",
-                code="illegal_transition",
+                code=BillingError.ILLEGAL_TRANSITION,
                 message="An invoice's status changes only through the billing services.",
             )
         super().save(*args, **kwargs)
@@ -187,7 +187,7 @@ class Invoice(StatusMachine, models.Model):
         if self.status != InvoiceStatus.DRAFT:
             raise DomainValidationError(
                 field="status",
-                code="invoice_immutable",
+                code=BillingError.INVOICE_IMMUTABLE,
                 message="An issued invoice cannot be deleted; void it with a credit note.",
             )
         return super().delete(*args, **kwargs)
@@ -260,7 +260,7 @@ class InvoiceLine(models.Model):
         if status and status != InvoiceStatus.DRAFT:
             raise DomainValidationError(
                 field="lines",
-                code="invoice_immutable",
+                code=BillingError.INVOICE_IMMUTABLE,
                 message="Lines of an issued invoice cannot change; issue a credit note instead.",
             )
 

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from core.fields import CurrencyField, money_field
 from ordermgmt.models import Account
-from ordermgmt.models.fields import CurrencyField, money_field
 
 from .invoices import Invoice
 

@@ -2,7 +2,6 @@ from django.conf import settings
 from django.db import models
 
 from core.transitions import StatusMachine
-from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account, Contract
 
 
@@ -58,7 +57,6 @@ class BillingRun(StatusMachine, models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
 
     transitions = BILLING_RUN_TRANSITIONS
-    transition_error = DomainValidationError
     status_noun = "A billing run"
 
     class Meta:

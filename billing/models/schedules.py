@@ -1,9 +1,8 @@
 from django.db import models
 
+from core.fields import CurrencyField, money_field, quantity_field, unit_price_field
 from core.transitions import StatusMachine
-from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Contract, ContractLine, RampStep
-from ordermgmt.models.fields import CurrencyField, money_field, quantity_field, unit_price_field
 
 
 class ScheduleLineKind(models.TextChoices):
@@ -59,7 +58,6 @@ class BillingScheduleLine(StatusMachine, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     transitions = SCHEDULE_LINE_TRANSITIONS
-    transition_error = DomainValidationError
     status_noun = "A schedule line"
 
     class Meta:

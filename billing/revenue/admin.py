@@ -5,8 +5,8 @@ records with their history."""
 from django import forms
 from django.contrib import admin
 
-from ordermgmt.admin_history import GuardedHistoryAdmin
-from ordermgmt.errors import DomainValidationError
+from core.admin_history import GuardedHistoryAdmin
+from core.errors import DomainValidationError
 from ordermgmt.models import ContractLine
 
 from . import services

@@ -18,10 +18,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.api.fields import MoneyField
-from billing.money import round_money
-from ordermgmt.api_fields import ReportDateField
+from core.api_fields import ReportDateField
+from core.api_permissions import NamedPermission
+from core.money import round_money
 from ordermgmt.models import Contract, ContractLine
-from ordermgmt.permissions import NamedPermission
 
 from . import services
 from .models import (

@@ -12,8 +12,8 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_permissions import NamedPermission
 from ordermgmt.models import Contract
-from ordermgmt.permissions import NamedPermission
 
 from . import services
 from .api import AllocationOutputSerializer

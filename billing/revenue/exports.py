@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from billing.money import minor_unit
 from core import export_log
+from core.money import minor_unit
 
 from .journal import HEADER as JOURNAL_HEADER
 from .journal import JournalLine

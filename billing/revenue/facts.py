@@ -22,10 +22,11 @@ from functools import lru_cache
 from django.db.models import Sum
 
 from billing.models import BillingScheduleLine, ScheduleLineKind
-from billing.money import round_money
+from billing.revenue.error_codes import RevenueError
 from billing.schedules.builder import build_schedule
 from billing.schedules.periods import billing_periods
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from core.money import round_money
 from ordermgmt.models import Contract, ContractLine, Product, ProductPrice, RevenueType
 
 from .models import SspRange
@@ -200,7 +201,7 @@ def contract_line_facts(
         elif ssp_unit is None:
             raise DomainValidationError(
                 field=f"lines[{index}].product",
-                code="missing_ssp",
+                code=RevenueError.MISSING_SSP,
                 message=f"{product.sku} — {product.name} has no standalone selling price in "
                 f"{currency}: add one to the product's prices before recognising revenue.",
             )

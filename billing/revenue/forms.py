@@ -7,7 +7,7 @@ from datetime import date
 from django import forms
 from django.utils import timezone
 
-from billing.money import is_known_currency
+from core.money import is_known_currency
 
 from .models import DeliveryKind
 

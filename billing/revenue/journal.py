@@ -43,7 +43,7 @@ from django.conf import settings
 from django.db.models import Sum
 
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine
-from billing.terms import add_months
+from core.terms import add_months
 from ordermgmt.models import Contract, Product, RevenueType
 
 from .selectors import (

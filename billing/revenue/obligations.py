@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from ordermgmt.errors import DomainValidationError
+from billing.revenue.error_codes import RevenueError
+from core.errors import DomainValidationError
 
 from .engine import (
     DailyProgress,
@@ -134,7 +135,7 @@ def build_obligations(
             fact = joining[0]
             raise DomainValidationError(
                 field=f"lines[{fact.index}].product",
-                code="nothing_to_combine_with",
+                code=RevenueError.NOTHING_TO_COMBINE_WITH,
                 message=f"{fact.label} is not distinct, but the contract has no subscription "
                 "to combine it with.",
             )
@@ -142,7 +143,7 @@ def build_obligations(
             if fact.uncertain_ssp:
                 raise DomainValidationError(
                     field=f"lines[{fact.index}].product",
-                    code="residual_not_distinct",
+                    code=RevenueError.RESIDUAL_NOT_DISTINCT,
                     message=f"{fact.label} has an uncertain SSP but is not distinct: the "
                     "residual approach applies to a distinct obligation only.",
                 )

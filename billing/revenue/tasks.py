@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from ordermgmt.models import Contract
 
 logger = logging.getLogger(__name__)

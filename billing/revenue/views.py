@@ -15,9 +15,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from billing.money import minor_unit
+from core.errors import DomainValidationError
+from core.money import minor_unit
 from core.permissions import require
-from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Contract
 
 from . import exports, services

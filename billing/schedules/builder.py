@@ -2,7 +2,7 @@
 
 Pricing rule: a subscription line (or each ramp step of it) is worth its net annual
 price times its length in years, rounded once; that total is split over its billing
-periods by their length (billing.money.split: parts add back exactly, the remainder on
+periods by their length (core.money.split: parts add back exactly, the remainder on
 the last period). So the schedule of a contract adds back exactly to its value.
 """
 
@@ -13,7 +13,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from billing.money import format_money, round_money, split
 from billing.schedules.periods import (
     MONTHS_PER_PERIOD,
     BillingPeriod,
@@ -21,6 +20,7 @@ from billing.schedules.periods import (
     grid_anchor,
     to_decimal,
 )
+from core.money import format_money, round_money, split
 from ordermgmt.models import Contract, ContractLine, RampStep, RevenueType
 
 ONE_TIME_TYPES = {RevenueType.ONE_TIME, RevenueType.PROFESSIONAL_SERVICES}

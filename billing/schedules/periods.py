@@ -26,7 +26,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from billing.terms import add_months
+from core.terms import add_months
 
 ACTUAL_ACTUAL = "actual_actual"
 THIRTY_360 = "30_360"

@@ -22,7 +22,7 @@ from billing.models import (
     PaymentApplication,
     Refund,
 )
-from billing.money import round_money
+from core.money import round_money
 
 from .common import money
 

@@ -9,7 +9,7 @@ from django.db.models import (
 )
 from django.urls import reverse
 
-from billing.money import format_money
+from core.money import format_money
 
 
 def money(amount: Decimal | str | None, currency: str) -> str:

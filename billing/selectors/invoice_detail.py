@@ -17,7 +17,7 @@ from billing.models import (
     InvoiceLine,
     PaymentApplication,
 )
-from billing.money import is_rounded
+from core.money import is_rounded
 
 from .common import admin_url, money
 from .invoices import is_overdue

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from billing.error_codes import BillingError
 from billing.models import (
     CreditNote,
     CreditNoteLine,
@@ -19,11 +20,11 @@ from billing.models import (
     InvoiceLine,
     InvoiceStatus,
 )
-from billing.money import format_money, is_rounded, minor_unit, round_money, split
 from billing.services.invoicing import next_document_number, refresh_settlement
 from core.audit import actor_or_none, audit_next_save
-from ordermgmt.bounds import check_document_date
-from ordermgmt.errors import DomainValidationError
+from core.bounds import check_document_date
+from core.errors import DomainValidationError
+from core.money import format_money, is_rounded, minor_unit, round_money, split
 
 ON_CREDIT_NOTE: list = []  # on-commit hooks (PDF, Stripe), like invoicing.ON_ISSUE
 ON_CREDIT_NOTE_IN_TRANSACTION: list = []  # outbox rows, like invoicing.ON_ISSUE_IN_TRANSACTION
@@ -74,19 +75,21 @@ def _lines_by_line(invoice: Invoice, inputs: Sequence[CreditLineInput]) -> list[
         if line.invoice_id != invoice.pk:
             raise DomainValidationError(
                 field=f"lines[{index}].invoice_line",
-                code="not_on_invoice",
+                code=BillingError.NOT_ON_INVOICE,
                 message="That line belongs to another invoice.",
             )
         if item.amount <= 0 or not is_rounded(item.amount, invoice.currency):
             raise DomainValidationError(
-                field=field, code="invalid_amount", message=_amount_problem(item.amount, invoice)
+                field=field,
+                code=BillingError.INVALID_AMOUNT,
+                message=_amount_problem(item.amount, invoice),
             )
         tax = round_money(item.amount * line.tax_percent / 100, invoice.currency)
         left = line.amount + line.tax_amount - credited.get(line.pk, Decimal(0))
         if item.amount + tax > left:
             raise DomainValidationError(
                 field=field,
-                code="exceeds_line",
+                code=BillingError.EXCEEDS_LINE,
                 message=f"Crediting {item.amount} + tax {tax} exceeds what is left on the line "
                 f"({left}).",
             )
@@ -118,7 +121,7 @@ def _issue(
     if total > uncredited:
         raise DomainValidationError(
             field="amount",
-            code="exceeds_invoice",
+            code=BillingError.EXCEEDS_INVOICE,
             message=f"Crediting {format_money(total, invoice.currency)} exceeds the "
             f"{format_money(uncredited, invoice.currency)} not yet credited on {invoice.number}.",
         )
@@ -173,7 +176,7 @@ def _locked_issued(invoice: Invoice) -> Invoice:
     if invoice.status != InvoiceStatus.ISSUED:
         raise DomainValidationError(
             field="invoice",
-            code="not_issued",
+            code=BillingError.NOT_ISSUED,
             message=f"Only an issued invoice can be credited; this one is {invoice.status}.",
         )
     return invoice
@@ -182,7 +185,9 @@ def _locked_issued(invoice: Invoice) -> Invoice:
 def _require_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise DomainValidationError(field="reason", code="required", message="Give a reason.")
+        raise DomainValidationError(
+            field="reason", code=BillingError.REQUIRED, message="Give a reason."
+        )
     return reason
 
 
@@ -206,20 +211,20 @@ def issue_credit_note(
     if (amount is None) == (lines is None):
         raise DomainValidationError(
             field="amount",
-            code="amount_or_lines",
+            code=BillingError.AMOUNT_OR_LINES,
             message="Credit either an amount or specific lines, not both or neither.",
         )
     if amount is not None:
         if amount <= 0 or not is_rounded(amount, invoice.currency):
             raise DomainValidationError(
                 field="amount",
-                code="invalid_amount",
+                code=BillingError.INVALID_AMOUNT,
                 message=_amount_problem(amount, invoice),
             )
         if amount > invoice.total_amount - credited_by_notes(invoice):
             raise DomainValidationError(
                 field="amount",
-                code="exceeds_invoice",
+                code=BillingError.EXCEEDS_INVOICE,
                 message=f"{amount} exceeds what is left to credit on {invoice.number}.",
             )
         note_lines = _lines_by_amount(invoice, amount)
@@ -247,13 +252,13 @@ def void_invoice(*, invoice: Invoice, actor, reason: str) -> CreditNote:
     if invoice.paid_amount > 0:
         raise DomainValidationError(
             field="invoice",
-            code="has_payments",
+            code=BillingError.HAS_PAYMENTS,
             message=f"{invoice.number} has payments applied; reverse them before voiding.",
         )
     if invoice.credit_applications.aggregate(t=Sum("amount"))["t"]:  # net of reversals
         raise DomainValidationError(
             field="invoice",
-            code="has_credit_applied",
+            code=BillingError.HAS_CREDIT_APPLIED,
             message=f"Credit from other credit notes was applied to {invoice.number}; "
             "reverse those applications before voiding.",
         )
@@ -263,14 +268,16 @@ def void_invoice(*, invoice: Invoice, actor, reason: str) -> CreditNote:
         # invoice owing that part. Credit the rest with an ordinary credit note instead.
         raise DomainValidationError(
             field="invoice",
-            code="credit_on_account",
+            code=BillingError.CREDIT_ON_ACCOUNT,
             message=f"{left_on_account.number} left credit on account rather than on "
             f"{invoice.number}; credit what is left with a credit note instead of voiding.",
         )
     remaining = invoice.total_amount - credited_by_notes(invoice)
     if remaining <= 0:
         raise DomainValidationError(
-            field="invoice", code="nothing_to_credit", message="Nothing is left to credit."
+            field="invoice",
+            code=BillingError.NOTHING_TO_CREDIT,
+            message="Nothing is left to credit.",
         )
     note = _issue(
         invoice,

@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from billing.error_codes import BillingError
 from billing.models import CreditApplication, CreditNote, CreditRefund, Invoice
 from billing.services.invoicing import refresh_settlement
 from billing.services.payments import (
@@ -28,8 +29,8 @@ from billing.services.payments import (
     required_reason,
 )
 from core.audit import audit_next_save
-from ordermgmt.bounds import check_past_date
-from ordermgmt.errors import DomainValidationError
+from core.bounds import check_past_date
+from core.errors import DomainValidationError
 
 
 def _lock(note: CreditNote, invoices: list[Invoice]) -> tuple[CreditNote, list[Invoice]]:
@@ -84,7 +85,7 @@ def apply_credit_note(
     """Apply credit on account to one or several invoices: all applied, or none."""
     if not allocations:
         raise DomainValidationError(
-            field="allocations", code="required", message="Choose at least one invoice."
+            field="allocations", code=BillingError.REQUIRED, message="Choose at least one invoice."
         )
     note, invoices = _lock(credit_note, [invoice for invoice, _ in allocations])
     day = applied_date or timezone.localdate()
@@ -119,7 +120,7 @@ def apply_credit_oldest_first(
     if not applications:
         raise DomainValidationError(
             field="credit_note",
-            code="nothing_to_apply",
+            code=BillingError.NOTHING_TO_APPLY,
             message=f"{note.number} has no credit left, or the customer has no open "
             f"{note.currency} invoice dated on or before {day}.",
         )
@@ -183,7 +184,7 @@ def refund_credit_note(
     if day < note.credit_date:
         raise DomainValidationError(
             field="refund_date",
-            code="before_credit_note",
+            code=BillingError.BEFORE_CREDIT_NOTE,
             message="A refund cannot be dated before the credit note.",
         )
     refund = record_refund(

@@ -51,10 +51,11 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from billing.documents.pdf import read_stored_invoice_pdf, store_invoice_pdf
+from billing.error_codes import BillingError
 from billing.models import Invoice, InvoiceDelivery, InvoiceSource, InvoiceStatus
-from billing.money import format_money
-from billing.terms import PaymentTerms
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from core.money import format_money
+from core.terms import PaymentTerms
 from ordermgmt.models import Contact
 
 logger = logging.getLogger(__name__)
@@ -179,13 +180,13 @@ def _require_sendable(invoice: Invoice) -> None:
     if invoice.status != InvoiceStatus.ISSUED:
         raise DomainValidationError(
             field="status",
-            code="not_issued",
+            code=BillingError.NOT_ISSUED,
             message=f"Only an issued invoice is sent; invoice {invoice.pk} is {invoice.status}.",
         )
     if invoice.source == InvoiceSource.IMPORT:
         raise DomainValidationError(
             field="source",
-            code="imported_invoice",
+            code=BillingError.IMPORTED_INVOICE,
             message=f"Invoice {invoice.number} was imported: the system that issued it sent it.",
         )
 
@@ -194,7 +195,7 @@ def _require_recipients(invoice: Invoice, recipients: list[str]) -> None:
     if not recipients:
         raise DomainValidationError(
             field="billing_contacts",
-            code="no_billing_contact",
+            code=BillingError.NO_BILLING_CONTACT,
             message=(
                 f"Invoice {invoice.number} was not sent: its account has no billing contact "
                 "with an e-mail address. Add one, then send the invoice again."

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from billing.error_codes import BillingError
 from billing.models import (
     BillingScheduleLine,
     DocumentType,
@@ -21,12 +22,12 @@ from billing.models import (
     ScheduleLineStatus,
     SettlementStatus,
 )
-from billing.money import money_sum
 from billing.services.tax import line_taxes, tax_rounding_mode
-from billing.terms import PaymentTerms
 from core.audit import audit_next_save
-from ordermgmt.bounds import check_document_date
-from ordermgmt.errors import DomainValidationError
+from core.bounds import check_document_date
+from core.errors import DomainValidationError
+from core.money import money_sum
+from core.terms import PaymentTerms
 from ordermgmt.models import Account, Contract
 
 # Hooks run on commit after an invoice is issued (delivery, Stripe push): integrations
@@ -42,7 +43,7 @@ def default_legal_entity() -> LegalEntity:
     if entity is None:
         raise DomainValidationError(
             field="legal_entity",
-            code="no_legal_entity",
+            code=BillingError.NO_LEGAL_ENTITY,
             message="No default legal entity is set up; add one under Billing › Legal entities.",
         )
     return entity
@@ -198,12 +199,12 @@ def issue_invoice(*, invoice: Invoice, actor, invoice_date: date | None = None) 
         invoice.transition_to(InvoiceStatus.ISSUED)  # raises, naming both states
     if not invoice.lines.exists():
         raise DomainValidationError(
-            field="lines", code="no_lines", message="An invoice needs at least one line."
+            field="lines", code=BillingError.NO_LINES, message="An invoice needs at least one line."
         )
     if invoice.total_amount < 0:
         raise DomainValidationError(
             field="total_amount",
-            code="negative_total",
+            code=BillingError.NEGATIVE_TOTAL,
             message="An invoice cannot total below zero; issue a credit note instead.",
         )
     if invoice_date is not None:
@@ -251,7 +252,7 @@ def discard_draft_invoice(*, invoice: Invoice, actor) -> Invoice:
     if invoice.status != InvoiceStatus.DRAFT:
         raise DomainValidationError(
             field="status",
-            code="not_draft",
+            code=BillingError.NOT_DRAFT,
             message="Only a draft can be discarded; void an issued invoice with a credit note.",
         )
     BillingScheduleLine.transition_rows(
@@ -274,13 +275,13 @@ def create_corrected_invoice(*, original: Invoice, actor) -> Invoice:
     if original.status != InvoiceStatus.VOID or original.number is None:
         raise DomainValidationError(
             field="replaces",
-            code="not_voided",
+            code=BillingError.NOT_VOIDED,
             message="Only a voided, issued invoice can be corrected.",
         )
     if original.corrections.exclude(status=InvoiceStatus.VOID).exists():
         raise DomainValidationError(
             field="replaces",
-            code="already_corrected",
+            code=BillingError.ALREADY_CORRECTED,
             message=f"{original.number} already has a corrected invoice.",
         )
     copy_fields = [

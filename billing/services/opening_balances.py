@@ -35,8 +35,8 @@ from billing.models import (
     SettlementStatus,
 )
 from billing.services.invoicing import buyer_snapshot
-from billing.terms import MAX_NET_DAYS
 from core.audit import actor_or_none
+from core.terms import MAX_NET_DAYS
 from ordermgmt.models import Account
 
 # Not (yet) one of billing's PaymentMethod choices: the settlement of imported invoices

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from billing.error_codes import BillingError
 from billing.models import (
     Invoice,
     InvoiceStatus,
@@ -20,23 +21,23 @@ from billing.models import (
     PaymentMethod,
     Refund,
 )
-from billing.money import format_money, is_rounded, validate_currency
 from billing.services.invoicing import refresh_settlement
 from core.audit import actor_or_none, audit_next_save
-from ordermgmt.bounds import check_past_date, check_text_lengths
-from ordermgmt.errors import DomainValidationError
+from core.bounds import check_past_date, check_text_lengths
+from core.errors import DomainValidationError
+from core.money import format_money, is_rounded, validate_currency
 from ordermgmt.models import Account
 
 
 def check_amount(amount: Decimal, currency: str, field: str = "amount") -> None:
     if amount is None or amount <= 0:
         raise DomainValidationError(
-            field=field, code="not_positive", message=f"The {field} must be above zero."
+            field=field, code=BillingError.NOT_POSITIVE, message=f"The {field} must be above zero."
         )
     if not is_rounded(amount, currency):
         raise DomainValidationError(
             field=field,
-            code="not_rounded",
+            code=BillingError.NOT_ROUNDED,
             message=f"{amount} has more decimals than {currency} allows.",
         )
 
@@ -59,13 +60,15 @@ def record_payment(
     if method not in PaymentMethod.values:
         raise DomainValidationError(
             field="method",
-            code="unknown_method",
+            code=BillingError.UNKNOWN_METHOD,
             message=f"{method!r} is not one of {', '.join(PaymentMethod.values)}.",
         )
     check_past_date(received_date, field="received_date", what="received date")
     if not (reference or "").strip():
         raise DomainValidationError(
-            field="reference", code="required", message="Give the bank or check reference."
+            field="reference",
+            code=BillingError.REQUIRED,
+            message="Give the bank or check reference.",
         )
     check_text_lengths(Payment, reference=reference.strip(), external_id=external_id)
     if external_id:
@@ -99,7 +102,7 @@ def _same_or_refuse(existing: Payment, account, amount, currency) -> None:
     if (existing.account_id, existing.amount, existing.currency) != (account.pk, amount, currency):
         raise DomainValidationError(
             field="external_id",
-            code="external_id_reused",
+            code=BillingError.EXTERNAL_ID_REUSED,
             message="That processor id was recorded for a different payment.",
         )
 
@@ -119,40 +122,40 @@ def check_application(
     if invoice.status != InvoiceStatus.ISSUED:
         raise DomainValidationError(
             field="invoice",
-            code="not_issued",
+            code=BillingError.NOT_ISSUED,
             message=f"{what.capitalize()}s apply to issued invoices; this one is {invoice.status}.",
         )
     if invoice.account_id != account_id:
         raise DomainValidationError(
             field="invoice",
-            code="other_account",
+            code=BillingError.OTHER_ACCOUNT,
             message=f"The invoice belongs to another customer than the {what}.",
         )
     if invoice.currency != currency:
         raise DomainValidationError(
             field="invoice",
-            code="currency_mismatch",
+            code=BillingError.CURRENCY_MISMATCH,
             message=f"A {currency} {what} cannot settle a {invoice.currency} invoice.",
         )
     check_amount(amount, currency)
     if amount > invoice.open_amount:
         raise DomainValidationError(
             field="amount",
-            code="exceeds_open_balance",
+            code=BillingError.EXCEEDS_OPEN_BALANCE,
             message=f"{format_money(amount, currency)} is more than the open balance "
             f"{format_money(invoice.open_amount, currency)} of {invoice.number}.",
         )
     if amount > available:
         raise DomainValidationError(
             field="amount",
-            code="exceeds_unapplied",
+            code=BillingError.EXCEEDS_UNAPPLIED,
             message=f"{format_money(amount, currency)} is more than the "
             f"{format_money(available, currency)} left on the {what}.",
         )
     if applied_date < available_from or applied_date < invoice.invoice_date:
         raise DomainValidationError(
             field="applied_date",
-            code="before_documents",
+            code=BillingError.BEFORE_DOCUMENTS,
             message=f"A {what} cannot be applied before its own date or the invoice's.",
         )
 
@@ -266,7 +269,9 @@ def oldest_issued_invoices(account_id: int, currency: str, day: date):
 def required_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise DomainValidationError(field="reason", code="required", message="Give a reason.")
+        raise DomainValidationError(
+            field="reason", code=BillingError.REQUIRED, message="Give a reason."
+        )
     check_text_lengths(PaymentApplication, reason=reason)
     return reason
 
@@ -276,14 +281,14 @@ def check_reversal(original, reversal_date: date | None) -> date:
     if original.reverses_id is not None or hasattr(original, "reversed_by"):
         raise DomainValidationError(
             field="application",
-            code="already_reversed",
+            code=BillingError.ALREADY_REVERSED,
             message="This application was already reversed (or is itself a reversal).",
         )
     day = reversal_date or timezone.localdate()
     if day < original.applied_date:
         raise DomainValidationError(
             field="reversal_date",
-            code="before_application",
+            code=BillingError.BEFORE_APPLICATION,
             message="A reversal cannot be dated before the application it reverses.",
         )
     return day
@@ -297,14 +302,14 @@ def check_refund(
     if amount > available:
         raise DomainValidationError(
             field="amount",
-            code="exceeds_unapplied",
+            code=BillingError.EXCEEDS_UNAPPLIED,
             message=f"Only {format_money(available, currency)} of {what} is unapplied; "
             "reverse applications before refunding more.",
         )
     if not (reason or "").strip() or not (reference or "").strip():
         raise DomainValidationError(
             field="reason" if not (reason or "").strip() else "reference",
-            code="required",
+            code=BillingError.REQUIRED,
             message="A refund needs a reason and a reference.",
         )
     check_text_lengths(Refund, reference=reference.strip(), reason=reason.strip())

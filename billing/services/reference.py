@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from billing.error_codes import BillingError
 from billing.models import FxRate, LegalEntity, TaxRate
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from ordermgmt.services.reference import apply_changes, save_validated
 
 TAX_RATE_FIELDS = {"country", "region", "name", "percent", "effective_from", "effective_to"}
@@ -31,11 +32,15 @@ def _check_tax_rate(rate: TaxRate) -> None:
     rate.country = (rate.country or "").upper()
     if len(rate.country) != 2 or not rate.country.isalpha():
         raise DomainValidationError(
-            field="country", code="invalid", message="Country is an ISO 3166 two-letter code."
+            field="country",
+            code=BillingError.INVALID,
+            message="Country is an ISO 3166 two-letter code.",
         )
     if rate.percent is not None and not 0 <= rate.percent <= 100:
         raise DomainValidationError(
-            field="percent", code="out_of_range", message="A tax rate is between 0 and 100%."
+            field="percent",
+            code=BillingError.OUT_OF_RANGE,
+            message="A tax rate is between 0 and 100%.",
         )
     if (
         rate.effective_to is not None
@@ -44,7 +49,7 @@ def _check_tax_rate(rate: TaxRate) -> None:
     ):
         raise DomainValidationError(
             field="effective_to",
-            code="before_effective_from",
+            code=BillingError.BEFORE_EFFECTIVE_FROM,
             message="The rate can't end before it starts.",
         )
 
@@ -69,12 +74,12 @@ def _check_legal_entity(entity: LegalEntity) -> None:
     for name in ("invoice_prefix", "credit_note_prefix"):
         if not (getattr(entity, name) or "").strip():
             raise DomainValidationError(
-                field=name, code="required", message="A number series needs a prefix."
+                field=name, code=BillingError.REQUIRED, message="A number series needs a prefix."
             )
     if entity.invoice_prefix == entity.credit_note_prefix:
         raise DomainValidationError(
             field="credit_note_prefix",
-            code="same_as_invoice_prefix",
+            code=BillingError.SAME_AS_INVOICE_PREFIX,
             message="Credit notes need a prefix of their own, or numbers would collide.",
         )
     if entity.is_default:
@@ -82,7 +87,7 @@ def _check_legal_entity(entity: LegalEntity) -> None:
         if other is not None:
             raise DomainValidationError(
                 field="is_default",
-                code="duplicate_default",
+                code=BillingError.DUPLICATE_DEFAULT,
                 message=f"{other.name} is the default seller; unset it there first.",
             )
 
@@ -108,12 +113,12 @@ def _check_fx_rate(rate: FxRate) -> None:
     rate.reporting_currency = (rate.reporting_currency or "").upper()
     if rate.rate is not None and rate.rate <= 0:
         raise DomainValidationError(
-            field="rate", code="not_positive", message="An exchange rate is above zero."
+            field="rate", code=BillingError.NOT_POSITIVE, message="An exchange rate is above zero."
         )
     if rate.currency == rate.reporting_currency:
         raise DomainValidationError(
             field="reporting_currency",
-            code="same_currency",
+            code=BillingError.SAME_CURRENCY,
             message="A rate converts between two different currencies.",
         )
     clash = FxRate.objects.filter(
@@ -122,7 +127,7 @@ def _check_fx_rate(rate: FxRate) -> None:
     if clash.exists():
         raise DomainValidationError(
             field="rate_date",
-            code="duplicate",
+            code=BillingError.DUPLICATE,
             message=f"There is already a {rate.currency}/{rate.reporting_currency} rate "
             f"on {rate.rate_date}; change that one.",
         )

@@ -27,8 +27,9 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from billing.error_codes import BillingError
 from billing.models import BillingRun, BillingRunStatus
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ def resume_billing_run(*, run: BillingRun, actor) -> BillingRun:
     if not is_resumable(run):
         raise DomainValidationError(
             field="status",
-            code="not_resumable",
+            code=BillingError.NOT_RESUMABLE,
             message=f"{run} is {run.get_status_display().lower()} and not stalled: "
             "only a failed run, or a run whose worker stopped, can be resumed.",
         )

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
+from billing.error_codes import BillingError
 from billing.models import (
     BillingRun,
     BillingRunException,
@@ -35,7 +36,6 @@ from billing.models import (
     ScheduleLineStatus,
     UsageRecord,
 )
-from billing.money import round_money
 from billing.services.invoicing import build_draft_invoice, default_legal_entity
 from billing.services.run_lease import RunSuperseded, claim_run, renew_lease
 from billing.services.run_writes import (
@@ -45,7 +45,8 @@ from billing.services.run_writes import (
     record_history,
 )
 from billing.services.tax import tax_rate_for
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from core.money import round_money
 from ordermgmt.models import Contact, Contract, ContractStatus
 
 BILLABLE_CONTRACT_STATUSES = [ContractStatus.ACTIVE, ContractStatus.EXPIRED]
@@ -81,7 +82,9 @@ def due_contract_ids(run_date: date) -> list[int]:
 def queue_billing_run(*, run_date: date, actor, dry_run: bool = False) -> BillingRun:
     if run_date > timezone.localdate() + timezone.timedelta(days=366):
         raise DomainValidationError(
-            field="run_date", code="too_far_ahead", message="Run date is more than a year ahead."
+            field="run_date",
+            code=BillingError.TOO_FAR_AHEAD,
+            message="Run date is more than a year ahead.",
         )
     run = BillingRun.objects.create(
         run_date=run_date, dry_run=dry_run, created_by=actor if getattr(actor, "pk", None) else None
@@ -464,14 +467,14 @@ def resolve_run_exception(
     if not note:
         raise DomainValidationError(
             field="resolution_note",
-            code="required",
+            code=BillingError.REQUIRED,
             message="Say how the exception was resolved.",
         )
     exception = BillingRunException.objects.select_for_update().get(pk=exception.pk)
     if exception.resolved:
         raise DomainValidationError(
             field="__all__",
-            code="already_resolved",
+            code=BillingError.ALREADY_RESOLVED,
             message=f"{exception} was already resolved.",
         )
     exception.resolved = True

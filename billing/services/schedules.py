@@ -8,9 +8,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Sum
 
+from billing.error_codes import BillingError
 from billing.models import BillingScheduleLine, ScheduleLineKind, ScheduleLineStatus, UsageRecord
 from billing.schedules.builder import build_schedule
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from ordermgmt.models import Contract, ContractLine, ContractStatus
 
 
@@ -56,25 +57,27 @@ def record_usage(
     if contract_line.product.revenue_type != "usage":
         raise DomainValidationError(
             field="contract_line",
-            code="not_usage_priced",
+            code=BillingError.NOT_USAGE_PRICED,
             message=f"{contract_line.product.sku} is not priced by usage.",
         )
     contract = contract_line.contract
     if contract.status != ContractStatus.ACTIVE:
         raise DomainValidationError(
             field="contract_line",
-            code="contract_not_active",
+            code=BillingError.CONTRACT_NOT_ACTIVE,
             message="Usage can be recorded only on an active contract.",
         )
     if not contract.start_date <= usage_date <= contract.end_date:
         raise DomainValidationError(
             field="usage_date",
-            code="outside_contract_term",
+            code=BillingError.OUTSIDE_CONTRACT_TERM,
             message=f"{usage_date} is outside the contract term.",
         )
     if quantity < 0:
         raise DomainValidationError(
-            field="quantity", code="negative_quantity", message="Usage cannot be negative."
+            field="quantity",
+            code=BillingError.NEGATIVE_QUANTITY,
+            message="Usage cannot be negative.",
         )
     existing = UsageRecord.objects.filter(reference=reference).first()
     if existing:
@@ -85,7 +88,7 @@ def record_usage(
         ):
             raise DomainValidationError(
                 field="reference",
-                code="reference_reused",
+                code=BillingError.REFERENCE_REUSED,
                 message=f"Reference {reference!r} was already used for other usage.",
             )
         return existing

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from billing.models import TaxRate
-from billing.money import round_money, split
+from core.money import round_money, split
 from ordermgmt.models import Account
 
 

@@ -5,8 +5,8 @@ ledger entries and alerts are read-only records."""
 from django import forms
 from django.contrib import admin
 
-from ordermgmt.admin_history import GuardedHistoryAdmin
-from ordermgmt.errors import DomainValidationError
+from core.admin_history import GuardedHistoryAdmin
+from core.errors import DomainValidationError
 
 from .models import BalanceAlert, Commitment, DailyUsage, LedgerEntry, UsageBatch, UsagePrice
 from .services.ledger import check_grant, grant_commitment_body

@@ -14,7 +14,7 @@ from billing.usage.selectors import commitment_balances, commitments_for
 from billing.usage.services.ingestion import ingest_usage_events
 from billing.usage.services.ledger import grant_commitment
 from billing.usage.services.rates import PriceTerms, set_usage_price
-from ordermgmt.permissions import NamedPermission
+from core.api_permissions import NamedPermission
 
 MAX_EVENTS_PER_REQUEST = 50_000  # larger loads: the ingest_usage command, or several calls
 

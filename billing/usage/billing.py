@@ -26,13 +26,13 @@ from decimal import Decimal
 from django.db import transaction
 
 from billing.models import BillingScheduleLine, InvoiceLine, ScheduleLineKind, ScheduleLineStatus
-from billing.money import format_money, money_sum, round_money
 from billing.services.tax import line_taxes
 from billing.usage.models import Commitment, CommitmentKind, DailyUsage, EntryKind, LedgerEntry
 from billing.usage.models import UsagePrice as Price
 from billing.usage.pricing import price_period
 from billing.usage.services.alerts import send_balance_alerts
 from billing.usage.services.ledger import CLOSING, balances, closable, close_commitment
+from core.money import format_money, money_sum, round_money
 
 ZERO = Decimal(0)
 

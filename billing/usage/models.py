@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from core.fields import CurrencyField, money_field, quantity_field, unit_price_field
 from ordermgmt.models import Account, Contract, ContractLine
-from ordermgmt.models.fields import CurrencyField, money_field, quantity_field, unit_price_field
 
 
 class PricingModel(models.TextChoices):

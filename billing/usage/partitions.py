@@ -12,7 +12,7 @@ from datetime import date
 
 from django.db import connection
 
-from billing.terms import add_months
+from core.terms import add_months
 
 PARENT = "usage_event"
 DEFAULT = "usage_event_default"

@@ -2,7 +2,7 @@
 
 Nothing here rounds: it returns the exact amount and the parts that make it up (which tier,
 how many units, at what rate), and the caller rounds once per invoice line with
-`billing.money.round_money`. Tiers are judged on the quantity of the whole billing period
+`core.money.round_money`. Tiers are judged on the quantity of the whole billing period
 (per price segment when the rate changes inside the period), as Metronome, Orb and Stripe
 do; an `up_to` bound is inclusive.
 
@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
 
+from billing.error_codes import BillingError
 from billing.usage.models import PricingModel, UsagePrice
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 
 ZERO = Decimal(0)
 
@@ -86,25 +87,31 @@ def parse_tiers(raw: Sequence[dict]) -> list[Tier]:
         bound = None if up_to in (None, "") else Decimal(str(up_to))
         if bound is None and index != len(raw) - 1:
             raise DomainValidationError(
-                field="tiers", code="open_tier_not_last", message="Only the last tier may be open."
+                field="tiers",
+                code=BillingError.OPEN_TIER_NOT_LAST,
+                message="Only the last tier may be open.",
             )
         if bound is not None and bound <= previous:
             raise DomainValidationError(
                 field="tiers",
-                code="tiers_not_ascending",
+                code=BillingError.TIERS_NOT_ASCENDING,
                 message=f"Tier {index + 1} must end above {previous}.",
             )
         unit_price = Decimal(str(item.get("unit_price", "0")))
         flat = Decimal(str(item.get("flat_amount", "0")))
         if unit_price < 0 or flat < 0:
             raise DomainValidationError(
-                field="tiers", code="negative_price", message="Tier prices cannot be negative."
+                field="tiers",
+                code=BillingError.NEGATIVE_PRICE,
+                message="Tier prices cannot be negative.",
             )
         tiers.append(Tier(bound, unit_price, flat))
         previous = bound if bound is not None else previous
     if not tiers or tiers[-1].up_to is not None:
         raise DomainValidationError(
-            field="tiers", code="last_tier_not_open", message="The last tier must be open-ended."
+            field="tiers",
+            code=BillingError.LAST_TIER_NOT_OPEN,
+            message="The last tier must be open-ended.",
         )
     return tiers
 

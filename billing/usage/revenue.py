@@ -22,9 +22,9 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from billing.money import round_money
 from billing.usage.models import CommitmentKind
 from billing.usage.selectors import commitment_balances
+from core.money import round_money
 
 ZERO = Decimal(0)
 

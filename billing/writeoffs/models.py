@@ -5,9 +5,8 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from billing.models import CreditNote, Invoice
+from core.fields import CurrencyField, money_field
 from core.transitions import StatusMachine
-from ordermgmt.errors import DomainValidationError
-from ordermgmt.models.fields import CurrencyField, money_field
 
 
 class WriteOffReason(models.TextChoices):
@@ -85,7 +84,6 @@ class WriteOff(StatusMachine, models.Model):
     history = HistoricalRecords()
 
     transitions = WRITE_OFF_TRANSITIONS
-    transition_error = DomainValidationError
     status_noun = "A write-off"
 
     class Meta:

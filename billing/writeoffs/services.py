@@ -15,8 +15,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from billing.error_codes import BillingError
 from billing.models import DocumentType, Invoice, InvoiceStatus, NumberSeries, SettlementStatus
-from billing.money import format_money, is_rounded
 from billing.services.credit_notes import _issue, _lines_by_amount
 from billing.writeoffs.models import (
     SmallBalanceBatch,
@@ -25,7 +25,8 @@ from billing.writeoffs.models import (
     WriteOffStatus,
 )
 from core.audit import audit_next_save
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from core.money import format_money, is_rounded
 
 WRITE_OFF_PREFIX = "WO-"
 
@@ -50,25 +51,27 @@ def _actor(actor):
 def _check(invoice: Invoice, amount: Decimal, day: date) -> None:
     if invoice.status != InvoiceStatus.ISSUED:
         raise DomainValidationError(
-            field="invoice", code="not_issued", message="Only an issued invoice can be written off."
+            field="invoice",
+            code=BillingError.NOT_ISSUED,
+            message="Only an issued invoice can be written off.",
         )
     if amount is None or amount <= 0 or not is_rounded(amount, invoice.currency):
         raise DomainValidationError(
             field="amount",
-            code="invalid_amount",
+            code=BillingError.INVALID_AMOUNT,
             message=f"The amount must be above zero, in whole {invoice.currency} minor units.",
         )
     if amount > invoice.open_amount:
         raise DomainValidationError(
             field="amount",
-            code="exceeds_open_balance",
+            code=BillingError.EXCEEDS_OPEN_BALANCE,
             message=f"{format_money(amount, invoice.currency)} is more than the open balance "
             f"{format_money(invoice.open_amount, invoice.currency)} of {invoice.number}.",
         )
     if day > timezone.localdate() or day < invoice.invoice_date:
         raise DomainValidationError(
             field="write_off_date",
-            code="out_of_range",
+            code=BillingError.OUT_OF_RANGE,
             message="A write-off is dated between the invoice date and today.",
         )
 
@@ -120,7 +123,7 @@ def request_write_off(
     if reason_code not in WriteOffReason.values:
         raise DomainValidationError(
             field="reason_code",
-            code="unknown_reason",
+            code=BillingError.UNKNOWN_REASON,
             message=f"The reason is one of {', '.join(WriteOffReason.values)}.",
         )
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
@@ -156,7 +159,7 @@ def approve_write_off(*, write_off: WriteOff, actor, note: str = "") -> WriteOff
     if write_off.requested_by_id is not None and write_off.requested_by_id == _pk(actor):
         raise DomainValidationError(
             field="approver",
-            code="same_person",
+            code=BillingError.SAME_PERSON,
             message="A write-off is approved by someone other than the person who asked.",
         )
     write_off.transition_to(WriteOffStatus.POSTED)
@@ -177,7 +180,9 @@ def _pk(actor):
 def reject_write_off(*, write_off: WriteOff, actor, reason: str) -> WriteOff:
     reason = (reason or "").strip()
     if not reason:
-        raise DomainValidationError(field="reason", code="required", message="Give a reason.")
+        raise DomainValidationError(
+            field="reason", code=BillingError.REQUIRED, message="Give a reason."
+        )
     write_off = _locked_pending(write_off)
     write_off.transition_to(WriteOffStatus.REJECTED)
     write_off.decided_by, write_off.decided_at = _actor(actor), timezone.now()
@@ -197,7 +202,9 @@ def write_off_small_balances(
     done: one refusal and the batch is not made."""
     if max_amount is not None and currency is None:
         raise DomainValidationError(
-            field="currency", code="required", message="A maximum amount needs its currency."
+            field="currency",
+            code=BillingError.REQUIRED,
+            message="A maximum amount needs its currency.",
         )
     invoices = (
         Invoice.objects.select_for_update()

@@ -8,9 +8,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ordermgmt.api_fields import ReportDateField
+from core.api_fields import ReportDateField
+from core.api_permissions import NamedPermission
 from ordermgmt.models import Account
-from ordermgmt.permissions import NamedPermission
 
 from ..reports import access
 from ..reports.aging import (

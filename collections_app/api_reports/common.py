@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from billing.money import minor_unit
+from core.money import minor_unit
 
 
 def money(value: Decimal | None, currency: str) -> str | None:

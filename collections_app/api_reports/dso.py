@@ -7,8 +7,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ordermgmt.api_fields import ReportDateField
-from ordermgmt.permissions import NamedPermission
+from core.api_fields import ReportDateField
+from core.api_permissions import NamedPermission
 
 from ..reports import access
 from ..reports.aging import (

@@ -12,7 +12,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from collections_app.models import ExportJob, ExportJobStatus
-from ordermgmt.permissions import NamedPermission
+from core.api_permissions import NamedPermission
 
 from ..reports import access, export_jobs, exports
 from .aging import AgingInputSerializer

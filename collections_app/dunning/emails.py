@@ -16,7 +16,8 @@ from django.template import Context, Engine, TemplateSyntaxError
 from django.template.base import VariableNode
 from django.template.loader import render_to_string
 
-from ordermgmt.errors import DomainValidationError
+from collections_app.error_codes import CollectionsError
+from core.errors import DomainValidationError
 
 PLACEHOLDERS: dict[str, str] = {
     "customer": "the customer's legal name, as on the invoice",
@@ -62,14 +63,14 @@ def check_template(source: str, *, field: str) -> None:
     if FORBIDDEN_TAGS.search(source or ""):
         raise DomainValidationError(
             field=field,
-            code="forbidden_tag",
+            code=CollectionsError.FORBIDDEN_TAG,
             message="Reminder templates cannot load, include or extend other templates.",
         )
     try:
         template = _ENGINE.from_string(source or "")
     except TemplateSyntaxError as err:
         raise DomainValidationError(
-            field=field, code="template_syntax", message=f"Template error: {err}"
+            field=field, code=CollectionsError.TEMPLATE_SYNTAX, message=f"Template error: {err}"
         ) from None
     for node in template.nodelist.get_nodes_by_type(VariableNode):
         variable = node.filter_expression.var
@@ -80,14 +81,14 @@ def check_template(source: str, *, field: str) -> None:
         if root not in PLACEHOLDERS:
             raise DomainValidationError(
                 field=field,
-                code="unknown_placeholder",
+                code=CollectionsError.UNKNOWN_PLACEHOLDER,
                 message=f"{{{{ {root} }}}} is not a placeholder. {placeholder_help()}",
             )
     try:
         template.render(Context(SAMPLE_CONTEXT, autoescape=False))
     except Exception as err:  # a filter that fails on real values, e.g. |date on a str
         raise DomainValidationError(
-            field=field, code="template_render", message=f"Template error: {err}"
+            field=field, code=CollectionsError.TEMPLATE_RENDER, message=f"Template error: {err}"
         ) from None
 
 

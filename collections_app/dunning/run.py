@@ -14,12 +14,13 @@ from datetime import date
 
 from django.utils import timezone
 
-from billing.money import format_money
 from collections_app import selectors
 from collections_app.dunning.schedule import PlanState, plan_for_invoice
+from collections_app.error_codes import CollectionsError
 from collections_app.models import DunningAction, DunningReminder
 from collections_app.services.dunning import DunningRunResult, send_due_reminders
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from core.money import format_money
 
 EMAIL, CALL, DEFERRED, NO_CONTACT = "emailed", "calls_flagged", "deferred", "no_billing_contact"
 
@@ -117,7 +118,7 @@ def run_dunning(*, as_of: date, dry_run: bool = False) -> DunningRunReport:
     if as_of > timezone.localdate():
         raise DomainValidationError(
             field="as_of",
-            code="in_the_future",
+            code=CollectionsError.IN_THE_FUTURE,
             message=f"Dunning cannot be sent as of {as_of}, after today; preview it instead.",
         )
     before = set(DunningReminder.objects.filter(run_date=as_of).values_list("pk", flat=True))

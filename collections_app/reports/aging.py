@@ -51,10 +51,11 @@ from billing.models import (
     PaymentApplication,
     Refund,
 )
-from billing.money import round_money, validate_currency
 from billing.selectors.fx import RateUsed, fx_rates_as_of
 from billing.selectors.fx import reporting_currency as reporting_currency_default
-from ordermgmt.errors import DomainValidationError
+from collections_app.error_codes import CollectionsError
+from core.errors import DomainValidationError
+from core.money import round_money, validate_currency
 from ordermgmt.models import Account
 
 ZERO = Decimal("0")
@@ -95,25 +96,25 @@ def parse_edges(value: str | Sequence[int] | None) -> tuple[int, ...]:
     except (TypeError, ValueError) as err:
         raise DomainValidationError(
             field="edges",
-            code="not_whole_days",
+            code=CollectionsError.NOT_WHOLE_DAYS,
             message="Bucket edges are whole numbers of days separated by commas, e.g. 30,60,90.",
         ) from err
     if not edges or len(edges) > MAX_EDGES:
         raise DomainValidationError(
             field="edges",
-            code="edge_count",
+            code=CollectionsError.EDGE_COUNT,
             message=f"Give between 1 and {MAX_EDGES} bucket edges.",
         )
     if edges[0] < 1 or edges[-1] > MAX_EDGE_DAYS:
         raise DomainValidationError(
             field="edges",
-            code="edge_range",
+            code=CollectionsError.EDGE_RANGE,
             message=f"Bucket edges lie between 1 and {MAX_EDGE_DAYS} days.",
         )
     if any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
         raise DomainValidationError(
             field="edges",
-            code="not_increasing",
+            code=CollectionsError.NOT_INCREASING,
             message="Bucket edges must increase, e.g. 30,60,90,120.",
         )
     return edges
@@ -144,7 +145,7 @@ class AgingParams:
         if self.basis not in AgingBasis.VALUES:
             raise DomainValidationError(
                 field="basis",
-                code="unknown_basis",
+                code=CollectionsError.UNKNOWN_BASIS,
                 message=f"Age by {AgingBasis.DUE_DATE} or {AgingBasis.INVOICE_DATE}.",
             )
         object.__setattr__(self, "edges", parse_edges(self.edges))

@@ -47,10 +47,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import Invoice, LegalEntity
-from billing.money import is_known_currency, minor_unit
 from billing.services.invoicing import default_legal_entity
 from billing.services.opening_balances import OpeningBalance, record_opening_balances
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from core.money import is_known_currency, minor_unit
 from ordermgmt.models import Account
 
 REQUIRED_COLUMNS = [

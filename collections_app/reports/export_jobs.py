@@ -27,9 +27,10 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
+from collections_app.error_codes import CollectionsError
 from collections_app.models import ExportJob, ExportJobStatus
+from core.errors import DomainValidationError
 from ordermgmt import roles
-from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account
 
 from .aging import AgingParams
@@ -76,18 +77,20 @@ def request_export(
     if report not in REPORTS:
         raise DomainValidationError(
             field="report",
-            code="unknown_report",
+            code=CollectionsError.UNKNOWN_REPORT,
             message=f"report is one of {', '.join(sorted(REPORTS))}.",
         )
     if file_format not in FORMATS:
         raise DomainValidationError(
             field="file_format",
-            code="unknown_format",
+            code=CollectionsError.UNKNOWN_FORMAT,
             message=f"file_format is one of {', '.join(sorted(FORMATS))}.",
         )
     if account_id is not None and not Account.objects.filter(pk=account_id).exists():
         raise DomainValidationError(
-            field="account", code="unknown_account", message=f"No account {account_id}."
+            field="account",
+            code=CollectionsError.UNKNOWN_ACCOUNT,
+            message=f"No account {account_id}.",
         )
     parameters = export_parameters(params, account_id)
     job = ExportJob.objects.create(

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from billing.models import FxRate
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 
 from .aging import DEFAULT_EDGES, AgingBasis, AgingParams, reporting_currency_default
 from .dso import ArBasis, DsoMethod, DsoParams, MonthDays, period_default

@@ -18,7 +18,6 @@ from django.db.models import (
 )
 
 from billing.models import Invoice
-from billing.money import format_money
 from billing.selectors.fx import fx_rates_as_of, reporting_currency
 from collections_app.dunning.schedule import (
     DunningPlan,
@@ -32,6 +31,7 @@ from collections_app.models import (
     DunningAction,
     DunningReminder,
 )
+from core.money import format_money
 from ordermgmt.models import Account
 
 from .dunning import (

@@ -21,8 +21,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.models import Invoice, InvoiceStatus
-from billing.money import format_money, is_rounded
 from collections_app import selectors
+from collections_app.error_codes import CollectionsError
 from collections_app.models import (
     ActivityKind,
     ActivityStatus,
@@ -31,7 +31,8 @@ from collections_app.models import (
     DisputeResolution,
 )
 from core.audit import actor_or_none, audit_next_save
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from core.money import format_money, is_rounded
 from ordermgmt.models import Account
 
 MAX_TEXT = 5000
@@ -42,10 +43,14 @@ COLLECTOR_PERMISSION = "collections_app.change_collectionactivity"
 def _text(value: str, *, field: str, required: bool) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise DomainValidationError(field=field, code="required", message="Write a few words.")
+        raise DomainValidationError(
+            field=field, code=CollectionsError.REQUIRED, message="Write a few words."
+        )
     if len(value) > MAX_TEXT:
         raise DomainValidationError(
-            field=field, code="too_long", message=f"Keep it under {MAX_TEXT} characters."
+            field=field,
+            code=CollectionsError.TOO_LONG,
+            message=f"Keep it under {MAX_TEXT} characters.",
         )
     return value
 
@@ -53,12 +58,14 @@ def _text(value: str, *, field: str, required: bool) -> str:
 def _amount(amount: Decimal | None, currency: str, *, limit: Decimal, limit_name: str) -> Decimal:
     if amount is None or amount <= 0:
         raise DomainValidationError(
-            field="amount", code="not_positive", message="The amount must be above zero."
+            field="amount",
+            code=CollectionsError.NOT_POSITIVE,
+            message="The amount must be above zero.",
         )
     if not is_rounded(amount, currency):
         raise DomainValidationError(
             field="amount",
-            code="not_rounded",
+            code=CollectionsError.NOT_ROUNDED,
             message=f"{amount} has more decimals than {currency} allows.",
         )
     if amount > limit:
@@ -75,12 +82,14 @@ def _locked_invoice(invoice: Invoice, account: Account | None = None) -> Invoice
     invoice = Invoice.objects.select_for_update().select_related("account").get(pk=invoice.pk)
     if account is not None and invoice.account_id != account.pk:
         raise DomainValidationError(
-            field="invoice", code="other_account", message="The invoice is another customer's."
+            field="invoice",
+            code=CollectionsError.OTHER_ACCOUNT,
+            message="The invoice is another customer's.",
         )
     if invoice.status != InvoiceStatus.ISSUED:
         raise DomainValidationError(
             field="invoice",
-            code="not_issued",
+            code=CollectionsError.NOT_ISSUED,
             message=f"Only issued invoices can be collected; {invoice} is {invoice.status}.",
         )
     return invoice
@@ -92,7 +101,7 @@ def _check_owner(owner) -> None:
     if not owner.is_active or not owner.has_perm(COLLECTOR_PERMISSION):
         raise DomainValidationError(
             field="owner",
-            code="not_a_collector",
+            code=CollectionsError.NOT_A_COLLECTOR,
             message=f"{owner.get_username()} cannot work collections (Finance or Admin only).",
         )
 
@@ -108,7 +117,7 @@ def _locked_activity(activity: CollectionActivity, kind: str) -> CollectionActiv
     if activity.kind != kind:
         raise DomainValidationError(
             field="kind",
-            code="wrong_kind",
+            code=CollectionsError.WRONG_KIND,
             message=f"This is a {activity.get_kind_display().lower()}, not a "
             f"{ActivityKind(kind).label.lower()}.",
         )
@@ -125,7 +134,9 @@ def add_collection_note(
     body = _text(body, field="body", required=True)
     if invoice is not None and invoice.account_id != account.pk:
         raise DomainValidationError(
-            field="invoice", code="other_account", message="The invoice is another customer's."
+            field="invoice",
+            code=CollectionsError.OTHER_ACCOUNT,
+            message="The invoice is another customer's.",
         )
     note = CollectionActivity(
         account=account,
@@ -165,13 +176,13 @@ def record_promise_to_pay(
     if promised_date is None or promised_date < today:
         raise DomainValidationError(
             field="promised_date",
-            code="in_the_past",
+            code=CollectionsError.IN_THE_PAST,
             message="The promised payment date cannot be before today.",
         )
     if promised_date > today + timedelta(days=MAX_PROMISE_DAYS):
         raise DomainValidationError(
             field="promised_date",
-            code="too_far",
+            code=CollectionsError.TOO_FAR,
             message="A promise more than a year ahead is a payment plan, not a promise.",
         )
     _amount(amount, invoice.currency, limit=invoice.open_amount, limit_name="open balance")
@@ -182,7 +193,7 @@ def record_promise_to_pay(
     if any(s.outcome == selectors.PromiseOutcome.PENDING for s in statuses.values()):
         raise DomainValidationError(
             field="invoice",
-            code="promise_pending",
+            code=CollectionsError.PROMISE_PENDING,
             message=f"{invoice.number} already has a pending promise; cancel it first.",
         )
     promise = CollectionActivity(
@@ -217,7 +228,7 @@ def _reason(reason: str) -> str:
     if reason not in DisputeReason.values:
         raise DomainValidationError(
             field="reason",
-            code="unknown_reason",
+            code=CollectionsError.UNKNOWN_REASON,
             message=f"{reason!r} is not one of {', '.join(DisputeReason.values)}.",
         )
     return reason
@@ -257,7 +268,7 @@ def open_dispute(
     except IntegrityError:
         raise DomainValidationError(
             field="invoice",
-            code="dispute_open",
+            code=CollectionsError.DISPUTE_OPEN,
             message=f"{invoice.number} already has an open dispute.",
         ) from None
 
@@ -266,7 +277,9 @@ def _open_dispute(dispute: CollectionActivity) -> CollectionActivity:
     dispute = _locked_activity(dispute, ActivityKind.DISPUTE)
     if dispute.status != ActivityStatus.OPEN:
         raise DomainValidationError(
-            field="status", code="not_open", message="The dispute is already resolved."
+            field="status",
+            code=CollectionsError.NOT_OPEN,
+            message="The dispute is already resolved.",
         )
     return dispute
 
@@ -304,7 +317,7 @@ def resolve_dispute(
     if resolution not in DisputeResolution.values:
         raise DomainValidationError(
             field="resolution",
-            code="unknown_resolution",
+            code=CollectionsError.UNKNOWN_RESOLUTION,
             message=f"{resolution!r} is not one of {', '.join(DisputeResolution.values)}.",
         )
     dispute.transition_to(ActivityStatus.RESOLVED)

@@ -39,10 +39,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.models import Invoice
-from billing.money import format_money
 from collections_app import selectors
 from collections_app.dunning.emails import render_reminder_body, render_subject
 from collections_app.dunning.schedule import PlanState, short_date
+from collections_app.error_codes import CollectionsError
 from collections_app.models import (
     AccountDunning,
     ActivityKind,
@@ -54,7 +54,8 @@ from collections_app.models import (
     DunningStep,
 )
 from core.audit import actor_or_none, audit_next_save
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from core.money import format_money
 from ordermgmt.models import Account
 
 logger = logging.getLogger(__name__)
@@ -251,16 +252,20 @@ def pause_dunning(*, account: Account, reason: str, actor) -> AccountDunning:
     reason = (reason or "").strip()
     if not reason:
         raise DomainValidationError(
-            field="reason", code="required", message="Say why dunning is paused."
+            field="reason", code=CollectionsError.REQUIRED, message="Say why dunning is paused."
         )
     if len(reason) > 200:
         raise DomainValidationError(
-            field="reason", code="too_long", message="Keep the reason under 200 characters."
+            field="reason",
+            code=CollectionsError.TOO_LONG,
+            message="Keep the reason under 200 characters.",
         )
     setting = _locked_setting(account)
     if setting.paused:
         raise DomainValidationError(
-            field="paused", code="already_paused", message="Dunning is already paused."
+            field="paused",
+            code=CollectionsError.ALREADY_PAUSED,
+            message="Dunning is already paused.",
         )
     setting.paused = True
     setting.pause_reason = reason
@@ -276,7 +281,7 @@ def resume_dunning(*, account: Account, actor) -> AccountDunning:
     setting = _locked_setting(account)
     if not setting.paused:
         raise DomainValidationError(
-            field="paused", code="not_paused", message="Dunning is not paused."
+            field="paused", code=CollectionsError.NOT_PAUSED, message="Dunning is not paused."
         )
     setting.paused = False
     setting.pause_reason = ""
@@ -295,7 +300,7 @@ def set_account_dunning(
     if policy is not None and not policy.active:
         raise DomainValidationError(
             field="policy",
-            code="inactive_policy",
+            code=CollectionsError.INACTIVE_POLICY,
             message=f"{policy} is inactive; choose an active policy.",
         )
     setting = _locked_setting(account)

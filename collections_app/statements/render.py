@@ -8,8 +8,8 @@ import io
 from django.template.loader import render_to_string
 
 from billing.models import LegalEntity
-from billing.money import format_money
 from collections_app.statements.selectors import Statement
+from core.money import format_money
 
 
 def _money(statement: Statement):

@@ -10,8 +10,9 @@ from decimal import Decimal
 
 from billing.models import CreditNote, CreditRefund, Invoice, InvoiceStatus, Payment, Refund
 from billing.writeoffs.services import WRITE_OFF_PREFIX
+from collections_app.error_codes import CollectionsError
 from collections_app.reports.aging import AgingParams, ar_aging
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from ordermgmt.models import Account
 
 ZERO = Decimal(0)
@@ -93,11 +94,15 @@ def statement_of_account(
 ) -> Statement:
     if end < start:
         raise DomainValidationError(
-            field="end", code="before_start", message="The period ends before it starts."
+            field="end",
+            code=CollectionsError.BEFORE_START,
+            message="The period ends before it starts.",
         )
     if (end - start).days > MAX_DAYS:
         raise DomainValidationError(
-            field="start", code="period_too_long", message="A statement covers three years at most."
+            field="start",
+            code=CollectionsError.PERIOD_TOO_LONG,
+            message="A statement covers three years at most.",
         )
     currency = (currency or account.default_currency or "USD").upper()
     opening = ZERO

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from collections_app.statements.render import statement_csv, statement_pdf_bytes
 from collections_app.statements.selectors import statement_of_account
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from ordermgmt.models import Account
 
 

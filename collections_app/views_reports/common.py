@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from billing.money import minor_unit
+from core.money import minor_unit
 
 from ..reports import access
 

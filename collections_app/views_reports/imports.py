@@ -6,8 +6,8 @@ from django.contrib import messages
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from core.errors import DomainValidationError
 from core.permissions import require
-from ordermgmt.errors import DomainValidationError
 
 from ..reports import access
 from ..reports.ar_import import REQUIRED_COLUMNS, OpenArImportRejected, import_open_ar

@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from collections_app.models import ExportJob, ExportJobStatus
+from core.errors import DomainValidationError
 from core.permissions import require
-from ordermgmt.errors import DomainValidationError
 
 from ..reports import access, exports
 from ..reports import export_jobs as export_service

@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 
 from . import services
 from .models import (

@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from core.errors import DomainValidationError
 from core.permissions import require
-from ordermgmt.errors import DomainValidationError
 
 from . import selectors, services
 from .forms import IssueFilterForm, ResolveIssueForm, StartSyncForm

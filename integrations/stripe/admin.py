@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 
 from .models import StripeCreditNotePush, StripeInvoicePush, StripeWebhookEvent
 from .push import retry_push

@@ -26,8 +26,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from billing.money import is_rounded, minor_unit, quantum
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from core.money import is_rounded, minor_unit, quantum
+from integrations.error_codes import IntegrationError
 
 ZERO_DECIMAL = frozenset(
     {
@@ -73,14 +74,14 @@ def to_stripe_amount(amount: Decimal, currency: str, *, field: str = "amount") -
     if not is_rounded(amount, spec.code):
         raise DomainValidationError(
             field=field,
-            code="not_rounded",
+            code=IntegrationError.NOT_ROUNDED,
             message=f"{amount} has more decimals than {spec.code} allows.",
         )
     scaled = amount.scaleb(spec.exponent)
     if scaled != scaled.to_integral_value() or int(scaled) % spec.step:
         raise DomainValidationError(
             field=field,
-            code="not_representable_at_stripe",
+            code=IntegrationError.NOT_REPRESENTABLE_AT_STRIPE,
             message=(
                 f"{amount} {spec.code} cannot be sent to Stripe exactly: Stripe takes "
                 f"{spec.code} amounts {_granularity(spec)}. Correct the invoice with a "
@@ -98,7 +99,7 @@ def from_stripe_amount(value: int, currency: str, *, field: str = "amount") -> D
     if rounded != amount:
         raise DomainValidationError(
             field=field,
-            code="not_representable_in_iso",
+            code=IntegrationError.NOT_REPRESENTABLE_IN_ISO,
             message=f"Stripe amount {value} {spec.wire_code} has more decimals than "
             f"{spec.code} allows in ISO 4217.",
         )

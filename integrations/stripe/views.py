@@ -11,8 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from core.errors import DomainValidationError
 from core.permissions import require
-from ordermgmt.errors import DomainValidationError
 
 from . import selectors
 from .models import StripeCreditNotePush, StripeInvoicePush

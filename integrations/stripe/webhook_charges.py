@@ -33,8 +33,8 @@ import stripe
 from django.utils import timezone
 
 from billing.models import Invoice, Payment, PaymentApplication, Refund
-from billing.money import format_money
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from core.money import format_money
 
 from .client import StripeRefused, stripe_client, translate
 from .currencies import from_stripe_amount

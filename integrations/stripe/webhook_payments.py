@@ -30,7 +30,7 @@ import stripe
 from django.utils import timezone
 
 from billing.models import Invoice, InvoiceStatus, Payment
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 
 from .client import stripe_client, translate
 from .currencies import from_stripe_amount

@@ -13,8 +13,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
-from billing.money import format_money
-from billing.terms import PaymentTerms
+from core.money import format_money
+from core.terms import PaymentTerms
 from ordermgmt.models import BillingFrequency, DealDeskRule, RuleType
 
 from .flags import Flag, line_name, make_flag, percent, years_label

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from billing.money import round_money
-from billing.terms import add_months
+from core.money import round_money
+from core.terms import add_months
 from ordermgmt.models import Contract, ContractLine, ProductPrice, RevenueType
 
 HUNDRED = Decimal(100)

@@ -3,7 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import ordermgmt.models.fields
+import core.fields
 import simple_history.models
 from decimal import Decimal
 from django.conf import settings
@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                 ('sla_due_at', models.DateTimeField(blank=True, null=True)),
                 ('decided_at', models.DateTimeField(blank=True, null=True)),
                 ('required_approvals', models.PositiveSmallIntegerField(default=1)),
-                ('currency', ordermgmt.models.fields.CurrencyField(help_text='ISO 4217 code, e.g. USD, EUR, JPY', max_length=3, validators=[ordermgmt.models.fields.validate_currency_code])),
+                ('currency', core.fields.CurrencyField(help_text='ISO 4217 code, e.g. USD, EUR, JPY', max_length=3, validators=[core.fields.validate_currency_code])),
                 ('tcv_amount', models.DecimalField(decimal_places=4, default=Decimal('0'), max_digits=19)),
                 ('acv_amount', models.DecimalField(decimal_places=4, default=Decimal('0'), max_digits=19)),
                 ('contract', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deal_desk_reviews', to='ordermgmt.contract')),
@@ -64,7 +64,7 @@ class Migration(migrations.Migration):
                 ('active', models.BooleanField(default=True)),
                 ('severity', models.CharField(choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High')], default='medium', max_length=8)),
                 ('threshold', models.DecimalField(blank=True, decimal_places=4, help_text='Payment terms: days to due. Discounts: percent. Term: years. Contract value: amount in the threshold currency.', max_digits=19, null=True)),
-                ('threshold_currency', ordermgmt.models.fields.CurrencyField(blank=True, default='', help_text='Contract value only: currency of the threshold.', max_length=3, validators=[ordermgmt.models.fields.validate_currency_code])),
+                ('threshold_currency', core.fields.CurrencyField(blank=True, default='', help_text='Contract value only: currency of the threshold.', max_length=3, validators=[core.fields.validate_currency_code])),
                 ('allowed_values', models.CharField(blank=True, help_text='Comma-separated. Billing frequency: e.g. annual,quarterly. Currency: e.g. USD,EUR (empty: LEDGERLINE_STANDARD_CURRENCIES).', max_length=200)),
                 ('fx_rates', models.JSONField(blank=True, default=dict, help_text='Contract value only: {"EUR": "1.08"} = one EUR in the threshold currency.')),
                 ('required_approvals', models.PositiveSmallIntegerField(default=1, help_text='Distinct deal desk approvers a contract flagged by this rule needs.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)])),
@@ -107,7 +107,7 @@ class Migration(migrations.Migration):
                 ('sla_due_at', models.DateTimeField(blank=True, null=True)),
                 ('decided_at', models.DateTimeField(blank=True, null=True)),
                 ('required_approvals', models.PositiveSmallIntegerField(default=1)),
-                ('currency', ordermgmt.models.fields.CurrencyField(help_text='ISO 4217 code, e.g. USD, EUR, JPY', max_length=3, validators=[ordermgmt.models.fields.validate_currency_code])),
+                ('currency', core.fields.CurrencyField(help_text='ISO 4217 code, e.g. USD, EUR, JPY', max_length=3, validators=[core.fields.validate_currency_code])),
                 ('tcv_amount', models.DecimalField(decimal_places=4, default=Decimal('0'), max_digits=19)),
                 ('acv_amount', models.DecimalField(decimal_places=4, default=Decimal('0'), max_digits=19)),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),
@@ -136,7 +136,7 @@ class Migration(migrations.Migration):
                 ('active', models.BooleanField(default=True)),
                 ('severity', models.CharField(choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High')], default='medium', max_length=8)),
                 ('threshold', models.DecimalField(blank=True, decimal_places=4, help_text='Payment terms: days to due. Discounts: percent. Term: years. Contract value: amount in the threshold currency.', max_digits=19, null=True)),
-                ('threshold_currency', ordermgmt.models.fields.CurrencyField(blank=True, default='', help_text='Contract value only: currency of the threshold.', max_length=3, validators=[ordermgmt.models.fields.validate_currency_code])),
+                ('threshold_currency', core.fields.CurrencyField(blank=True, default='', help_text='Contract value only: currency of the threshold.', max_length=3, validators=[core.fields.validate_currency_code])),
                 ('allowed_values', models.CharField(blank=True, help_text='Comma-separated. Billing frequency: e.g. annual,quarterly. Currency: e.g. USD,EUR (empty: LEDGERLINE_STANDARD_CURRENCIES).', max_length=200)),
                 ('fx_rates', models.JSONField(blank=True, default=dict, help_text='Contract value only: {"EUR": "1.08"} = one EUR in the threshold currency.')),
                 ('required_approvals', models.PositiveSmallIntegerField(default=1, help_text='Distinct deal desk approvers a contract flagged by this rule needs.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)])),

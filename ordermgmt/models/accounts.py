@@ -2,9 +2,8 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from billing.terms import PaymentTerms
-
-from .fields import CurrencyField, PaymentTermsField
+from core.fields import CurrencyField, PaymentTermsField
+from core.terms import PaymentTerms
 
 
 class Account(models.Model):
@@ -41,7 +40,7 @@ class Account(models.Model):
         return self.legal_name
 
     def clean(self) -> None:
-        from ordermgmt.bounds import country_error
+        from core.bounds import country_error
 
         error = country_error(self.billing_country, field="billing_country")
         if error:

@@ -1,7 +1,7 @@
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from .fields import CurrencyField, unit_price_field
+from core.fields import CurrencyField, unit_price_field
 
 
 class RevenueType(models.TextChoices):

@@ -6,14 +6,15 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from billing.money import round_money
-from billing.terms import PaymentTerms
+from core.errors import DomainValidationError
+from core.fields import CurrencyField, PaymentTermsField, quantity_field, unit_price_field
+from core.money import round_money
+from core.terms import PaymentTerms
 from core.transitions import StatusMachine
-from ordermgmt.errors import DomainValidationError
+from ordermgmt.error_codes import OrderError
 
 from .accounts import Account
 from .catalog import Product
-from .fields import CurrencyField, PaymentTermsField, quantity_field, unit_price_field
 from .opportunities import Opportunity
 
 
@@ -137,7 +138,6 @@ class Contract(StatusMachine, models.Model):
     history = HistoricalRecords()
 
     transitions = CONTRACT_TRANSITIONS
-    transition_error = DomainValidationError
     status_noun = "A contract"
 
     class Meta:
@@ -170,13 +170,13 @@ class Contract(StatusMachine, models.Model):
         ):
             raise DomainValidationError(
                 field="status",
-                code="illegal_transition",
+                code=OrderError.ILLEGAL_TRANSITION,
                 message="A new contract starts as a draft.",
             )
         if not self._state.adding and self.status != loaded and not self.moved_by_transition():
             raise DomainValidationError(
                 field="status",
-                code="illegal_transition",
+                code=OrderError.ILLEGAL_TRANSITION,
                 message=f"Status moves from {loaded} only through the contract services.",
             )
         super().save(*args, **kwargs)

@@ -17,12 +17,11 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from billing.money import is_known_currency
+from core.fields import CurrencyField, money_field
+from core.money import is_known_currency
 from core.transitions import StatusMachine
-from ordermgmt.errors import DomainValidationError
 
 from .contracts import BillingFrequency, Contract
-from .fields import CurrencyField, money_field
 
 
 class RuleType(models.TextChoices):
@@ -231,7 +230,6 @@ class DealDeskReview(StatusMachine, models.Model):
     history = HistoricalRecords()
 
     transitions = REVIEW_TRANSITIONS
-    transition_error = DomainValidationError
     status_noun = "A deal desk review"
 
     class Meta:

@@ -1,8 +1,9 @@
 from django.db import models
 
+from core.fields import CurrencyField, money_field, quantity_field, unit_price_field
+
 from .accounts import Account
 from .catalog import Product
-from .fields import CurrencyField, money_field, quantity_field, unit_price_field
 
 
 class Opportunity(models.Model):

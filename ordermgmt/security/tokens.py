@@ -22,7 +22,8 @@ from knox.auth import TokenAuthentication
 from knox.models import AuthToken
 from rest_framework import exceptions
 
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from ordermgmt.error_codes import OrderError
 
 logger = logging.getLogger(__name__)
 
@@ -66,14 +67,14 @@ def issue_api_token(*, user, days: int | None = None) -> tuple[AuthToken, str]:
     if not 1 <= days <= max_days():
         raise DomainValidationError(
             field="days",
-            code="out_of_range",
+            code=OrderError.OUT_OF_RANGE,
             message=f"A token is valid for 1 to {max_days()} days.",
         )
     limit = int(getattr(settings, "API_TOKEN_LIMIT_PER_USER", 10))
     if tokens_of(user).count() >= limit:
         raise DomainValidationError(
             field="__all__",
-            code="too_many_tokens",
+            code=OrderError.TOO_MANY_TOKENS,
             message=f"{user.get_username()} has {limit} tokens already: revoke one first.",
         )
     token, plaintext = AuthToken.objects.create(user=user, expiry=timedelta(days=days))
@@ -87,6 +88,6 @@ def revoke_api_token(*, user, token_key: str) -> None:
     deleted, _ = AuthToken.objects.filter(user=user, token_key=token_key).delete()
     if not deleted:
         raise DomainValidationError(
-            field="token", code="unknown_token", message="No such token for this user."
+            field="token", code=OrderError.UNKNOWN_TOKEN, message="No such token for this user."
         )
     logger.info("API token %s revoked for user %s", token_key[:8], user.pk)

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 
 from . import tokens
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from core.audit import audit_next_save
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from ordermgmt.error_codes import OrderError
 from ordermgmt.models import Contract
 
 
@@ -23,6 +24,8 @@ def require_comment(comment: str) -> str:
     comment = (comment or "").strip()
     if not comment:
         raise DomainValidationError(
-            field="comment", code="required", message="A comment is required for this decision."
+            field="comment",
+            code=OrderError.REQUIRED,
+            message="A comment is required for this decision.",
         )
     return comment

@@ -17,8 +17,9 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from core.audit import actor_or_none, audit_next_save
-from ordermgmt.bounds import check_contract_value, term_years
-from ordermgmt.errors import DomainValidationError
+from core.bounds import check_contract_value, term_years
+from core.errors import DomainValidationError
+from ordermgmt.error_codes import OrderError
 from ordermgmt.models import (
     Account,
     Contract,
@@ -178,7 +179,7 @@ def create_contract(
     if kind != ContractKind.NEW and original_contract is None:
         raise DomainValidationError(
             field="original_contract",
-            code="required",
+            code=OrderError.REQUIRED,
             message=f"An {kind} must name the contract it changes.",
         )
     contract = Contract(
@@ -256,7 +257,7 @@ def _require_editable(contract: Contract) -> None:
     if not contract.is_editable:
         raise DomainValidationError(
             field="status",
-            code="not_editable",
+            code=OrderError.NOT_EDITABLE,
             message=(
                 f"A {contract.get_status_display().lower()} contract cannot be edited; "
                 "record an amendment instead."
@@ -311,12 +312,12 @@ def submit_contract(*, contract: Contract, actor: AbstractBaseUser | None) -> Co
     contract = _locked(contract)
     if not contract.lines.exists():
         raise DomainValidationError(
-            field="lines", code="no_lines", message="A contract needs at least one line."
+            field="lines", code=OrderError.NO_LINES, message="A contract needs at least one line."
         )
     if contract.status != ContractStatus.DRAFT:
         raise DomainValidationError(
             field="status",
-            code="illegal_transition",
+            code=OrderError.ILLEGAL_TRANSITION,
             message=(
                 f"Only a draft can be submitted; this contract is "
                 f"{contract.get_status_display().lower()}."
@@ -358,7 +359,7 @@ def expire_contract(*, contract: Contract, actor: AbstractBaseUser | None) -> Co
     if contract.end_date >= timezone.localdate():
         raise DomainValidationError(
             field="end_date",
-            code="not_ended",
+            code=OrderError.NOT_ENDED,
             message=f"The contract runs until {contract.end_date}; it cannot expire yet.",
         )
     return _move(contract, ContractStatus.EXPIRED, actor, "contract.expired")

@@ -24,10 +24,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import actor_or_none, audit_next_save
+from core.errors import DomainValidationError
 from ordermgmt import roles
 from ordermgmt.dealdesk.rules import EVALUATORS, Flag, evaluate
 from ordermgmt.dealdesk.valuation import DealFacts, deal_facts
-from ordermgmt.errors import DomainValidationError
+from ordermgmt.error_codes import OrderError
 from ordermgmt.models import (
     Contract,
     ContractStatus,
@@ -183,7 +184,7 @@ def _review_awaiting_decision(
     if contract.status != ContractStatus.PENDING_REVIEW:
         raise DomainValidationError(
             field="status",
-            code="illegal_transition",
+            code=OrderError.ILLEGAL_TRANSITION,
             message=(
                 f"Only a contract pending review can be {verb}, not a "
                 f"{contract.get_status_display().lower()} one."
@@ -204,7 +205,7 @@ def _review_awaiting_decision(
     if seen is not None and seen.pk != review.pk:
         raise DomainValidationError(
             field="review",
-            code="review_closed",
+            code=OrderError.REVIEW_CLOSED,
             message="This review was closed because the contract changed; "
             "decide on its current review.",
         )
@@ -218,7 +219,7 @@ def approval_refusal(
     if not review.is_open:
         return DomainValidationError(
             field="status",
-            code="review_closed",
+            code=OrderError.REVIEW_CLOSED,
             message=f"This review is {review.get_status_display().lower()}; nothing to approve.",
         )
     user = actor_or_none(actor)
@@ -229,7 +230,7 @@ def approval_refusal(
     ):
         return DomainValidationError(
             field="actor",
-            code="own_submission",
+            code=OrderError.OWN_SUBMISSION,
             message="You submitted this contract; another deal desk member must approve it.",
         )
     approvals = review.decisions.filter(kind=DecisionKind.APPROVE)
@@ -237,7 +238,7 @@ def approval_refusal(
     if mine.exists():
         return DomainValidationError(
             field="actor",
-            code="already_approved",
+            code=OrderError.ALREADY_APPROVED,
             message="You have already approved this contract; a different approver must "
             "give the next approval.",
         )

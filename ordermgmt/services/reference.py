@@ -11,7 +11,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 
 from core.audit import audit_next_save
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from ordermgmt.error_codes import OrderError
 from ordermgmt.models import Product, ProductPrice
 
 
@@ -20,7 +21,9 @@ def refuse_negative(changes: dict, *names: str) -> None:
         value = changes.get(name)
         if value is not None and Decimal(value) < 0:
             raise DomainValidationError(
-                field=name, code="negative", message=f"{name.replace('_', ' ')} can't be negative."
+                field=name,
+                code=OrderError.NEGATIVE,
+                message=f"{name.replace('_', ' ')} can't be negative.",
             )
 
 
@@ -29,7 +32,7 @@ def apply_changes(instance: models.Model, changes: dict, allowed: set[str]) -> N
     if unknown:
         name = sorted(unknown)[0]
         raise DomainValidationError(
-            field=name, code="not_editable", message=f"{name} can't be changed here."
+            field=name, code=OrderError.NOT_EDITABLE, message=f"{name} can't be changed here."
         )
     for name, value in changes.items():
         setattr(instance, name, value)
@@ -85,7 +88,7 @@ def _check_price(price: ProductPrice) -> None:
     ):
         raise DomainValidationError(
             field="floor_price",
-            code="above_list_price",
+            code=OrderError.ABOVE_LIST_PRICE,
             message=f"The floor price {price.floor_price} is above the list price "
             f"{price.list_price}.",
         )
@@ -97,7 +100,7 @@ def create_product_price(*, product: Product, currency: str, actor, **fields) ->
     if ProductPrice.objects.filter(product=product, currency=currency).exists():
         raise DomainValidationError(
             field="currency",
-            code="duplicate",
+            code=OrderError.DUPLICATE,
             message=f"{product.sku} already has a {currency} price; change that one.",
         )
     price = ProductPrice(product=product, currency=currency)

@@ -10,10 +10,11 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from billing.money import is_known_currency
-from billing.terms import PaymentTerms
-from ordermgmt.bounds import contract_date_errors, text_length_errors
-from ordermgmt.errors import DomainValidationError
+from core.bounds import contract_date_errors, text_length_errors
+from core.errors import DomainValidationError
+from core.money import is_known_currency
+from core.terms import PaymentTerms
+from ordermgmt.error_codes import OrderError
 
 if TYPE_CHECKING:
     from ordermgmt.models import Contract, ContractLine, RampStep
@@ -27,7 +28,7 @@ def contract_header_errors(contract: Contract) -> list[DomainValidationError]:
         errors.append(
             DomainValidationError(
                 field="end_date",
-                code="end_before_start",
+                code=OrderError.END_BEFORE_START,
                 message=(
                     f"The end date {contract.end_date} is before the start date "
                     f"{contract.start_date}."
@@ -39,7 +40,7 @@ def contract_header_errors(contract: Contract) -> list[DomainValidationError]:
         errors.append(
             DomainValidationError(
                 field="currency",
-                code="unknown_currency",
+                code=OrderError.UNKNOWN_CURRENCY,
                 message=f"{contract.currency!r} is not an ISO 4217 currency code.",
             )
         )
@@ -52,7 +53,7 @@ def contract_header_errors(contract: Contract) -> list[DomainValidationError]:
         errors.append(
             DomainValidationError(
                 field="billing_anchor_day",
-                code="out_of_range",
+                code=OrderError.OUT_OF_RANGE,
                 message=f"Billing day {anchor} must be between 1 and 28.",
             )
         )
@@ -68,7 +69,7 @@ def custom_plan_errors(contract: Contract) -> list[DomainValidationError]:
             return [
                 DomainValidationError(
                     field="custom_billing_plan",
-                    code="plan_without_custom_frequency",
+                    code=OrderError.PLAN_WITHOUT_CUSTOM_FREQUENCY,
                     message="A billing plan applies only to the custom billing frequency.",
                 )
             ]
@@ -114,7 +115,7 @@ def contract_line_errors(
         errors.append(
             DomainValidationError(
                 field="quantity",
-                code="negative_quantity",
+                code=OrderError.NEGATIVE_QUANTITY,
                 message=f"Quantity {line.quantity} is negative.",
             )
         )
@@ -122,7 +123,7 @@ def contract_line_errors(
         errors.append(
             DomainValidationError(
                 field="unit_price",
-                code="negative_unit_price",
+                code=OrderError.NEGATIVE_UNIT_PRICE,
                 message=f"Unit price {line.unit_price} is negative; use a discount instead.",
             )
         )
@@ -131,7 +132,7 @@ def contract_line_errors(
         errors.append(
             DomainValidationError(
                 field="discount_percent",
-                code="discount_out_of_range",
+                code=OrderError.DISCOUNT_OUT_OF_RANGE,
                 message=f"Discount {discount}% is outside 0 to 100%.",
             )
         )
@@ -139,7 +140,7 @@ def contract_line_errors(
         errors.append(
             DomainValidationError(
                 field="currency",
-                code="unknown_currency",
+                code=OrderError.UNKNOWN_CURRENCY,
                 message=f"{line.currency!r} is not an ISO 4217 currency code.",
             )
         )
@@ -147,7 +148,7 @@ def contract_line_errors(
         errors.append(
             DomainValidationError(
                 field="currency",
-                code="currency_mismatch",
+                code=OrderError.CURRENCY_MISMATCH,
                 message=(
                     f"The line is in {line.currency} but the contract is in {contract.currency}."
                 ),
@@ -162,20 +163,22 @@ def ramp_step_errors(step: RampStep, *, contract: Contract | None) -> list[Domai
         errors.append(
             DomainValidationError(
                 field="end_date",
-                code="end_before_start",
+                code=OrderError.END_BEFORE_START,
                 message=f"The step ends {step.end_date}, before it starts {step.start_date}.",
             )
         )
     if step.quantity is not None and step.quantity < 0:
         errors.append(
             DomainValidationError(
-                field="quantity", code="negative_quantity", message="Quantity is negative."
+                field="quantity", code=OrderError.NEGATIVE_QUANTITY, message="Quantity is negative."
             )
         )
     if step.unit_price is not None and step.unit_price < 0:
         errors.append(
             DomainValidationError(
-                field="unit_price", code="negative_unit_price", message="Unit price is negative."
+                field="unit_price",
+                code=OrderError.NEGATIVE_UNIT_PRICE,
+                message="Unit price is negative.",
             )
         )
     outside = (
@@ -188,7 +191,7 @@ def ramp_step_errors(step: RampStep, *, contract: Contract | None) -> list[Domai
         errors.append(
             DomainValidationError(
                 field="start_date",
-                code="outside_contract_term",
+                code=OrderError.OUTSIDE_CONTRACT_TERM,
                 message=(
                     f"The step {step.start_date}–{step.end_date} falls outside the "
                     f"contract term {contract.start_date}–{contract.end_date}."
@@ -204,7 +207,7 @@ def overlapping_steps_error(steps: list[RampStep]) -> DomainValidationError | No
         if current.start_date <= previous.end_date:
             return DomainValidationError(
                 field="ramp_steps",
-                code="overlapping_steps",
+                code=OrderError.OVERLAPPING_STEPS,
                 message=(
                     f"Ramp steps overlap: {previous.start_date}–{previous.end_date} and "
                     f"{current.start_date}–{current.end_date}."

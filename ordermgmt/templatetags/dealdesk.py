@@ -8,7 +8,7 @@ from decimal import Decimal
 from django import template
 from django.utils import timezone
 
-from billing.money import format_money
+from core.money import format_money
 from ordermgmt.dealdesk.flags import percent
 
 register = template.Library()

@@ -23,7 +23,7 @@ from billing.bank.services import (
     record_unapplied_bank_credit,
 )
 from billing.models import Payment, PaymentApplication
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from tests.bank_factories import Entry, camt053, open_invoice
 from tests.factories import AccountFactory, UserFactory
 

@@ -13,7 +13,7 @@ from billing.bank.services import (
     split_bank_credit,
 )
 from billing.models import Payment
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from tests.bank_factories import Entry, camt053, open_invoice
 from tests.factories import AccountFactory
 

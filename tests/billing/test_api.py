@@ -478,7 +478,7 @@ def test_only_specialists_and_admins_record_usage(client, role):
 
 
 def billing_schema() -> dict:
-    """The schema of the billing endpoints alone, as ordermgmt.urls registers them."""
+    """The schema of the billing endpoints alone, as config.urls registers them."""
     router = DefaultRouter()
     for prefix, viewset, basename in urls.router.registry:
         if viewset.__module__.startswith("billing.api."):

@@ -20,7 +20,7 @@ from billing.services import (
     reverse_credit_application,
     void_invoice,
 )
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from tests.collections.test_aging_book import apply, issued_invoice, payment
 from tests.factories import AccountFactory
 
@@ -258,12 +258,12 @@ def test_the_database_refuses_to_change_what_a_note_put_on_account():
 APPLIER = """
 import django, os, sys
 from decimal import Decimal
-os.environ['DJANGO_SETTINGS_MODULE'] = 'ordermgmt.settings'
+os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'
 django.setup()
 from datetime import date
 from billing.models import CreditNote, Invoice
 from billing.services import apply_credit_note
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 note = CreditNote.objects.get(pk=int(sys.argv[1]))
 ok = 0
 for pk in sys.argv[2].split(','):

@@ -28,8 +28,8 @@ from billing.services import (
 )
 from billing.services.delivery import EmailRejected
 from billing.tasks import deliver_invoice, deliver_undelivered_invoices
-from ordermgmt.celery import app as celery_app
-from ordermgmt.errors import DomainValidationError
+from config.celery import app as celery_app
+from core.errors import DomainValidationError
 from tests.factories import ContactFactory, active_contract, billable_account
 
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"

@@ -17,7 +17,7 @@ from billing.services import (
     queue_billing_run,
     void_invoice,
 )
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from tests.factories import (
     ProductFactory,
     TaxRateFactory,
@@ -233,7 +233,7 @@ def test_credit_notes_have_their_own_gapless_series():
 
 ISSUER = """
 import django, os, sys
-os.environ['DJANGO_SETTINGS_MODULE'] = 'ordermgmt.settings'
+os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'
 django.setup()
 from billing.models import Invoice
 from billing.services import invoicing, issue_invoice

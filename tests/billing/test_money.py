@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.money import (
+from core.errors import DomainValidationError
+from core.money import (
     cumulative_schedule,
     format_money,
     from_minor_units,
@@ -15,7 +16,6 @@ from billing.money import (
     to_minor_units,
     validate_currency,
 )
-from ordermgmt.errors import DomainValidationError
 
 CURRENCIES = ["USD", "EUR", "JPY", "KWD", "CLF", "IQD", "GBP", "BHD", "KRW"]
 

@@ -15,7 +15,7 @@ from billing.services import (
     refund_payment,
     reverse_application,
 )
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from tests.billing.helpers import issued_invoices, pay
 from tests.factories import billable_account
 
@@ -200,12 +200,12 @@ def test_bad_payments_name_the_field(kwargs, field):
 APPLIER = """
 import django, os, sys
 from decimal import Decimal
-os.environ['DJANGO_SETTINGS_MODULE'] = 'ordermgmt.settings'
+os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'
 django.setup()
 from datetime import date
 from billing.models import Invoice, Payment
 from billing.services import apply_payment
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 payment = Payment.objects.get(pk=int(sys.argv[1]))
 ok = 0
 for pk in sys.argv[2].split(','):

@@ -25,7 +25,7 @@ from billing.services import (
     queue_billing_run,
     void_invoice,
 )
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from tests.factories import (
     LegalEntityFactory,
     ProductFactory,

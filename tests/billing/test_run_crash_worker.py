@@ -33,7 +33,7 @@ from billing.models import (
 )
 from billing.services import queue_billing_run
 from billing.services.run_lease import is_stalled
-from ordermgmt.celery import app
+from config.celery import app
 from tests.factories import active_contract
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

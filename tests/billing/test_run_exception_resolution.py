@@ -9,8 +9,8 @@ from freezegun import freeze_time
 
 from billing.models import BillingRun, BillingRunException
 from billing.services import execute_billing_run, queue_billing_run, resolve_run_exception
+from core.errors import DomainValidationError
 from ordermgmt import roles
-from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Contract
 from tests.factories import UserFactory, active_contract
 

@@ -18,8 +18,8 @@ from billing.services.run_lease import (
 )
 from billing.services.runs import bill_chunk
 from billing.tasks import resume_stalled_billing_runs
+from core.errors import DomainValidationError
 from ordermgmt import roles
-from ordermgmt.errors import DomainValidationError
 from tests.factories import UserFactory, active_contract
 
 pytestmark = pytest.mark.django_db

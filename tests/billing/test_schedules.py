@@ -208,8 +208,8 @@ def test_the_schedule_of_a_contract_adds_back_exactly_to_its_value(
 ):
     from datetime import timedelta
 
-    from billing.money import round_money
     from billing.schedules.builder import build_schedule
+    from core.money import round_money
     from ordermgmt.models import Contract, ContractLine
 
     account = billable_account(default_currency=currency)

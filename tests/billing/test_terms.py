@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from billing.terms import PaymentTerms
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from core.terms import PaymentTerms
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from collections_app.reports.aging import (
 from collections_app.reports.aging_documents import (
     aging_documents,
 )
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from tests.collections.test_aging_book import (
     apply,
     fx,

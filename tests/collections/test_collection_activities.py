@@ -19,8 +19,8 @@ from collections_app.services import (
     send_due_reminders,
     update_dispute,
 )
+from core.errors import DomainValidationError
 from ordermgmt import roles
-from ordermgmt.errors import DomainValidationError
 from tests.collections.dunning_helpers import (  # noqa: F401  (fixtures)
     customer,
     dunning_mail,

@@ -16,7 +16,7 @@ from collections_app.reports.dso import (
     dso_trend,
     simple_dso,
 )
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from tests.collections.test_aging_book import apply, credit, fx, issued_invoice, payment
 from tests.factories import AccountFactory
 

@@ -10,8 +10,8 @@ from django.urls import reverse
 from collections_app.dunning.emails import check_template
 from collections_app.models import DunningPolicy, DunningStep
 from collections_app.services import open_dispute, send_due_reminders
+from core.errors import DomainValidationError
 from ordermgmt import roles
-from ordermgmt.errors import DomainValidationError
 from tests.collections.dunning_helpers import (  # noqa: F401  (fixtures)
     default_policy,
     dunning_mail,

@@ -17,8 +17,8 @@ from django.core.management import call_command
 
 from collections_app.dunning.run import run_dunning
 from collections_app.models import DunningReminder
+from core.errors import DomainValidationError
 from ordermgmt import roles
-from ordermgmt.errors import DomainValidationError
 from tests.collections.dunning_helpers import (  # noqa: F401  (fixtures)
     customer,
     dunning_mail,

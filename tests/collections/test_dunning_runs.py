@@ -18,7 +18,7 @@ from collections_app.dunning.defaults import PERIODIC_TASK, PERIODIC_TASK_NAME
 from collections_app.models import DunningPolicy, DunningReminder
 from collections_app.services import send_due_reminders
 from collections_app.tasks import send_dunning_reminders
-from ordermgmt.celery import app as celery_app
+from config.celery import app as celery_app
 from tests.collections.dunning_helpers import (  # noqa: F401  (fixtures)
     customer,
     dunning_mail,

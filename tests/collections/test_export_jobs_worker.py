@@ -24,8 +24,8 @@ from collections_app.reports.aging_documents import (
     aging_documents,
 )
 from collections_app.tasks import build_export_file
+from config.celery import app
 from ordermgmt import roles
-from ordermgmt.celery import app
 from tests.collections.test_aging_book import later_events, worked_example_book
 from tests.factories import UserFactory
 

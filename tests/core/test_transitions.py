@@ -18,7 +18,7 @@ from collections_app.models import (
     ExportJob,
     ExportJobStatus,
 )
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from ordermgmt.models import Contract, ContractStatus, DealDeskReview, ReviewStatus
 
 

@@ -16,7 +16,7 @@ from billing.fx.services import cross_rate, load_fx_rates
 from billing.fx.tasks import PERIODIC_TASK_NAME, refresh_fx_rates
 from billing.models import FxRate
 from collections_app.reports.aging import AgingParams, ar_aging
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from tests.bank_factories import open_invoice
 from tests.factories import AccountFactory
 

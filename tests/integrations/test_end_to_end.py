@@ -19,12 +19,12 @@ from django.utils import timezone
 
 from billing.models import BillingRun, Invoice, Payment, PaymentApplication
 from billing.services import issue_invoice, queue_billing_run
+from config.celery import app
 from integrations.salesforce.services import start_sync
 from integrations.stripe.currencies import to_stripe_amount
 from integrations.stripe.models import PushState, StripeInvoicePush
 from integrations.stripe.webhooks import SUBSCRIBED_EVENTS
 from ordermgmt import roles
-from ordermgmt.celery import app
 from ordermgmt.models import Contract
 from tests.factories import LegalEntityFactory, TaxRateFactory, UserFactory
 from tests.integrations.salesforce.conftest import (  # noqa: F401  (fixtures)

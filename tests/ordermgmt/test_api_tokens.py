@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from knox.models import AuthToken
 
+from core.errors import DomainValidationError
 from ordermgmt import roles
-from ordermgmt.errors import DomainValidationError
 from ordermgmt.security.tokens import issue_api_token
 from tests.factories import UserFactory
 

@@ -1,6 +1,6 @@
 """Celery settings that keep work from being lost or duplicated when a worker dies."""
 
-from ordermgmt.celery import app
+from config.celery import app
 
 
 def our_tasks():

@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
+from core.errors import DomainValidationError
 from ordermgmt import services
-from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Contract, ContractStatus
 from tests.factories import make_contract
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from core.errors import DomainValidationError
 from ordermgmt import roles, services
-from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import (
     Contract,
     ContractStatus,

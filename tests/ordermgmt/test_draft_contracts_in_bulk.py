@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
+from core.errors import DomainValidationError
 from ordermgmt import services
-from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Contract, ContractLine, ContractStatus
 from tests.factories import AccountFactory, contract_terms, line_input
 

@@ -5,8 +5,8 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from core.admin_history import GuardedHistoryAdmin
 from ordermgmt import roles
-from ordermgmt.admin_history import GuardedHistoryAdmin
 from ordermgmt.models import Account
 from tests.factories import AccountFactory, UserFactory
 

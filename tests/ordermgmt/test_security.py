@@ -71,7 +71,7 @@ def test_customer_data_never_reaches_the_logs(caplog, specialist, deal_desk, cli
 
 
 def test_the_redaction_filter_masks_email_addresses():
-    from ordermgmt.logging import RedactCustomerData
+    from core.logging import RedactCustomerData
 
     record = logging.LogRecord(
         "x", logging.INFO, __file__, 1, "mail to %s", ("a.b@c.example",), None

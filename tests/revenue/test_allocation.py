@@ -7,7 +7,7 @@ import pytest
 
 from billing.revenue import services as revenue
 from billing.revenue.models import RevenueAllocation, RevenueException, SspRange
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from ordermgmt.models import RevenueType
 
 from .helpers import D, activated, allocated, line, lines_of, obligations, product

@@ -22,8 +22,8 @@ from billing.models import BillingScheduleLine
 from billing.revenue import services as revenue
 from billing.revenue.models import RevenueSchedule
 from billing.revenue.selectors import contract_balance
+from core.errors import DomainValidationError
 from ordermgmt import services
-from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import RevenueType
 
 from .helpers import D, activated, bill_and_issue, line, monthly, obligations, product

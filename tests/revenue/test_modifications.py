@@ -15,7 +15,7 @@ from billing.revenue.models import (
 )
 from billing.revenue.selectors import contract_balance
 from billing.revenue.services import decide_treatment
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from ordermgmt.models import RevenueType
 
 from .helpers import (

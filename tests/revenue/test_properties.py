@@ -9,7 +9,6 @@ from fractions import Fraction
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from billing.money import minor_unit, round_money
 from billing.revenue.engine import (
     AllocationTarget,
     DailyProgress,
@@ -22,7 +21,8 @@ from billing.revenue.engine import (
     cumulative_lines,
     history_before,
 )
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from core.money import minor_unit, round_money
 
 CURRENCIES = ["USD", "JPY", "KWD", "EUR", "CLF"]
 amounts = st.decimals(min_value=Decimal("0"), max_value=Decimal("1e10"), places=4)

@@ -6,11 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from billing.money import split
 from billing.revenue import services as revenue
 from billing.revenue.models import Delivery, RevenueSchedule
 from billing.revenue.selectors import contract_balance
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from core.money import split
 from ordermgmt.models import RevenueType
 from ordermgmt.services import RampStepInput
 

@@ -8,7 +8,7 @@ import pytest
 from billing.usage.models import UsagePrice
 from billing.usage.pricing import price_period, price_quantity
 from billing.usage.services import PriceTerms, set_usage_price
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from tests.usage.factories import TIERS, usage_contract
 
 pytestmark = pytest.mark.django_db

@@ -22,8 +22,8 @@ from billing.writeoffs.services import (
     write_off_small_balances,
 )
 from collections_app.reports.aging import AgingParams, ar_aging
+from core.errors import DomainValidationError
 from ordermgmt import roles
-from ordermgmt.errors import DomainValidationError
 from tests.bank_factories import open_invoice
 from tests.factories import AccountFactory, UserFactory
 

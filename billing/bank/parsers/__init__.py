@@ -6,6 +6,7 @@ closing) before anything is saved."""
 
 from billing.bank.parsers.camt053 import parse_camt053
 from billing.bank.parsers.records import ParsedEntry, ParsedStatement
+from billing.error_codes import BillingError
 
 __all__ = ["ParsedEntry", "ParsedStatement", "parse_camt053", "parse_statement_file"]
 
@@ -13,10 +14,10 @@ __all__ = ["ParsedEntry", "ParsedStatement", "parse_camt053", "parse_statement_f
 def parse_statement_file(content: bytes, *, file_format: str = "camt053") -> list[ParsedStatement]:
     if file_format == "camt053":
         return parse_camt053(content)
-    from ordermgmt.errors import DomainValidationError
+    from core.errors import DomainValidationError
 
     raise DomainValidationError(
         field="file_format",
-        code="unsupported_format",
+        code=BillingError.UNSUPPORTED_FORMAT,
         message=f"{file_format!r} files cannot be imported yet; CAMT.053 can.",
     )

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from lxml import etree
 
 from billing.bank.parsers.records import CREDIT, DEBIT, ParsedEntry, ParsedStatement
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 

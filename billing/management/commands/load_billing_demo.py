@@ -16,7 +16,6 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from billing.models import BillingRun, Invoice, LegalEntity, TaxRate
-from billing.money import round_money
 from billing.services import (
     apply_credit_oldest_first,
     apply_payment,
@@ -27,7 +26,8 @@ from billing.services import (
     issue_invoice,
     record_payment,
 )
-from billing.terms import add_months
+from core.money import round_money
+from core.terms import add_months
 
 TAX_RATES = [
     ("US", "No sales tax on SaaS (demo)", Decimal("0")),

@@ -10,10 +10,10 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from billing.models import BillingRun, BillingRunStatus, ExceptionReason
-from billing.money import format_money
 from billing.services import default_legal_entity, execute_billing_run, queue_billing_run
 from billing.services import runs as run_services
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from core.money import format_money
 
 
 @contextlib.contextmanager

@@ -2,7 +2,7 @@
 
 Allocation (ASC 606-10-32-28 to 32-41)
     The amount to allocate is split by relative standalone selling price (SSP) with
-    `billing.money.split`: every part but the last rounded half-up, the last takes the
+    `core.money.split`: every part but the last rounded half-up, the last takes the
     remainder, so the parts add back exactly (research 1.4, decision 9.1).
     - 32-37 discount exception: obligations outside the named ones get exactly their SSP;
       the named ones share what is left, by SSP.

@@ -7,8 +7,9 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from billing.money import format_money, round_money, split
-from ordermgmt.errors import DomainValidationError
+from billing.revenue.error_codes import RevenueError
+from core.errors import DomainValidationError
+from core.money import format_money, round_money, split
 
 from .progress import ZERO
 
@@ -51,7 +52,9 @@ def allocate(
     targets. The result's amounts always add back to amount + variable consideration."""
     if not targets:
         raise DomainValidationError(
-            field="lines", code="no_obligations", message="The contract has no obligation."
+            field="lines",
+            code=RevenueError.NO_OBLIGATIONS,
+            message="The contract has no obligation.",
         )
     keys = [t.key for t in targets]
     amount = round_money(amount, currency)
@@ -60,14 +63,14 @@ def allocate(
     if variable_key is not None and variable_key not in keys:
         raise DomainValidationError(
             field="variable_consideration_line",
-            code="not_an_obligation",
+            code=RevenueError.NOT_AN_OBLIGATION,
             message="The variable consideration line is not one of the contract's obligations.",
         )
     base = amount if targeted else amount + variable
     if base < 0:
         raise DomainValidationError(
             field="variable_consideration_amount",
-            code="negative_transaction_price",
+            code=RevenueError.NEGATIVE_TRANSACTION_PRICE,
             message=f"The transaction price would be {format_money(base, currency)}.",
         )
     if discount_keys is not None:
@@ -75,14 +78,14 @@ def allocate(
         if not discount_keys or unknown:
             raise DomainValidationError(
                 field="discount_lines",
-                code="invalid_discount_lines",
+                code=RevenueError.INVALID_DISCOUNT_LINES,
                 message="Name at least one of the contract's own lines for the 32-37 discount.",
             )
     residual_targets = [t for t in targets if t.ssp is None]
     if len(residual_targets) > 1:
         raise DomainValidationError(
             field="ssp",
-            code="several_uncertain_ssps",
+            code=RevenueError.SEVERAL_UNCERTAIN_SSPS,
             message="Only one obligation can take the residual; "
             + ", ".join(t.label for t in residual_targets)
             + " all have an uncertain SSP.",
@@ -96,7 +99,7 @@ def allocate(
         if sum(weights) <= 0:
             raise DomainValidationError(
                 field="ssp",
-                code="zero_ssp",
+                code=RevenueError.ZERO_SSP,
                 message="The obligations' standalone selling prices add up to zero.",
             )
         result = AllocationResult(split(base, weights, currency), weights, "relative_ssp")
@@ -106,7 +109,7 @@ def allocate(
         if result.amounts[index] < 0:
             raise DomainValidationError(
                 field="variable_consideration_amount",
-                code="negative_allocation",
+                code=RevenueError.NEGATIVE_ALLOCATION,
                 message=f"The variable consideration would leave {targets[index].label} "
                 f"below zero ({format_money(result.amounts[index], currency)}).",
             )
@@ -123,7 +126,7 @@ def _allocate_discount_exception(base, targets, currency, discount_keys) -> Allo
     if discount <= 0:
         raise DomainValidationError(
             field="discount_exception",
-            code="no_discount",
+            code=RevenueError.NO_DISCOUNT,
             message="The contract is not sold at a discount to the sum of its SSPs, so there "
             "is no discount to place on particular lines.",
         )
@@ -137,7 +140,7 @@ def _allocate_discount_exception(base, targets, currency, discount_keys) -> Allo
     if remaining < 0 or sum(named_ssp) <= 0:
         raise DomainValidationError(
             field="discount_lines",
-            code="discount_exceeds_ssp",
+            code=RevenueError.DISCOUNT_EXCEEDS_SSP,
             message=f"The discount of {format_money(discount, currency)} is larger than the "
             "SSP of the lines it is placed on.",
         )
@@ -151,7 +154,7 @@ def _allocate_residual(base, targets, residual, currency, discount_keys) -> Allo
     if not observable:
         raise DomainValidationError(
             field="ssp",
-            code="no_observable_ssp",
+            code=RevenueError.NO_OBSERVABLE_SSP,
             message=f"{residual.label} takes the residual, but no other obligation has an "
             "observable SSP.",
         )
@@ -177,7 +180,7 @@ def _allocate_residual(base, targets, residual, currency, discount_keys) -> Allo
         )
         raise DomainValidationError(
             field="ssp",
-            code="residual_outside_range",
+            code=RevenueError.RESIDUAL_OUTSIDE_RANGE,
             message=f"The residual for {residual.label} is "
             f"{format_money(residual_amount, currency)}, outside its observed SSP range "
             f"({range_text}): the residual approach cannot be used.",

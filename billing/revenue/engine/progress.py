@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from billing.terms import add_months
 from core.dates import month_end
+from core.terms import add_months
 
 ONE_DAY = timedelta(days=1)
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 
-from billing.money import quantum, round_money, rounding_mode
+from core.money import quantum, round_money, rounding_mode
 
 from .progress import ONE_DAY, ZERO, Progress, days_between
 
@@ -37,7 +37,7 @@ def portion(total: Decimal, share: Fraction, currency: str) -> Decimal:
 
 class _Portions:
     """portion() for one schedule: the currency's quantum and the rounding mode are looked
-    up once (they are what billing.money.round_money uses), not once per period."""
+    up once (they are what core.money.round_money uses), not once per period."""
 
     def __init__(self, total: Decimal, currency: str):
         self.total = total

@@ -38,7 +38,7 @@ from billing.models import (
     ScheduleLineKind,
     UsageRecord,
 )
-from billing.money import round_money
+from core.money import round_money
 from ordermgmt.models import Contract
 
 from ..engine import month_periods

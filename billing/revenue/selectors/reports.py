@@ -11,8 +11,8 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 
-from billing.terms import add_months
 from core.dates import month_end, month_start
+from core.terms import add_months
 from ordermgmt.models import Contract, Product
 
 from ..models import RevenueSchedule

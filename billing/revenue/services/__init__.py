@@ -8,9 +8,10 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from billing.money import is_rounded
+from billing.revenue.error_codes import RevenueError
 from core.audit import audit_next_save
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from core.money import is_rounded
 from ordermgmt.models import Contract, ContractKind, ContractLine
 
 from ..models import (
@@ -54,7 +55,7 @@ def _build(contract: Contract, actor) -> None:
         if settings.priced_at_ssp is None or settings.remaining_goods_distinct is None:
             raise DomainValidationError(
                 field="priced_at_ssp",
-                code="modification_decision_pending",
+                code=RevenueError.MODIFICATION_DECISION_PENDING,
                 message=f"{contract.reference} amends {contract.original_contract.reference}: "
                 "record whether it is priced at SSP and whether the remaining goods are "
                 "distinct to account for it.",
@@ -92,13 +93,13 @@ def recognise_contract_revenue(*, contract: Contract, actor) -> Contract:
     if contract.status != "active":
         raise DomainValidationError(
             field="contract",
-            code="not_active",
+            code=RevenueError.NOT_ACTIVE,
             message=f"{contract.reference} is not active; its revenue is built on activation.",
         )
     if _has_revenue(contract):
         raise DomainValidationError(
             field="contract",
-            code="already_recognised",
+            code=RevenueError.ALREADY_RECOGNISED,
             message=f"The revenue of {contract.reference} is already built.",
         )
     _build(contract, actor)
@@ -161,18 +162,18 @@ def reestimate_variable_consideration(
     note = (note or "").strip()
     if not note:
         raise DomainValidationError(
-            field="note", code="required", message="Say why the estimate changed."
+            field="note", code=RevenueError.REQUIRED, message="Say why the estimate changed."
         )
     if not is_rounded(amount, contract.currency):
         raise DomainValidationError(
             field="amount",
-            code="not_rounded",
+            code=RevenueError.NOT_ROUNDED,
             message=f"{amount} has more decimals than {contract.currency} allows.",
         )
     if not _has_revenue(contract):
         raise DomainValidationError(
             field="contract",
-            code="not_recognised",
+            code=RevenueError.NOT_RECOGNISED,
             message=f"The revenue of {contract.reference} is not built yet.",
         )
     allocation = reestimate(
@@ -217,14 +218,16 @@ def check_settings_change(contract: Contract, changes: dict) -> None:
     if unknown:
         name = sorted(unknown)[0]
         raise DomainValidationError(
-            field=name, code="unknown_setting", message=f"{name} is not a revenue setting."
+            field=name,
+            code=RevenueError.UNKNOWN_SETTING,
+            message=f"{name} is not a revenue setting.",
         )
     if _has_revenue(contract) or ContractModification.objects.filter(amendment=contract).exists():
         locked = sorted(set(changes) - AFTER_INCEPTION)
         if locked:
             raise DomainValidationError(
                 field=locked[0],
-                code="locked_after_inception",
+                code=RevenueError.LOCKED_AFTER_INCEPTION,
                 message=f"The revenue of {contract.reference} is built; {locked[0]} can no "
                 "longer change (re-estimate variable consideration instead).",
             )
@@ -235,7 +238,7 @@ def check_settings_change(contract: Contract, changes: dict) -> None:
     if line is not None and getattr(line, "pk", line) not in lines:
         raise DomainValidationError(
             field="variable_consideration_line",
-            code="not_on_contract",
+            code=RevenueError.NOT_ON_CONTRACT,
             message="That line is on another contract.",
         )
     if "variable_consideration_amount" in changes and not is_rounded(
@@ -243,7 +246,7 @@ def check_settings_change(contract: Contract, changes: dict) -> None:
     ):
         raise DomainValidationError(
             field="variable_consideration_amount",
-            code="not_rounded",
+            code=RevenueError.NOT_ROUNDED,
             message=f"The estimate has more decimals than {contract.currency} allows.",
         )
     current = RevenueContractSettings.objects.filter(contract=contract).first()
@@ -255,13 +258,13 @@ def check_settings_change(contract: Contract, changes: dict) -> None:
     if any(i not in lines for i in named):
         raise DomainValidationError(
             field="discount_lines",
-            code="not_on_contract",
+            code=RevenueError.NOT_ON_CONTRACT,
             message="Every discount line must be a line of this contract.",
         )
     if exception and not named:
         raise DomainValidationError(
             field="discount_lines",
-            code="required",
+            code=RevenueError.REQUIRED,
             message="Name the lines the discount belongs to (606-10-32-37).",
         )
 
@@ -288,6 +291,6 @@ def _check_choice(name: str, changes: dict, allowed) -> None:
     if name in changes and changes[name] not in allowed:
         raise DomainValidationError(
             field=name,
-            code="invalid_choice",
+            code=RevenueError.INVALID_CHOICE,
             message=f"{changes[name]!r} is not one of {', '.join(allowed)}.",
         )

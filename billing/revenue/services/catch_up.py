@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from billing.revenue.error_codes import RevenueError
 from core.audit import actor_or_none
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from ordermgmt.models import Contract
 
 from ..engine import (
@@ -83,7 +84,7 @@ def _catch_up(
     if not states:
         raise DomainValidationError(
             field="original_contract",
-            code="nothing_to_modify",
+            code=RevenueError.NOTHING_TO_MODIFY,
             message=f"{root.reference} has no obligation to modify.",
         )
     joins: dict[int, Joined] = defaultdict(Joined)
@@ -95,7 +96,7 @@ def _catch_up(
         if fact.uncertain_ssp:
             raise DomainValidationError(
                 field=f"lines[{fact.index}].product",
-                code="residual_not_distinct",
+                code=RevenueError.RESIDUAL_NOT_DISTINCT,
                 message=f"{fact.label} has an uncertain SSP; it cannot join an obligation.",
             )
         joins[_join_target(fact, states).obligation.pk].facts.append(fact)

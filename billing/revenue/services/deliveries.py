@@ -7,8 +7,9 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
+from billing.revenue.error_codes import RevenueError
 from core.audit import actor_or_none
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from ordermgmt.models import ContractStatus
 
 from ..models import (
@@ -39,7 +40,7 @@ def deliver(
     reference = (reference or "").strip()
     if not reference:
         raise DomainValidationError(
-            field="reference", code="required", message="Give the delivery a reference."
+            field="reference", code=RevenueError.REQUIRED, message="Give the delivery a reference."
         )
     existing = Delivery.objects.filter(reference=reference).first()
     if existing is not None:
@@ -48,34 +49,34 @@ def deliver(
             return existing
         raise DomainValidationError(
             field="reference",
-            code="reference_reused",
+            code=RevenueError.REFERENCE_REUSED,
             message=f"Reference {reference!r} was already used for another delivery.",
         )
     if obligation.contract.status == ContractStatus.CANCELLED:
         raise DomainValidationError(
             field="obligation",
-            code="contract_cancelled",
+            code=RevenueError.CONTRACT_CANCELLED,
             message=f"{obligation.contract.reference} was cancelled: nothing more is "
             "delivered or recognised under it.",
         )
     if obligation.pattern != RecognitionPattern.POINT_IN_TIME:
         raise DomainValidationError(
             field="obligation",
-            code="not_point_in_time",
+            code=RevenueError.NOT_POINT_IN_TIME,
             message=f"{obligation.name} is recognised {obligation.get_pattern_display().lower()}, "
             "not on delivery.",
         )
     if delivered_on < obligation.service_start:
         raise DomainValidationError(
             field="delivered_on",
-            code="before_contract_start",
+            code=RevenueError.BEFORE_CONTRACT_START,
             message=f"{delivered_on} is before the contract starts ({obligation.service_start}).",
         )
     schedule = RevenueSchedule.objects.get(obligation=obligation, is_current=True)
     if schedule.basis_origin and delivered_on < schedule.basis_origin:
         raise DomainValidationError(
             field="delivered_on",
-            code="before_modification",
+            code=RevenueError.BEFORE_MODIFICATION,
             message=f"{delivered_on} is before the modification of {schedule.basis_origin}; "
             "revenue before a modification is not restated.",
         )

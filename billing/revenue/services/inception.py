@@ -137,7 +137,7 @@ def _explanation(plan: InceptionPlan) -> dict:
         "discount": None if result.discount is None else str(result.discount),
         "residual": None if result.residual is None else str(result.residual),
         "notes": result.notes,
-        "rounding": "billing.money.split: every part but the last rounded half-up, "
+        "rounding": "core.money.split: every part but the last rounded half-up, "
         "the last takes the remainder",
     }
 

@@ -21,8 +21,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from billing.revenue.error_codes import RevenueError
 from core.audit import actor_or_none, audit_next_save
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from ordermgmt.models import Contract, ContractKind, ContractStatus
 
 from ..facts import contract_line_facts
@@ -54,26 +55,26 @@ def check_amendment(amendment: Contract) -> Contract:
     if amendment.kind != ContractKind.AMENDMENT or amendment.original_contract_id is None:
         raise DomainValidationError(
             field="amendment",
-            code="not_an_amendment",
+            code=RevenueError.NOT_AN_AMENDMENT,
             message=f"{amendment.reference} is not an amendment of another contract.",
         )
     if amendment.status != ContractStatus.ACTIVE:
         raise DomainValidationError(
             field="amendment",
-            code="not_active",
+            code=RevenueError.NOT_ACTIVE,
             message=f"{amendment.reference} must be active before its revenue is accounted for.",
         )
     if ContractModification.objects.filter(amendment=amendment).exists():
         raise DomainValidationError(
             field="amendment",
-            code="already_accounted",
+            code=RevenueError.ALREADY_ACCOUNTED,
             message=f"{amendment.reference} has already been accounted for.",
         )
     original = amendment.original_contract
     if not PerformanceObligation.objects.filter(contract=original).exists():
         raise DomainValidationError(
             field="original_contract",
-            code="original_not_recognised",
+            code=RevenueError.ORIGINAL_NOT_RECOGNISED,
             message=f"The revenue of {original.reference} is not built yet; build it first.",
         )
     return original
@@ -93,7 +94,7 @@ def apply_modification(
     if priced_at_ssp is None or remaining_goods_distinct is None:
         raise DomainValidationError(
             field="priced_at_ssp",
-            code="required",
+            code=RevenueError.REQUIRED,
             message="Say whether the added goods are priced at SSP and whether the remaining "
             "goods are distinct: the treatment follows from these judgements.",
         )
@@ -101,7 +102,7 @@ def apply_modification(
     if effective < original.start_date:
         raise DomainValidationError(
             field="effective_date",
-            code="before_original_start",
+            code=RevenueError.BEFORE_ORIGINAL_START,
             message=f"The modification cannot take effect before {original.reference} starts.",
         )
     facts = contract_line_facts(amendment)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from billing.money import round_money
 from core.audit import actor_or_none
+from core.money import round_money
 
 from ..engine import (
     ONE_DAY,

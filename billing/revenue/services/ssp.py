@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from ordermgmt.errors import DomainValidationError
+from billing.revenue.error_codes import RevenueError
+from core.errors import DomainValidationError
 from ordermgmt.models import Product
 from ordermgmt.services.reference import apply_changes, refuse_negative, save_validated
 
@@ -23,7 +24,7 @@ def _check(ssp_range: SspRange) -> None:
     ):
         raise DomainValidationError(
             field="maximum",
-            code="below_minimum",
+            code=RevenueError.BELOW_MINIMUM,
             message=f"The maximum {ssp_range.maximum} is below the minimum {ssp_range.minimum}.",
         )
 
@@ -34,7 +35,7 @@ def create_ssp_range(*, product: Product, currency: str, actor, **fields) -> Ssp
     if SspRange.objects.filter(product=product, currency=currency).exists():
         raise DomainValidationError(
             field="currency",
-            code="duplicate",
+            code=RevenueError.DUPLICATE,
             message=f"{product.sku} already has a {currency} SSP range; change that one.",
         )
     ssp_range = SspRange(product=product, currency=currency)

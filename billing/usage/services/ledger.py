@@ -17,8 +17,8 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Sum
 
+from billing.error_codes import BillingError
 from billing.models import BillingScheduleLine, ScheduleLineKind, ScheduleLineStatus
-from billing.money import round_money
 from billing.usage.models import (
     DEFAULT_PRIORITY,
     Commitment,
@@ -28,7 +28,8 @@ from billing.usage.models import (
     PaymentPlan,
 )
 from core.audit import audit_next_save
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from core.money import round_money
 from ordermgmt.models import Contract
 
 ZERO = Decimal(0)
@@ -44,28 +45,32 @@ PLANS = {
 def check_grant(contract: Contract, kind: str, plan: str, amount, starts_on, ends_on) -> None:
     if kind not in PLANS:
         raise DomainValidationError(
-            field="kind", code="unknown_kind", message=f"Kind must be one of {list(PLANS)}."
+            field="kind",
+            code=BillingError.UNKNOWN_KIND,
+            message=f"Kind must be one of {list(PLANS)}.",
         )
     if plan not in PLANS[kind]:
         raise DomainValidationError(
             field="payment_plan",
-            code="plan_does_not_fit_kind",
+            code=BillingError.PLAN_DOES_NOT_FIT_KIND,
             message=f"A {kind.replace('_', ' ')} is paid {' or '.join(sorted(PLANS[kind]))}.",
         )
     if amount is None or amount <= 0 or round_money(amount, contract.currency) != amount:
         raise DomainValidationError(
             field="amount",
-            code="invalid_amount",
+            code=BillingError.INVALID_AMOUNT,
             message=f"The amount must be above zero in whole {contract.currency} minor units.",
         )
     if ends_on < starts_on:
         raise DomainValidationError(
-            field="ends_on", code="ends_before_start", message="It ends before it starts."
+            field="ends_on",
+            code=BillingError.ENDS_BEFORE_START,
+            message="It ends before it starts.",
         )
     if starts_on < contract.start_date or ends_on > contract.end_date:
         raise DomainValidationError(
             field="starts_on" if starts_on < contract.start_date else "ends_on",
-            code="outside_contract_term",
+            code=BillingError.OUTSIDE_CONTRACT_TERM,
             message=f"It must lie within the term {contract.start_date} – {contract.end_date}.",
         )
 
@@ -90,7 +95,9 @@ def grant_commitment_body(
     check_grant(contract, kind, payment_plan, amount, starts_on, ends_on)
     if overage_percent < 0:
         raise DomainValidationError(
-            field="overage_percent", code="negative", message="Overage cannot be negative."
+            field="overage_percent",
+            code=BillingError.NEGATIVE,
+            message="Overage cannot be negative.",
         )
     commitment = Commitment(
         contract=contract,

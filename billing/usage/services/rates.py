@@ -8,10 +8,11 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from billing.error_codes import BillingError
 from billing.usage.models import PricingModel, UsagePrice
 from billing.usage.pricing import parse_tiers
 from core.audit import audit_next_save
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from ordermgmt.models import ContractLine, RevenueType
 
 
@@ -31,35 +32,39 @@ def check_price(contract_line: ContractLine, terms: PriceTerms) -> None:
     if contract_line.product.revenue_type != RevenueType.USAGE:
         raise DomainValidationError(
             field="contract_line",
-            code="not_usage_priced",
+            code=BillingError.NOT_USAGE_PRICED,
             message=f"{contract_line.product.sku} is not priced by usage.",
         )
     if terms.pricing_model not in PricingModel.values:
         raise DomainValidationError(
             field="pricing_model",
-            code="unknown_pricing_model",
+            code=BillingError.UNKNOWN_PRICING_MODEL,
             message=f"Pricing model must be one of {', '.join(PricingModel.values)}.",
         )
     if not contract.start_date <= terms.starts_on <= contract.end_date:
         raise DomainValidationError(
             field="starts_on",
-            code="outside_contract_term",
+            code=BillingError.OUTSIDE_CONTRACT_TERM,
             message=f"{terms.starts_on} is outside the contract term.",
         )
     if terms.ends_on is not None and terms.ends_on < terms.starts_on:
         raise DomainValidationError(
-            field="ends_on", code="ends_before_start", message="The price ends before it starts."
+            field="ends_on",
+            code=BillingError.ENDS_BEFORE_START,
+            message="The price ends before it starts.",
         )
     if terms.unit_price < 0:
         raise DomainValidationError(
-            field="unit_price", code="negative_price", message="A price cannot be negative."
+            field="unit_price",
+            code=BillingError.NEGATIVE_PRICE,
+            message="A price cannot be negative.",
         )
     if terms.pricing_model == PricingModel.PACKAGE and not (
         terms.package_size and terms.package_size > 0
     ):
         raise DomainValidationError(
             field="package_size",
-            code="required",
+            code=BillingError.REQUIRED,
             message="A package price needs a package size above zero.",
         )
     if terms.pricing_model in (PricingModel.GRADUATED, PricingModel.VOLUME):
@@ -72,7 +77,7 @@ def check_price(contract_line: ContractLine, terms: PriceTerms) -> None:
     if other_line:
         raise DomainValidationError(
             field="metric",
-            code="metric_on_other_line",
+            code=BillingError.METRIC_ON_OTHER_LINE,
             message=f"{terms.metric} is already priced on another line of this contract.",
         )
 
@@ -100,7 +105,7 @@ def set_usage_price_body(*, contract_line: ContractLine, terms: PriceTerms, acto
     ).exists():
         raise DomainValidationError(
             field="starts_on",
-            code="duplicate_start",
+            code=BillingError.DUPLICATE_START,
             message=f"{price.metric} already has a price starting {price.starts_on}.",
         )
     audit_next_save(price, actor=actor, reason=f"usage price {price.metric} from {price.starts_on}")

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from collections_app.reports.ar_import import OpenArImportRejected, import_open_ar
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 
 
 class Command(BaseCommand):

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from collections_app.dunning.run import run_dunning
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 
 
 class Command(BaseCommand):

@@ -20,9 +20,9 @@ from billing.models import (
     PaymentApplication,
     Refund,
 )
-from billing.money import round_money
 from core.dates import add_months, month_end
 from core.dates import month_start as first_of_month
+from core.money import round_money
 
 from ..aging import (
     NOTE_CREDIT_ON_INVOICE,

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from billing.money import validate_currency
-from ordermgmt.errors import DomainValidationError
+from collections_app.error_codes import CollectionsError
+from core.errors import DomainValidationError
+from core.money import validate_currency
 
 from ..aging import (
     RateUsed,
@@ -107,7 +108,9 @@ class DsoParams:
     def __post_init__(self):
         if self.end < self.start:
             raise DomainValidationError(
-                field="end", code="before_start", message="The period ends before it starts."
+                field="end",
+                code=CollectionsError.BEFORE_START,
+                message="The period ends before it starts.",
             )
         choices = [
             ("method", self.method, {DsoMethod.SIMPLE, DsoMethod.COUNTBACK}),
@@ -118,7 +121,7 @@ class DsoParams:
             if value not in allowed:
                 raise DomainValidationError(
                     field=name,
-                    code="unknown_choice",
+                    code=CollectionsError.UNKNOWN_CHOICE,
                     message=f"{name} is one of {', '.join(sorted(allowed))}.",
                 )
         if self.currency:

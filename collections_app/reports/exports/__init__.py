@@ -40,7 +40,7 @@ from django.db import connection
 from django.db.models import Count, F, Window
 from django.db.models.functions import Collate, Lower
 
-from billing.money import minor_unit
+from core.money import minor_unit
 
 from ..aging import (
     AgingParams,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from billing.money import minor_unit
+from core.money import minor_unit
 
 from ..aging import (
     AgingParams,

@@ -18,9 +18,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from billing.money import validate_currency
-from billing.terms import PaymentTerms
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from core.money import validate_currency
+from core.terms import PaymentTerms
 from ordermgmt.models import BillingFrequency, RevenueType
 
 
@@ -80,7 +80,7 @@ def boolean(value: Any, sf_field: str) -> bool:
 
 
 def currency(value: Any, sf_field: str) -> str:
-    """ISO 4217 code, checked with billing.money.validate_currency"""
+    """ISO 4217 code, checked with core.money.validate_currency"""
     try:
         return validate_currency(value or "", field=sf_field)
     except DomainValidationError as err:

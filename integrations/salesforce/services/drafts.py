@@ -27,7 +27,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from ordermgmt.models import Contract, Opportunity, Product
 from ordermgmt.services import (
     ContractLineInput,

@@ -21,7 +21,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import audit_next_save
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from integrations.error_codes import IntegrationError
 from ordermgmt.models import Contract
 
 from ..models import (
@@ -41,14 +42,14 @@ def _check(issue: SyncIssue, resolution: str) -> None:
     if not issue.is_open:
         raise DomainValidationError(
             field="status",
-            code="already_resolved",
+            code=IntegrationError.ALREADY_RESOLVED,
             message=f"Issue #{issue.pk} is already resolved ({issue.get_resolution_display()}).",
         )
     allowed = RESOLUTIONS_BY_KIND.get(issue.kind, [])
     if resolution not in allowed:
         raise DomainValidationError(
             field="resolution",
-            code="resolution_not_allowed",
+            code=IntegrationError.RESOLUTION_NOT_ALLOWED,
             message=(
                 f"{resolution!r} does not resolve a {issue.get_kind_display().lower()} issue; "
                 f"choose {' or '.join(allowed)}."
@@ -62,13 +63,13 @@ def _take_salesforce_value(issue: SyncIssue, actor) -> None:
         if contract is None:
             raise DomainValidationError(
                 field="resolution",
-                code="contract_missing",
+                code=IntegrationError.CONTRACT_MISSING,
                 message="The contract this issue is about no longer exists.",
             )
         if not contract.is_editable:
             raise DomainValidationError(
                 field="resolution",
-                code="contract_not_editable",
+                code=IntegrationError.CONTRACT_NOT_EDITABLE,
                 message=(
                     f"The contract {contract.reference} is "
                     f"{contract.get_status_display().lower()}: record an amendment instead."
@@ -82,7 +83,7 @@ def _take_salesforce_value(issue: SyncIssue, actor) -> None:
         if row is None:
             raise DomainValidationError(
                 field="resolution",
-                code="record_missing",
+                code=IntegrationError.RECORD_MISSING,
                 message="The local record this issue is about no longer exists.",
             )
         model_field = model._meta.get_field(issue.field)
@@ -102,7 +103,7 @@ def _take_salesforce_value(issue: SyncIssue, actor) -> None:
         except ValidationError as err:
             raise DomainValidationError(
                 field=issue.field,
-                code="invalid",
+                code=IntegrationError.INVALID,
                 message="; ".join(err.messages),
             ) from err
         row.save(update_fields=update_fields)

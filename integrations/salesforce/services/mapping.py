@@ -29,8 +29,8 @@ from typing import Any
 
 from django.conf import settings
 
-from billing.money import round_money, split
-from billing.terms import add_months
+from core.money import round_money, split
+from core.terms import add_months
 from ordermgmt.models import BillingFrequency
 
 from .converters import (

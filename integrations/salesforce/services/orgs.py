@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from billing.money import validate_currency
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from core.money import validate_currency
 
 from ..client import SalesforceClient
 from .mapping import (

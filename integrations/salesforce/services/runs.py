@@ -36,7 +36,8 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from integrations.error_codes import IntegrationError
 
 from ..client import QueryPage, SalesforceClient, SalesforceConfig
 from ..errors import SalesforceError, SalesforceNotConfigured, SalesforceRequestRefused
@@ -91,14 +92,14 @@ def start_sync(*, actor, trigger: str = SyncTrigger.MANUAL, full: bool = False) 
     if not SalesforceConfig.from_settings().is_configured:
         raise DomainValidationError(
             field="__all__",
-            code="salesforce_not_configured",
+            code=IntegrationError.SALESFORCE_NOT_CONFIGURED,
             message="Salesforce is not configured (SALESFORCE_INSTANCE_URL and credentials).",
         )
     running = active_run()
     if running is not None:
         raise DomainValidationError(
             field="__all__",
-            code="sync_already_running",
+            code=IntegrationError.SYNC_ALREADY_RUNNING,
             message=f"Sync #{running.pk} is {running.get_status_display().lower()}; "
             "wait for it to finish.",
         )

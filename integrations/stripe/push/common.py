@@ -12,7 +12,7 @@ import stripe
 from django.db import transaction
 from django.utils import timezone
 
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 
 from ..client import StripeRefused, StripeUnavailable, translate
 from ..models import PushState, StripeCreditNotePush, StripeInvoicePush

@@ -41,7 +41,8 @@ from django.utils import timezone
 
 from billing.models import Invoice, InvoiceStatus
 from core.audit import audit_next_save
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from integrations.error_codes import IntegrationError
 from ordermgmt.models import Account
 
 from ..client import StripeRefused, stripe_client, translate
@@ -122,7 +123,7 @@ def planned_items(invoice: Invoice) -> list[PlannedItem]:
     if sum(item.amount for item in items) != total:
         raise DomainValidationError(
             field="total_amount",
-            code="lines_do_not_add_up",
+            code=IntegrationError.LINES_DO_NOT_ADD_UP,
             message=f"Invoice {invoice.number}: lines and taxes do not add up to its total.",
         )
     return items
@@ -203,7 +204,9 @@ def _push_invoice(push: StripeInvoicePush) -> None:
     invoice = Invoice.objects.select_related("account").get(pk=push.invoice_id)
     if invoice.status == InvoiceStatus.DRAFT:
         raise DomainValidationError(
-            field="invoice", code="not_issued", message="Only issued invoices go to Stripe."
+            field="invoice",
+            code=IntegrationError.NOT_ISSUED,
+            message="Only issued invoices go to Stripe.",
         )
     voided = invoice.status == InvoiceStatus.VOID
     if voided and not push.stripe_invoice_id and not push.stripe_customer_id:
@@ -299,7 +302,7 @@ def _check_total(invoice: Invoice, stripe_invoice: Any, total: int) -> None:
     if stripe_invoice.total != total or stripe_invoice.currency != currency:
         raise DomainValidationError(
             field="total_amount",
-            code="stripe_total_mismatch",
+            code=IntegrationError.STRIPE_TOTAL_MISMATCH,
             message=(
                 f"Stripe invoice {stripe_invoice.id} totals {stripe_invoice.total} "
                 f"{stripe_invoice.currency}, ours {total} {currency} (minor units); it was "

@@ -12,7 +12,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from integrations.error_codes import IntegrationError
 
 from ..models import PushState, StripeCreditNotePush, StripeInvoicePush
 
@@ -48,7 +49,7 @@ def retry_push(*, push: Push, actor) -> Push:
     if not (push.state in (PushState.FAILED, PushState.RETRYING) or is_stalled(push)):
         raise DomainValidationError(
             field="state",
-            code="not_retryable",
+            code=IntegrationError.NOT_RETRYABLE,
             message=f"This push is {push.get_state_display().lower()}; only failed, retrying "
             "or stalled pushes can be retried.",
         )

@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from billing.terms import add_months
+from core.terms import add_months
 from ordermgmt import roles, services
 from ordermgmt.models import (
     Account,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.errors import DomainValidationError
 from integrations.salesforce.models import (
     IssueKind,
     IssueStatus,
@@ -14,7 +15,6 @@ from integrations.salesforce.models import (
 )
 from integrations.salesforce.services import resolve_sync_issue, run_sync_now
 from ordermgmt import services
-from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Account, Contact, Contract, ContractStatus
 from tests.factories import ProductFactory
 

@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from config.celery import app
 from integrations.salesforce.models import SyncLogLine, SyncRun, SyncRunStatus
 from ordermgmt import roles
-from ordermgmt.celery import app
 from ordermgmt.models import Contract
 from tests.e2e.conftest import log_in
 from tests.factories import PASSWORD, UserFactory

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.errors import DomainValidationError
 from integrations.salesforce.models import (
     LogLevel,
     SyncLock,
@@ -19,7 +20,6 @@ from integrations.salesforce.models import (
 from integrations.salesforce.services import execute_sync, run_sync_now, start_sync
 from integrations.salesforce.services.runs import LOCK_NAME, acquire_lock
 from integrations.salesforce.tasks import MAX_RETRIES, sync_salesforce_bookings
-from ordermgmt.errors import DomainValidationError
 from ordermgmt.models import Contract, Opportunity, OpportunityLine
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ import time
 import pytest
 from celery.contrib.testing.worker import start_worker
 
+from config.celery import app
 from integrations.salesforce.models import SyncLogLine, SyncRun, SyncRunStatus
 from integrations.salesforce.services import start_sync
-from ordermgmt.celery import app
 from ordermgmt.models import Contract
 from tests.factories import UserFactory
 

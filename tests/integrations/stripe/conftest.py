@@ -236,7 +236,7 @@ def stripe_settings(
 @pytest.fixture
 def eager_celery() -> Iterator[Any]:
     """Tasks queued with .delay() run at once in the test (as in the demo)."""
-    from ordermgmt.celery import app
+    from config.celery import app
 
     saved = app.conf.task_always_eager, app.conf.task_eager_propagates
     app.conf.task_always_eager = app.conf.task_eager_propagates = True
@@ -328,7 +328,7 @@ def sign_payload(payload: str, secret: str = WEBHOOK_SECRET, timestamp: int | No
 
 
 def celery_app():
-    from ordermgmt.celery import app
+    from config.celery import app
 
     return app
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from core.errors import DomainValidationError
 from integrations.stripe.currencies import from_stripe_amount, stripe_currency, to_stripe_amount
-from ordermgmt.errors import DomainValidationError
 
 
 @pytest.mark.parametrize(

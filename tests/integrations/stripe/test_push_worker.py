@@ -41,7 +41,7 @@ def worker_env(simulator_url: str) -> dict[str, str]:
     url = f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "ordermgmt.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": url,
         "STRIPE_API_KEY": TEST_API_KEY,
         "STRIPE_API_BASE": simulator_url,

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from billing.bank.selectors import matching_share
 from billing.bank.services import import_bank_statement
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 
 
 class Command(BaseCommand):

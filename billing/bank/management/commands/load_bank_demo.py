@@ -18,7 +18,7 @@ from billing.bank.parsers.records import CREDIT, DEBIT, ParsedEntry
 from billing.bank.selectors import matching_share
 from billing.bank.services import import_bank_statement
 from billing.models import Invoice, InvoiceStatus, SettlementStatus
-from billing.money import round_money
+from core.money import round_money
 
 OUR_ACCOUNTS = {
     "USD": "US64SVBKUS6S3300958879",

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from billing.fx.ecb import bundled_history, parse_ecb_rates
 from billing.fx.services import currencies_in_use, load_fx_rates, reporting_currencies
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 
 
 class Command(BaseCommand):

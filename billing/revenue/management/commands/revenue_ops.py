@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from billing.revenue import services
 from billing.revenue.models import RevenueException
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 from ordermgmt.models import Contract
 
 WRITE_PERMISSION = "revenue.recognise_revenue"

@@ -17,12 +17,12 @@ from django.core.management.base import BaseCommand
 from billing.models import BillingRun, LegalEntity, TaxRate
 from billing.services import issue_invoice
 from billing.services.runs import bill_chunk
-from billing.terms import add_months
 from billing.usage.models import CommitmentKind, PaymentPlan
 from billing.usage.parsers import body_events
 from billing.usage.services import PriceTerms, grant_commitment, set_usage_price
 from billing.usage.services.alerts import send_balance_alerts
 from billing.usage.services.ingestion import ingest_usage_events
+from core.terms import add_months
 from ordermgmt import services
 from ordermgmt.models import Account, Contact, Product
 

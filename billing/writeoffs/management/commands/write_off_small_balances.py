@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from billing.writeoffs.services import batch_report, write_off_small_balances
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 
 
 class Command(BaseCommand):

@@ -14,7 +14,8 @@ import moneyed
 from babel.numbers import format_currency
 from django.conf import settings
 
-from ordermgmt.errors import DomainValidationError
+from core.error_codes import CoreError
+from core.errors import DomainValidationError
 
 # Codes in ISO 4217 that are not money one can invoice in.
 _NOT_INVOICEABLE = {"XXX", "XTS", "XAU", "XAG", "XPD", "XPT", "XDR", "XBA", "XBB", "XBC", "XBD"}
@@ -32,7 +33,7 @@ def validate_currency(code: str, *, field: str = "currency") -> str:
     if not is_known_currency(code):
         raise DomainValidationError(
             field=field,
-            code="unknown_currency",
+            code=CoreError.UNKNOWN_CURRENCY,
             message=f"{code!r} is not an ISO 4217 currency code.",
         )
     return code
@@ -79,7 +80,7 @@ def money_sum(amounts: Iterable[tuple[Decimal, str]], *, currency: str) -> Decim
         if amount_currency != currency:
             raise DomainValidationError(
                 field="currency",
-                code="currency_mismatch",
+                code=CoreError.CURRENCY_MISMATCH,
                 message=f"Cannot add {amount_currency} to a {currency} total.",
             )
         total += amount
@@ -95,16 +96,18 @@ def split(amount: Decimal, weights: Sequence[Decimal | int], currency: str) -> l
     of a positive amount never has a negative part.
     """
     if not weights:
-        raise DomainValidationError(field="weights", code="empty", message="Nothing to split.")
+        raise DomainValidationError(
+            field="weights", code=CoreError.EMPTY, message="Nothing to split."
+        )
     weights = [Decimal(w) for w in weights]
     if any(w < 0 for w in weights):
         raise DomainValidationError(
-            field="weights", code="negative_weight", message="Weights cannot be negative."
+            field="weights", code=CoreError.NEGATIVE_WEIGHT, message="Weights cannot be negative."
         )
     total_weight = sum(weights)
     if total_weight == 0:
         raise DomainValidationError(
-            field="weights", code="zero_weights", message="Weights add up to zero."
+            field="weights", code=CoreError.ZERO_WEIGHTS, message="Weights add up to zero."
         )
     amount = round_money(amount, currency)
     parts = [round_money(amount * w / total_weight, currency) for w in weights[:-1]]
@@ -130,16 +133,18 @@ def cumulative_schedule(
     round(total * progress_k); each part is the difference. No part is skewed, and
     parts of a positive total are never negative."""
     if not weights:
-        raise DomainValidationError(field="weights", code="empty", message="Nothing to split.")
+        raise DomainValidationError(
+            field="weights", code=CoreError.EMPTY, message="Nothing to split."
+        )
     weights = [Decimal(w) for w in weights]
     if any(w < 0 for w in weights):
         raise DomainValidationError(
-            field="weights", code="negative_weight", message="Weights cannot be negative."
+            field="weights", code=CoreError.NEGATIVE_WEIGHT, message="Weights cannot be negative."
         )
     total_weight = sum(weights)
     if total_weight == 0:
         raise DomainValidationError(
-            field="weights", code="zero_weights", message="Weights add up to zero."
+            field="weights", code=CoreError.ZERO_WEIGHTS, message="Weights add up to zero."
         )
     total = round_money(total, currency)
     parts: list[Decimal] = []
@@ -161,7 +166,7 @@ def to_minor_units(amount: Decimal, currency: str) -> int:
     if not is_rounded(amount, currency):
         raise DomainValidationError(
             field="amount",
-            code="not_rounded",
+            code=CoreError.NOT_ROUNDED,
             message=f"{amount} has more decimals than {currency} allows.",
         )
     return int(Decimal(amount).scaleb(minor_unit(currency)))

@@ -12,7 +12,7 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
 
 ALL = "__all__"
 

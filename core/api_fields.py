@@ -10,7 +10,7 @@ from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from rest_framework import serializers
 
-from ordermgmt.bounds import date_floor
+from core.bounds import date_floor
 
 # Real time zones run from UTC-12:00 to UTC+14:00; PostgreSQL refuses +16:00 outright.
 MAX_UTC_OFFSET = timedelta(hours=14)

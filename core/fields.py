@@ -3,9 +3,9 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from billing.money import is_known_currency
-from billing.terms import PaymentTerms
-from ordermgmt.errors import DomainValidationError
+from core.errors import DomainValidationError
+from core.money import is_known_currency
+from core.terms import PaymentTerms
 
 
 def validate_currency_code(value: str) -> None:

@@ -85,8 +85,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "ordermgmt.urls"
-WSGI_APPLICATION = "ordermgmt.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -270,7 +270,7 @@ REST_FRAMEWORK = {
         "ordermgmt.security.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["ordermgmt.permissions.RoleModelPermissions"],
+    "DEFAULT_PERMISSION_CLASSES": ["core.api_permissions.RoleModelPermissions"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
@@ -278,8 +278,8 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "ordermgmt.api_errors.domain_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.CatalogAutoSchema",
+    "EXCEPTION_HANDLER": "core.api_errors.domain_exception_handler",
 }
 # API tokens (django-rest-knox): a SHA-512 digest at rest, shown once, expiring.
 API_TOKEN_TTL_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "90"))
@@ -340,8 +340,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "redact": {"()": "ordermgmt.logging.RedactCustomerData"},
-        "client_errors_one_line": {"()": "ordermgmt.logging.ClientErrorsOnOneLine"},
+        "redact": {"()": "core.logging.RedactCustomerData"},
+        "client_errors_one_line": {"()": "core.logging.ClientErrorsOnOneLine"},
     },
     "handlers": {
         "console": {
@@ -417,3 +417,14 @@ SMALL_BALANCE_WRITE_OFF_MAX = {"*": "1.00", "JPY": "150"}
 
 # The one export log (core.export_log): the model that keeps who exported what.
 LEDGERLINE_EXPORT_LOG_MODEL = "collections_app.ExportLog"
+
+# --- Error codes ----------------------------------------------------------------------
+# Each app's catalog by module prefix: an endpoint's documented 400 lists its app's codes.
+LEDGERLINE_ERROR_CATALOGS = {
+    "ordermgmt": "ordermgmt.error_codes.OrderError",
+    "billing": "billing.error_codes.BillingError",
+    "billing.revenue": "billing.revenue.error_codes.RevenueError",
+    "collections_app": "collections_app.error_codes.CollectionsError",
+    "integrations": "integrations.error_codes.IntegrationError",
+}
+LEDGERLINE_SHARED_ERROR_CATALOG = "core.error_codes.CoreError"

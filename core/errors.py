@@ -1,5 +1,9 @@
 """The one error type for bad input and refused business moves."""
 
+from __future__ import annotations
+
+from enum import StrEnum
+
 from django.core.exceptions import ValidationError
 
 
@@ -21,3 +25,11 @@ class DomainValidationError(Exception):
         if self.field == "__all__":
             return error
         return ValidationError({self.field: error})
+
+
+class ErrorCode(StrEnum):
+    """Base of each app's error-code catalog (`<app>/error_codes.py`).
+
+    Members compare equal to their code string, so `err.code == "exceeds_open_balance"`
+    holds and the JSON body carries the plain string.
+    """

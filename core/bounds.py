@@ -15,7 +15,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from ordermgmt.errors import DomainValidationError
+from core.error_codes import CoreError
+from core.errors import DomainValidationError
 
 
 def date_floor() -> date:
@@ -41,7 +42,7 @@ def text_length_errors(
             errors.append(
                 DomainValidationError(
                     field=f"{prefix}{name}",
-                    code="max_length",
+                    code=CoreError.MAX_LENGTH,
                     message=f"The {_label(name)} has {len(value)} characters; at most {limit}.",
                 )
             )
@@ -60,13 +61,13 @@ def check_past_date(day: date, *, field: str, what: str) -> None:
     if day > timezone.localdate():
         raise DomainValidationError(
             field=field,
-            code="in_the_future",
+            code=CoreError.IN_THE_FUTURE,
             message=f"The {what} {day} is after today.",
         )
     if day < date_floor():
         raise DomainValidationError(
             field=field,
-            code="before_floor",
+            code=CoreError.BEFORE_FLOOR,
             message=f"The {what} {day} is before {date_floor()}, the earliest date accepted.",
         )
 
@@ -80,13 +81,13 @@ def check_document_date(day: date, *, field: str, what: str, last_issued: date |
     if not earliest <= day <= latest:
         raise DomainValidationError(
             field=field,
-            code="out_of_window",
+            code=CoreError.OUT_OF_WINDOW,
             message=f"The {what} {day} must be between {earliest} and {latest}.",
         )
     if last_issued is not None and day < last_issued:
         raise DomainValidationError(
             field=field,
-            code="before_last_issued",
+            code=CoreError.BEFORE_LAST_ISSUED,
             message=(
                 f"The {what} {day} is before {last_issued}, the date of the last one issued "
                 "in the same number series; numbers must follow the dates."
@@ -105,7 +106,7 @@ def contract_date_errors(start: date | None, end: date | None) -> list[DomainVal
         errors.append(
             DomainValidationError(
                 field="start_date",
-                code="before_floor",
+                code=CoreError.BEFORE_FLOOR,
                 message=f"The start date {start} is before {date_floor()}, the earliest accepted.",
             )
         )
@@ -113,7 +114,7 @@ def contract_date_errors(start: date | None, end: date | None) -> list[DomainVal
         errors.append(
             DomainValidationError(
                 field="start_date",
-                code="too_far_ahead",
+                code=CoreError.TOO_FAR_AHEAD,
                 message=f"The start date {start} is after {latest_start}, the latest accepted.",
             )
         )
@@ -122,7 +123,7 @@ def contract_date_errors(start: date | None, end: date | None) -> list[DomainVal
         errors.append(
             DomainValidationError(
                 field="end_date",
-                code="term_too_long",
+                code=CoreError.TERM_TOO_LONG,
                 message=f"The term from {start} to {end} is longer than {max_years} years.",
             )
         )
@@ -146,7 +147,7 @@ def check_contract_value(value: Decimal, *, field: str) -> None:
     if value > ceiling:
         raise DomainValidationError(
             field=field,
-            code="amount_too_large",
+            code=CoreError.AMOUNT_TOO_LARGE,
             message=(
                 f"Quantity × unit price over the term comes to {value:,.0f}; "
                 f"a contract may total at most {ceiling:,.0f}."
@@ -160,7 +161,7 @@ def country_error(code: str | None, *, field: str) -> DomainValidationError | No
     if len(code) != 2 or not code.isupper() or pycountry.countries.get(alpha_2=code) is None:
         return DomainValidationError(
             field=field,
-            code="unknown_country",
+            code=CoreError.UNKNOWN_COUNTRY,
             message=f"{code!r} is not an ISO 3166 two-letter country code.",
         )
     return None

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from core.dates import add_months, month_end
-from ordermgmt.errors import DomainValidationError
+from core.error_codes import CoreError
+from core.errors import DomainValidationError
 
 _PATTERN = re.compile(r"^(?:NET(?P<net>\d{1,3})(?P<eom>EOM)?|(?P<months>\d{1,2})MEOM|EOM|DUE)$")
 MAX_NET_DAYS = 365
@@ -49,7 +50,7 @@ class PaymentTerms:
         if not match:
             raise DomainValidationError(
                 field=field,
-                code="invalid_payment_terms",
+                code=CoreError.INVALID_PAYMENT_TERMS,
                 message=(
                     f"{code!r} is not a payment term. Use NET<days>, NET<days>EOM, EOM, "
                     "<months>MEOM or DUE, for example NET30 or NET30EOM."
@@ -66,7 +67,7 @@ class PaymentTerms:
         if net_days > MAX_NET_DAYS:
             raise DomainValidationError(
                 field=field,
-                code="payment_terms_too_long",
+                code=CoreError.PAYMENT_TERMS_TOO_LONG,
                 message=f"Net {net_days} exceeds the {MAX_NET_DAYS}-day maximum.",
             )
         return cls(code=normalized, net_days=net_days, end_of_month=bool(match.group("eom")))
