@@ -22,6 +22,7 @@ SF_PORT=${DEMO_SALESFORCE_PORT:-8443}
 $PY manage.py migrate --noinput -v0
 $PY manage.py load_demo_data
 $PY manage.py load_billing_demo
+$PY manage.py load_usage_demo
 $PY manage.py load_fx_rates
 $PY manage.py load_bank_demo
 $PY manage.py run_dunning --catch-up-days 60
