@@ -25,6 +25,7 @@ from collections_app.models import (
     DunningAction,
     DunningReminder,
 )
+from core.amount_input import AmountSerializerField
 from core.api_permissions import NamedPermission
 from core.errors import DomainValidationError
 from ordermgmt.models import Account
@@ -95,7 +96,7 @@ class CollectionActivityInputSerializer(serializers.Serializer):
     )
     body = serializers.CharField(required=False, allow_blank=True, default="")
     promised_date = serializers.DateField(required=False)
-    amount = serializers.DecimalField(max_digits=19, decimal_places=4, required=False)
+    amount = AmountSerializerField(max_digits=19, decimal_places=4, required=False)
     reason = serializers.ChoiceField(choices=DisputeReason.choices, required=False)
     owner = serializers.PrimaryKeyRelatedField(
         queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True

@@ -29,6 +29,7 @@ from collections_app.models import (
     DisputeReason,
     DisputeResolution,
 )
+from core.amount_input import AmountFormField
 from core.errors import DomainValidationError
 from core.permissions import require
 from ordermgmt.models import Account
@@ -96,7 +97,7 @@ class PromiseForm(AccountForm):
     open_invoices_only = True
     invoice = InvoiceChoiceField(queryset=Invoice.objects.none())
     promised_date = forms.DateField(label="Will pay by", widget=DateInput)
-    amount = forms.DecimalField(max_digits=19, decimal_places=4, min_value=0)
+    amount = AmountFormField(max_digits=19, decimal_places=4, min_value=0)
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def save(self, actor):
@@ -109,9 +110,7 @@ class DisputeForm(AccountForm):
     open_invoices_only = True
     invoice = InvoiceChoiceField(queryset=Invoice.objects.none())
     reason = forms.ChoiceField(choices=DisputeReason.choices)
-    amount = forms.DecimalField(
-        label="Disputed amount", max_digits=19, decimal_places=4, min_value=0
-    )
+    amount = AmountFormField(label="Disputed amount", max_digits=19, decimal_places=4, min_value=0)
     owner = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False)
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

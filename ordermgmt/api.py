@@ -10,6 +10,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.amount_input import AmountSerializerField
 from ordermgmt import services
 from ordermgmt.models import (
     Account,
@@ -190,7 +191,7 @@ class RampStepInputSerializer(serializers.Serializer):
     start_date = serializers.DateField()
     end_date = serializers.DateField()
     quantity = serializers.DecimalField(max_digits=19, decimal_places=4)
-    unit_price = serializers.DecimalField(max_digits=19, decimal_places=6)
+    unit_price = AmountSerializerField(max_digits=19, decimal_places=6)
 
 
 class ContractLineInputSerializer(serializers.Serializer):
@@ -198,7 +199,7 @@ class ContractLineInputSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
     currency = serializers.CharField(required=False, allow_null=True, default=None)
     quantity = serializers.DecimalField(max_digits=19, decimal_places=4)
-    unit_price = serializers.DecimalField(max_digits=19, decimal_places=6)
+    unit_price = AmountSerializerField(max_digits=19, decimal_places=6)
     discount_percent = serializers.DecimalField(max_digits=7, decimal_places=4, default=0)
     ramp_steps = RampStepInputSerializer(many=True, required=False, default=list)
 

@@ -5,10 +5,12 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from rest_framework.exceptions import ValidationError as ValidationError_
 
 from billing.forms import CreditNoteForm
 from billing.forms_cash import RecordPaymentForm, RefundForm
 from billing.models import Payment
+from collections_app.views import DisputeForm, PromiseForm
 from ordermgmt import roles
 from tests.factories import AccountFactory, UserFactory
 
@@ -17,6 +19,8 @@ AMOUNT_FIELDS = [
     (RecordPaymentForm, "amount"),
     (RefundForm, "amount"),
     (CreditNoteForm, "amount"),
+    (PromiseForm, "amount"),
+    (DisputeForm, "amount"),
 ]
 
 
@@ -43,9 +47,12 @@ def test_an_amount_with_the_grouping_separators_the_user_typed_is_read(
 def test_an_exponent_or_a_misplaced_separator_is_refused_naming_the_field(
     form_class, name, typed, code, says
 ):
+    field = form_class.base_fields[name]
     with pytest.raises(ValidationError) as err:
-        form_class.base_fields[name].clean(typed)
-    assert err.value.code == code and err.value.messages[0].startswith(says)
+        field.clean(typed)
+    label = str(field.label or "Amount")  # the message names the field as the form labels it
+    assert err.value.code == code
+    assert err.value.messages[0].startswith(says.replace("Amount", label, 1))
 
 
 @pytest.mark.django_db
@@ -65,8 +72,22 @@ def test_the_api_reads_amounts_with_the_same_rules(client, typed, status, refuse
     }
     response = client.post("/api/v1/payments/", data, content_type="application/json")
     assert response.status_code == status, response.content
-    if refused:  # the serializer's own 400 ({field: [messages]}), before any service runs
-        assert response.json() == {"amount": [EXPONENT_MESSAGE]}
+    if refused:  # the serializer's own 400, in the one error shape, before any service runs
+        assert response.json() == {
+            "field": "amount",
+            "code": "exponent",
+            "message": EXPONENT_MESSAGE,
+        }
         assert Payment.objects.count() == 0
     else:
         assert Payment.objects.get().amount == Decimal("1000.00")
+
+
+def test_a_contract_line_unit_price_is_read_with_the_same_rules():
+    from ordermgmt.api import ContractLineInputSerializer
+
+    field = ContractLineInputSerializer().fields["unit_price"]
+    assert field.run_validation("1,200.50") == Decimal("1200.50")
+    with pytest.raises(ValidationError_) as err:
+        field.run_validation("1e3")
+    assert err.value.detail[0].code == "exponent"
