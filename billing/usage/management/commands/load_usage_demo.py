@@ -55,6 +55,16 @@ class Command(BaseCommand):
             TaxRate.objects.create(
                 country="US", name="none", percent=0, effective_from=date(2000, 1, 1)
             )
+        self.seller, _ = LegalEntity.objects.get_or_create(
+            name="Ledgerline Cloud LLC",
+            defaults={
+                "address": "500 Howard Street, Suite 400\nSan Francisco, CA 94105\nUnited States",
+                "remit_to": "First Republic Trust, ACH 121000358, account 4410 2291 8830",
+                "invoice_prefix": "CLD-",
+                "credit_note_prefix": "CLD-CN-",
+                "email": "billing@cloud.ledgerline.example",
+            },
+        )
         product, _ = Product.objects.get_or_create(
             sku="AI-TOKENS", defaults={"name": "Model tokens", "revenue_type": "usage"}
         )
@@ -174,6 +184,9 @@ class Command(BaseCommand):
         while run_date <= min(date.today(), date(YEAR + 1, 1, 1)):
             run = BillingRun.objects.create(run_date=run_date)
             bill_chunk(run, contract_ids)
+            # Usage deals are sold by the cloud business, with its own number series: its
+            # invoices follow their own dates, apart from the subscription book's.
+            run.invoices.filter(status="draft").update(legal_entity=self.seller)
             last = add_months(run_date, 1) > date.today()
             if not last:
                 for invoice in run.invoices.filter(status="draft"):
