@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from billing import services
+from billing.error_codes import BillingError
 from billing.models import CreditApplication, CreditNote, Payment, PaymentApplication, PaymentMethod
 from billing.selectors import cash as selectors
 from billing.selectors.cash import OpenInvoiceRow, PaymentFilters
@@ -188,7 +189,7 @@ class ApplyForm(CashForm):
         if not (cleaned.get("oldest_first") or self._allocations(cleaned) or box_errors):
             raise ValidationError(
                 "Enter an amount for at least one invoice, or apply oldest first.",
-                code="no_allocation",
+                code=BillingError.NO_ALLOCATION,
             )
         return cleaned
 

@@ -11,6 +11,7 @@ from django_filters.fields import IsoDateTimeField
 from rest_framework import serializers
 
 from core.bounds import date_floor
+from core.error_codes import CoreError
 
 # Real time zones run from UTC-12:00 to UTC+14:00; PostgreSQL refuses +16:00 outright.
 MAX_UTC_OFFSET = timedelta(hours=14)
@@ -23,7 +24,8 @@ class BoundedIsoDateTimeField(IsoDateTimeField):
         offset = value.utcoffset() if value is not None else None
         if offset is not None and abs(offset) > MAX_UTC_OFFSET:
             raise forms.ValidationError(
-                "The time zone offset must be between -14:00 and +14:00.", code="out_of_range"
+                "The time zone offset must be between -14:00 and +14:00.",
+                code=CoreError.OUT_OF_RANGE,
             )
         return value
 
@@ -41,6 +43,6 @@ class ReportDateField(serializers.DateField):
         if not date_floor() <= day <= LATEST_REPORT_DATE:
             raise serializers.ValidationError(
                 f"The date must be between {date_floor()} and {LATEST_REPORT_DATE}.",
-                code="out_of_range",
+                code=CoreError.OUT_OF_RANGE,
             )
         return day

@@ -15,6 +15,7 @@ class CoreError(ErrorCode):
     MAX_LENGTH = "max_length"
     NEGATIVE_WEIGHT = "negative_weight"
     NOT_ROUNDED = "not_rounded"
+    OUT_OF_RANGE = "out_of_range"
     OUT_OF_WINDOW = "out_of_window"
     PAYMENT_TERMS_TOO_LONG = "payment_terms_too_long"
     TERM_TOO_LONG = "term_too_long"

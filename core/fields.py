@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from core.error_codes import CoreError
 from core.errors import DomainValidationError
 from core.money import is_known_currency
 from core.terms import PaymentTerms
@@ -11,7 +12,7 @@ from core.terms import PaymentTerms
 def validate_currency_code(value: str) -> None:
     if not is_known_currency(value):
         raise ValidationError(
-            f"{value!r} is not an ISO 4217 currency code.", code="unknown_currency"
+            f"{value!r} is not an ISO 4217 currency code.", code=CoreError.UNKNOWN_CURRENCY
         )
 
 

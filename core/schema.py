@@ -63,15 +63,21 @@ class CatalogAutoSchema(AutoSchema):
 
     def _refusal(self, registry) -> dict:
         name, codes = catalog_codes(type(self.view).__module__)
-        # A named enum of its own: spectacular's enum post-processing would otherwise
-        # merge every catalog's "code" into one colliding name.
-        code_enum = ResolvedComponent(
+        # The catalog is listed, not enforced as an enum: a code passed through from a
+        # parser or a vendor (e.g. a bank file's) is still a valid answer.
+        code_list = ResolvedComponent(
             name=f"{name}Code",
             type=ResolvedComponent.SCHEMA,
             object=f"{name}Code",
-            schema={"type": "string", "enum": list(codes)},
+            schema={
+                "type": "string",
+                "description": "A stable snake_case code; this endpoint's app raises: "
+                + ", ".join(codes)
+                + ".",
+                "x-error-codes": list(codes),
+            },
         )
-        registry.register_on_missing(code_enum)
+        registry.register_on_missing(code_list)
         component = ResolvedComponent(
             name=f"{name}Response",
             type=ResolvedComponent.SCHEMA,
@@ -82,7 +88,7 @@ class CatalogAutoSchema(AutoSchema):
                 "(`__all__` for the whole request), a stable code and a message.",
                 "properties": {
                     "field": {"type": "string"},
-                    "code": code_enum.ref,
+                    "code": code_list.ref,
                     "message": {"type": "string"},
                 },
                 "required": ["field", "code", "message"],

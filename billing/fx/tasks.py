@@ -31,7 +31,7 @@ def fetch(url: str) -> bytes:
     acks_late=True,
     autoretry_for=(FxSourceUnavailable,),
     retry_backoff=300,
-    retry_backoff_max=3 * 3600,
+    retry_backoff_max=30 * 60,  # under the broker visibility timeout (see settings)
     max_retries=5,
 )
 def refresh_fx_rates() -> dict:

@@ -8,6 +8,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billing.error_codes import BillingError
 from billing.usage.models import Commitment, UsageBatch, UsagePrice
 from billing.usage.parsers import body_events
 from billing.usage.selectors import commitment_balances, commitments_for
@@ -31,7 +32,8 @@ class UsageBatchInputSerializer(serializers.Serializer):
     def validate_events(self, value):
         if len(value) > MAX_EVENTS_PER_REQUEST:
             raise serializers.ValidationError(
-                f"At most {MAX_EVENTS_PER_REQUEST} events a request.", code="too_many_events"
+                f"At most {MAX_EVENTS_PER_REQUEST} events a request.",
+                code=BillingError.TOO_MANY_EVENTS,
             )
         return value
 

@@ -44,8 +44,9 @@ def book():
         "fabrikam": fabrikam,
         "A": open_invoice(northwind, "1200.00", FEB),
         "B": open_invoice(contoso, "500.00", FEB),
-        "C": open_invoice(contoso, "750.00", date(2026, 2, 5)),
         "D": open_invoice(fabrikam, "2000.00", FEB),
+        # Issued last: invoice numbers follow invoice dates.
+        "C": open_invoice(contoso, "750.00", date(2026, 2, 5)),
     }
 
 

@@ -16,7 +16,8 @@ from billing.services import (
     apply_payment,
     refund_payment,
 )
-from ordermgmt import roles, urls
+from config import urls
+from ordermgmt import roles
 from tests.billing.helpers import RECEIVED, issued_invoices, pay
 from tests.factories import AccountFactory, UserFactory, billable_account
 

@@ -96,7 +96,7 @@ def workers():
     }
 
     def start(pool: str = "solo") -> subprocess.Popen:
-        command = [sys.executable, "-m", "celery", "-A", "ordermgmt", "worker", "-l", "warning"]
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning"]
         command += ["--pool", pool, "--concurrency", "1", "--without-gossip", "--without-mingle"]
         command += ["-n", f"crash-{len(started)}-{os.getpid()}@%h"]
         process = subprocess.Popen(command, cwd=ROOT, env=env)

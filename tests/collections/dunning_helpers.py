@@ -56,7 +56,9 @@ def issued_invoice(
         unit_price=total,
         amount=total,
     )
-    return issue_invoice(invoice=draft, actor=None, invoice_date=invoice_date)
+    # The draft carries its own date, as a billing run's does: these books issue invoices
+    # out of date order, which a date the user chose at issue may not be.
+    return issue_invoice(invoice=draft, actor=None)
 
 
 def pay(invoice: Invoice, amount: Decimal | str, *, on: date, actor=None):

@@ -35,11 +35,12 @@ AS_OF = date(2026, 3, 17)
 @pytest.fixture
 def book():
     acme = customer("Acme")
+    # Issued in date order: invoice numbers follow invoice dates.
     return {
-        "acme_old": issued_invoice(account=acme, due=date(2026, 3, 1)),
-        "acme_new": issued_invoice(account=acme, due=date(2026, 3, 10)),
-        "globex": issued_invoice(account=customer("Globex", contacts=0), due=date(2026, 3, 1)),
         "initech": issued_invoice(account=customer("Initech"), due=date(2026, 2, 9)),
+        "acme_old": issued_invoice(account=acme, due=date(2026, 3, 1)),
+        "globex": issued_invoice(account=customer("Globex", contacts=0), due=date(2026, 3, 1)),
+        "acme_new": issued_invoice(account=acme, due=date(2026, 3, 10)),
         "umbrella": issued_invoice(account=customer("Umbrella"), due=date(2026, 4, 20)),
     }
 

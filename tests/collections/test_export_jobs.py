@@ -38,7 +38,7 @@ from tests.collections.test_aging_book import (
     refund,
     worked_example_book,
 )
-from tests.factories import AccountFactory, UserFactory
+from tests.factories import AccountFactory, LegalEntityFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 AS_OF = date(2026, 3, 31)
@@ -71,14 +71,24 @@ def a_book():
     initech = AccountFactory(legal_name="Initech LLC")  # a second customer of that name
     over = payment(initech, "700.00", date(2026, 3, 3), reference="WIRE-IN2")
     refund(over, "200.00", date(2026, 3, 10))
+    # Later parts of the book are billed by sellers of their own: each seller's numbers
+    # follow its own dates, and this book adds documents dated before earlier ones.
+    europe = LegalEntityFactory(
+        name="Ledgerline Europe GmbH", is_default=False, invoice_prefix="EU-",
+        credit_note_prefix="EUCN-",
+    )  # fmt: skip
+    services = LegalEntityFactory(
+        name="Ledgerline Services LLC", is_default=False, invoice_prefix="SVC-",
+        credit_note_prefix="SVCCN-",
+    )  # fmt: skip
     globex = AccountFactory(legal_name="Globex GmbH", default_currency="EUR")
-    eur = issued_invoice(globex, "7300.00", date(2026, 2, 14), currency="EUR")
+    eur = issued_invoice(globex, "7300.00", date(2026, 2, 14), currency="EUR", entity=europe)
     credit(eur, "300.00", date(2026, 3, 1))
     issued_invoice(globex, "120.00", date(2026, 3, 20), currency="USD")
     fx("EUR", "1.0850", date(2026, 3, 31))
     # Credit on account: a credit note on a paid invoice, partly applied elsewhere.
     credit_co = AccountFactory(legal_name="Credit Co")
-    paid = issued_invoice(credit_co, "1000.00", date(2026, 1, 10))
+    paid = issued_invoice(credit_co, "1000.00", date(2026, 1, 10), entity=services)
     apply(payment(credit_co, "1000.00", date(2026, 1, 10)), paid, "1000.00", date(2026, 1, 10))
     note = credit(paid, "200.00", date(2026, 2, 1))
     other = issued_invoice(credit_co, "500.00", date(2026, 2, 1))

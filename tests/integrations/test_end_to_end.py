@@ -28,6 +28,7 @@ from ordermgmt import roles
 from ordermgmt.models import Contract
 from tests.factories import LegalEntityFactory, TaxRateFactory, UserFactory
 from tests.integrations.salesforce.conftest import (  # noqa: F401  (fixtures)
+    org_options,
     sf_bookings,
     sf_settings,
     sf_sim,

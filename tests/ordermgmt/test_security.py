@@ -82,7 +82,7 @@ def test_the_redaction_filter_masks_email_addresses():
 
 def load_settings(env: dict) -> str:
     code = (
-        "import json; from ordermgmt import settings as s; print(json.dumps({k: getattr(s, k) "
+        "import json; from config import settings as s; print(json.dumps({k: getattr(s, k) "
         "for k in ['DEBUG','SESSION_COOKIE_SECURE','CSRF_COOKIE_SECURE','SECURE_SSL_REDIRECT',"
         "'SECURE_HSTS_SECONDS','CELERY_TASK_ALWAYS_EAGER']}))"
     )
