@@ -55,6 +55,8 @@ def test_the_customer_page_lists_commitments_with_their_balance(client, finance)
     page = client.get(reverse("billing:account_detail", args=[contract.account_id]))
     assert page.status_code == 200
     assert b"usage-balances" in page.content and b"Platform commit" in page.content
+    # Money as people read it: the 1,000.00 grant formatted in its currency, not 1000.0000.
+    assert "$1,000.00" in page.content.decode() and "1000.0000" not in page.content.decode()
 
 
 def test_a_threshold_alert_is_sent_once_however_often_the_check_runs(
