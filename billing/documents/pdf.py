@@ -24,7 +24,15 @@ from django.db import transaction
 from django.template.loader import render_to_string
 
 from billing.error_codes import BillingError
-from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, InvoiceStatus
+from billing.models import (
+    CreditNote,
+    CreditNoteLine,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    VatCategory,
+)
+from billing.services.tax import line_vat_treatment
 from core.audit import audit_next_save
 from core.errors import DomainValidationError
 from core.money import format_money, minor_unit
@@ -109,7 +117,7 @@ def _seller(entity) -> dict:
     return {
         "name": entity.name,
         "address": entity.address,
-        "tax_id": entity.tax_id,
+        "tax_id": entity.vat_id or entity.tax_id,
         "email": entity.email,
         "remit_to": entity.remit_to,
     }
@@ -118,12 +126,42 @@ def _seller(entity) -> dict:
 # --- rendering --------------------------------------------------------------------------
 
 
-def _render_pdf(html: str) -> bytes:
+def _render_pdf(html: str, pdf_variant: str | None = None) -> bytes:
+    """`pdf_variant="pdf/a-3b"` for Factur-X: fonts embedded, sRGB output intent."""
     from weasyprint import HTML  # imported here: 0.5 s that web processes rarely need
     from weasyprint.urls import URLFetcher
 
     no_fetching = URLFetcher(allowed_protocols=())
-    return HTML(string=html, url_fetcher=no_fetching).write_pdf()
+    options = {"pdf_variant": pdf_variant} if pdf_variant else {}
+    return HTML(string=html, url_fetcher=no_fetching).write_pdf(**options)
+
+
+def _vat_summary(treated: list[tuple], currency: str) -> tuple[list[dict], list[str]]:
+    """EN 16931 VAT breakdown (per category and rate) and the exemption or reverse-charge
+    notes, from (treatment, net, tax) of each line."""
+    groups: dict[tuple, list[Decimal]] = {}
+    notes: list[str] = []
+    for treatment, net, tax in treated:
+        key = (treatment.category, Decimal(treatment.percent).normalize())
+        sums = groups.setdefault(key, [Decimal(0), Decimal(0)])
+        sums[0] += net
+        sums[1] += tax
+        if treatment.reason and treatment.category not in ("S", "Z"):
+            note = f"{VatCategory(treatment.category).label}: {treatment.reason}"
+            if treatment.reason_code:
+                note += f" ({treatment.reason_code})"
+            if note not in notes:
+                notes.append(note)
+    rows = [
+        {
+            "category": f"{category} – {VatCategory(category).label}",
+            "percent": _percent(percent),
+            "base": format_money(base, currency),
+            "tax": format_money(tax, currency),
+        }
+        for (category, percent), (base, tax) in groups.items()
+    ]
+    return rows, notes
 
 
 def _invoice_context(invoice: Invoice) -> dict:
@@ -162,6 +200,11 @@ def _invoice_context(invoice: Invoice) -> dict:
         notes.append(f"Replaces invoice {invoice.replaces.number}, which is void.")
     if invoice.tax_exempt:
         notes.append("Tax exempt: no tax is charged on this invoice.")
+    vat_rows, vat_notes = _vat_summary(
+        [(line_vat_treatment(line, invoice), line.amount, line.tax_amount) for line in lines],
+        currency,
+    )
+    notes.extend(vat_notes)
     return {
         "title": "Draft invoice" if is_draft else "Invoice",
         "document_ref": f"Invoice {reference}" if reference else "Draft invoice",
@@ -187,16 +230,18 @@ def _invoice_context(invoice: Invoice) -> dict:
             for line in lines
         ],
         "totals": totals,
+        "vat_rows": vat_rows,
         "amount_due": format_money(invoice.open_amount, currency),
         "due_date": _date(invoice.due_date),
         "reference": reference,
     }
 
 
-def invoice_pdf_bytes(invoice: Invoice) -> bytes:
+def invoice_pdf_bytes(invoice: Invoice, pdf_variant: str | None = None) -> bytes:
     """Renders the invoice as it stands now. Issued invoices: use `invoice_pdf_download`,
     which serves the stored document."""
-    return _render_pdf(render_to_string("billing/pdf/invoice.html", _invoice_context(invoice)))
+    html = render_to_string("billing/pdf/invoice.html", _invoice_context(invoice))
+    return _render_pdf(html, pdf_variant)
 
 
 def _credit_note_row(line: CreditNoteLine, currency: str) -> dict:
@@ -234,6 +279,15 @@ def _credit_note_context(note: CreditNote) -> dict:
         notes = [f"Invoice {invoice.number} is void: this credit note cancels it in full."]
     else:
         notes = [f"This credit note reduces the amount due on invoice {invoice.number}."]
+    vat_rows, vat_notes = _vat_summary(
+        [
+            (line_vat_treatment(line.invoice_line, invoice), line.amount, line.tax_amount)
+            for line in lines
+            if line.invoice_line_id
+        ],
+        currency,
+    )
+    notes.extend(vat_notes)
     return {
         "title": "Credit note",
         "document_ref": f"Credit note {note.number}",
@@ -257,13 +311,14 @@ def _credit_note_context(note: CreditNote) -> dict:
                 "",
             ),
         ],
+        "vat_rows": vat_rows,
         "credit_total": format_money(note.total_amount, currency),
     }
 
 
-def credit_note_pdf_bytes(note: CreditNote) -> bytes:
+def credit_note_pdf_bytes(note: CreditNote, pdf_variant: str | None = None) -> bytes:
     context = _credit_note_context(note)
-    return _render_pdf(render_to_string("billing/pdf/credit_note.html", context))
+    return _render_pdf(render_to_string("billing/pdf/credit_note.html", context), pdf_variant)
 
 
 # --- stored documents -------------------------------------------------------------------

@@ -1,5 +1,6 @@
 from .credits import CreditApplication, CreditRefund
-from .entities import DocumentType, FxRate, LegalEntity, NumberSeries, TaxRate
+from .einvoices import EInvoiceFile, EInvoiceSyntax
+from .entities import DocumentType, FxRate, LegalEntity, NumberSeries, TaxRate, VatCategory
 from .invoices import (
     OPEN_AMOUNT,
     CreditNote,
@@ -26,6 +27,8 @@ __all__ = [
     "CreditNoteLine",
     "CreditRefund",
     "DocumentType",
+    "EInvoiceFile",
+    "EInvoiceSyntax",
     "ExceptionReason",
     "FxRate",
     "Invoice",
@@ -44,4 +47,5 @@ __all__ = [
     "SettlementStatus",
     "TaxRate",
     "UsageRecord",
+    "VatCategory",
 ]

@@ -8,9 +8,30 @@ class LegalEntity(models.Model):
     """The seller: whose name, tax id and bank details are on the invoice."""
 
     name = models.CharField(max_length=200)
-    address = models.TextField()
+    address = models.TextField(help_text="As printed before structured addresses; kept as it was.")
     tax_id = models.CharField(max_length=50, blank=True)
     remit_to = models.TextField(help_text="Bank name, IBAN/account, SWIFT, reference to quote.")
+    # Structured party data for e-invoices (EN 16931 BG-4/BG-5, BG-17).
+    address_line1 = models.CharField("street", max_length=200, blank=True)
+    address_line2 = models.CharField("address line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    region = models.CharField("state or region", max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 alpha-2")
+    vat_id = models.CharField("VAT number", max_length=30, blank=True)
+    company_id = models.CharField(
+        "company registration id", max_length=50, blank=True, help_text="e.g. EIN, HRB, SIREN"
+    )
+    phone = models.CharField(max_length=40, blank=True, help_text="Billing contact phone")
+    bank_name = models.CharField(max_length=100, blank=True)
+    bank_account_number = models.CharField(
+        max_length=34, blank=True, help_text="Where the bank has no IBAN (e.g. US)"
+    )
+    iban = models.CharField("IBAN", max_length=34, blank=True)
+    bic = models.CharField("BIC", max_length=11, blank=True)
+    peppol_endpoint_id = models.CharField(
+        "Peppol endpoint id", max_length=60, blank=True, help_text="scheme:id, e.g. 0088:..."
+    )
     invoice_prefix = models.CharField(max_length=12, default="INV-")
     credit_note_prefix = models.CharField(max_length=12, default="CN-")
     email = models.EmailField(blank=True)
@@ -30,6 +51,43 @@ class LegalEntity(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from core.bounds import country_error
+        from core.errors import DomainValidationError
+        from core.party import (
+            clean_bic,
+            clean_company_id,
+            clean_iban,
+            clean_peppol_id,
+            clean_vat_id,
+        )
+
+        try:
+            error = country_error(self.country, field="country")
+            if error:
+                raise error
+            self.vat_id = clean_vat_id(self.vat_id, country=self.country, field="vat_id")
+            self.company_id = clean_company_id(
+                self.company_id, country=self.country, field="company_id"
+            )
+            self.iban = clean_iban(self.iban)
+            self.bic = clean_bic(self.bic)
+            self.peppol_endpoint_id = clean_peppol_id(self.peppol_endpoint_id)
+        except DomainValidationError as error:
+            raise error.as_validation_error() from error
+
+
+class VatCategory(models.TextChoices):
+    """EN 16931 VAT category codes (UNTDID 5305) an invoice line may carry."""
+
+    STANDARD = "S", "Standard rate"
+    ZERO = "Z", "Zero rated"
+    EXEMPT = "E", "Exempt from VAT"
+    REVERSE_CHARGE = "AE", "Reverse charge"
+    INTRA_COMMUNITY = "K", "Intra-community supply (VAT exempt)"
+    EXPORT = "G", "Export outside the EU (free export)"
+    OUTSIDE_SCOPE = "O", "Outside the scope of VAT"
 
 
 class DocumentType(models.TextChoices):
@@ -73,6 +131,19 @@ class TaxRate(models.Model):
     region = models.CharField(max_length=100, blank=True, help_text="Empty: the whole country")
     name = models.CharField(max_length=100)
     percent = models.DecimalField(max_digits=7, decimal_places=4)
+    category = models.CharField(
+        "VAT category",
+        max_length=2,
+        choices=VatCategory.choices,
+        default=VatCategory.STANDARD,
+        help_text="EN 16931 category of the lines taxed at this rate",
+    )
+    exemption_reason = models.CharField(
+        max_length=200, blank=True, help_text="Printed on the invoice for Z, E, AE, K, G, O"
+    )
+    exemption_reason_code = models.CharField(
+        max_length=30, blank=True, help_text="VATEX code, e.g. VATEX-EU-O"
+    )
     effective_from = models.DateField()
     effective_to = models.DateField(null=True, blank=True, help_text="Inclusive; empty: open")
 

@@ -12,7 +12,7 @@ from core.fields import CurrencyField, money_field, quantity_field, unit_price_f
 from core.transitions import StatusMachine
 from ordermgmt.models import Account, Contract, ContractLine
 
-from .entities import LegalEntity, TaxRate
+from .entities import LegalEntity, TaxRate, VatCategory
 
 
 class InvoiceStatus(models.TextChoices):
@@ -105,6 +105,9 @@ class Invoice(StatusMachine, models.Model):
     buyer_name = models.CharField(max_length=200)
     buyer_address = models.TextField(blank=True)
     buyer_tax_id = models.CharField(max_length=50, blank=True)
+    # Structured buyer (address fields, VAT/company ids, references) as at issue, for
+    # e-invoices; empty on invoices issued before it existed (the account is used).
+    buyer_party = models.JSONField(default=dict, blank=True)
     tax_exempt = models.BooleanField(default=False)
     tax_rounding = models.CharField(max_length=8, default="line")
     subtotal_amount = money_field(default=Decimal("0"))
@@ -239,6 +242,11 @@ class InvoiceLine(models.Model):
     tax_rate = models.ForeignKey(TaxRate, null=True, blank=True, on_delete=models.PROTECT)
     tax_percent = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal("0"))
     tax_amount = money_field(default=Decimal("0"))
+    # EN 16931 VAT category (S, Z, E, AE, K, G, O); empty on lines made before it
+    # existed or by code that does not set it: issue fills it from the rate and account.
+    vat_category = models.CharField(max_length=2, blank=True, choices=VatCategory.choices)
+    vat_exemption_reason = models.CharField(max_length=200, blank=True)
+    vat_exemption_reason_code = models.CharField(max_length=30, blank=True)
     explanation = models.JSONField(default=dict)
 
     class Meta:

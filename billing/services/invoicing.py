@@ -22,7 +22,13 @@ from billing.models import (
     ScheduleLineStatus,
     SettlementStatus,
 )
-from billing.services.tax import line_taxes, tax_rounding_mode
+from billing.services.tax import (
+    check_vat_categories,
+    line_taxes,
+    line_vat_treatment,
+    tax_rounding_mode,
+    vat_treatment,
+)
 from core.audit import audit_next_save
 from core.bounds import check_document_date
 from core.errors import DomainValidationError
@@ -113,6 +119,24 @@ def buyer_snapshot(account: Account) -> dict:
         "buyer_address": account.billing_address,
         "buyer_tax_id": account.tax_id,
         "tax_exempt": account.tax_exempt,
+        "buyer_party": buyer_party(account),
+    }
+
+
+def buyer_party(account: Account) -> dict:
+    """The structured buyer an e-invoice carries (EN 16931 BG-7, BT-10, BT-49)."""
+    return {
+        "address_line1": account.billing_address_line1,
+        "address_line2": account.billing_address_line2,
+        "city": account.billing_city,
+        "region": account.billing_region,
+        "postal_code": account.billing_postal_code,
+        "country": account.billing_country,
+        "vat_id": account.vat_id,
+        "company_id": account.company_id,
+        "buyer_reference": account.buyer_reference,
+        "purchase_order_number": account.purchase_order_number,
+        "peppol_endpoint_id": account.peppol_endpoint_id,
     }
 
 
@@ -131,7 +155,8 @@ def build_draft_invoice(
     account = contract.account
     currency = contract.currency
     terms = PaymentTerms.parse(contract.payment_terms)
-    percent = Decimal(0) if account.tax_exempt or tax_rate is None else tax_rate.percent
+    treatment = vat_treatment(seller=legal_entity, account=account, tax_rate=tax_rate)
+    percent = treatment.percent
     line_amounts = [amounts[s.pk] for s in schedule_lines]
     mode = tax_rounding_mode()
     taxes = line_taxes(line_amounts, [percent] * len(line_amounts), currency, mode)
@@ -174,6 +199,9 @@ def build_draft_invoice(
                 tax_rate=None if account.tax_exempt else tax_rate,
                 tax_percent=percent,
                 tax_amount=tax,
+                vat_category=treatment.category,
+                vat_exemption_reason=treatment.reason,
+                vat_exemption_reason_code=treatment.reason_code,
                 explanation=explanation,
             )
         )
@@ -215,6 +243,7 @@ def issue_invoice(*, invoice: Invoice, actor, invoice_date: date | None = None) 
         invoice.due_date = PaymentTerms.parse(invoice.payment_terms).due_date(invoice_date)
     for name, value in buyer_snapshot(invoice.account).items():
         setattr(invoice, name, value)
+    _fix_vat_categories(invoice)
     invoice.transition_to(InvoiceStatus.ISSUED)
     invoice.number = next_document_number(
         legal_entity=invoice.legal_entity,
@@ -233,6 +262,22 @@ def issue_invoice(*, invoice: Invoice, actor, invoice_date: date | None = None) 
     for hook in ON_ISSUE:
         transaction.on_commit(lambda hook=hook: hook(invoice_id))
     return invoice
+
+
+def _fix_vat_categories(invoice: Invoice) -> None:
+    """Checks each line's VAT category before the number is taken, and stores the
+    category implied by the rate on lines drafted without one."""
+    lines = list(invoice.lines.select_related("tax_rate").order_by("position", "id"))
+    check_vat_categories(invoice, lines)
+    for line in lines:
+        if not line.vat_category:
+            treatment = line_vat_treatment(line, invoice)
+            line.vat_category = treatment.category
+            line.vat_exemption_reason = treatment.reason
+            line.vat_exemption_reason_code = treatment.reason_code
+            line.save(
+                update_fields=["vat_category", "vat_exemption_reason", "vat_exemption_reason_code"]
+            )
 
 
 def refresh_settlement(invoice: Invoice) -> None:

@@ -16,6 +16,34 @@ class Account(models.Model):
     billing_country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 alpha-2")
     tax_id = models.CharField(max_length=50, blank=True)
     tax_exempt = models.BooleanField(default=False)
+    # Structured party data for e-invoices (EN 16931 BG-7/BG-8, BT-10, BT-13, BT-49).
+    vat_id = models.CharField("VAT number", max_length=30, blank=True)
+    company_id = models.CharField("company registration id", max_length=50, blank=True)
+    tax_exemption_reason = models.CharField(
+        max_length=200, blank=True, help_text="Printed on invoices when the account is tax exempt"
+    )
+    buyer_reference = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Their reference for routing (Leitweg-ID, cost centre)",
+    )
+    purchase_order_number = models.CharField(
+        "default PO number", max_length=64, blank=True, help_text="Used when the contract has none"
+    )
+    peppol_endpoint_id = models.CharField(
+        "Peppol endpoint id", max_length=60, blank=True, help_text="scheme:id, e.g. 9930:DE..."
+    )
+    einvoice_format = models.CharField(
+        "e-invoice attached to e-mails",
+        max_length=12,
+        blank=True,
+        choices=[
+            ("", "None (PDF only)"),
+            ("facturx-pdf", "Factur-X / ZUGFeRD PDF"),
+            ("xrechnung", "XRechnung (CII XML)"),
+            ("ubl", "UBL 2.1 / Peppol BIS 3.0 XML"),
+        ],
+    )
     default_currency = CurrencyField(default="USD")
     default_payment_terms = PaymentTermsField(default="NET30")
     salesforce_id = models.CharField(max_length=18, unique=True, null=True, blank=True)
@@ -41,10 +69,19 @@ class Account(models.Model):
 
     def clean(self) -> None:
         from core.bounds import country_error
+        from core.errors import DomainValidationError
+        from core.party import clean_company_id, clean_peppol_id, clean_vat_id
 
         error = country_error(self.billing_country, field="billing_country")
         if error:
             raise error.as_validation_error()
+        try:
+            country = self.billing_country
+            self.vat_id = clean_vat_id(self.vat_id, country=country, field="vat_id")
+            self.company_id = clean_company_id(self.company_id, country=country, field="company_id")
+            self.peppol_endpoint_id = clean_peppol_id(self.peppol_endpoint_id)
+        except DomainValidationError as error:
+            raise error.as_validation_error() from error
 
     @property
     def payment_terms(self) -> PaymentTerms:

