@@ -18,6 +18,7 @@ from billing.models import CreditNote, EInvoiceFile, EInvoiceSyntax, Invoice, In
 from core.errors import DomainValidationError
 
 from .build import facturx_pdf, facturx_xml, ubl_xml, xrechnung_xml
+from .validation import validate
 
 SYNTAXES = {
     EInvoiceSyntax.FACTURX_PDF: ("pdf", "application/pdf"),
@@ -44,7 +45,17 @@ def _content(document: Invoice | CreditNote, syntax: str) -> bytes:
         EInvoiceSyntax.XRECHNUNG: xrechnung_xml,
         EInvoiceSyntax.UBL: ubl_xml,
     }
-    return builders[syntax](document)
+    xml = builders[syntax](document)
+    report = validate(xml, syntax)
+    if not report.valid:
+        # Never store or serve a document the official rules reject; say which rule.
+        raise DomainValidationError(
+            field="__all__",
+            code=BillingError.EINVOICE_INVALID,
+            message=f"The {syntax} e-invoice of {document.number} fails the EN 16931 "
+            f"checks: {(report.xsd_errors + report.failed_rules)[0][:300]}",
+        )
+    return xml
 
 
 def render_einvoice(*, document: Invoice | CreditNote, syntax: str) -> tuple[str, str, bytes]:

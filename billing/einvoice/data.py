@@ -207,6 +207,8 @@ def _line_dict(line: TaxedLine, currency: str) -> dict:
         "BT-152": str(line.treatment.percent.normalize()),
         "BT-153": line.name[:300],
     }
+    if line.treatment.category == VatCategory.OUTSIDE_SCOPE:
+        del item["BT-152"]  # BR-O-05: no VAT rate on a line not subject to VAT
     if line.period_start and line.period_end:
         item["BT-134"] = line.period_start
         item["BT-135"] = line.period_end
@@ -228,6 +230,8 @@ def _breakdown(lines: list[TaxedLine], currency: str) -> list[dict]:
             "BT-118": category,
             "BT-119": str(percent),
         }
+        if category == VatCategory.OUTSIDE_SCOPE:
+            del row["BT-119"]  # BR-O-10: no VAT rate in an "O" breakdown
         if category not in NO_REASON_CATEGORIES:
             row["BT-120"] = reason or VatCategory(category).label
             if code:
