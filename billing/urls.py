@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import views, views_cash
+from billing import views, views_cash, views_einvoice
 
 app_name = "billing"
 
@@ -32,5 +32,15 @@ urlpatterns = [
         "cash/applications/<int:pk>/reverse/",
         views_cash.application_reverse,
         name="application_reverse",
+    ),
+    path(
+        "invoices/<int:pk>/einvoice/<slug:syntax>/",
+        views_einvoice.invoice_einvoice,
+        name="invoice_einvoice",
+    ),
+    path(
+        "credit-notes/<int:pk>/einvoice/<slug:syntax>/",
+        views_einvoice.credit_note_einvoice,
+        name="credit_note_einvoice",
     ),
 ]

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from billing import api as billing_api
+from billing.api import einvoices as einvoice_api
 from billing.api import payments as payments_api
 from billing.api import reference as reference_api
 from billing.bank import api as bank_api
@@ -152,6 +153,16 @@ urlpatterns = [
         "api/v1/revenue/contracts/<int:contract_id>/exceptions/",
         revenue_ops_api.RevenueExceptionListView.as_view(),
         name="api-revenue-exceptions",
+    ),
+    path(
+        "api/v1/invoices/<int:pk>/einvoice/<slug:syntax>/",
+        einvoice_api.InvoiceEInvoiceView.as_view(),
+        name="api-invoice-einvoice",
+    ),
+    path(
+        "api/v1/credit-notes/<int:pk>/einvoice/<slug:syntax>/",
+        einvoice_api.CreditNoteEInvoiceView.as_view(),
+        name="api-credit-note-einvoice",
     ),
     path("api/v1/", include(router.urls)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -153,7 +153,31 @@ def _invoice_email(invoice: Invoice, recipients: list[str], connection) -> Email
         connection=connection,
     )
     message.attach(f"{invoice.number}.pdf", read_stored_invoice_pdf(invoice), "application/pdf")
+    _attach_einvoice(message, invoice)
     return message
+
+
+def _attach_einvoice(message: EmailMessage, invoice: Invoice) -> None:
+    """The e-invoice the account asked for (Factur-X PDF, XRechnung or UBL) beside the
+    PDF. One that cannot be made (data missing) is logged by id and the PDF still goes:
+    the invoice page names what is missing."""
+    syntax = invoice.account.einvoice_format
+    if not syntax:
+        return
+    from billing.einvoice import render_einvoice  # the PDF renderer imports services
+
+    try:
+        filename, content_type, content = render_einvoice(document=invoice, syntax=syntax)
+    except DomainValidationError as error:
+        logger.error(
+            "Invoice %s: no %s e-invoice attached (%s on %s)",
+            invoice.pk,
+            syntax,
+            error.code,
+            error.field,
+        )
+        return
+    message.attach(filename, content, content_type)
 
 
 def _send(message: EmailMessage, invoice_id: int) -> None:

@@ -36,6 +36,28 @@ TAX_RATES = [
     ("JP", "Consumption tax", Decimal("10")),
 ]
 
+# The seller's structured party data (e-invoices): what its address and remittance
+# text say, as fields.
+DEMO_SELLER = {
+    "address_line1": "500 Howard Street",
+    "city": "San Francisco",
+    "region": "CA",
+    "postal_code": "94105",
+    "country": "US",
+    "company_id": "94-3154823",
+    "phone": "+1 415 555 0134",
+    "bank_name": "First Demo Bank",
+    "bank_account_number": "1234567890",
+    "bic": "FDBKUS33",
+}
+RATE_CATEGORY = {
+    "US": {
+        "category": "O",
+        "exemption_reason": "Not subject to VAT (US seller, US buyer)",
+        "exemption_reason_code": "VATEX-EU-O",
+    }
+}
+
 
 class Command(BaseCommand):
     help = "Load a year of demo billing: runs, issued invoices and payments."
@@ -57,10 +79,15 @@ class Command(BaseCommand):
             "SWIFT FDBKUS33 · Reference: invoice number",
             email="billing@ledgerline.example",
             is_default=True,
+            **DEMO_SELLER,
         )
         for country, name, percent in TAX_RATES:
             TaxRate.objects.create(
-                country=country, name=name, percent=percent, effective_from=date(2020, 1, 1)
+                country=country,
+                name=name,
+                percent=percent,
+                effective_from=date(2020, 1, 1),
+                **RATE_CATEGORY.get(country, {}),
             )
         finance = get_user_model().objects.filter(username="finance").first()
         specialist = get_user_model().objects.filter(username="specialist").first()

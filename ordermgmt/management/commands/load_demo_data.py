@@ -16,6 +16,7 @@ from django.db import transaction
 
 from core.terms import add_months
 from ordermgmt import roles, services
+from ordermgmt.demo_addresses import demo_party
 from ordermgmt.models import (
     Account,
     Contact,
@@ -145,14 +146,23 @@ class Command(BaseCommand):
         for i in range(n_accounts):
             currency = rng.choice(CURRENCIES)
             name = demo_company_name(rng, SUFFIX[currency], used_names)
+            # The same draws as before structured addresses, so the book stays the same.
+            street_number = rng.randint(1, 999)
+            place_pick = rng.randrange(5)  # was rng.choice of five city names
+            postal_seed = rng.randint(10000, 99999)
+            id_seed = rng.randint(100000, 999999)
             account_rows.append(
                 Account(
                     legal_name=name,
-                    billing_address_line1=f"{rng.randint(1, 999)} Market Street",
-                    billing_city=rng.choice(["Springfield", "Berlin", "London", "Tokyo", "Austin"]),
-                    billing_postal_code=f"{rng.randint(10000, 99999)}",
                     billing_country=COUNTRY[currency],
-                    tax_id=f"TAX-{rng.randint(100000, 999999)}",
+                    **demo_party(
+                        country=COUNTRY[currency],
+                        index=i,
+                        street_number=street_number,
+                        place_pick=place_pick,
+                        postal_seed=postal_seed,
+                        id_seed=id_seed,
+                    ),
                     tax_exempt=rng.random() < 0.05,
                     default_currency=currency,
                     default_payment_terms=rng.choice(TERMS[:4]),
