@@ -12,6 +12,19 @@ from rest_framework.views import APIView
 from billing.einvoice import SYNTAXES, render_einvoice
 from billing.models import CreditNote, Invoice
 from core.api_permissions import NamedPermission
+from core.schema import CatalogAutoSchema
+
+
+class RefusingDownloadSchema(CatalogAutoSchema):
+    """A download takes no input but can be refused (data an e-invoice needs is
+    missing): document its 400 answer like an input endpoint's."""
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is not None and "400" not in operation["responses"]:
+            operation["responses"]["400"] = self._refusal(registry)
+        return operation
+
 
 SYNTAX_PARAMETER = OpenApiParameter(
     "syntax",
@@ -40,6 +53,7 @@ def _file(document, syntax: str) -> HttpResponse:
 class InvoiceEInvoiceView(APIView):
     permission_classes = [NamedPermission]
     permission_required = "billing.view_invoice"
+    schema = RefusingDownloadSchema()
 
     @extend_schema(parameters=[SYNTAX_PARAMETER], responses=RESPONSES)
     def get(self, request, pk: int, syntax: str):
@@ -52,6 +66,7 @@ class InvoiceEInvoiceView(APIView):
 class CreditNoteEInvoiceView(APIView):
     permission_classes = [NamedPermission]
     permission_required = "billing.view_creditnote"
+    schema = RefusingDownloadSchema()
 
     @extend_schema(parameters=[SYNTAX_PARAMETER], responses=RESPONSES)
     def get(self, request, pk: int, syntax: str):
