@@ -67,6 +67,17 @@ class AccountAdmin(GuardedHistoryAdmin):
             {"fields": ["default_currency", "default_payment_terms", "tax_id", "tax_exempt"]},
         ),
         ("External ids", {"fields": ["salesforce_id", "stripe_customer_id"]}),
+        (
+            "E-invoicing",
+            {
+                "fields": [
+                    ("vat_id", "company_id"),
+                    "tax_exemption_reason",
+                    ("buyer_reference", "purchase_order_number"),
+                    ("peppol_endpoint_id", "einvoice_format"),
+                ]
+            },
+        ),
     ]
 
 

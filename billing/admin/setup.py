@@ -17,14 +17,30 @@ from .base import ReadOnlyAdminMixin
 
 @admin.register(LegalEntity)
 class LegalEntityAdmin(GuardedHistoryAdmin):
-    list_display = ["name", "tax_id", "invoice_prefix", "credit_note_prefix", "is_default"]
+    list_display = [
+        "name",
+        "country",
+        "vat_id",
+        "tax_id",
+        "invoice_prefix",
+        "credit_note_prefix",
+        "is_default",
+    ]
     list_filter = ["is_default"]
     search_fields = ["name", "tax_id"]
 
 
 @admin.register(TaxRate)
 class TaxRateAdmin(GuardedHistoryAdmin):
-    list_display = ["name", "country", "region", "percent", "effective_from", "effective_to"]
+    list_display = [
+        "name",
+        "country",
+        "region",
+        "percent",
+        "category",
+        "effective_from",
+        "effective_to",
+    ]
     list_filter = ["country", "effective_from"]
     search_fields = ["name", "country", "region"]
 

@@ -147,7 +147,10 @@ def _vat_summary(treated: list[tuple], currency: str) -> tuple[list[dict], list[
         sums[0] += net
         sums[1] += tax
         if treatment.reason and treatment.category not in ("S", "Z"):
-            note = f"{VatCategory(treatment.category).label}: {treatment.reason}"
+            label = VatCategory(treatment.category).label
+            note = treatment.reason
+            if not note.lower().startswith(label.lower()):
+                note = f"{label}: {note}"
             if treatment.reason_code:
                 note += f" ({treatment.reason_code})"
             if note not in notes:

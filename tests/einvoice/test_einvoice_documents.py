@@ -265,3 +265,35 @@ def test_lines_drafted_without_a_category_get_the_rates_one_at_issue(german_sell
     InvoiceLine.objects.filter(invoice=draft).update(vat_category="")
     invoice = issue_invoice(invoice=draft, actor=None)
     assert invoice.lines.get().vat_category == "S"
+
+
+def test_the_pdf_prints_the_reverse_charge_note_and_the_vat_breakdown(german_seller):
+    from billing.documents.pdf import invoice_pdf_bytes
+
+    rate("FR", "20")
+    account = billable_account(
+        legal_name="Société Exemple SA",
+        billing_address_line1="12 rue de la Paix",
+        billing_city="Paris",
+        billing_postal_code="75002",
+        billing_country="FR",
+        vat_id="FR40303265045",
+        default_currency="EUR",
+    )
+    invoice = issued(account)
+    text = " ".join(
+        " ".join(page.extract_text().split())
+        for page in PdfReader(BytesIO(invoice_pdf_bytes(invoice))).pages
+    )
+    assert "Reverse charge: VAT to be accounted for by the recipient (VATEX-EU-AE)" in text
+    assert "VAT AE – Reverse charge 0% on €12,000.00: €0.00" in text
+
+
+def test_the_pdf_shows_one_breakdown_row_per_category_and_rate(german_seller):
+    from billing.documents.pdf import invoice_pdf_bytes
+
+    invoice = issued(german_buyer())
+    (page,) = PdfReader(BytesIO(invoice_pdf_bytes(invoice))).pages
+    assert "VAT S – Standard rate 19% on €12,000.00: €2,280.00" in " ".join(
+        page.extract_text().split()
+    )
