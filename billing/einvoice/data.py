@@ -47,6 +47,11 @@ def _money(value: Decimal, currency: str) -> str:
     return str(Decimal(value).quantize(Decimal(1).scaleb(-places)))
 
 
+def _plain(value: Decimal) -> str:
+    """20.0000 -> "20" (never "2E+1", which the XSD refuses)."""
+    return format(Decimal(value).normalize(), "f")
+
+
 def _missing(field: str, what: str, where: str) -> DomainValidationError:
     return DomainValidationError(
         field=field,
@@ -204,7 +209,7 @@ def _line_dict(line: TaxedLine, currency: str) -> dict:
         "BT-146": _money(abs(line.amount), currency),
         "BT-149": str(abs(quantity)),
         "BT-151": line.treatment.category,
-        "BT-152": str(line.treatment.percent.normalize()),
+        "BT-152": _plain(line.treatment.percent),
         "BT-153": line.name[:300],
     }
     if line.treatment.category == VatCategory.OUTSIDE_SCOPE:
@@ -228,7 +233,7 @@ def _breakdown(lines: list[TaxedLine], currency: str) -> list[dict]:
             "BT-116": _money(sums["base"], currency),
             "BT-117": _money(sums["tax"], currency),
             "BT-118": category,
-            "BT-119": str(percent),
+            "BT-119": _plain(percent),
         }
         if category == VatCategory.OUTSIDE_SCOPE:
             del row["BT-119"]  # BR-O-10: no VAT rate in an "O" breakdown

@@ -297,3 +297,22 @@ def test_the_pdf_shows_one_breakdown_row_per_category_and_rate(german_seller):
     assert "VAT S – Standard rate 19% on €12,000.00: €2,280.00" in " ".join(
         page.extract_text().split()
     )
+
+
+def test_a_british_invoice_at_20_percent_writes_the_rate_as_a_plain_decimal(german_seller):
+    rate("GB", "20")
+    account = billable_account(
+        legal_name="Example Trading Ltd",
+        billing_address_line1="1 Poultry",
+        billing_city="London",
+        billing_postal_code="EC2R 8EJ",
+        billing_country="GB",
+        vat_id="GB980780684",
+        default_currency="GBP",
+        buyer_reference="PO-LDN-7",
+    )
+    invoice = issued(account)
+    for syntax in XML_SYNTAXES:
+        xml = xml_of(invoice, syntax)
+        assert_valid(xml, syntax)
+        assert b">20<" in xml and b"2E+1" not in xml
