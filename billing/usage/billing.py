@@ -27,9 +27,16 @@ from django.db import transaction
 
 from billing.models import BillingScheduleLine, InvoiceLine, ScheduleLineKind, ScheduleLineStatus
 from billing.services.tax import line_taxes
-from billing.usage.models import Commitment, CommitmentKind, DailyUsage, EntryKind, LedgerEntry
+from billing.usage.models import (
+    Commitment,
+    CommitmentKind,
+    DailyUsage,
+    EntryKind,
+    LedgerEntry,
+    PaymentPlan,
+)
 from billing.usage.models import UsagePrice as Price
-from billing.usage.pricing import price_period
+from billing.usage.pricing import billed_amount, price_period
 from billing.usage.services.alerts import send_balance_alerts
 from billing.usage.services.ledger import CLOSING, balances, closable, close_commitment
 from core.money import format_money, money_sum, round_money
@@ -48,13 +55,29 @@ class Extra:
     period: tuple[date, date] | None
     explanation: dict
     entries: list[LedgerEntry] = field(default_factory=list)
-    pending_true_ups: list[int] = field(default_factory=list)
+    pending_entries: list[int] = field(default_factory=list)  # existing entries to point here
+    quantity: Decimal = Decimal(1)
+    unit_price: Decimal | None = None  # the amount when None
+
+
+@dataclass
+class TierLine:
+    """One invoice line of a usage charge: a metric's tier (or its single rate) in one rate
+    segment of the period, rounded on its own; the usage line's total is their sum."""
+
+    description: str  # appended to the usage line's own description
+    quantity: Decimal  # units, or packages for a package price
+    unit_price: Decimal
+    amount: Decimal
+    units: Decimal
+    explanation: dict
 
 
 @dataclass
 class ContractPlan:
     contract: object
     explanations: dict[int, dict] = field(default_factory=dict)  # schedule line -> extra why
+    tiers: dict[int, list[TierLine]] = field(default_factory=dict)  # schedule line -> its lines
     extras: list[Extra] = field(default_factory=list)
     billed_rollups: list[tuple[int, Decimal]] = field(default_factory=list)
     invoice_lines: list[InvoiceLine] = field(default_factory=list)
@@ -76,6 +99,123 @@ def _describe(priced, currency: str) -> list[list[str]]:
     return steps
 
 
+def _tier_lines(priced, currency: str) -> list[TierLine]:
+    """The invoice lines of a usage charge: one per metric, rate segment and tier (a
+    graduated price crossing tiers), or one saying which tier or package applied (volume,
+    package); per-unit usage on one rate and metric stays one plain line."""
+    parts = [(segment, part) for segment in priced for part in segment.parts]
+    kept = [(s, p) for s, p in parts if p.quantity or p.amount] or parts[:1]
+    plain = len(kept) == 1 and kept[0][0].pricing_model == "per_unit" and len(priced) == 1
+    lines = []
+    for segment, part in kept:
+        amount = round_money(part.amount, currency)
+        suffix = "" if plain else f" — {segment.metric}, {_tier_text(segment, part)}"
+        lines.append(
+            TierLine(
+                description=suffix,
+                quantity=part.quantity if part.packages is None else part.packages,
+                unit_price=part.unit_price,
+                amount=amount,
+                units=part.quantity,
+                explanation=_tier_why(segment, part, amount, currency),
+            )
+        )
+    return lines
+
+
+def _prepayment(commitment, grant_entry_id: int, contract_line_id: int) -> Extra:
+    """The invoice line of a prepaid commitment or credit paid up front: billed with the
+    first usage invoice on or after its start; a contract liability until usage draws it
+    down (the drawdown lines below it deduct what usage consumed)."""
+    currency = commitment.currency
+    amount = round_money(commitment.amount, currency)
+    return Extra(
+        description=f"Prepayment of {commitment.name}, {commitment.starts_on:%d %b %Y} – "
+        f"{commitment.ends_on:%d %b %Y}",
+        amount=amount,
+        contract_line_id=contract_line_id,
+        period=(commitment.starts_on, commitment.ends_on),
+        explanation={
+            "source": f"{commitment.get_kind_display()} paid up front",
+            "formula": "the amount granted, invoiced once",
+            "commitment": commitment.pk,
+            "revenue": "prepayment",
+            "steps": [
+                ["Granted", _money(amount, currency)],
+                ["Invoiced now", _money(amount, currency)],
+                ["Revenue", "as usage draws it down; what expires unused is breakage"],
+            ],
+        },
+        pending_entries=[grant_entry_id],
+    )
+
+
+def _n(value) -> str:
+    return f"{value.normalize():,f}" if value else "0"
+
+
+def _tier_text(segment, part) -> str:
+    if segment.pricing_model == "graduated":
+        upper = "and above" if part.tier_to is None else f"to {_n(part.tier_to)}"
+        return f"tier {_n(part.tier_from)} {upper}"
+    if segment.pricing_model == "volume":
+        upper = "and above" if part.tier_to is None else f"to {_n(part.tier_to)}"
+        return f"volume tier {_n(part.tier_from)} {upper} (all units)"
+    if segment.pricing_model == "package":
+        return part.label
+    return "per unit"
+
+
+def _tier_why(segment, part, amount: Decimal, currency: str) -> dict:
+    """The "why this amount" of one tier line, step by step."""
+    rate = f"{currency} {part.unit_price.normalize():f}"
+    period = f"{segment.period[0]} – {segment.period[1]}" if segment.period else ""
+    steps = [
+        [
+            f"Usage of {segment.metric}, {period}",
+            f"{_n(segment.quantity)} units (tiers are judged on the period's total)",
+        ]
+    ]
+    model = segment.pricing_model
+    if model == "graduated":
+        upper = "open" if part.tier_to is None else _n(part.tier_to)
+        steps.append(
+            [
+                "Units in this tier",
+                f"units {_n(part.tier_from)} to {upper}: {_n(part.quantity)} of them",
+            ]
+        )
+        text = f"{_n(part.quantity)} × {rate}"
+    elif model == "volume":
+        upper = "and above" if part.tier_to is None else f"to {_n(part.tier_to)}"
+        steps.append(
+            [
+                "Tier applied",
+                f"{_n(segment.quantity)} falls in the tier {_n(part.tier_from)} {upper}: "
+                f"every unit at its rate",
+            ]
+        )
+        text = f"{_n(part.quantity)} × {rate}"
+    elif model == "package":
+        steps.append(["Packages", f"{part.label}, a started package counts whole"])
+        text = f"{_n(part.packages)} × {rate}"
+    else:
+        text = f"{_n(part.quantity)} × {rate}"
+    if part.flat_amount:
+        text += f" + {currency} {part.flat_amount.normalize():f} flat"
+    steps.append(["Charge", f"{text} = {currency} {part.amount.normalize():f}"])
+    steps.append(["Rounded once for this line", _money(amount, currency)])
+    return {
+        "metric": segment.metric,
+        "pricing_model": model,
+        "tier": part.as_dict(),
+        "period_quantity": str(segment.quantity),
+        "exact": str(part.amount),
+        "amount": str(amount),
+        "steps": steps,
+    }
+
+
 class UsageBilling:
     """Stateless between chunks; `prepare` loads what a chunk needs in a few queries."""
 
@@ -95,7 +235,15 @@ class UsageBilling:
         ).order_by("usage_date"):
             rollups[(row.contract_id, row.metric)].append(row)
         commitments = list(Commitment.objects.filter(contract_id__in=usage_ids))
+        prepaid_up_front = [
+            c.pk for c in commitments if c.is_prepaid and c.payment_plan == PaymentPlan.UP_FRONT
+        ]
         return {
+            "uninvoiced_grants": dict(
+                LedgerEntry.objects.filter(
+                    commitment_id__in=prepaid_up_front, kind=EntryKind.GRANT, invoice_line=None
+                ).values_list("commitment_id", "pk")
+            ),
             "prices": prices,
             "rollups": rollups,
             "commitments": commitments,
@@ -115,21 +263,24 @@ class UsageBilling:
             key=lambda c: (c.priority, c.ends_on, c.pk),
         )
         running = state["balances"]
+        for commitment in commitments:
+            grant = state["uninvoiced_grants"].get(commitment.pk)
+            if grant is not None and commitment.starts_on <= run_date:
+                plan.extras.append(_prepayment(commitment, grant, usage[0].contract_line_id))
         for line in usage:
             prices = state["prices"][line.contract_line_id]
             priced, rows = self._price(state, contract, prices, line.period_start, line.period_end)
-            exact = sum((p.amount for p in priced), ZERO)
-            amounts[line.pk] = round_money(exact, currency)
+            tiers = _tier_lines(priced, currency)
+            amounts[line.pk] = sum((tier.amount for tier in tiers), ZERO)
             quantities[line.pk] = sum((p.quantity for p in priced), ZERO)
             plan.billed_rollups.extend((row.pk, row.quantity) for row in rows)
+            plan.tiers[line.pk] = tiers
             plan.explanations[line.pk] = {
                 "source": "usage in arrears, from the rate card",
                 "formula": f"daily usage {line.period_start} – {line.period_end} priced "
-                "per metric and tier",
+                "per metric and tier, one line per tier",
                 "usage": [p.as_dict() for p in priced],
-                "exact": str(exact),
-                "amount": str(amounts[line.pk]),
-                "steps": _describe(priced, currency),
+                "usage_total": str(amounts[line.pk]),
             }
             self._draw(plan, commitments, running, amounts[line.pk], line, currency)
         self._late_usage(state, plan, usage, commitments, running)
@@ -217,6 +368,7 @@ class UsageBilling:
                         period=period,
                         explanation={
                             "source": "overage after the commitment was used up",
+                            "revenue": "overage",
                             "formula": f"{_money(remaining, currency)} × ({percent} − 100%)",
                             "commitment": committed.pk,
                             "exact": str(remaining * (committed.overage_percent - 100) / 100),
@@ -251,10 +403,8 @@ class UsageBilling:
                     state, contract, prices, old.period_start, old.period_end
                 )
                 billed = [(r.usage_date, r.billed_quantity) for r in rows if r.billed_quantity]
-                before = round_money(
-                    sum((p.amount for p in price_period(prices, billed)), ZERO), currency
-                )
-                after = round_money(sum((p.amount for p in priced), ZERO), currency)
+                before = billed_amount(price_period(prices, billed), currency)
+                after = billed_amount(priced, currency)
                 late = sum((r.quantity - r.billed_quantity for r in rows), ZERO)
                 plan.billed_rollups.extend((r.pk, r.quantity) for r in rows)
                 if after == before:
@@ -321,7 +471,7 @@ class UsageBilling:
                             ["Unused, invoiced", _money(shortfall, currency)],
                         ],
                     },
-                    pending_true_ups=[entry.pk],
+                    pending_entries=[entry.pk],
                 )
             )
 
@@ -332,27 +482,53 @@ class UsageBilling:
         tax_percent = ZERO if exempt or tax_rate is None else tax_rate.percent
         tax_rate = None if exempt else tax_rate
         mode = invoice.tax_rounding
+        ordered: list[InvoiceLine] = []
         for line in lines_for_invoice:
-            if line.schedule_line_id in plan.explanations:
-                line.explanation.update(plan.explanations[line.schedule_line_id])
-        position = len(lines_for_invoice)
+            ordered.append(line)
+            tiers = plan.tiers.get(line.schedule_line_id)
+            if not tiers:
+                continue
+            base = line.description
+            first, *rest = tiers
+            line.explanation.update(plan.explanations[line.schedule_line_id])
+            line.explanation.update(first.explanation)
+            line.description = f"{base}{first.description}"[:300]
+            line.quantity, line.unit_price = first.quantity, first.unit_price
+            line.amount = first.amount
+            for tier in rest:
+                ordered.append(
+                    InvoiceLine(
+                        invoice=invoice,
+                        contract_line_id=line.contract_line_id,
+                        description=f"{base}{tier.description}"[:300],
+                        period_start=line.period_start,
+                        period_end=line.period_end,
+                        quantity=tier.quantity,
+                        unit_price=tier.unit_price,
+                        amount=tier.amount,
+                        tax_rate=tax_rate,
+                        tax_percent=tax_percent,
+                        explanation={"schedule_line": line.schedule_line_id, **tier.explanation},
+                    )
+                )
         for extra in plan.extras:
-            position += 1
             extra.line = InvoiceLine(
                 invoice=invoice,
-                position=position,
                 contract_line_id=extra.contract_line_id,
                 description=extra.description[:300],
                 period_start=extra.period[0] if extra.period else None,
                 period_end=extra.period[1] if extra.period else None,
-                quantity=Decimal(1),
-                unit_price=extra.amount,
+                quantity=extra.quantity,
+                unit_price=extra.amount if extra.unit_price is None else extra.unit_price,
                 amount=extra.amount,
                 tax_rate=tax_rate,
                 tax_percent=tax_percent,
                 explanation=extra.explanation,
             )
-            lines_for_invoice.append(extra.line)
+            ordered.append(extra.line)
+        for position, line in enumerate(ordered, start=1):
+            line.position = position
+        lines_for_invoice[:] = ordered
         amounts = [line.amount for line in lines_for_invoice]
         taxes = line_taxes(amounts, [tax_percent] * len(amounts), invoice.currency, mode)
         for line, tax in zip(lines_for_invoice, taxes, strict=True):
@@ -370,8 +546,8 @@ class UsageBilling:
                 for entry in extra.entries:
                     entry.invoice_line_id = extra.line.pk
                     entries.append(entry)
-                if extra.pending_true_ups:
-                    LedgerEntry.objects.filter(pk__in=extra.pending_true_ups).update(
+                if extra.pending_entries:
+                    LedgerEntry.objects.filter(pk__in=extra.pending_entries).update(
                         invoice_line_id=extra.line.pk
                     )
         LedgerEntry.objects.bulk_create(entries)
@@ -380,6 +556,22 @@ class UsageBilling:
             as_of = max(entry.effective_date for entry in entries)
             transaction.on_commit(
                 lambda: send_balance_alerts(as_of=as_of, contract_ids=contract_ids)
+            )
+        # A usage line's own invoice line holds its first tier: the schedule line keeps the
+        # whole charge and quantity (the sum of its tier lines).
+        totals = [
+            (pk, sum((t.amount for t in tiers), ZERO), sum((t.units for t in tiers), ZERO))
+            for plan in plans
+            for pk, tiers in plan.tiers.items()
+            if len(tiers) > 1
+        ]
+        if totals:
+            schedules = BillingScheduleLine.objects.in_bulk([pk for pk, _, _ in totals])
+            for pk, amount, units in totals:
+                if pk in schedules and schedules[pk].invoice_line_id:
+                    schedules[pk].amount, schedules[pk].quantity = amount, units
+            BillingScheduleLine.objects.bulk_update(
+                [s for s in schedules.values() if s.invoice_line_id], ["amount", "quantity"]
             )
         marks = dict(mark for plan in plans for mark in plan.billed_rollups)
         rollups = DailyUsage.objects.in_bulk(list(marks))
