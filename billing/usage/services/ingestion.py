@@ -6,9 +6,9 @@ they are read and checked there in bulk (`ingestion_sql.py`: references resolved
 distinct key, every other check in one statement); one statement then moves the good ones
 into the raw table with `INSERT ... ON CONFLICT DO NOTHING` and adds what it inserted to
 the daily rollups (`INSERT ... ON CONFLICT DO UPDATE`). On SQLite (the demo) each event is
-checked in Python (`resolver.py`) and written one at a time. Event ids are unique per usage month (the
-partition key is part of every unique index on a partitioned table), so a retried batch
-inserts nothing and a replay of an id with another payload is reported.
+checked in Python (`resolver.py`) and written one at a time. Event ids are unique per
+usage month (the partition key is part of every unique index on a partitioned table), so
+a retried batch inserts nothing and a replay of an id with another payload is reported.
 
 How it stays whole: by default a batch with any rejected event writes no event (the sender
 fixes the lines reported and sends the batch again; ids make that safe). With
