@@ -6,7 +6,7 @@ metric) with `resolver.Resolver` (a few thousand keys at most), and one statemen
 every event against them in the same order as `resolver.EventChecker`: event id,
 reference and metric, quantity, timestamp, term, then repeats inside the batch (the
 first good event with an id wins; a later one with the same payload is a duplicate,
-with another payload a rejection: contract, metric, quantity as written and the instant).
+with another payload a rejection: contract, metric, quantity and instant as values).
 The good events land in `usage_stage`, which the writer moves into the raw table."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ QUANTITY = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?\s*$"
 
 CHECK = f"""
 CREATE TEMP TABLE usage_checked ON COMMIT DROP AS
-WITH parsed AS (
+WITH parsed AS MATERIALIZED (
     SELECT r.line, r.event_id, r.metric, k.field AS key_field, k.code AS key_code,
            k.message AS key_message, k.key_id,
            CASE WHEN r.quantity ~ '^\\d{{1,17}}$' THEN r.quantity::numeric
@@ -42,13 +42,13 @@ WITH parsed AS (
       FROM usage_raw r
       JOIN usage_key k
         ON k.customer = r.customer AND k.contract = r.contract AND k.metric = r.metric
-), placed AS (
+), placed AS MATERIALIZED (
     SELECT p.*, (p.occurred_at AT TIME ZONE 'UTC')::date AS usage_date, s.contract_id
       FROM parsed p
       LEFT JOIN usage_key_span s
         ON s.key_id = p.key_id
        AND (p.occurred_at AT TIME ZONE 'UTC')::date BETWEEN s.starts AND s.ends
-), judged AS (
+), judged AS MATERIALIZED (
     SELECT line, event_id, metric, quantity, occurred_at, usage_date, contract_id,
            CASE WHEN event_id = '' OR length(event_id) > {EVENT_ID_MAX} THEN 'event_id'
                 WHEN key_code IS NOT NULL THEN key_field
@@ -75,13 +75,13 @@ WITH parsed AS (
 )
 SELECT j.*,
        CASE WHEN j.code IS NULL THEN
-            first_value(ROW(contract_id, metric, quantity, occurred_at)::text)
-                OVER (PARTITION BY j.event_id, j.code IS NULL ORDER BY j.line)
-            = ROW(contract_id, metric, quantity, occurred_at)::text END AS same_as_first,
+            row_number() OVER first_good END AS nth,
        CASE WHEN j.code IS NULL THEN
-            row_number() OVER (PARTITION BY j.event_id, j.code IS NULL ORDER BY j.line)
-       END AS nth
+            (first_value(contract_id) OVER first_good, first_value(metric) OVER first_good,
+             first_value(quantity) OVER first_good, first_value(occurred_at) OVER first_good)
+            = (contract_id, metric, quantity, occurred_at) END AS same_as_first
   FROM judged j
+WINDOW first_good AS (PARTITION BY j.event_id, j.code IS NULL ORDER BY j.line)
 """
 
 
@@ -91,6 +91,7 @@ def check_in_bulk(events: Iterable[tuple[int, tuple]]) -> tuple[int, int, list[R
     transaction (the temporary tables go with it)."""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL TimeZone = 'UTC'")
+        cursor.execute("SET LOCAL work_mem = '256MB'")  # the batch's sort by id in memory
         for table in ("usage_raw", "usage_key", "usage_key_span", "usage_checked", "usage_stage"):
             cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{table}")
         cursor.execute(
@@ -105,6 +106,8 @@ def check_in_bulk(events: Iterable[tuple[int, tuple]]) -> tuple[int, int, list[R
             for line, event in events:
                 write_row((line, *event))
                 received += 1
+        # Statistics for the planner (hash joins, not a loop over the keys per event).
+        cursor.execute("ANALYZE usage_raw")
         cursor.execute("SELECT DISTINCT customer, contract, metric FROM usage_raw")
         keys = cursor.fetchall()
         _load_keys(cursor, keys)
