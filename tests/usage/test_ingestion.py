@@ -163,6 +163,9 @@ def test_quantities_times_and_ids_are_checked_as_the_sender_wrote_them():
             # 23:30 on 31 Dec 2025 in New York is 04:30 UTC on 1 Jan 2026: inside the term.
             event(contract, "ok-offset", quantity="1e1", timestamp="2025-12-31T23:30:00-05:00"),
             event(contract, "ok-naive", quantity="2.5", timestamp="2026-01-11T08:00:00"),
+            event(contract, "feb-29", timestamp="2026-02-29T10:00:00Z"),  # 2026 is no leap year
+            event(contract, "hour-24", timestamp="2026-01-05T24:00:00Z"),
+            event(contract, "ok-31", quantity="4", timestamp="2026-01-31T23:59:59Z"),
         ],
         accept_valid=True,
     )
@@ -175,9 +178,12 @@ def test_quantities_times_and_ids_are_checked_as_the_sender_wrote_them():
         (6, "quantity", "too_precise"),
         (7, "customer", "required"),
         (8, "timestamp", "invalid"),
+        (12, "timestamp", "invalid"),
+        (13, "timestamp", "invalid"),
     ]
-    assert (batch.received, batch.accepted, batch.duplicates) == (11, 2, 1)
+    assert (batch.received, batch.accepted, batch.duplicates) == (14, 3, 1)
     assert rollups(contract) == {
+        (date(2026, 1, 31), Decimal("4"), 1),
         (date(2026, 1, 11), Decimal("2.5"), 1),
         (date(2026, 1, 1), Decimal("10"), 1),
     }

@@ -24,6 +24,10 @@ TIMESTAMP = (
     r"([T ]([01]\d|2[0-3])(:[0-5]\d(:[0-5]\d(\.\d{1,6})?)?)?)?"
     r"(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?$"
 )
+DAY_EXISTS = (
+    "substr(r.ts, 9, 2)::int <= extract(day from make_date(substr(r.ts, 1, 4)::int, "
+    "substr(r.ts, 6, 2)::int, 1) + interval '1 month - 1 day')"
+)
 QUANTITY = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?\s*$"
 
 CHECK = f"""
@@ -31,14 +35,21 @@ CREATE TEMP TABLE usage_checked ON COMMIT DROP AS
 WITH parsed AS MATERIALIZED (
     SELECT r.line, r.event_id, r.metric, k.field AS key_field, k.code AS key_code,
            k.message AS key_message, k.key_id,
-           CASE WHEN r.quantity ~ '^\\d{{1,17}}$' THEN r.quantity::numeric
+           CASE WHEN length(r.quantity) BETWEEN 1 AND 17
+                 AND translate(r.quantity, '0123456789', '') = '' THEN r.quantity::numeric
                 WHEN r.quantity ~ '{QUANTITY}' THEN r.quantity::numeric END AS quantity,
-           CASE WHEN r.ts ~ '{TIMESTAMP}' THEN  -- CASE, not AND: the checks run in order
+           -- CASE, not AND: the checks run in this order. The common shape first, checked
+           -- without the regex engine; a day up to 28 needs no calendar.
+           CASE WHEN translate(r.ts, '0123456789', '##########') = '####-##-##T##:##:##Z'
+                THEN CASE WHEN substr(r.ts, 6, 2) BETWEEN '01' AND '12'
+                           AND substr(r.ts, 9, 2) BETWEEN '01' AND '31'
+                           AND substr(r.ts, 12, 2) < '24' AND substr(r.ts, 15, 2) < '60'
+                           AND substr(r.ts, 18, 2) < '60' AND substr(r.ts, 1, 4) > '0000'
+                          THEN CASE WHEN substr(r.ts, 9, 2) <= '28' THEN r.ts::timestamptz
+                                    WHEN {DAY_EXISTS} THEN r.ts::timestamptz END END
+                WHEN r.ts ~ '{TIMESTAMP}' THEN
                 CASE WHEN substr(r.ts, 1, 4)::int >= 1 THEN
-                     CASE WHEN substr(r.ts, 9, 2)::int <= extract(day from
-                               make_date(substr(r.ts, 1, 4)::int, substr(r.ts, 6, 2)::int, 1)
-                               + interval '1 month - 1 day')
-                          THEN r.ts::timestamptz END END END AS occurred_at
+                     CASE WHEN {DAY_EXISTS} THEN r.ts::timestamptz END END END AS occurred_at
       FROM usage_raw r
       JOIN usage_key k
         ON k.customer = r.customer AND k.contract = r.contract AND k.metric = r.metric
