@@ -92,7 +92,7 @@ SELECT j.*,
              first_value(quantity) OVER first_good, first_value(occurred_at) OVER first_good)
             = (contract_id, metric, quantity, occurred_at) END AS same_as_first
   FROM judged j
-WINDOW first_good AS (PARTITION BY j.event_id, j.code IS NULL ORDER BY j.line)
+WINDOW first_good AS (PARTITION BY j.event_id COLLATE "C", j.code IS NULL ORDER BY j.line)
 """
 
 
@@ -106,7 +106,7 @@ def check_in_bulk(events: Iterable[tuple[int, tuple]]) -> tuple[int, int, list[R
         for table in ("usage_raw", "usage_key", "usage_key_span", "usage_checked", "usage_stage"):
             cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{table}")
         cursor.execute(
-            "CREATE TEMP TABLE usage_raw (line integer, event_id text, customer text, "
+            'CREATE TEMP TABLE usage_raw (line integer, event_id text COLLATE "C", customer text, '
             "contract text, metric text, quantity text, ts text) ON COMMIT DROP"
         )
         received = 0
@@ -138,7 +138,7 @@ def check_in_bulk(events: Iterable[tuple[int, tuple]]) -> tuple[int, int, list[R
         duplicates = int(cursor.fetchone()[0])
         cursor.execute(
             "CREATE TEMP TABLE usage_stage ON COMMIT DROP AS "
-            "SELECT line, event_id::varchar(128) AS event_id, contract_id, metric, "
+            'SELECT line, event_id::varchar(128) COLLATE "C" AS event_id, contract_id, metric, '
             "quantity::numeric(24, 6) AS quantity, occurred_at, usage_date "
             "FROM usage_checked WHERE code IS NULL AND nth = 1"
         )
