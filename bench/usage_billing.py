@@ -172,21 +172,49 @@ def sql_charges(results: dict, key: str, source: str, month_filter: str) -> dict
         return dict(cursor.fetchall())
 
 
+def existing_database(name: str) -> None:
+    """Points Django at `name`, next to DATABASE_URL's database, as it is."""
+    import os
+    from urllib.parse import urlparse, urlunparse
+
+    parsed = urlparse(os.environ["DATABASE_URL"])
+    os.environ["DATABASE_URL"] = urlunparse(parsed._replace(path=f"/{name}"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.pop("REDIS_URL", None)
+    import django
+
+    django.setup()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--contracts", type=int, default=1000)
     parser.add_argument("--database", default="ledgerline_bench_usage_billing")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure again on the book and events an earlier run loaded (not billed yet)",
+    )
     args = parser.parse_args()
 
-    fresh_database(args.database)
-    results: dict = {}
-    with timed(results, "book_seconds"):
-        contract_ids = build_book(args.contracts)
-    with timed(results, "copy_seconds"):
-        load_events(args.events, contract_ids)
-    with timed(results, "rollup_seconds"):
-        build_rollups()
+    results: dict = {"book_seconds": 0.0, "copy_seconds": 0.0, "rollup_seconds": 0.0}
+    if args.reuse:
+        existing_database(args.database)
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM usage_event")
+            args.events = cursor.fetchone()[0]
+        print("reusing the book and events loaded by an earlier run (load times not measured)")
+    else:
+        fresh_database(args.database)
+        with timed(results, "book_seconds"):
+            contract_ids = build_book(args.contracts)
+        with timed(results, "copy_seconds"):
+            load_events(args.events, contract_ids)
+        with timed(results, "rollup_seconds"):
+            build_rollups()
     baseline = sql_charges(results, "sql_seconds", "usage_event", "usage_month = '2026-01-01'")
     invoiced = billing_run(results)
     from billing.usage.models import DailyUsage
@@ -198,12 +226,13 @@ def main() -> None:
         "usage_date BETWEEN '2026-01-01' AND '2026-01-31'",
     )
     n = args.events
-    print(
-        f"contracts: {args.contracts}, events: {n:,} in January 2026 "
-        f"(book {results['book_seconds']:.1f} s, COPY {results['copy_seconds']:.1f} s = "
-        f"{n / results['copy_seconds']:,.0f} events/s, daily rollups "
-        f"{results['rollup_seconds']:.1f} s: {DailyUsage.objects.count():,} rows)"
-    )
+    if not args.reuse:
+        print(
+            f"contracts: {args.contracts}, events: {n:,} in January 2026 "
+            f"(book {results['book_seconds']:.1f} s, COPY {results['copy_seconds']:.1f} s = "
+            f"{n / results['copy_seconds']:,.0f} events/s, daily rollups "
+            f"{results['rollup_seconds']:.1f} s: {DailyUsage.objects.count():,} rows)"
+        )
     print(
         f"billing run (execute_billing_run, reads daily rollups): {results['invoices']} "
         f"invoices, {results['lines']} lines in {results['run_seconds']:.2f} s"
