@@ -20,3 +20,9 @@ class UsageConfig(AppConfig):
 
         if _enqueue_alert_email not in ON_ALERT:
             ON_ALERT.append(_enqueue_alert_email)
+        from billing.revenue.selectors.balances import USAGE_REVENUE
+        from billing.usage.revenue import usage_revenue_events
+
+        # Revenue reports ask this hook for usage as consumed, credits and breakage.
+        if usage_revenue_events not in USAGE_REVENUE:
+            USAGE_REVENUE.append(usage_revenue_events)

@@ -23,13 +23,21 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from billing.models import BillingScheduleLine, InvoiceLine, ScheduleLineKind, ScheduleLineStatus
 from billing.services.tax import line_taxes
-from billing.usage.models import Commitment, CommitmentKind, DailyUsage, EntryKind, LedgerEntry
+from billing.usage.invoice_lines import Extra, TierLine, prepayment_line, tier_lines
+from billing.usage.models import (
+    Commitment,
+    CommitmentKind,
+    DailyUsage,
+    EntryKind,
+    LedgerEntry,
+    PaymentPlan,
+)
 from billing.usage.models import UsagePrice as Price
-from billing.usage.pricing import price_period
+from billing.usage.pricing import billed_amount, price_period
 from billing.usage.services.alerts import send_balance_alerts
 from billing.usage.services.ledger import CLOSING, balances, closable, close_commitment
 from core.money import format_money, money_sum, round_money
@@ -38,23 +46,10 @@ ZERO = Decimal(0)
 
 
 @dataclass
-class Extra:
-    """An invoice line the schedule does not have (drawdown, overage, true-up, late usage),
-    with the ledger entries that will point at it."""
-
-    description: str
-    amount: Decimal
-    contract_line_id: int | None
-    period: tuple[date, date] | None
-    explanation: dict
-    entries: list[LedgerEntry] = field(default_factory=list)
-    pending_true_ups: list[int] = field(default_factory=list)
-
-
-@dataclass
 class ContractPlan:
     contract: object
     explanations: dict[int, dict] = field(default_factory=dict)  # schedule line -> extra why
+    tiers: dict[int, list[TierLine]] = field(default_factory=dict)  # schedule line -> its lines
     extras: list[Extra] = field(default_factory=list)
     billed_rollups: list[tuple[int, Decimal]] = field(default_factory=list)
     invoice_lines: list[InvoiceLine] = field(default_factory=list)
@@ -95,7 +90,15 @@ class UsageBilling:
         ).order_by("usage_date"):
             rollups[(row.contract_id, row.metric)].append(row)
         commitments = list(Commitment.objects.filter(contract_id__in=usage_ids))
+        prepaid_up_front = [
+            c.pk for c in commitments if c.is_prepaid and c.payment_plan == PaymentPlan.UP_FRONT
+        ]
         return {
+            "uninvoiced_grants": dict(
+                LedgerEntry.objects.filter(
+                    commitment_id__in=prepaid_up_front, kind=EntryKind.GRANT, invoice_line=None
+                ).values_list("commitment_id", "pk")
+            ),
             "prices": prices,
             "rollups": rollups,
             "commitments": commitments,
@@ -115,25 +118,28 @@ class UsageBilling:
             key=lambda c: (c.priority, c.ends_on, c.pk),
         )
         running = state["balances"]
+        for commitment in commitments:
+            grant = state["uninvoiced_grants"].get(commitment.pk)
+            if grant is not None and commitment.starts_on <= run_date:
+                plan.extras.append(prepayment_line(commitment, grant, usage[0].contract_line_id))
         for line in usage:
             prices = state["prices"][line.contract_line_id]
             priced, rows = self._price(state, contract, prices, line.period_start, line.period_end)
-            exact = sum((p.amount for p in priced), ZERO)
-            amounts[line.pk] = round_money(exact, currency)
+            tiers = tier_lines(priced, currency)
+            amounts[line.pk] = sum((tier.amount for tier in tiers), ZERO)
             quantities[line.pk] = sum((p.quantity for p in priced), ZERO)
             plan.billed_rollups.extend((row.pk, row.quantity) for row in rows)
+            plan.tiers[line.pk] = tiers
             plan.explanations[line.pk] = {
                 "source": "usage in arrears, from the rate card",
                 "formula": f"daily usage {line.period_start} – {line.period_end} priced "
-                "per metric and tier",
+                "per metric and tier, one line per tier",
                 "usage": [p.as_dict() for p in priced],
-                "exact": str(exact),
-                "amount": str(amounts[line.pk]),
-                "steps": _describe(priced, currency),
+                "usage_total": str(amounts[line.pk]),
             }
             self._draw(plan, commitments, running, amounts[line.pk], line, currency)
         self._late_usage(state, plan, usage, commitments, running)
-        if not dry_run:
+        if not dry_run and commitments:  # a contract without any has nothing to close
             self._close(plan, contract, commitments, running, run_date, usage)
         return plan
 
@@ -217,6 +223,7 @@ class UsageBilling:
                         period=period,
                         explanation={
                             "source": "overage after the commitment was used up",
+                            "revenue": "overage",
                             "formula": f"{_money(remaining, currency)} × ({percent} − 100%)",
                             "commitment": committed.pk,
                             "exact": str(remaining * (committed.overage_percent - 100) / 100),
@@ -251,10 +258,8 @@ class UsageBilling:
                     state, contract, prices, old.period_start, old.period_end
                 )
                 billed = [(r.usage_date, r.billed_quantity) for r in rows if r.billed_quantity]
-                before = round_money(
-                    sum((p.amount for p in price_period(prices, billed)), ZERO), currency
-                )
-                after = round_money(sum((p.amount for p in priced), ZERO), currency)
+                before = billed_amount(price_period(prices, billed), currency)
+                after = billed_amount(priced, currency)
                 late = sum((r.quantity - r.billed_quantity for r in rows), ZERO)
                 plan.billed_rollups.extend((r.pk, r.quantity) for r in rows)
                 if after == before:
@@ -321,7 +326,7 @@ class UsageBilling:
                             ["Unused, invoiced", _money(shortfall, currency)],
                         ],
                     },
-                    pending_true_ups=[entry.pk],
+                    pending_entries=[entry.pk],
                 )
             )
 
@@ -332,27 +337,53 @@ class UsageBilling:
         tax_percent = ZERO if exempt or tax_rate is None else tax_rate.percent
         tax_rate = None if exempt else tax_rate
         mode = invoice.tax_rounding
+        ordered: list[InvoiceLine] = []
         for line in lines_for_invoice:
-            if line.schedule_line_id in plan.explanations:
-                line.explanation.update(plan.explanations[line.schedule_line_id])
-        position = len(lines_for_invoice)
+            ordered.append(line)
+            tiers = plan.tiers.get(line.schedule_line_id)
+            if not tiers:
+                continue
+            base = line.description
+            first, *rest = tiers
+            line.explanation.update(plan.explanations[line.schedule_line_id])
+            line.explanation.update(first.explanation)
+            line.description = f"{base}{first.description}"[:300]
+            line.quantity, line.unit_price = first.quantity, first.unit_price
+            line.amount = first.amount
+            for tier in rest:
+                ordered.append(
+                    InvoiceLine(
+                        invoice=invoice,
+                        contract_line_id=line.contract_line_id,
+                        description=f"{base}{tier.description}"[:300],
+                        period_start=line.period_start,
+                        period_end=line.period_end,
+                        quantity=tier.quantity,
+                        unit_price=tier.unit_price,
+                        amount=tier.amount,
+                        tax_rate=tax_rate,
+                        tax_percent=tax_percent,
+                        explanation={"schedule_line": line.schedule_line_id, **tier.explanation},
+                    )
+                )
         for extra in plan.extras:
-            position += 1
             extra.line = InvoiceLine(
                 invoice=invoice,
-                position=position,
                 contract_line_id=extra.contract_line_id,
                 description=extra.description[:300],
                 period_start=extra.period[0] if extra.period else None,
                 period_end=extra.period[1] if extra.period else None,
-                quantity=Decimal(1),
-                unit_price=extra.amount,
+                quantity=extra.quantity,
+                unit_price=extra.amount if extra.unit_price is None else extra.unit_price,
                 amount=extra.amount,
                 tax_rate=tax_rate,
                 tax_percent=tax_percent,
                 explanation=extra.explanation,
             )
-            lines_for_invoice.append(extra.line)
+            ordered.append(extra.line)
+        for position, line in enumerate(ordered, start=1):
+            line.position = position
+        lines_for_invoice[:] = ordered
         amounts = [line.amount for line in lines_for_invoice]
         taxes = line_taxes(amounts, [tax_percent] * len(amounts), invoice.currency, mode)
         for line, tax in zip(lines_for_invoice, taxes, strict=True):
@@ -370,8 +401,8 @@ class UsageBilling:
                 for entry in extra.entries:
                     entry.invoice_line_id = extra.line.pk
                     entries.append(entry)
-                if extra.pending_true_ups:
-                    LedgerEntry.objects.filter(pk__in=extra.pending_true_ups).update(
+                if extra.pending_entries:
+                    LedgerEntry.objects.filter(pk__in=extra.pending_entries).update(
                         invoice_line_id=extra.line.pk
                     )
         LedgerEntry.objects.bulk_create(entries)
@@ -381,11 +412,45 @@ class UsageBilling:
             transaction.on_commit(
                 lambda: send_balance_alerts(as_of=as_of, contract_ids=contract_ids)
             )
+        # A usage line's own invoice line holds its first tier: the schedule line keeps the
+        # whole charge and quantity (the sum of its tier lines).
+        totals = [
+            (pk, sum((t.amount for t in tiers), ZERO), sum((t.units for t in tiers), ZERO))
+            for plan in plans
+            for pk, tiers in plan.tiers.items()
+            if len(tiers) > 1
+        ]
+        _update_by_id(
+            BillingScheduleLine, totals, ["amount", "quantity"], "invoice_line_id IS NOT NULL"
+        )
         marks = dict(mark for plan in plans for mark in plan.billed_rollups)
-        rollups = DailyUsage.objects.in_bulk(list(marks))
-        for pk, quantity in marks.items():
-            rollups[pk].billed_quantity = quantity
-        DailyUsage.objects.bulk_update(rollups.values(), ["billed_quantity"], batch_size=500)
+        _update_by_id(DailyUsage, list(marks.items()), ["billed_quantity"])
+
+
+def _update_by_id(model, rows: list[tuple], columns: list[str], condition: str = "") -> None:
+    """Sets `columns` of the rows `(id, value, ...)`: one UPDATE ... FROM unnest on
+    PostgreSQL (a bulk_update's CASE per row costs more to build than to run)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        objects = model.objects.in_bulk([row[0] for row in rows])
+        for pk, *values in rows:
+            if pk in objects:
+                for column, value in zip(columns, values, strict=True):
+                    setattr(objects[pk], column, value)
+        model.objects.bulk_update(objects.values(), columns, batch_size=500)
+        return
+    quote = connection.ops.quote_name
+    sets = ", ".join(f"{quote(c)} = v.c{i}" for i, c in enumerate(columns))
+    arrays = ", ".join(["%s::bigint[]"] + ["%s::numeric[]"] * len(columns))
+    names = ", ".join(["id"] + [f"c{i}" for i in range(len(columns))])
+    where = f" AND t.{condition}" if condition else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(model._meta.db_table)} AS t SET {sets} "
+            f"FROM unnest({arrays}) AS v({names}) WHERE t.id = v.id{where}",
+            [list(column) for column in zip(*rows, strict=True)],
+        )
 
 
 def _is_usage(line: BillingScheduleLine) -> bool:

@@ -1,8 +1,9 @@
 """Pricing of a quantity of usage: per unit, graduated tiers, volume tiers and packages.
 
-Nothing here rounds: it returns the exact amount and the parts that make it up (which tier,
-how many units, at what rate), and the caller rounds once per invoice line with
-`core.money.round_money`. Tiers are judged on the quantity of the whole billing period
+Pricing returns the exact amount and the parts that make it up (which tier, how many
+units, at what rate); each part becomes an invoice line rounded once with
+`core.money.round_money`, and `billed_amount` is the sum of those rounded lines. Tiers
+are judged on the quantity of the whole billing period
 (per price segment when the rate changes inside the period), as Metronome, Orb and Stripe
 do; an `up_to` bound is inclusive.
 
@@ -22,6 +23,7 @@ from decimal import ROUND_CEILING, Decimal
 from billing.error_codes import BillingError
 from billing.usage.models import PricingModel, UsagePrice
 from core.errors import DomainValidationError
+from core.money import round_money
 
 ZERO = Decimal(0)
 
@@ -42,10 +44,15 @@ class PricePart:
     unit_price: Decimal
     flat_amount: Decimal
     amount: Decimal  # exact
+    tier_from: Decimal | None = None  # the tier's bounds (first unit, last unit or open)
+    tier_to: Decimal | None = None
+    packages: Decimal | None = None
 
     def as_dict(self) -> dict:
         return {
             "label": self.label,
+            "tier_from": None if self.tier_from is None else _plain(self.tier_from),
+            "tier_to": None if self.tier_to is None else _plain(self.tier_to),
             "quantity": _plain(self.quantity),
             "unit_price": _plain(self.unit_price),
             "flat_amount": _plain(self.flat_amount),
@@ -132,7 +139,7 @@ def price_quantity(price: UsagePrice, quantity: Decimal) -> Priced:
         packages = (quantity / size).to_integral_value(rounding=ROUND_CEILING) if quantity else ZERO
         amount = packages * price.unit_price
         label = f"{_plain(packages)} package(s) of {_plain(size)} units"
-        parts = [PricePart(label, quantity, price.unit_price, ZERO, amount)]
+        parts = [PricePart(label, quantity, price.unit_price, ZERO, amount, packages=packages)]
     elif model == PricingModel.GRADUATED:
         parts = _graduated(parse_tiers(price.tiers), quantity)
         amount = sum((part.amount for part in parts), ZERO)
@@ -156,7 +163,15 @@ def _graduated(tiers: list[Tier], quantity: Decimal) -> list[PricePart]:
             flat = tier.flat_amount if in_tier else ZERO
             amount = in_tier * tier.unit_price + flat
             parts.append(
-                PricePart(_tier_label(lower, tier), in_tier, tier.unit_price, flat, amount)
+                PricePart(
+                    _tier_label(lower, tier),
+                    in_tier,
+                    tier.unit_price,
+                    flat,
+                    amount,
+                    tier_from=lower + 1 if lower else ZERO,
+                    tier_to=tier.up_to,
+                )
             )
         if tier.up_to is None:
             break
@@ -171,9 +186,19 @@ def _volume(tiers: list[Tier], quantity: Decimal) -> list[PricePart]:
             amount = quantity * tier.unit_price + (tier.flat_amount if quantity else ZERO)
             label = f"all units at the tier {_tier_label(lower, tier)}"
             flat = tier.flat_amount if quantity else ZERO
-            return [PricePart(label, quantity, tier.unit_price, flat, amount)]
+            first = lower + 1 if lower else ZERO
+            return [PricePart(label, quantity, tier.unit_price, flat, amount, first, tier.up_to)]
         lower = tier.up_to
     raise AssertionError("the last tier is open-ended")  # parse_tiers guarantees it
+
+
+def billed_amount(priced: Iterable[Priced], currency: str) -> Decimal:
+    """What the invoice charges for priced usage: each part (tier, rate segment, metric) is
+    an invoice line rounded on its own, and the charge is the sum of those lines."""
+    return sum(
+        (round_money(part.amount, currency) for segment in priced for part in segment.parts),
+        ZERO,
+    )
 
 
 def price_in_force(prices: Sequence[UsagePrice], day: date) -> UsagePrice | None:

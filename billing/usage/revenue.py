@@ -16,13 +16,29 @@ Amounts are rounded once per commitment with the project's money helper.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
 
-from billing.usage.models import CommitmentKind
+from billing.models import (
+    BillingScheduleLine,
+    InvoiceLine,
+    InvoiceStatus,
+    ScheduleLineKind,
+)
+from billing.revenue.engine import month_periods
+from billing.usage.models import (
+    Commitment,
+    CommitmentKind,
+    DailyUsage,
+    EntryKind,
+    LedgerEntry,
+    UsagePrice,
+)
+from billing.usage.pricing import billed_amount, price_period
 from billing.usage.selectors import commitment_balances
 from core.money import round_money
 
@@ -84,3 +100,167 @@ def commitment_revenue(commitments, as_of: date) -> list[CommitmentRevenue]:
             )
         )
     return rows
+
+
+# --- Revenue events for the waterfall, balances and journal (`billing.revenue`) -------------
+
+
+@dataclass(frozen=True)
+class RevenueEvent:
+    contract_id: int
+    product_id: int
+    recognition_date: date
+    amount: Decimal
+
+
+def usage_revenue_events(*, as_of: date, contracts) -> list[tuple[int, int, date, Decimal]]:
+    """Revenue of rate-card usage and of commitments through `as_of`, as
+    `(contract id, product id, date, amount)`; registered in
+    `billing.revenue.selectors.balances.USAGE_REVENUE`. What it recognises:
+
+    - usage as consumed: per usage billing period and month, the period's usage to the end
+      of the month priced as the invoice prices it (per tier, each part rounded), less
+      what earlier months recognised; a billed period adds up to its usage lines, late
+      usage included;
+    - overage surcharges, with the period they were billed for;
+    - promotional credits: their drawdowns reduce the usage revenue (a price reduction);
+    - prepaid commitments and credits: no revenue when invoiced (a contract liability
+      that usage draws down); breakage of what goes unused per `breakage_policy()`: at
+      expiry, or in proportion to the pattern of use, month by month;
+    - postpaid minimums: the true-up when the period ends.
+    Prepayment, drawdown and rollover lines move the liability only."""
+    contract_ids = list(contracts.values_list("pk", flat=True))
+    prices = defaultdict(list)
+    for price in UsagePrice.objects.filter(contract_id__in=contract_ids).select_related(
+        "contract_line"
+    ):
+        prices[price.contract_line_id].append(price)
+    if not prices:
+        return []
+    product_of_contract = {}
+    for line_prices in prices.values():
+        line = line_prices[0].contract_line
+        product_of_contract.setdefault(line.contract_id, line.product_id)
+    events = _consumption(as_of, prices)
+    events += _commitment_events(as_of, contract_ids, product_of_contract)
+    events += _overage(as_of, contract_ids)
+    return [(e.contract_id, e.product_id, e.recognition_date, e.amount) for e in events if e.amount]
+
+
+def _consumption(as_of: date, prices) -> list[RevenueEvent]:
+    periods = BillingScheduleLine.objects.filter(
+        kind=ScheduleLineKind.USAGE, contract_line_id__in=list(prices), period_start__lte=as_of
+    ).values_list("contract_id", "contract_line_id", "period_start", "period_end", "currency")
+    periods = list(periods)
+    if not periods:
+        return []
+    rollups = defaultdict(list)
+    for contract_id, metric, day, quantity in (
+        DailyUsage.objects.filter(contract_id__in={p[0] for p in periods}, usage_date__lte=as_of)
+        .order_by("usage_date")
+        .values_list("contract_id", "metric", "usage_date", "quantity")
+    ):
+        rollups[(contract_id, metric)].append((day, quantity))
+    events = []
+    for contract_id, line_id, start, end, currency in periods:
+        line_prices = prices[line_id]
+        product_id = line_prices[0].contract_line.product_id
+        by_metric = {
+            metric: [(d, q) for d, q in rollups.get((contract_id, metric), []) if start <= d <= end]
+            for metric in {p.metric for p in line_prices}
+        }
+        previous = ZERO
+        for _, month_last in month_periods(start, min(end, as_of)):
+            to_date = sum(
+                (
+                    billed_amount(
+                        price_period(
+                            [p for p in line_prices if p.metric == metric],
+                            [(d, q) for d, q in days if d <= month_last],
+                        ),
+                        currency,
+                    )
+                    for metric, days in by_metric.items()
+                ),
+                ZERO,
+            )
+            if to_date != previous:
+                events.append(RevenueEvent(contract_id, product_id, month_last, to_date - previous))
+            previous = to_date
+    return events
+
+
+def _commitment_events(as_of: date, contract_ids, product_of_contract) -> list[RevenueEvent]:
+    commitments = list(
+        Commitment.objects.filter(contract_id__in=contract_ids, starts_on__lte=as_of)
+    )
+    if not commitments:
+        return []
+    policy = breakage_policy()
+    events = []
+    entries = LedgerEntry.objects.filter(
+        commitment__in=commitments, effective_date__lte=as_of
+    ).select_related("commitment")
+    for entry in entries:
+        commitment = entry.commitment
+        product_id = product_of_contract.get(commitment.contract_id)
+        if product_id is None:
+            continue
+        kind = commitment.kind
+        promo_draw = kind == CommitmentKind.PROMOTIONAL_CREDIT and entry.kind == EntryKind.DRAWDOWN
+        true_up = kind == CommitmentKind.POSTPAID_COMMIT and entry.kind == EntryKind.TRUE_UP
+        expiry = (
+            policy == "expiry"
+            and kind in (CommitmentKind.PREPAID_COMMIT, CommitmentKind.PREPAID_CREDIT)
+            and entry.kind == EntryKind.EXPIRY
+        )
+        if promo_draw or true_up or expiry:
+            amount = entry.amount if promo_draw else -entry.amount
+            events.append(
+                RevenueEvent(commitment.contract_id, product_id, entry.effective_date, amount)
+            )
+    if policy == "proportional":
+        events += _proportional_breakage(as_of, commitments, product_of_contract)
+    return events
+
+
+def _proportional_breakage(as_of: date, commitments, product_of_contract) -> list[RevenueEvent]:
+    """Breakage recognised to date at each month end (and at expiry), as `commitment_revenue`
+    computes it on that date; each month gets the difference."""
+    prepaid = [
+        c
+        for c in commitments
+        if c.kind in (CommitmentKind.PREPAID_COMMIT, CommitmentKind.PREPAID_CREDIT)
+        and c.contract_id in product_of_contract
+    ]
+    events = []
+    for commitment in prepaid:
+        previous = ZERO
+        for _, month_last in month_periods(commitment.starts_on, min(commitment.ends_on, as_of)):
+            (row,) = commitment_revenue([commitment], month_last)
+            if row.breakage_revenue != previous:
+                events.append(
+                    RevenueEvent(
+                        commitment.contract_id,
+                        product_of_contract[commitment.contract_id],
+                        month_last,
+                        row.breakage_revenue - previous,
+                    )
+                )
+            previous = row.breakage_revenue
+    return events
+
+
+def _overage(as_of: date, contract_ids) -> list[RevenueEvent]:
+    """Overage surcharges as invoiced, dated at the end of the period they charge for."""
+    lines = InvoiceLine.objects.filter(
+        invoice__contract_id__in=contract_ids,
+        invoice__number__isnull=False,
+        invoice__status__in=[InvoiceStatus.ISSUED, InvoiceStatus.VOID],
+        invoice__invoice_date__lte=as_of,
+        explanation__revenue="overage",
+    ).values_list("invoice__contract_id", "contract_line__product_id", "period_end", "amount")
+    return [
+        RevenueEvent(contract_id, product_id, period_end, amount)
+        for contract_id, product_id, period_end, amount in lines
+    ]

@@ -81,3 +81,32 @@ def test_a_threshold_alert_is_sent_once_however_often_the_check_runs(
         send_balance_alerts(as_of=date(2026, 3, 2))
     assert sorted(BalanceAlert.objects.values_list("threshold", flat=True)) == [80, 100]
     assert len(mail.outbox) == 2
+
+
+def test_the_customer_page_draws_each_commitments_burn_down_from_its_ledger(
+    client, finance, settings
+):
+    import re
+
+    from django.utils import timezone
+
+    contract = usage_contract()
+    commitment = grant_commitment(**commitment_terms(contract, name="Platform commit"), actor=None)
+    # Granted 1,000.00 on 1 Jan; January's 6,000 calls = 600.00 drawn as of 31 Jan.
+    ingest_usage(contract, ((1, 10), 6000))
+    run_billing(date(2026, 2, 1))
+    client.force_login(finance)
+    page = client.get(reverse("billing:account_detail", args=[contract.account_id])).content
+    chart = page.decode().split(f'id="burn-down-{commitment.pk}"')[1].split("</figure>")[0]
+    assert "Platform commit: $400.00 of $1,000.00 left" in chart
+    # One mark per day the balance moved, at its balance after that day.
+    assert re.findall(r"<title>([^<]+)</title></circle>", chart) == [
+        "1 Jan 2026: $1,000.00",
+        "31 Jan 2026: $400.00",
+    ]
+    # The axis tops at 1k; 1 Jan is at the left edge (x 44) and the full grant at the top.
+    assert 'cx="44.0" cy="10.0"' in chart
+    # 400.00 is 40 % of the 1k axis: y = 118 - 108 x 0.4 = 74.8.
+    assert 'cy="74.8"' in chart
+    if timezone.localdate() < date(2026, 12, 31):  # still running: where the use leads
+        assert 'class="projection"' in chart

@@ -19,19 +19,6 @@ def lines_of(invoice):
     return [(line.description.split(":")[0], line.amount) for line in invoice.lines.all()]
 
 
-def test_graduated_usage_is_billed_from_the_daily_rollups_with_its_tiers_explained():
-    contract = usage_contract(pricing_model="graduated")
-    ingest_usage(contract, ((1, 5), 900), ((1, 20), 600))
-    run_billing(date(2026, 2, 1))
-    (line,) = Invoice.objects.get(contract=contract).lines.all()
-    # 1,500 calls in January: 1,000 x 0.10 + 500 x 0.08 = 140.00, rounded once.
-    assert (line.quantity, line.amount) == (Decimal(1500), Decimal("140.00"))
-    assert [step[1] for step in line.explanation["steps"]] == [
-        "1000 × USD 0.1",
-        "500 × USD 0.08",
-    ]
-
-
 def test_a_prepaid_commitment_exhausted_mid_month_leaves_the_rest_as_overage():
     contract = usage_contract()  # 0.10 a call
     commitment = grant_commitment(
@@ -42,12 +29,14 @@ def test_a_prepaid_commitment_exhausted_mid_month_leaves_the_rest_as_overage():
     ingest_usage(contract, ((1, 10), 6000))
     run_billing(date(2026, 2, 1))
     january = Invoice.objects.get(contract=contract)
+    # The prepayment is invoiced with the first usage invoice of its period.
     assert lines_of(january) == [
         (contract.lines.get().product.name + ", 01 Jan 2026 – 31 Jan 2026", Decimal("600.00")),
+        ("Prepayment of 2026 commitment, 01 Jan 2026 – 31 Dec 2026", Decimal("1000.00")),
         ("Drawn from 2026 commitment", Decimal("-600.00")),
     ]
     assert "$400.00 of $1,000.00 left" in january.lines.last().description
-    assert january.subtotal_amount == Decimal("0.00")
+    assert january.subtotal_amount == Decimal("1000.00")
     # February: 4,000 calls by the 14th use the last 400.00; 3,000 more after it are
     # overage: billed at the contracted 300.00 plus 20 % = 60.00.
     ingest_usage(contract, ((2, 14), 4000), ((2, 20), 3000), prefix="feb")
@@ -154,5 +143,5 @@ def test_a_dry_run_draws_nothing_down():
     commitment = grant_commitment(**commitment_terms(contract), actor=None)
     ingest_usage(contract, ((1, 10), 100))
     run = run_billing(date(2026, 2, 1), dry_run=True)
-    assert [line["amount"] for line in run.preview[0]["lines"]] == ["10.00", "-10.00"]
+    assert [line["amount"] for line in run.preview[0]["lines"]] == ["10.00", "1000.00", "-10.00"]
     assert LedgerEntry.objects.filter(commitment=commitment).count() == 1  # the grant

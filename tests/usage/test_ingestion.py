@@ -145,3 +145,45 @@ def test_a_day_that_does_not_exist_is_rejected_not_guessed():
     batch = ingest([event(contract, "feb30", timestamp="2026-02-30T10:00:00Z")])
     assert [(r["field"], r["code"]) for r in batch.rejections] == [("timestamp", "invalid")]
     assert not UsageEvent.objects.exists()
+
+
+def test_quantities_times_and_ids_are_checked_as_the_sender_wrote_them():
+    contract = usage_contract()
+    batch = ingest(
+        [
+            event(contract, "", quantity="1"),
+            event(contract, "x" * 129),
+            event(contract, "nan", quantity="NaN"),
+            event(contract, "words", quantity="ten"),
+            event(contract, "precise", quantity="0.0000001"),
+            event(contract, "huge", quantity="1e18"),
+            event(contract, "no-ref", contract="", customer=""),
+            event(contract, "jan-32", timestamp="2026-01-32T00:00:00Z"),
+            event(contract, "ok-naive", quantity="2.5", timestamp="2026-01-11T08:00:00"),
+            # 23:30 on 31 Dec 2025 in New York is 04:30 UTC on 1 Jan 2026: inside the term.
+            event(contract, "ok-offset", quantity="1e1", timestamp="2025-12-31T23:30:00-05:00"),
+            event(contract, "ok-naive", quantity="2.5", timestamp="2026-01-11T08:00:00"),
+            event(contract, "feb-29", timestamp="2026-02-29T10:00:00Z"),  # 2026 is no leap year
+            event(contract, "hour-24", timestamp="2026-01-05T24:00:00Z"),
+            event(contract, "ok-31", quantity="4", timestamp="2026-01-31T23:59:59Z"),
+        ],
+        accept_valid=True,
+    )
+    assert [(r["line"], r["field"], r["code"]) for r in batch.rejections] == [
+        (1, "event_id", "invalid"),
+        (2, "event_id", "invalid"),
+        (3, "quantity", "not_a_number"),
+        (4, "quantity", "not_a_number"),
+        (5, "quantity", "too_precise"),
+        (6, "quantity", "too_precise"),
+        (7, "customer", "required"),
+        (8, "timestamp", "invalid"),
+        (12, "timestamp", "invalid"),
+        (13, "timestamp", "invalid"),
+    ]
+    assert (batch.received, batch.accepted, batch.duplicates) == (14, 3, 1)
+    assert rollups(contract) == {
+        (date(2026, 1, 31), Decimal("4"), 1),
+        (date(2026, 1, 11), Decimal("2.5"), 1),
+        (date(2026, 1, 1), Decimal("10"), 1),
+    }

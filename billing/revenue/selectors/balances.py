@@ -124,6 +124,12 @@ def _schedule_lines(as_of: date, scope: Scope):
     return lines
 
 
+# Revenue of usage priced by rate cards and of commitments and credits: callables
+# `(as_of=, contracts=) -> [(contract id, product id, date, amount)]` that billing.usage
+# registers (usage as consumed, promotional credits, breakage, true-ups).
+USAGE_REVENUE: list = []
+
+
 @dataclass(frozen=True)
 class UsageEvent:
     contract_id: int  # accounting contract
@@ -137,6 +143,13 @@ def usage_events(as_of: date, scope: Scope) -> list[UsageEvent]:
     cumulative round(quantity to date x net unit price), so a whole period adds up to the
     invoice's round(quantity x price)."""
     contracts = _contracts_in_scope(scope)
+    registered = [row for hook in USAGE_REVENUE for row in hook(as_of=as_of, contracts=contracts)]
+    if registered:
+        mapping = accounting_map(list({row[0] for row in registered}))
+        registered = [
+            UsageEvent(mapping.get(contract_id, contract_id), product_id, day, amount)
+            for contract_id, product_id, day, amount in registered
+        ]
     periods = list(
         BillingScheduleLine.objects.filter(
             kind=ScheduleLineKind.USAGE, contract__in=contracts, period_start__lte=as_of
@@ -151,7 +164,7 @@ def usage_events(as_of: date, scope: Scope) -> list[UsageEvent]:
         )
     )
     if not periods:
-        return []
+        return registered
     line_ids = {p[1] for p in periods}
     daily: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
     for line_id, usage_date, quantity in (
@@ -162,7 +175,7 @@ def usage_events(as_of: date, scope: Scope) -> list[UsageEvent]:
     ):
         daily[line_id].append((usage_date, exact(quantity)))
     mapping = accounting_map([p[0] for p in periods])
-    events = []
+    events = registered
     for contract_id, line_id, product_id, start, end, unit_price, currency in periods:
         records = [(d, q) for d, q in daily.get(line_id, []) if start <= d <= end]
         if not records:

@@ -1,12 +1,14 @@
 """Usage ingestion at volume: a batch of events in, a report of what was accepted,
 ignored as duplicate and rejected (by line and reason) out.
 
-How it stays fast: each event is checked in Python without a query (`resolver.py`), the
-good ones are COPYed into a temporary staging table, and one statement moves them into the
-raw table with `INSERT ... ON CONFLICT DO NOTHING` and adds what it inserted to the daily
-rollups (`INSERT ... ON CONFLICT DO UPDATE`). Event ids are unique per usage month (the
-partition key is part of every unique index on a partitioned table), so a retried batch
-inserts nothing and a replay of an id with another payload is reported.
+How it stays fast on PostgreSQL: the events' texts are COPYed into a temporary table as
+they are read and checked there in bulk (`ingestion_sql.py`: references resolved once per
+distinct key, every other check in one statement); one statement then moves the good ones
+into the raw table with `INSERT ... ON CONFLICT DO NOTHING` and adds what it inserted to
+the daily rollups (`INSERT ... ON CONFLICT DO UPDATE`). On SQLite (the demo) each event is
+checked in Python (`resolver.py`) and written one at a time. Event ids are unique per
+usage month (the partition key is part of every unique index on a partitioned table), so
+a retried batch inserts nothing and a replay of an id with another payload is reported.
 
 How it stays whole: by default a batch with any rejected event writes no event (the sender
 fixes the lines reported and sends the batch again; ids make that safe). With
@@ -25,12 +27,12 @@ from django.db import connection, transaction
 from billing.usage.models import DailyUsage, UsageBatch
 from billing.usage.partitions import ensure_partitions
 from billing.usage.resolver import CheckedEvent, EventChecker, Rejection, Resolver
-
-STAGE_COLUMNS = "line, event_id, contract_id, metric, quantity, occurred_at, usage_date"
+from billing.usage.services.ingestion_sql import check_in_bulk
 
 
 @dataclass
 class _Outcome:
+    received: int = 0
     accepted: int = 0
     duplicates: int = 0
     rejections: list[Rejection] = field(default_factory=list)
@@ -52,6 +54,13 @@ def ingest_usage_events(
     customer, contract, metric, quantity, timestamp)` made by `parsers.py` (customer or
     contract may be empty; timestamp ISO 8601, UTC when it has no offset).
     Returns the saved batch with its counts and rejections."""
+    if connection.vendor == "postgresql":  # checked in bulk, in SQL
+        batch = _new_batch(source=source, actor=actor, received=0)
+        try:
+            outcome = _write_in_bulk(batch=batch, events=events, accept_valid=accept_valid)
+        except _Refused as refused:
+            return _close_batch(batch, refused.outcome, refused=True)
+        return _close_batch(batch, outcome, refused=False)
     checker = EventChecker(Resolver())
     good: list[CheckedEvent] = []
     rejections: list[Rejection] = []
@@ -66,7 +75,7 @@ def ingest_usage_events(
         else:
             good.append(result)
     batch = _new_batch(source=source, actor=actor, received=received)
-    outcome = _Outcome(duplicates=checker.duplicates, rejections=rejections)
+    outcome = _Outcome(received=received, duplicates=checker.duplicates, rejections=rejections)
     try:  # also with rejections already found: earlier batches' ids are checked too
         outcome = _write(batch=batch, good=good, outcome=outcome, accept_valid=accept_valid)
     except _Refused as refused:
@@ -85,12 +94,15 @@ def _new_batch(*, source: str, actor, received: int) -> UsageBatch:
 
 @transaction.atomic(durable=True)
 def _close_batch(batch: UsageBatch, outcome: _Outcome, *, refused: bool) -> UsageBatch:
+    batch.received = outcome.received
     batch.accepted = 0 if refused else outcome.accepted
     batch.duplicates = outcome.duplicates
     batch.rejected = len(outcome.rejections)
     batch.rejections = [r.as_dict() for r in sorted(outcome.rejections, key=lambda r: r.line)]
     batch.refused = refused
-    batch.save(update_fields=["accepted", "duplicates", "rejected", "rejections", "refused"])
+    batch.save(
+        update_fields=["received", "accepted", "duplicates", "rejected", "rejections", "refused"]
+    )
     return batch
 
 
@@ -102,22 +114,25 @@ def _write(
         return outcome
     days = {event.usage_date for event in good}
     ensure_partitions(sorted({day.replace(day=1) for day in days}))
-    if connection.vendor == "postgresql":
-        inserted, conflicts = _write_postgresql(batch, good)
-    else:
-        inserted, conflicts = _write_portably(batch, good)
+    inserted, conflicts = _write_portably(batch, good)
+    return _settle(outcome, inserted, conflicts, accept_valid)
+
+
+def _settle(outcome: _Outcome, inserted: int, conflicts, accept_valid: bool) -> _Outcome:
+    """Counts what was inserted; ids seen in an earlier batch are duplicates (same
+    payload) or rejections; any rejection refuses the batch unless `accept_valid`."""
     outcome.accepted = inserted
-    for event, same in conflicts:
+    for line, event_id, same in conflicts:
         if same:
             outcome.duplicates += 1
         else:
             outcome.rejections.append(
                 Rejection(
-                    event.line,
-                    event.event_id,
+                    line,
+                    event_id,
                     "event_id",
                     "duplicate_different_payload",
-                    f"Event {event.event_id} was ingested before with another payload.",
+                    f"Event {event_id} was ingested before with another payload.",
                 )
             )
     if len(outcome.rejections) and not accept_valid:
@@ -125,20 +140,26 @@ def _write(
     return outcome
 
 
-def _write_postgresql(batch: UsageBatch, good: list[CheckedEvent]):
+@transaction.atomic(durable=True)
+def _write_in_bulk(*, batch: UsageBatch, events, accept_valid: bool) -> _Outcome:
+    received, duplicates, rejections = check_in_bulk(events)
+    outcome = _Outcome(received=received, duplicates=duplicates, rejections=rejections)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT date_trunc('month', usage_date)::date FROM usage_stage")
+        months = sorted(row[0] for row in cursor.fetchall())
+    if not months:
+        return _settle(outcome, 0, [], accept_valid)
+    ensure_partitions(months)
+    inserted, conflicts = _move_staged(batch)
+    return _settle(outcome, inserted, conflicts, accept_valid)
+
+
+def _move_staged(batch: UsageBatch):
+    """`usage_stage` into the raw table and the daily rollups, in one statement."""
     rollups = DailyUsage._meta.db_table
     with connection.cursor() as cursor:
-        # ON COMMIT DROP cleans up; the DROP covers a caller's outer transaction (tests).
-        cursor.execute("DROP TABLE IF EXISTS pg_temp.usage_stage")
-        cursor.execute(
-            "CREATE TEMP TABLE usage_stage (line integer, event_id varchar(128), "
-            "contract_id bigint, metric varchar(64), quantity numeric(24, 6), "
-            "occurred_at timestamptz, usage_date date) ON COMMIT DROP"
-        )
-        with cursor.cursor.copy(f"COPY usage_stage ({STAGE_COLUMNS}) FROM STDIN") as copy:
-            write_row = copy.write_row
-            for event in good:
-                write_row(event)
+        cursor.execute("SELECT count(*) FROM usage_stage")
+        staged = int(cursor.fetchone()[0])
         cursor.execute(
             f"""
             WITH inserted AS (
@@ -164,11 +185,10 @@ def _write_postgresql(batch: UsageBatch, good: list[CheckedEvent]):
         )
         inserted = int(cursor.fetchone()[0])
         conflicts = []
-        if inserted < len(good):  # ids seen in an earlier batch: same payload or not?
-            by_line = {event.line: event for event in good}
+        if inserted < staged:  # ids seen in an earlier batch: same payload or not?
             cursor.execute(
                 """
-                SELECT s.line,
+                SELECT s.line, s.event_id,
                        (e.contract_id, e.metric, e.quantity, e.occurred_at)
                        = (s.contract_id, s.metric, s.quantity, s.occurred_at)
                   FROM usage_stage s
@@ -179,8 +199,7 @@ def _write_postgresql(batch: UsageBatch, good: list[CheckedEvent]):
                 """,
                 [batch.pk],
             )
-            conflicts = [(by_line[line], same) for line, same in cursor.fetchall()]
-        cursor.execute("DROP TABLE usage_stage")
+            conflicts = cursor.fetchall()
     return inserted, conflicts
 
 
@@ -223,7 +242,7 @@ def _write_portably(batch: UsageBatch, good: list[CheckedEvent]):
                 event.metric,
                 event.quantity,
             ) and str(row[3])[:19].replace(" ", "T") == event.occurred_at[:19]
-            conflicts.append((event, same))
+            conflicts.append((event.line, event.event_id, same))
     for (contract_id, metric, day), (quantity, count) in totals.items():
         rollup, _ = DailyUsage.objects.get_or_create(
             contract_id=contract_id, metric=metric, usage_date=day

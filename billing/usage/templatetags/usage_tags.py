@@ -4,6 +4,7 @@ threshold alerts on the home page."""
 from django import template
 from django.utils import timezone
 
+from billing.usage.charts import burn_down_charts
 from billing.usage.selectors import commitment_balances, commitments_for, recent_alerts
 
 register = template.Library()
@@ -14,8 +15,10 @@ def usage_balances(context, account):
     user = context["request"].user
     if not user.has_perm("usage.view_commitment"):
         return {"balances": None}
-    rows = commitment_balances(commitments_for(account_id=account.pk), timezone.localdate())
-    return {"balances": rows}
+    today = timezone.localdate()
+    rows = commitment_balances(commitments_for(account_id=account.pk), today)
+    charts = burn_down_charts(rows, today)
+    return {"balances": rows, "charts": [(row, charts[row.commitment.pk]) for row in rows]}
 
 
 @register.inclusion_tag("usage/alerts_card.html", takes_context=True)
