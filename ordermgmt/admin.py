@@ -239,6 +239,10 @@ class ContractLineAdmin(GuardedHistoryAdmin):
         )
 
 
+class BillingHoldForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=500)
+
+
 class ContractTransitionForm(forms.Form):
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
@@ -378,6 +382,14 @@ class ContractAdmin(GuardedHistoryAdmin):
             obj is None or obj.status == ContractStatus.DRAFT
         )
 
+    def billing_hold_url(self, request, contract) -> str | None:
+        """Active contracts change their hold here; editable ones also in the form."""
+        if contract.status != ContractStatus.ACTIVE:
+            return None
+        if not request.user.has_perm("ordermgmt.change_contract"):
+            return None
+        return reverse("admin:ordermgmt_contract_billing_hold", args=[contract.pk])
+
     def available_actions(self, request, contract):
         return [
             (name, label)
@@ -392,6 +404,7 @@ class ContractAdmin(GuardedHistoryAdmin):
         contract = self.get_object(request, object_id)
         if contract is not None:
             extra_context["contract_actions"] = self.available_actions(request, contract)
+            extra_context["billing_hold_url"] = self.billing_hold_url(request, contract)
             if request.user.has_perm("ordermgmt.view_dealdeskreview"):
                 extra_context["deal_desk_review"] = latest_review(contract)
         return super().change_view(request, object_id, form_url, extra_context)
@@ -399,12 +412,47 @@ class ContractAdmin(GuardedHistoryAdmin):
     def get_urls(self):
         return [
             path(
+                "<int:contract_id>/billing-hold/",
+                self.admin_site.admin_view(self.billing_hold_view),
+                name="ordermgmt_contract_billing_hold",
+            ),
+            path(
                 "<int:contract_id>/transition/<str:action>/",
                 self.admin_site.admin_view(self.transition_view),
                 name="ordermgmt_contract_transition",
             ),
             *super().get_urls(),
         ]
+
+    def billing_hold_view(self, request, contract_id):
+        if not request.user.has_perm("ordermgmt.change_contract"):
+            raise PermissionDenied
+        contract = get_object_or_404(Contract, pk=contract_id)
+        change_url = reverse("admin:ordermgmt_contract_change", args=[contract.pk])
+        label = "Release billing hold" if contract.billing_hold else "Put billing on hold"
+        form = BillingHoldForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.set_billing_hold(
+                    contract=contract,
+                    on_hold=not contract.billing_hold,
+                    reason=form.cleaned_data["reason"],
+                    actor=request.user,
+                )
+            except DomainValidationError as err:
+                form.add_error("reason" if err.field == "reason" else None, err.message)
+            else:
+                self.message_user(request, f"{contract.reference}: {label.lower()} done.")
+                return redirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "contract": contract,
+            "form": form,
+            "label": label,
+            "title": f"{label}: {contract}",
+        }
+        return TemplateResponse(request, "admin/ordermgmt/contract/billing_hold.html", context)
 
     def transition_view(self, request, contract_id, action):
         if action not in CONTRACT_ACTIONS:

@@ -25,6 +25,7 @@ from billing.models import (
     InvoiceStatus,
 )
 from billing.selectors import money
+from billing.selectors.invoices import open_shown
 from core.admin_history import GuardedHistoryAdmin
 from core.errors import DomainValidationError
 
@@ -162,7 +163,7 @@ class InvoiceAdmin(GuardedHistoryAdmin):
 
     @admin.display(description="Open")
     def open(self, obj):
-        return money(obj.open_amount, obj.currency)
+        return open_shown(obj)
 
     def has_add_permission(self, request):
         return False  # invoices come from billing runs (and corrections)

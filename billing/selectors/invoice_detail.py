@@ -20,7 +20,7 @@ from billing.models import (
 from core.money import is_rounded
 
 from .common import admin_url, money
-from .invoices import is_overdue
+from .invoices import is_overdue, open_shown
 
 # --- One invoice and why each amount is what it is -----------------------------------
 
@@ -311,9 +311,11 @@ def invoice_detail(invoice: Invoice) -> InvoiceDetail:
         subtotal=money(invoice.subtotal_amount, currency),
         tax=money(invoice.tax_amount, currency),
         total=money(invoice.total_amount, currency),
-        credited=money(invoice.credited_amount, currency),
-        paid=money(invoice.paid_amount, currency),
-        open=money(invoice.open_amount, currency),
+        # A draft's panel shows the draft's own totals; credits, payments and an open
+        # balance begin at issue, as on the invoice list.
+        credited="—" if invoice.is_draft else money(invoice.credited_amount, currency),
+        paid="—" if invoice.is_draft else money(invoice.paid_amount, currency),
+        open=open_shown(invoice),
         overdue=is_overdue(invoice),
         credit_notes=notes,
         credit_applied=credit_applied,
