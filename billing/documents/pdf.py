@@ -25,6 +25,7 @@ from django.template.loader import render_to_string
 
 from billing.error_codes import BillingError
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, InvoiceStatus
+from billing.selectors.online_payment import pay_online_url
 from core.audit import audit_next_save
 from core.errors import DomainValidationError
 from core.money import format_money, minor_unit
@@ -188,6 +189,7 @@ def _invoice_context(invoice: Invoice) -> dict:
         ],
         "totals": totals,
         "amount_due": format_money(invoice.open_amount, currency),
+        "pay_online_url": pay_online_url(invoice),
         "due_date": _date(invoice.due_date),
         "reference": reference,
     }

@@ -21,6 +21,7 @@ from core.money import is_rounded
 
 from .common import admin_url, money
 from .invoices import is_overdue, open_shown
+from .online_payment import StripeInvoiceStatus, pay_online_url, stripe_invoice_status
 
 # --- One invoice and why each amount is what it is -----------------------------------
 
@@ -214,6 +215,8 @@ class InvoiceDetail:
     credit_applied: list[CreditAppliedRow]
     corrections: list[Invoice]
     history: list[HistoryEntry]
+    stripe: StripeInvoiceStatus | None = None
+    pay_online_url: str = ""
 
 
 HISTORY_TYPES = {"+": "Created", "~": "Changed", "-": "Deleted"}
@@ -321,4 +324,6 @@ def invoice_detail(invoice: Invoice) -> InvoiceDetail:
         credit_applied=credit_applied,
         corrections=list(invoice.corrections.order_by("id")),
         history=invoice_history(invoice),
+        stripe=stripe_invoice_status(invoice),
+        pay_online_url=pay_online_url(invoice),
     )
