@@ -89,6 +89,51 @@ def invoice_detail(request, pk: int):
     return _invoice_page(request, invoice)
 
 
+# Actions that show their effect (amount, new open balance, what goes to Stripe) on a
+# confirmation page before they are done.
+CONFIRMED_ACTIONS = {"credit", "void"}
+
+
+@require("billing.view_invoice")
+def invoice_action_confirm(request, pk: int, action: str):
+    spec = INVOICE_ACTIONS.get(action)
+    if spec is None or action not in CONFIRMED_ACTIONS:
+        raise Http404("No such action")
+    if not request.user.has_perm(spec.permission):
+        raise PermissionDenied
+    invoice = get_object_or_404(Invoice, pk=pk)
+    form = spec.form_class(request.GET, prefix=action)
+    if form.is_valid() and not form.cleaned_data["reason"].strip():
+        form.add_error("reason", "Give a reason.")
+    if not form.is_valid():
+        return _invoice_page(request, invoice, bound_form=form, status=400)
+    try:
+        effect = services.credit_effect(
+            invoice=invoice, amount=form.cleaned_data.get("amount") if action == "credit" else None
+        )
+    except DomainValidationError as err:
+        if err.field in form.fields:
+            form.add_error(err.field, err.message)
+            return _invoice_page(request, invoice, bound_form=form, status=400)
+        messages.error(request, err.message)
+        return redirect("billing:invoice_detail", invoice.pk)
+    money = selectors.money
+    return render(
+        request,
+        "billing/invoice_confirm.html",
+        {
+            "invoice": invoice,
+            "action": spec,
+            "form": form,
+            "effect": effect,
+            "amount": money(effect.amount, effect.currency),
+            "open_before": money(effect.open_before, effect.currency),
+            "open_after": money(effect.open_after, effect.currency),
+            "on_account": money(effect.on_account, effect.currency) if effect.on_account else "",
+        },
+    )
+
+
 @require("billing.view_invoice")
 @require_POST
 def invoice_action(request, pk: int, action: str):
