@@ -26,6 +26,7 @@ urlpatterns = [
     path("cash/payments/<int:pk>/apply/", views_cash.payment_apply, name="payment_apply"),
     path("cash/payments/<int:pk>/refund/", views_cash.payment_refund, name="payment_refund"),
     path("credit-notes/<int:pk>/", views_cash.credit_note_detail, name="credit_note_detail"),
+    path("credit-notes/<int:pk>/pdf/", views.credit_note_pdf, name="credit_note_pdf"),
     path("credit-notes/<int:pk>/apply/", views_cash.credit_note_apply, name="credit_note_apply"),
     path("credit-notes/<int:pk>/refund/", views_cash.credit_note_refund, name="credit_note_refund"),
     path(

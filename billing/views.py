@@ -25,7 +25,7 @@ from billing.forms import (
     available_actions,
     done_message,
 )
-from billing.models import BillingRun, BillingRunException, Invoice
+from billing.models import BillingRun, BillingRunException, CreditNote, Invoice
 from billing.services import run_lease
 from core.errors import DomainValidationError
 from core.permissions import require
@@ -132,6 +132,18 @@ def invoice_action_confirm(request, pk: int, action: str):
             "on_account": money(effect.on_account, effect.currency) if effect.on_account else "",
         },
     )
+
+
+@require("billing.view_creditnote")
+def credit_note_pdf(request, pk: int):
+    """The credit note's PDF, rendered once and stored, like an issued invoice's."""
+    from billing.documents.pdf import credit_note_pdf_download
+
+    note = get_object_or_404(CreditNote, pk=pk)
+    filename, content = credit_note_pdf_download(note)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
 
 
 @require("billing.view_invoice")

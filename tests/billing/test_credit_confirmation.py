@@ -2,6 +2,7 @@
 open balance after and what goes to Stripe. The page itself writes nothing."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -104,3 +105,34 @@ def test_the_confirmation_page_is_refused_without_the_permission(client):
     logged_in(client, roles.AUDITOR)
     response = client.get(confirm_url(invoice, "void"), {"void-reason": "x"})
     assert response.status_code == 403
+
+
+def test_the_credit_note_page_links_its_pdf_which_reads_back_with_number_and_amount(client):
+    import io
+
+    from pypdf import PdfReader
+
+    from billing.services import issue_credit_note
+
+    invoice = issued_invoice()
+    note = issue_credit_note(
+        invoice=invoice, actor=None, reason="goodwill", amount=Decimal("2000.00")
+    )
+    logged_in(client, roles.FINANCE)
+    url = reverse("billing:credit_note_pdf", args=[note.pk])
+    page = client.get(reverse("billing:credit_note_detail", args=[note.pk])).content.decode()
+    assert f'href="{url}" id="credit-note-pdf-link"' in page
+    response = client.get(url)
+    assert response["Content-Type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    assert note.number in text and invoice.number in text and "2,000.00" in text
+
+
+def test_the_credit_note_pdf_is_refused_without_the_view_right(client):
+    from billing.services import issue_credit_note
+
+    note = issue_credit_note(
+        invoice=issued_invoice(), actor=None, reason="goodwill", amount=Decimal("10")
+    )
+    logged_in(client, None)  # signed in, without a role
+    assert client.get(reverse("billing:credit_note_pdf", args=[note.pk])).status_code == 403
