@@ -25,6 +25,16 @@ urlpatterns = [
     path("cash/payments/<int:pk>/", views_cash.payment_detail, name="payment_detail"),
     path("cash/payments/<int:pk>/apply/", views_cash.payment_apply, name="payment_apply"),
     path("cash/payments/<int:pk>/refund/", views_cash.payment_refund, name="payment_refund"),
+    path(
+        "cash/payments/<int:pk>/refund/confirm/",
+        views_cash.payment_refund_confirm,
+        name="payment_refund_confirm",
+    ),
+    path(
+        "credit-notes/<int:pk>/refund/confirm/",
+        views_cash.credit_note_refund_confirm,
+        name="credit_note_refund_confirm",
+    ),
     path("credit-notes/<int:pk>/", views_cash.credit_note_detail, name="credit_note_detail"),
     path("credit-notes/<int:pk>/pdf/", views.credit_note_pdf, name="credit_note_pdf"),
     path("credit-notes/<int:pk>/apply/", views_cash.credit_note_apply, name="credit_note_apply"),
