@@ -22,6 +22,7 @@ from billing.models import (
     Invoice,
     InvoiceDelivery,
     InvoiceLine,
+    InvoiceResend,
     InvoiceStatus,
 )
 from billing.selectors import money
@@ -319,3 +320,10 @@ class InvoiceDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["invoice", "sent_at", "message_id"]
     search_fields = ["invoice__number", "message_id"]
     list_select_related = ["invoice"]
+
+
+@admin.register(InvoiceResend)
+class InvoiceResendAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["invoice", "requested_by", "requested_at", "sent_at", "message_id"]
+    search_fields = ["invoice__number", "message_id"]
+    list_select_related = ["invoice", "requested_by"]
