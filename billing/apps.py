@@ -26,3 +26,9 @@ class BillingConfig(AppConfig):
             ON_ISSUE.append(queue_invoice_delivery)
         if queue_credit_note_pdf not in ON_CREDIT_NOTE:
             ON_CREDIT_NOTE.append(queue_credit_note_pdf)
+
+        from billing.services.resend import ON_RESEND
+        from billing.tasks import queue_invoice_resend
+
+        if queue_invoice_resend not in ON_RESEND:
+            ON_RESEND.append(queue_invoice_resend)

@@ -151,6 +151,13 @@ class DiscardDraftForm(InvoiceActionForm):
         return services.discard_draft_invoice(invoice=invoice, actor=actor)
 
 
+class ResendInvoiceForm(InvoiceActionForm):
+    def perform(self, invoice, actor):
+        from billing.services.resend import resend_invoice
+
+        return resend_invoice(invoice=invoice, actor=actor)
+
+
 @dataclass(frozen=True)
 class InvoiceAction:
     name: str
@@ -175,6 +182,7 @@ APPLIES = {
     "void": lambda i: i.status == InvoiceStatus.ISSUED and i.paid_amount == 0,
     "correct": _can_correct,
     "discard": lambda i: i.status == InvoiceStatus.DRAFT,
+    "resend": lambda i: i.status == InvoiceStatus.ISSUED,
 }
 
 # The same permissions on the invoice page, in the admin and in the API. Creating a
@@ -191,6 +199,7 @@ INVOICE_ACTIONS: dict[str, InvoiceAction] = {
         InvoiceAction(
             "discard", "Discard draft", "billing.change_invoice", DiscardDraftForm, danger=True
         ),
+        InvoiceAction("resend", "Resend invoice", "billing.issue_invoice", ResendInvoiceForm),
     ]
 }
 
@@ -212,6 +221,8 @@ def done_message(action: str, invoice: Invoice, result) -> str:
         return f"{invoice.number} voided by credit note {result.number}."
     if action == "correct":
         return f"Corrected draft #{result.pk} created in place of {invoice.number}."
+    if action == "resend":
+        return f"{invoice.number} will be e-mailed again to {', '.join(result.recipients)}."
     if action == "discard":
         return f"Draft #{invoice.pk} discarded; its schedule lines are back to be billed."
     return "Done."

@@ -124,3 +124,24 @@ def queue_invoice_delivery(invoice_id: int) -> None:
 def queue_credit_note_pdf(credit_note_id: int) -> None:
     """ON_CREDIT_NOTE hook: the credit note's PDF, in a worker."""
     _enqueue(render_credit_note_pdf, credit_note_id)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=TRANSIENT_DELIVERY_ERRORS,
+    retry_backoff=30,
+    retry_backoff_max=30 * 60,
+    retry_jitter=True,
+    max_retries=10,
+)
+def send_invoice_resend(self, resend_id: int) -> int:
+    """E-mails a requested resend of an invoice, once."""
+    from billing.services.resend import send_invoice_resend as send
+
+    return send(resend_id=resend_id).pk
+
+
+def queue_invoice_resend(resend_id: int) -> None:
+    """ON_RESEND hook: the resend's e-mail, in a worker."""
+    _enqueue(send_invoice_resend, resend_id)

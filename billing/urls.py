@@ -8,6 +8,11 @@ urlpatterns = [
     path("invoices/", views.invoice_list, name="invoice_list"),
     path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    path(
+        "invoices/<int:pk>/<slug:action>/confirm/",
+        views.invoice_action_confirm,
+        name="invoice_action_confirm",
+    ),
     path("invoices/<int:pk>/<slug:action>/", views.invoice_action, name="invoice_action"),
     path("runs/", views.run_list, name="run_list"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
@@ -20,7 +25,18 @@ urlpatterns = [
     path("cash/payments/<int:pk>/", views_cash.payment_detail, name="payment_detail"),
     path("cash/payments/<int:pk>/apply/", views_cash.payment_apply, name="payment_apply"),
     path("cash/payments/<int:pk>/refund/", views_cash.payment_refund, name="payment_refund"),
+    path(
+        "cash/payments/<int:pk>/refund/confirm/",
+        views_cash.payment_refund_confirm,
+        name="payment_refund_confirm",
+    ),
+    path(
+        "credit-notes/<int:pk>/refund/confirm/",
+        views_cash.credit_note_refund_confirm,
+        name="credit_note_refund_confirm",
+    ),
     path("credit-notes/<int:pk>/", views_cash.credit_note_detail, name="credit_note_detail"),
+    path("credit-notes/<int:pk>/pdf/", views.credit_note_pdf, name="credit_note_pdf"),
     path("credit-notes/<int:pk>/apply/", views_cash.credit_note_apply, name="credit_note_apply"),
     path("credit-notes/<int:pk>/refund/", views_cash.credit_note_refund, name="credit_note_refund"),
     path(

@@ -25,7 +25,7 @@ from billing.forms import (
     available_actions,
     done_message,
 )
-from billing.models import BillingRun, BillingRunException, Invoice
+from billing.models import BillingRun, BillingRunException, CreditNote, Invoice
 from billing.services import run_lease
 from core.errors import DomainValidationError
 from core.permissions import require
@@ -87,6 +87,63 @@ def invoice_detail(request, pk: int):
     except Invoice.DoesNotExist as err:
         raise Http404("No such invoice") from err
     return _invoice_page(request, invoice)
+
+
+# Actions that show their effect (amount, new open balance, what goes to Stripe) on a
+# confirmation page before they are done.
+CONFIRMED_ACTIONS = {"credit", "void"}
+
+
+@require("billing.view_invoice")
+def invoice_action_confirm(request, pk: int, action: str):
+    spec = INVOICE_ACTIONS.get(action)
+    if spec is None or action not in CONFIRMED_ACTIONS:
+        raise Http404("No such action")
+    if not request.user.has_perm(spec.permission):
+        raise PermissionDenied
+    invoice = get_object_or_404(Invoice, pk=pk)
+    form = spec.form_class(request.GET, prefix=action)
+    if form.is_valid() and not form.cleaned_data["reason"].strip():
+        form.add_error("reason", "Give a reason.")
+    if not form.is_valid():
+        return _invoice_page(request, invoice, bound_form=form, status=400)
+    try:
+        effect = services.credit_effect(
+            invoice=invoice, amount=form.cleaned_data.get("amount") if action == "credit" else None
+        )
+    except DomainValidationError as err:
+        if err.field in form.fields:
+            form.add_error(err.field, err.message)
+            return _invoice_page(request, invoice, bound_form=form, status=400)
+        messages.error(request, err.message)
+        return redirect("billing:invoice_detail", invoice.pk)
+    money = selectors.money
+    return render(
+        request,
+        "billing/invoice_confirm.html",
+        {
+            "invoice": invoice,
+            "action": spec,
+            "form": form,
+            "effect": effect,
+            "amount": money(effect.amount, effect.currency),
+            "open_before": money(effect.open_before, effect.currency),
+            "open_after": money(effect.open_after, effect.currency),
+            "on_account": money(effect.on_account, effect.currency) if effect.on_account else "",
+        },
+    )
+
+
+@require("billing.view_creditnote")
+def credit_note_pdf(request, pk: int):
+    """The credit note's PDF, rendered once and stored, like an issued invoice's."""
+    from billing.documents.pdf import credit_note_pdf_download
+
+    note = get_object_or_404(CreditNote, pk=pk)
+    filename, content = credit_note_pdf_download(note)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
 
 
 @require("billing.view_invoice")

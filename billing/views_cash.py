@@ -27,7 +27,13 @@ from billing.forms_cash import (
     RefundForm,
     ReverseApplicationForm,
 )
-from billing.models import CreditApplication, CreditNote, Payment, PaymentApplication
+from billing.models import (
+    CreditApplication,
+    CreditNote,
+    Payment,
+    PaymentApplication,
+    PaymentMethod,
+)
 from billing.selectors import cash as selectors
 from core.money import format_money
 from core.permissions import require
@@ -113,7 +119,7 @@ def _moves_context(request, source, detail, bound: dict[str, forms.Form]) -> dic
         "can_apply": can_apply,
         "can_refund": can_refund,
         "apply_url": reverse(f"billing:{name}_apply", args=[source.pk]),
-        "refund_url": reverse(f"billing:{name}_refund", args=[source.pk]),
+        "refund_url": reverse(f"billing:{name}_refund_confirm", args=[source.pk]),
         "reverse_url_name": "billing:credit_application_reverse"
         if is_credit
         else "billing:application_reverse",
@@ -282,3 +288,78 @@ def credit_note_refund(request, pk: int):
         request, f"Refunded {format_money(refund.amount, note.currency)} ({refund.reference})."
     )
     return redirect("billing:credit_note_detail", note.pk)
+
+
+# --- Refund confirmation -----------------------------------------------------------------------
+
+
+def _refund_confirmation(request, source: Payment | CreditNote, page, done_url: str):
+    """Shows what a refund does before it is made; the confirm button posts to the refund
+    itself. Refused input goes back to the page with the error on its field."""
+    from billing.services.payments import check_refund
+    from core.errors import DomainValidationError
+
+    form = RefundForm(request.POST, source=source, prefix="refund")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            check_refund(
+                amount=data["amount"],
+                currency=source.currency,
+                available=source.unapplied_amount,
+                what="this payment" if isinstance(source, Payment) else "this credit",
+                reference=data["reference"],
+                reason=data["reason"],
+            )
+        except DomainValidationError as err:
+            form.add_error(
+                err.field if err.field in form.fields else None,
+                forms.ValidationError(err.message, code=err.code),
+            )
+    if not form.is_valid():
+        return page({"refund": form})
+    amount = form.cleaned_data["amount"]
+    by_stripe = isinstance(source, Payment) and source.method == PaymentMethod.STRIPE
+    return render(
+        request,
+        "billing/cash/refund_confirm.html",
+        {
+            "source": source,
+            "form": form,
+            "what": "cash" if isinstance(source, Payment) else "credit",
+            "amount": format_money(amount, source.currency),
+            "unapplied_before": format_money(source.unapplied_amount, source.currency),
+            "unapplied_after": format_money(source.unapplied_amount - amount, source.currency),
+            "stripe": (
+                "Nothing is sent to Stripe: refund the charge in Stripe as well."
+                if by_stripe
+                else "Nothing: the refund is paid out from the bank; this records it."
+            ),
+            "refund_url": done_url,
+            "back_url": request.path.rsplit("refund/", 1)[0],
+        },
+    )
+
+
+@require(VIEW, REFUND)
+@require_POST
+def payment_refund_confirm(request, pk: int):
+    payment = get_object_or_404(Payment, pk=pk)
+    return _refund_confirmation(
+        request,
+        payment,
+        lambda bound: _payment_page(request, _payment_or_404(pk), bound),
+        reverse("billing:payment_refund", args=[pk]),
+    )
+
+
+@require("billing.view_creditnote", REFUND)
+@require_POST
+def credit_note_refund_confirm(request, pk: int):
+    note = _credit_note_or_404(pk)
+    return _refund_confirmation(
+        request,
+        note,
+        lambda bound: _credit_note_page(request, _credit_note_or_404(pk), bound),
+        reverse("billing:credit_note_refund", args=[pk]),
+    )

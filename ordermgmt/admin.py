@@ -9,6 +9,11 @@ from core.admin_history import GuardedHistoryAdmin
 from core.errors import DomainValidationError
 from core.money import format_money
 from ordermgmt import services
+from ordermgmt.admin_contract_forms import (
+    ContractAdminForm,
+    ContractLineAdminForm,
+    product_list_prices,
+)
 from ordermgmt.models import (
     Account,
     Contact,
@@ -22,6 +27,7 @@ from ordermgmt.models import (
     RampStep,
 )
 from ordermgmt.services.dealdesk import latest_review
+from ordermgmt.services.ramp_steps import replace_ramp_steps
 
 admin.site.site_header = "Ledgerline console"
 admin.site.site_title = "Ledgerline"
@@ -118,12 +124,58 @@ class OpportunityAdmin(admin.ModelAdmin):
     inlines = [OpportunityLineInline]
 
 
+READ_ONLY_LINE_FIELDS = {
+    "quantity": "quantity_shown",
+    "unit_price": "unit_price_shown",
+    "ramp_steps": "ramp_steps_shown",
+}
+
+
 class ContractLineInline(admin.TabularInline):
     model = ContractLine
+    form = ContractLineAdminForm
     extra = 0
-    fields = ["product", "description", "quantity", "unit_price", "discount_percent", "currency"]
-    autocomplete_fields = ["product"]
-    show_change_link = True  # ramp steps are edited on the line's own page
+    fields = [
+        "product",
+        "description",
+        "quantity",
+        "unit_price",
+        "discount_percent",
+        "currency",
+        "ramp_steps",
+    ]
+    # A plain select, not an autocomplete: the product picker script fills the line's list
+    # price and currency when the product changes (static/ledgerline/contract-entry.js).
+
+    def get_fields(self, request, obj=None):
+        if obj is None or self.has_change_permission(request, obj):
+            return self.fields
+        return [READ_ONLY_LINE_FIELDS.get(name, name) for name in self.fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None or self.has_change_permission(request, obj):
+            return super().get_readonly_fields(request, obj)
+        return list(READ_ONLY_LINE_FIELDS.values())
+
+    @admin.display(description="Qty")
+    def quantity_shown(self, line):
+        return f"{line.quantity.normalize():f}"
+
+    @admin.display(description="Unit price")
+    def unit_price_shown(self, line):
+        return format_money(line.unit_price, line.currency or line.contract.currency)
+
+    @admin.display(description="Ramp steps")
+    def ramp_steps_shown(self, line):
+        currency = line.currency or line.contract.currency
+        return (
+            "; ".join(
+                f"{s.start_date:%d %b %Y} – {s.end_date:%d %b %Y}: {s.quantity.normalize():f} @ "
+                f"{format_money(s.unit_price, currency)}"
+                for s in line.ramp_steps.all()
+            )
+            or "—"
+        )
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and (obj is None or obj.is_editable)
@@ -198,6 +250,10 @@ class ContractLineAdmin(GuardedHistoryAdmin):
         )
 
 
+class BillingHoldForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=500)
+
+
 class ContractTransitionForm(forms.Form):
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
@@ -229,6 +285,7 @@ ACTION_FROM = {
 
 @admin.register(Contract)
 class ContractAdmin(GuardedHistoryAdmin):
+    form = ContractAdminForm
     list_display = [
         "reference",
         "name",
@@ -273,6 +330,34 @@ class ContractAdmin(GuardedHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("lines")
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        return [
+            (
+                name,
+                {
+                    **options,
+                    "fields": [
+                        "billing_plan_shown" if f == "custom_billing_plan" else f
+                        for f in options["fields"]
+                    ],
+                },
+            )
+            for name, options in fieldsets
+        ]
+
+    @admin.display(description="Custom billing plan")
+    def billing_plan_shown(self, obj):
+        return (
+            "; ".join(
+                f"{row.get('billing_date')}: {row.get('percent')}%"
+                for row in obj.custom_billing_plan or []
+            )
+            or "—"
+        )
+
     @admin.display(description="Value")
     def total_value(self, obj):
         total = sum((line.net_amount for line in obj.lines.all()), start=0)
@@ -281,11 +366,40 @@ class ContractAdmin(GuardedHistoryAdmin):
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and (obj is None or obj.is_editable)
 
+    class Media:
+        css = {"all": ["ledgerline/contract-entry.css"]}
+        js = ["ledgerline/contract-entry.js"]
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is not ContractLine:
+            return
+        for line_form in formset.forms:
+            line = line_form.instance
+            if line.pk is None or line_form in formset.deleted_forms:
+                continue
+            if "ramp_steps" in line_form.changed_data:
+                replace_ramp_steps(
+                    line=line, steps=line_form.cleaned_data["ramp_steps"], actor=request.user
+                )
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "product_list_prices": product_list_prices()}
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
     def has_delete_permission(self, request, obj=None):
         # Contracts are cancelled, never deleted; only unsubmitted drafts may go.
         return super().has_delete_permission(request, obj) and (
             obj is None or obj.status == ContractStatus.DRAFT
         )
+
+    def billing_hold_url(self, request, contract) -> str | None:
+        """Active contracts change their hold here; editable ones also in the form."""
+        if contract.status != ContractStatus.ACTIVE:
+            return None
+        if not request.user.has_perm("ordermgmt.change_contract"):
+            return None
+        return reverse("admin:ordermgmt_contract_billing_hold", args=[contract.pk])
 
     def available_actions(self, request, contract):
         return [
@@ -301,6 +415,7 @@ class ContractAdmin(GuardedHistoryAdmin):
         contract = self.get_object(request, object_id)
         if contract is not None:
             extra_context["contract_actions"] = self.available_actions(request, contract)
+            extra_context["billing_hold_url"] = self.billing_hold_url(request, contract)
             if request.user.has_perm("ordermgmt.view_dealdeskreview"):
                 extra_context["deal_desk_review"] = latest_review(contract)
         return super().change_view(request, object_id, form_url, extra_context)
@@ -308,12 +423,47 @@ class ContractAdmin(GuardedHistoryAdmin):
     def get_urls(self):
         return [
             path(
+                "<int:contract_id>/billing-hold/",
+                self.admin_site.admin_view(self.billing_hold_view),
+                name="ordermgmt_contract_billing_hold",
+            ),
+            path(
                 "<int:contract_id>/transition/<str:action>/",
                 self.admin_site.admin_view(self.transition_view),
                 name="ordermgmt_contract_transition",
             ),
             *super().get_urls(),
         ]
+
+    def billing_hold_view(self, request, contract_id):
+        if not request.user.has_perm("ordermgmt.change_contract"):
+            raise PermissionDenied
+        contract = get_object_or_404(Contract, pk=contract_id)
+        change_url = reverse("admin:ordermgmt_contract_change", args=[contract.pk])
+        label = "Release billing hold" if contract.billing_hold else "Put billing on hold"
+        form = BillingHoldForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.set_billing_hold(
+                    contract=contract,
+                    on_hold=not contract.billing_hold,
+                    reason=form.cleaned_data["reason"],
+                    actor=request.user,
+                )
+            except DomainValidationError as err:
+                form.add_error("reason" if err.field == "reason" else None, err.message)
+            else:
+                self.message_user(request, f"{contract.reference}: {label.lower()} done.")
+                return redirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "contract": contract,
+            "form": form,
+            "label": label,
+            "title": f"{label}: {contract}",
+        }
+        return TemplateResponse(request, "admin/ordermgmt/contract/billing_hold.html", context)
 
     def transition_view(self, request, contract_id, action):
         if action not in CONTRACT_ACTIONS:

@@ -257,6 +257,11 @@ class CommentSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class BillingHoldSerializer(serializers.Serializer):
+    on_hold = serializers.BooleanField()
+    reason = serializers.CharField(max_length=500)
+
+
 class ContractFilter(filters.FilterSet):
     start_date_from = filters.DateFilter(field_name="start_date", lookup_expr="gte")
     start_date_to = filters.DateFilter(field_name="start_date", lookup_expr="lte")
@@ -280,6 +285,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         "reject": ["ordermgmt.approve_contract"],
         "activate": ["ordermgmt.activate_contract"],
         "cancel": ["ordermgmt.cancel_contract"],
+        "billing_hold": ["ordermgmt.change_contract"],
     }
 
     def _out(self, contract, status_code=status.HTTP_200_OK):
@@ -337,3 +343,14 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         return self._transition(request, services.cancel_contract, True)
+
+    @extend_schema(request=BillingHoldSerializer, responses=ContractOutputSerializer)
+    @action(detail=True, methods=["post"], url_path="billing-hold")
+    def billing_hold(self, request, pk=None):
+        """Put billing on hold or release it, with a reason; allowed on active contracts."""
+        contract = self.get_object()
+        body = BillingHoldSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._out(
+            services.set_billing_hold(contract=contract, actor=request.user, **body.validated_data)
+        )

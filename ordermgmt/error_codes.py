@@ -11,6 +11,7 @@ class OrderError(ErrorCode):
     DISCOUNT_OUT_OF_RANGE = "discount_out_of_range"
     DUPLICATE = "duplicate"
     END_BEFORE_START = "end_before_start"
+    HOLD_UNCHANGED = "hold_unchanged"
     ILLEGAL_TRANSITION = "illegal_transition"
     NEGATIVE = "negative"
     NEGATIVE_QUANTITY = "negative_quantity"

@@ -22,9 +22,11 @@ from billing.models import (
     Invoice,
     InvoiceDelivery,
     InvoiceLine,
+    InvoiceResend,
     InvoiceStatus,
 )
 from billing.selectors import money
+from billing.selectors.invoices import open_shown
 from core.admin_history import GuardedHistoryAdmin
 from core.errors import DomainValidationError
 
@@ -162,7 +164,7 @@ class InvoiceAdmin(GuardedHistoryAdmin):
 
     @admin.display(description="Open")
     def open(self, obj):
-        return money(obj.open_amount, obj.currency)
+        return open_shown(obj)
 
     def has_add_permission(self, request):
         return False  # invoices come from billing runs (and corrections)
@@ -318,3 +320,10 @@ class InvoiceDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["invoice", "sent_at", "message_id"]
     search_fields = ["invoice__number", "message_id"]
     list_select_related = ["invoice"]
+
+
+@admin.register(InvoiceResend)
+class InvoiceResendAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["invoice", "requested_by", "requested_at", "sent_at", "message_id"]
+    search_fields = ["invoice__number", "message_id"]
+    list_select_related = ["invoice", "requested_by"]

@@ -32,6 +32,7 @@ from billing.models import (
     InvoiceStatus,
     VatCategory,
 )
+from billing.selectors.online_payment import pay_online_url
 from billing.services.tax import line_vat_treatment
 from core.audit import audit_next_save
 from core.errors import DomainValidationError
@@ -235,6 +236,7 @@ def _invoice_context(invoice: Invoice) -> dict:
         "totals": totals,
         "vat_rows": vat_rows,
         "amount_due": format_money(invoice.open_amount, currency),
+        "pay_online_url": pay_online_url(invoice),
         "due_date": _date(invoice.due_date),
         "reference": reference,
     }

@@ -288,6 +288,25 @@ class InvoiceDelivery(models.Model):
         return f"{self.invoice} sent {self.sent_at:%Y-%m-%d %H:%M}"
 
 
+class InvoiceResend(models.Model):
+    """An invoice e-mailed again on request: who asked, when, and when it went out."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="resends")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    recipients = models.JSONField(default=list)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} resent {self.requested_at:%Y-%m-%d %H:%M}"
+
+
 class CreditNote(models.Model):
     legal_entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT)
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")

@@ -20,7 +20,8 @@ from billing.models import (
 from core.money import is_rounded
 
 from .common import admin_url, money
-from .invoices import is_overdue
+from .invoices import is_overdue, open_shown
+from .online_payment import StripeInvoiceStatus, pay_online_url, stripe_invoice_status
 
 # --- One invoice and why each amount is what it is -----------------------------------
 
@@ -214,6 +215,8 @@ class InvoiceDetail:
     credit_applied: list[CreditAppliedRow]
     corrections: list[Invoice]
     history: list[HistoryEntry]
+    stripe: StripeInvoiceStatus | None = None
+    pay_online_url: str = ""
 
 
 HISTORY_TYPES = {"+": "Created", "~": "Changed", "-": "Deleted"}
@@ -311,12 +314,16 @@ def invoice_detail(invoice: Invoice) -> InvoiceDetail:
         subtotal=money(invoice.subtotal_amount, currency),
         tax=money(invoice.tax_amount, currency),
         total=money(invoice.total_amount, currency),
-        credited=money(invoice.credited_amount, currency),
-        paid=money(invoice.paid_amount, currency),
-        open=money(invoice.open_amount, currency),
+        # A draft's panel shows the draft's own totals; credits, payments and an open
+        # balance begin at issue, as on the invoice list.
+        credited="—" if invoice.is_draft else money(invoice.credited_amount, currency),
+        paid="—" if invoice.is_draft else money(invoice.paid_amount, currency),
+        open=open_shown(invoice),
         overdue=is_overdue(invoice),
         credit_notes=notes,
         credit_applied=credit_applied,
         corrections=list(invoice.corrections.order_by("id")),
         history=invoice_history(invoice),
+        stripe=stripe_invoice_status(invoice),
+        pay_online_url=pay_online_url(invoice),
     )

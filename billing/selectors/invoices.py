@@ -88,6 +88,7 @@ class CurrencyTotal:
     invoices: int
     invoiced: str
     open: str
+    drafts: str = ""  # what the drafts among them will bill, when there are any
 
 
 def totals_by_currency(queryset: QuerySet[Invoice]) -> list[CurrencyTotal]:
@@ -115,6 +116,13 @@ def totals_by_currency(queryset: QuerySet[Invoice]) -> list[CurrencyTotal]:
                     output_field=MONEY_FIELD,
                 )
             ),
+            drafts=Sum(
+                Case(
+                    When(status=InvoiceStatus.DRAFT, then=F("total_amount")),
+                    default=None,
+                    output_field=MONEY_FIELD,
+                )
+            ),
         )
         .order_by("currency")
     )
@@ -124,6 +132,7 @@ def totals_by_currency(queryset: QuerySet[Invoice]) -> list[CurrencyTotal]:
             invoices=row["count"],
             invoiced=money(row["invoiced"] or 0, row["currency"]),
             open=money(row["open"] or 0, row["currency"]),
+            drafts="" if row["drafts"] is None else money(row["drafts"], row["currency"]),
         )
         for row in rows
     ]
@@ -137,16 +146,21 @@ class InvoiceRow:
     overdue: bool
 
 
+def open_shown(invoice: Invoice) -> str:
+    """The open balance as pages and the admin show it: nothing is open on a draft (the
+    currency totals count issued invoices only)."""
+    if invoice.status == InvoiceStatus.DRAFT:
+        return "—"
+    return money(invoice.open_amount, invoice.currency)
+
+
 def invoice_rows(invoices, today: date | None = None) -> list[InvoiceRow]:
     today = today or timezone.localdate()
     return [
         InvoiceRow(
             invoice=invoice,
             total=money(invoice.total_amount, invoice.currency),
-            # Nothing is open before issue (the totals count issued invoices only).
-            open="—"
-            if invoice.status == InvoiceStatus.DRAFT
-            else money(invoice.open_amount, invoice.currency),
+            open=open_shown(invoice),
             overdue=is_overdue(invoice, today),
         )
         for invoice in invoices

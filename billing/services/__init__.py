@@ -1,4 +1,11 @@
-from .credit_notes import ON_CREDIT_NOTE, CreditLineInput, issue_credit_note, void_invoice
+from .credit_notes import (
+    ON_CREDIT_NOTE,
+    CreditEffect,
+    CreditLineInput,
+    credit_effect,
+    issue_credit_note,
+    void_invoice,
+)
 from .credits import (
     apply_credit_note,
     apply_credit_oldest_first,
@@ -30,7 +37,9 @@ from .schedules import contract_value, create_billing_schedule, record_usage
 __all__ = [
     "ON_CREDIT_NOTE",
     "ON_ISSUE",
+    "CreditEffect",
     "CreditLineInput",
+    "credit_effect",
     "apply_credit_note",
     "apply_credit_oldest_first",
     "apply_oldest_first",

@@ -300,3 +300,62 @@ def _amount_problem(amount: Decimal, invoice: Invoice) -> str:
         return "The credit must be above zero."
     currency = invoice.currency
     return f"{amount} has more decimals than {currency} allows ({minor_unit(currency)})."
+
+
+@dataclass(frozen=True)
+class CreditEffect:
+    """What a credit note or a void would do, shown for confirmation before it is done."""
+
+    action: str  # "credit" or "void"
+    amount: Decimal
+    currency: str
+    open_before: Decimal
+    open_after: Decimal
+    on_account: Decimal  # the part above the open balance, left as credit on account
+    stripe: str  # what would be sent to Stripe, in words
+
+
+def credit_effect(*, invoice: Invoice, amount: Decimal | None) -> CreditEffect:
+    """The effect of crediting `amount` (or of a void, with `amount=None`) on `invoice`.
+    Writes nothing; refuses an amount the service would refuse, naming the field."""
+    from billing.selectors.online_payment import stripe_invoice_status
+
+    currency = invoice.currency
+    left_to_credit = invoice.total_amount - credited_by_notes(invoice)
+    if amount is not None and (amount <= 0 or not is_rounded(amount, currency)):
+        raise DomainValidationError(
+            field="amount",
+            code=BillingError.INVALID_AMOUNT,
+            message=_amount_problem(amount, invoice),
+        )
+    if amount is not None and amount > left_to_credit:
+        raise DomainValidationError(
+            field="amount",
+            code=BillingError.EXCEEDS_INVOICE,
+            message=f"{amount} exceeds what is left to credit on {invoice.number}.",
+        )
+    action = "credit" if amount is not None else "void"
+    amount = left_to_credit if amount is None else amount
+    open_before = invoice.open_amount
+    open_after = Decimal(0) if action == "void" else max(open_before - amount, Decimal(0))
+    on_account = Decimal(0) if action == "void" else max(amount - open_before, Decimal(0))
+    stripe = stripe_invoice_status(invoice)
+    if stripe is None or not stripe.stripe_invoice_id:
+        stripe_text = "Nothing: this invoice is not in Stripe."
+    elif action == "void":
+        stripe_text = f"The Stripe invoice {stripe.stripe_invoice_id} is voided."
+    else:
+        stripe_text = (
+            f"A Stripe credit note of {format_money(amount, currency)} on "
+            f"{stripe.stripe_invoice_id}; any part above what Stripe still has open is "
+            "recorded there as credited outside Stripe."
+        )
+    return CreditEffect(
+        action=action,
+        amount=amount,
+        currency=currency,
+        open_before=open_before,
+        open_after=open_after,
+        on_account=on_account,
+        stripe=stripe_text,
+    )

@@ -53,6 +53,7 @@ from django.utils import timezone
 from billing.documents.pdf import read_stored_invoice_pdf, store_invoice_pdf
 from billing.error_codes import BillingError
 from billing.models import Invoice, InvoiceDelivery, InvoiceSource, InvoiceStatus
+from billing.selectors.online_payment import pay_online_url
 from core.errors import DomainValidationError
 from core.money import format_money
 from core.terms import PaymentTerms
@@ -132,6 +133,9 @@ def _body(invoice: Invoice) -> str:
         lines.append(f"PO number:  {invoice.po_number}")
     if entity.remit_to:
         lines += ["", "Payment details:", entity.remit_to]
+    online = pay_online_url(invoice)
+    if online:
+        lines += ["", f"Pay online: {online}"]
     lines += [
         "",
         f"Please quote {invoice.number} as the payment reference.",

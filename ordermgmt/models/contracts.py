@@ -242,7 +242,7 @@ class ContractLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.product.sku} × {self.quantity}"
+        return f"{self.product.sku} × {_plain(self.quantity)}"
 
     def save(self, *args, **kwargs):
         if not self.currency and self.contract_id:
@@ -303,4 +303,14 @@ class RampStep(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.start_date}–{self.end_date}: {self.quantity} @ {self.unit_price}"
+        return (
+            f"{self.start_date}–{self.end_date}: {_plain(self.quantity)} @ "
+            f"{_plain(self.unit_price)}"
+        )
+
+
+def _plain(value: Decimal | None) -> str:
+    """A quantity or price without the column's trailing zeros (10, not 10.0000)."""
+    if value is None:
+        return "—"
+    return f"{Decimal(value).normalize():f}"

@@ -1,3 +1,4 @@
+from .billing_hold import set_billing_hold
 from .contracts import (
     ContractLineInput,
     ContractTerms,
@@ -26,6 +27,7 @@ __all__ = [
     "create_draft_contracts",
     "expire_contract",
     "reject_contract",
+    "set_billing_hold",
     "submit_contract",
     "update_contract",
 ]

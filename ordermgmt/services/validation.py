@@ -144,7 +144,12 @@ def contract_line_errors(
                 message=f"{line.currency!r} is not an ISO 4217 currency code.",
             )
         )
-    elif contract is not None and line.currency and line.currency != contract.currency:
+    elif (
+        contract is not None
+        and is_known_currency(contract.currency)  # else the contract's own error says it
+        and line.currency
+        and line.currency != contract.currency
+    ):
         errors.append(
             DomainValidationError(
                 field="currency",
