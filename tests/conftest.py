@@ -41,6 +41,12 @@ if _WORKER and settings.REDIS_URL:
     )
 
 
+# Production hashes passwords with PBKDF2 at a million iterations: seconds per user on a
+# busy 2-core machine, paid by every UserFactory (role_user, finance, ...) and every login.
+# The tests check who may do what, not the strength of the hash.
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _no_commit_wait(sender, connection, **kwargs):
     # A test database is thrown away: commits need not wait for the disk.
     if connection.vendor == "postgresql":
