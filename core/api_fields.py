@@ -1,5 +1,5 @@
-"""Input fields shared by every API: dates and date-times the database and the reports
-can handle, refused with 400 naming the parameter otherwise."""
+"""Fields shared by every API: dates and date-times the database and the reports can
+handle, refused with 400 naming the parameter otherwise; and the one money output field."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from datetime import date, timedelta
 from django import forms
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.bounds import date_floor
 from core.error_codes import CoreError
+from core.money import money_string
 
 # Real time zones run from UTC-12:00 to UTC+14:00; PostgreSQL refuses +16:00 outright.
 MAX_UTC_OFFSET = timedelta(hours=14)
@@ -46,3 +48,27 @@ class ReportDateField(serializers.DateField):
                 code=CoreError.OUT_OF_RANGE,
             )
         return day
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "1234.50"})
+class MoneyField(serializers.Field):
+    """An amount as a string with its currency's own decimals ("1234.50", JPY "1235"),
+    written by core.money.money_string.
+
+    `currency` names the attribute (dotted path allowed) that holds the currency code."""
+
+    def __init__(self, currency: str = "currency", **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+        self.currency_path = currency.split(".")
+
+    def get_attribute(self, instance):
+        amount = super().get_attribute(instance)
+        currency = instance
+        for name in self.currency_path:
+            currency = getattr(currency, name)
+        return amount, currency
+
+    def to_representation(self, value):
+        amount, currency = value
+        return money_string(amount, currency)

@@ -69,6 +69,14 @@ def round_money(amount: Decimal, currency: str, *, rounding: str | None = None) 
     return Decimal(amount).quantize(quantum(currency), rounding=rounding or rounding_mode())
 
 
+def money_string(amount: Decimal | None, currency: str) -> str | None:
+    """An amount as the API writes it: a plain decimal string with the currency's own
+    decimals ("1234.50", JPY "1235"), rounded as round_money does; None stays None."""
+    if amount is None:
+        return None
+    return f"{round_money(Decimal(amount), currency):f}"
+
+
 def is_rounded(amount: Decimal, currency: str) -> bool:
     return Decimal(amount) == Decimal(amount).quantize(quantum(currency))
 

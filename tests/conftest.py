@@ -12,6 +12,7 @@ from django.conf import settings  # noqa: E402
 from django.db.backends.signals import connection_created  # noqa: E402
 
 from ordermgmt import roles  # noqa: E402
+from tests import db_template  # noqa: E402
 from tests.db_reset import SeedSnapshot, install  # noqa: E402
 from tests.factories import UserFactory  # noqa: E402
 
@@ -40,6 +41,12 @@ if _WORKER and settings.REDIS_URL:
     )
 
 
+# Production hashes passwords with PBKDF2 at a million iterations: seconds per user on a
+# busy 2-core machine, paid by every UserFactory (role_user, finance, ...) and every login.
+# The tests check who may do what, not the strength of the hash.
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _no_commit_wait(sender, connection, **kwargs):
     # A test database is thrown away: commits need not wait for the disk.
     if connection.vendor == "postgresql":
@@ -48,6 +55,28 @@ def _no_commit_wait(sender, connection, **kwargs):
 
 
 connection_created.connect(_no_commit_wait, dispatch_uid="ledgerline_tests_no_commit_wait")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix, django_db_blocker, request
+):
+    """On an xdist worker, clone this worker's database from one migrated template
+    (tests/db_template.py) before pytest-django sets it up."""
+    if db_template.applies(request.config):
+        with django_db_blocker.unblock():
+            db_template.prepare_worker_database(request.config)
+
+
+@pytest.fixture(scope="session")
+def django_db_keepdb(request):
+    # A cloned worker database is already fresh or reused as the options asked.
+    return request.config.getvalue("reuse_db") or db_template.applies(request.config)
+
+
+@pytest.fixture(scope="session")
+def django_db_createdb(request):
+    return request.config.getvalue("create_db") and not db_template.applies(request.config)
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,12 @@
-"""Geometry of the inline SVG charts on the revenue pages, computed on the server (no
-chart library, nothing fetched from elsewhere). Templates draw what is placed here."""
+"""The inline SVG charts of the revenue pages: what their templates draw, placed by the
+one chart module (core.charts)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
 
-from core.charts import axis_ticks, nice_top, short_amount
+from core.charts import Frame, nice_top, short_amount
 
 
 @dataclass(frozen=True)
@@ -58,11 +58,16 @@ class Chart:
         return not self.bars
 
 
-def _frame(width, height, top_value):
-    left, right, top, bottom = 56, 10, 18, 28
-    plot_height = height - top - bottom
-    ticks = [Tick(y, text) for y, text in axis_ticks(top_value, top, plot_height)]
-    return left, right, top, plot_height, ticks
+def _frame(width: int, height: int) -> Frame:
+    return Frame(width, height, left=56, right=10, top=18, bottom=28)
+
+
+def _ticks(frame: Frame, top_value: float, floor: float = 0.0) -> list[Tick]:
+    """Four gridlines; an axis that starts below zero labels each from `floor` up."""
+    return [
+        Tick(y, short_amount(floor + top_value * i / 4))
+        for i, (y, _) in enumerate(frame.ticks(top_value))
+    ]
 
 
 def waterfall_chart(
@@ -77,19 +82,18 @@ def waterfall_chart(
     """Revenue per month: recognised months solid, still-scheduled months light."""
     peak = max([float(v) for v in values] + [0.0])
     top_value = nice_top(peak)
-    left, right, top, plot_height, ticks = _frame(width, height, top_value)
-    slot = (width - left - right) / max(len(values), 1)
+    frame = _frame(width, height)
     bars = []
     for i, (label, value, done) in enumerate(zip(labels, values, recognised, strict=True)):
-        bar_height = max(float(value), 0.0) / top_value * plot_height
+        box = frame.column(i, len(values), float(value), top_value, fill=0.7)
         bars.append(
             Bar(
                 label,
                 short_amount(float(value)),
-                round(left + i * slot + slot * 0.15, 1),
-                round(top + plot_height - bar_height, 1),
-                round(slot * 0.7, 1),
-                round(bar_height, 1),
+                box.x,
+                box.y,
+                box.width,
+                box.height,
                 "recognised" if done else "scheduled",
             )
         )
@@ -97,10 +101,10 @@ def waterfall_chart(
         f"Revenue by month, {currency}",
         width,
         height,
-        left,
-        top + plot_height,
+        frame.left,
+        frame.baseline,
         bars if any(values) else [],
-        ticks,
+        _ticks(frame, top_value),
         [("recognised", "Recognised"), ("scheduled", "Scheduled")],
     )
 
@@ -134,24 +138,20 @@ def bridge_chart(
     high = max(levels + [0.0])
     floor = min(low, 0.0)
     top_value = nice_top(high - floor)
-    left, right, top, plot_height, ticks = _frame(width, height, top_value)
-    ticks = [Tick(t.y, short_amount(floor + top_value * i / 4)) for i, t in enumerate(ticks)]
-    slot = (width - left - right) / len(steps)
-
-    def y_of(level: float) -> float:
-        return top + plot_height - (level - floor) / top_value * plot_height
-
+    frame = _frame(width, height)
     bars = []
     for i, (label, value, tone, start) in enumerate(steps):
+        # A floating bar from its start level; the balances stand on zero.
         a, b = (0.0, float(value)) if tone == "total" else (start, start + float(value))
-        y1, y2 = y_of(max(a, b)), y_of(min(a, b))
+        y1, y2 = frame.y_of(max(a, b), top_value, floor), frame.y_of(min(a, b), top_value, floor)
+        box = frame.column(i, len(steps), 0.0, top_value, fill=0.7)
         bars.append(
             Bar(
                 label,
                 short_amount(float(value)),
-                round(left + i * slot + slot * 0.15, 1),
+                box.x,
                 round(y1, 1),
-                round(slot * 0.7, 1),
+                box.width,
                 round(max(y2 - y1, 1.0), 1),
                 tone,
             )
@@ -160,9 +160,9 @@ def bridge_chart(
         f"Deferred revenue roll-forward, {currency}",
         width,
         height,
-        left,
-        round(y_of(0.0), 1),
+        frame.left,
+        round(frame.y_of(0.0, top_value, floor), 1),
         bars,
-        ticks,
+        _ticks(frame, top_value, floor),
         [("total", "Balance"), ("up", "Billed"), ("down", "Recognised")],
     )

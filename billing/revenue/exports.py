@@ -3,15 +3,25 @@
 Who may export is checked at the edge (`revenue.export_revenue_reports`: Finance, Auditor,
 Admin). Text a spreadsheet would read as a formula (=, +, -, @, tab, CR first) is
 prefixed with an apostrophe, so an export never runs code on the reader's machine.
+
+Streamed like the AR exports (collections_app/reports/exports): a table's rows are an
+iterator, read once; CSV goes out as a generator of chunks (StreamingHttpResponse), XLSX
+is written by openpyxl's write-only workbook into a temporary file that is then streamed
+(FileResponse). No whole workbook or whole file sits in memory.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import BinaryIO
+
+from django.http import FileResponse, StreamingHttpResponse
 
 from core import export_log
 from core.money import minor_unit
@@ -33,7 +43,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 class Table:
     title: str
     header: list[str]
-    rows: list[list]
+    rows: Iterable[list]  # read once, as the file is written
     currency: str | None  # all amounts in one currency (None: per row, column "Currency")
     data_rows: int
 
@@ -55,16 +65,17 @@ def _text(value, places: int) -> str:
 def waterfall_table(report: Waterfall) -> Table:
     months = [m.strftime("%Y-%m") for m in report.months]
     header = ["Contract", "Customer", "Product", "Before", *months, "After", "Total"]
-    rows = [
-        [r.reference, r.account_name, r.product, r.before, *r.months, r.after, r.total]
-        for r in report.rows
-    ]
-    before, columns, after, total = report.column_totals()
-    rows.append(["Total", "", "", before, *columns, after, total])
+
+    def rows() -> Iterator[list]:
+        for r in report.rows:
+            yield [r.reference, r.account_name, r.product, r.before, *r.months, r.after, r.total]
+        before, columns, after, total = report.column_totals()
+        yield ["Total", "", "", before, *columns, after, total]
+
     return Table(
         f"Revenue waterfall ({report.currency}) as of {report.as_of.isoformat()}",
         header,
-        rows,
+        rows(),
         report.currency,
         len(report.rows),
     )
@@ -82,23 +93,22 @@ def rollforward_table(report: RollForward) -> Table:
         "Closing deferred revenue",
         "Closing unbilled (contract asset)",
     ]
-    rows = [
-        [
-            r.reference,
-            r.account_name,
-            r.opening,
-            r.billed,
-            r.recognised,
-            r.refund_change,
-            r.closing,
-            r.closing_deferred,
-            r.closing_unbilled,
-        ]
-        for r in report.rows
-    ]
-    t = report.totals()
-    rows.append(
-        [
+
+    def rows() -> Iterator[list]:
+        for r in report.rows:
+            yield [
+                r.reference,
+                r.account_name,
+                r.opening,
+                r.billed,
+                r.recognised,
+                r.refund_change,
+                r.closing,
+                r.closing_deferred,
+                r.closing_unbilled,
+            ]
+        t = report.totals()
+        yield [
             "Total",
             "",
             t["opening"],
@@ -109,11 +119,11 @@ def rollforward_table(report: RollForward) -> Table:
             t["closing_deferred"],
             t["closing_unbilled"],
         ]
-    )
+
     return Table(
         f"Deferred revenue roll-forward ({report.currency}) {report.start} – {report.end}",
         header,
-        rows,
+        rows(),
         report.currency,
         len(report.rows),
     )
@@ -131,7 +141,7 @@ def balances_table(balances: list[ContractBalance], as_of: date, currency: str) 
         "Unbilled (contract asset)",
         "Position",
     ]
-    rows = [
+    rows = (
         [
             b.reference,
             b.account_name,
@@ -144,13 +154,13 @@ def balances_table(balances: list[ContractBalance], as_of: date, currency: str) 
             b.position,
         ]
         for b in balances
-    ]
+    )
     return Table(
         f"Contract balances ({currency}) as of {as_of.isoformat()}",
         header,
         rows,
         currency,
-        len(rows),
+        len(balances),
     )
 
 
@@ -158,7 +168,7 @@ def journal_table(lines: list[JournalLine], start: date, end: date) -> Table:
     return Table(
         f"Revenue journal {start} – {end}",
         list(JOURNAL_HEADER),
-        [line.cells() for line in lines],
+        (line.cells() for line in lines),
         None,
         len(lines),
     )
@@ -171,51 +181,93 @@ def _places(table: Table, row: list) -> int:
     return minor_unit(currency) if currency else 2
 
 
-def write_csv(table: Table) -> bytes:
-    """A header line, then the rows. UTF-8 with a BOM so spreadsheets read the names."""
+CSV_CHUNK_ROWS = 500  # rows per chunk handed to the web server
+
+
+def csv_chunks(table: Table) -> Iterator[bytes]:
+    """A header line, then the rows, as UTF-8 chunks of a few hundred rows. With a BOM so
+    spreadsheets read the names."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
     writer.writerow(table.header)
-    for row in table.rows:
+    for count, row in enumerate(table.rows, start=1):
         places = _places(table, row)
         writer.writerow([_text(cell, places) for cell in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        if count % CSV_CHUNK_ROWS == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
 
 
-def write_xlsx(table: Table) -> bytes:
+def write_csv(table: Table) -> bytes:
+    return b"".join(csv_chunks(table))
+
+
+def write_xlsx_to(table: Table, out: BinaryIO) -> None:
+    """The title, a blank row, the header (bold, frozen), then the rows: amounts with their
+    currency's decimals, dates as dates, "Total" rows bold. openpyxl's write-only
+    workbook keeps rows in a temporary file, not in memory."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Report"
-    sheet.append([table.title])
-    sheet["A1"].font = Font(bold=True, size=13)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Report")
+    bold = Font(bold=True)
+
+    def cell(value, *, font=None, number_format=None):
+        written = WriteOnlyCell(sheet, value=value)
+        if font is not None:
+            written.font = font
+        if number_format:
+            written.number_format = number_format
+        return written
+
+    header_row = 3
+    sheet.freeze_panes = f"A{header_row + 1}"
+    sheet.append([cell(table.title, font=Font(bold=True, size=13))])
     sheet.append([])
-    sheet.append(table.header)
-    header_row = sheet.max_row
-    for cell in sheet[header_row]:
-        cell.font = Font(bold=True)
+    sheet.append([cell(name, font=bold) for name in table.header])
     for row in table.rows:
         places = _places(table, row)
         number_format = "#,##0" + ("." + "0" * places if places else "")
-        sheet.append([_safe(v) if isinstance(v, str) else v for v in row])
-        for cell, value in zip(sheet[sheet.max_row], row, strict=False):
+        font = bold if row and row[0] == "Total" else None
+        cells = []
+        for value in row:
             if isinstance(value, Decimal):
-                cell.number_format = number_format
+                cells.append(cell(value, font=font, number_format=number_format))
             elif isinstance(value, date):
-                cell.number_format = "yyyy-mm-dd"
-        if row and row[0] == "Total":
-            for cell in sheet[sheet.max_row]:
-                cell.font = Font(bold=True)
-    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
+                cells.append(cell(value, font=font, number_format="yyyy-mm-dd"))
+            else:
+                cells.append(cell(_safe(value) if isinstance(value, str) else value, font=font))
+        sheet.append(cells)
+    workbook.save(out)
+
+
+def write_xlsx(table: Table) -> bytes:
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    write_xlsx_to(table, buffer)
     return buffer.getvalue()
 
 
 def render(table: Table, file_format: str) -> bytes:
     return write_csv(table) if file_format == "csv" else write_xlsx(table)
+
+
+def streaming_response(table: Table, file_format: str, name: str) -> StreamingHttpResponse:
+    """The file as a download, streamed: CSV chunk by chunk as the rows are read, XLSX
+    from the temporary file it was written to (closed when the response is)."""
+    if file_format == "csv":
+        response = StreamingHttpResponse(csv_chunks(table), content_type=CONTENT_TYPES["csv"])
+    else:
+        scratch = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
+        write_xlsx_to(table, scratch)
+        scratch.seek(0)
+        response = FileResponse(scratch, content_type=CONTENT_TYPES["xlsx"])
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 def log_export(*, user, report: str, file_format: str, parameters: dict, rows: int):

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import Count
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -466,7 +466,8 @@ def export(request, report: str, file_format: str):
             revenue_journal(start=start, end=as_of, currency=currency), start, as_of
         )
         logged = {"start": start.isoformat(), "end": as_of.isoformat(), "currency": currency}
-    body = exports.render(table, file_format)
+    name = exports.file_name(report, logged, file_format)
+    response = exports.streaming_response(table, file_format, name)
     exports.log_export(
         user=request.user,
         report=report,
@@ -474,7 +475,4 @@ def export(request, report: str, file_format: str):
         parameters=logged,
         rows=table.data_rows,
     )
-    response = HttpResponse(body, content_type=exports.CONTENT_TYPES[file_format])
-    name = exports.file_name(report, logged, file_format)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

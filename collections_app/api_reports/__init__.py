@@ -26,7 +26,7 @@ from .aging import (
     ReportingTotalSerializer,
     aging_payload,
 )
-from .common import days, money
+from .common import days
 from .dso import (
     CountbackStepSerializer,
     DsoInputSerializer,
@@ -69,5 +69,4 @@ __all__ = [
     "aging_payload",
     "days",
     "export_job_payload",
-    "money",
 ]

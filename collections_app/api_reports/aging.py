@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from core.api_fields import ReportDateField
 from core.api_permissions import NamedPermission
+from core.money import money_string
 from ordermgmt.models import Account
 
 from ..reports import access
@@ -23,7 +24,6 @@ from ..reports.aging import (
 from ..reports.aging_documents import (
     aging_documents,
 )
-from .common import money
 
 # --- Aging -------------------------------------------------------------------------------
 
@@ -112,10 +112,10 @@ class AgingOutputSerializer(serializers.Serializer):
 
 def _amounts(buckets, keys, credits, open_total, net_total, currency) -> dict:
     return {
-        "buckets": {k: money(v, currency) for k, v in zip(keys, buckets, strict=True)},
-        "unapplied_credits": money(credits, currency),
-        "open_total": money(open_total, currency),
-        "net_total": money(net_total, currency),
+        "buckets": {k: money_string(v, currency) for k, v in zip(keys, buckets, strict=True)},
+        "unapplied_credits": money_string(credits, currency),
+        "open_total": money_string(open_total, currency),
+        "net_total": money_string(net_total, currency),
     }
 
 
@@ -248,11 +248,11 @@ class ArAgingAccountView(APIView):
                         "due_date": doc.due_date,
                         "days": doc.days,
                         "bucket": keys.get(doc.bucket, "unapplied_credits"),
-                        "amount": money(doc.amount, doc.currency),
-                        "credited_to_date": money(doc.credited, doc.currency),
-                        "applied_to_date": money(doc.settled, doc.currency),
-                        "refunded_to_date": money(doc.refunded, doc.currency),
-                        "open_amount": money(doc.open_amount, doc.currency),
+                        "amount": money_string(doc.amount, doc.currency),
+                        "credited_to_date": money_string(doc.credited, doc.currency),
+                        "applied_to_date": money_string(doc.settled, doc.currency),
+                        "refunded_to_date": money_string(doc.refunded, doc.currency),
+                        "open_amount": money_string(doc.open_amount, doc.currency),
                     }
                     for doc in aging_documents(params, account_id=account.pk)
                 ],

@@ -1,16 +1,8 @@
-"""Amount and days formatting shared by the report endpoints."""
+"""Days formatting shared by the report endpoints (amounts: core.money.money_string)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-
-from core.money import minor_unit
-
-
-def money(value: Decimal | None, currency: str) -> str | None:
-    if value is None:
-        return None
-    return f"{value.quantize(Decimal(1).scaleb(-minor_unit(currency))):f}"
 
 
 def days(value: Decimal | None) -> str | None:

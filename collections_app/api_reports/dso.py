@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from core.api_fields import ReportDateField
 from core.api_permissions import NamedPermission
+from core.money import money_string
 
 from ..reports import access
 from ..reports.aging import (
@@ -25,7 +26,7 @@ from ..reports.dso import (
     read_dso_book,
 )
 from .aging import RateSerializer
-from .common import days, money
+from .common import days
 
 # --- DSO ---------------------------------------------------------------------------------
 
@@ -127,10 +128,10 @@ class DsoView(APIView):
             "end": params.end,
             "currency": currency,
             "days": result.days,
-            "ending_ar": money(result.ending_ar, currency),
-            "gross_ar": money(result.gross_ar, currency),
-            "unapplied_credits": money(result.unapplied_credits, currency),
-            "credit_sales": money(result.credit_sales, currency),
+            "ending_ar": money_string(result.ending_ar, currency),
+            "gross_ar": money_string(result.gross_ar, currency),
+            "unapplied_credits": money_string(result.unapplied_credits, currency),
+            "credit_sales": money_string(result.credit_sales, currency),
             "dso": days(result.dso),
             "simple_dso": days(result.simple),
             "countback_dso": days(countback.dso if countback else None),
@@ -138,8 +139,8 @@ class DsoView(APIView):
             "countback_steps": [
                 {
                     "month": step.month,
-                    "sales": money(step.sales, currency),
-                    "ar_before": money(step.ar_before, currency),
+                    "sales": money_string(step.sales, currency),
+                    "ar_before": money_string(step.ar_before, currency),
                     "days_counted": days(step.days_counted),
                     "full_month": step.full_month,
                 }
@@ -162,8 +163,8 @@ class DsoView(APIView):
                     "month": point.month,
                     "as_of": point.as_of,
                     "dso": days(point.dso),
-                    "ending_ar": money(point.ending_ar, currency),
-                    "sales": money(point.sales, currency),
+                    "ending_ar": money_string(point.ending_ar, currency),
+                    "sales": money_string(point.sales, currency),
                 }
                 for point in dso_trend(params, book=book)
             ]

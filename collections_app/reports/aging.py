@@ -36,21 +36,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import (
-    F,
     Q,
     Sum,
 )
 
-from billing.models import (
-    CreditApplication,
-    CreditNote,
-    CreditRefund,
-    Invoice,
-    InvoiceStatus,
-    Payment,
-    PaymentApplication,
-    Refund,
-)
+from billing.selectors.ar_as_of import AR_MOVEMENTS
 from billing.selectors.fx import RateUsed, fx_rates_as_of
 from billing.selectors.fx import reporting_currency as reporting_currency_default
 from collections_app.error_codes import CollectionsError
@@ -297,25 +287,6 @@ class AgingReport:
 # --- Selectors ------------------------------------------------------------------------
 
 
-def _issued_invoice_q(params: AgingParams, prefix: str = "") -> Q:
-    """Invoices that were issued (void ones too: their void credit note counts by its own
-    date), dated on or before as_of. A discarded draft is void without a number."""
-    q = Q(
-        **{
-            f"{prefix}number__isnull": False,
-            f"{prefix}status__in": [InvoiceStatus.ISSUED, InvoiceStatus.VOID],
-            f"{prefix}invoice_date__lte": params.as_of,
-        }
-    )
-    if params.currency:
-        q &= Q(**{f"{prefix}currency": params.currency})
-    return q
-
-
-# What a credit note took off its own invoice; the rest went on account.
-NOTE_CREDIT_ON_INVOICE = F("total_amount") - F("on_account_amount")
-
-
 def _bucket_sums(queryset, group: Sequence[str], amount: str, filters: list[Q]) -> dict:
     """{(account_id, currency): [sum per bucket]} in one grouped query."""
     aggregates = {f"b{i}": Sum(amount, filter=q) for i, q in enumerate(filters)}
@@ -343,72 +314,38 @@ def _account_names(ids: set[int]) -> dict[int, str]:
 
 
 def ar_aging(params: AgingParams, *, account_id: int | None = None) -> AgingReport:
-    """The aging as of params.as_of: per currency, per customer, per bucket."""
-    invoice_filters = _bucket_filters(params)
-    joined_filters = _bucket_filters(params, "invoice__")
+    """The aging as of params.as_of: per currency, per customer, per bucket. What counts
+    as of the date is billing's one rule (billing.selectors.ar_as_of)."""
+    n = len(params.edges) + 2
+    # {(account_id, currency): [gross AR per bucket]} and {(...): unapplied cash and credit}
+    open_by_bucket: dict[tuple, list[Decimal]] = {}
+    unapplied: dict[tuple, Decimal] = {}
+    for movement in AR_MOVEMENTS:
+        rows = movement.rows(as_of=params.as_of, currency=params.currency, account_id=account_id)
+        group = (movement.account_field, movement.currency_field)
+        if movement.invoice is not None:
+            filters = _bucket_filters(params, movement.invoice_prefix)
+            sums = _bucket_sums(rows, group, movement.amount, filters)
+            for key, per_bucket in sums.items():
+                if movement.gross:
+                    target = open_by_bucket.setdefault(key, [ZERO] * n)
+                    for i, amount in enumerate(per_bucket):
+                        target[i] += movement.gross * amount
+                if movement.unapplied:
+                    total = sum(per_bucket, ZERO)
+                    unapplied[key] = unapplied.get(key, ZERO) + movement.unapplied * total
+        else:
+            # Applications and the payments or credit notes they come from share account
+            # and currency.
+            for key, total in _totals(rows, group, movement.amount).items():
+                unapplied[key] = unapplied.get(key, ZERO) + movement.unapplied * total
 
-    invoices = Invoice.objects.filter(_issued_invoice_q(params))
-    notes = CreditNote.objects.filter(
-        _issued_invoice_q(params, "invoice__"), credit_date__lte=params.as_of
-    )
-    applications = PaymentApplication.objects.filter(
-        _issued_invoice_q(params, "invoice__"), applied_date__lte=params.as_of
-    )
-    credit_applications = CreditApplication.objects.filter(
-        _issued_invoice_q(params, "invoice__"), applied_date__lte=params.as_of
-    )
-    payments = Payment.objects.filter(received_date__lte=params.as_of)
-    refunds = Refund.objects.filter(refund_date__lte=params.as_of)
-    on_account = CreditNote.objects.filter(credit_date__lte=params.as_of, on_account_amount__gt=0)
-    credit_refunds = CreditRefund.objects.filter(refund_date__lte=params.as_of)
-    if params.currency:
-        payments = payments.filter(currency=params.currency)
-        refunds = refunds.filter(payment__currency=params.currency)
-        on_account = on_account.filter(currency=params.currency)
-        credit_refunds = credit_refunds.filter(credit_note__currency=params.currency)
-    if account_id is not None:
-        invoices = invoices.filter(account_id=account_id)
-        notes = notes.filter(invoice__account_id=account_id)
-        applications = applications.filter(invoice__account_id=account_id)
-        credit_applications = credit_applications.filter(invoice__account_id=account_id)
-        payments = payments.filter(account_id=account_id)
-        refunds = refunds.filter(payment__account_id=account_id)
-        on_account = on_account.filter(invoice__account_id=account_id)
-        credit_refunds = credit_refunds.filter(credit_note__invoice__account_id=account_id)
-
-    by_invoice = ("account_id", "currency")
-    via_invoice = ("invoice__account_id", "invoice__currency")
-    invoiced = _bucket_sums(invoices, by_invoice, "total_amount", invoice_filters)
-    credited = _bucket_sums(notes, via_invoice, NOTE_CREDIT_ON_INVOICE, joined_filters)
-    applied = _bucket_sums(applications, via_invoice, "amount", joined_filters)
-    credit_applied = _bucket_sums(credit_applications, via_invoice, "amount", joined_filters)
-    received = _totals(payments, by_invoice, "amount")
-    refunded = _totals(refunds, ("payment__account_id", "payment__currency"), "amount")
-    left_on_account = _totals(on_account, ("invoice__account_id", "currency"), "on_account_amount")
-    credit_refunded = _totals(
-        credit_refunds, ("credit_note__invoice__account_id", "credit_note__currency"), "amount"
-    )
-
-    n = len(invoice_filters)
-    keys = set(invoiced) | set(credited) | set(applied) | set(received) | set(refunded)
-    keys |= set(credit_applied) | set(left_on_account) | set(credit_refunded)
     rows: list[AgingRow] = []
-    for key in keys:
-        zeros = [ZERO] * n
-        inv, cn, app = invoiced.get(key, zeros), credited.get(key, zeros), applied.get(key, zeros)
-        capp = credit_applied.get(key, zeros)
-        buckets = [inv[i] - cn[i] - app[i] - capp[i] for i in range(n)]
-        # Applications and the payments or credit notes they come from share account
-        # and currency.
-        unapplied = (
-            received.get(key, ZERO)
-            - sum(app, ZERO)
-            - refunded.get(key, ZERO)
-            + left_on_account.get(key, ZERO)
-            - sum(capp, ZERO)
-            - credit_refunded.get(key, ZERO)
+    for key in set(open_by_bucket) | set(unapplied):
+        left = unapplied.get(key, ZERO)
+        row = AgingRow(
+            key[0], "", key[1], open_by_bucket.get(key, [ZERO] * n), -left if left else ZERO
         )
-        row = AgingRow(key[0], "", key[1], buckets, -unapplied if unapplied else ZERO)
         if not row.is_zero:
             rows.append(row)
 

@@ -1,6 +1,7 @@
 """AR aging drill-down: the documents open as of a date, one row each (invoices with an
 open amount, payments with unapplied cash, credit notes with credit on account), for one
-customer's page and for the exports. The as-of rules are aging.py's."""
+customer's page and for the exports. What counts as of the date is billing's one rule
+(billing.selectors.ar_as_of)."""
 
 from __future__ import annotations
 
@@ -12,32 +13,26 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
-    OuterRef,
     QuerySet,
-    Subquery,
-    Sum,
-    Value,
 )
-from django.db.models.functions import Coalesce
 
-from billing.models import (
-    CreditApplication,
-    CreditNote,
-    CreditRefund,
-    Invoice,
-    Payment,
-    PaymentApplication,
-    Refund,
+from billing.selectors.ar_as_of import (
+    CREDIT_APPLIED,
+    CREDIT_REFUNDED,
+    CREDITED,
+    INVOICED,
+    PAID,
+    PUT_ON_ACCOUNT,
+    RECEIVED,
+    REFUNDED,
 )
 from ordermgmt.models import Account
 
 from .aging import (
-    NOTE_CREDIT_ON_INVOICE,
     ZERO,
     AgingParams,
     AgingReport,
     Bucket,
-    _issued_invoice_q,
     ar_aging,
     bucket_index,
 )
@@ -77,22 +72,6 @@ class CustomerAging:
         return [d for d in self.documents if d.currency == currency]
 
 
-def _sum_subquery(model, amount: str, correlate: str, **filters) -> Coalesce:
-    """SUM(amount) of the rows of `model` whose `correlate` column is the outer row
-    (`amount` a column name or an expression)."""
-    rows = (
-        model.objects.filter(**{correlate: OuterRef("pk")}, **filters)
-        .values(correlate)
-        .annotate(total=Sum(amount))
-        .values("total")
-    )
-    return Coalesce(
-        Subquery(rows[:1]),
-        Value(ZERO),
-        output_field=DecimalField(max_digits=19, decimal_places=4),
-    )
-
-
 @dataclass
 class OpenDocuments:
     """The documents open as of a date, as annotated querysets (not yet ordered): shared
@@ -110,18 +89,13 @@ def open_documents(params: AgingParams, *, account_id: int | None = None) -> Ope
     one customer's drill-down or an export, not for the summary."""
     d = params.as_of
     money = DecimalField(max_digits=19, decimal_places=4)
+    scope = {"as_of": d, "currency": params.currency, "account_id": account_id}
     invoices = (
-        Invoice.objects.filter(_issued_invoice_q(params))
+        INVOICED.rows(**scope)
         .annotate(
-            notes_to_date=_sum_subquery(
-                CreditNote, NOTE_CREDIT_ON_INVOICE, "invoice", credit_date__lte=d
-            ),
-            credit_applied_to_date=_sum_subquery(
-                CreditApplication, "amount", "invoice", applied_date__lte=d
-            ),
-            paid_to_date=_sum_subquery(
-                PaymentApplication, "amount", "invoice", applied_date__lte=d
-            ),
+            notes_to_date=CREDITED.sum_per("invoice", d),
+            credit_applied_to_date=CREDIT_APPLIED.sum_per("invoice", d),
+            paid_to_date=PAID.sum_per("invoice", d),
         )
         .annotate(
             credited_to_date=ExpressionWrapper(
@@ -136,12 +110,10 @@ def open_documents(params: AgingParams, *, account_id: int | None = None) -> Ope
         .exclude(open_to_date=0)
     )
     payments = (
-        Payment.objects.filter(received_date__lte=d)
+        RECEIVED.rows(**scope)
         .annotate(
-            applied_to_date=_sum_subquery(
-                PaymentApplication, "amount", "payment", applied_date__lte=d
-            ),
-            refunded_to_date=_sum_subquery(Refund, "amount", "payment", refund_date__lte=d),
+            applied_to_date=PAID.sum_per("payment", d),
+            refunded_to_date=REFUNDED.sum_per("payment", d),
         )
         .annotate(
             unapplied=ExpressionWrapper(
@@ -151,14 +123,10 @@ def open_documents(params: AgingParams, *, account_id: int | None = None) -> Ope
         .exclude(unapplied=0)
     )
     credit_notes = (
-        CreditNote.objects.filter(credit_date__lte=d, on_account_amount__gt=0)
+        PUT_ON_ACCOUNT.rows(**scope)
         .annotate(
-            applied_to_date=_sum_subquery(
-                CreditApplication, "amount", "credit_note", applied_date__lte=d
-            ),
-            refunded_to_date=_sum_subquery(
-                CreditRefund, "amount", "credit_note", refund_date__lte=d
-            ),
+            applied_to_date=CREDIT_APPLIED.sum_per("credit_note", d),
+            refunded_to_date=CREDIT_REFUNDED.sum_per("credit_note", d),
         )
         .annotate(
             unapplied=ExpressionWrapper(
@@ -168,13 +136,6 @@ def open_documents(params: AgingParams, *, account_id: int | None = None) -> Ope
         )
         .exclude(unapplied=0)
     )
-    if params.currency:
-        payments = payments.filter(currency=params.currency)
-        credit_notes = credit_notes.filter(currency=params.currency)
-    if account_id is not None:
-        invoices = invoices.filter(account_id=account_id)
-        payments = payments.filter(account_id=account_id)
-        credit_notes = credit_notes.filter(invoice__account_id=account_id)
     return OpenDocuments(invoices, payments, credit_notes)
 
 

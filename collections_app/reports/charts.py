@@ -1,6 +1,6 @@
-"""Geometry of the small inline SVG charts on the AR report pages, computed on the
-server: no chart library, nothing loaded from elsewhere. Templates draw what these
-functions place; labels are plain strings, escaped by the template like any text."""
+"""The small inline SVG charts of the AR report pages: what their templates draw, placed
+by the one chart module (core.charts). Labels are plain strings, escaped by the template
+like any text."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from core.charts import axis_ticks, nice_top, short_amount
+from core.charts import Frame, nice_top, short_amount
 
 
 @dataclass(frozen=True)
@@ -75,11 +75,8 @@ def _short(value: float) -> str:
     return short_amount(value, small_format="g")
 
 
-def _grid(top: float, plot_top: float, plot_height: float, lines: int = 4) -> list[GridLine]:
-    return [
-        GridLine(y, text)
-        for y, text in axis_ticks(top, plot_top, plot_height, lines=lines, label=_short)
-    ]
+def _grid(frame: Frame, top: float) -> list[GridLine]:
+    return [GridLine(y, text) for y, text in frame.ticks(top, label=_short)]
 
 
 def column_chart(
@@ -90,27 +87,22 @@ def column_chart(
     height: int = 240,
 ) -> Chart:
     """One column per (label, value, value label); negative values draw as zero."""
-    left, right, top, bottom = 48, 8, 20, 26
-    plot_height = height - top - bottom
+    frame = Frame(width, height, left=48, right=8, top=20, bottom=26)
     values = [max(float(v or 0), 0.0) for _, v, _ in points]
     peak = nice_top(max(values, default=0))
-    slot = (width - left - right) / max(len(points), 1)
-    bar_width = min(slot * 0.62, 90)
     columns = []
     for index, ((label, _, value_label), value) in enumerate(zip(points, values, strict=True)):
-        bar_height = plot_height * value / peak
-        x = left + index * slot + (slot - bar_width) / 2
-        y = top + plot_height - bar_height
+        box = frame.column(index, len(points), value, peak, fill=0.62, max_width=90)
         columns.append(
             Column(
                 label=label,
                 value_label=value_label,
-                x=round(x, 1),
-                y=round(y, 1),
-                width=round(bar_width, 1),
-                height=round(bar_height, 1),
-                center=round(x + bar_width / 2, 1),
-                value_y=round(y - 5, 1),
+                x=box.x,
+                y=box.y,
+                width=box.width,
+                height=box.height,
+                center=box.center,
+                value_y=round(box.y - 5, 1),
                 tone=min(round(4 * index / max(len(points) - 1, 1)), 4),
             )
         )
@@ -118,11 +110,11 @@ def column_chart(
         title=title,
         width=width,
         height=height,
-        baseline=top + plot_height,
-        left=left,
+        baseline=frame.baseline,
+        left=frame.left,
         columns=columns,
         points=[],
-        grid=_grid(peak, top, plot_height),
+        grid=_grid(frame, peak),
         empty=not any(values),
     )
 
@@ -135,24 +127,21 @@ def line_chart(
     height: int = 220,
 ) -> Chart:
     """A line through (label, value, value label); a None value leaves a gap marker."""
-    left, right, top, bottom = 48, 16, 22, 26
-    plot_height = height - top - bottom
+    frame = Frame(width, height, left=48, right=16, top=22, bottom=26)
     values = [None if v is None else max(float(v), 0.0) for _, v, _ in points]
     peak = nice_top(max((v for v in values if v is not None), default=0))
-    step = (width - left - right) / max(len(points) - 1, 1)
     placed = []
     for index, ((label, _, value_label), value) in enumerate(zip(points, values, strict=True)):
-        x = round(left + index * step, 1) if len(points) > 1 else left + (width - left) / 2
-        y = None if value is None else round(top + plot_height * (1 - value / peak), 1)
-        placed.append(Point(label, value_label, x, y))
+        y = None if value is None else round(frame.y_of(value, peak), 1)
+        placed.append(Point(label, value_label, frame.x_at(index, len(points)), y))
     return Chart(
         title=title,
         width=width,
         height=height,
-        baseline=top + plot_height,
-        left=left,
+        baseline=frame.baseline,
+        left=frame.left,
         columns=[],
         points=placed,
-        grid=_grid(peak, top, plot_height),
+        grid=_grid(frame, peak),
         empty=all(v is None for v in values),
     )

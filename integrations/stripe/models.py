@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import models
 
 from billing.models import CreditNote, Invoice, Payment
+from core.transitions import StatusMachine
 
 
 class PushState(models.TextChoices):
@@ -23,6 +24,26 @@ class PushState(models.TextChoices):
 
 NEEDS_ATTENTION = [PushState.RETRYING, PushState.FAILED]
 
+# How a push's state moves (core.transitions.StatusMachine). An attempt starts from any
+# unfinished state (a killed or duplicated task finds it in progress) and ends pushed,
+# skipped, retrying or failed; a person (or the stalled-push sweep) queues an unfinished
+# push again. Pushed and skipped are final.
+PUSH_TRANSITIONS = {
+    PushState.PENDING: {PushState.IN_PROGRESS, PushState.PENDING},
+    PushState.IN_PROGRESS: {
+        PushState.IN_PROGRESS,
+        PushState.RETRYING,
+        PushState.FAILED,
+        PushState.PUSHED,
+        PushState.SKIPPED,
+        PushState.PENDING,
+    },
+    PushState.RETRYING: {PushState.IN_PROGRESS, PushState.PENDING},
+    PushState.FAILED: {PushState.IN_PROGRESS, PushState.PENDING},
+    PushState.PUSHED: set(),
+    PushState.SKIPPED: set(),
+}
+
 
 class InvoicePushStep(models.TextChoices):
     """How far a push got; each step is stored once its Stripe call succeeded."""
@@ -34,7 +55,7 @@ class InvoicePushStep(models.TextChoices):
     FINALIZED = "finalized", "Finalized"
 
 
-class PushRecord(models.Model):
+class PushRecord(StatusMachine, models.Model):
     state = models.CharField(max_length=12, choices=PushState.choices, default="pending")
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -45,8 +66,16 @@ class PushRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    transitions = PUSH_TRANSITIONS
+    status_field = "state"
+    status_noun = "A Stripe push"
+
     class Meta:
         abstract = True
+
+    @classmethod
+    def status_label(cls, value: str) -> str:
+        return PushState(value).label.lower() if value in PushState.values else value
 
     @property
     def needs_attention(self) -> bool:

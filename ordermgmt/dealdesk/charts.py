@@ -1,4 +1,5 @@
-"""Bar geometry for small inline SVG charts, computed on the server (no chart library).
+"""The deal desk's small inline SVG bar charts, placed by the one chart module
+(core.charts).
 
 A template draws the rectangles and labels these functions place; values and labels
 are plain numbers and strings, escaped by the template like any other text.
@@ -9,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+
+from core.charts import Frame, scaled
 
 
 @dataclass(frozen=True)
@@ -46,33 +49,28 @@ def column_chart(
 ) -> BarChart:
     """Vertical bars: (label under the bar, value, label above the bar). `empty` says
     whether there is nothing to show (default: every value is zero)."""
-    top, bottom, side = 18, 22, 8
-    plot_height = height - top - bottom
+    frame = Frame(width, height, left=8, right=8, top=18, bottom=22)
     peak = max((float(v or 0) for _, v, _ in points), default=0) or 1
-    slot = (width - 2 * side) / max(len(points), 1)
-    bar_width = slot * 0.64
     bars = []
     for index, (label, value, value_label) in enumerate(points):
-        bar_height = plot_height * float(value or 0) / peak
-        x = side + index * slot + (slot - bar_width) / 2
-        y = top + plot_height - bar_height
+        box = frame.column(index, len(points), float(value or 0), peak, fill=0.64)
         bars.append(
             Bar(
                 label=label,
                 value_label=value_label,
-                x=round(x, 1),
-                y=round(y, 1),
-                width=round(bar_width, 1),
-                height=round(bar_height, 1),
-                label_x=round(x + bar_width / 2, 1),
+                x=box.x,
+                y=box.y,
+                width=box.width,
+                height=box.height,
+                label_x=box.center,
                 label_y=height - 6,
-                value_x=round(x + bar_width / 2, 1),
-                value_y=round(y - 4, 1),
+                value_x=box.center,
+                value_y=round(box.y - 4, 1),
             )
         )
     if empty is None:
         empty = all(not v for _, v, _ in points)
-    return BarChart(title, width, height, bars, top + plot_height, empty, "column")
+    return BarChart(title, width, height, bars, frame.baseline, empty, "column")
 
 
 def row_chart(
@@ -89,7 +87,7 @@ def row_chart(
     peak = maximum or max((float(v or 0) for _, v, _ in points), default=0) or 1
     bars = []
     for index, (label, value, value_label) in enumerate(points):
-        bar_width = plot_width * float(value or 0) / peak
+        bar_width = scaled(float(value or 0), peak, plot_width)
         y = 6 + index * row_height
         bars.append(
             Bar(

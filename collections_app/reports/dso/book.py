@@ -7,25 +7,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import F, Q, Sum
-from django.db.models.functions import Greatest
+from django.db.models import Sum
 
-from billing.models import (
-    CreditApplication,
-    CreditNote,
-    CreditRefund,
-    Invoice,
-    InvoiceStatus,
-    Payment,
-    PaymentApplication,
-    Refund,
-)
+from billing.models import CreditNote, Invoice
+from billing.selectors.ar_as_of import AR_MOVEMENTS, issued_invoice_q
 from core.dates import add_months, month_end
 from core.dates import month_start as first_of_month
 from core.money import round_money
 
 from ..aging import (
-    NOTE_CREDIT_ON_INVOICE,
     RateUsed,
     fx_rates_as_of,
 )
@@ -45,21 +35,12 @@ from .calculation import (
 )
 
 
-def _issued(prefix: str = "") -> Q:
-    return Q(
-        **{
-            f"{prefix}number__isnull": False,
-            f"{prefix}status__in": [InvoiceStatus.ISSUED, InvoiceStatus.VOID],
-        }
-    )
-
-
 def ar_balances(dates: Sequence[date], currency: str | None = None) -> dict:
     """{as_of: {currency: (gross AR, unapplied cash and credit)}} for several dates at
-    once, by the aging's as-of rules (aging.py). Each term is one query grouped by
-    currency and by the day from which its rows count (a row counts as of D when that day
-    <= D); running sums over those days give every date's balance, so the cost does not
-    grow with the number of dates."""
+    once, by billing's one as-of rule (billing.selectors.ar_as_of). Each movement is one
+    query grouped by currency and by the day from which its rows count (a row counts as
+    of D when that day <= D); running sums over those days give every date's balance, so
+    the cost does not grow with the number of dates."""
     by_date: dict[date, dict[str, list[Decimal]]] = {d: {} for d in dates}
     if not by_date:
         return {}
@@ -91,44 +72,15 @@ def ar_balances(dates: Sequence[date], currency: str | None = None) -> dict:
                 for slot, sign in targets:
                     sums[slot] += sign * running
 
-    invoices = Invoice.objects.filter(_issued())
-    notes = CreditNote.objects.filter(_issued("invoice__"))
-    applications = PaymentApplication.objects.filter(_issued("invoice__"))
-
-    def on_invoice_from(date_field: str) -> Greatest:
-        # Counted once both it and its invoice are dated on or before D.
-        return Greatest(date_field, "invoice__invoice_date")
-
-    add(invoices, "currency", "total_amount", F("invoice_date"), [(0, 1)])
-    # A credit note reduces its invoice by what the invoice still owed; the rest went on
-    # account (unapplied credit) until applied to an invoice or refunded.
-    add(
-        notes,
-        "invoice__currency",
-        NOTE_CREDIT_ON_INVOICE,
-        on_invoice_from("credit_date"),
-        [(0, -1)],
-    )
-    # An application settles its invoice (gross AR) and uses its payment (unapplied cash).
-    add(
-        applications,
-        "invoice__currency",
-        "amount",
-        on_invoice_from("applied_date"),
-        [(0, -1), (1, -1)],
-    )
-    add(Payment.objects.all(), "currency", "amount", F("received_date"), [(1, 1)])
-    add(Refund.objects.all(), "payment__currency", "amount", F("refund_date"), [(1, -1)])
-    on_account = CreditNote.objects.filter(on_account_amount__gt=0)
-    add(on_account, "currency", "on_account_amount", F("credit_date"), [(1, 1)])
-    add(
-        CreditApplication.objects.filter(_issued("invoice__")),
-        "invoice__currency",
-        "amount",
-        on_invoice_from("applied_date"),
-        [(0, -1), (1, -1)],
-    )
-    add(CreditRefund.objects.all(), "credit_note__currency", "amount", F("refund_date"), [(1, -1)])
+    for movement in AR_MOVEMENTS:
+        targets = [(0, movement.gross), (1, movement.unapplied)]
+        add(
+            movement.rows(),
+            movement.currency_field,
+            movement.amount,
+            movement.counts_from(),
+            [(slot, sign) for slot, sign in targets if sign],
+        )
     # Every currency seen appears on every date (zero where nothing counted yet).
     seen = {code for per in by_date.values() for code in per}
     return {
@@ -140,9 +92,11 @@ def credit_sales_by_day(first: date, end: date, currency: str | None = None) -> 
     """{(day, currency): invoices dated that day less credit notes dated that day}, for
     first..end: the credit sales definition of this module, one query per table."""
     sales: dict[tuple[date, str], Decimal] = {}
-    invoices = Invoice.objects.filter(_issued(), invoice_date__gte=first, invoice_date__lte=end)
+    invoices = Invoice.objects.filter(
+        issued_invoice_q(), invoice_date__gte=first, invoice_date__lte=end
+    )
     notes = CreditNote.objects.filter(
-        _issued("invoice__"), credit_date__gte=first, credit_date__lte=end
+        issued_invoice_q("invoice__"), credit_date__gte=first, credit_date__lte=end
     )
     if currency:
         invoices = invoices.filter(currency=currency)

@@ -44,13 +44,13 @@ def _metadata(obj: Any) -> dict[str, str]:
 
 def _start(push: StripeInvoicePush | StripeCreditNotePush) -> None:
     push.attempts += 1
-    push.state = PushState.IN_PROGRESS
+    push.transition_to(PushState.IN_PROGRESS)
     push.next_retry_at = None
     push.save(update_fields=["attempts", "state", "next_retry_at", "updated_at"])
 
 
 def _fail(push, message: str, code: str, retry_in: int | None) -> None:
-    push.state = PushState.RETRYING if retry_in is not None else PushState.FAILED
+    push.transition_to(PushState.RETRYING if retry_in is not None else PushState.FAILED)
     push.last_error = message[:2000]
     push.last_error_code = code[:64]
     push.last_error_at = timezone.now()
@@ -71,7 +71,7 @@ def _fail(push, message: str, code: str, retry_in: int | None) -> None:
 
 def _finish(push, state: str, **fields: Any) -> None:
     status = fields.pop("stripe_status", None)
-    push.state = state
+    push.transition_to(state)
     push.next_retry_at = None
     push.last_error = push.last_error_code = ""
     push.last_error_at = None

@@ -53,7 +53,7 @@ def retry_push(*, push: Push, actor) -> Push:
             message=f"This push is {push.get_state_display().lower()}; only failed, retrying "
             "or stalled pushes can be retried.",
         )
-    push.state = PushState.PENDING
+    push.transition_to(PushState.PENDING)
     push.next_retry_at = None
     push.note = f"Retried by {getattr(actor, 'username', 'system')}"[:300]
     push.save(update_fields=["state", "next_retry_at", "note", "updated_at"])

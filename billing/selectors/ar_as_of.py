@@ -1,0 +1,214 @@
+"""What is open on a date: the one "as of" rule of accounts receivable
+(research/accounting-conventions.md section 5.4, the "Report Date" method). The aging,
+its document drill-down (and the export built on it) and DSO all read the book through
+the movements below, so they cannot disagree about what was open at the end of a day.
+
+As of the end of day D:
+
+- an invoice counts if it was issued (void ones too: their void credit note counts by
+  its own date; a discarded draft is void without a number) and is dated on or before D;
+- every other movement counts from its own date and, when it belongs to an invoice, not
+  before that invoice counts: a row counts as of D when both dates are on or before D;
+- a credit note takes off its own invoice the part that invoice still owed when it was
+  issued; the rest went on account (unapplied credit) until applied or refunded;
+- a reversal is a negative application, so it counts by its own date as well.
+
+Open invoices (gross AR) = invoices - credit notes on them - payment applications -
+credit applications. Unapplied cash and credit = payments - refunds + credit on account -
+credit refunds - applications (an application both settles its invoice and uses up its
+payment or credit note). Net AR = gross AR - unapplied.
+
+Each movement knows its amount, its own date, its currency and account (through the
+path that a report groups by) and its sign in the two balances. Callers shape the sums
+as they need (grouped per customer and bucket, per day, or per document).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Coalesce, Greatest
+
+from billing.models import (
+    CreditApplication,
+    CreditNote,
+    CreditRefund,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentApplication,
+    Refund,
+)
+
+from .common import MONEY_FIELD
+
+ZERO = Decimal("0")
+
+# What a credit note took off its own invoice; the rest went on account.
+NOTE_CREDIT_ON_INVOICE = F("total_amount") - F("on_account_amount")
+
+
+def issued_invoice_q(prefix: str = "", *, as_of: date | None = None) -> Q:
+    """Invoices that were issued (void ones too), dated on or before as_of if given;
+    `prefix` is the path to the invoice ("invoice__")."""
+    q = Q(
+        **{
+            f"{prefix}number__isnull": False,
+            f"{prefix}status__in": [InvoiceStatus.ISSUED, InvoiceStatus.VOID],
+        }
+    )
+    if as_of is not None:
+        q &= Q(**{f"{prefix}invoice_date__lte": as_of})
+    return q
+
+
+@dataclass(frozen=True)
+class ArMovement:
+    """One kind of row in the book that moves an AR balance."""
+
+    name: str
+    model: type[models.Model]
+    amount: str | Combinable
+    date_field: str  # the row's own date
+    currency_field: str
+    account_field: str
+    gross: int  # its sign in open invoices (gross AR), 0 if none
+    unapplied: int  # its sign in unapplied cash and credit, 0 if none
+    invoice: str | None = None  # path to the invoice it belongs to ("" the invoice itself)
+    draws_on: str | None = None  # the payment or credit note whose unapplied part it uses
+    where: Q = field(default_factory=Q)
+
+    @property
+    def invoice_prefix(self) -> str:
+        return f"{self.invoice}__" if self.invoice else ""
+
+    def counts_from(self) -> Combinable:
+        """The day from which the row counts: its own date, or its invoice's if later."""
+        if self.invoice:
+            return Greatest(self.date_field, f"{self.invoice}__invoice_date")
+        return F(self.date_field)
+
+    def rows(
+        self,
+        *,
+        as_of: date | None = None,
+        currency: str | None = None,
+        account_id: int | None = None,
+    ) -> QuerySet:
+        """The rows of this movement that count as of `as_of` (every date if None)."""
+        queryset = self.model.objects.filter(self.where)
+        if self.invoice is not None:
+            queryset = queryset.filter(issued_invoice_q(self.invoice_prefix, as_of=as_of))
+        if as_of is not None:
+            queryset = queryset.filter(**{f"{self.date_field}__lte": as_of})
+        if currency:
+            queryset = queryset.filter(**{self.currency_field: currency})
+        if account_id is not None:
+            queryset = queryset.filter(**{self.account_field: account_id})
+        return queryset
+
+    def sum_per(self, correlate: str, as_of: date) -> Coalesce:
+        """SUM(amount) of the rows counted as of `as_of` that belong to the outer row
+        (`correlate`: "invoice", "payment" or "credit_note"), zero if none. Rows that
+        belong to the outer invoice count once their own date has come (the outer
+        invoice itself is counted by the caller)."""
+        queryset = self.model.objects.filter(
+            self.where, **{correlate: OuterRef("pk"), f"{self.date_field}__lte": as_of}
+        )
+        if self.invoice and correlate != self.invoice:
+            queryset = queryset.filter(issued_invoice_q(self.invoice_prefix, as_of=as_of))
+        sums = queryset.values(correlate).annotate(total=Sum(self.amount)).values("total")
+        return Coalesce(Subquery(sums[:1]), Value(ZERO), output_field=MONEY_FIELD)
+
+
+INVOICED = ArMovement(
+    "invoiced", Invoice, "total_amount", "invoice_date", "currency", "account_id", 1, 0, ""
+)
+CREDITED = ArMovement(
+    "credited",
+    CreditNote,
+    NOTE_CREDIT_ON_INVOICE,
+    "credit_date",
+    "invoice__currency",
+    "invoice__account_id",
+    -1,
+    0,
+    "invoice",
+)
+PAID = ArMovement(
+    "paid",
+    PaymentApplication,
+    "amount",
+    "applied_date",
+    "invoice__currency",
+    "invoice__account_id",
+    -1,
+    -1,
+    "invoice",
+    draws_on="payment",
+)
+CREDIT_APPLIED = ArMovement(
+    "credit_applied",
+    CreditApplication,
+    "amount",
+    "applied_date",
+    "invoice__currency",
+    "invoice__account_id",
+    -1,
+    -1,
+    "invoice",
+    draws_on="credit_note",
+)
+RECEIVED = ArMovement(
+    "received", Payment, "amount", "received_date", "currency", "account_id", 0, 1
+)
+REFUNDED = ArMovement(
+    "refunded",
+    Refund,
+    "amount",
+    "refund_date",
+    "payment__currency",
+    "payment__account_id",
+    0,
+    -1,
+    draws_on="payment",
+)
+PUT_ON_ACCOUNT = ArMovement(
+    "put_on_account",
+    CreditNote,
+    "on_account_amount",
+    "credit_date",
+    "currency",
+    "invoice__account_id",
+    0,
+    1,
+    where=Q(on_account_amount__gt=0),
+)
+CREDIT_REFUNDED = ArMovement(
+    "credit_refunded",
+    CreditRefund,
+    "amount",
+    "refund_date",
+    "credit_note__currency",
+    "credit_note__invoice__account_id",
+    0,
+    -1,
+    draws_on="credit_note",
+)
+
+# Every movement of the book, invoices first.
+AR_MOVEMENTS: tuple[ArMovement, ...] = (
+    INVOICED,
+    CREDITED,
+    PAID,
+    CREDIT_APPLIED,
+    RECEIVED,
+    REFUNDED,
+    PUT_ON_ACCOUNT,
+    CREDIT_REFUNDED,
+)
