@@ -204,6 +204,9 @@ class DraftContractInput:
     terms: ContractTerms
     lines: Sequence[ContractLineInput]
     opportunity: Opportunity | None = None
+    kind: str = ContractKind.NEW
+    # A renewal or amendment names the contract it continues when that one is known.
+    original_contract: Contract | None = None
 
 
 @transaction.atomic(durable=True)
@@ -222,7 +225,8 @@ def create_draft_contracts(
         contract = Contract(
             account=draft.account,
             opportunity=draft.opportunity,
-            kind=ContractKind.NEW,
+            kind=draft.kind,
+            original_contract=draft.original_contract,
             owner=owner,
             **draft.terms.__dict__,
         )

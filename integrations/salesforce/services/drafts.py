@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +29,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from core.errors import DomainValidationError
-from ordermgmt.models import Contract, Opportunity, Product
+from ordermgmt.models import Contract, ContractKind, ContractStatus, Opportunity, Product
 from ordermgmt.services import (
     ContractLineInput,
     ContractTerms,
@@ -136,6 +137,7 @@ def draft_pending_contracts(ctx: SyncContext, *, sf_ids: Iterable[str] | None = 
             _linked(issues, link, existing[opportunity.pk], done)
         else:
             to_create.append((link, opportunity))
+    renewed = _renewed_contracts(to_create)
     results = (
         create_draft_contracts(
             drafts=[
@@ -144,6 +146,8 @@ def draft_pending_contracts(ctx: SyncContext, *, sf_ids: Iterable[str] | None = 
                     terms=_terms_from(link.values),
                     lines=_line_inputs(link.values.get("contract.lines") or [], products),
                     opportunity=opportunity,
+                    kind=link.values.get("contract.kind") or ContractKind.NEW,
+                    original_contract=renewed.get(link.sf_id),
                 )
                 for link, opportunity in to_create
             ],
@@ -164,6 +168,40 @@ def draft_pending_contracts(ctx: SyncContext, *, sf_ids: Iterable[str] | None = 
         update_rows(done, ["contract", "contract_pending"])
         issues.flush()
     return created
+
+
+def _renewed_contracts(
+    to_create: list[tuple[SyncedRecord, Opportunity]],
+) -> dict[str, Contract]:
+    """For each renewal deal, the contract it renews when there is exactly one: the
+    account's active or expired contract in the same currency that ends the day before
+    the renewal starts. Otherwise none (a specialist links it in the contract form)."""
+    wanted: dict[str, tuple[int, str, date]] = {}
+    for link, opportunity in to_create:
+        start = link.values.get("contract.start_date")
+        if link.values.get("contract.kind") == ContractKind.RENEWAL and start:
+            previous_end = date.fromisoformat(str(start)) - timedelta(days=1)
+            wanted[link.sf_id] = (
+                opportunity.account_id,
+                link.values.get("contract.currency") or "",
+                previous_end,
+            )
+    if not wanted:
+        return {}
+    candidates: dict[tuple[int, str, date], list[Contract]] = {}
+    for contract in Contract.objects.filter(
+        account_id__in={key[0] for key in wanted.values()},
+        end_date__in={key[2] for key in wanted.values()},
+        status__in=[ContractStatus.ACTIVE, ContractStatus.EXPIRED],
+    ):
+        candidates.setdefault(
+            (contract.account_id, contract.currency, contract.end_date), []
+        ).append(contract)
+    return {
+        sf_id: candidates[key][0]
+        for sf_id, key in wanted.items()
+        if len(candidates.get(key, [])) == 1
+    }
 
 
 def _linked(
