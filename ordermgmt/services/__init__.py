@@ -1,3 +1,4 @@
+from .contract_updates import ContractUpdate, update_contracts
 from .contracts import (
     ContractLineInput,
     ContractTerms,
@@ -28,4 +29,6 @@ __all__ = [
     "reject_contract",
     "submit_contract",
     "update_contract",
+    "ContractUpdate",
+    "update_contracts",
 ]
