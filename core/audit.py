@@ -14,6 +14,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from core.bulk import insert_rows
+
 ELLIPSIS = "…"
 
 _UNSET: Any = object()
@@ -77,5 +79,5 @@ def bulk_history(model, objs, *, history_type: str, reason: str, actor=None) -> 
         )
         for obj in objs
     ]
-    history_model.objects.bulk_create(rows, batch_size=1000)
+    insert_rows(rows)
     return len(rows)

@@ -52,3 +52,59 @@ def update_rows(objs: Sequence[models.Model], field_names: Sequence[str]) -> int
             )
             updated += cursor.rowcount
     return updated
+
+
+def _counted(sql: str) -> None:
+    """Let query counters (execute_wrapper, CaptureQueriesContext) see a COPY, which runs
+    outside Django's cursor.execute."""
+    for wrapper in connection.execute_wrappers:
+        wrapper(lambda *args: None, sql, None, False, {"connection": connection})
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": sql, "time": "0.000"})
+
+
+def insert_rows(objs: Sequence[models.Model]) -> Sequence[models.Model]:
+    """Insert new rows of one model, like ``bulk_create`` (primary keys set, auto_now
+    fields filled, no signals, no history), with COPY on PostgreSQL: no INSERT statement
+    to compile and no parameter list to send, which is most of ``bulk_create``'s time on
+    tens of thousands of rows. Keys come from the table's sequence (one query). Other
+    databases get ``bulk_create``."""
+    if not objs:
+        return objs
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        return model._default_manager.bulk_create(objs, batch_size=ROWS_PER_STATEMENT)
+    meta = model._meta
+    quote = connection.ops.quote_name
+    pk = meta.pk
+    missing = [obj for obj in objs if obj.pk is None]
+    with connection.cursor() as cursor:
+        if missing:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [quote(meta.db_table), pk.column, len(missing)],
+            )
+            for obj, (value,) in zip(missing, cursor.fetchall(), strict=True):
+                setattr(obj, pk.attname, value)
+        fields = meta.concrete_fields
+        relations = [f for f in fields if f.is_relation and f.many_to_one]
+        for obj in objs:
+            # A parent saved after it was assigned: take its key now, as bulk_create does.
+            for f in relations:
+                if getattr(obj, f.attname) is None and f.is_cached(obj):
+                    parent = f.get_cached_value(obj)
+                    if parent is not None:
+                        setattr(obj, f.attname, parent.pk)
+        sql = (
+            f"COPY {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
+        )
+        _counted(sql)
+        with cursor.cursor.copy(sql) as copy:
+            for obj in objs:
+                copy.write_row(
+                    [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+                )
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return objs

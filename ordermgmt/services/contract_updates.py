@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
-from core.audit import actor_or_none, bulk_history, history_reason
-from core.bulk import update_rows
+from core.audit import bulk_history
+from core.bulk import insert_rows, update_rows
 from core.errors import DomainValidationError
 from ordermgmt.error_codes import OrderError
 from ordermgmt.models import Contract, ContractLine, ContractStatus, RampStep
@@ -132,24 +131,20 @@ def _replace_lines(replaced: list[tuple[Contract, list]], actor) -> None:
     ContractLine.objects.filter(pk__in=[line.pk for line in old_lines])._raw_delete(
         ContractLine.objects.db
     )
-    history = {
-        "default_user": actor_or_none(actor),
-        "default_change_reason": history_reason(ContractLine, REASON),
-    }
     lines = []
     steps = []
     for contract, built in replaced:
-        for line, _ in built:
+        for line, line_steps in built:
             line.contract_id = contract.pk
             lines.append(line)
-    bulk_create_with_history(lines, ContractLine, **history)
-    for _, built in replaced:
-        for line, line_steps in built:
             for step in line_steps:
                 step.line = line
                 steps.append(step)
+    insert_rows(lines)
+    bulk_history(ContractLine, lines, history_type="+", reason=REASON, actor=actor)
     if steps:
-        bulk_create_with_history(steps, RampStep, **history)
+        insert_rows(steps)
+        bulk_history(RampStep, steps, history_type="+", reason=REASON, actor=actor)
     # The contracts' prefetched lines are gone: read them afresh when asked.
     for contract, _ in replaced:
         getattr(contract, "_prefetched_objects_cache", {}).pop("lines", None)

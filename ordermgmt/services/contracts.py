@@ -14,10 +14,10 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
-from core.audit import actor_or_none, audit_next_save
+from core.audit import actor_or_none, audit_next_save, bulk_history
 from core.bounds import check_contract_value, term_years
+from core.bulk import insert_rows
 from core.errors import DomainValidationError
 from ordermgmt.error_codes import OrderError
 from ordermgmt.models import (
@@ -240,12 +240,17 @@ def create_draft_contracts(
         valid.append((contract, built))
     if not valid:
         return results
-    history = {"default_user": owner, "default_change_reason": "contract.created"}
-    bulk_create_with_history([c for c, _ in valid], Contract, **history)
+    # COPY for the rows and their history rows: a page of booked deals is thousands of
+    # rows, and compiling bulk INSERTs was most of the time.
+    history = {"reason": "contract.created", "actor": owner, "history_type": "+"}
+    contracts = [c for c, _ in valid]
+    insert_rows(contracts)
+    bulk_history(Contract, contracts, **history)
     lines = [line for _, built in valid for line, _ in built]
     for line in lines:
         line.contract_id = line.contract.pk
-    bulk_create_with_history(lines, ContractLine, **history)
+    insert_rows(lines)
+    bulk_history(ContractLine, lines, **history)
     steps = []
     for _, built in valid:
         for line, line_steps in built:
@@ -253,7 +258,8 @@ def create_draft_contracts(
                 step.line = line
                 steps.append(step)
     if steps:
-        bulk_create_with_history(steps, RampStep, **history)
+        insert_rows(steps)
+        bulk_history(RampStep, steps, **history)
     return results
 
 
