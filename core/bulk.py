@@ -15,6 +15,8 @@ signals and writes no history: callers that need history rows write them themsel
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
 
 from django.db import connection, models
 
@@ -99,12 +101,45 @@ def insert_rows(objs: Sequence[models.Model]) -> Sequence[models.Model]:
             f"COPY {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
         )
         _counted(sql)
+        preparers = [_preparer(f) for f in fields]
         with cursor.cursor.copy(sql) as copy:
             for obj in objs:
-                copy.write_row(
-                    [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-                )
+                copy.write_row([prepare(obj) for prepare in preparers])
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
     return objs
+
+
+_PLAIN_TYPES = (type(None), str, int, bool, Decimal, date)
+
+
+def _is_stock(field: models.Field) -> bool:
+    """A Django field class whose value preparation nobody overrode (ours or a library's)."""
+    cls = type(field)
+    return not isinstance(field, models.JSONField) and all(
+        getattr(cls, name).__module__.startswith("django.db.models")
+        for name in ("pre_save", "get_prep_value", "get_db_prep_value", "get_db_prep_save")
+    )
+
+
+def _preparer(field: models.Field):
+    """obj -> the value COPY sends for ``field``: exactly ``get_db_prep_save(pre_save())``,
+    skipped for values psycopg sends as they are (a string, a number, a date, an aware
+    datetime) in a stock field, which is most of the per-value time on large inserts."""
+    attname = field.attname
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
+    stock = _is_stock(field)
+
+    def prepare(obj):
+        value = getattr(obj, attname)
+        if (
+            stock
+            and isinstance(value, _PLAIN_TYPES)
+            and (not isinstance(value, datetime) or value.tzinfo is not None)
+        ):
+            return value
+        return field.get_db_prep_save(value, connection)
+
+    return prepare
