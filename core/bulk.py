@@ -28,6 +28,8 @@ def update_rows(objs: Sequence[models.Model], field_names: Sequence[str]) -> int
     if not objs:
         return 0
     model = type(objs[0])
+    if connection.vendor != "postgresql":  # the SQLite demo: no ::casts there
+        return model._default_manager.bulk_update(objs, field_names, batch_size=500)
     meta = model._meta
     pk = meta.pk
     fields = [meta.get_field(name) for name in field_names]
