@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
+from core.bulk import insert_rows
+
 ELLIPSIS = "…"
 
 _UNSET: Any = object()
@@ -50,3 +54,30 @@ def audit_next_save(instance, *, reason: str, actor=_UNSET) -> None:
     if actor is not _UNSET:
         instance._history_user = actor_or_none(actor)
     instance._change_reason = history_reason(instance, reason)
+
+
+def bulk_history(model, objs, *, history_type: str, reason: str, actor=None) -> int:
+    """One history row per object of ``model`` for a write made in bulk (``"+"`` created,
+    ``"~"`` changed, ``"-"`` deleted), written with one INSERT per batch: the same rows
+    simple-history writes on ``save()``/``delete()``, with the actor and trimmed reason
+    of :func:`audit_next_save`. Call it before a bulk delete (the rows must still be
+    readable in memory) or after a bulk create/update."""
+    if not objs:
+        return 0
+    history_model = model.history.model
+    user = actor_or_none(actor)
+    change_reason = history_reason(model, reason)
+    now = timezone.now()
+    attnames = [f.attname for f in history_model.tracked_fields]
+    rows = [
+        history_model(
+            history_date=now,
+            history_user=user,
+            history_change_reason=change_reason,
+            history_type=history_type,
+            **{name: getattr(obj, name) for name in attnames},
+        )
+        for obj in objs
+    ]
+    insert_rows(rows)
+    return len(rows)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.transitions import StatusMachine
 from ordermgmt.models import Account, Contract, Opportunity
 
 
@@ -27,6 +28,22 @@ class SyncRunStatus(models.TextChoices):
 ACTIVE_RUN_STATUSES = (SyncRunStatus.QUEUED, SyncRunStatus.RUNNING, SyncRunStatus.RETRYING)
 FINISHED_RUN_STATUSES = (SyncRunStatus.SUCCEEDED, SyncRunStatus.FAILED, SyncRunStatus.SKIPPED)
 
+SYNC_RUN_TRANSITIONS = {
+    # Skipped: another run held the lock. Failed from queued: its worker never started it
+    # before the lease ran out (an abandoned run).
+    SyncRunStatus.QUEUED: {SyncRunStatus.RUNNING, SyncRunStatus.SKIPPED, SyncRunStatus.FAILED},
+    SyncRunStatus.RUNNING: {
+        SyncRunStatus.RUNNING,  # the task delivered again after its worker died
+        SyncRunStatus.RETRYING,
+        SyncRunStatus.SUCCEEDED,
+        SyncRunStatus.FAILED,
+    },
+    SyncRunStatus.RETRYING: {SyncRunStatus.RUNNING, SyncRunStatus.SKIPPED, SyncRunStatus.FAILED},
+    SyncRunStatus.SUCCEEDED: set(),
+    SyncRunStatus.FAILED: set(),
+    SyncRunStatus.SKIPPED: set(),
+}
+
 
 class SyncTrigger(models.TextChoices):
     MANUAL = "manual", "Sync now (page or API)"
@@ -34,8 +51,11 @@ class SyncTrigger(models.TextChoices):
     COMMAND = "command", "Command line"
 
 
-class SyncRun(models.Model):
-    """One sync from Salesforce: status, progress while it runs, counts and the error."""
+class SyncRun(StatusMachine, models.Model):
+    """One sync from Salesforce: status, progress while it runs, counts and the error.
+
+    The status moves only along SYNC_RUN_TRANSITIONS (``transition_to`` for one run,
+    ``transition_rows`` for many); ``save()`` refuses any other status change."""
 
     status = models.CharField(
         max_length=12, choices=SyncRunStatus.choices, default=SyncRunStatus.QUEUED
@@ -80,6 +100,9 @@ class SyncRun(models.Model):
     error = models.TextField(blank=True)
     next_retry_at = models.DateTimeField(null=True, blank=True)
 
+    transitions = SYNC_RUN_TRANSITIONS
+    status_noun = "A sync run"
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "created_at"])]
@@ -87,6 +110,19 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"Salesforce sync #{self.pk} ({self.status})"
+
+    def save(self, *args, **kwargs):
+        _refuse_status_change_outside_transition(self)
+        super().save(*args, **kwargs)
+        _remember_saved_status(self)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        return _remember_saved_status(super().from_db(db, field_names, values))
+
+    @classmethod
+    def status_label(cls, value: str) -> str:
+        return SyncRunStatus(value).label.lower()
 
     @property
     def is_active(self) -> bool:
@@ -145,6 +181,13 @@ class IssueStatus(models.TextChoices):
     RESOLVED = "resolved", "Resolved"
 
 
+# A resolved issue stays resolved: the same problem seen again opens a new issue.
+SYNC_ISSUE_TRANSITIONS = {
+    IssueStatus.OPEN: {IssueStatus.RESOLVED},
+    IssueStatus.RESOLVED: set(),
+}
+
+
 class Resolution(models.TextChoices):
     TAKE_SALESFORCE = "take_salesforce", "Took the Salesforce value"
     KEEP_LOCAL = "keep_local", "Kept the local value"
@@ -165,11 +208,12 @@ RESOLUTIONS_BY_KIND: dict[str, list[str]] = {
 }
 
 
-class SyncIssue(models.Model):
+class SyncIssue(StatusMachine, models.Model):
     """Something the sync could not or would not do on its own; a specialist decides.
 
     At most one open issue per (kind, Salesforce record, field): a later run that sees the
     same problem updates it (values, last_run, occurrences) instead of adding another.
+    Open -> resolved only, through ``transition_to`` (SYNC_ISSUE_TRANSITIONS).
     """
 
     kind = models.CharField(max_length=24, choices=IssueKind.choices)
@@ -213,6 +257,9 @@ class SyncIssue(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution_note = models.TextField(blank=True)
 
+    transitions = SYNC_ISSUE_TRANSITIONS
+    status_noun = "A sync issue"
+
     class Meta:
         ordering = ["-last_seen_at", "-id"]
         indexes = [
@@ -232,6 +279,19 @@ class SyncIssue(models.Model):
         target = f"{self.sf_object} {self.sf_id}"
         return f"{self.get_kind_display()}: {target}{f' {self.field}' if self.field else ''}"
 
+    def save(self, *args, **kwargs):
+        _refuse_status_change_outside_transition(self)
+        super().save(*args, **kwargs)
+        _remember_saved_status(self)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        return _remember_saved_status(super().from_db(db, field_names, values))
+
+    @classmethod
+    def status_label(cls, value: str) -> str:
+        return IssueStatus(value).label.lower()
+
     @property
     def is_open(self) -> bool:
         return self.status == IssueStatus.OPEN
@@ -239,6 +299,24 @@ class SyncIssue(models.Model):
     @property
     def allowed_resolutions(self) -> list[tuple[str, str]]:
         return [(r, Resolution(r).label) for r in RESOLUTIONS_BY_KIND.get(self.kind, [])]
+
+
+def _remember_saved_status(record):
+    record._saved_status = record.__dict__.get("status")
+    record.transition_saved()
+    return record
+
+
+def _refuse_status_change_outside_transition(record) -> None:
+    """A loaded run or issue changes its status only through ``transition_to``."""
+    saved = record.__dict__.get("_saved_status")
+    if (
+        record.pk is not None
+        and saved is not None
+        and record.status != saved
+        and not record.moved_by_transition()
+    ):
+        raise record.illegal_transition(record.transition_subject(), saved, record.status)
 
 
 class SyncedRecord(models.Model):

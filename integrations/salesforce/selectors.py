@@ -17,19 +17,27 @@ from .models import (
     SyncRun,
     SyncWatermark,
 )
+from .services.context import summarize_counts
 from .services.mapping import mapping_rows
 
+# What each total counts, in the words of the page: records of every object together
+# (run_summary says how many of each, line items and accounts inside the deals too).
 COUNT_LABELS = [
-    ("fetched", "Fetched"),
-    ("created", "Created"),
-    ("updated", "Updated"),
-    ("unchanged", "Unchanged"),
-    ("skipped", "Skipped"),
+    ("fetched", "Records queried"),
+    ("created", "Records created"),
+    ("updated", "Records updated"),
+    ("unchanged", "Records unchanged"),
+    ("skipped", "Bad records skipped"),
     ("errors", "Errors"),
     ("conflicts", "Conflicts"),
     ("flagged", "Flagged"),
-    ("contracts_created", "Draft contracts"),
+    ("contracts_created", "Draft contracts created"),
 ]
+
+
+def run_summary(run: SyncRun) -> str:
+    """What a run did, each number with the records it counts."""
+    return summarize_counts(run.counts_by_object or {})
 
 
 def recent_runs(limit: int = 50) -> QuerySet[SyncRun]:
@@ -53,6 +61,7 @@ def run_progress(run: SyncRun, *, after_log_id: int = 0, log_limit: int = 200) -
         "attempts": run.attempts,
         "error": run.error,
         "counts": {key: getattr(run, key) for key, _ in COUNT_LABELS},
+        "summary": run_summary(run),
         "http_requests": run.http_requests,
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,

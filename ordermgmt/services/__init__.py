@@ -1,4 +1,5 @@
 from .billing_hold import set_billing_hold
+from .contract_updates import ContractUpdate, update_contracts
 from .contracts import (
     ContractLineInput,
     ContractTerms,
@@ -30,4 +31,6 @@ __all__ = [
     "set_billing_hold",
     "submit_contract",
     "update_contract",
+    "ContractUpdate",
+    "update_contracts",
 ]

@@ -14,10 +14,10 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
-from core.audit import actor_or_none, audit_next_save
+from core.audit import actor_or_none, audit_next_save, bulk_history
 from core.bounds import check_contract_value, term_years
+from core.bulk import insert_rows
 from core.errors import DomainValidationError
 from ordermgmt.error_codes import OrderError
 from ordermgmt.models import (
@@ -204,6 +204,9 @@ class DraftContractInput:
     terms: ContractTerms
     lines: Sequence[ContractLineInput]
     opportunity: Opportunity | None = None
+    kind: str = ContractKind.NEW
+    # A renewal or amendment names the contract it continues when that one is known.
+    original_contract: Contract | None = None
 
 
 @transaction.atomic(durable=True)
@@ -222,7 +225,8 @@ def create_draft_contracts(
         contract = Contract(
             account=draft.account,
             opportunity=draft.opportunity,
-            kind=ContractKind.NEW,
+            kind=draft.kind,
+            original_contract=draft.original_contract,
             owner=owner,
             **draft.terms.__dict__,
         )
@@ -236,12 +240,17 @@ def create_draft_contracts(
         valid.append((contract, built))
     if not valid:
         return results
-    history = {"default_user": owner, "default_change_reason": "contract.created"}
-    bulk_create_with_history([c for c, _ in valid], Contract, **history)
+    # COPY for the rows and their history rows: a page of booked deals is thousands of
+    # rows, and compiling bulk INSERTs was most of the time.
+    history = {"reason": "contract.created", "actor": owner, "history_type": "+"}
+    contracts = [c for c, _ in valid]
+    insert_rows(contracts)
+    bulk_history(Contract, contracts, **history)
     lines = [line for _, built in valid for line, _ in built]
     for line in lines:
         line.contract_id = line.contract.pk
-    bulk_create_with_history(lines, ContractLine, **history)
+    insert_rows(lines)
+    bulk_history(ContractLine, lines, **history)
     steps = []
     for _, built in valid:
         for line, line_steps in built:
@@ -249,7 +258,8 @@ def create_draft_contracts(
                 step.line = line
                 steps.append(step)
     if steps:
-        bulk_create_with_history(steps, RampStep, **history)
+        insert_rows(steps)
+        bulk_history(RampStep, steps, **history)
     return results
 
 

@@ -25,7 +25,7 @@
       .then(function (response) { if (!response.ok) { throw new Error(response.status); } return response.json(); })
       .then(function (p) {
         bar.style.width = p.percent + "%";
-        ["percent", "status_label", "phase", "processed", "total", "http_requests", "attempts"].forEach(function (k) { setField(k, p[k]); });
+        ["percent", "status_label", "phase", "processed", "total", "http_requests", "attempts", "summary"].forEach(function (k) { setField(k, p[k]); });
         Object.keys(p.counts).forEach(function (k) {
           var cell = card.querySelector('[data-count="' + k + '"]');
           if (cell) { cell.textContent = p.counts[k]; }

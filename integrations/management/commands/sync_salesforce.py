@@ -60,8 +60,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 "  time: " + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(run.timings.items()))
             )
+        self.stdout.write(f"  {selectors.run_summary(run)}")
         for key, label in selectors.COUNT_LABELS:
-            self.stdout.write(f"  {label:<16}{getattr(run, key):>8}")
+            self.stdout.write(f"  {label:<24}{getattr(run, key):>8}")
         for sf_object, counts in sorted(run.counts_by_object.items()):
             details = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
             self.stdout.write(f"  {sf_object}: {details}")

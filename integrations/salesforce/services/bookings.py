@@ -33,11 +33,14 @@ from .mapping import (
     ACCOUNT,
     CLOSED_WON,
     CONTACT,
+    DRAFT_ONLY_TERMS,
     LINE,
     OPPORTUNITY,
     PRODUCT,
     canonical,
+    custom_field,
     describe_problems,
+    relationship_name,
 )
 from .units import BookingUnit, build_unit, contract_lines_composite
 from .upsert import RecordUpsert
@@ -56,7 +59,7 @@ class BookingWriter:
         self.ctx = ctx
 
     def write_page(self, records: list[dict[str, Any]]) -> PageResult:
-        self.ctx.count("Opportunity", "fetched", len(records))
+        self._count_read(records)
         checkpoint = self.ctx.checkpoint()
         try:
             with transaction.atomic():
@@ -82,6 +85,27 @@ class BookingWriter:
                 result.opportunity_links.update(one.opportunity_links)
                 result.remote_terms.update(one.remote_terms)
             return result
+
+    def _count_read(self, records: list[dict[str, Any]]) -> None:
+        """Every Salesforce record on the page, the related ones inside each deal too."""
+        ctx = self.ctx
+        ctx.read("Opportunity", (r["Id"] for r in records), queried=True)
+        contact_lookup = custom_field("opportunity_billing_contact")
+        contact_key = relationship_name(contact_lookup) if contact_lookup else None
+        accounts, contacts, lines, products = [], [], [], []
+        for record in records:
+            if record.get("Account"):
+                accounts.append(record["Account"]["Id"])
+            if contact_key and record.get(contact_key):
+                contacts.append(record[contact_key]["Id"])
+            for line in (record.get("OpportunityLineItems") or {}).get("records") or []:
+                lines.append(line["Id"])
+                if line.get("Product2"):
+                    products.append(line["Product2"]["Id"])
+        ctx.read("Account", accounts)
+        ctx.read("Contact", contacts)
+        ctx.read("OpportunityLineItem", lines)
+        ctx.read("Product2", products)
 
     def _report_write_failure(self, unit: BookingUnit, error: DatabaseError) -> None:
         with transaction.atomic():
@@ -260,7 +284,7 @@ class BookingWriter:
             result.remote_terms[unit.sf_id] = {
                 key: canonical(value)
                 for key, value in values.items()
-                if key.startswith("contract.")
+                if key.startswith("contract.") and key not in DRAFT_ONLY_TERMS
             }
             issues.resolve(IssueKind.BAD_RECORD, unit.sf_id, "", Resolution.FIXED_IN_SALESFORCE)
 

@@ -73,6 +73,25 @@ class SyncContext:
         # account on many pages is loaded and compared once, not once per page.
         self.seen: dict[tuple[str, str], tuple[datetime, models.Model]] = {}
         self.staged: dict[tuple[str, str], tuple[datetime, models.Model]] = {}
+        # Salesforce records read in this run, so that "read" counts each record once:
+        # an account arrives inside every one of its deals, a deal whose line items
+        # changed is read twice (its line items, then the deal with them).
+        self.read_ids: set[tuple[str, str]] = set()
+
+    def read(self, sf_object: str, sf_ids: Iterable[str], *, queried: bool = False) -> None:
+        """Count records of ``sf_object`` read from Salesforce: "read" counts each record
+        once per run, wherever it came from; "fetched" (``queried``) counts the rows the
+        queries returned, related records inside a deal not included."""
+        ids = list(sf_ids)
+        if queried:
+            self.count(sf_object, "fetched", len(ids))
+        new = 0
+        for sf_id in ids:
+            key = (sf_object, sf_id)
+            if key not in self.read_ids:
+                self.read_ids.add(key)
+                new += 1
+        self.count(sf_object, "read", new)
 
     def count(self, sf_object: str, key: str, n: int = 1) -> None:
         if n:
@@ -200,7 +219,7 @@ class IssueBook:
             issue = existing.get(key)
             if issue is None:
                 continue
-            issue.status = IssueStatus.RESOLVED
+            issue.transition_to(IssueStatus.RESOLVED)
             issue.resolution = resolution
             issue.resolved_at = now
             issue.last_run = run
@@ -243,3 +262,53 @@ def _label(sf_object: str, field_name: str) -> str:
     if not field_name:
         return ""
     return LOCAL_FIELD_LABELS.get((sf_object, field_name), field_name)
+
+
+# (singular, plural) for a Salesforce object: as read there, as written here.
+_READ_NOUNS = {
+    "Opportunity": ("opportunity", "opportunities"),
+    "OpportunityLineItem": ("line item", "line items"),
+    "Account": ("account", "accounts"),
+    "Contact": ("contact", "contacts"),
+    "Product2": ("product", "products"),
+}
+_WRITTEN_NOUNS = {
+    "Opportunity": ("opportunity", "opportunities"),
+    "OpportunityLineItem": ("opportunity line", "opportunity lines"),
+    "Account": ("account", "accounts"),
+    "Contact": ("contact", "contacts"),
+    "Product2": ("product", "products"),
+    "Contract": ("draft contract", "draft contracts"),
+}
+_UPDATED_CONTRACT = ("contract", "contracts")
+
+
+def _counted(n: int, nouns: tuple[str, str]) -> str:
+    return f"{n:,} {nouns[0] if n == 1 else nouns[1]}"
+
+
+def summarize_counts(counts: dict[str, dict[str, int]]) -> str:
+    """What a run did, each number with the records it counts: "Read from Salesforce: 42
+    opportunities, 126 line items, 12 accounts. Created here: 42 opportunities, 126
+    opportunity lines, 12 accounts, 42 draft contracts." (counts by object)."""
+
+    def phrase(key: str, nouns: dict[str, tuple[str, str]]) -> str:
+        parts = []
+        for sf_object, words in nouns.items():
+            n = (counts.get(sf_object) or {}).get(key, 0)
+            if n:
+                if sf_object == "Contract" and key == "updated":
+                    words = _UPDATED_CONTRACT
+                parts.append(_counted(n, words))
+        return ", ".join(parts)
+
+    sentences = []
+    for title, key, nouns in (
+        ("Read from Salesforce", "read", _READ_NOUNS),
+        ("Created here", "created", _WRITTEN_NOUNS),
+        ("Updated here", "updated", _WRITTEN_NOUNS),
+    ):
+        listed = phrase(key, nouns)
+        if listed:
+            sentences.append(f"{title}: {listed}.")
+    return " ".join(sentences) or "Nothing read or written yet."

@@ -21,7 +21,7 @@ from django.core.validators import validate_email
 from core.errors import DomainValidationError
 from core.money import validate_currency
 from core.terms import PaymentTerms
-from ordermgmt.models import BillingFrequency, RevenueType
+from ordermgmt.models import BillingFrequency, ContractKind, RevenueType
 
 
 class MappingError(Exception):
@@ -225,6 +225,18 @@ def picklist(choices: Mapping[str, str], *, default: str | None, code: str) -> C
     pairs = ", ".join(f"{k} → {v}" for k, v in choices.items())
     convert.__doc__ = pairs + (f"; empty → {default}" if default else "; required")
     return convert
+
+
+def deal_kind(value: Any, sf_field: str) -> str:
+    """a renewal ("Renewal", "Existing Business - Renewal", any value naming a renewal) →
+    renewal; anything else ("New Business", "New Customer", "Existing Customer -
+    Upgrade", empty) → new business"""
+    # Opportunity.Type is a picklist each org edits (Salesforce ships "New Customer" and
+    # "Existing Customer - Upgrade/Replacement/Downgrade"; many orgs use "New Business",
+    # "Existing Business" and "Renewal"). Only a renewal changes what the contract is; an
+    # upgrade booked as its own deal is an add-on order, a new contract of its own.
+    text_value = (value or "").casefold()
+    return ContractKind.RENEWAL.value if "renewal" in text_value else ContractKind.NEW.value
 
 
 def payment_terms(value: Any, sf_field: str) -> str | None:

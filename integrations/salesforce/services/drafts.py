@@ -12,7 +12,8 @@ contract for the opportunity is linked instead of creating a second one).
 
 Once the contract exists, its terms and lines are local records too. A later Salesforce
 change is compared three ways (last synced, Salesforce now, contract now): changed only
-in Salesforce and the contract is still editable -> `update_contract` applies it;
+in Salesforce and the contract is still editable -> `update_contracts` applies it (all
+of a page's changes in one set-based call, a history row for every changed row);
 changed on both sides -> conflict issue; the contract is active, expired or cancelled
 -> a `contract_locked` issue (the change needs an amendment, which a person records).
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,13 +30,15 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from core.errors import DomainValidationError
-from ordermgmt.models import Contract, Opportunity, Product
+from ordermgmt.models import Contract, ContractKind, ContractStatus, Opportunity, Product
 from ordermgmt.services import (
     ContractLineInput,
     ContractTerms,
+    ContractUpdate,
     DraftContractInput,
     create_draft_contracts,
     update_contract,
+    update_contracts,
 )
 
 from ..models import IssueKind, LogLevel, Resolution, SyncedRecord
@@ -136,6 +140,7 @@ def draft_pending_contracts(ctx: SyncContext, *, sf_ids: Iterable[str] | None = 
             _linked(issues, link, existing[opportunity.pk], done)
         else:
             to_create.append((link, opportunity))
+    renewed = _renewed_contracts(to_create)
     results = (
         create_draft_contracts(
             drafts=[
@@ -144,6 +149,8 @@ def draft_pending_contracts(ctx: SyncContext, *, sf_ids: Iterable[str] | None = 
                     terms=_terms_from(link.values),
                     lines=_line_inputs(link.values.get("contract.lines") or [], products),
                     opportunity=opportunity,
+                    kind=link.values.get("contract.kind") or ContractKind.NEW,
+                    original_contract=renewed.get(link.sf_id),
                 )
                 for link, opportunity in to_create
             ],
@@ -164,6 +171,40 @@ def draft_pending_contracts(ctx: SyncContext, *, sf_ids: Iterable[str] | None = 
         update_rows(done, ["contract", "contract_pending"])
         issues.flush()
     return created
+
+
+def _renewed_contracts(
+    to_create: list[tuple[SyncedRecord, Opportunity]],
+) -> dict[str, Contract]:
+    """For each renewal deal, the contract it renews when there is exactly one: the
+    account's active or expired contract in the same currency that ends the day before
+    the renewal starts. Otherwise none (a specialist links it in the contract form)."""
+    wanted: dict[str, tuple[int, str, date]] = {}
+    for link, opportunity in to_create:
+        start = link.values.get("contract.start_date")
+        if link.values.get("contract.kind") == ContractKind.RENEWAL and start:
+            previous_end = date.fromisoformat(str(start)) - timedelta(days=1)
+            wanted[link.sf_id] = (
+                opportunity.account_id,
+                link.values.get("contract.currency") or "",
+                previous_end,
+            )
+    if not wanted:
+        return {}
+    candidates: dict[tuple[int, str, date], list[Contract]] = {}
+    for contract in Contract.objects.filter(
+        account_id__in={key[0] for key in wanted.values()},
+        end_date__in={key[2] for key in wanted.values()},
+        status__in=[ContractStatus.ACTIVE, ContractStatus.EXPIRED],
+    ):
+        candidates.setdefault(
+            (contract.account_id, contract.currency, contract.end_date), []
+        ).append(contract)
+    return {
+        sf_id: candidates[key][0]
+        for sf_id, key in wanted.items()
+        if len(candidates.get(key, [])) == 1
+    }
 
 
 def _linked(
@@ -223,7 +264,10 @@ def _local_terms(contract: Contract) -> dict[str, Any]:
 def reconcile_contract_terms(
     ctx: SyncContext, links: dict[str, SyncedRecord], remote_terms: dict[str, dict[str, Any]]
 ) -> None:
-    """Salesforce changes to the terms of opportunities that already have a contract."""
+    """Salesforce changes to the terms of opportunities that already have a contract, a
+    page at a time: compared three ways per contract, then every change that may be
+    applied goes to ordermgmt's update_contracts in one call (set-based, a history row
+    for each changed row), and the links and issues are written in bulk."""
     changed = {
         sf_id: link
         for sf_id, link in links.items()
@@ -237,26 +281,47 @@ def reconcile_contract_terms(
     contracts = Contract.objects.prefetch_related("lines__ramp_steps").in_bulk(
         [link.contract_id for link in changed.values()]
     )
+    issues = IssueBook(ctx)
+    bases: list[tuple[SyncedRecord, dict[str, Any]]] = []
+    applying: list[tuple[SyncedRecord, Contract, dict[str, Any], dict[str, Any]]] = []
     for sf_id, link in changed.items():
         contract = contracts.get(link.contract_id)
-        if contract is not None:
-            _reconcile_one(ctx, link, contract, remote_terms[sf_id])
+        if contract is None:
+            continue
+        base, to_apply = _compare_terms(issues, link, contract, remote_terms[sf_id])
+        bases.append((link, base))
+        if to_apply:
+            applying.append((link, contract, base, to_apply))
+    if applying:
+        _apply_changes(ctx, issues, applying)
+    with transaction.atomic():
+        dirty = []
+        for link, base in bases:
+            if base != link.values:
+                link.values = base
+                dirty.append(link)
+        update_rows(dirty, ["values"])
+        issues.flush()
 
 
-def _reconcile_one(
-    ctx: SyncContext, link: SyncedRecord, contract: Contract, remote: dict[str, Any]
-) -> None:
-    issues = IssueBook(ctx)
-    local = _local_terms(contract)
-    base = dict(link.values)
-    to_apply: dict[str, Any] = {}
-    refs = {
+def _refs(contract: Contract) -> dict[str, Any]:
+    return {
         "local_model": "ordermgmt.contract",
         "local_id": contract.pk,
         "account_id": contract.account_id,
         "opportunity_id": contract.opportunity_id,
         "contract_id": contract.pk,
     }
+
+
+def _compare_terms(
+    issues: IssueBook, link: SyncedRecord, contract: Contract, remote: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The three-way rule for one contract: the new base, and the changes to apply."""
+    local = _local_terms(contract)
+    base = dict(link.values)
+    to_apply: dict[str, Any] = {}
+    refs = _refs(contract)
     for key, r in remote.items():
         b = base.get(key, MISSING)
         mine = local.get(key)
@@ -307,42 +372,64 @@ def _reconcile_one(
                 )
             )
         to_apply = {}
-    if to_apply:
-        try:
-            apply_contract_values(contract, to_apply, actor=ctx.actor)
-        except DomainValidationError as err:
+    return base, to_apply
+
+
+def _apply_changes(
+    ctx: SyncContext,
+    issues: IssueBook,
+    applying: list[tuple[SyncedRecord, Contract, dict[str, Any], dict[str, Any]]],
+) -> None:
+    products = Product.objects.in_bulk(
+        {
+            line["product_id"]
+            for _, _, _, to_apply in applying
+            for line in to_apply.get("contract.lines") or []
+        }
+    )
+    results = update_contracts(
+        updates=[
+            ContractUpdate(
+                contract=contract,
+                terms=_contract_terms(contract, to_apply),
+                lines=(
+                    _line_inputs(to_apply["contract.lines"], products)
+                    if "contract.lines" in to_apply
+                    else None
+                ),
+            )
+            for _, contract, _, to_apply in applying
+        ],
+        actor=ctx.actor,
+    )
+    for (link, contract, base, to_apply), result in zip(applying, results, strict=True):
+        if isinstance(result, DomainValidationError):
             issues.open(
                 IssueDraft(
                     kind=IssueKind.BAD_RECORD,
                     sf_object="Opportunity",
                     sf_id=link.sf_id,
                     field="contract",
-                    code=err.code,
+                    code=result.code,
                     message=f"The Salesforce change could not be applied to the contract "
-                    f"{contract.reference}: {err.field}: {err.message}",
-                    **refs,
+                    f"{contract.reference}: {result.field}: {result.message}",
+                    **_refs(contract),
                 )
             )
-        else:
-            base.update(to_apply)
-            ctx.count("Contract", "updated")
-            ctx.log(
-                f"Contract {contract.reference} updated from Salesforce: "
-                f"{', '.join(sorted(k.removeprefix('contract.') for k in to_apply))}.",
-                sf_object="Opportunity",
-                sf_id=link.sf_id,
-                code="contract_updated",
-            )
-    with transaction.atomic():
-        if base != link.values:
-            link.values = base
-            SyncedRecord.objects.filter(pk=link.pk).update(values=base)
-        issues.flush()
+            continue
+        base.update(to_apply)
+        ctx.count("Contract", "updated")
+        ctx.log(
+            f"Contract {contract.reference} updated from Salesforce: "
+            f"{', '.join(sorted(k.removeprefix('contract.') for k in to_apply))}.",
+            sf_object="Opportunity",
+            sf_id=link.sf_id,
+            code="contract_updated",
+        )
 
 
-def apply_contract_values(contract: Contract, values: dict[str, Any], *, actor) -> Contract:
-    """Write "contract.<field>" values (canonical) through update_contract."""
-    contract.refresh_from_db()
+def _contract_terms(contract: Contract, values: dict[str, Any]) -> ContractTerms:
+    """The contract's terms with "contract.<field>" values (canonical) laid over them."""
     current = {name: getattr(contract, name) for name in TERM_FIELDS}
     overrides = {
         key.removeprefix("contract."): value
@@ -355,5 +442,13 @@ def apply_contract_values(contract: Contract, values: dict[str, Any], *, actor) 
     terms.billing_anchor_day = contract.billing_anchor_day
     terms.auto_renew = contract.auto_renew
     terms.termination_for_convenience = contract.termination_for_convenience
+    return terms
+
+
+def apply_contract_values(contract: Contract, values: dict[str, Any], *, actor) -> Contract:
+    """Write "contract.<field>" values (canonical) through update_contract."""
+    contract.refresh_from_db()
     lines = _line_inputs(values["contract.lines"]) if "contract.lines" in values else None
-    return update_contract(contract=contract, terms=terms, lines=lines, actor=actor)
+    return update_contract(
+        contract=contract, terms=_contract_terms(contract, values), lines=lines, actor=actor
+    )

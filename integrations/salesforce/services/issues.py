@@ -127,7 +127,7 @@ def resolve_sync_issue(*, issue: SyncIssue, resolution: str, actor, note: str = 
             if link is not None:
                 link.values = {**link.values, issue.field: issue.salesforce_value}
                 link.save(update_fields=["values"])
-        issue.status = IssueStatus.RESOLVED
+        issue.transition_to(IssueStatus.RESOLVED)
         issue.resolution = resolution
         issue.resolved_by = actor if getattr(actor, "pk", None) else None
         issue.resolved_at = timezone.now()

@@ -44,11 +44,13 @@ def release_lock(run: SyncRun) -> None:
 
 def _fail_abandoned_runs(current: SyncRun) -> None:
     """Runs whose worker died keep an active status: the lease expired, so say so."""
-    cutoff = timezone.now() - lock_ttl()
-    SyncRun.objects.filter(status__in=ACTIVE_RUN_STATUSES, heartbeat_at__lt=cutoff).exclude(
-        pk=current.pk
-    ).update(
-        status=SyncRunStatus.FAILED,
-        finished_at=timezone.now(),
-        error="Abandoned: its worker stopped before the run finished.",
-    )
+    now = timezone.now()
+    abandoned = SyncRun.objects.filter(heartbeat_at__lt=now - lock_ttl()).exclude(pk=current.pk)
+    for status in ACTIVE_RUN_STATUSES:
+        SyncRun.transition_rows(
+            abandoned,
+            from_status=status,
+            to_status=SyncRunStatus.FAILED,
+            finished_at=now,
+            error="Abandoned: its worker stopped before the run finished.",
+        )

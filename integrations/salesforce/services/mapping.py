@@ -42,6 +42,7 @@ from .converters import (
     boolean,
     country,
     currency,
+    deal_kind,
     email,
     payment_terms,
     percent,
@@ -55,6 +56,9 @@ from .converters import (
 
 CLOSED_WON = "Closed Won"
 CONTRACT_PREFIX = "contract."
+# Terms that decide how the draft contract is made, not terms it keeps in step with
+# Salesforce: a later change of the deal's Type does not re-type an existing contract.
+DRAFT_ONLY_TERMS = frozenset({"contract.kind"})
 CURRENCY_FIELD = "CurrencyIsoCode"
 
 # --- the org's custom fields ---------------------------------------------------------------
@@ -277,6 +281,7 @@ OPPORTUNITY = ObjectMap(
             custom="billing_frequency",
         ),
         FieldMap("PO_Number__c", "contract.po_number", text(64), "PO number", custom="po_number"),
+        FieldMap("Type", "contract.kind", deal_kind, "Deal type"),
     ),
     extra_fields=("opportunity_billing_contact",),
 )

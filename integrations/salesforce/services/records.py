@@ -32,7 +32,7 @@ class RecordWriter:
         self.ctx = ctx
 
     def write_page(self, sf_object: str, records: list[dict[str, Any]]) -> None:
-        self.ctx.count(sf_object, "fetched", len(records))
+        self.ctx.read(sf_object, (r["Id"] for r in records), queried=True)
         checkpoint = self.ctx.checkpoint()
         try:
             with transaction.atomic():

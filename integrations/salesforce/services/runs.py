@@ -53,7 +53,7 @@ from ..models import (
     SyncWatermark,
 )
 from .bookings import BookingWriter
-from .context import COUNT_KEYS, SyncContext
+from .context import COUNT_KEYS, SyncContext, summarize_counts
 from .drafts import draft_pending_contracts, reconcile_contract_terms, sync_user
 from .fetch import BookingReader, parse_sf_datetime
 from .locks import (  # noqa: F401 - LOCK_NAME is part of this module's interface
@@ -266,7 +266,7 @@ class BookingSync:
                 line_opportunities.update(
                     r["OpportunityId"] for r in page.records if r.get("OpportunityId")
                 )
-                self.ctx.count("OpportunityLineItem", "fetched", len(page.records))
+                self.ctx.read("OpportunityLineItem", (r["Id"] for r in page.records), queried=True)
                 self._progress(page, "line items")
             write(self.reader.changed_opportunities(watermarks["Opportunity"]), "opportunities")
             retry = set(
@@ -310,7 +310,7 @@ def _advance_watermarks(run: SyncRun, newest: dict[str, datetime | None]) -> Non
 
 
 def _finish(run: SyncRun, status: str, error: str = "") -> None:
-    run.status = status
+    run.transition_to(status)
     run.error = error
     run.finished_at = timezone.now() if status != SyncRunStatus.RETRYING else None
     run.save(update_fields=["status", "error", "finished_at"])
@@ -329,7 +329,10 @@ def execute_sync(
         return run  # a duplicate delivery of a finished run
     holder = acquire_lock(run)
     if holder is not None:
-        _finish(run, SyncRunStatus.SKIPPED, f"Sync #{holder.pk} was running; this run did nothing.")
+        if run.can_transition_to(SyncRunStatus.SKIPPED):
+            _finish(
+                run, SyncRunStatus.SKIPPED, f"Sync #{holder.pk} was running; this run did nothing."
+            )
         logger.info("Salesforce sync run %s skipped: run %s holds the lock", run.pk, holder.pk)
         return run
     try:
@@ -372,7 +375,7 @@ def _execute_locked(
     max_attempts: int | None,
 ) -> SyncRun:
     now = timezone.now()
-    run.status = SyncRunStatus.RUNNING
+    run.transition_to(SyncRunStatus.RUNNING)
     run.attempts = F("attempts") + 1
     run.started_at = run.started_at or now
     run.heartbeat_at = now
@@ -441,12 +444,9 @@ def _execute_locked(
         run.phase = "done"
         sync.save_progress()
         ctx.log(
-            "Finished: {fetched} fetched, {created} created, {updated} updated, "
-            "{unchanged} unchanged, {skipped} skipped, {errors} errors, {conflicts} "
-            "conflicts, {flagged} flagged, {contracts} draft contracts.".format(
-                contracts=ctx.counts["Contract"]["created"],
-                **{k: ctx.total(k) for k in COUNT_KEYS},
-            ),
+            f"Finished: {summarize_counts(ctx.counts)} Bad records skipped: "
+            f"{ctx.total('skipped')}, errors: {ctx.total('errors')}, conflicts: "
+            f"{ctx.total('conflicts')}, flagged: {ctx.total('flagged')}.",
             code="finished",
         )
         ctx.flush_log()

@@ -34,7 +34,10 @@ from typing import Any
 
 from django.db import models
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
+
+from core.audit import bulk_history
+from core.bulk import insert_rows
 
 from ..models import IssueKind, Resolution, SyncedRecord
 from .bulk import update_rows
@@ -291,7 +294,7 @@ class RecordUpsert:
                 link.synced_at = now
                 dirty.append(link)
         if fresh:
-            SyncedRecord.objects.bulk_create(fresh)
+            insert_rows(fresh)
         if dirty:
             update_rows(
                 dirty,
@@ -345,15 +348,15 @@ class RecordUpsert:
     ) -> None:
         created = [row for _, row in to_create]
         if created:
+            insert_rows(created)
             if self.history:
-                bulk_create_with_history(
-                    created,
+                bulk_history(
                     self.model,
-                    default_user=self.ctx.actor,
-                    default_change_reason=self.ctx.reason,
+                    created,
+                    history_type="+",
+                    reason=self.ctx.reason,
+                    actor=self.ctx.actor,
                 )
-            else:
-                self.model._default_manager.bulk_create(created)
         if to_update:
             rows = list(to_update.values())
             fields = sorted(changed_fields)

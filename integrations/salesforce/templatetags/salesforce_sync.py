@@ -31,3 +31,11 @@ def sync_value(value: Any) -> str:
             return f"{value['percent']}% on {value['billing_date']}"
         return ", ".join(f"{k}: {sync_value(v)}" for k, v in value.items())
     return str(value)
+
+
+@register.filter
+def run_summary(run) -> str:
+    """Each count of a run with the records it counts (selectors.run_summary)."""
+    from ..selectors import run_summary as summary
+
+    return summary(run)
