@@ -79,3 +79,10 @@ class BillingError(ErrorCode):
     UNKNOWN_PRICING_MODEL = "unknown_pricing_model"
     UNKNOWN_REASON = "unknown_reason"
     UNSUPPORTED_FORMAT = "unsupported_format"
+    # Bank statement files (CAMT.053, BAI2, MT940).
+    BAD_AMOUNT = "bad_amount"
+    BALANCES_MISMATCH = "balances_mismatch"
+    CONTROL_TOTALS_MISMATCH = "control_totals_mismatch"
+    INCOMPLETE_STATEMENT = "incomplete_statement"
+    NOT_BAI2 = "not_bai2"
+    NOT_MT940 = "not_mt940"
