@@ -141,7 +141,8 @@ class BankStatementViewSet(
         request={"multipart/form-data": StatementImportInputSerializer},
         responses={201: ImportResultOutputSerializer},
         description="Imports a CAMT.053, BAI2 or MT940 file; its control totals must agree. "
-        "Importing the same file again creates nothing (`already_imported` counts what was skipped).",
+        "Importing the same file again creates nothing (`already_imported` counts what was "
+        "skipped).",
     )
     @action(detail=False, methods=["post"], parser_classes=[MultiPartParser])
     def upload(self, request):
