@@ -86,3 +86,7 @@ class BillingError(ErrorCode):
     INCOMPLETE_STATEMENT = "incomplete_statement"
     NOT_BAI2 = "not_bai2"
     NOT_MT940 = "not_mt940"
+    # Two-person rule for refunds and credit notes (billing.writeoffs.gate).
+    APPROVAL_MISMATCH = "approval_mismatch"
+    APPROVAL_NOT_NEEDED = "approval_not_needed"
+    NEEDS_SECOND_PERSON = "needs_second_person"

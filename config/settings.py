@@ -414,6 +414,10 @@ FX_RATES_TIMEOUT = float(os.environ.get("FX_RATES_TIMEOUT", "30"))
 # to its maximum.
 WRITE_OFF_APPROVAL_THRESHOLDS = {"*": "500.00", "JPY": "75000"}
 SMALL_BALANCE_WRITE_OFF_MAX = {"*": "1.00", "JPY": "150"}
+# The same two-person rule for a person's refunds and credit notes, per currency; an
+# empty dict turns it off (credit notes: off by default).
+REFUND_APPROVAL_THRESHOLDS = {"*": "5000.00", "JPY": "750000"}
+CREDIT_NOTE_APPROVAL_THRESHOLDS: dict[str, str] = {}
 
 # The one export log (core.export_log): the model that keeps who exported what.
 LEDGERLINE_EXPORT_LOG_MODEL = "collections_app.ExportLog"

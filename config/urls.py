@@ -46,6 +46,7 @@ router.register("payment-applications", payments_api.PaymentApplicationViewSet)
 router.register("bank/statements", bank_api.BankStatementViewSet)
 router.register("bank/transactions", bank_api.BankTransactionViewSet)
 router.register("write-offs", writeoffs_api.WriteOffViewSet)
+router.register("approvals", writeoffs_api.ApprovalViewSet)
 router.register("revenue/obligations", revenue_api.PerformanceObligationViewSet)
 router.register("revenue/allocations", revenue_api.RevenueAllocationViewSet)
 router.register("revenue/schedules", revenue_api.RevenueScheduleViewSet)
@@ -87,6 +88,7 @@ urlpatterns = [
     path("dealdesk/", include("ordermgmt.urls_dealdesk")),
     path("billing/", include("billing.urls")),
     path("billing/bank/", include("billing.bank.urls")),
+    path("billing/write-offs/", include("billing.writeoffs.urls")),
     path("integrations/stripe/", include("integrations.stripe.urls")),
     path("integrations/salesforce/", include("integrations.salesforce.urls")),
     path("collections/", include("collections_app.urls_reports")),
