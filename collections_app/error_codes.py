@@ -40,3 +40,6 @@ class CollectionsError(ErrorCode):
     UNKNOWN_REPORT = "unknown_report"
     UNKNOWN_RESOLUTION = "unknown_resolution"
     WRONG_KIND = "wrong_kind"
+    # Calls (collections_app.services.calls).
+    UNKNOWN_OUTCOME = "unknown_outcome"
+    OTHER_ACCOUNT_CONTACT = "other_account_contact"

@@ -357,6 +357,15 @@ class DisputeResolution(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn by the customer"
 
 
+class CallOutcome(models.TextChoices):
+    REACHED = "reached", "Reached"
+    PROMISE = "promise", "Reached: promised to pay"
+    DISPUTE = "dispute", "Reached: disputes the invoice"
+    LEFT_MESSAGE = "left_message", "Left a message"
+    NO_ANSWER = "no_answer", "No answer"
+    WRONG_NUMBER = "wrong_number", "Wrong number"
+
+
 class CollectionActivity(StatusMachine, models.Model):
     """A note, a promise to pay, a dispute, or a call to make, on an account (and for
     promises and disputes, on one invoice). Created and changed only through
@@ -389,6 +398,11 @@ class CollectionActivity(StatusMachine, models.Model):
     )
     resolution = models.CharField(max_length=12, choices=DisputeResolution.choices, blank=True)
     resolution_note = models.TextField(blank=True)
+    call_outcome = models.CharField(max_length=12, choices=CallOutcome.choices, blank=True)
+    contact = models.ForeignKey(
+        "ordermgmt.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Who was called.",
+    )  # fmt: skip
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
