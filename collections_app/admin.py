@@ -102,7 +102,16 @@ class AccountDunningAdmin(GuardedHistoryAdmin):
     list_filter = ["excluded", "paused", "policy"]
     search_fields = ["account__legal_name"]
     autocomplete_fields = ["account"]
-    fields = ["account", "policy", "excluded", "paused", "pause_reason", "paused_at", "paused_by"]
+    fields = [
+        "account",
+        "policy",
+        "excluded",
+        "monthly_statement",
+        "paused",
+        "pause_reason",
+        "paused_at",
+        "paused_by",
+    ]
     readonly_fields = ["paused", "pause_reason", "paused_at", "paused_by"]
 
     @admin.display(description="Policy")

@@ -43,3 +43,5 @@ class CollectionsError(ErrorCode):
     # Calls (collections_app.services.calls).
     UNKNOWN_OUTCOME = "unknown_outcome"
     OTHER_ACCOUNT_CONTACT = "other_account_contact"
+    # Statements by e-mail (collections_app.statements.services).
+    NO_BILLING_CONTACT = "no_billing_contact"

@@ -257,6 +257,9 @@ class AccountDunning(models.Model):
         "or a strategic customer).",
     )
     paused = models.BooleanField(default=False)
+    monthly_statement = models.BooleanField(
+        default=False, help_text="E-mail a statement of account after each month's end."
+    )
     pause_reason = models.CharField(max_length=200, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
     paused_by = models.ForeignKey(
@@ -485,3 +488,6 @@ class CollectionActivity(StatusMachine, models.Model):
 
     def transition_subject(self) -> str:
         return f"A {self.get_kind_display().lower()}"
+
+
+from collections_app.statements.models import StatementDelivery  # noqa: E402, F401

@@ -15,6 +15,7 @@ from billing.usage import api as usage_api
 from billing.writeoffs import api as writeoffs_api
 from collections_app import api as collections_api
 from collections_app import api_dunning, api_reports, urls_reports
+from collections_app.statements import api as statements_api
 from integrations.salesforce import api as salesforce_api
 from ordermgmt import api, api_catalog, api_dealdesk, views
 from ordermgmt.security import views as security_views
@@ -99,6 +100,11 @@ urlpatterns = [
         "api/v1/collections/worklist/",
         collections_api.WorklistView.as_view(),
         name="api-collections-worklist",
+    ),
+    path(
+        "api/v1/collections/accounts/<int:account_id>/statement-email/",
+        statements_api.StatementEmailView.as_view(),
+        name="api-collections-statement-email",
     ),
     path(
         "api/v1/collections/dunning-runs/",
