@@ -45,3 +45,6 @@ class CollectionsError(ErrorCode):
     OTHER_ACCOUNT_CONTACT = "other_account_contact"
     # Statements by e-mail (collections_app.statements.services).
     NO_BILLING_CONTACT = "no_billing_contact"
+    # Dunning policies over the API (collections_app.services.policies).
+    DUPLICATE_OFFSET = "duplicate_offset"
+    STEP_IN_USE = "step_in_use"

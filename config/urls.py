@@ -57,6 +57,7 @@ router.register("usage/commitments", usage_api.CommitmentViewSet)
 
 router.register("collections/activities", collections_api.CollectionActivityViewSet)
 router.register("collections/reminders", collections_api.DunningReminderViewSet)
+router.register("collections/dunning-policies", api_dunning.DunningPolicyViewSet)
 
 router.register("salesforce/sync-runs", salesforce_api.SyncRunViewSet)
 router.register("salesforce/sync-issues", salesforce_api.SyncIssueViewSet)
