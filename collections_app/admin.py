@@ -82,7 +82,13 @@ class DunningPolicyAdmin(GuardedHistoryAdmin):
     list_filter = ["is_default", "active"]
     search_fields = ["name"]
     inlines = [DunningStepInline]
-    fields = ["name", "description", ("is_default", "active"), "min_contact_days"]
+    fields = [
+        "name",
+        "description",
+        ("is_default", "active"),
+        "min_contact_days",
+        "per_customer",
+    ]
 
     @admin.display(description="Steps (days from due date)")
     def schedule(self, policy: DunningPolicy) -> str:

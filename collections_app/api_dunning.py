@@ -97,7 +97,7 @@ class DunningPolicyOutputSerializer(serializers.ModelSerializer):
         model = DunningPolicy
         fields = [
             "id", "name", "description", "min_contact_days", "is_default", "active",
-            "steps", "created_at", "updated_at",
+            "per_customer", "steps", "created_at", "updated_at",
         ]  # fmt: skip
 
 
@@ -107,6 +107,11 @@ class DunningPolicyInputSerializer(serializers.Serializer):
     min_contact_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
     is_default = serializers.BooleanField(required=False)
     active = serializers.BooleanField(required=False)
+    per_customer = serializers.BooleanField(
+        required=False,
+        help_text="One reminder per customer listing all overdue invoices; the steps follow "
+        "the oldest unpaid (carrying) invoice.",
+    )
     steps = DunningStepSerializer(
         many=True, required=False, help_text="All the policy's steps; matched by offset."
     )

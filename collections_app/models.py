@@ -141,6 +141,12 @@ class DunningPolicy(models.Model):
     active = models.BooleanField(
         default=True, help_text="An inactive policy sends nothing, also where it is assigned."
     )
+    per_customer = models.BooleanField(
+        "one reminder per customer",
+        default=False,
+        help_text="One reminder lists all the customer's overdue invoices; the steps follow "
+        "its oldest unpaid (carrying) invoice.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

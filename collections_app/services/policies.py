@@ -15,7 +15,9 @@ from collections_app.models import DunningPolicy, DunningStep
 from core.errors import DomainValidationError
 from ordermgmt.services.reference import save_validated
 
-POLICY_FIELDS = {"name", "description", "min_contact_days", "is_default", "active"}
+POLICY_FIELDS = {
+    "name", "description", "min_contact_days", "is_default", "active", "per_customer",
+}  # fmt: skip
 STEP_FIELDS = {"offset_days", "action", "name", "subject_template", "body_template"}
 
 
