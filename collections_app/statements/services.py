@@ -22,6 +22,7 @@ from collections_app.selectors import billing_contact_emails
 from collections_app.statements.models import StatementDelivery, StatementKind
 from collections_app.statements.render import statement_pdf_bytes
 from collections_app.statements.selectors import statement_currencies, statement_of_account
+from core.bounds import check_past_date
 from core.errors import DomainValidationError
 from core.money import format_money
 from ordermgmt.models import Account
@@ -64,6 +65,8 @@ def email_statement(
     *, account: Account, start: date, end: date, actor, currency: str | None = None
 ) -> StatementDelivery:
     """On demand: the statement of the period, PDF attached, to the billing contacts."""
+    check_past_date(start, field="start", what="start date")
+    check_past_date(end, field="end", what="end date")
     recipients = _recipients(account)
     statement = statement_of_account(account=account, start=start, end=end, currency=currency)
     delivery = StatementDelivery.objects.create(

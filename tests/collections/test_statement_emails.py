@@ -119,3 +119,10 @@ def test_the_button_and_the_api_send_it_and_the_auditor_cannot(acme, client):
         content_type="application/json",
     )
     assert response.status_code == 403 and len(mail.outbox) == 2
+
+
+def test_a_period_ending_after_today_is_refused_and_nothing_sent(acme):
+    with pytest.raises(DomainValidationError) as err:
+        email_statement(account=acme, start=date(2026, 2, 1), end=date(2099, 1, 31), actor=None)
+    assert (err.value.field, err.value.code) == ("end", "in_the_future")
+    assert StatementDelivery.objects.count() == 0 and mail.outbox == []
