@@ -83,3 +83,14 @@ class BillingError(ErrorCode):
     UNKNOWN_VAT_CATEGORY = "unknown_vat_category"
     UNSUPPORTED_FORMAT = "unsupported_format"
     VAT_RATE_MISMATCH = "vat_rate_mismatch"
+    # Bank statement files (CAMT.053, BAI2, MT940).
+    BAD_AMOUNT = "bad_amount"
+    BALANCES_MISMATCH = "balances_mismatch"
+    CONTROL_TOTALS_MISMATCH = "control_totals_mismatch"
+    INCOMPLETE_STATEMENT = "incomplete_statement"
+    NOT_BAI2 = "not_bai2"
+    NOT_MT940 = "not_mt940"
+    # Two-person rule for refunds and credit notes (billing.writeoffs.gate).
+    APPROVAL_MISMATCH = "approval_mismatch"
+    APPROVAL_NOT_NEEDED = "approval_not_needed"
+    NEEDS_SECOND_PERSON = "needs_second_person"

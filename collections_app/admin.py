@@ -82,7 +82,13 @@ class DunningPolicyAdmin(GuardedHistoryAdmin):
     list_filter = ["is_default", "active"]
     search_fields = ["name"]
     inlines = [DunningStepInline]
-    fields = ["name", "description", ("is_default", "active"), "min_contact_days"]
+    fields = [
+        "name",
+        "description",
+        ("is_default", "active"),
+        "min_contact_days",
+        "per_customer",
+    ]
 
     @admin.display(description="Steps (days from due date)")
     def schedule(self, policy: DunningPolicy) -> str:
@@ -102,7 +108,16 @@ class AccountDunningAdmin(GuardedHistoryAdmin):
     list_filter = ["excluded", "paused", "policy"]
     search_fields = ["account__legal_name"]
     autocomplete_fields = ["account"]
-    fields = ["account", "policy", "excluded", "paused", "pause_reason", "paused_at", "paused_by"]
+    fields = [
+        "account",
+        "policy",
+        "excluded",
+        "monthly_statement",
+        "paused",
+        "pause_reason",
+        "paused_at",
+        "paused_by",
+    ]
     readonly_fields = ["paused", "pause_reason", "paused_at", "paused_by"]
 
     @admin.display(description="Policy")

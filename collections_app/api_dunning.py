@@ -1,4 +1,5 @@
-"""POST /api/v1/collections/dunning-runs/: run dunning for a date, or preview it.
+"""POST /api/v1/collections/dunning-runs/: run dunning for a date, or preview it; and
+/api/v1/collections/dunning-policies/: the policies and their steps, read and written.
 
 A dry run needs to read reminders; a real run needs to manage dunning policies (the
 Finance role). The report lists each reminder with its recipients and why."""
@@ -13,7 +14,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from collections_app.dunning.run import run_dunning
+from collections_app.models import DunningAction, DunningPolicy
+from collections_app.services import policies
 from core.api_permissions import NamedPermission
+from ordermgmt.api_catalog import ReferenceDataViewSet, documented
 
 PREVIEW = "collections_app.view_dunningreminder"
 SEND = "collections_app.change_dunningpolicy"
@@ -66,3 +70,63 @@ class DunningRunView(APIView):
             raise PermissionDenied("Sending dunning needs the right to manage dunning policies.")
         report = run_dunning(as_of=data["as_of"] or timezone.localdate(), dry_run=data["dry_run"])
         return Response(DunningRunOutputSerializer(report.as_dict()).data)
+
+
+# --- Policies ---------------------------------------------------------------------------------
+
+
+class DunningStepSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    offset_days = serializers.IntegerField(
+        min_value=-90, max_value=365, help_text="Days from the invoice's due date."
+    )
+    action = serializers.ChoiceField(choices=DunningAction.choices, default=DunningAction.EMAIL)
+    name = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+    subject_template = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+    body_template = serializers.CharField(
+        max_length=20000, required=False, allow_blank=True, default=""
+    )
+
+
+class DunningPolicyOutputSerializer(serializers.ModelSerializer):
+    steps = DunningStepSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = DunningPolicy
+        fields = [
+            "id", "name", "description", "min_contact_days", "is_default", "active",
+            "per_customer", "steps", "created_at", "updated_at",
+        ]  # fmt: skip
+
+
+class DunningPolicyInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    min_contact_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
+    is_default = serializers.BooleanField(required=False)
+    active = serializers.BooleanField(required=False)
+    per_customer = serializers.BooleanField(
+        required=False,
+        help_text="One reminder per customer listing all overdue invoices; the steps follow "
+        "the oldest unpaid (carrying) invoice.",
+    )
+    steps = DunningStepSerializer(
+        many=True, required=False, help_text="All the policy's steps; matched by offset."
+    )
+
+
+@documented(DunningPolicyInputSerializer, DunningPolicyOutputSerializer)
+class DunningPolicyViewSet(ReferenceDataViewSet):
+    """Read: Finance, Auditor, Admin. Write: Finance and Admin, with the admin's checks."""
+
+    queryset = DunningPolicy.objects.prefetch_related("steps").order_by("-is_default", "name")
+    serializer_class = DunningPolicyOutputSerializer
+    input_serializer_class = DunningPolicyInputSerializer
+
+    def create_object(self, *, actor, **fields):
+        return policies.create_dunning_policy(actor=actor, **fields)
+
+    def change_object(self, instance, *, actor, **changes):
+        return policies.change_dunning_policy(instance, actor=actor, **changes)

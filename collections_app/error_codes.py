@@ -40,3 +40,11 @@ class CollectionsError(ErrorCode):
     UNKNOWN_REPORT = "unknown_report"
     UNKNOWN_RESOLUTION = "unknown_resolution"
     WRONG_KIND = "wrong_kind"
+    # Calls (collections_app.services.calls).
+    UNKNOWN_OUTCOME = "unknown_outcome"
+    OTHER_ACCOUNT_CONTACT = "other_account_contact"
+    # Statements by e-mail (collections_app.statements.services).
+    NO_BILLING_CONTACT = "no_billing_contact"
+    # Dunning policies over the API (collections_app.services.policies).
+    DUPLICATE_OFFSET = "duplicate_offset"
+    STEP_IN_USE = "step_in_use"

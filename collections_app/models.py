@@ -141,6 +141,12 @@ class DunningPolicy(models.Model):
     active = models.BooleanField(
         default=True, help_text="An inactive policy sends nothing, also where it is assigned."
     )
+    per_customer = models.BooleanField(
+        "one reminder per customer",
+        default=False,
+        help_text="One reminder lists all the customer's overdue invoices; the steps follow "
+        "its oldest unpaid (carrying) invoice.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -257,6 +263,9 @@ class AccountDunning(models.Model):
         "or a strategic customer).",
     )
     paused = models.BooleanField(default=False)
+    monthly_statement = models.BooleanField(
+        default=False, help_text="E-mail a statement of account after each month's end."
+    )
     pause_reason = models.CharField(max_length=200, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
     paused_by = models.ForeignKey(
@@ -357,6 +366,15 @@ class DisputeResolution(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn by the customer"
 
 
+class CallOutcome(models.TextChoices):
+    REACHED = "reached", "Reached"
+    PROMISE = "promise", "Reached: promised to pay"
+    DISPUTE = "dispute", "Reached: disputes the invoice"
+    LEFT_MESSAGE = "left_message", "Left a message"
+    NO_ANSWER = "no_answer", "No answer"
+    WRONG_NUMBER = "wrong_number", "Wrong number"
+
+
 class CollectionActivity(StatusMachine, models.Model):
     """A note, a promise to pay, a dispute, or a call to make, on an account (and for
     promises and disputes, on one invoice). Created and changed only through
@@ -389,6 +407,11 @@ class CollectionActivity(StatusMachine, models.Model):
     )
     resolution = models.CharField(max_length=12, choices=DisputeResolution.choices, blank=True)
     resolution_note = models.TextField(blank=True)
+    call_outcome = models.CharField(max_length=12, choices=CallOutcome.choices, blank=True)
+    contact = models.ForeignKey(
+        "ordermgmt.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Who was called.",
+    )  # fmt: skip
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -471,3 +494,6 @@ class CollectionActivity(StatusMachine, models.Model):
 
     def transition_subject(self) -> str:
         return f"A {self.get_kind_display().lower()}"
+
+
+from collections_app.statements.models import StatementDelivery  # noqa: E402, F401

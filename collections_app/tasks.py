@@ -42,3 +42,19 @@ def build_export_file(job_id: int) -> str | None:
 
     job = build_export(job_id=job_id)
     return job.status if job else None
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=60,
+    retry_backoff_max=30 * 60,
+    max_retries=5,
+)
+def send_monthly_statements(as_of: str | None = None) -> dict:
+    """Monthly from django-celery-beat (the 1st, 07:00): last month's statements of
+    account to the accounts that ask for them; a re-run sends none twice."""
+    from collections_app.statements.services import send_monthly_statements as send
+
+    day = date.fromisoformat(as_of) if as_of else timezone.localdate()
+    return send(as_of=day).as_dict()

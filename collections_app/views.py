@@ -25,6 +25,7 @@ from billing.models import Invoice, InvoiceStatus, SettlementStatus
 from collections_app import selectors, services
 from collections_app.models import (
     ActivityKind,
+    CallOutcome,
     CollectionActivity,
     DisputeReason,
     DisputeResolution,
@@ -32,7 +33,7 @@ from collections_app.models import (
 from core.amount_input import AmountFormField
 from core.errors import DomainValidationError
 from core.permissions import require
-from ordermgmt.models import Account
+from ordermgmt.models import Account, Contact
 
 VIEW = "collections_app.view_collectionactivity"
 ADD = "collections_app.add_collectionactivity"
@@ -123,6 +124,28 @@ class DisputeForm(AccountForm):
         return services.open_dispute(account=self.account, actor=actor, **self.cleaned_data)
 
 
+class ContactChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, contact: Contact) -> str:
+        return f"{contact.name} · {contact.phone or 'no phone'}"
+
+
+class LogCallForm(AccountForm):
+    outcome = forms.ChoiceField(choices=CallOutcome.choices)
+    contact = ContactChoiceField(queryset=Contact.objects.none(), required=False, label="Called")
+    note = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact"].queryset = Contact.objects.filter(account=self.account).order_by(
+            "-is_billing_contact", "name"
+        )
+
+    def save(self, actor):
+        return services.log_call(account=self.account, actor=actor, **self.cleaned_data)
+
+
 class PauseForm(AccountForm):
     reason = forms.CharField(max_length=200, label="Why")
 
@@ -196,6 +219,7 @@ ACCOUNT_ACTIONS: dict[str, Action] = {
     "note": Action(NoteForm, ADD, "Note added."),
     "promise": Action(PromiseForm, ADD, "Promise to pay recorded."),
     "dispute": Action(DisputeForm, ADD, "Dispute opened; dunning on the invoice is paused."),
+    "call": Action(LogCallForm, ADD, "Call logged."),
     "pause": Action(PauseForm, PAUSE, "Dunning paused for this account."),
     "resume": Action(ResumeForm, PAUSE, "Dunning resumed."),
 }

@@ -4,6 +4,7 @@ Defaults run the embedded demo (SQLite, no broker). With DEBUG off, the defaults
 production-safe: secure cookies, HSTS, HTTPS redirect, no debug pages.
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -414,6 +415,14 @@ FX_RATES_TIMEOUT = float(os.environ.get("FX_RATES_TIMEOUT", "30"))
 # to its maximum.
 WRITE_OFF_APPROVAL_THRESHOLDS = {"*": "500.00", "JPY": "75000"}
 SMALL_BALANCE_WRITE_OFF_MAX = {"*": "1.00", "JPY": "150"}
+# The same two-person rule for a person's refunds and credit notes, per currency (JSON in
+# the environment); an empty object turns it off (credit notes: off by default).
+REFUND_APPROVAL_THRESHOLDS = json.loads(
+    os.environ.get("REFUND_APPROVAL_THRESHOLDS", '{"*": "5000.00", "JPY": "750000"}')
+)
+CREDIT_NOTE_APPROVAL_THRESHOLDS = json.loads(
+    os.environ.get("CREDIT_NOTE_APPROVAL_THRESHOLDS", "{}")
+)
 
 # The one export log (core.export_log): the model that keeps who exported what.
 LEDGERLINE_EXPORT_LOG_MODEL = "collections_app.ExportLog"

@@ -16,6 +16,7 @@ from billing.usage import api as usage_api
 from billing.writeoffs import api as writeoffs_api
 from collections_app import api as collections_api
 from collections_app import api_dunning, api_reports, urls_reports
+from collections_app.statements import api as statements_api
 from integrations.salesforce import api as salesforce_api
 from ordermgmt import api, api_catalog, api_dealdesk, views
 from ordermgmt.security import views as security_views
@@ -47,6 +48,7 @@ router.register("payment-applications", payments_api.PaymentApplicationViewSet)
 router.register("bank/statements", bank_api.BankStatementViewSet)
 router.register("bank/transactions", bank_api.BankTransactionViewSet)
 router.register("write-offs", writeoffs_api.WriteOffViewSet)
+router.register("approvals", writeoffs_api.ApprovalViewSet)
 router.register("revenue/obligations", revenue_api.PerformanceObligationViewSet)
 router.register("revenue/allocations", revenue_api.RevenueAllocationViewSet)
 router.register("revenue/schedules", revenue_api.RevenueScheduleViewSet)
@@ -56,6 +58,7 @@ router.register("usage/commitments", usage_api.CommitmentViewSet)
 
 router.register("collections/activities", collections_api.CollectionActivityViewSet)
 router.register("collections/reminders", collections_api.DunningReminderViewSet)
+router.register("collections/dunning-policies", api_dunning.DunningPolicyViewSet)
 
 router.register("salesforce/sync-runs", salesforce_api.SyncRunViewSet)
 router.register("salesforce/sync-issues", salesforce_api.SyncIssueViewSet)
@@ -88,6 +91,7 @@ urlpatterns = [
     path("dealdesk/", include("ordermgmt.urls_dealdesk")),
     path("billing/", include("billing.urls")),
     path("billing/bank/", include("billing.bank.urls")),
+    path("billing/write-offs/", include("billing.writeoffs.urls")),
     path("integrations/stripe/", include("integrations.stripe.urls")),
     path("integrations/salesforce/", include("integrations.salesforce.urls")),
     path("collections/", include("collections_app.urls_reports")),
@@ -98,6 +102,11 @@ urlpatterns = [
         "api/v1/collections/worklist/",
         collections_api.WorklistView.as_view(),
         name="api-collections-worklist",
+    ),
+    path(
+        "api/v1/collections/accounts/<int:account_id>/statement-email/",
+        statements_api.StatementEmailView.as_view(),
+        name="api-collections-statement-email",
     ),
     path(
         "api/v1/collections/dunning-runs/",

@@ -351,12 +351,14 @@ BANK_PERMISSIONS: dict[str, list[str]] = {
 }
 
 # Write-offs (billing.writeoffs): Finance requests and approves (never its own request).
-WRITEOFF_MODELS = ["writeoff", "smallbalancebatch"]
+WRITEOFF_MODELS = ["writeoff", "smallbalancebatch", "approvalrequest"]
 WRITEOFF_PERMISSIONS: dict[str, list[str]] = {
     FINANCE: [
         *_view("writeoffs", WRITEOFF_MODELS),
         "writeoffs.request_write_off",
         "writeoffs.approve_write_off",
+        "writeoffs.request_approval",
+        "writeoffs.approve_request",
     ],
     AUDITOR: _view("writeoffs", WRITEOFF_MODELS),
 }

@@ -21,6 +21,7 @@ from billing.bank.models import (
     MatchSuggestion,
     SuggestedAllocation,
 )
+from billing.bank.parsers import FILE_FORMATS
 from billing.error_codes import BillingError
 from core.errors import DomainValidationError
 from ordermgmt.models import Account
@@ -97,7 +98,12 @@ class BankStatementOutputSerializer(serializers.ModelSerializer):
 
 
 class StatementImportInputSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="A CAMT.053 file (at most 20 MB).")
+    file = serializers.FileField(help_text="A CAMT.053, BAI2 or MT940 file (at most 20 MB).")
+    file_format = serializers.ChoiceField(
+        choices=FILE_FORMATS,
+        required=False,
+        help_text="Default: what the file's first characters announce.",
+    )
 
 
 class ImportResultOutputSerializer(serializers.Serializer):
@@ -134,8 +140,9 @@ class BankStatementViewSet(
     @extend_schema(
         request={"multipart/form-data": StatementImportInputSerializer},
         responses={201: ImportResultOutputSerializer},
-        description="Imports a CAMT.053 file; its control totals must agree. Importing the "
-        "same file again creates nothing (`already_imported` counts what was skipped).",
+        description="Imports a CAMT.053, BAI2 or MT940 file; its control totals must agree. "
+        "Importing the same file again creates nothing (`already_imported` counts what was "
+        "skipped).",
     )
     @action(detail=False, methods=["post"], parser_classes=[MultiPartParser])
     def upload(self, request):
@@ -147,7 +154,10 @@ class BankStatementViewSet(
                 field="file", code=BillingError.TOO_LARGE, message="The file is over 20 MB."
             )
         result = services.import_bank_statement(
-            content=upload.read(), actor=request.user, file_name=upload.name
+            content=upload.read(),
+            actor=request.user,
+            file_name=upload.name,
+            file_format=body.validated_data.get("file_format"),
         )
         return Response(ImportResultOutputSerializer(result).data, status=status.HTTP_201_CREATED)
 

@@ -33,7 +33,7 @@ from billing.bank.models import (
     PayerAccount,
     SuggestedAllocation,
 )
-from billing.bank.parsers import ParsedStatement, parse_statement_file
+from billing.bank.parsers import ParsedStatement, detect_format, parse_statement_file
 from billing.error_codes import BillingError
 from billing.models import Invoice, PaymentMethod
 from billing.services.payments import (
@@ -60,14 +60,18 @@ def import_bank_statement(
     content: bytes,
     actor,
     file_name: str = "",
-    file_format: str = "camt053",
+    file_format: str | None = None,
     auto_apply: bool | None = None,
 ) -> ImportResult:
     """Read a statement file, store its new transactions with match proposals, and apply
     the exact unambiguous ones when `auto_apply` (default: the setting). A file whose
-    control totals disagree is refused whole; re-importing a file changes nothing."""
+    control totals disagree is refused whole; re-importing a file changes nothing.
+    `file_format` (camt053, bai2, mt940) defaults to what the file's start announces."""
+    file_format = file_format or detect_format(content)
     parsed = parse_statement_file(content, file_format=file_format)
-    result = _store_statements(parsed=parsed, actor=actor, file_name=file_name)
+    result = _store_statements(
+        parsed=parsed, actor=actor, file_name=file_name, file_format=file_format
+    )
     if settings.BANK_AUTO_APPLY_EXACT_MATCHES if auto_apply is None else auto_apply:
         for txn in result.transactions:
             top = txn.suggestions.first()
@@ -82,7 +86,9 @@ def import_bank_statement(
 
 
 @transaction.atomic(durable=True)
-def _store_statements(*, parsed: list[ParsedStatement], actor, file_name: str) -> ImportResult:
+def _store_statements(
+    *, parsed: list[ParsedStatement], actor, file_name: str, file_format: str = "camt053"
+) -> ImportResult:
     result = ImportResult()
     items = OpenItems()
     for parsed_statement in parsed:
@@ -97,6 +103,7 @@ def _store_statements(*, parsed: list[ParsedStatement], actor, file_name: str) -
                 "from_date": parsed_statement.from_date,
                 "to_date": parsed_statement.to_date,
                 "file_name": file_name[:200],
+                "file_format": file_format,
                 "imported_by": actor if getattr(actor, "pk", None) else None,
             },
         )

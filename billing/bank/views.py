@@ -55,7 +55,7 @@ def queue(request):
 def statement_import(request):
     upload = request.FILES.get("file")
     if upload is None or upload.size > MAX_FILE_BYTES:
-        messages.error(request, "Choose a CAMT.053 file of at most 20 MB.")
+        messages.error(request, "Choose a CAMT.053, BAI2 or MT940 file of at most 20 MB.")
         return redirect("bank:queue")
     try:
         result = services.import_bank_statement(

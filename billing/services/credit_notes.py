@@ -21,6 +21,7 @@ from billing.models import (
     InvoiceStatus,
 )
 from billing.services.invoicing import next_document_number, refresh_settlement
+from billing.writeoffs import gate
 from core.audit import actor_or_none, audit_next_save
 from core.bounds import check_document_date
 from core.errors import DomainValidationError
@@ -200,8 +201,11 @@ def issue_credit_note(
     amount: Decimal | None = None,
     lines: Sequence[CreditLineInput] | None = None,
     credit_date: date | None = None,
+    approval=None,
 ) -> CreditNote:
-    """Partial or full credit: either a gross `amount` spread over the lines, or `lines`."""
+    """Partial or full credit: either a gross `amount` spread over the lines, or `lines`.
+    Above the credit note threshold (off unless set) a person's credit note needs a
+    second person's `approval` (billing.writeoffs.gate)."""
     reason = _require_reason(reason)
     if credit_date is not None:
         check_document_date(
@@ -230,6 +234,14 @@ def issue_credit_note(
         note_lines = _lines_by_amount(invoice, amount)
     else:
         note_lines = _lines_by_line(invoice, lines)
+    approval = gate.check_approval(
+        kind="credit_note",
+        source_id=invoice.pk,
+        amount=sum((line.amount + line.tax_amount for line in note_lines), Decimal(0)),
+        currency=invoice.currency,
+        actor=actor,
+        approval=approval,
+    )
     note = _issue(
         invoice,
         note_lines,
@@ -241,6 +253,7 @@ def issue_credit_note(
     )
     audit_next_save(invoice, actor=actor, reason=f"invoice.credited:{note.number}")
     invoice.save()
+    gate.complete(approval, actor=actor, result=note)
     return note
 
 

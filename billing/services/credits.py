@@ -28,6 +28,7 @@ from billing.services.payments import (
     record_refund,
     required_reason,
 )
+from billing.writeoffs import gate
 from core.audit import audit_next_save
 from core.bounds import check_past_date
 from core.errors import DomainValidationError
@@ -168,8 +169,10 @@ def refund_credit_note(
     reference: str,
     reason: str,
     refund_date: date | None = None,
+    approval=None,
 ) -> CreditRefund:
-    """Pay back credit left on account; applied credit must be reversed first."""
+    """Pay back credit left on account; applied credit must be reversed first. Above the
+    refund threshold a person's refund needs `approval` (billing.writeoffs.gate)."""
     note, _ = _lock(credit_note, [])
     check_refund(
         amount=amount,
@@ -187,6 +190,10 @@ def refund_credit_note(
             code=BillingError.BEFORE_CREDIT_NOTE,
             message="A refund cannot be dated before the credit note.",
         )
+    approval = gate.check_approval(
+        kind="credit_refund", source_id=note.pk, amount=amount, currency=note.currency,
+        actor=actor, approval=approval,
+    )  # fmt: skip
     refund = record_refund(
         CreditRefund,
         source_field="credit_note",
@@ -198,4 +205,5 @@ def refund_credit_note(
         actor=actor,
     )
     _save_note(note, actor, f"credit_note.refunded:{refund.pk}")
+    gate.complete(approval, actor=actor, result=refund)
     return refund

@@ -22,6 +22,7 @@ from billing.models import (
     Refund,
 )
 from billing.services.invoicing import refresh_settlement
+from billing.writeoffs import gate
 from core.audit import actor_or_none, audit_next_save
 from core.bounds import check_past_date, check_text_lengths
 from core.errors import DomainValidationError
@@ -406,8 +407,11 @@ def refund_payment(
     reference: str,
     reason: str,
     refund_date: date | None = None,
+    approval=None,
 ) -> Refund:
-    """Give back unapplied cash (an overpayment); applied cash must be reversed first."""
+    """Give back unapplied cash (an overpayment); applied cash must be reversed first.
+    Above the refund threshold a person's refund needs a second person's `approval`
+    (billing.writeoffs.gate)."""
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     check_refund(
         amount=amount,
@@ -419,6 +423,10 @@ def refund_payment(
     )
     day = refund_date or timezone.localdate()
     check_past_date(day, field="refund_date", what="refund date")
+    approval = gate.check_approval(
+        kind="refund", source_id=payment.pk, amount=amount, currency=payment.currency,
+        actor=actor, approval=approval,
+    )  # fmt: skip
     refund = record_refund(
         Refund,
         source_field="payment",
@@ -430,4 +438,5 @@ def refund_payment(
         actor=actor,
     )
     _save_payment(payment, actor, f"payment.refunded:{refund.pk}")
+    gate.complete(approval, actor=actor, result=refund)
     return refund

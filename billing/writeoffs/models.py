@@ -102,3 +102,83 @@ class WriteOff(StatusMachine, models.Model):
 
     def __str__(self) -> str:
         return f"Write-off {self.amount} {self.currency} on {self.invoice}"
+
+
+class ApprovalKind(models.TextChoices):
+    REFUND = "refund", "Refund of unapplied cash"
+    CREDIT_REFUND = "credit_refund", "Refund of credit on account"
+    CREDIT_NOTE = "credit_note", "Credit note"
+
+
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for approval"
+    APPROVED = "approved", "Approved and done"
+    REJECTED = "rejected", "Rejected"
+
+
+APPROVAL_TRANSITIONS = {
+    ApprovalStatus.PENDING: {ApprovalStatus.APPROVED, ApprovalStatus.REJECTED},
+    ApprovalStatus.APPROVED: set(),
+    ApprovalStatus.REJECTED: set(),
+}
+
+
+class ApprovalRequest(StatusMachine, models.Model):
+    """A refund or credit note above its threshold, waiting for a second person. Nothing
+    in AR changes until it is approved; approving runs the same payment or credit note
+    service, which links its result here in the same transaction."""
+
+    kind = models.CharField(max_length=16, choices=ApprovalKind.choices)
+    payment = models.ForeignKey(
+        "billing.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    credit_on_account = models.ForeignKey(
+        CreditNote, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    currency = CurrencyField()
+    amount = money_field()
+    reason = models.CharField(max_length=500)
+    reference = models.CharField(max_length=140, blank=True)
+    action_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=ApprovalStatus.choices)
+    refund = models.OneToOneField(
+        "billing.Refund", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    credit_refund = models.OneToOneField(
+        "billing.CreditRefund", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    credit_note = models.OneToOneField(
+        CreditNote, null=True, blank=True, on_delete=models.PROTECT, related_name="approval"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    transitions = APPROVAL_TRANSITIONS
+    status_noun = "An approval request"
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="approval_positive"),
+        ]
+        permissions = [
+            ("request_approval", "Can ask for a refund or credit note above the threshold"),
+            ("approve_request", "Can approve a refund or credit note asked by someone else"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.amount} {self.currency}"

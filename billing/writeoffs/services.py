@@ -24,6 +24,7 @@ from billing.writeoffs.models import (
     WriteOffReason,
     WriteOffStatus,
 )
+from billing.writeoffs.rules import check_second_person, threshold
 from core.audit import audit_next_save
 from core.errors import DomainValidationError
 from core.money import format_money, is_rounded
@@ -31,17 +32,13 @@ from core.money import format_money, is_rounded
 WRITE_OFF_PREFIX = "WO-"
 
 
-def _per_currency(setting: dict, currency: str) -> Decimal:
-    return Decimal(str(setting.get(currency, setting.get("*", "0"))))
-
-
 def approval_threshold(currency: str) -> Decimal:
     """Write-offs above this (in the invoice's currency) wait for a second person."""
-    return _per_currency(settings.WRITE_OFF_APPROVAL_THRESHOLDS, currency)
+    return threshold(settings.WRITE_OFF_APPROVAL_THRESHOLDS, currency) or Decimal(0)
 
 
 def small_balance_limit(currency: str) -> Decimal:
-    return _per_currency(settings.SMALL_BALANCE_WRITE_OFF_MAX, currency)
+    return threshold(settings.SMALL_BALANCE_WRITE_OFF_MAX, currency) or Decimal(0)
 
 
 def _actor(actor):
@@ -156,12 +153,7 @@ def _locked_pending(write_off: WriteOff) -> WriteOff:
 @transaction.atomic(durable=True)
 def approve_write_off(*, write_off: WriteOff, actor, note: str = "") -> WriteOff:
     write_off = _locked_pending(write_off)
-    if write_off.requested_by_id is not None and write_off.requested_by_id == _pk(actor):
-        raise DomainValidationError(
-            field="approver",
-            code=BillingError.SAME_PERSON,
-            message="A write-off is approved by someone other than the person who asked.",
-        )
+    check_second_person(requested_by_id=write_off.requested_by_id, actor=actor, what="A write-off")
     write_off.transition_to(WriteOffStatus.POSTED)
     invoice = Invoice.objects.select_for_update().get(pk=write_off.invoice_id)
     _post(write_off, invoice, actor)
@@ -170,10 +162,6 @@ def approve_write_off(*, write_off: WriteOff, actor, note: str = "") -> WriteOff
     audit_next_save(write_off, actor=actor, reason="write_off.approved")
     write_off.save()
     return write_off
-
-
-def _pk(actor):
-    return getattr(actor, "pk", None)
 
 
 @transaction.atomic(durable=True)

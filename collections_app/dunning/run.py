@@ -79,6 +79,8 @@ def preview_dunning(*, as_of: date) -> DunningRunReport:
     accounts = selectors.account_facts(p.invoice.account_id for p in plans)
     report = DunningRunReport(as_of=as_of, dry_run=True, totals=_zero())
     for item in plans:
+        if item.plan.state == PlanState.COVERED:
+            continue  # listed in its customer's reminder (customer-level policy)
         account = accounts[item.invoice.account_id]
         plan = plan_for_invoice(item.facts, account, as_of=as_of)
         due_text = f"{(as_of - item.invoice.due_date).days} days past due"

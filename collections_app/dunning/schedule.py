@@ -24,6 +24,10 @@ The rules
 - **Excluded** accounts and inactive policies get nothing.
 - When several invoices of one account are due, the oldest due date goes first, then the
   larger open balance (the Upflow "carrying invoice" order) [DUN-002].
+- A **customer-level** policy (`per_customer`) walks its steps for the account's carrying
+  invoice only: the first in that order that is not paused by a dispute or a promise.
+  Its reminder lists every overdue invoice of the account; the others are COVERED and
+  send nothing of their own. When the carrying invoice is paid, the next one carries.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ class PlanState(StrEnum):
     PAUSED_PROMISE = "paused_promise"
     EXCLUDED = "excluded"
     NO_POLICY = "no_policy"
+    COVERED = "covered"  # customer-level policy: in the carrying invoice's reminder
 
 
 PAUSED = {PlanState.PAUSED_ACCOUNT, PlanState.PAUSED_DISPUTE, PlanState.PAUSED_PROMISE}
@@ -60,6 +65,7 @@ STATE_LABELS = {
     PlanState.PAUSED_PROMISE: "Paused: promise to pay",
     PlanState.EXCLUDED: "Account excluded from dunning",
     PlanState.NO_POLICY: "No active dunning policy",
+    PlanState.COVERED: "Listed in the customer's reminder",
 }
 
 
@@ -77,6 +83,7 @@ class PolicySnapshot:
     name: str
     min_contact_days: int
     steps: tuple[StepSnapshot, ...]  # ordered by offset
+    per_customer: bool = False  # one reminder per customer, following the carrying invoice
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "steps", tuple(sorted(self.steps, key=lambda s: s.offset_days)))
@@ -174,3 +181,16 @@ def plan_for_invoice(invoice: InvoiceFacts, account: AccountFacts, *, as_of: dat
 def carrying_order(invoice: InvoiceFacts) -> tuple:
     """Oldest due date first, then the larger open balance, then the older invoice."""
     return (invoice.due_date, -invoice.open_amount, invoice.invoice_id)
+
+
+MOVING = {PlanState.DUE, PlanState.DEFERRED, PlanState.SCHEDULED, PlanState.FINISHED}
+
+
+def cover_for_customer(plans: list[DunningPlan]) -> list[DunningPlan]:
+    """One account's plans in carrying order, under a customer-level policy: the first
+    invoice whose steps move carries; the others are covered by its reminders."""
+    carrying = next((i for i, p in enumerate(plans) if p.state in MOVING), None)
+    return [
+        p if i == carrying or p.state not in MOVING else DunningPlan(PlanState.COVERED)
+        for i, p in enumerate(plans)
+    ]

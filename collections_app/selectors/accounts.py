@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -23,7 +23,7 @@ from collections_app.models import (
     CollectionActivity,
     DunningReminder,
 )
-from ordermgmt.models import Account
+from ordermgmt.models import Account, Contact
 
 from .dunning import (
     PromiseStatus,
@@ -75,6 +75,7 @@ class AccountCollections:
     next_action: NextAction | None
     last_contact: LastContact | None
     billing_contacts: list[str]
+    phone_contacts: list = field(default_factory=list)
 
     @property
     def open_disputes(self) -> list[CollectionActivity]:
@@ -138,6 +139,11 @@ def account_collections(account: Account, *, as_of: date) -> AccountCollections:
         next_action=next_action(plans),
         last_contact=last_contacts([account.pk]).get(account.pk),
         billing_contacts=billing_contact_emails(account.pk),
+        phone_contacts=list(
+            Contact.objects.filter(account=account, is_billing_contact=True)
+            .exclude(phone="")
+            .order_by("name", "pk")
+        ),
     )
 
 

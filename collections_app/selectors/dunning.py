@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -30,6 +30,7 @@ from collections_app.dunning.schedule import (
     PolicySnapshot,
     StepSnapshot,
     carrying_order,
+    cover_for_customer,
     plan_for_invoice,
 )
 from collections_app.models import (
@@ -72,6 +73,7 @@ def policy_snapshot(policy: DunningPolicy) -> PolicySnapshot:
         id=policy.pk,
         name=policy.name,
         min_contact_days=policy.min_contact_days,
+        per_customer=policy.per_customer,
         steps=tuple(
             StepSnapshot(id=s.pk, offset_days=s.offset_days, action=s.action, label=s.label)
             for s in policy.steps.all()
@@ -240,4 +242,20 @@ def dunning_plans(
         for i in invoices
     ]
     plans.sort(key=lambda p: (p.invoice.account_id, carrying_order(p.facts)))
+    if invoice_ids is None:
+        plans = _cover_for_customers(plans, accounts)
     return plans
+
+
+def _cover_for_customers(plans: list[InvoicePlan], accounts) -> list[InvoicePlan]:
+    by_account: dict[int, list[InvoicePlan]] = {}
+    for item in plans:
+        by_account.setdefault(item.invoice.account_id, []).append(item)
+    result = []
+    for account_id, items in by_account.items():
+        policy = accounts[account_id].policy
+        if policy is not None and policy.per_customer:
+            covered = cover_for_customer([i.plan for i in items])
+            items = [replace(i, plan=plan) for i, plan in zip(items, covered, strict=True)]
+        result.extend(items)
+    return result

@@ -27,6 +27,7 @@ from collections_app.models import (
     AccountDunning,
     ActivityKind,
     ActivityStatus,
+    CallOutcome,
     CollectionActivity,
     DunningAction,
     DunningReminder,
@@ -137,7 +138,8 @@ def next_action(plans: list[InvoicePlan]) -> NextAction | None:
 
 
 def last_contacts(account_ids: list[int]) -> dict[int, LastContact]:
-    """The last reminder e-mail, or the last note, promise, dispute or call made."""
+    """The last reminder e-mail, or the last note, promise, dispute or call made (a call
+    logged with its outcome: "Call: No answer")."""
     reminders = DunningReminder.objects.filter(account=OuterRef("pk"), action=DunningAction.EMAIL)
     activities = CollectionActivity.objects.filter(account=OuterRef("pk")).exclude(
         kind=ActivityKind.CALL
@@ -150,14 +152,19 @@ def last_contacts(account_ids: list[int]) -> dict[int, LastContact]:
         activity_at=Subquery(activities.order_by("-created_at").values("created_at")[:1]),
         activity_kind=Subquery(activities.order_by("-created_at").values("kind")[:1]),
         call_at=Subquery(calls.order_by("-closed_at").values("closed_at")[:1]),
+        call_outcome=Subquery(calls.order_by("-closed_at").values("call_outcome")[:1]),
     )
+    outcomes = dict(CallOutcome.choices)
     kinds = dict(ActivityKind.choices)
     contacts = {}
-    for row in rows.values("pk", "reminder_at", "activity_at", "activity_kind", "call_at"):
+    for row in rows.values(
+        "pk", "reminder_at", "activity_at", "activity_kind", "call_at", "call_outcome"
+    ):
+        call = f"Call: {outcomes[row['call_outcome']]}" if row["call_outcome"] else "Call made"
         candidates = [
             (row["reminder_at"], "Reminder e-mail"),
             (row["activity_at"], kinds.get(row["activity_kind"], "")),
-            (row["call_at"], "Call made"),
+            (row["call_at"], call),
         ]
         candidates = [c for c in candidates if c[0] is not None]
         if candidates:

@@ -10,6 +10,7 @@ from .activities import (
     resolve_dispute,
     update_dispute,
 )
+from .calls import log_call
 from .dunning import (
     DunningRunResult,
     pause_dunning,
@@ -24,6 +25,7 @@ __all__ = [
     "cancel_promise_to_pay",
     "complete_call",
     "edit_collection_note",
+    "log_call",
     "open_dispute",
     "pause_dunning",
     "record_promise_to_pay",

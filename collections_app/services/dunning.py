@@ -148,6 +148,8 @@ def _claim_and_send(*, account_id: int, invoice_id: int, as_of: date) -> str:
             logger.warning("Dunning: invoice %s has no billing contact to remind", invoice_id)
             return "no_billing_contact"
         message = _reminder_email(invoice, step, recipients, as_of)
+        if step.policy.per_customer:
+            message.body += _overdue_listing(account_id, as_of)
 
     try:
         with transaction.atomic():
@@ -219,6 +221,20 @@ def _reminder_email(
         headers={"Message-ID": _message_id(invoice, step)},
         connection=get_connection(timeout=timeout),
     )
+
+
+def _overdue_listing(account_id: int, as_of: date) -> str:
+    """A customer-level reminder lists every overdue invoice of the account."""
+    invoices = (
+        selectors.open_invoices()
+        .filter(account_id=account_id, due_date__lt=as_of)
+        .order_by("due_date", "pk")
+    )
+    rows = [
+        f"- {i.number}, due {i.due_date:%d %b %Y}: {format_money(i.open_amount, i.currency)}"
+        for i in invoices
+    ]
+    return "\n\nAll overdue invoices on your account:\n" + "\n".join(rows) + "\n"
 
 
 def _open_call_task(reminder: DunningReminder, invoice: Invoice, step: DunningStep) -> None:

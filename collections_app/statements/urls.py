@@ -6,4 +6,5 @@ app_name = "statements"
 
 urlpatterns = [
     path("accounts/<int:pk>/statement/", views.statement_download, name="download"),
+    path("accounts/<int:pk>/statement/email/", views.statement_email, name="email"),
 ]

@@ -1,20 +1,29 @@
-"""python manage.py import_bank_statement FILE [--format camt053] [--no-auto-apply]"""
+"""python manage.py import_bank_statement FILE [--format camt053|bai2|mt940] [--no-auto-apply]"""
 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from billing.bank.parsers import FILE_FORMATS
 from billing.bank.selectors import matching_share
 from billing.bank.services import import_bank_statement
 from core.errors import DomainValidationError
 
 
 class Command(BaseCommand):
-    help = "Import a bank statement file (CAMT.053) and match its credits to open invoices."
+    help = (
+        "Import a bank statement file (CAMT.053, BAI2 or MT940) and match its credits "
+        "to open invoices."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
-        parser.add_argument("--format", default="camt053", choices=["camt053"])
+        parser.add_argument(
+            "--format",
+            default=None,
+            choices=[code for code, _ in FILE_FORMATS],
+            help="Default: what the file's first characters announce.",
+        )
         parser.add_argument(
             "--no-auto-apply",
             action="store_true",
