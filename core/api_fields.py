@@ -4,6 +4,7 @@ can handle, refused with 400 naming the parameter otherwise."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django import forms
 from django_filters import rest_framework as filters
@@ -12,6 +13,7 @@ from rest_framework import serializers
 
 from core.bounds import date_floor
 from core.error_codes import CoreError
+from core.money import WIDE
 
 # Real time zones run from UTC-12:00 to UTC+14:00; PostgreSQL refuses +16:00 outright.
 MAX_UTC_OFFSET = timedelta(hours=14)
@@ -46,3 +48,15 @@ class ReportDateField(serializers.DateField):
                 code=CoreError.OUT_OF_RANGE,
             )
         return day
+
+
+class ExactAmountField(serializers.DecimalField):
+    """A derived amount shown exactly, at four places, however many digits it has: a
+    contract stored before the input bounds existed must not break its own API."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(max_digits=None, decimal_places=4, **kwargs)
+
+    def to_representation(self, value):
+        return str(Decimal(value).quantize(Decimal("0.0001"), context=WIDE))
