@@ -4,6 +4,7 @@ handle, refused with 400 naming the parameter otherwise; and the one money outpu
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django import forms
 from django_filters import rest_framework as filters
@@ -13,7 +14,7 @@ from rest_framework import serializers
 
 from core.bounds import date_floor
 from core.error_codes import CoreError
-from core.money import money_string
+from core.money import WIDE, money_string
 
 # Real time zones run from UTC-12:00 to UTC+14:00; PostgreSQL refuses +16:00 outright.
 MAX_UTC_OFFSET = timedelta(hours=14)
@@ -72,3 +73,15 @@ class MoneyField(serializers.Field):
     def to_representation(self, value):
         amount, currency = value
         return money_string(amount, currency)
+
+
+class ExactAmountField(serializers.DecimalField):
+    """A derived amount shown exactly, at four places, however many digits it has: a
+    contract stored before the input bounds existed must not break its own API."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(max_digits=None, decimal_places=4, **kwargs)
+
+    def to_representation(self, value):
+        return str(Decimal(value).quantize(Decimal("0.0001"), context=WIDE))

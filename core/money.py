@@ -25,6 +25,19 @@ ROUNDING_MODES = {
 }
 
 
+# Wide enough for a product of two stored amount columns (19 digits each) and its rounding:
+# a value stored before the input bounds existed must still display, exactly, not raise.
+WIDE = decimal.Context(prec=60)
+
+
+def exact_product(*factors: Decimal) -> Decimal:
+    """Multiplies without the default 28-digit context rounding the product."""
+    result = Decimal(1)
+    for factor in factors:
+        result = WIDE.multiply(result, Decimal(factor))
+    return result
+
+
 def is_known_currency(code: str) -> bool:
     return isinstance(code, str) and code in moneyed.CURRENCIES and code not in _NOT_INVOICEABLE
 
@@ -66,7 +79,9 @@ def round_money(amount: Decimal, currency: str, *, rounding: str | None = None) 
     """Round once, to the currency's minor unit (half-up unless the setting says otherwise)."""
     if isinstance(amount, float):
         raise TypeError("money must be Decimal, never float")
-    return Decimal(amount).quantize(quantum(currency), rounding=rounding or rounding_mode())
+    return Decimal(amount).quantize(
+        quantum(currency), rounding=rounding or rounding_mode(), context=WIDE
+    )
 
 
 def money_string(amount: Decimal | None, currency: str) -> str | None:
@@ -188,10 +203,11 @@ def format_money(amount: Decimal, currency: str, locale: str = "en_US") -> str:
     """Display with the currency's own decimals: $1,234.50, ¥1,235, KWD1.250 (CLDR style)."""
     digits = minor_unit(currency)
     pattern = "¤#,##0" + ("." + "0" * digits if digits else "")
-    return format_currency(
-        round_money(amount, currency),
-        currency,
-        format=pattern,
-        locale=locale,
-        currency_digits=False,
-    )
+    with decimal.localcontext(WIDE):
+        return format_currency(
+            round_money(amount, currency),
+            currency,
+            format=pattern,
+            locale=locale,
+            currency_digits=False,
+        )

@@ -1,3 +1,5 @@
+from decimal import Decimal, localcontext
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -7,7 +9,7 @@ from django.urls import path, reverse
 
 from core.admin_history import GuardedHistoryAdmin
 from core.errors import DomainValidationError
-from core.money import format_money
+from core.money import WIDE, format_money
 from ordermgmt import services
 from ordermgmt.admin_contract_forms import (
     ContractAdminForm,
@@ -360,7 +362,8 @@ class ContractAdmin(GuardedHistoryAdmin):
 
     @admin.display(description="Value")
     def total_value(self, obj):
-        total = sum((line.net_amount for line in obj.lines.all()), start=0)
+        with localcontext(WIDE):
+            total = sum((line.net_amount for line in obj.lines.all()), start=Decimal(0))
         return format_money(total, obj.currency)
 
     def has_change_permission(self, request, obj=None):

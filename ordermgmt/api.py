@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.amount_input import AmountSerializerField
+from core.api_fields import ExactAmountField
 from ordermgmt import services
 from ordermgmt.models import (
     Account,
@@ -137,7 +138,7 @@ class RampStepSerializer(serializers.ModelSerializer):
 
 class ContractLineOutputSerializer(serializers.ModelSerializer):
     ramp_steps = RampStepSerializer(many=True, read_only=True)
-    net_amount = serializers.DecimalField(max_digits=19, decimal_places=4, read_only=True)
+    net_amount = ExactAmountField()
 
     class Meta:
         model = ContractLine

@@ -111,7 +111,6 @@ def _issue(
     credit_date: date,
     voids: bool,
     document_type: str = DocumentType.CREDIT_NOTE,
-    dated_by_user: bool = False,
 ) -> CreditNote:
     """`document_type` names the number series: a write-off is a credit-like document in
     its own series (billing.writeoffs), with no customer-facing hooks (PDF, Stripe)."""
@@ -135,7 +134,7 @@ def _issue(
             legal_entity=invoice.legal_entity,
             document_type=document_type,
             year=credit_date.year,
-            dated=("credit_date", credit_date) if dated_by_user else None,
+            dated=("credit_date", credit_date),
         ),
         currency=invoice.currency,
         credit_date=credit_date,
@@ -249,7 +248,6 @@ def issue_credit_note(
         reason=reason,
         credit_date=credit_date or timezone.localdate(),
         voids=False,
-        dated_by_user=credit_date is not None,
     )
     audit_next_save(invoice, actor=actor, reason=f"invoice.credited:{note.number}")
     invoice.save()

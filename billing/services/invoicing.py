@@ -60,13 +60,14 @@ def next_document_number(
     legal_entity: LegalEntity,
     document_type: str,
     year: int,
-    dated: tuple[str, date] | None = None,
+    dated: tuple[str, date],
 ) -> str:
     """Must run inside the issuing transaction: the series row stays locked until commit,
     so numbers are gapless (a rollback gives the number back) and never duplicated.
 
-    `dated=(field, day)`: a date the user chose; it must not fall before the last document
-    of the series, so that numbers follow dates. Checked under the series lock."""
+    `dated=(field, day)`: the document's date, chosen by a user or a draft's own; it must
+    lie in the window around today and not before the last document of the series, so
+    that numbers follow dates. Checked under the series lock."""
     prefix = (
         legal_entity.invoice_prefix
         if document_type == DocumentType.INVOICE
@@ -85,16 +86,15 @@ def next_document_number(
     series = NumberSeries.objects.select_for_update().get(
         legal_entity=legal_entity, document_type=document_type, year=year
     )
-    if dated is not None:
-        field, day = dated
-        check_document_date(
-            day,
-            field=field,
-            what=DocumentType(document_type).label.lower() + " date",
-            last_issued=last_document_date(
-                legal_entity=legal_entity, document_type=document_type, year=year
-            ),
-        )
+    field, day = dated
+    check_document_date(
+        day,
+        field=field,
+        what=DocumentType(document_type).label.lower() + " date",
+        last_issued=last_document_date(
+            legal_entity=legal_entity, document_type=document_type, year=year
+        ),
+    )
     number = series.next_number
     series.next_number = number + 1
     series.save(update_fields=["next_number"])
@@ -236,6 +236,7 @@ def issue_invoice(*, invoice: Invoice, actor, invoice_date: date | None = None) 
             message="An invoice cannot total below zero; issue a credit note instead.",
         )
     if invoice_date is not None:
+        # The window first: a due date is computed from it (9999-12-31 would overflow).
         check_document_date(
             invoice_date, field="invoice_date", what="invoice date", last_issued=None
         )
@@ -249,7 +250,8 @@ def issue_invoice(*, invoice: Invoice, actor, invoice_date: date | None = None) 
         legal_entity=invoice.legal_entity,
         document_type=DocumentType.INVOICE,
         year=invoice.invoice_date.year,
-        dated=None if invoice_date is None else ("invoice_date", invoice_date),
+        # A draft's own date (a billing run's) is held to the same rules as a chosen one.
+        dated=("invoice_date", invoice.invoice_date),
     )
     invoice.issued_at = timezone.now()
     if invoice.total_amount == 0:

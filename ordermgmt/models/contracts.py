@@ -8,7 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from core.errors import DomainValidationError
 from core.fields import CurrencyField, PaymentTermsField, quantity_field, unit_price_field
-from core.money import round_money
+from core.money import WIDE, exact_product, round_money
 from core.terms import PaymentTerms
 from core.transitions import StatusMachine
 from ordermgmt.error_codes import OrderError
@@ -251,16 +251,20 @@ class ContractLine(models.Model):
 
     @property
     def net_unit_price(self) -> Decimal:
-        return self.unit_price * (Decimal(100) - self.discount_percent) / Decimal(100)
+        return WIDE.divide(
+            exact_product(self.unit_price, Decimal(100) - self.discount_percent), Decimal(100)
+        )
 
     @property
     def list_amount(self) -> Decimal:
         """Quantity × unit price before discount, rounded once."""
-        return round_money(self.quantity * self.unit_price, self.contract.currency)
+        return round_money(exact_product(self.quantity, self.unit_price), self.contract.currency)
 
     @property
     def net_amount(self) -> Decimal:
-        return round_money(self.quantity * self.net_unit_price, self.contract.currency)
+        return round_money(
+            exact_product(self.quantity, self.net_unit_price), self.contract.currency
+        )
 
     def clean(self) -> None:
         from ordermgmt.services.validation import contract_line_errors

@@ -78,6 +78,42 @@ def test_the_invoice_date_window_is_a_setting(api, settings):
     assert_400(response, "invoice_date", "out_of_window")
 
 
+def test_a_draft_issued_on_its_own_date_before_the_last_issued_invoice_is_refused(api):
+    # A billing run's draft keeps the run's date; issuing it after a later-dated invoice
+    # of the same series would put a higher number on an earlier date.
+    first, second = draft_invoice(), draft_invoice()
+    issue_invoice(invoice=first, actor=None, invoice_date=timezone.localdate())
+    assert second.invoice_date < timezone.localdate()
+    response = post(api, f"/api/v1/invoices/{second.pk}/issue/")
+    assert_400(response, "invoice_date", "before_last_issued")
+    second.refresh_from_db()
+    assert (second.status, second.number) == ("draft", None)
+    assert NumberSeries.objects.get().next_number == 2
+
+
+def test_a_draft_issued_on_its_own_date_outside_the_window_is_refused(api, settings):
+    invoice = draft_invoice()
+    settings.LEDGERLINE_DOCUMENT_DATE_PAST_DAYS = (
+        timezone.localdate() - invoice.invoice_date
+    ).days - 1
+    response = post(api, f"/api/v1/invoices/{invoice.pk}/issue/")
+    assert_400(response, "invoice_date", "out_of_window")
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.number) == ("draft", None)
+    assert not NumberSeries.objects.exists()
+
+
+def test_a_credit_note_on_todays_default_date_after_a_later_dated_one_is_refused(api):
+    invoice = issue_invoice(invoice=draft_invoice(), actor=None, invoice_date=timezone.localdate())
+    later = str(timezone.localdate() + timedelta(days=3))
+    url = f"/api/v1/invoices/{invoice.pk}/credit-notes/"
+    dated = post(api, url, {"reason": "Discount", "amount": "100.00", "credit_date": later})
+    assert dated.status_code in (200, 201), dated.content
+    response = post(api, url, {"reason": "Discount", "amount": "50.00"})
+    assert_400(response, "credit_date", "before_last_issued")
+    assert CreditNote.objects.count() == 1
+
+
 @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
 def test_a_credit_note_dated_far_from_today_is_refused(api, day):
     invoice = issue_invoice(invoice=draft_invoice(), actor=None)

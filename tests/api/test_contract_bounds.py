@@ -93,3 +93,25 @@ def test_a_line_description_longer_than_its_column_is_refused_naming_the_line(ap
 
 def test_a_contract_name_longer_than_its_column_is_refused(api):
     assert_refused(create(api, contract_body(name="n" * 201)), "name", "max_length")
+
+
+def test_a_contract_stored_before_the_bounds_with_an_overflowing_line_does_not_break_any_page(
+    api, admin_client
+):
+    # A line saved before the bounds existed (written here behind the service's back):
+    # 999,999,999,999,999 × 999,999,999,999.999999 has 27 integer digits, more than the
+    # default 28-digit decimal context can round to four places.
+    response = create(api, contract_body())
+    assert response.status_code == 201, response.content
+    contract = Contract.objects.get()
+    contract.lines.update(quantity="999999999999999", unit_price="999999999999.999999")
+
+    detail = api.get(f"/api/v1/contracts/{contract.pk}/")
+    assert detail.status_code == 200, detail.content
+    assert detail.json()["lines"][0]["net_amount"] == "999999999999998999000000000.0000"
+    assert api.get("/api/v1/contracts/").status_code == 200
+
+    changelist = admin_client.get("/admin/ordermgmt/contract/")
+    assert changelist.status_code == 200
+    assert "999,999,999,999,998,999,000,000,000.00" in changelist.content.decode()
+    assert admin_client.get(f"/admin/ordermgmt/contract/{contract.pk}/change/").status_code == 200

@@ -10,14 +10,38 @@ from decimal import Decimal
 
 import pytest
 
-from billing.models import Invoice, InvoiceLine, LegalEntity
+from billing.models import DocumentType, Invoice, InvoiceLine, LegalEntity
 from billing.services import apply_payment, issue_invoice, record_payment
+from billing.services.invoicing import last_document_date
 from collections_app.models import DunningPolicy, DunningStep
 from tests.factories import AccountFactory, ContactFactory, LegalEntityFactory
 
 
 def legal_entity() -> LegalEntity:
     return LegalEntity.objects.filter(is_default=True).first() or LegalEntityFactory()
+
+
+def seller_for(invoice_date: date) -> LegalEntity:
+    """The default seller if its series can take `invoice_date`, else a branch of its own:
+    these books issue invoices out of date order, and numbers follow dates per series."""
+    default = legal_entity()
+    last = last_document_date(
+        legal_entity=default, document_type=DocumentType.INVOICE, year=invoice_date.year
+    )
+    if last is None or invoice_date >= last:
+        return default
+    branches = LegalEntity.objects.filter(is_default=False, name__startswith="Branch ")
+    for branch in branches:
+        last = last_document_date(
+            legal_entity=branch, document_type=DocumentType.INVOICE, year=invoice_date.year
+        )
+        if last is None or invoice_date >= last:
+            return branch
+    n = branches.count() + 1
+    return LegalEntityFactory(
+        name=f"Branch {n}", is_default=False, invoice_prefix=f"BR{n}-",
+        credit_note_prefix=f"BR{n}CN-",
+    )  # fmt: skip
 
 
 def customer(name: str | None = None, *, contacts: int = 1, **fields):
@@ -38,7 +62,7 @@ def issued_invoice(
     total = Decimal(total)
     invoice_date = due - timedelta(days=30)
     draft = Invoice.objects.create(
-        legal_entity=legal_entity(),
+        legal_entity=seller_for(invoice_date),
         account=account,
         currency=currency,
         invoice_date=invoice_date,
@@ -56,8 +80,7 @@ def issued_invoice(
         unit_price=total,
         amount=total,
     )
-    # The draft carries its own date, as a billing run's does: these books issue invoices
-    # out of date order, which a date the user chose at issue may not be.
+    # The draft carries its own date, as a billing run's does.
     return issue_invoice(invoice=draft, actor=None)
 
 

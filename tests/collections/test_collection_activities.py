@@ -1,10 +1,11 @@
 """Notes, promises to pay, disputes and calls: rules, kept and broken promises, and the
 audit trail of each change."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from freezegun import freeze_time
 
 from collections_app.models import ActivityKind, CollectionActivity
@@ -131,12 +132,13 @@ def test_a_second_promise_waits_until_the_first_is_cancelled(finance):
 
 
 def test_a_promise_must_be_for_an_invoice_of_the_account_given(finance):
-    invoice = issued_invoice(due=date(2030, 1, 1))
+    due = timezone.localdate() + timedelta(days=20)
+    invoice = issued_invoice(due=due)
     with pytest.raises(DomainValidationError) as err:
         record_promise_to_pay(
             invoice=invoice,
             account=customer(),
-            promised_date=date(2029, 12, 1),
+            promised_date=due - timedelta(days=5),
             amount=Decimal("1.00"),
             actor=finance,
         )

@@ -57,14 +57,20 @@ def a_book():
     notes, a refund and unapplied cash, so that every kind of row occurs."""
     book = worked_example_book()
     later_events(book)
+    # Invoice numbers follow dates within a seller's series: this part of the book is
+    # billed by a seller of its own, in date order.
+    trading = LegalEntityFactory(
+        name="Ledgerline Trading LLC", is_default=False, invoice_prefix="TRD-",
+        credit_note_prefix="TRDCN-",
+    )  # fmt: skip
     for name, amount, day, paid in [
+        ("hooli inc.", "2500.00", date(2025, 12, 1), "2500.00"),
         ("Initech LLC", "4200.00", date(2026, 1, 20), "1200.00"),
         ("Umbrella Health", "9800.00", date(2026, 3, 2), None),
-        ("hooli inc.", "2500.00", date(2025, 12, 1), "2500.00"),
         ("Zeta Partners", "130.00", date(2026, 3, 30), None),
     ]:
         account = AccountFactory(legal_name=name)
-        invoice = issued_invoice(account, amount, day)
+        invoice = issued_invoice(account, amount, day, entity=trading)
         if paid:
             on = day + timedelta(days=10)
             apply(payment(account, paid, on), invoice, paid, on)
@@ -91,7 +97,7 @@ def a_book():
     paid = issued_invoice(credit_co, "1000.00", date(2026, 1, 10), entity=services)
     apply(payment(credit_co, "1000.00", date(2026, 1, 10)), paid, "1000.00", date(2026, 1, 10))
     note = credit(paid, "200.00", date(2026, 2, 1))
-    other = issued_invoice(credit_co, "500.00", date(2026, 2, 1))
+    other = issued_invoice(credit_co, "500.00", date(2026, 2, 1), entity=services)
     apply_credit_note(
         credit_note=note, allocations=[(other, Decimal("150.00"))], actor=None,
         applied_date=date(2026, 3, 10),
