@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from billing.documents.pdf import credit_note_pdf_download, invoice_pdf_download
@@ -15,6 +16,7 @@ from collections_app.models import ActivityKind, ActivityStatus
 from collections_app.statements.render import statement_csv, statement_pdf_bytes
 from collections_app.statements.selectors import statement_of_account
 from core.errors import DomainValidationError
+from core.money import round_money
 from ordermgmt.security.client_ip import client_ip
 from portal import selectors, services
 from portal.access import (
@@ -77,6 +79,7 @@ def sign_out(request):
 @portal_contact_required
 def home(request):
     account = request.portal_account
+    today = timezone.localdate()
     invoices = Paginator(selectors.portal_invoices(account), 25).get_page(request.GET.get("page"))
     open_invoices = [
         i for i in selectors.portal_invoices(account).filter(status="issued") if i.open_amount > 0
@@ -93,7 +96,10 @@ def home(request):
             "balances": selectors.balance_due(account),
             "credit_notes": selectors.portal_credit_notes(account)[:25],
             "payments": selectors.portal_payments(account)[:25],
-            "statement_form": StatementForm(),
+            "statement_form": StatementForm(
+                initial={"start": today.replace(month=1, day=1), "end": today}
+            ),
+            "today": today,
         },
     )
 
@@ -113,7 +119,9 @@ def invoice_detail(request, pk: int):
             "lines": invoice.lines.all(),
             "pay_url": selectors.payment_page_url(invoice),
             "open_dispute": disputes.first(),
-            "dispute_form": DisputeForm(initial={"amount": invoice.open_amount}),
+            "dispute_form": DisputeForm(
+                initial={"amount": round_money(max(invoice.open_amount, 0), invoice.currency)}
+            ),
         },
     )
 
@@ -134,9 +142,10 @@ def credit_note_pdf(request, pk: int):
     return _attachment(content, "application/pdf", filename)
 
 
-@require_POST
 @portal_contact_required
 def pay(request, pk: int):
+    """A link, not a form: the CSP's form-action keeps form posts on our own site, and
+    Stripe's page is elsewhere."""
     invoice = selectors.portal_invoice(request.portal_account, pk)
     url = selectors.payment_page_url(invoice)
     if not url:

@@ -196,12 +196,12 @@ def test_a_dispute_above_the_invoice_total_is_refused_naming_the_amount(client, 
 def test_pay_goes_to_stripes_hosted_page_only_for_an_open_invoice_that_went_to_stripe(client, book):
     mine, _, my_invoice, *_ = book
     signed_in(client, mine)
-    refused = client.post(f"/portal/invoices/{my_invoice.pk}/pay/")
+    refused = client.get(f"/portal/invoices/{my_invoice.pk}/pay/")
     assert refused["Location"] == f"/portal/invoices/{my_invoice.pk}/"
     StripeInvoicePush.objects.create(
         invoice=my_invoice, hosted_invoice_url="https://invoice.stripe.com/i/acct_1/test_x"
     )
-    response = client.post(f"/portal/invoices/{my_invoice.pk}/pay/")
+    response = client.get(f"/portal/invoices/{my_invoice.pk}/pay/")
     assert response["Location"] == "https://invoice.stripe.com/i/acct_1/test_x"
     assert PortalActivity.objects.filter(action=PortalAction.STARTED_PAYMENT).count() == 1
 
