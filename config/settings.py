@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "integrations",
     "integrations.salesforce",
     "integrations.stripe",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -437,3 +438,7 @@ LEDGERLINE_ERROR_CATALOGS = {
     "integrations": "integrations.error_codes.IntegrationError",
 }
 LEDGERLINE_SHARED_ERROR_CATALOG = "core.error_codes.CoreError"
+
+# Customer portal: billing contacts sign in with a one-time link e-mailed to them.
+PORTAL_LINK_MINUTES = int(os.environ.get("PORTAL_LINK_MINUTES", "30"))
+PORTAL_SESSION_SECONDS = int(os.environ.get("PORTAL_SESSION_SECONDS", "3600"))

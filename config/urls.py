@@ -122,6 +122,7 @@ urlpatterns = [
     path("api/v1/reports/dso/", api_reports.DsoView.as_view(), name="api-dso"),
     path("api/v1/reports/", include(urls_reports.api_urlpatterns)),
     path("revenue/", include("billing.revenue.urls")),
+    path("portal/", include("portal.urls")),
     path(
         "api/v1/revenue/balances/",
         revenue_api.ContractBalancesView.as_view(),
