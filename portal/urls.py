@@ -14,6 +14,14 @@ urlpatterns = [
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
     path("invoices/<int:pk>/pay/", views.pay, name="pay"),
     path("invoices/<int:pk>/dispute/", views.dispute, name="dispute"),
+    path(
+        "invoices/<int:pk>/einvoice/<str:syntax>/", views.invoice_einvoice, name="invoice_einvoice"
+    ),
     path("credit-notes/<int:pk>/pdf/", views.credit_note_pdf, name="credit_note_pdf"),
+    path(
+        "credit-notes/<int:pk>/einvoice/<str:syntax>/",
+        views.credit_note_einvoice,
+        name="credit_note_einvoice",
+    ),
     path("statement/", views.statement, name="statement"),
 ]

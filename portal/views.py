@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from billing.documents.pdf import credit_note_pdf_download, invoice_pdf_download
+from billing.einvoice import SYNTAXES, render_einvoice
 from collections_app.models import ActivityKind, ActivityStatus
 from collections_app.statements.render import statement_csv, statement_pdf_bytes
 from collections_app.statements.selectors import statement_of_account
@@ -155,6 +156,29 @@ def pay(request, pk: int):
         return redirect("portal:invoice", pk)
     _log(request, PortalAction.STARTED_PAYMENT, invoice.number or "")
     return redirect(url)
+
+
+@portal_contact_required
+def invoice_einvoice(request, pk: int, syntax: str):
+    return _einvoice(request, selectors.portal_invoice(request.portal_account, pk), syntax)
+
+
+@portal_contact_required
+def credit_note_einvoice(request, pk: int, syntax: str):
+    return _einvoice(request, selectors.portal_credit_note(request.portal_account, pk), syntax)
+
+
+def _einvoice(request, document, syntax: str):
+    """The same file the staff pages and the API serve (rendered, checked and kept once)."""
+    if syntax not in SYNTAXES:
+        raise Http404("No such e-invoice format.")
+    try:
+        filename, content_type, content = render_einvoice(document=document, syntax=syntax)
+    except DomainValidationError as err:
+        messages.error(request, f"This e-invoice is not available yet: {err.message}")
+        return redirect("portal:home")
+    _log(request, PortalAction.DOWNLOADED_EINVOICE, document.number or "", detail=syntax)
+    return _attachment(content, content_type, filename)
 
 
 @require_POST

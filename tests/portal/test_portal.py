@@ -121,21 +121,32 @@ def test_the_home_page_shows_the_balance_due_and_only_issued_documents(client, b
 
 
 def portal_urls_with_ids() -> list[str]:
-    names = []
+    """Every portal URL that takes a document id, found from the URL configuration, so a
+    new one is checked here without anyone adding it."""
     for pattern in get_resolver().url_patterns:
         if str(pattern.pattern) == "portal/":
-            names = [p.name for p in pattern.url_patterns if isinstance(p, URLPattern)]
-    return [
-        n for n in names if n in {"invoice", "invoice_pdf", "pay", "dispute", "credit_note_pdf"}
-    ]
+            return [
+                p.name
+                for p in pattern.url_patterns
+                if isinstance(p, URLPattern) and "<int:pk>" in str(p.pattern)
+            ]
+    return []
 
 
 def test_every_portal_url_with_an_id_refuses_another_accounts_document(client, book):
     mine, _, _, their_invoice, _, their_note = book
     signed_in(client, mine)
     names = portal_urls_with_ids()
-    assert sorted(names) == ["credit_note_pdf", "dispute", "invoice", "invoice_pdf", "pay"]
-    targets = {"credit_note_pdf": their_note.pk}
+    assert sorted(names) == [
+        "credit_note_einvoice",
+        "credit_note_pdf",
+        "dispute",
+        "invoice",
+        "invoice_einvoice",
+        "invoice_pdf",
+        "pay",
+    ]
+    targets = {"credit_note_pdf": their_note.pk, "credit_note_einvoice": their_note.pk}
     for name in names:
         pk = targets.get(name, their_invoice.pk)
         path = {
@@ -144,6 +155,8 @@ def test_every_portal_url_with_an_id_refuses_another_accounts_document(client, b
             "pay": f"/portal/invoices/{pk}/pay/",
             "dispute": f"/portal/invoices/{pk}/dispute/",
             "credit_note_pdf": f"/portal/credit-notes/{pk}/pdf/",
+            "invoice_einvoice": f"/portal/invoices/{pk}/einvoice/ubl/",
+            "credit_note_einvoice": f"/portal/credit-notes/{pk}/einvoice/xrechnung/",
         }[name]
         response = (
             client.post(path, {"reason": "pricing", "amount": "1", "note": "x"})
