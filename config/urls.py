@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from billing import api as billing_api
+from billing import views_search
 from billing.api import payments as payments_api
 from billing.api import reference as reference_api
 from billing.bank import api as bank_api
@@ -84,6 +85,7 @@ urlpatterns = [
     path("account/api-tokens/", security_views.api_tokens, name="api_tokens"),
     path("account/api-tokens/revoke/", security_views.api_token_revoke, name="api_token_revoke"),
     path("admin/", admin.site.urls),
+    path("search/", views_search.global_search, name="search"),
     path("dealdesk/", include("ordermgmt.urls_dealdesk")),
     path("billing/", include("billing.urls")),
     path("billing/bank/", include("billing.bank.urls")),
