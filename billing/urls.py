@@ -6,6 +6,7 @@ app_name = "billing"
 
 urlpatterns = [
     path("invoices/", views.invoice_list, name="invoice_list"),
+    path("invoices/export.csv", views.invoice_export, name="invoice_export"),
     path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
     path("invoices/<int:pk>/<slug:action>/", views.invoice_action, name="invoice_action"),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("exceptions/<int:pk>/resolve/", views.exception_resolve, name="exception_resolve"),
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
     path("cash/payments/", views_cash.payment_list, name="payment_list"),
+    path("cash/payments/export.csv", views_cash.payment_export, name="payment_export"),
     path("cash/payments/new/", views_cash.payment_record, name="payment_record"),
     path("cash/payments/<int:pk>/", views_cash.payment_detail, name="payment_detail"),
     path("cash/payments/<int:pk>/apply/", views_cash.payment_apply, name="payment_apply"),
