@@ -16,8 +16,9 @@ from billing.usage import api as usage_api
 from billing.writeoffs import api as writeoffs_api
 from collections_app import api as collections_api
 from collections_app import api_dunning, api_reports, urls_reports
+from config.home import views as home_views
 from integrations.salesforce import api as salesforce_api
-from ordermgmt import api, api_catalog, api_dealdesk, views
+from ordermgmt import api, api_catalog, api_dealdesk
 from ordermgmt.security import views as security_views
 
 router = DefaultRouter()
@@ -61,7 +62,7 @@ router.register("salesforce/sync-runs", salesforce_api.SyncRunViewSet)
 router.register("salesforce/sync-issues", salesforce_api.SyncIssueViewSet)
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
