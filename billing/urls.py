@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import views, views_cash
+from billing import views, views_bulk, views_cash
 
 app_name = "billing"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("runs/", views.run_list, name="run_list"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("runs/<int:pk>/progress/", views.run_progress, name="run_progress"),
+    path("runs/<int:pk>/bulk/<slug:action>/", views_bulk.run_bulk_action, name="run_bulk_action"),
     path("runs/<int:pk>/resume/", views.run_resume, name="run_resume"),
     path("exceptions/<int:pk>/resolve/", views.exception_resolve, name="exception_resolve"),
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),

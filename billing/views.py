@@ -230,6 +230,7 @@ def _run_page(request, run: BillingRun, *, resolve_error: dict | None = None, st
             "progress": selectors.run_progress(run),
             "can_resolve": request.user.has_perm("billing.change_billingrunexception"),
             "can_run": request.user.has_perm("billing.run_billing"),
+            "can_issue": request.user.has_perm("billing.issue_invoice"),
             "resumable": run_lease.is_resumable(run),
             "resolve_error": resolve_error,  # why resolving one exception was refused
         },
