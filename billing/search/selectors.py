@@ -74,7 +74,9 @@ def _prefix(terms: _Terms, *fields: str) -> Q:
 
 
 def _customers(terms: _Terms) -> QuerySet:
-    condition = _prefix(terms, "stripe_customer_id", "salesforce_id")
+    """By name, processor or CRM id, or the PO number of one of its contracts."""
+    by_po = Contract.objects.filter(po_number__istartswith=terms.text).values("account_id")
+    condition = _prefix(terms, "stripe_customer_id", "salesforce_id") | Q(pk__in=by_po)
     if terms.names:
         condition |= Q(legal_name__icontains=terms.text)
     return Account.objects.filter(condition).order_by("legal_name", "id")

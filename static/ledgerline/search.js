@@ -19,7 +19,8 @@
     var hits = Array.prototype.slice.call(document.querySelectorAll(".search-hit"));
     if (!hits.length) { return; }
     var at = hits.indexOf(document.activeElement);
-    if (at === -1 && document.activeElement !== box) { return; }
+    // From the search box or from nowhere in particular; never out of another field.
+    if (at === -1 && document.activeElement !== box && typing(document.activeElement)) { return; }
     event.preventDefault();
     var next = event.key === "ArrowDown" ? at + 1 : at - 1;
     if (next < 0) { box.focus(); return; }

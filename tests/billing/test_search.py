@@ -41,6 +41,11 @@ def test_a_contract_is_found_by_po_number_by_name_and_by_its_reference(finance):
     assert _found(finance, contract.reference)["contracts"] == [label]
 
 
+def test_a_customer_is_found_by_the_po_number_of_its_contract(finance):
+    contract = make_contract(name="Renewal", po_number="PO-2026-0042")
+    assert _found(finance, "po-2026-00")["customers"] == [contract.account.legal_name]
+
+
 def test_an_opportunity_is_found_by_name_and_salesforce_id(finance):
     account = AccountFactory()
     Opportunity.objects.create(
