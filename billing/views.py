@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from billing import list_exports, selectors, services
+from billing import selectors, services
 from billing.filters import InvoiceFilter
 from billing.forms import (
     INVOICE_ACTIONS,
@@ -27,6 +27,7 @@ from billing.forms import (
 )
 from billing.models import BillingRun, BillingRunException, Invoice
 from billing.services import run_lease
+from core import list_exports
 from core.errors import DomainValidationError
 from core.permissions import require
 from ordermgmt.models import Account, Contract

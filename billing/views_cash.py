@@ -20,7 +20,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from billing import list_exports
 from billing.filters import PaymentFilter
 from billing.forms_cash import (
     ApplyForm,
@@ -30,6 +29,7 @@ from billing.forms_cash import (
 )
 from billing.models import CreditApplication, CreditNote, Payment, PaymentApplication
 from billing.selectors import cash as selectors
+from core import list_exports
 from core.money import format_money
 from core.permissions import require
 from ordermgmt.models import Account

@@ -87,6 +87,7 @@ urlpatterns = [
     path("account/api-tokens/revoke/", security_views.api_token_revoke, name="api_token_revoke"),
     path("admin/", admin.site.urls),
     path("search/", views_search.global_search, name="search"),
+    path("", include("ordermgmt.urls_lists")),
     path("dealdesk/", include("ordermgmt.urls_dealdesk")),
     path("billing/", include("billing.urls")),
     path("billing/bank/", include("billing.bank.urls")),

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from core.amount_input import AmountSerializerField
 from ordermgmt import services
+from ordermgmt.filters import AccountFilter, ContractFilter
 from ordermgmt.models import (
     Account,
     Contact,
@@ -71,7 +72,7 @@ class AccountSerializer(ModelValidatingSerializer):
 class AccountViewSet(viewsets.ModelViewSet):
     queryset = Account.objects.all()
     serializer_class = AccountSerializer
-    filterset_fields = ["default_currency", "billing_country", "tax_exempt"]
+    filterset_class = AccountFilter
     search_fields = ["legal_name", "tax_id", "salesforce_id"]
     ordering_fields = ["legal_name", "created_at"]
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -255,15 +256,6 @@ class ContractInputSerializer(serializers.Serializer):
 
 class CommentSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class ContractFilter(filters.FilterSet):
-    start_date_from = filters.DateFilter(field_name="start_date", lookup_expr="gte")
-    start_date_to = filters.DateFilter(field_name="start_date", lookup_expr="lte")
-
-    class Meta:
-        model = Contract
-        fields = ["status", "account", "currency", "kind", "billing_frequency"]
 
 
 class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

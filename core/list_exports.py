@@ -1,5 +1,6 @@
-"""CSV of what a console list shows: the list's own FilterSet (billing/filters.py) and
-sort, streamed row by row, permissioned by the caller and logged in the one export log."""
+"""CSV of what a console list shows: the list's own FilterSet (billing/filters.py,
+ordermgmt/filters.py) and sort, streamed row by row, permissioned by the caller and
+logged in the one export log. In core so that every app's lists use the same writer."""
 
 from __future__ import annotations
 
