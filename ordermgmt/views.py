@@ -27,4 +27,3 @@ def home_context(request) -> dict:
         "waiting": selectors.contracts_waiting_for(request.user),
         "deal_desk": deal_desk,
     }
-
