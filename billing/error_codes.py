@@ -76,6 +76,7 @@ class BillingError(ErrorCode):
     TOO_FAR_AHEAD = "too_far_ahead"
     TOO_LARGE = "too_large"
     TOO_MANY_EVENTS = "too_many_events"
+    TOO_MANY_INVOICES = "too_many_invoices"
     UNKNOWN_KIND = "unknown_kind"
     UNKNOWN_METHOD = "unknown_method"
     UNKNOWN_PRICING_MODEL = "unknown_pricing_model"

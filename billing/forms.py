@@ -12,71 +12,13 @@ from billing import services
 from billing.models import (
     Invoice,
     InvoiceStatus,
-    SettlementStatus,
     UsageRecord,
 )
-from billing.selectors import InvoiceFilters
 from core.amount_input import AmountFormField
 from core.errors import DomainValidationError
 from ordermgmt.models import ContractLine
 
 # --- Invoice list filters ---------------------------------------------------------------
-
-
-def _blank(choices) -> list[tuple[str, str]]:
-    return [("", "Any"), *choices]
-
-
-class InvoiceFilterForm(forms.Form):
-    q = forms.CharField(
-        label="Search",
-        required=False,
-        widget=forms.TextInput(attrs={"placeholder": "Number, account or PO"}),
-    )
-    status = forms.ChoiceField(choices=_blank(InvoiceStatus.choices), required=False)
-    settlement = forms.ChoiceField(choices=_blank(SettlementStatus.choices), required=False)
-    currency = forms.ChoiceField(choices=[("", "Any")], required=False)
-    # Text, not a list of every account (thousands): part of the name, or an account id
-    # (the customer page links here with ?account=<id>).
-    account = forms.CharField(
-        required=False,
-        max_length=200,
-        widget=forms.TextInput(attrs={"placeholder": "Name or account id"}),
-    )
-    date_from = forms.DateField(
-        label="Invoice date from", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label="to", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    overdue = forms.BooleanField(label="Overdue only", required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        currencies = Invoice.objects.order_by("currency").values_list("currency", flat=True)
-        self.fields["currency"].choices = [("", "Any")] + [(c, c) for c in currencies.distinct()]
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        if start and end and end < start:
-            self.add_error("date_to", "The end date is before the start date.")
-        return cleaned
-
-    def to_filters(self) -> InvoiceFilters:
-        if not self.is_valid():
-            return InvoiceFilters()
-        data = self.cleaned_data
-        return InvoiceFilters(
-            status=data["status"],
-            settlement=data["settlement"],
-            currency=data["currency"],
-            account=data["account"].strip(),
-            date_from=data["date_from"],
-            date_to=data["date_to"],
-            overdue=data["overdue"],
-            search=data["q"],
-        )
 
 
 # --- Invoice actions ----------------------------------------------------------------------

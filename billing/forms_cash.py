@@ -17,8 +17,7 @@ from django.utils import timezone
 from billing import services
 from billing.error_codes import BillingError
 from billing.models import CreditApplication, CreditNote, Payment, PaymentApplication, PaymentMethod
-from billing.selectors import cash as selectors
-from billing.selectors.cash import OpenInvoiceRow, PaymentFilters
+from billing.selectors.cash import OpenInvoiceRow
 from core.amount_input import AmountFormField
 from core.errors import DomainValidationError
 from core.money import currency_choices
@@ -33,51 +32,6 @@ def _amount_input(**attrs) -> forms.TextInput:
     # Text, not number: the service's own message (too many decimals, over the open
     # balance) is what the user should read, not the browser's step check.
     return forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", **attrs})
-
-
-class PaymentFilterForm(forms.Form):
-    q = forms.CharField(
-        label="Reference",
-        required=False,
-        widget=forms.TextInput(attrs={"placeholder": "Bank or check reference"}),
-    )
-    account = forms.CharField(
-        label="Account",
-        required=False,
-        widget=forms.TextInput(attrs={"placeholder": "Account name"}),
-    )
-    method = forms.ChoiceField(choices=[("", "Any"), *PaymentMethod.choices], required=False)
-    currency = forms.ChoiceField(choices=[("", "Any")], required=False)
-    received_from = forms.DateField(label="Received from", required=False, widget=_date_input())
-    received_to = forms.DateField(label="to", required=False, widget=_date_input())
-    unapplied = forms.BooleanField(label="Has unapplied cash", required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["currency"].choices = [("", "Any")] + [
-            (c, c) for c in selectors.payment_currencies()
-        ]
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("received_from"), cleaned.get("received_to")
-        if start and end and end < start:
-            self.add_error("received_to", "The end date is before the start date.")
-        return cleaned
-
-    def to_filters(self) -> PaymentFilters:
-        if not self.is_bound or not self.is_valid():
-            return PaymentFilters()
-        data = self.cleaned_data
-        return PaymentFilters(
-            account_name=data["account"],
-            method=data["method"],
-            currency=data["currency"],
-            received_from=data["received_from"],
-            received_to=data["received_to"],
-            unapplied_only=data["unapplied"],
-            search=data["q"],
-        )
 
 
 class CashForm(forms.Form):

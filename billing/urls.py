@@ -1,11 +1,12 @@
 from django.urls import path
 
-from billing import views, views_cash, views_einvoice
+from billing import views, views_bulk, views_cash, views_einvoice
 
 app_name = "billing"
 
 urlpatterns = [
     path("invoices/", views.invoice_list, name="invoice_list"),
+    path("invoices/export.csv", views.invoice_export, name="invoice_export"),
     path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
     path(
@@ -17,10 +18,12 @@ urlpatterns = [
     path("runs/", views.run_list, name="run_list"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("runs/<int:pk>/progress/", views.run_progress, name="run_progress"),
+    path("runs/<int:pk>/bulk/<slug:action>/", views_bulk.run_bulk_action, name="run_bulk_action"),
     path("runs/<int:pk>/resume/", views.run_resume, name="run_resume"),
     path("exceptions/<int:pk>/resolve/", views.exception_resolve, name="exception_resolve"),
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
     path("cash/payments/", views_cash.payment_list, name="payment_list"),
+    path("cash/payments/export.csv", views_cash.payment_export, name="payment_export"),
     path("cash/payments/new/", views_cash.payment_record, name="payment_record"),
     path("cash/payments/<int:pk>/", views_cash.payment_detail, name="payment_detail"),
     path("cash/payments/<int:pk>/apply/", views_cash.payment_apply, name="payment_apply"),

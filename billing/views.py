@@ -18,15 +18,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from billing import selectors, services
+from billing.filters import InvoiceFilter
 from billing.forms import (
     INVOICE_ACTIONS,
     BillingRunForm,
-    InvoiceFilterForm,
     available_actions,
     done_message,
 )
 from billing.models import BillingRun, BillingRunException, CreditNote, Invoice
 from billing.services import run_lease
+from core import list_exports
 from core.errors import DomainValidationError
 from core.permissions import require
 from ordermgmt.models import Account, Contract
@@ -39,22 +40,60 @@ INVOICES_PER_PAGE = 50
 # --- Invoices ------------------------------------------------------------------------------
 
 
+EXPORT_PERMISSION = "collections_app.export_finance_reports"
+INVOICE_COLUMNS = [
+    list_exports.Column("number", lambda i: i.number or f"DRAFT #{i.pk}"),
+    list_exports.Column("account_id", lambda i: i.account_id),
+    list_exports.Column("account", lambda i: i.account.legal_name),
+    list_exports.Column("contract", lambda i: i.contract.reference if i.contract_id else ""),
+    list_exports.Column("po_number", lambda i: i.po_number),
+    list_exports.Column("status", lambda i: i.status),
+    list_exports.Column("settlement_status", lambda i: i.settlement_status),
+    list_exports.Column("invoice_date", lambda i: i.invoice_date),
+    list_exports.Column("due_date", lambda i: i.due_date),
+    list_exports.Column("currency", lambda i: i.currency),
+    list_exports.Column("total", lambda i: list_exports.plain_amount(i.total_amount, i.currency)),
+    list_exports.Column(
+        "open",
+        lambda i: (
+            "" if i.status == "draft" else list_exports.plain_amount(i.open_amount, i.currency)
+        ),
+    ),
+]
+
+
+def invoice_filterset(request) -> InvoiceFilter:
+    return InvoiceFilter(request.GET or None, queryset=selectors.invoices_for_list_base())
+
+
 @require("billing.view_invoice")
 def invoice_list(request):
-    form = InvoiceFilterForm(request.GET or None)
-    filters = form.to_filters() if form.is_bound else selectors.InvoiceFilters()
-    invoices = selectors.invoices_for_list(filters)
+    filterset = invoice_filterset(request)
+    invoices = filterset.qs
     page = Paginator(invoices, INVOICES_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "billing/invoice_list.html",
         {
-            "form": form,
+            "form": filterset.form,
             "page": page,
+            "page_query": query.urlencode(),
+            "sort": request.GET.get("sort", ""),
             "rows": selectors.invoice_rows(page.object_list),
             "totals": selectors.totals_by_currency(invoices),
+            "can_export": request.user.has_perm(EXPORT_PERMISSION),
         },
     )
+
+
+@require("billing.view_invoice", EXPORT_PERMISSION)
+def invoice_export(request):
+    return list_exports.csv_response(
+        user=request.user, report="invoices", filterset=invoice_filterset(request),
+        columns=INVOICE_COLUMNS,
+    )  # fmt: skip
 
 
 def _invoice_page(request, invoice: Invoice, bound_form=None, status: int = 200):
@@ -249,6 +288,7 @@ def _run_page(request, run: BillingRun, *, resolve_error: dict | None = None, st
             "progress": selectors.run_progress(run),
             "can_resolve": request.user.has_perm("billing.change_billingrunexception"),
             "can_run": request.user.has_perm("billing.run_billing"),
+            "can_issue": request.user.has_perm("billing.issue_invoice"),
             "resumable": run_lease.is_resumable(run),
             "resolve_error": resolve_error,  # why resolving one exception was refused
         },

@@ -20,9 +20,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from billing.filters import PaymentFilter
 from billing.forms_cash import (
     ApplyForm,
-    PaymentFilterForm,
     RecordPaymentForm,
     RefundForm,
     ReverseApplicationForm,
@@ -35,6 +35,7 @@ from billing.models import (
     PaymentMethod,
 )
 from billing.selectors import cash as selectors
+from core import list_exports
 from core.money import format_money
 from core.permissions import require
 from ordermgmt.models import Account
@@ -50,16 +51,58 @@ REFUND = "billing.refund_payment"
 # --- Pages ------------------------------------------------------------------------------------
 
 
+EXPORT = "collections_app.export_finance_reports"
+PAYMENT_COLUMNS = [
+    list_exports.Column("received_date", lambda p: p.received_date),
+    list_exports.Column("account_id", lambda p: p.account_id),
+    list_exports.Column("account", lambda p: p.account.legal_name),
+    list_exports.Column("method", lambda p: p.method),
+    list_exports.Column("reference", lambda p: p.reference),
+    list_exports.Column("processor_id", lambda p: p.external_id or ""),
+    list_exports.Column("currency", lambda p: p.currency),
+    list_exports.Column("amount", lambda p: list_exports.plain_amount(p.amount, p.currency)),
+    list_exports.Column(
+        "applied", lambda p: list_exports.plain_amount(p.applied_amount, p.currency)
+    ),
+    list_exports.Column(
+        "refunded", lambda p: list_exports.plain_amount(p.refunded_amount, p.currency)
+    ),
+    list_exports.Column(
+        "unapplied", lambda p: list_exports.plain_amount(p.unapplied_amount, p.currency)
+    ),
+]
+
+
+def payment_filterset(request) -> PaymentFilter:
+    return PaymentFilter(request.GET or None, queryset=selectors.payments_for_list_base())
+
+
 @require(VIEW)
 def payment_list(request):
-    form = PaymentFilterForm(request.GET or None)
-    payments = selectors.payments_for_list(form.to_filters())
-    page = Paginator(payments, PAYMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    filterset = payment_filterset(request)
+    page = Paginator(filterset.qs, PAYMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "billing/cash/payment_list.html",
-        {"form": form, "page": page, "rows": selectors.payment_rows(page.object_list)},
+        {
+            "form": filterset.form,
+            "page": page,
+            "page_query": query.urlencode(),
+            "sort": request.GET.get("sort", ""),
+            "rows": selectors.payment_rows(page.object_list),
+            "can_export": request.user.has_perm(EXPORT),
+        },
     )
+
+
+@require(VIEW, EXPORT)
+def payment_export(request):
+    return list_exports.csv_response(
+        user=request.user, report="payments", filterset=payment_filterset(request),
+        columns=PAYMENT_COLUMNS,
+    )  # fmt: skip
 
 
 @require(VIEW, RECORD)

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from billing import api as billing_api
+from billing import views_search
 from billing.api import einvoices as einvoice_api
 from billing.api import payments as payments_api
 from billing.api import reference as reference_api
@@ -17,8 +18,9 @@ from billing.writeoffs import api as writeoffs_api
 from collections_app import api as collections_api
 from collections_app import api_dunning, api_reports, urls_reports
 from collections_app.statements import api as statements_api
+from config.home import views as home_views
 from integrations.salesforce import api as salesforce_api
-from ordermgmt import api, api_catalog, api_dealdesk, views
+from ordermgmt import api, api_catalog, api_dealdesk
 from ordermgmt.security import views as security_views
 
 router = DefaultRouter()
@@ -64,7 +66,7 @@ router.register("salesforce/sync-runs", salesforce_api.SyncRunViewSet)
 router.register("salesforce/sync-issues", salesforce_api.SyncIssueViewSet)
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
@@ -88,6 +90,8 @@ urlpatterns = [
     path("account/api-tokens/", security_views.api_tokens, name="api_tokens"),
     path("account/api-tokens/revoke/", security_views.api_token_revoke, name="api_token_revoke"),
     path("admin/", admin.site.urls),
+    path("search/", views_search.global_search, name="search"),
+    path("", include("ordermgmt.urls_lists")),
     path("dealdesk/", include("ordermgmt.urls_dealdesk")),
     path("billing/", include("billing.urls")),
     path("billing/bank/", include("billing.bank.urls")),

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from core.amount_input import AmountSerializerField
 from core.api_fields import ExactAmountField
 from ordermgmt import services
+from ordermgmt.filters import AccountFilter, ContractFilter
 from ordermgmt.models import (
     Account,
     Contact,
@@ -72,7 +73,7 @@ class AccountSerializer(ModelValidatingSerializer):
 class AccountViewSet(viewsets.ModelViewSet):
     queryset = Account.objects.all()
     serializer_class = AccountSerializer
-    filterset_fields = ["default_currency", "billing_country", "tax_exempt"]
+    filterset_class = AccountFilter
     search_fields = ["legal_name", "tax_id", "salesforce_id"]
     ordering_fields = ["legal_name", "created_at"]
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -261,15 +262,6 @@ class CommentSerializer(serializers.Serializer):
 class BillingHoldSerializer(serializers.Serializer):
     on_hold = serializers.BooleanField()
     reason = serializers.CharField(max_length=500)
-
-
-class ContractFilter(filters.FilterSet):
-    start_date_from = filters.DateFilter(field_name="start_date", lookup_expr="gte")
-    start_date_to = filters.DateFilter(field_name="start_date", lookup_expr="lte")
-
-    class Meta:
-        model = Contract
-        fields = ["status", "account", "currency", "kind", "billing_frequency"]
 
 
 class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -1,6 +1,4 @@
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
 
 from ordermgmt import roles, selectors
 from ordermgmt.dealdesk.selectors import open_review_counts
@@ -14,21 +12,18 @@ ROLE_HEADLINES = {
 }
 
 
-@login_required
-def home(request):
+def home_context(request) -> dict:
+    """The commercial part of every role's home page (config.home adds money and queues)."""
     user_roles = roles.role_names(request.user)
     if not user_roles:
         raise PermissionDenied("This account has no Ledgerline role.")
     deal_desk = None
     if request.user.has_perm("ordermgmt.approve_contract"):
         deal_desk = dict(zip(["open", "overdue"], open_review_counts(), strict=True))
-    return render(
-        request,
-        "console/home.html",
-        {
-            "headlines": [(r, ROLE_HEADLINES[r]) for r in user_roles],
-            "status_counts": selectors.contracts_by_status(),
-            "waiting": selectors.contracts_waiting_for(request.user),
-            "deal_desk": deal_desk,
-        },
-    )
+    return {
+        "user_roles_shown": user_roles,
+        "headlines": [(r, ROLE_HEADLINES[r]) for r in user_roles],
+        "status_counts": selectors.contracts_by_status(),
+        "waiting": selectors.contracts_waiting_for(request.user),
+        "deal_desk": deal_desk,
+    }

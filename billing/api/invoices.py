@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from billing import selectors, services
 from billing.api.fields import MoneyField, ScheduleKindField
+from billing.filters import InvoiceFilter
 from billing.models import BillingScheduleLine, CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from core.amount_input import AmountSerializerField
 
@@ -173,24 +174,6 @@ class InvoiceOutputSerializer(serializers.ModelSerializer):
         return reverse("billing:invoice_pdf", args=[obj.pk])
 
 
-class InvoiceFilter(filters.FilterSet):
-    invoice_date_from = filters.DateFilter(field_name="invoice_date", lookup_expr="gte")
-    invoice_date_to = filters.DateFilter(field_name="invoice_date", lookup_expr="lte")
-    due_date_from = filters.DateFilter(field_name="due_date", lookup_expr="gte")
-    due_date_to = filters.DateFilter(field_name="due_date", lookup_expr="lte")
-    overdue = filters.BooleanFilter(method="filter_overdue", label="Overdue")
-
-    class Meta:
-        model = Invoice
-        fields = ["status", "settlement_status", "account", "contract", "currency", "billing_run"]
-
-    def filter_overdue(self, queryset, name, value):
-        if value is None:
-            return queryset
-        overdue = selectors.overdue_q()
-        return queryset.filter(overdue) if value else queryset.exclude(overdue)
-
-
 class InvoiceIssueInputSerializer(serializers.Serializer):
     invoice_date = serializers.DateField(
         required=False, allow_null=True, default=None, help_text="Re-date the invoice at issue."
@@ -290,7 +273,8 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     filterset_class = InvoiceFilter
     search_fields = ["number", "account__legal_name", "buyer_name", "po_number"]
     ordering_fields = ["invoice_date", "due_date", "total_amount", "id"]
-    ordering = ["-invoice_date", "-id"]
+    # No default `ordering` here: it would undo the FilterSet's `sort`; the queryset is
+    # newest first already.
     # Correcting a voided invoice makes the draft that will be re-issued: issuing's right.
     required_permissions = {
         "issue": ["billing.issue_invoice"],

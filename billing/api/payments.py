@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from billing import services
 from billing.api.fields import MoneyField
 from billing.error_codes import BillingError
+from billing.filters import PaymentFilter
 from billing.models import Invoice, Payment, PaymentApplication, PaymentMethod, Refund
 from billing.selectors import cash as selectors_cash
 from core.amount_input import AmountSerializerField
@@ -173,22 +174,6 @@ class ApplicationReverseInputSerializer(serializers.Serializer):
 # --- Payments ----------------------------------------------------------------------------------
 
 
-class PaymentFilter(filters.FilterSet):
-    received_date_from = filters.DateFilter(field_name="received_date", lookup_expr="gte")
-    received_date_to = filters.DateFilter(field_name="received_date", lookup_expr="lte")
-    has_unapplied = filters.BooleanFilter(method="filter_has_unapplied", label="Has unapplied")
-
-    class Meta:
-        model = Payment
-        fields = ["account", "currency", "method"]
-
-    def filter_has_unapplied(self, queryset, name, value):
-        if value is None:
-            return queryset
-        unapplied = selectors_cash.unapplied_q()
-        return queryset.filter(unapplied) if value else queryset.exclude(unapplied)
-
-
 class PaymentViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -200,7 +185,8 @@ class PaymentViewSet(
     filterset_class = PaymentFilter
     search_fields = ["reference", "account__legal_name"]
     ordering_fields = ["received_date", "amount", "id"]
-    ordering = ["-received_date", "-id"]
+    # No default `ordering` here: it would undo the FilterSet's `sort`; the queryset is
+    # newest first already.
     # Recording takes billing.add_payment (the model permission for POST).
     required_permissions = {
         "apply": ["billing.view_payment", "billing.apply_payment"],

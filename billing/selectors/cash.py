@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -29,43 +28,15 @@ from .common import money
 # --- Payment list ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PaymentFilters:
-    account_name: str = ""
-    method: str = ""
-    currency: str = ""
-    received_from: date | None = None
-    received_to: date | None = None
-    unapplied_only: bool = False
-    search: str = ""
-
-
 def unapplied_q() -> Q:
     """Payments with cash still on account (neither applied nor refunded)."""
     return Q(amount__gt=F("applied_amount") + F("refunded_amount"))
 
 
-def payments_for_list(filters: PaymentFilters) -> QuerySet[Payment]:
-    queryset = Payment.objects.select_related("account")
-    if filters.account_name.strip():
-        queryset = queryset.filter(account__legal_name__icontains=filters.account_name.strip())
-    if filters.method:
-        queryset = queryset.filter(method=filters.method)
-    if filters.currency:
-        queryset = queryset.filter(currency=filters.currency)
-    if filters.received_from:
-        queryset = queryset.filter(received_date__gte=filters.received_from)
-    if filters.received_to:
-        queryset = queryset.filter(received_date__lte=filters.received_to)
-    if filters.unapplied_only:
-        queryset = queryset.filter(unapplied_q())
-    if filters.search.strip():
-        queryset = queryset.filter(reference__icontains=filters.search.strip())
-    return queryset.order_by("-received_date", "-id")
-
-
-def payment_currencies() -> list[str]:
-    return list(Payment.objects.order_by("currency").values_list("currency", flat=True).distinct())
+def payments_for_list_base() -> QuerySet[Payment]:
+    """What the payment list, its CSV and the API filter (billing.filters.PaymentFilter),
+    newest first unless a sort is chosen."""
+    return Payment.objects.select_related("account").order_by("-received_date", "-id")
 
 
 @dataclass(frozen=True)
@@ -255,14 +226,18 @@ def open_invoice_rows(
 
 
 def payments_for_api() -> QuerySet[Payment]:
-    return Payment.objects.select_related("account").prefetch_related(
-        Prefetch(
-            "applications",
-            queryset=PaymentApplication.objects.select_related("invoice", "reversed_by").order_by(
-                "applied_date", "id"
+    return (
+        Payment.objects.select_related("account")
+        .prefetch_related(
+            Prefetch(
+                "applications",
+                queryset=PaymentApplication.objects.select_related(
+                    "invoice", "reversed_by"
+                ).order_by("applied_date", "id"),
             ),
-        ),
-        Prefetch("refunds", queryset=Refund.objects.order_by("refund_date", "id")),
+            Prefetch("refunds", queryset=Refund.objects.order_by("refund_date", "id")),
+        )
+        .order_by("-received_date", "-id")
     )
 
 

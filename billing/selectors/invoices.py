@@ -33,18 +33,6 @@ from .common import MONEY_FIELD, money
 # --- Invoice list -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class InvoiceFilters:
-    status: str = ""
-    settlement: str = ""
-    currency: str = ""
-    account: str = ""  # an account id (digits) or part of its name
-    date_from: date | None = None
-    date_to: date | None = None
-    overdue: bool = False
-    search: str = ""
-
-
 def overdue_q(today: date | None = None) -> Q:
     """Issued, not fully settled and past its due date."""
     today = today or timezone.localdate()
@@ -53,33 +41,10 @@ def overdue_q(today: date | None = None) -> Q:
     )
 
 
-def invoices_for_list(filters: InvoiceFilters) -> QuerySet[Invoice]:
-    queryset = Invoice.objects.select_related("account", "contract")
-    if filters.status:
-        queryset = queryset.filter(status=filters.status)
-    if filters.settlement:
-        queryset = queryset.filter(settlement_status=filters.settlement)
-    if filters.currency:
-        queryset = queryset.filter(currency=filters.currency)
-    if filters.account.isdigit():
-        queryset = queryset.filter(account_id=int(filters.account))
-    elif filters.account:
-        queryset = queryset.filter(account__legal_name__icontains=filters.account)
-    if filters.date_from:
-        queryset = queryset.filter(invoice_date__gte=filters.date_from)
-    if filters.date_to:
-        queryset = queryset.filter(invoice_date__lte=filters.date_to)
-    if filters.overdue:
-        queryset = queryset.filter(overdue_q())
-    if filters.search:
-        term = filters.search.strip()
-        queryset = queryset.filter(
-            Q(number__icontains=term)
-            | Q(account__legal_name__icontains=term)
-            | Q(buyer_name__icontains=term)
-            | Q(po_number__icontains=term)
-        )
-    return queryset.order_by("-invoice_date", "-id")
+def invoices_for_list_base() -> QuerySet[Invoice]:
+    """What the invoice list, its CSV and the API filter (billing.filters.InvoiceFilter),
+    newest first unless a sort is chosen."""
+    return Invoice.objects.select_related("account", "contract").order_by("-invoice_date", "-id")
 
 
 @dataclass(frozen=True)
@@ -180,8 +145,12 @@ def is_overdue(invoice: Invoice, today: date | None = None) -> bool:
 
 
 def invoices_for_api() -> QuerySet[Invoice]:
-    return Invoice.objects.select_related("account", "contract").prefetch_related(
-        Prefetch("lines", queryset=InvoiceLine.objects.order_by("position", "id")),
-        Prefetch("credit_notes", queryset=CreditNote.objects.order_by("credit_date", "id")),
-        Prefetch("corrections", queryset=Invoice.objects.only("id", "replaces_id")),
+    return (
+        Invoice.objects.select_related("account", "contract")
+        .prefetch_related(
+            Prefetch("lines", queryset=InvoiceLine.objects.order_by("position", "id")),
+            Prefetch("credit_notes", queryset=CreditNote.objects.order_by("credit_date", "id")),
+            Prefetch("corrections", queryset=Invoice.objects.only("id", "replaces_id")),
+        )
+        .order_by("-invoice_date", "-id")
     )

@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 
 from django.db.models import (
     Count,
+    Exists,
+    OuterRef,
     Q,
     QuerySet,
 )
@@ -18,6 +20,7 @@ from billing.models import (
     BillingRunException,
     BillingRunStatus,
     ExceptionReason,
+    InvoiceDelivery,
 )
 
 from .common import admin_url, money
@@ -194,7 +197,12 @@ def run_summary(run: BillingRun) -> RunSummary:
             "resolved", "reason", "account__legal_name"
         )
     ]
-    invoices = invoice_rows(run.invoices.select_related("account", "contract").order_by("id"))
+    sent = InvoiceDelivery.objects.filter(invoice=OuterRef("pk"))
+    invoices = invoice_rows(
+        run.invoices.select_related("account", "contract")
+        .annotate(delivery_sent=Exists(sent))
+        .order_by("id")
+    )
     changes: dict = {}
     previous = None
     if run.dry_run and run.changes_since_last_preview:

@@ -1,3 +1,4 @@
+from .bulk import BulkOutcome, issue_run_drafts, send_run_invoices
 from .credit_notes import (
     ON_CREDIT_NOTE,
     CreditEffect,
@@ -35,6 +36,9 @@ from .runs import execute_billing_run, queue_billing_run, resolve_run_exception
 from .schedules import contract_value, create_billing_schedule, record_usage
 
 __all__ = [
+    "BulkOutcome",
+    "issue_run_drafts",
+    "send_run_invoices",
     "ON_CREDIT_NOTE",
     "ON_ISSUE",
     "CreditEffect",

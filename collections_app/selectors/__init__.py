@@ -35,6 +35,7 @@ from .dunning import (
 )
 from .worklist import (
     WORKLIST_FILTERS,
+    WORKLIST_SHOWS,
     Amount,
     LastContact,
     NextAction,
@@ -59,6 +60,7 @@ __all__ = [
     "PromiseRow",
     "PromiseStatus",
     "WORKLIST_FILTERS",
+    "WORKLIST_SHOWS",
     "WorklistRow",
     "account_collections",
     "account_facts",

@@ -104,6 +104,14 @@ WORKLIST_FILTERS = {
     "paused": "Paused accounts",
 }
 
+# Which worklist rows each filter keeps (the page's ?show= and the home page's counts).
+WORKLIST_SHOWS = {
+    "calls": lambda r: bool(r.calls),
+    "broken": lambda r: r.broken_promises > 0,
+    "disputes": lambda r: bool(r.disputes),
+    "paused": lambda r: r.dunning_paused,
+}
+
 
 def fx_rates(currencies: Iterable[str], *, as_of: date) -> dict[str, Decimal]:
     """{currency: rate into the reporting currency}; a currency without a rate is left out."""
@@ -258,10 +266,5 @@ def worklist(*, as_of: date, show: str = "") -> list[WorklistRow]:
         rows.values(),
         key=lambda r: (-r.ranking_amount, -r.oldest_days_past_due, r.account.legal_name),
     )
-    keep = {
-        "calls": lambda r: bool(r.calls),
-        "broken": lambda r: r.broken_promises > 0,
-        "disputes": lambda r: bool(r.disputes),
-        "paused": lambda r: r.dunning_paused,
-    }.get(show)
+    keep = WORKLIST_SHOWS.get(show)
     return [r for r in result if keep(r)] if keep else result
