@@ -21,7 +21,9 @@ from integrations.salesforce.services.locks import _fail_abandoned_runs
 
 pytestmark = pytest.mark.django_db
 
-ALLOWED_RUN_MOVES = [(old, new) for old, targets in SYNC_RUN_TRANSITIONS.items() for new in targets]
+ALLOWED_RUN_MOVES = [
+    (old, new) for old, targets in SYNC_RUN_TRANSITIONS.items() for new in sorted(targets)
+]
 REFUSED_RUN_MOVES = [
     (old, new)
     for old in SyncRunStatus.values
