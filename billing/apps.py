@@ -26,3 +26,11 @@ class BillingConfig(AppConfig):
             ON_ISSUE.append(queue_invoice_delivery)
         if queue_credit_note_pdf not in ON_CREDIT_NOTE:
             ON_CREDIT_NOTE.append(queue_credit_note_pdf)
+        # A change order re-plans the schedule (credits, debits) in its own transaction.
+        from billing.services.change_orders import apply_change_to_schedule, invoiced_through
+        from ordermgmt.services.change_orders import INVOICED_THROUGH, ON_CHANGE
+
+        if apply_change_to_schedule not in ON_CHANGE:
+            ON_CHANGE.append(apply_change_to_schedule)
+        if invoiced_through not in INVOICED_THROUGH:
+            INVOICED_THROUGH.append(invoiced_through)

@@ -79,3 +79,4 @@ class BillingError(ErrorCode):
     UNKNOWN_PRICING_MODEL = "unknown_pricing_model"
     UNKNOWN_REASON = "unknown_reason"
     UNSUPPORTED_FORMAT = "unsupported_format"
+    NET_CREDIT_NOT_INVOICEABLE = "net_credit_not_invoiceable"

@@ -1,3 +1,4 @@
+from .change_orders import ChangeOrderInput, make_change_order
 from .contracts import (
     ContractLineInput,
     ContractTerms,
@@ -14,6 +15,7 @@ from .contracts import (
 from .dealdesk import approve_contract, comment_on_review, reject_contract
 
 __all__ = [
+    "ChangeOrderInput",
     "ContractLineInput",
     "ContractTerms",
     "DraftContractInput",
@@ -25,6 +27,7 @@ __all__ = [
     "create_contract",
     "create_draft_contracts",
     "expire_contract",
+    "make_change_order",
     "reject_contract",
     "submit_contract",
     "update_contract",
