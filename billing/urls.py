@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import views, views_cash
+from billing import views, views_cash, views_changes
 
 app_name = "billing"
 
@@ -15,6 +15,11 @@ urlpatterns = [
     path("runs/<int:pk>/resume/", views.run_resume, name="run_resume"),
     path("exceptions/<int:pk>/resolve/", views.exception_resolve, name="exception_resolve"),
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
+    path(
+        "contracts/<int:pk>/change-orders/",
+        views_changes.contract_change_orders,
+        name="contract_change_orders",
+    ),
     path("cash/payments/", views_cash.payment_list, name="payment_list"),
     path("cash/payments/new/", views_cash.payment_record, name="payment_record"),
     path("cash/payments/<int:pk>/", views_cash.payment_detail, name="payment_detail"),
