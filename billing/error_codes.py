@@ -80,3 +80,4 @@ class BillingError(ErrorCode):
     UNKNOWN_REASON = "unknown_reason"
     UNSUPPORTED_FORMAT = "unsupported_format"
     NET_CREDIT_NOT_INVOICEABLE = "net_credit_not_invoiceable"
+    CATCH_UP_NOT_CONFIRMED = "catch_up_not_confirmed"

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from billing import api as billing_api
+from billing.api import catch_up as catch_up_api
 from billing.api import change_orders as change_orders_api
 from billing.api import payments as payments_api
 from billing.api import reference as reference_api
@@ -158,6 +159,11 @@ urlpatterns = [
         "api/v1/contracts/<int:contract_id>/change-orders/",
         change_orders_api.ChangeOrderView.as_view(),
         name="api-contract-change-orders",
+    ),
+    path(
+        "api/v1/contracts/<int:contract_id>/catch-up-preview/",
+        catch_up_api.CatchUpPreviewView.as_view(),
+        name="api-contract-catch-up-preview",
     ),
     path("api/v1/", include(router.urls)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
