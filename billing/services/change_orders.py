@@ -131,6 +131,30 @@ def _place_prorations(change: ContractChange, contract: Contract, plan: Schedule
         row.billing_date = billing_date
     if change.proration_behavior == ProrationBehavior.INVOICE_NOW:
         invoice_prorations_now(change=change, contract=contract, rows=rows)
+        return
+    _refuse_negative_next_invoice(contract, billing_date)
+
+
+def _refuse_negative_next_invoice(contract: Contract, billing_date: date) -> None:
+    """The next invoice nets the credit; it must not total below zero (an invoice cannot),
+    which happens when too little is left to bill after the change."""
+    due = BillingScheduleLine.objects.filter(
+        contract=contract,
+        status=ScheduleLineStatus.PENDING,
+        billing_date__lte=billing_date,
+    ).exclude(kind=ScheduleLineKind.USAGE)
+    net = sum((row.amount or 0 for row in due), start=0)
+    if net < 0:
+        raise DomainValidationError(
+            field="proration_behavior",
+            code=BillingError.NET_CREDIT_NOT_INVOICEABLE,
+            message=(
+                f"The next invoice ({billing_date}) would total "
+                f"{format_money(net, contract.currency)}: the credit exceeds what is left to "
+                "bill. Issue a credit note on the invoice that billed the period instead, "
+                "and record the change with no proration."
+            ),
+        )
 
 
 def invoice_prorations_now(

@@ -15,7 +15,7 @@ from billing.models import BillingRun, BillingScheduleLine, Invoice, InvoiceLine
 from billing.services import execute_billing_run, queue_billing_run
 from ordermgmt import roles
 from ordermgmt.models import ContractChange, ContractLine
-from tests.factories import ProductPriceFactory, UserFactory, active_contract
+from tests.factories import ProductPriceFactory, UserFactory, active_contract, line_input
 
 pytestmark = pytest.mark.django_db
 
@@ -306,16 +306,25 @@ def test_no_proration_leaves_the_billed_month_alone_and_starts_the_new_terms_nex
 
 @freeze_time("2026-11-16 12:00")
 def test_removing_a_line_credits_its_unused_time_and_bills_nothing_after(client):
-    contract = active_contract(billing_frequency="monthly")
+    # Seats (1,000.00 a month) and support (600.00 a year = 50.00 a month). Support ends
+    # on 16 November: 15/30 of November's 50.00 is credited, 25.00, on the 1 December
+    # invoice, which bills only the seats from then on: 1,000.00 - 25.00 = 975.00.
+    contract = active_contract(
+        billing_frequency="monthly",
+        lines=[line_input(), line_input(quantity=Decimal("1"), unit_price=Decimal("600"))],
+    )
     bill(date(2026, 11, 1))
+    support = contract.lines.order_by("id").last()
     body = change(
-        client, contract, kind="remove", line=only_line(contract).pk, effective_date="2026-11-16"
+        client, contract, kind="remove", line=support.pk, effective_date="2026-11-16"
     ).json()
-    assert [c["amount"] for c in body["credit_lines"]] == ["-500.00"]
+    assert [c["amount"] for c in body["credit_lines"]] == ["-25.00"]
     assert body["debit_lines"] == [] and body["new_line"] is None
     assert not BillingScheduleLine.objects.filter(
-        contract=contract, status="pending", kind="recurring"
+        contract_line=support, status="pending", kind="recurring"
     ).exists()
+    bill(date(2026, 12, 1))
+    assert invoice_on(contract, date(2026, 12, 1)).total_amount == Decimal("975.00")
 
 
 def test_the_change_order_endpoint_is_documented_in_the_schema(client):
