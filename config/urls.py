@@ -12,6 +12,7 @@ from billing.api import payments as payments_api
 from billing.api import reference as reference_api
 from billing.bank import api as bank_api
 from billing.revenue import api as revenue_api
+from billing.revenue import api_changes as revenue_changes_api
 from billing.revenue import api_operations as revenue_ops_api
 from billing.usage import api as usage_api
 from billing.writeoffs import api as writeoffs_api
@@ -164,6 +165,11 @@ urlpatterns = [
         "api/v1/contracts/<int:contract_id>/catch-up-preview/",
         catch_up_api.CatchUpPreviewView.as_view(),
         name="api-contract-catch-up-preview",
+    ),
+    path(
+        "api/v1/revenue/change-orders/<int:change_id>/treatment/",
+        revenue_changes_api.ChangeOrderTreatmentView.as_view(),
+        name="api-revenue-change-order-treatment",
     ),
     path("api/v1/", include(router.urls)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -217,3 +217,38 @@ def test_a_credit_larger_than_what_is_left_to_bill_is_refused_and_saves_nothing(
     assert (err.value.field, err.value.code) == ("proration_behavior", "net_credit_not_invoiceable")
     assert not ChangeOrderRevenue.objects.exists()
     assert contract.lines.get().service_end is None
+
+
+def test_the_treatment_is_read_and_overridden_over_the_api(client):
+    from ordermgmt import roles
+    from tests.factories import UserFactory
+
+    with freeze_time("2026-06-10 12:00"):
+        contract = activated([line(seats(), "1200", "10")], billing_frequency="monthly")
+        bill_and_issue(date(2026, 6, 1))
+        made = change(
+            contract,
+            kind="price",
+            line=contract.lines.get(),
+            unit_price=Decimal("1500"),
+            effective_date=date(2026, 6, 10),
+        )
+        url = f"/api/v1/revenue/change-orders/{made.pk}/treatment/"
+        client.force_login(UserFactory(role=roles.AUDITOR))
+        read = client.get(url).json()
+        assert read["treatment"] == "prospective" and "series" in read["reason"]
+        assert client.post(url, {}, content_type="application/json").status_code == 403
+        client.force_login(UserFactory(role=roles.FINANCE))
+        refused = client.post(
+            url, {"treatment": "cumulative_catch_up", "note": ""}, content_type="application/json"
+        )
+        assert (refused.json()["field"], refused.json()["code"]) == ("note", "required")
+        done = client.post(
+            url,
+            {"treatment": "cumulative_catch_up", "note": "Not a series"},
+            content_type="application/json",
+        ).json()
+    assert (done["treatment"], done["suggested_treatment"]) == (
+        "cumulative_catch_up",
+        "prospective",
+    )
