@@ -18,6 +18,9 @@ from .services.change_orders import override_change_treatment
 
 
 class TreatmentOutputSerializer(serializers.ModelSerializer):
+    # Plain text: the same choice set as `treatment`, which names it once in the schema.
+    suggested_treatment = serializers.CharField(read_only=True)
+
     class Meta:
         model = ChangeOrderRevenue
         fields = [
