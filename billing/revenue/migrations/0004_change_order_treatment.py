@@ -7,60 +7,190 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ordermgmt', '0008_change_orders'),
-        ('revenue', '0003_ssp_range_plural'),
+        ("ordermgmt", "0008_change_orders"),
+        ("revenue", "0003_ssp_range_plural"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChangeOrderRevenue',
+            name="ChangeOrderRevenue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('treatment', models.CharField(choices=[('separate_contract', 'Separate contract (606-10-25-12)'), ('prospective', 'Prospective: termination and new contract (25-13a)'), ('cumulative_catch_up', 'Cumulative catch-up (25-13b)')], max_length=20)),
-                ('suggested_treatment', models.CharField(choices=[('separate_contract', 'Separate contract (606-10-25-12)'), ('prospective', 'Prospective: termination and new contract (25-13a)'), ('cumulative_catch_up', 'Cumulative catch-up (25-13b)')], help_text='What the facts call for; `treatment` differs when Finance overrode it.', max_length=20)),
-                ('reason', models.TextField(help_text='Why the facts call for the suggested treatment')),
-                ('facts', models.JSONField(default=dict)),
-                ('applied', models.BooleanField(default=False, help_text='Revenue schedules were re-versioned (the contract had revenue)')),
-                ('base_schedules', models.JSONField(default=dict, help_text='{obligation id: schedule id} current before this change')),
-                ('override_note', models.TextField(blank=True)),
-                ('overridden_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('change', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='revenue_treatment', to='ordermgmt.contractchange')),
-                ('overridden_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "treatment",
+                    models.CharField(
+                        choices=[
+                            ("separate_contract", "Separate contract (606-10-25-12)"),
+                            ("prospective", "Prospective: termination and new contract (25-13a)"),
+                            ("cumulative_catch_up", "Cumulative catch-up (25-13b)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "suggested_treatment",
+                    models.CharField(
+                        choices=[
+                            ("separate_contract", "Separate contract (606-10-25-12)"),
+                            ("prospective", "Prospective: termination and new contract (25-13a)"),
+                            ("cumulative_catch_up", "Cumulative catch-up (25-13b)"),
+                        ],
+                        help_text="What the facts call for; `treatment` differs when Finance overrode it.",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reason",
+                    models.TextField(help_text="Why the facts call for the suggested treatment"),
+                ),
+                ("facts", models.JSONField(default=dict)),
+                (
+                    "applied",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Revenue schedules were re-versioned (the contract had revenue)",
+                    ),
+                ),
+                (
+                    "base_schedules",
+                    models.JSONField(
+                        default=dict,
+                        help_text="{obligation id: schedule id} current before this change",
+                    ),
+                ),
+                ("override_note", models.TextField(blank=True)),
+                ("overridden_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "change",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="revenue_treatment",
+                        to="ordermgmt.contractchange",
+                    ),
+                ),
+                (
+                    "overridden_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalChangeOrderRevenue',
+            name="HistoricalChangeOrderRevenue",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('treatment', models.CharField(choices=[('separate_contract', 'Separate contract (606-10-25-12)'), ('prospective', 'Prospective: termination and new contract (25-13a)'), ('cumulative_catch_up', 'Cumulative catch-up (25-13b)')], max_length=20)),
-                ('suggested_treatment', models.CharField(choices=[('separate_contract', 'Separate contract (606-10-25-12)'), ('prospective', 'Prospective: termination and new contract (25-13a)'), ('cumulative_catch_up', 'Cumulative catch-up (25-13b)')], help_text='What the facts call for; `treatment` differs when Finance overrode it.', max_length=20)),
-                ('reason', models.TextField(help_text='Why the facts call for the suggested treatment')),
-                ('facts', models.JSONField(default=dict)),
-                ('applied', models.BooleanField(default=False, help_text='Revenue schedules were re-versioned (the contract had revenue)')),
-                ('base_schedules', models.JSONField(default=dict, help_text='{obligation id: schedule id} current before this change')),
-                ('override_note', models.TextField(blank=True)),
-                ('overridden_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('change', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='ordermgmt.contractchange')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('overridden_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "treatment",
+                    models.CharField(
+                        choices=[
+                            ("separate_contract", "Separate contract (606-10-25-12)"),
+                            ("prospective", "Prospective: termination and new contract (25-13a)"),
+                            ("cumulative_catch_up", "Cumulative catch-up (25-13b)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "suggested_treatment",
+                    models.CharField(
+                        choices=[
+                            ("separate_contract", "Separate contract (606-10-25-12)"),
+                            ("prospective", "Prospective: termination and new contract (25-13a)"),
+                            ("cumulative_catch_up", "Cumulative catch-up (25-13b)"),
+                        ],
+                        help_text="What the facts call for; `treatment` differs when Finance overrode it.",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "reason",
+                    models.TextField(help_text="Why the facts call for the suggested treatment"),
+                ),
+                ("facts", models.JSONField(default=dict)),
+                (
+                    "applied",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Revenue schedules were re-versioned (the contract had revenue)",
+                    ),
+                ),
+                (
+                    "base_schedules",
+                    models.JSONField(
+                        default=dict,
+                        help_text="{obligation id: schedule id} current before this change",
+                    ),
+                ),
+                ("override_note", models.TextField(blank=True)),
+                ("overridden_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "change",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="ordermgmt.contractchange",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "overridden_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical change order revenue',
-                'verbose_name_plural': 'historical change order revenues',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical change order revenue",
+                "verbose_name_plural": "historical change order revenues",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
