@@ -32,3 +32,22 @@ class BillingConfig(AppConfig):
 
         if queue_invoice_resend not in ON_RESEND:
             ON_RESEND.append(queue_invoice_resend)
+        # A change order re-plans the schedule (credits, debits) in its own transaction.
+        from billing.services.change_orders import apply_change_to_schedule, invoiced_through
+        from ordermgmt.services.change_orders import INVOICED_THROUGH, ON_CHANGE
+
+        if apply_change_to_schedule not in ON_CHANGE:
+            ON_CHANGE.append(apply_change_to_schedule)
+        if invoiced_through not in INVOICED_THROUGH:
+            INVOICED_THROUGH.append(invoiced_through)
+        # Back-billing guard: activation of a contract started in the past is confirmed.
+        from billing.services.catch_up import require_catch_up_confirmation
+        from ordermgmt.services.contracts import ACTIVATION_GUARDS
+
+        if require_catch_up_confirmation not in ACTIVATION_GUARDS:
+            ACTIVATION_GUARDS.append(require_catch_up_confirmation)
+        from billing.selectors.catch_up import catch_up_preview
+        from ordermgmt.services.contracts import ACTIVATION_PREVIEWS
+
+        if catch_up_preview not in ACTIVATION_PREVIEWS:
+            ACTIVATION_PREVIEWS.append(catch_up_preview)

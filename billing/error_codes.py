@@ -95,3 +95,5 @@ class BillingError(ErrorCode):
     APPROVAL_MISMATCH = "approval_mismatch"
     APPROVAL_NOT_NEEDED = "approval_not_needed"
     NEEDS_SECOND_PERSON = "needs_second_person"
+    NET_CREDIT_NOT_INVOICEABLE = "net_credit_not_invoiceable"
+    CATCH_UP_NOT_CONFIRMED = "catch_up_not_confirmed"

@@ -182,6 +182,9 @@ class BillingRunForm(forms.Form):
     mode = forms.ChoiceField(
         choices=[("preview", "Preview"), ("run", "Run billing")], widget=forms.HiddenInput
     )
+    confirm_catch_up = forms.BooleanField(
+        required=False, label="Bill contracts with more than one period due at once (catch-up)"
+    )
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {"run_date": timezone.localdate()})

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import views, views_bulk, views_cash, views_einvoice
+from billing import views, views_bulk, views_cash, views_changes, views_einvoice
 
 app_name = "billing"
 
@@ -22,6 +22,11 @@ urlpatterns = [
     path("runs/<int:pk>/resume/", views.run_resume, name="run_resume"),
     path("exceptions/<int:pk>/resolve/", views.exception_resolve, name="exception_resolve"),
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
+    path(
+        "contracts/<int:pk>/change-orders/",
+        views_changes.contract_change_orders,
+        name="contract_change_orders",
+    ),
     path("cash/payments/", views_cash.payment_list, name="payment_list"),
     path("cash/payments/export.csv", views_cash.payment_export, name="payment_export"),
     path("cash/payments/new/", views_cash.payment_record, name="payment_record"),

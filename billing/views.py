@@ -26,6 +26,7 @@ from billing.forms import (
     done_message,
 )
 from billing.models import BillingRun, BillingRunException, CreditNote, Invoice
+from billing.selectors import catch_up as catch_up_selectors
 from billing.services import run_lease
 from core import list_exports
 from core.errors import DomainValidationError
@@ -253,6 +254,7 @@ def run_list(request):
                     run_date=form.cleaned_data["run_date"],
                     actor=request.user,
                     dry_run=form.cleaned_data["mode"] == "preview",
+                    confirm_catch_up=form.cleaned_data["confirm_catch_up"],
                 )
             except DomainValidationError as err:
                 if err.field in form.fields:
@@ -271,6 +273,11 @@ def run_list(request):
             "runs": selectors.recent_runs(),
             "open_exceptions": selectors.open_run_exceptions(),
             "can_run": request.user.has_perm("billing.run_billing"),
+            "catch_ups": (
+                catch_up_selectors.run_catch_ups(run_date=form.cleaned_data["run_date"])
+                if form.errors.get("confirm_catch_up")
+                else []
+            ),
         },
         status=status,
     )

@@ -308,6 +308,7 @@ SPECTACULAR_SETTINGS = {
         "DisputeResolutionEnum": "collections_app.models.DisputeResolution",
         "SyncIssueResolutionEnum": "integrations.salesforce.models.Resolution",
         "WriteOffReasonEnum": "billing.writeoffs.models.WriteOffReason",
+        "ChangeOrderKindEnum": "ordermgmt.models.changes.ChangeKind",
     },
 }
 

@@ -7,11 +7,14 @@ from rest_framework.routers import DefaultRouter
 
 from billing import api as billing_api
 from billing import views_search
+from billing.api import catch_up as catch_up_api
+from billing.api import change_orders as change_orders_api
 from billing.api import einvoices as einvoice_api
 from billing.api import payments as payments_api
 from billing.api import reference as reference_api
 from billing.bank import api as bank_api
 from billing.revenue import api as revenue_api
+from billing.revenue import api_changes as revenue_changes_api
 from billing.revenue import api_operations as revenue_ops_api
 from billing.usage import api as usage_api
 from billing.writeoffs import api as writeoffs_api
@@ -177,6 +180,21 @@ urlpatterns = [
         "api/v1/credit-notes/<int:pk>/einvoice/<slug:syntax>/",
         einvoice_api.CreditNoteEInvoiceView.as_view(),
         name="api-credit-note-einvoice",
+    ),
+    path(
+        "api/v1/contracts/<int:contract_id>/change-orders/",
+        change_orders_api.ChangeOrderView.as_view(),
+        name="api-contract-change-orders",
+    ),
+    path(
+        "api/v1/contracts/<int:contract_id>/catch-up-preview/",
+        catch_up_api.CatchUpPreviewView.as_view(),
+        name="api-contract-catch-up-preview",
+    ),
+    path(
+        "api/v1/revenue/change-orders/<int:change_id>/treatment/",
+        revenue_changes_api.ChangeOrderTreatmentView.as_view(),
+        name="api-revenue-change-order-treatment",
     ),
     path("api/v1/", include(router.urls)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

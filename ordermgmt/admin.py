@@ -28,6 +28,7 @@ from ordermgmt.models import (
     ProductPrice,
     RampStep,
 )
+from ordermgmt.services import contracts as contract_services
 from ordermgmt.services.dealdesk import latest_review
 from ordermgmt.services.ramp_steps import replace_ramp_steps
 
@@ -258,6 +259,9 @@ class BillingHoldForm(forms.Form):
 
 class ContractTransitionForm(forms.Form):
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    confirm_catch_up = forms.BooleanField(
+        required=False, label="I have checked the catch-up: bill these past periods now"
+    )
 
 
 # action -> (service, permission, needs a comment, the label on the button)
@@ -481,11 +485,13 @@ class ContractAdmin(GuardedHistoryAdmin):
             kwargs = {"contract": contract, "actor": request.user}
             if needs_comment:
                 kwargs["comment"] = form.cleaned_data["comment"]
+            if action == "activate":
+                kwargs["confirm_catch_up"] = form.cleaned_data["confirm_catch_up"]
             try:
                 result = service(**kwargs)
             except DomainValidationError as err:
-                if err.field == "comment":
-                    form.add_error("comment", err.message)
+                if err.field in ("comment", "confirm_catch_up"):
+                    form.add_error(err.field, err.message)
                 else:
                     self.message_user(request, err.message, messages.ERROR)
                     return redirect(change_url)
@@ -506,6 +512,11 @@ class ContractAdmin(GuardedHistoryAdmin):
             "label": label,
             "needs_comment": needs_comment,
             "title": f"{label}: {contract}",
+            "activation_previews": (
+                [preview(contract=contract) for preview in contract_services.ACTIVATION_PREVIEWS]
+                if action == "activate"
+                else []
+            ),
         }
         return TemplateResponse(request, "admin/ordermgmt/contract/transition.html", context)
 

@@ -264,6 +264,14 @@ class BillingHoldSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
+class ActivateInputSerializer(serializers.Serializer):
+    confirm_catch_up = serializers.BooleanField(
+        default=False,
+        help_text="Needed for a contract that started in the past: activating it bills the "
+        "past periods at once (see /contracts/{id}/catch-up-preview/).",
+    )
+
+
 class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = Contract.objects.prefetch_related(
         Prefetch("lines", queryset=ContractLine.objects.prefetch_related("ramp_steps"))
@@ -327,10 +335,17 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def reject(self, request, pk=None):
         return self._transition(request, services.reject_contract, True)
 
-    @extend_schema(request=None, responses=ContractOutputSerializer)
+    @extend_schema(request=ActivateInputSerializer, responses=ContractOutputSerializer)
     @action(detail=True, methods=["post"])
     def activate(self, request, pk=None):
-        return self._transition(request, services.activate_contract, False)
+        body = ActivateInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        contract = services.activate_contract(
+            contract=self.get_object(),
+            actor=request.user,
+            confirm_catch_up=body.validated_data["confirm_catch_up"],
+        )
+        return self._out(contract)
 
     @extend_schema(request=CommentSerializer, responses=ContractOutputSerializer)
     @action(detail=True, methods=["post"])

@@ -29,3 +29,12 @@ class OrderError(ErrorCode):
     TOO_MANY_TOKENS = "too_many_tokens"
     UNKNOWN_CURRENCY = "unknown_currency"
     UNKNOWN_TOKEN = "unknown_token"
+    # Change orders (ordermgmt.services.change_orders)
+    BACKDATED_CHANGE = "backdated_change"
+    CONTRACT_NOT_ACTIVE = "contract_not_active"
+    LINE_NOT_ON_CONTRACT = "line_not_on_contract"
+    LINE_NOT_SERVING = "line_not_serving"
+    NOT_A_SUBSCRIPTION = "not_a_subscription"
+    NOTHING_CHANGES = "nothing_changes"
+    RAMPED_LINE = "ramped_line"
+    NO_PRICE_IN_CURRENCY = "no_price_in_currency"

@@ -23,6 +23,7 @@ COMMERCIAL_MODELS = [
     "contract",
     "contractline",
     "rampstep",
+    "contractchange",
 ]
 
 # Deal desk reviews, their flags and decisions, and the rules: every role reads them
@@ -47,6 +48,8 @@ ORDERMGMT_PERMISSIONS: dict[str, list[str]] = {
         "ordermgmt.activate_contract",
         "ordermgmt.cancel_contract",
         *_view("ordermgmt", DEAL_DESK_MODELS),
+        "ordermgmt.change_order_contract",
+        *_edit("ordermgmt", ["contractchange"]),
     ],
     DEAL_DESK: [
         *_view("ordermgmt", COMMERCIAL_MODELS),

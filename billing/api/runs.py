@@ -102,6 +102,11 @@ class BillingRunInputSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(
         default=False, help_text="Preview: compute the invoices without writing them."
     )
+    confirm_catch_up = serializers.BooleanField(
+        default=False,
+        help_text="Needed for a real run that bills more than one period of a contract at "
+        "once (a catch-up); preview first to see the amounts.",
+    )
 
 
 class BillingRunFilter(filters.FilterSet):
@@ -139,6 +144,7 @@ class BillingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             run_date=body.validated_data["run_date"],
             actor=request.user,
             dry_run=body.validated_data["dry_run"],
+            confirm_catch_up=body.validated_data["confirm_catch_up"],
         )
         run = self.get_queryset().get(pk=run.pk)
         return Response(BillingRunOutputSerializer(run).data, status=status.HTTP_201_CREATED)

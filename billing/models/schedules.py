@@ -10,6 +10,8 @@ class ScheduleLineKind(models.TextChoices):
     ONE_TIME = "one_time", "One-time fee"
     USAGE = "usage", "Usage in arrears"
     INSTALLMENT = "installment", "Custom installment"
+    PRORATION_CREDIT = "proration_credit", "Change order credit (unused time, old terms)"
+    PRORATION_DEBIT = "proration_debit", "Change order debit (remaining time, new terms)"
 
 
 class ScheduleLineStatus(models.TextChoices):
@@ -54,6 +56,14 @@ class BillingScheduleLine(StatusMachine, models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="billed_schedule_line",
+    )
+    change_order = models.ForeignKey(
+        "ordermgmt.ContractChange",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="schedule_lines",
+        help_text="The change order that made this credit or debit, or re-planned this line.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

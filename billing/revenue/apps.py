@@ -18,3 +18,10 @@ class RevenueConfig(AppConfig):
             ON_ACTIVATION.append(recognise_on_activation)
         if end_revenue_on_cancellation not in ON_CANCELLATION:
             ON_CANCELLATION.append(end_revenue_on_cancellation)
+        # A change order is classified and re-versions the revenue, after billing re-planned
+        # the schedule (billing's hook is registered first).
+        from billing.revenue.services.change_orders import account_for_change
+        from ordermgmt.services.change_orders import ON_CHANGE
+
+        if account_for_change not in ON_CHANGE:
+            ON_CHANGE.append(account_for_change)

@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from django.db.models import Sum
 
-from billing.models import BillingScheduleLine, ScheduleLineKind
+from billing.models import BillingScheduleLine, ScheduleLineKind, ScheduleLineStatus
 from billing.revenue.error_codes import RevenueError
 from billing.schedules.builder import build_schedule
 from billing.schedules.periods import billing_periods
@@ -99,6 +99,7 @@ def billed_per_line(contracts: Iterable[Contract]) -> dict[int, tuple[Decimal, d
     rows = (
         BillingScheduleLine.objects.filter(contract__in=contracts)
         .exclude(kind=ScheduleLineKind.USAGE)
+        .exclude(status=ScheduleLineStatus.CANCELLED)  # replaced by a change order
         .values_list("contract_id", "contract_line_id", "ramp_step_id")
         .annotate(total=Sum("amount"))
     )
@@ -172,7 +173,14 @@ def contract_line_facts(
                 for s in steps
             ]
         else:
-            segments = [Segment(contract.start_date, contract.end_date, line.quantity, total)]
+            segments = [  # a change order may have ended or started the line mid-term
+                Segment(
+                    max(line.service_start or contract.start_date, contract.start_date),
+                    min(line.service_end or contract.end_date, contract.end_date),
+                    line.quantity,
+                    total,
+                )
+            ]
         start = min(s.start for s in segments)
         end = max(s.end for s in segments)
         key = (product.pk, currency)

@@ -473,3 +473,6 @@ class RevenueException(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract.reference}: {self.code}"
+
+
+from .models_changes import ChangeOrderRevenue  # noqa: E402, F401  (a model of this app)

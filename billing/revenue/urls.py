@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_operations
 
 app_name = "revenue"
 
@@ -20,5 +20,15 @@ urlpatterns = [
         name="account_for_modification",
     ),
     path("contracts/<int:contract_id>/recognise/", views.recognise, name="recognise"),
+    path(
+        "contracts/<int:contract_id>/reestimate/",
+        views_operations.reestimate,
+        name="reestimate",
+    ),
+    path(
+        "contracts/<int:contract_id>/change-orders/<int:change_id>/treatment/",
+        views_operations.override_treatment,
+        name="override_treatment",
+    ),
     path("export/<str:report>.<str:file_format>", views.export, name="export"),
 ]

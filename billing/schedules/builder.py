@@ -66,27 +66,38 @@ def grid_for(contract: Contract) -> tuple[int | None, date]:
 
 
 def segments(line: ContractLine, contract: Contract) -> list[Segment]:
+    """The stretches a line serves, clipped to its service window (a change order ends a
+    line the day before its new terms start, and starts the line that carries them)."""
+    start = max(line.service_start or contract.start_date, contract.start_date)
+    end = min(line.service_end or contract.end_date, contract.end_date)
+    if end < start:
+        return []
     steps = list(line.ramp_steps.all())
     if not steps:
-        return [
-            Segment(contract.start_date, contract.end_date, line.quantity, line.unit_price, None)
-        ]
-    return [Segment(s.start_date, s.end_date, s.quantity, s.unit_price, s) for s in steps]
+        return [Segment(start, end, line.quantity, line.unit_price, None)]
+    return [
+        Segment(max(s.start_date, start), min(s.end_date, end), s.quantity, s.unit_price, s)
+        for s in steps
+        if s.start_date <= end and s.end_date >= start
+    ]
 
 
 def build_schedule(contract: Contract) -> list[ScheduleDraft]:
     drafts: list[ScheduleDraft] = []
     for line in contract.lines.select_related("product").prefetch_related("ramp_steps"):
-        revenue_type = line.product.revenue_type
-        if revenue_type in ONE_TIME_TYPES:
-            drafts.append(_one_time(contract, line))
-        elif revenue_type == RevenueType.USAGE:
-            drafts.extend(_usage(contract, line))
-        elif contract.billing_frequency == "custom":
-            drafts.extend(_installments(contract, line))
-        else:
-            drafts.extend(_recurring(contract, line))
+        drafts.extend(build_line_schedule(contract, line))
     return drafts
+
+
+def build_line_schedule(contract: Contract, line: ContractLine) -> list[ScheduleDraft]:
+    revenue_type = line.product.revenue_type
+    if revenue_type in ONE_TIME_TYPES:
+        return [_one_time(contract, line)]
+    if revenue_type == RevenueType.USAGE:
+        return _usage(contract, line)
+    if contract.billing_frequency == "custom":
+        return _installments(contract, line)
+    return _recurring(contract, line)
 
 
 def _one_time(contract: Contract, line: ContractLine) -> ScheduleDraft:

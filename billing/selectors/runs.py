@@ -124,6 +124,11 @@ class PreviewRow:
     total: str
     skipped: str
     message: str
+    periods: int = 0  # more than one: a catch-up of past periods
+
+    @property
+    def is_catch_up(self) -> bool:
+        return self.periods > 1
 
 
 @dataclass
@@ -138,6 +143,10 @@ class RunSummary:
     previous_preview: BillingRun | None = None
     open_exception_count: int = 0
     reasons: dict = field(default_factory=dict)
+
+    @property
+    def catch_up_count(self) -> int:
+        return sum(1 for row in self.preview if row.is_catch_up)
 
 
 def _preview_rows(run: BillingRun) -> list[PreviewRow]:
@@ -160,6 +169,7 @@ def _preview_rows(run: BillingRun) -> list[PreviewRow]:
                 total=money(row.get("total"), currency),
                 skipped=reasons.get(row.get("skipped", ""), row.get("skipped", "")),
                 message=row.get("message", ""),
+                periods=row.get("periods", 0),
             )
         )
     return sorted(rows, key=lambda r: (bool(r.skipped), r.account, r.reference))
@@ -178,6 +188,20 @@ def _display_change(value: str | None, currency_by_ref: dict, item: dict) -> str
         return money(value, currency) if currency else value
     except ArithmeticError:
         return value
+
+
+def _with_totals(raw: dict, key: str) -> list[str]:
+    """Added or removed contracts of a preview diff, each with its amount."""
+    totals = {item["reference"]: item for item in raw.get(f"{key}_totals", [])}
+    shown = []
+    for reference in raw.get(key, []):
+        item = totals.get(reference)
+        if item is None:
+            shown.append(reference)
+            continue
+        amount = _display_change(item.get("total"), {reference: item["currency"]}, item)
+        shown.append(f"{reference}: {amount}")
+    return shown
 
 
 def run_summary(run: BillingRun) -> RunSummary:
@@ -212,8 +236,8 @@ def run_summary(run: BillingRun) -> RunSummary:
             previous = BillingRun.objects.filter(pk=raw["previous_preview"]).first()
         changes = {
             "first": raw.get("previous_preview") is None,
-            "added": raw.get("added", []),
-            "removed": raw.get("removed", []),
+            "added": _with_totals(raw, "added"),
+            "removed": _with_totals(raw, "removed"),
             "changed": [
                 {
                     "reference": item["reference"],

@@ -211,12 +211,20 @@ def build_draft_invoice(
     return invoice, lines
 
 
+PRORATION_SUFFIXES = {
+    "proration_credit": " (credit: unused time at the old terms)",
+    "proration_debit": " (remaining time at the new terms)",
+}
+
+
 def _line_description(schedule: BillingScheduleLine) -> str:
     product = schedule.contract_line.product
     text = schedule.contract_line.description or product.name
     if schedule.kind == "one_time":
         return text
     suffix = " (prorated)" if schedule.explanation.get("prorated") else ""
+    if schedule.kind in PRORATION_SUFFIXES:  # a change order's credit or debit
+        suffix = PRORATION_SUFFIXES[schedule.kind]
     return f"{text}, {schedule.period_start:%d %b %Y} – {schedule.period_end:%d %b %Y}{suffix}"
 
 

@@ -79,13 +79,22 @@ def due_contract_ids(run_date: date) -> list[int]:
 
 
 @transaction.atomic(durable=True)
-def queue_billing_run(*, run_date: date, actor, dry_run: bool = False) -> BillingRun:
+def queue_billing_run(
+    *, run_date: date, actor, dry_run: bool = False, confirm_catch_up: bool | None = None
+) -> BillingRun:
+    """`confirm_catch_up`: the user's answer to the back-billing guard (pages and API pass
+    it; None skips it). A real run that would bill more than one period of a contract at
+    once is refused unless it is True."""
     if run_date > timezone.localdate() + timezone.timedelta(days=366):
         raise DomainValidationError(
             field="run_date",
             code=BillingError.TOO_FAR_AHEAD,
             message="Run date is more than a year ahead.",
         )
+    if confirm_catch_up is False and not dry_run:
+        from billing.services.catch_up import refuse_unconfirmed_run
+
+        refuse_unconfirmed_run(run_date=run_date)
     run = BillingRun.objects.create(
         run_date=run_date, dry_run=dry_run, created_by=actor if getattr(actor, "pk", None) else None
     )
@@ -295,8 +304,10 @@ def _preview_row(contract, invoice, skip, lines=None) -> dict:
     if skip:
         row.update({"skipped": skip.reason, "message": skip.message})
         return row
+    periods = {(line.period_start, line.period_end) for line in lines if line.period_start}
     row.update(
         {
+            "periods": len(periods),
             "subtotal": str(invoice.subtotal_amount),
             "tax": str(invoice.tax_amount),
             "total": str(invoice.total_amount),
@@ -445,10 +456,29 @@ def _changes_since_last_preview(run: BillingRun) -> dict:
     ]
     return {
         "previous_preview": previous.pk,
+        "added_totals": _totals_of(after, added),
+        "removed_totals": _totals_of(before, removed),
         "added": sorted(added),
         "removed": sorted(removed),
         "changed": sorted(changed, key=lambda x: x["reference"]),
     }
+
+
+def _totals_of(rows: dict, references: list[str]) -> list[dict]:
+    """Per contract of a preview diff: its total (or why it is skipped) and currency."""
+    wanted = set(references)
+    return sorted(
+        (
+            {
+                "reference": row["reference"],
+                "currency": row["currency"],
+                "total": row.get("total") or row.get("skipped"),
+            }
+            for row in rows.values()
+            if row["reference"] in wanted
+        ),
+        key=lambda x: x["reference"],
+    )
 
 
 def open_exceptions():

@@ -1,5 +1,6 @@
 from .accounts import Account, Contact
 from .catalog import Product, ProductPrice, RevenueType
+from .changes import ChangeKind, ContractChange, ProrationBehavior
 from .contracts import (
     BillingFrequency,
     BillingTiming,
@@ -27,11 +28,13 @@ __all__ = [
     "Account",
     "BillingFrequency",
     "BillingTiming",
+    "ChangeKind",
     "Contact",
     "Contract",
     "ContractKind",
     "ContractLine",
     "ContractStatus",
+    "ContractChange",
     "DayCountConvention",
     "DealDeskDecision",
     "DealDeskFlag",
@@ -42,6 +45,7 @@ __all__ = [
     "OpportunityLine",
     "Product",
     "ProductPrice",
+    "ProrationBehavior",
     "RampStep",
     "RevenueType",
     "ReviewStatus",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -223,6 +224,19 @@ class ContractLine(models.Model):
     discount_percent = models.DecimalField(
         max_digits=7, decimal_places=4, default=Decimal("0"), help_text="0 to 100"
     )
+    # Set by change orders only (ordermgmt.services.change_orders): a line serves from
+    # service_start to service_end; empty means the contract's start or end.
+    service_start = models.DateField(null=True, blank=True, editable=False)
+    service_end = models.DateField(null=True, blank=True, editable=False)
+    replaces = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by",
+        editable=False,
+        help_text="The line whose terms this one carries on from a change order.",
+    )
 
     history = HistoricalRecords()
 
@@ -248,6 +262,14 @@ class ContractLine(models.Model):
         if not self.currency and self.contract_id:
             self.currency = self.contract.currency
         super().save(*args, **kwargs)
+
+    @property
+    def serves_from(self) -> date:
+        return self.service_start or self.contract.start_date
+
+    @property
+    def serves_until(self) -> date:
+        return self.service_end or self.contract.end_date
 
     @property
     def net_unit_price(self) -> Decimal:

@@ -1,4 +1,5 @@
 from .billing_hold import set_billing_hold
+from .change_orders import ChangeOrderInput, make_change_order
 from .contract_updates import ContractUpdate, update_contracts
 from .contracts import (
     ContractLineInput,
@@ -16,6 +17,7 @@ from .contracts import (
 from .dealdesk import approve_contract, comment_on_review, reject_contract
 
 __all__ = [
+    "ChangeOrderInput",
     "ContractLineInput",
     "ContractTerms",
     "DraftContractInput",
@@ -27,6 +29,7 @@ __all__ = [
     "create_contract",
     "create_draft_contracts",
     "expire_contract",
+    "make_change_order",
     "reject_contract",
     "set_billing_hold",
     "submit_contract",

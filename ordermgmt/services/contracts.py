@@ -48,6 +48,12 @@ ON_ACTIVATION: list[Callable[..., None]] = []
 # Cancelling an active contract ends its service on the day it is cancelled: billing
 # stops (billing) and revenue stops at that day (revenue). Same transaction.
 ON_CANCELLATION: list[Callable[..., None]] = []
+# Checks run before activation when the caller passes the user's confirm_catch_up answer
+# (billing refuses to back-bill past periods unconfirmed): hook(contract=, confirmed=).
+ACTIVATION_GUARDS: list[Callable[..., None]] = []
+# What activation would bill (billing.selectors.catch_up.catch_up_preview), for the
+# activation confirmation page: hook(contract=) -> a CatchUp.
+ACTIVATION_PREVIEWS: list[Callable[..., object]] = []
 
 
 @dataclass
@@ -337,9 +343,19 @@ def submit_contract(*, contract: Contract, actor: AbstractBaseUser | None) -> Co
 
 
 @transaction.atomic(durable=True)
-def activate_contract(*, contract: Contract, actor: AbstractBaseUser | None) -> Contract:
+def activate_contract(
+    *,
+    contract: Contract,
+    actor: AbstractBaseUser | None,
+    confirm_catch_up: bool | None = None,
+) -> Contract:
+    """`confirm_catch_up`: what the user answered to the back-billing guard (pages and
+    API pass it; None, for scripts and imports that bill history on purpose, skips it)."""
     contract = _locked(contract)
     contract.transition_to(ContractStatus.ACTIVE)
+    if confirm_catch_up is not None:
+        for guard in ACTIVATION_GUARDS:
+            guard(contract=contract, confirmed=confirm_catch_up)
     contract.activated_at = timezone.now()
     audit_next_save(contract, actor=actor, reason="contract.activated")
     contract.save()

@@ -87,6 +87,9 @@ def test_a_specialist_previews_runs_and_issues_with_the_why_in_view(
 
     # 2. Run it for real; a "worker" takes it a moment later and the page follows it.
     monkeypatch.setattr(run_services, "ON_RUN_QUEUED", [worker_after(1.5)])
+    # Northwind bills its January stub and February at once: a catch-up, confirmed.
+    assert "Catch-up: 2 periods" in preview
+    page.check("#confirm-catch-up")
     page.click("#run-for-real")
     page.wait_for_selector("#run-progress")
     assert page.locator("#run-status").inner_text() in {"Queued", "Running"}

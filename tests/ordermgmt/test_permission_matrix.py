@@ -76,7 +76,11 @@ CASES = {
         200,
     ),
     "activate contract (API)": (
-        lambda c: c.post(f"/api/v1/contracts/{in_status('approved').pk}/activate/"),
+        lambda c: c.post(
+            f"/api/v1/contracts/{in_status('approved').pk}/activate/",
+            {"confirm_catch_up": True},  # it started in the past: its catch-up is confirmed
+            content_type="application/json",
+        ),
         {OS, ADM},
         200,
     ),
