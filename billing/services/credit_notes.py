@@ -290,6 +290,16 @@ def void_invoice(*, invoice: Invoice, actor, reason: str) -> CreditNote:
             code=BillingError.NOTHING_TO_CREDIT,
             message="Nothing is left to credit.",
         )
+    # A void is a credit note for what is left: the same two-person rule holds. Above the
+    # threshold the way is a credit note for that amount, asked for on Approvals.
+    gate.check_approval(
+        kind="credit_note",
+        source_id=invoice.pk,
+        amount=remaining,
+        currency=invoice.currency,
+        actor=actor,
+        approval=None,
+    )
     note = _issue(
         invoice,
         _lines_by_amount(invoice, remaining),

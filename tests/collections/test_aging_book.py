@@ -20,6 +20,7 @@ from billing.services import (
     reverse_application,
 )
 from core.terms import PaymentTerms
+from tests.collections.dunning_helpers import seller_for
 from tests.factories import AccountFactory, LegalEntityFactory
 
 D = Decimal
@@ -41,7 +42,7 @@ def issued_invoice(
     """An issued invoice of one untaxed line; due `net_days` after its date."""
     amount = D(total)
     invoice = Invoice.objects.create(
-        legal_entity=entity or legal_entity(),
+        legal_entity=entity or seller_for(invoice_date),
         account=account,
         currency=currency,
         invoice_date=invoice_date,
@@ -55,8 +56,8 @@ def issued_invoice(
         invoice=invoice, position=1, description="Platform", quantity=1, unit_price=amount,
         amount=amount,
     )  # fmt: skip
-    # The draft carries its own date, as a billing run's does: these books issue invoices
-    # out of date order, which a date the user chose at issue may not be.
+    # The draft carries its own date, as a billing run's does; a book built out of date
+    # order bills the earlier dates through a branch (numbers follow dates per seller).
     return issue_invoice(invoice=invoice, actor=None)
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 
 from billing.models import CreditNote, Invoice, Payment, Refund
-from billing.services import issue_credit_note, record_payment, refund_payment
+from billing.services import issue_credit_note, record_payment, refund_payment, void_invoice
 from billing.writeoffs.approvals import (
     approve_request,
     reject_request,
@@ -159,6 +159,22 @@ def test_a_credit_note_above_its_configured_threshold_waits_for_a_second_person(
     done = approve_request(request=request, actor=pat)
     assert done.credit_note.total_amount == D("1500.00")
     assert Invoice.objects.get(pk=invoice.pk).open_amount == D("1500.00")
+
+
+def test_voiding_above_the_credit_note_threshold_is_refused_like_the_credit_note_it_issues(
+    acme, fran, settings
+):
+    # A void credits what is left in one note: 3,000.00 here, above the 1,000.00 that a
+    # credit note may reach without a second person. Nothing is voided or credited.
+    settings.CREDIT_NOTE_APPROVAL_THRESHOLDS = {"*": "1000.00"}
+    invoice = open_invoice(acme, "3000.00", date(2026, 2, 1), currency="USD")
+    with pytest.raises(DomainValidationError) as err:
+        void_invoice(invoice=invoice, actor=fran, reason="Billed the wrong customer")
+    assert (err.value.field, err.value.code) == ("amount", "needs_second_person")
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.open_amount, CreditNote.objects.count()) == (
+        "issued", D("3000.00"), 0
+    )  # fmt: skip
 
 
 def test_an_approval_for_one_document_cannot_carry_out_another(wire, acme, fran, pat):
