@@ -309,6 +309,7 @@ SPECTACULAR_SETTINGS = {
         "SyncIssueResolutionEnum": "integrations.salesforce.models.Resolution",
         "WriteOffReasonEnum": "billing.writeoffs.models.WriteOffReason",
         "ChangeOrderKindEnum": "ordermgmt.models.changes.ChangeKind",
+        "ApprovalKindEnum": "billing.writeoffs.models.ApprovalKind",
     },
 }
 
