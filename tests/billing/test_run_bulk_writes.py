@@ -121,7 +121,8 @@ def test_the_database_refuses_a_new_line_on_an_issued_invoice():
         cursor.execute(
             "INSERT INTO billing_invoiceline (invoice_id, position, description, quantity, "
             "unit_price, discount_percent, amount, tax_percent, tax_amount, explanation, "
-            "vat_category) VALUES (%s, 9, 'extra', 1, 1, 0, 1, 0, 0, '{}', 'S')",
+            "vat_category, vat_exemption_reason, vat_exemption_reason_code) "
+            "VALUES (%s, 9, 'extra', 1, 1, 0, 1, 0, 0, '{}', 'S', '', '')",
             [invoice.pk],
         )
     assert invoice.lines.count() == 1
