@@ -14,6 +14,8 @@ from ordermgmt import services
 from ordermgmt.admin_contract_forms import (
     ContractAdminForm,
     ContractLineAdminForm,
+    RampStepForm,
+    RampStepInlineFormSet,
     product_list_prices,
 )
 from ordermgmt.models import (
@@ -188,44 +190,6 @@ class ContractLineInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and (obj is None or obj.is_editable)
-
-
-class RampStepInlineFormSet(forms.BaseInlineFormSet):
-    def clean(self):
-        super().clean()
-        from ordermgmt.services.validation import overlapping_steps_error
-
-        steps = [
-            f.instance
-            for f in self.forms
-            if f.cleaned_data and not f.cleaned_data.get("DELETE") and f.instance.start_date
-        ]
-        overlap = overlapping_steps_error(steps)
-        if overlap:
-            raise forms.ValidationError(overlap.message, code=overlap.code)
-
-
-class RampStepForm(forms.ModelForm):
-    class Meta:
-        model = RampStep
-        fields = ["start_date", "end_date", "quantity", "unit_price"]
-
-    def clean(self):
-        cleaned = super().clean()
-        from ordermgmt.services.validation import ramp_step_errors
-
-        step = RampStep(
-            start_date=cleaned.get("start_date"),
-            end_date=cleaned.get("end_date"),
-            quantity=cleaned.get("quantity"),
-            unit_price=cleaned.get("unit_price"),
-        )
-        contract = self.instance.line.contract if self.instance.line_id else None
-        if contract is None and getattr(self, "parent_line", None) is not None:
-            contract = self.parent_line.contract
-        for err in ramp_step_errors(step, contract=contract):
-            self.add_error(err.field if err.field in self.fields else None, err.message)
-        return cleaned
 
 
 class RampStepInline(admin.TabularInline):

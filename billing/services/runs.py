@@ -38,6 +38,7 @@ from billing.models import (
 )
 from billing.services.invoicing import build_draft_invoice, default_legal_entity
 from billing.services.run_lease import RunSuperseded, claim_run, renew_lease
+from billing.services.run_preview import changes_since_last_preview
 from billing.services.run_writes import (
     InvoiceTableStatistics,
     insert_invoice_lines,
@@ -373,7 +374,7 @@ def _complete(run: BillingRun, attempt, totals: _RunTotals, preview: list[dict])
     run.totals = totals.as_dict()
     if run.dry_run:
         run.preview = preview
-        run.changes_since_last_preview = _changes_since_last_preview(run)
+        run.changes_since_last_preview = changes_since_last_preview(run)
     run.save()
     return run
 
@@ -427,58 +428,6 @@ class _RunTotals:
             },
             "skipped": dict(self.skipped),
         }
-
-
-def _changes_since_last_preview(run: BillingRun) -> dict:
-    previous = (
-        BillingRun.objects.filter(
-            run_date=run.run_date, dry_run=True, status=BillingRunStatus.COMPLETED
-        )
-        .exclude(pk=run.pk)
-        .order_by("-finished_at")
-        .first()
-    )
-    if previous is None:
-        return {"previous_preview": None}
-    before = {row["contract"]: row for row in previous.preview}
-    after = {row["contract"]: row for row in run.preview}
-    added = [after[c]["reference"] for c in after.keys() - before.keys()]
-    removed = [before[c]["reference"] for c in before.keys() - after.keys()]
-    changed = [
-        {
-            "reference": after[c]["reference"],
-            "before": before[c].get("total") or before[c].get("skipped"),
-            "after": after[c].get("total") or after[c].get("skipped"),
-        }
-        for c in after.keys() & before.keys()
-        if (before[c].get("total"), before[c].get("skipped"))
-        != (after[c].get("total"), after[c].get("skipped"))
-    ]
-    return {
-        "previous_preview": previous.pk,
-        "added_totals": _totals_of(after, added),
-        "removed_totals": _totals_of(before, removed),
-        "added": sorted(added),
-        "removed": sorted(removed),
-        "changed": sorted(changed, key=lambda x: x["reference"]),
-    }
-
-
-def _totals_of(rows: dict, references: list[str]) -> list[dict]:
-    """Per contract of a preview diff: its total (or why it is skipped) and currency."""
-    wanted = set(references)
-    return sorted(
-        (
-            {
-                "reference": row["reference"],
-                "currency": row["currency"],
-                "total": row.get("total") or row.get("skipped"),
-            }
-            for row in rows.values()
-            if row["reference"] in wanted
-        ),
-        key=lambda x: x["reference"],
-    )
 
 
 def open_exceptions():
