@@ -20,6 +20,7 @@ from billing.models import CreditApplication, CreditNote, CreditRefund, Invoice
 from billing.services.invoicing import refresh_settlement
 from billing.services.payments import (
     actor_or_none,
+    apply_each,
     check_application,
     check_refund,
     check_reversal,
@@ -90,14 +91,9 @@ def apply_credit_note(
         )
     note, invoices = _lock(credit_note, [invoice for invoice, _ in allocations])
     day = applied_date or timezone.localdate()
-    applications = []
-    for index, (invoice, (_, amount)) in enumerate(zip(invoices, allocations, strict=True)):
-        try:
-            applications.append(_apply(note, invoice, amount, actor, day))
-        except DomainValidationError as err:
-            raise DomainValidationError(
-                field=f"allocations[{index}].{err.field}", code=err.code, message=err.message
-            ) from err
+    applications = apply_each(
+        invoices, allocations, lambda invoice, amount: _apply(note, invoice, amount, actor, day)
+    )
     _save_note(note, actor, "credit_note.applied")
     return applications
 

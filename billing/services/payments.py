@@ -187,6 +187,21 @@ def _apply(payment: Payment, invoice: Invoice, amount: Decimal, actor, applied_d
     return application
 
 
+def apply_each(invoices: list[Invoice], allocations, apply_one) -> list:
+    """Applies each allocation's amount to its (locked) invoice; an error names the
+    allocation it came from (`allocations[1].amount`), and the caller's transaction
+    rolls back every application made before it. Cash and credit on account alike."""
+    applications = []
+    for index, (invoice, (_, amount)) in enumerate(zip(invoices, allocations, strict=True)):
+        try:
+            applications.append(apply_one(invoice, amount))
+        except DomainValidationError as err:
+            raise DomainValidationError(
+                field=f"allocations[{index}].{err.field}", code=err.code, message=err.message
+            ) from err
+    return applications
+
+
 def _lock(payment: Payment, invoices: list[Invoice]) -> tuple[Payment, list[Invoice]]:
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     locked = Invoice.objects.select_for_update().in_bulk([i.pk for i in invoices])
@@ -224,14 +239,9 @@ def apply_payment_to_invoices(
     """Several invoices at once: all applied, or none."""
     payment, invoices = _lock(payment, [invoice for invoice, _ in allocations])
     day = applied_date or timezone.localdate()
-    applications = []
-    for index, (invoice, (_, amount)) in enumerate(zip(invoices, allocations, strict=True)):
-        try:
-            applications.append(_apply(payment, invoice, amount, actor, day))
-        except DomainValidationError as err:
-            raise DomainValidationError(
-                field=f"allocations[{index}].{err.field}", code=err.code, message=err.message
-            ) from err
+    applications = apply_each(
+        invoices, allocations, lambda invoice, amount: _apply(payment, invoice, amount, actor, day)
+    )
     _save_payment(payment, actor, "payment.applied")
     return applications
 
