@@ -18,19 +18,7 @@ from django_filters import rest_framework as filters
 from billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod, SettlementStatus
 from billing.selectors.cash import unapplied_q
 from billing.selectors.invoices import overdue_q
-
-
-class CheckboxBooleanWidget(forms.CheckboxInput):
-    """A checkbox on the page ("on" when ticked), true/false/1/0 from the API; absent is
-    no filter at all (None), not False."""
-
-    VALUES = {"on": True, "true": True, "1": True, "false": False, "0": False}
-
-    def value_from_datadict(self, data, files, name):
-        value = data.get(name)
-        if value is None or value == "":
-            return None
-        return self.VALUES.get(str(value).lower())
+from core.filters import CheckboxBooleanWidget, currency_select
 
 
 class _DateRangeForm(forms.Form):
@@ -70,13 +58,6 @@ def _account(queryset: QuerySet, name: str, value: str) -> QuerySet:
     if value.isdigit():
         return queryset.filter(account_id=int(value))
     return queryset.filter(account__legal_name__icontains=value)
-
-
-def _currency_select(model) -> forms.Select:
-    """Any currency code is accepted (the API's clients send any); the page offers the
-    ones in use."""
-    codes = model.objects.order_by("currency").values_list("currency", flat=True).distinct()
-    return forms.Select(choices=[("", "Any"), *((c, c) for c in codes)])
 
 
 class InvoiceFilter(filters.FilterSet):
@@ -141,7 +122,7 @@ class InvoiceFilter(filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["currency"].extra["widget"] = _currency_select(Invoice)
+        self.filters["currency"].extra["widget"] = currency_select(Invoice)
 
     def filter_search(self, queryset, name, value):
         term = (value or "").strip()
@@ -214,7 +195,7 @@ class PaymentFilter(filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["currency"].extra["widget"] = _currency_select(Payment)
+        self.filters["currency"].extra["widget"] = currency_select(Payment)
 
     def filter_reference(self, queryset, name, value):
         term = (value or "").strip()

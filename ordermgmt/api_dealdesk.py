@@ -7,25 +7,22 @@ buttons do.
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Q
-from django.utils import timezone
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from core.api_fields import BoundedIsoDateTimeFilter
 from ordermgmt import services
 from ordermgmt.api import CommentSerializer, ModelValidatingSerializer
+from ordermgmt.dealdesk import selectors
+from ordermgmt.dealdesk.filters import DealDeskReviewFilter
 from ordermgmt.models import (
     DealDeskDecision,
     DealDeskFlag,
     DealDeskReview,
     DealDeskRule,
     DecisionKind,
-    RuleType,
 )
 
 COMMENT_PERMISSIONS = ("ordermgmt.approve_contract", "ordermgmt.submit_contract")
@@ -107,43 +104,12 @@ class DealDeskReviewSerializer(serializers.ModelSerializer):
         return sum(1 for d in review.decisions.all() if d.kind == DecisionKind.APPROVE)
 
 
-class DealDeskReviewFilter(filters.FilterSet):
-    rule_type = filters.ChoiceFilter(
-        choices=RuleType.choices, method="filter_rule_type", label="Has a flag of this type"
-    )
-    owner = filters.NumberFilter(field_name="contract__owner_id")
-    account = filters.NumberFilter(field_name="contract__account_id")
-    min_value = filters.NumberFilter(field_name="tcv_amount", lookup_expr="gte")
-    max_value = filters.NumberFilter(field_name="tcv_amount", lookup_expr="lte")
-    opened_from = BoundedIsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
-    opened_to = BoundedIsoDateTimeFilter(field_name="opened_at", lookup_expr="lte")
-    overdue = filters.BooleanFilter(method="filter_overdue", label="Open and past its SLA")
-
-    class Meta:
-        model = DealDeskReview
-        fields = ["status", "currency", "contract", "trigger"]
-
-    def filter_rule_type(self, queryset, name, value):
-        flags = DealDeskFlag.objects.filter(review=OuterRef("pk"), rule_type=value)
-        return queryset.filter(Exists(flags))
-
-    def filter_overdue(self, queryset, name, value):
-        late = Q(status="open", sla_due_at__lt=timezone.now())
-        return queryset.filter(late) if value else queryset.exclude(late)
-
-
 class DealDeskReviewViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = (
-        DealDeskReview.objects.select_related(
-            "contract__account", "contract__owner", "submitted_by"
-        )
-        .prefetch_related("flags__rule", "decisions__actor")
-        .annotate(flag_count=Count("flags", distinct=True))
-    )
+    # In SLA order unless `sort` (the queue page's) or `ordering` asks otherwise.
+    queryset = selectors.reviews_for_list().prefetch_related("flags__rule", "decisions__actor")
     serializer_class = DealDeskReviewSerializer
     filterset_class = DealDeskReviewFilter
     ordering_fields = ["opened_at", "sla_due_at", "tcv_amount", "decided_at", "flag_count"]
-    ordering = ["sla_due_at", "id"]
     search_fields = ["contract__name", "contract__account__legal_name"]
     required_permissions = {
         "approve": ["ordermgmt.approve_contract"],

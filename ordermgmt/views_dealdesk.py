@@ -11,7 +11,6 @@ from functools import wraps
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -23,29 +22,27 @@ from core.errors import DomainValidationError
 from ordermgmt import services
 from ordermgmt.dealdesk import selectors
 from ordermgmt.dealdesk.charts import column_chart, row_chart
-from ordermgmt.dealdesk.selectors import QUEUE_SORTS, QueueFilters
+from ordermgmt.dealdesk.filters import (
+    DEFAULT_SORT,
+    QUEUE_SORTS,
+    SORT_LABELS,
+    DealDeskReviewFilter,
+)
 from ordermgmt.models import (
     Contract,
     ContractStatus,
     DealDeskReview,
     DealDeskRule,
     ReviewStatus,
-    RuleType,
 )
 from ordermgmt.services.dealdesk import approval_refusal, latest_review
 
 VIEW_PERMISSION = "ordermgmt.view_dealdeskreview"
 DECIDE_PERMISSION = "ordermgmt.approve_contract"
 COMMENT_PERMISSIONS = ("ordermgmt.approve_contract", "ordermgmt.submit_contract")
-AGE_CHOICES = [("", "Any age"), ("1", "Over 1 day"), ("3", "Over 3 days"), ("7", "Over 7 days")]
-SORT_LABELS = {
-    "sla": "SLA due",
-    "age": "Opened",
-    "value": "TCV",
-    "account": "Account",
-    "flags": "Flags",
-    "contract": "Contract",
-}
+PER_PAGE = 50
+# The filters the queue's form shows; the API's other names are carried along unchanged.
+PAGE_FILTERS = ("status", "flag", "owner", "age", "currency", "min_value", "max_value", "overdue")
 
 
 def deal_desk_page(view):
@@ -61,48 +58,13 @@ def deal_desk_page(view):
     return wrapped
 
 
-class QueueFilterForm(forms.Form):
-    status = forms.ChoiceField(
-        choices=[*ReviewStatus.choices, ("all", "All")], required=False, initial="open"
-    )
-    flag = forms.ChoiceField(choices=[("", "Any flag"), *RuleType.choices], required=False)
-    owner = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any owner")
-    age = forms.ChoiceField(choices=AGE_CHOICES, required=False)
-    currency = forms.ChoiceField(required=False)
-    min_value = forms.DecimalField(required=False, min_value=0, label="TCV from")
-    max_value = forms.DecimalField(required=False, min_value=0, label="TCV to")
-    overdue = forms.BooleanField(required=False, label="Past SLA only")
-    sort = forms.ChoiceField(
-        choices=[(s, s) for key in QUEUE_SORTS for s in (key, f"-{key}")], required=False
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = (
-            get_user_model()
-            .objects.filter(owned_contracts__deal_desk_reviews__isnull=False)
-            .distinct()
-            .order_by("username")
-        )
-        currencies = DealDeskReview.objects.values_list("currency", flat=True).distinct()
-        self.fields["currency"].choices = [("", "Any currency")] + [
-            (c, c) for c in sorted(set(currencies))
-        ]
-
-    def filters(self) -> QueueFilters:
-        data = self.cleaned_data if self.is_valid() else {}
-        owner = data.get("owner")
-        return QueueFilters(
-            status=data.get("status") or ReviewStatus.OPEN,
-            rule_type=data.get("flag") or "",
-            owner_id=owner.pk if owner else None,
-            min_age_days=int(data["age"]) if data.get("age") else None,
-            min_value=data.get("min_value"),
-            max_value=data.get("max_value"),
-            currency=data.get("currency") or "",
-            overdue_only=bool(data.get("overdue")),
-            sort=data.get("sort") or selectors.DEFAULT_SORT,
-        )
+def queue_filterset(request) -> DealDeskReviewFilter:
+    """The queue's filters (the API's FilterSet); a missing status reads as open."""
+    data = request.GET.copy()
+    if not data.get("status"):
+        data["status"] = ReviewStatus.OPEN
+    reviews = selectors.reviews_for_list().prefetch_related("flags")
+    return DealDeskReviewFilter(data, queryset=reviews)
 
 
 class DecisionForm(forms.Form):
@@ -122,11 +84,12 @@ def _without(query, *names: str) -> str:
 @require_GET
 @deal_desk_page
 def queue(request):
-    form = QueueFilterForm(request.GET or None)
-    filters = form.filters()
-    page = Paginator(selectors.review_queue(filters), 50).get_page(request.GET.get("page"))
+    filterset = queue_filterset(request)
+    page = Paginator(filterset.qs, PER_PAGE).get_page(request.GET.get("page"))
     query = _without(request.GET, "page", "sort")
-    current = filters.sort
+    current = request.GET.get("sort", "")
+    if filterset.form.errors.get("sort") or current.lstrip("-") not in QUEUE_SORTS:
+        current = DEFAULT_SORT
     sort_links = {
         key: {
             "query": f"{query}&sort={'-' if current == key else ''}{key}".lstrip("&"),
@@ -140,11 +103,17 @@ def queue(request):
         request,
         "dealdesk/queue.html",
         {
-            "form": form,
+            "form": filterset.form,
+            "page_fields": [filterset.form[name] for name in PAGE_FILTERS],
+            "carried": [
+                (name, request.GET[name])
+                for name in filterset.filters
+                if name not in {*PAGE_FILTERS, "sort"} and request.GET.get(name)
+            ],
             "page": page,
             "now": timezone.now(),
             "sort_links": sort_links,
-            "filters": filters,
+            "sort": current,
             "page_query": _without(request.GET, "page"),
         },
     )

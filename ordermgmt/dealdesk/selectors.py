@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from ordermgmt.models import (
     DealDeskDecision,
-    DealDeskFlag,
     DealDeskReview,
     DecisionKind,
     ReviewStatus,
@@ -24,66 +23,22 @@ from ordermgmt.models.dealdesk import DECIDED_STATUSES
 
 from .valuation import DealFacts, deal_facts
 
-# Sort keys the queue accepts (prefix "-" for descending), and what they order by.
-QUEUE_SORTS = {
-    "sla": "sla_due_at",
-    "age": "opened_at",
-    "value": "tcv_amount",
-    "account": "contract__account__legal_name",
-    "flags": "flag_count",
-    "contract": "contract_id",
-}
-DEFAULT_SORT = "sla"
 
-
-@dataclass
-class QueueFilters:
-    status: str = ReviewStatus.OPEN  # a ReviewStatus, or "all"
-    rule_type: str = ""
-    owner_id: int | None = None
-    min_age_days: int | None = None
-    min_value: Decimal | None = None
-    max_value: Decimal | None = None
-    currency: str = ""
-    overdue_only: bool = False
-    sort: str = DEFAULT_SORT
-
-
-def review_queue(filters: QueueFilters, *, now: datetime | None = None) -> QuerySet:
-    now = now or timezone.now()
-    reviews = (
+def reviews_for_list() -> QuerySet:
+    """What the queue page and the API list filter (ordermgmt.dealdesk.filters), with the
+    counts both show and sort by, in SLA order."""
+    return (
         DealDeskReview.objects.select_related(
             "contract__account", "contract__owner", "submitted_by"
         )
-        .prefetch_related("flags")
         .annotate(
             flag_count=Count("flags", distinct=True),
             approval_count=Count(
                 "decisions", filter=Q(decisions__kind=DecisionKind.APPROVE), distinct=True
             ),
         )
+        .order_by("sla_due_at", "id")
     )
-    if filters.status and filters.status != "all":
-        reviews = reviews.filter(status=filters.status)
-    if filters.rule_type:
-        flagged = DealDeskFlag.objects.filter(review=OuterRef("pk"), rule_type=filters.rule_type)
-        reviews = reviews.filter(Exists(flagged))
-    if filters.owner_id:
-        reviews = reviews.filter(contract__owner_id=filters.owner_id)
-    if filters.min_age_days:
-        reviews = reviews.filter(opened_at__lte=now - timedelta(days=filters.min_age_days))
-    if filters.min_value is not None:
-        reviews = reviews.filter(tcv_amount__gte=filters.min_value)
-    if filters.max_value is not None:
-        reviews = reviews.filter(tcv_amount__lte=filters.max_value)
-    if filters.currency:
-        reviews = reviews.filter(currency=filters.currency)
-    if filters.overdue_only:
-        reviews = reviews.filter(status=ReviewStatus.OPEN, sla_due_at__lt=now)
-    key = filters.sort.lstrip("-")
-    column = QUEUE_SORTS.get(key, QUEUE_SORTS[DEFAULT_SORT])
-    descending = filters.sort.startswith("-") and key in QUEUE_SORTS
-    return reviews.order_by(f"-{column}" if descending else column, "id")
 
 
 def open_review_counts(*, now: datetime | None = None) -> tuple[int, int]:
