@@ -17,7 +17,7 @@ from django import forms
 from django.db.models import Q
 from django_filters import rest_framework as filters
 
-from .models import IssueKind, IssueStatus, SyncIssue, SyncRun
+from .models import IssueKind, IssueStatus, SyncIssue, SyncRun, SyncRunStatus, SyncTrigger
 
 SF_OBJECTS = [
     ("", "Any object"),
@@ -54,7 +54,7 @@ class SyncIssueFilter(filters.FilterSet):
         field_name="last_seen_at", lookup_expr="date__gte", label="Seen from", widget=_date_input()
     )
     seen_to = filters.DateFilter(
-        field_name="last_seen_at", lookup_expr="date__lte", label="to", widget=_date_input()
+        field_name="last_seen_at", lookup_expr="date__lte", label="until", widget=_date_input()
     )
 
     class Meta:
@@ -92,11 +92,16 @@ def issue_page_params(params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class SyncRunFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=SyncRunStatus.choices, empty_label="Any status")
+    trigger = filters.ChoiceFilter(choices=SyncTrigger.choices, empty_label="Any trigger")
     created_from = filters.DateFilter(
-        field_name="created_at", lookup_expr="date__gte", label="Started from", widget=_date_input()
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label="Requested from",
+        widget=_date_input(),
     )
     created_to = filters.DateFilter(
-        field_name="created_at", lookup_expr="date__lte", label="to", widget=_date_input()
+        field_name="created_at", lookup_expr="date__lte", label="until", widget=_date_input()
     )
 
     class Meta:
