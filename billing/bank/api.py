@@ -5,7 +5,6 @@ DomainValidationError becomes HTTP 400 {field, code, message}."""
 
 from __future__ import annotations
 
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -15,6 +14,7 @@ from rest_framework.response import Response
 from billing.api.fields import MoneyField
 from billing.api.payments import AllocationInputSerializer
 from billing.bank import selectors, services
+from billing.bank.filters import BankTransactionFilter
 from billing.bank.models import (
     BankStatement,
     BankTransaction,
@@ -162,17 +162,11 @@ class BankStatementViewSet(
         return Response(ImportResultOutputSerializer(result).data, status=status.HTTP_201_CREATED)
 
 
-class BankTransactionFilter(filters.FilterSet):
-    class Meta:
-        model = BankTransaction
-        fields = ["status", "direction", "statement", "account", "currency"]
-
-
 MATCH = ["bank.view_banktransaction", "bank.match_bank_transaction"]
 
 
 class BankTransactionViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = selectors.transactions_for_queue(status="")
+    queryset = selectors.transactions_for_queue()
     serializer_class = BankTransactionOutputSerializer
     filterset_class = BankTransactionFilter
     ordering_fields = ["booking_date", "amount", "id"]

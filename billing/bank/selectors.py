@@ -18,18 +18,17 @@ from billing.models import Invoice, InvoiceStatus, SettlementStatus
 from ordermgmt.models import Account
 
 
-def transactions_for_queue(status: str = MatchStatus.OPEN) -> QuerySet[BankTransaction]:
+def transactions_for_queue() -> QuerySet[BankTransaction]:
+    """Every bank transaction with its proposals, oldest booked first; the queue page and
+    the API filter it with BankTransactionFilter (billing/bank/filters.py)."""
     suggestions = MatchSuggestion.objects.select_related("account").prefetch_related(
         "allocations__invoice"
     )
-    queryset = BankTransaction.objects.select_related(
-        "account", "payment", "statement", "matched_by"
-    ).prefetch_related(Prefetch("suggestions", queryset=suggestions))
-    if status:
-        queryset = queryset.filter(status=status)
-    if status == MatchStatus.OPEN:
-        queryset = queryset.filter(direction=Direction.CREDIT)
-    return queryset.order_by("booking_date", "id")
+    return (
+        BankTransaction.objects.select_related("account", "payment", "statement", "matched_by")
+        .prefetch_related(Prefetch("suggestions", queryset=suggestions))
+        .order_by("booking_date", "id")
+    )
 
 
 def statements_for_list() -> QuerySet[BankStatement]:

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from billing.bank import selectors, services
+from billing.bank.filters import BankTransactionFilter, queue_page_params
 from billing.bank.models import BankTransaction, MatchStatus
 from billing.views_cash import require
 from core.errors import DomainValidationError
@@ -30,12 +31,11 @@ PER_PAGE = 50
 
 @require(VIEW)
 def queue(request):
-    status = request.GET.get("status", MatchStatus.OPEN)
-    if status not in MatchStatus.values and status != "":
-        status = MatchStatus.OPEN
-    page = Paginator(selectors.transactions_for_queue(status), PER_PAGE).get_page(
-        request.GET.get("page")
+    transactions = BankTransactionFilter(
+        queue_page_params(request.GET), queryset=selectors.transactions_for_queue()
     )
+    page = Paginator(transactions.qs, PER_PAGE).get_page(request.GET.get("page"))
+    status = transactions.form.cleaned_data.get("status") or ""
     return render(
         request,
         "billing/bank/queue.html",

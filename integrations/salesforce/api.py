@@ -3,13 +3,13 @@ sync) and issues (list, retrieve, resolve). The same services and permissions as
 
 from __future__ import annotations
 
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from . import services
+from . import selectors, services
+from .filters import SyncIssueFilter, SyncRunFilter
 from .models import Resolution, SyncIssue, SyncRun
 
 
@@ -54,22 +54,13 @@ class SyncRunInputSerializer(serializers.Serializer):
     )
 
 
-class SyncRunFilter(filters.FilterSet):
-    created_from = filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
-    created_to = filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
-
-    class Meta:
-        model = SyncRun
-        fields = ["status", "trigger"]
-
-
 class SyncRunViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
-    queryset = SyncRun.objects.all()
+    queryset = selectors.runs_for_list()
     serializer_class = SyncRunOutputSerializer
     filterset_class = SyncRunFilter
     ordering_fields = ["created_at", "finished_at"]
@@ -132,17 +123,8 @@ class ResolveInputSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class SyncIssueFilter(filters.FilterSet):
-    seen_from = filters.DateFilter(field_name="last_seen_at", lookup_expr="date__gte")
-    seen_to = filters.DateFilter(field_name="last_seen_at", lookup_expr="date__lte")
-
-    class Meta:
-        model = SyncIssue
-        fields = ["status", "kind", "sf_object", "sf_id", "account", "contract", "last_run"]
-
-
 class SyncIssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    queryset = SyncIssue.objects.all().order_by("-last_seen_at", "-id")
+    queryset = selectors.issues_for_list()
     serializer_class = SyncIssueOutputSerializer
     filterset_class = SyncIssueFilter
     search_fields = ["sf_id", "code", "field"]

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from .client import SalesforceConfig
 from .models import (
@@ -38,10 +37,6 @@ COUNT_LABELS = [
 def run_summary(run: SyncRun) -> str:
     """What a run did, each number with the records it counts."""
     return summarize_counts(run.counts_by_object or {})
-
-
-def recent_runs(limit: int = 50) -> QuerySet[SyncRun]:
-    return SyncRun.objects.select_related("requested_by").order_by("-created_at", "-id")[:limit]
 
 
 def run_progress(run: SyncRun, *, after_log_id: int = 0, log_limit: int = 200) -> dict[str, Any]:
@@ -80,39 +75,16 @@ def run_progress(run: SyncRun, *, after_log_id: int = 0, log_limit: int = 200) -
     }
 
 
-@dataclass(frozen=True)
-class IssueFilters:
-    status: str = IssueStatus.OPEN
-    kind: str = ""
-    sf_object: str = ""
-    search: str = ""
-    account: int | None = None
-    run: int | None = None
-
-
-def issues_for_list(filters: IssueFilters) -> QuerySet[SyncIssue]:
-    issues = SyncIssue.objects.select_related(
+def issues_for_list() -> QuerySet[SyncIssue]:
+    """Every issue, newest seen first; the page and the API filter it with SyncIssueFilter."""
+    return SyncIssue.objects.select_related(
         "account", "contract", "opportunity", "resolved_by", "last_run"
     ).order_by("-last_seen_at", "-id")
-    if filters.status:
-        issues = issues.filter(status=filters.status)
-    if filters.kind:
-        issues = issues.filter(kind=filters.kind)
-    if filters.sf_object:
-        issues = issues.filter(sf_object=filters.sf_object)
-    if filters.search:
-        term = filters.search.strip()
-        issues = issues.filter(
-            Q(sf_id__icontains=term)
-            | Q(code__icontains=term)
-            | Q(field__icontains=term)
-            | Q(account__legal_name__icontains=term)
-        )
-    if filters.account:
-        issues = issues.filter(account_id=filters.account)
-    if filters.run:
-        issues = issues.filter(Q(last_run_id=filters.run) | Q(first_run_id=filters.run))
-    return issues
+
+
+def runs_for_list() -> QuerySet[SyncRun]:
+    """Every run, newest first; the page and the API filter it with SyncRunFilter."""
+    return SyncRun.objects.select_related("requested_by").order_by("-created_at", "-id")
 
 
 def open_issue_counts() -> dict[str, int]:

@@ -20,12 +20,14 @@ from core.errors import DomainValidationError
 from core.permissions import require
 
 from . import selectors, services
-from .forms import IssueFilterForm, ResolveIssueForm, StartSyncForm
+from .filters import SyncIssueFilter, SyncRunFilter, issue_page_params
+from .forms import ResolveIssueForm, StartSyncForm
 from .models import SyncIssue, SyncLogLine, SyncRun
 
 RUN_PERMISSION = "salesforce_sync.run_salesforce_sync"
 RESOLVE_PERMISSION = "salesforce_sync.resolve_syncissue"
 ISSUES_PER_PAGE = 50
+RUNS_SHOWN = 50
 LOG_LINES_SHOWN = 500
 
 
@@ -33,6 +35,7 @@ LOG_LINES_SHOWN = 500
 def run_list(request):
     form = StartSyncForm(request.POST if request.method == "POST" else None)
     open_issues = selectors.open_issue_counts()
+    runs = SyncRunFilter(request.GET or None, queryset=selectors.runs_for_list())
     if request.method == "POST":
         if not request.user.has_perm(RUN_PERMISSION):
             raise PermissionDenied
@@ -49,7 +52,8 @@ def run_list(request):
         "integrations/salesforce/runs.html",
         {
             "form": form,
-            "runs": selectors.recent_runs(),
+            "runs": runs.qs[:RUNS_SHOWN],
+            "run_filter": runs.form,
             "active": services.active_run(),
             "open_issues": open_issues,
             "open_total": sum(open_issues.values()),
@@ -98,17 +102,16 @@ def run_progress(request, pk: int):
 
 @require("salesforce_sync.view_syncissue")
 def issue_list(request):
-    form = IssueFilterForm(request.GET or None)
+    issues = SyncIssueFilter(issue_page_params(request.GET), queryset=selectors.issues_for_list())
     open_issues = selectors.open_issue_counts()
-    issues = selectors.issues_for_list(form.to_filters())
-    page = Paginator(issues, ISSUES_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(issues.qs, ISSUES_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "integrations/salesforce/issues.html",
         {
-            "form": form,
+            "form": issues.form,
             "page": page,
             "page_query": query.urlencode(),
             "open_issues": open_issues,
