@@ -39,6 +39,20 @@ DEALS = [
     ("Quanta Robotics Ltd", 2_000_000, Decimal("1.05"), "credit"),
 ]
 
+# Where each usage customer is billed (US entities of these groups), and the reference
+# their AP team asks to see on invoices (XRechnung's buyer reference, BT-10).
+BILL_TO = {
+    "Nimbus AI GmbH": (
+        "1 Market Street, Suite 3600",
+        "San Francisco",
+        "CA",
+        "94105",
+        "NIM-AP-4471",
+    ),
+    "Orbital Labs Inc.": ("2200 Mission College Blvd", "Santa Clara", "CA", "95054", "ORB-PO-2026"),
+    "Quanta Robotics Ltd": ("100 Summer Street, Floor 12", "Boston", "MA", "02110", "QR-88120"),
+}
+
 
 class Command(BaseCommand):
     help = "Load three usage-commit demo customers with a year of usage and invoices."
@@ -63,6 +77,17 @@ class Command(BaseCommand):
                 "invoice_prefix": "CLD-",
                 "credit_note_prefix": "CLD-CN-",
                 "email": "billing@cloud.ledgerline.example",
+                # Structured party data, so its invoices have e-invoices too.
+                "address_line1": "500 Howard Street",
+                "address_line2": "Suite 400",
+                "city": "San Francisco",
+                "region": "CA",
+                "postal_code": "94105",
+                "country": "US",
+                "company_id": "94-3154824",
+                "phone": "+1 415 555 0178",
+                "bank_name": "First Republic Trust",
+                "bank_account_number": "441022918830",
             },
         )
         product, _ = Product.objects.get_or_create(
@@ -75,7 +100,16 @@ class Command(BaseCommand):
         self.stdout.write(f"usage demo: {len(contracts)} usage-commit contracts billed for {YEAR}")
 
     def _deal(self, product, rng, name, daily, growth, kind):
-        account = Account.objects.create(legal_name=name, billing_country="US")
+        street, city, region, postal_code, reference = BILL_TO[name]
+        account = Account.objects.create(
+            legal_name=name,
+            billing_address_line1=street,
+            billing_city=city,
+            billing_region=region,
+            billing_postal_code=postal_code,
+            billing_country="US",
+            buyer_reference=reference,
+        )
         Contact.objects.create(
             account=account,
             name="Accounts payable",
