@@ -97,3 +97,4 @@ class BillingError(ErrorCode):
     NEEDS_SECOND_PERSON = "needs_second_person"
     NET_CREDIT_NOT_INVOICEABLE = "net_credit_not_invoiceable"
     CATCH_UP_NOT_CONFIRMED = "catch_up_not_confirmed"
+    UNKNOWN_TAX_ROUNDING = "unknown_tax_rounding"

@@ -38,3 +38,5 @@ class OrderError(ErrorCode):
     NOTHING_CHANGES = "nothing_changes"
     RAMPED_LINE = "ramped_line"
     NO_PRICE_IN_CURRENCY = "no_price_in_currency"
+    TAX_BASIS_LOCKED = "tax_basis_locked"
+    TAX_BASIS_MISMATCH = "tax_basis_mismatch"

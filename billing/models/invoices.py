@@ -110,6 +110,9 @@ class Invoice(StatusMachine, models.Model):
     buyer_party = models.JSONField(default=dict, blank=True)
     tax_exempt = models.BooleanField(default=False)
     tax_rounding = models.CharField(max_length=8, default="line")
+    # Lines' gross (amount + tax) are the contract's tax-inclusive prices; tax_rounding
+    # then names the rule that split net and tax from them (billing.services.tax).
+    prices_include_tax = models.BooleanField(default=False)
     subtotal_amount = money_field(default=Decimal("0"))
     tax_amount = money_field(default=Decimal("0"))
     total_amount = money_field(default=Decimal("0"))

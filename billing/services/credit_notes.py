@@ -21,6 +21,7 @@ from billing.models import (
     InvoiceStatus,
 )
 from billing.services.invoicing import next_document_number, refresh_settlement
+from billing.services.tax import included_taxes
 from billing.writeoffs import gate
 from core.audit import actor_or_none, audit_next_save
 from core.bounds import check_document_date
@@ -37,31 +38,44 @@ class CreditLineInput:
     amount: Decimal  # net of tax; tax is credited at the line's own rate
 
 
-def _credited_per_line(invoice: Invoice) -> dict[int, Decimal]:
+def _credited_per_line(invoice: Invoice) -> dict[int, tuple[Decimal, Decimal]]:
+    """{invoice line: (net credited, tax credited)} by the invoice's notes so far."""
     rows = (
         CreditNoteLine.objects.filter(credit_note__invoice=invoice, invoice_line__isnull=False)
         .values("invoice_line")
         .annotate(net=Sum("amount"), tax=Sum("tax_amount"))
     )
-    return {r["invoice_line"]: r["net"] + r["tax"] for r in rows}
+    return {r["invoice_line"]: (r["net"], r["tax"]) for r in rows}
+
+
+def _left_on_line(line: InvoiceLine, credited: dict) -> tuple[Decimal, Decimal]:
+    """(net, tax) of the line not yet credited."""
+    net, tax = credited.get(line.pk, (Decimal(0), Decimal(0)))
+    return line.amount - net, line.tax_amount - tax
 
 
 def _lines_by_amount(invoice: Invoice, gross: Decimal) -> list[CreditNoteLine]:
-    """Spread a gross amount over the lines by what each still has uncredited."""
+    """Spread a gross amount over the lines by what each still has uncredited. A line
+    credited in full gets back exactly its own net and tax (so a tax-inclusive invoice's
+    split is reversed as it was made); a part of a line is split from its gross as a
+    tax-inclusive price is, by the invoice's rule ('line' for tax-exclusive invoices)."""
     lines = list(invoice.lines.all())
     credited = _credited_per_line(invoice)
-    remaining = [
-        line.amount + line.tax_amount - credited.get(line.pk, Decimal(0)) for line in lines
-    ]
+    left = [_left_on_line(line, credited) for line in lines]
+    remaining = [net + tax for net, tax in left]
     parts = split(gross, [max(r, Decimal(0)) for r in remaining], invoice.currency)
+    rule = invoice.tax_rounding if invoice.prices_include_tax else "line"
+    taxes = included_taxes(parts, [line.tax_percent for line in lines], invoice.currency, rule)
     result = []
-    for line, part in zip(lines, parts, strict=True):
+    for line, part, tax, (left_net, left_tax) in zip(lines, parts, taxes, left, strict=True):
         if part == 0:
             continue
-        net = round_money(part * 100 / (100 + line.tax_percent), invoice.currency)
+        net = part - tax
+        if part == left_net + left_tax:
+            net, tax = left_net, left_tax
         result.append(
             CreditNoteLine(
-                invoice_line=line, description=line.description, amount=net, tax_amount=part - net
+                invoice_line=line, description=line.description, amount=net, tax_amount=tax
             )
         )
     return result
@@ -85,8 +99,11 @@ def _lines_by_line(invoice: Invoice, inputs: Sequence[CreditLineInput]) -> list[
                 code=BillingError.INVALID_AMOUNT,
                 message=_amount_problem(item.amount, invoice),
             )
+        left_net, left_tax = _left_on_line(line, credited)
         tax = round_money(item.amount * line.tax_percent / 100, invoice.currency)
-        left = line.amount + line.tax_amount - credited.get(line.pk, Decimal(0))
+        if item.amount == left_net:  # the rest of the line: its own tax, to the cent
+            tax = left_tax
+        left = left_net + left_tax
         if item.amount + tax > left:
             raise DomainValidationError(
                 field=field,

@@ -23,8 +23,8 @@ from billing.models import (
     SettlementStatus,
 )
 from billing.services.tax import (
+    apply_line_taxes,
     check_vat_categories,
-    line_taxes,
     line_vat_treatment,
     tax_rounding_mode,
     vat_treatment,
@@ -157,9 +157,10 @@ def build_draft_invoice(
     terms = PaymentTerms.parse(contract.payment_terms)
     treatment = vat_treatment(seller=legal_entity, account=account, tax_rate=tax_rate)
     percent = treatment.percent
-    line_amounts = [amounts[s.pk] for s in schedule_lines]
-    mode = tax_rounding_mode()
-    taxes = line_taxes(line_amounts, [percent] * len(line_amounts), currency, mode)
+    # Tax-inclusive contracts: the schedule's amounts are gross, split by the contract's
+    # rule; otherwise net, taxed by the setting's rounding (section 1.3).
+    inclusive = contract.prices_include_tax
+    mode = contract.inclusive_tax_rounding if inclusive else tax_rounding_mode()
     invoice = Invoice(
         legal_entity=legal_entity,
         account=account,
@@ -171,12 +172,11 @@ def build_draft_invoice(
         payment_terms=terms.code,
         po_number=contract.po_number,
         tax_rounding=mode,
+        prices_include_tax=inclusive,
         **buyer_snapshot(account),
     )
     lines = []
-    for position, (schedule, amount, tax) in enumerate(
-        zip(schedule_lines, line_amounts, taxes, strict=True), start=1
-    ):
+    for position, schedule in enumerate(schedule_lines, start=1):
         contract_line = schedule.contract_line
         explanation = dict(schedule.explanation)
         explanation["schedule_line"] = schedule.pk
@@ -195,20 +195,30 @@ def build_draft_invoice(
                 quantity=quantities.get(schedule.pk, schedule.quantity),
                 unit_price=contract_line.unit_price,
                 discount_percent=contract_line.discount_percent,
-                amount=amount,
+                amount=amounts[schedule.pk],
                 tax_rate=None if account.tax_exempt else tax_rate,
                 tax_percent=percent,
-                tax_amount=tax,
+                tax_amount=Decimal(0),
                 vat_category=treatment.category,
                 vat_exemption_reason=treatment.reason,
                 vat_exemption_reason_code=treatment.reason_code,
                 explanation=explanation,
             )
         )
-    invoice.subtotal_amount = money_sum(((a, currency) for a in line_amounts), currency=currency)
-    invoice.tax_amount = money_sum(((t, currency) for t in taxes), currency=currency)
-    invoice.total_amount = invoice.subtotal_amount + invoice.tax_amount
+    apply_line_taxes(
+        lines=lines, percent=percent, currency=currency, mode=mode, prices_include_tax=inclusive
+    )
+    set_invoice_totals(invoice, lines)
     return invoice, lines
+
+
+def set_invoice_totals(invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:
+    """Totals are sums of the rounded lines; with tax-inclusive prices the total is then
+    exactly the sum of the lines' gross."""
+    currency = invoice.currency
+    invoice.subtotal_amount = money_sum(((ln.amount, currency) for ln in lines), currency=currency)
+    invoice.tax_amount = money_sum(((ln.tax_amount, currency) for ln in lines), currency=currency)
+    invoice.total_amount = invoice.subtotal_amount + invoice.tax_amount
 
 
 PRORATION_SUFFIXES = {
@@ -353,6 +363,7 @@ def create_corrected_invoice(*, original: Invoice, actor) -> Invoice:
         "buyer_tax_id",
         "tax_exempt",
         "tax_rounding",
+        "prices_include_tax",
         "subtotal_amount",
         "tax_amount",
         "total_amount",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from django.conf import settings
 from django.db.models import Q
@@ -13,7 +13,7 @@ from django.db.models import Q
 from billing.error_codes import BillingError
 from billing.models import Invoice, InvoiceLine, LegalEntity, TaxRate, VatCategory
 from core.errors import DomainValidationError
-from core.money import round_money, split
+from core.money import quantum, round_money, split
 from core.party import EU_COUNTRIES
 from ordermgmt.models import Account
 
@@ -178,3 +178,92 @@ def line_taxes(
         for i, part in zip(indexes, parts, strict=True):
             taxes[i] = part
     return taxes
+
+
+# --- Tax-inclusive prices ----------------------------------------------------------------
+# The contract's prices are gross. Net and tax are split from each line's gross so that
+# net + tax = gross on every line: the invoice totals exactly the gross prices agreed.
+INCLUSIVE_RULES = {
+    "line": "per line: net = round(gross ÷ (1 + rate)), tax = gross − net",
+    "total": "per rate: tax = Σ gross − round(Σ gross ÷ (1 + rate)), "
+    "shared over the lines by largest remainder",
+}
+
+
+def check_inclusive_rule(rule: str) -> str:
+    if rule not in INCLUSIVE_RULES:
+        raise DomainValidationError(
+            field="inclusive_tax_rounding",
+            code=BillingError.UNKNOWN_TAX_ROUNDING,
+            message=f"{rule!r} is not a tax-inclusive rounding rule; use one of "
+            f"{', '.join(sorted(INCLUSIVE_RULES))}.",
+        )
+    return rule
+
+
+def included_taxes(
+    grosses: list[Decimal], percents: list[Decimal], currency: str, rule: str
+) -> list[Decimal]:
+    """Tax included in each gross. 'line': each line's net is rounded, its tax is the rest
+    (research 1.3, Zuora's default). 'total': per rate, the tax of the summed gross is
+    rounded once, then shared by largest remainder of each line's exact tax: whole minor
+    units first (floored), the units left over to the largest fractions, ties to the
+    earlier line. Either way net + tax = gross on every line."""
+    check_inclusive_rule(rule)
+    if rule == "line":
+        return [
+            g - round_money(g * 100 / (100 + p), currency)
+            for g, p in zip(grosses, percents, strict=True)
+        ]
+    unit = quantum(currency)
+    taxes = [Decimal(0)] * len(grosses)
+    by_rate: dict[Decimal, list[int]] = defaultdict(list)
+    for index, percent in enumerate(percents):
+        by_rate[percent].append(index)
+    for percent, indexes in by_rate.items():
+        total = sum((grosses[i] for i in indexes), Decimal(0))
+        rate_tax = total - round_money(total * 100 / (100 + percent), currency)
+        exact = {i: grosses[i] * percent / (100 + percent) for i in indexes}
+        floors = {i: (exact[i] / unit).to_integral_value(ROUND_FLOOR) * unit for i in indexes}
+        left = int((rate_tax - sum(floors.values(), Decimal(0))) / unit)
+        # 0 <= left <= len(indexes): rate_tax is within half a unit of the exact sum.
+        by_fraction = sorted(indexes, key=lambda i: (-(exact[i] - floors[i]), i))
+        for rank, i in enumerate(by_fraction):
+            taxes[i] = floors[i] + (unit if rank < left else 0)
+    return taxes
+
+
+def apply_line_taxes(
+    *,
+    lines: list[InvoiceLine],
+    percent: Decimal,
+    currency: str,
+    mode: str,
+    prices_include_tax: bool,
+) -> None:
+    """Sets each line's amount (net) and tax_amount. Tax-exclusive: the amount is the net
+    and tax is added by the invoice's rounding (section 1.3, unchanged). Tax-inclusive: the
+    line's gross is amount + tax_amount (a new line's tax is 0), so running this again
+    over lines already split gives the same split; `mode` names the inclusive rule, and
+    each line's explanation records gross, rate, rule, net and tax."""
+    if not prices_include_tax:
+        taxes = line_taxes([line.amount for line in lines], [percent] * len(lines), currency, mode)
+        for line, tax in zip(lines, taxes, strict=True):
+            line.tax_amount = tax
+        return
+    grosses = [line.amount + (line.tax_amount or 0) for line in lines]
+    taxes = included_taxes(grosses, [percent] * len(lines), currency, mode)
+    for line, gross, tax in zip(lines, grosses, taxes, strict=True):
+        line.amount = gross - tax
+        line.tax_amount = tax
+        line.explanation = {
+            **(line.explanation or {}),
+            "tax_inclusive": {
+                "gross": f"{gross:f}",
+                "tax_percent": f"{percent.normalize():f}",
+                "rule": mode,
+                "rule_text": INCLUSIVE_RULES[mode],
+                "net": f"{line.amount:f}",
+                "tax": f"{tax:f}",
+            },
+        }

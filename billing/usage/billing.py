@@ -26,7 +26,8 @@ from decimal import Decimal
 from django.db import connection, transaction
 
 from billing.models import BillingScheduleLine, InvoiceLine, ScheduleLineKind, ScheduleLineStatus
-from billing.services.tax import line_taxes
+from billing.services.invoicing import set_invoice_totals
+from billing.services.tax import apply_line_taxes
 from billing.usage.invoice_lines import Extra, TierLine, prepayment_line, tier_lines
 from billing.usage.models import (
     Commitment,
@@ -40,7 +41,7 @@ from billing.usage.models import UsagePrice as Price
 from billing.usage.pricing import billed_amount, price_period
 from billing.usage.services.alerts import send_balance_alerts
 from billing.usage.services.ledger import CLOSING, balances, closable, close_commitment
-from core.money import format_money, money_sum, round_money
+from core.money import format_money, round_money
 
 ZERO = Decimal(0)
 
@@ -349,7 +350,7 @@ class UsageBilling:
             line.explanation.update(first.explanation)
             line.description = f"{base}{first.description}"[:300]
             line.quantity, line.unit_price = first.quantity, first.unit_price
-            line.amount = first.amount
+            line.amount, line.tax_amount = first.amount, ZERO  # taxed again below
             for tier in rest:
                 ordered.append(
                     InvoiceLine(
@@ -384,14 +385,14 @@ class UsageBilling:
         for position, line in enumerate(ordered, start=1):
             line.position = position
         lines_for_invoice[:] = ordered
-        amounts = [line.amount for line in lines_for_invoice]
-        taxes = line_taxes(amounts, [tax_percent] * len(amounts), invoice.currency, mode)
-        for line, tax in zip(lines_for_invoice, taxes, strict=True):
-            line.tax_amount = tax
-        currency = invoice.currency
-        invoice.subtotal_amount = money_sum(((a, currency) for a in amounts), currency=currency)
-        invoice.tax_amount = money_sum(((t, currency) for t in taxes), currency=currency)
-        invoice.total_amount = invoice.subtotal_amount + invoice.tax_amount
+        apply_line_taxes(
+            lines=lines_for_invoice,
+            percent=tax_percent,
+            currency=invoice.currency,
+            mode=mode,
+            prices_include_tax=invoice.prices_include_tax,
+        )
+        set_invoice_totals(invoice, lines_for_invoice)
 
     def write(self, plans: list[ContractPlan]) -> None:
         """After the invoice lines are inserted: ledger entries and billed rollups."""

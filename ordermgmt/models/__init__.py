@@ -9,6 +9,7 @@ from .contracts import (
     ContractLine,
     ContractStatus,
     DayCountConvention,
+    InclusiveTaxRounding,
     RampStep,
 )
 from .dealdesk import (
@@ -36,6 +37,7 @@ __all__ = [
     "ContractStatus",
     "ContractChange",
     "DayCountConvention",
+    "InclusiveTaxRounding",
     "DealDeskDecision",
     "DealDeskFlag",
     "DealDeskReview",

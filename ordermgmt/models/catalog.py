@@ -41,6 +41,11 @@ class ProductPrice(models.Model):
     floor_price = unit_price_field(
         null=True, blank=True, help_text="Lowest unit price deal desk accepts without review."
     )
+    prices_include_tax = models.BooleanField(
+        default=False,
+        help_text="List and floor prices are gross (tax included); contracts priced from "
+        "them must include tax too.",
+    )
 
     history = HistoricalRecords()
 

@@ -78,6 +78,13 @@ class DayCountConvention(models.TextChoices):
     ACTUAL_360 = "actual_360", "Actual/360"
 
 
+class InclusiveTaxRounding(models.TextChoices):
+    """How a tax-inclusive line's gross is split into net and tax (research section 1.3)."""
+
+    LINE = "line", "Per line: net = round(gross ÷ (1 + rate)), tax = gross − net"
+    TOTAL = "total", "Per rate: tax on the invoice's gross per rate, shared by largest remainder"
+
+
 class Contract(StatusMachine, models.Model):
     name = models.CharField(max_length=200)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="contracts")
@@ -119,6 +126,17 @@ class Contract(StatusMachine, models.Model):
         default=list,
         blank=True,
         help_text='Custom frequency only: [{"billing_date": "2026-01-01", "percent": "50"}, ...]',
+    )
+    prices_include_tax = models.BooleanField(
+        default=False,
+        help_text="Unit prices are gross: each invoice line's net and tax are split from them, "
+        "and invoices total exactly the gross prices agreed.",
+    )
+    inclusive_tax_rounding = models.CharField(
+        max_length=8,
+        choices=InclusiveTaxRounding.choices,
+        default=InclusiveTaxRounding.LINE,
+        help_text="Tax-inclusive prices only: how net and tax are split from the gross.",
     )
     po_number = models.CharField("PO number", max_length=64, blank=True)
     auto_renew = models.BooleanField(default=False)
