@@ -178,6 +178,8 @@ class ContractOutputSerializer(serializers.ModelSerializer):
             "billing_frequency",
             "billing_timing",
             "day_count_convention",
+            "prices_include_tax",
+            "inclusive_tax_rounding",
             "billing_anchor_day",
             "custom_billing_plan",
             "po_number",
@@ -224,6 +226,15 @@ class ContractInputSerializer(serializers.Serializer):
     day_count_convention = serializers.ChoiceField(
         choices=Contract._meta.get_field("day_count_convention").choices, default="actual_actual"
     )
+    prices_include_tax = serializers.BooleanField(
+        default=False,
+        help_text="Unit prices include tax: invoices split net and tax from them.",
+    )
+    inclusive_tax_rounding = serializers.ChoiceField(
+        choices=Contract._meta.get_field("inclusive_tax_rounding").choices,
+        default="line",
+        help_text="How net and tax are split from tax-inclusive prices.",
+    )
     po_number = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     billing_anchor_day = serializers.IntegerField(required=False, allow_null=True, default=None)
     custom_billing_plan = serializers.JSONField(required=False, default=list)
@@ -264,6 +275,13 @@ class BillingHoldSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
+class TaxBasisSerializer(serializers.Serializer):
+    prices_include_tax = serializers.BooleanField()
+    inclusive_tax_rounding = serializers.ChoiceField(
+        choices=Contract._meta.get_field("inclusive_tax_rounding").choices, default="line"
+    )
+
+
 class ActivateInputSerializer(serializers.Serializer):
     confirm_catch_up = serializers.BooleanField(
         default=False,
@@ -287,6 +305,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         "activate": ["ordermgmt.activate_contract"],
         "cancel": ["ordermgmt.cancel_contract"],
         "billing_hold": ["ordermgmt.change_contract"],
+        "tax_basis": ["ordermgmt.change_contract"],
     }
 
     def _out(self, contract, status_code=status.HTTP_200_OK):
@@ -361,4 +380,15 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         body.is_valid(raise_exception=True)
         return self._out(
             services.set_billing_hold(contract=contract, actor=request.user, **body.validated_data)
+        )
+
+    @extend_schema(request=TaxBasisSerializer, responses=ContractOutputSerializer)
+    @action(detail=True, methods=["post"], url_path="tax-basis")
+    def tax_basis(self, request, pk=None):
+        """Whether the prices include tax, and the rule; refused once the contract is active."""
+        contract = self.get_object()
+        body = TaxBasisSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._out(
+            services.set_tax_basis(contract=contract, actor=request.user, **body.validated_data)
         )

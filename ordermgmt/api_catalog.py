@@ -76,6 +76,7 @@ class ProductPriceOutputSerializer(serializers.ModelSerializer):
             "list_price",
             "floor_price",
             "standalone_selling_price",
+            "prices_include_tax",
         ]
 
 
@@ -133,6 +134,9 @@ class ProductPriceInputSerializer(serializers.Serializer):
     floor_price = unit_price(
         required=False, allow_null=True, help_text="Lowest unit price accepted without review."
     )
+    prices_include_tax = serializers.BooleanField(
+        required=False, help_text="List and floor prices are gross (tax included)."
+    )
 
 
 class ProductPriceChangeSerializer(serializers.Serializer):
@@ -141,6 +145,7 @@ class ProductPriceChangeSerializer(serializers.Serializer):
     standalone_selling_price = unit_price(required=False)
     list_price = unit_price(required=False, allow_null=True)
     floor_price = unit_price(required=False, allow_null=True)
+    prices_include_tax = serializers.BooleanField(required=False)
 
 
 # --- Views -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from .contracts import (
     update_contract,
 )
 from .dealdesk import approve_contract, comment_on_review, reject_contract
+from .tax_basis import set_tax_basis
 
 __all__ = [
     "ChangeOrderInput",
@@ -36,4 +37,5 @@ __all__ = [
     "update_contract",
     "ContractUpdate",
     "update_contracts",
+    "set_tax_basis",
 ]

@@ -35,6 +35,7 @@ from .common import locked_contract as _locked
 from .common import move_contract as _move
 from .common import require_comment as _require_comment
 from .dealdesk import reevaluate_after_change, route_submission, withdraw_open_review
+from .tax_basis import check_price_book_basis, tax_basis_errors
 from .validation import (
     contract_header_errors,
     contract_line_errors,
@@ -85,6 +86,8 @@ class ContractTerms:
     billing_frequency: str = "annual"
     billing_timing: str = "advance"
     day_count_convention: str = "actual_actual"
+    prices_include_tax: bool = False
+    inclusive_tax_rounding: str = "line"
     po_number: str = ""
     billing_anchor_day: int | None = None
     custom_billing_plan: list = field(default_factory=list)
@@ -137,6 +140,7 @@ def _build_lines(
             )
         built.append((line, steps))
     _check_contract_value(contract, built)
+    check_price_book_basis(contract, [line for line, _ in built])
     return built
 
 
@@ -165,7 +169,7 @@ def _write_lines(built: list[tuple[ContractLine, list[RampStep]]], actor, reason
 
 
 def _validate_header(contract: Contract) -> None:
-    errors = contract_header_errors(contract)
+    errors = contract_header_errors(contract) + tax_basis_errors(contract)
     if errors:
         raise errors[0]
 
@@ -312,6 +316,7 @@ def update_contract(
         _check_contract_value(
             contract, [(line, list(line.ramp_steps.all())) for line in contract.lines.all()]
         )
+        check_price_book_basis(contract, contract.lines.all())
     audit_next_save(contract, actor=actor, reason="contract.updated")
     contract.save()
     if built is not None:

@@ -104,7 +104,7 @@ def create_product_price(*, product: Product, currency: str, actor, **fields) ->
             message=f"{product.sku} already has a {currency} price; change that one.",
         )
     price = ProductPrice(product=product, currency=currency)
-    apply_changes(price, fields, PRICE_FIELDS)
+    apply_changes(price, fields, PRICE_FIELDS | {"prices_include_tax"})
     _check_price(price)
     return save_validated(price, actor=actor, reason=f"product_price.created:{currency}")
 
@@ -112,6 +112,6 @@ def create_product_price(*, product: Product, currency: str, actor, **fields) ->
 @transaction.atomic(durable=True)
 def change_product_price(*, price: ProductPrice, actor, **changes) -> ProductPrice:
     price = ProductPrice.objects.select_for_update().get(pk=price.pk)
-    apply_changes(price, changes, PRICE_FIELDS)
+    apply_changes(price, changes, PRICE_FIELDS | {"prices_include_tax"})
     _check_price(price)
     return save_validated(price, actor=actor, reason=f"product_price.changed:{price.currency}")

@@ -1,0 +1,83 @@
+"""Whether a contract's prices include tax, and by which rule its invoices split net and
+tax from them (billing.services.tax). The basis is a term of the deal: it is set while the
+contract is still editable and fixed once it is active, because the billing schedule,
+the revenue allocation (net of tax) and every issued invoice were made on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from core.audit import audit_next_save
+from core.errors import DomainValidationError
+from ordermgmt.error_codes import OrderError
+from ordermgmt.models import Contract, ContractLine, InclusiveTaxRounding, ProductPrice
+from ordermgmt.services.common import locked_contract
+
+
+def tax_basis_errors(contract: Contract) -> list[DomainValidationError]:
+    if contract.inclusive_tax_rounding not in InclusiveTaxRounding.values:
+        return [
+            DomainValidationError(
+                field="inclusive_tax_rounding",
+                code=OrderError.OUT_OF_RANGE,
+                message=f"{contract.inclusive_tax_rounding!r} is not a rounding rule for "
+                f"tax-inclusive prices; use one of {', '.join(InclusiveTaxRounding.values)}.",
+            )
+        ]
+    return []
+
+
+def check_price_book_basis(contract: Contract, lines: Iterable[ContractLine]) -> None:
+    """A contract prices like its price book: a product whose price in the contract's
+    currency includes tax cannot sit on a tax-exclusive contract, nor the reverse, or list
+    and floor price checks would compare a gross with a net."""
+    products = {line.product_id: index for index, line in reversed(list(enumerate(lines)))}
+    for price in ProductPrice.objects.filter(
+        product_id__in=products, currency=contract.currency
+    ).select_related("product"):
+        if price.prices_include_tax != contract.prices_include_tax:
+            book = "include" if price.prices_include_tax else "exclude"
+            here = "include" if contract.prices_include_tax else "exclude"
+            raise DomainValidationError(
+                field="prices_include_tax",
+                code=OrderError.TAX_BASIS_MISMATCH,
+                message=f"{price.product.sku}'s {contract.currency} prices {book} tax but "
+                f"this contract's prices {here} it (line {products[price.product_id] + 1}): "
+                "use the same basis as the price book.",
+            )
+
+
+@transaction.atomic(durable=True)
+def set_tax_basis(
+    *, contract: Contract, prices_include_tax: bool, inclusive_tax_rounding: str, actor
+) -> Contract:
+    """Changes whether the prices include tax, and the rule, while the contract is editable.
+    Once active it is refused, naming the field and the invoices made on the old basis."""
+    contract = locked_contract(contract)
+    changes = {
+        "prices_include_tax": prices_include_tax,
+        "inclusive_tax_rounding": inclusive_tax_rounding,
+    }
+    changed = [name for name, value in changes.items() if getattr(contract, name) != value]
+    if changed and not contract.is_editable:
+        issued = contract.invoices.filter(number__isnull=False).count()
+        raise DomainValidationError(
+            field=changed[0],
+            code=OrderError.TAX_BASIS_LOCKED,
+            message=f"{contract.reference} is {contract.get_status_display().lower()} with "
+            f"{issued} issued invoice(s): its schedule, revenue and invoices were made on "
+            "its current tax basis, which can no longer change. Amend or renew the "
+            "contract with the new basis instead.",
+        )
+    for name, value in changes.items():
+        setattr(contract, name, value)
+    errors = tax_basis_errors(contract)
+    if errors:
+        raise errors[0]
+    check_price_book_basis(contract, contract.lines.all())
+    if changed:
+        audit_next_save(contract, actor=actor, reason="contract.tax_basis_changed")
+        contract.save(update_fields=[*changed, "updated_at"])
+    return contract
