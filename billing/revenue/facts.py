@@ -25,6 +25,7 @@ from billing.models import BillingScheduleLine, ScheduleLineKind, ScheduleLineSt
 from billing.revenue.error_codes import RevenueError
 from billing.schedules.builder import build_schedule
 from billing.schedules.periods import billing_periods
+from billing.services.tax import included_tax_percent, net_of_included_tax
 from core.errors import DomainValidationError
 from core.money import round_money
 from ordermgmt.models import Contract, ContractLine, Product, ProductPrice, RevenueType
@@ -163,9 +164,19 @@ def contract_line_facts(
         prices, ranges = ssp_lookup((line.product_id, contract.currency) for line in lines)
     currency = contract.currency
     facts = []
+    # Revenue is net of the tax collected for the state (ASC 606-10-32-2A): a tax-inclusive
+    # contract's schedule bills gross, so the price is the net its invoices split from it.
+    percent = (
+        included_tax_percent(contract.account, contract.start_date)
+        if contract.prices_include_tax
+        else None
+    )
     for index, line in enumerate(lines):
         product = line.product
         total, per_step = billed.get(line.pk, (ZERO, {}))
+        if percent is not None:
+            total = net_of_included_tax(total, percent, currency)
+            per_step = {k: net_of_included_tax(v, percent, currency) for k, v in per_step.items()}
         steps = list(line.ramp_steps.all())
         if steps:
             segments = [

@@ -267,3 +267,18 @@ def apply_line_taxes(
                 "tax": f"{tax:f}",
             },
         }
+
+
+def included_tax_percent(account: Account, on: date) -> Decimal:
+    """The rate a tax-inclusive price of this buyer includes on a date, as its invoices
+    would apply it (the default seller's view: reverse charge and exemptions are 0 %)."""
+    seller = LegalEntity.objects.filter(is_default=True).first()
+    rate = tax_rate_for(account, on)
+    if seller is None:
+        return Decimal(0) if account.tax_exempt or rate is None else rate.percent
+    return vat_treatment(seller=seller, account=account, tax_rate=rate).percent
+
+
+def net_of_included_tax(amount: Decimal, percent: Decimal, currency: str) -> Decimal:
+    """The net in a gross amount: round(gross ÷ (1 + rate)), as the per-line rule splits it."""
+    return amount - included_taxes([amount], [percent], currency, "line")[0]
