@@ -33,7 +33,7 @@ from billing.models import (
     VatCategory,
 )
 from billing.selectors.online_payment import pay_online_url
-from billing.services.tax import line_vat_treatment
+from billing.services.tax import INCLUSIVE_RULES, line_vat_treatment
 from core.audit import audit_next_save
 from core.errors import DomainValidationError
 from core.money import format_money, minor_unit
@@ -168,6 +168,15 @@ def _vat_summary(treated: list[tuple], currency: str) -> tuple[list[dict], list[
     return rows, notes
 
 
+def inclusive_note(rule: str) -> str:
+    """What a tax-inclusive invoice says of its amounts (Amount = net, VAT per rate)."""
+    return (
+        "Prices include VAT. Unit prices are gross; each line's amount is net, its VAT "
+        f"split from the gross {INCLUSIVE_RULES.get(rule, rule)}. The total is the sum "
+        "of the gross prices; the VAT per rate is shown below."
+    )
+
+
 def _invoice_context(invoice: Invoice) -> dict:
     currency = invoice.currency
     lines = list(invoice.lines.order_by("position", "id"))
@@ -204,6 +213,8 @@ def _invoice_context(invoice: Invoice) -> dict:
         notes.append(f"Replaces invoice {invoice.replaces.number}, which is void.")
     if invoice.tax_exempt:
         notes.append("Tax exempt: no tax is charged on this invoice.")
+    if invoice.prices_include_tax:
+        notes.append(inclusive_note(invoice.tax_rounding))
     vat_rows, vat_notes = _vat_summary(
         [(line_vat_treatment(line, invoice), line.amount, line.tax_amount) for line in lines],
         currency,
@@ -226,7 +237,8 @@ def _invoice_context(invoice: Invoice) -> dict:
                 "description": _line_text(line),
                 "period": _period(line.period_start, line.period_end),
                 "quantity": _quantity(line.quantity),
-                "unit_price": _unit_price(line.unit_price, currency),
+                "unit_price": _unit_price(line.unit_price, currency)
+                + (" incl. tax" if invoice.prices_include_tax else ""),
                 "discount": _percent(line.discount_percent) if line.discount_percent else "–",
                 "tax_percent": _percent(line.tax_percent),
                 "amount": format_money(line.amount, currency),

@@ -135,6 +135,17 @@ def explain_line(line: InvoiceLine, currency: str) -> LineWhy:
             )
     if why.get("rounding"):
         rows.append(WhyRow("Remainder", str(why["rounding"])))
+    included = why.get("tax_inclusive")
+    if included:  # the contract's price is gross: net and tax were split from it
+        rows.append(
+            WhyRow(
+                "Tax included",
+                f"Gross {money(Decimal(included['gross']), currency)} at "
+                f"{included['tax_percent']}%, split {included['rule_text']}: net "
+                f"{money(Decimal(included['net']), currency)}, tax "
+                f"{money(Decimal(included['tax']), currency)}",
+            )
+        )
     if why.get("line_total"):
         rows.append(WhyRow("Whole line over the term", money(why["line_total"], currency)))
     summary = str(why.get("formula") or line.description)

@@ -213,3 +213,35 @@ def test_a_partial_credit_of_a_tax_inclusive_invoice_splits_the_gross_credited()
     )
     assert (rest.subtotal_amount, rest.tax_amount) == (D("7.00"), D("1.33"))
     assert CreditNote.objects.filter(invoice=invoice).count() == 2
+
+
+# --- Where it shows -------------------------------------------------------------------------
+
+
+def test_the_invoice_page_says_prices_include_tax_and_explains_the_split(client, finance):
+    from django.urls import reverse
+
+    invoice = inclusive_invoice(["10.00"] * 3, "total")
+    client.force_login(finance)
+    page = client.get(reverse("billing:invoice_detail", args=[invoice.pk])).content.decode()
+    assert 'id="tax-inclusive-note"' in page
+    assert "per rate, shared by largest remainder" in page
+    # The third line's "why this amount": gross 10.00 at 19 %, the rule, net 8.41, tax 1.59.
+    assert "Tax included" in page
+    assert "net €8.41, tax €1.59" in page
+
+
+def test_the_pdf_says_prices_include_vat_and_totals_the_gross(settings, tmp_path):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from billing.documents.pdf import invoice_pdf_bytes
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    invoice = inclusive_invoice(["10.00"] * 3, "line")
+    reader = PdfReader(BytesIO(invoice_pdf_bytes(invoice)))
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    assert "Prices include VAT" in text
+    assert "incl. tax" in text
+    assert "€30.00" in text and "€25.20" in text and "€4.80" in text
