@@ -224,3 +224,32 @@ def test_an_upgrade_of_a_tax_inclusive_contract_splits_its_proration_lines_too(c
         D("475.00"),
         D("2975.00"),
     )
+
+
+def test_the_admin_form_sets_the_basis_and_refuses_a_line_against_its_price_book(
+    client, specialist
+):
+    from django.urls import reverse
+
+    from tests.ordermgmt.test_contract_validation import admin_contract_post
+
+    client.force_login(specialist)
+    product = ProductFactory()
+    ProductPriceFactory(product=product, currency="USD", prices_include_tax=True)
+    url = reverse("admin:ordermgmt_contract_add")
+    refused = client.post(url, admin_contract_post(AccountFactory(), product))
+    assert refused.status_code == 200
+    assert "prices include tax but this contract" in refused.content.decode()
+    assert Contract.objects.count() == 0
+    done = client.post(
+        url,
+        admin_contract_post(
+            AccountFactory(),
+            product,
+            prices_include_tax="on",
+            inclusive_tax_rounding="total",
+        ),
+    )
+    assert done.status_code == 302
+    contract = Contract.objects.get()
+    assert (contract.prices_include_tax, contract.inclusive_tax_rounding) == (True, "total")

@@ -49,12 +49,17 @@ def test_a_tax_inclusive_invoice_validates_with_net_lines_and_totals_that_add_up
     assert_valid(xml, syntax)
     net, tax = ("25.20", "4.80") if rule == "line" else ("25.21", "4.79")
     if syntax == "ubl":
-        assert f'<cbc:TaxExclusiveAmount currencyID="EUR">{net}</cbc:TaxExclusiveAmount>'.encode() in xml
+        assert (
+            f'<cbc:TaxExclusiveAmount currencyID="EUR">{net}</cbc:TaxExclusiveAmount>'.encode()
+            in xml
+        )
         assert f'<cbc:TaxAmount currencyID="EUR">{tax}</cbc:TaxAmount>'.encode() in xml
         assert b'<cbc:PayableAmount currencyID="EUR">30.00</cbc:PayableAmount>' in xml
     else:
         root = etree.fromstring(xml)
-        lines = root.xpath("//ram:SpecifiedLineTradeSettlement//ram:LineTotalAmount/text()", namespaces=CII)
+        lines = root.xpath(
+            "//ram:SpecifiedLineTradeSettlement//ram:LineTotalAmount/text()", namespaces=CII
+        )
         expected = ["8.40"] * 3 if rule == "line" else ["8.40", "8.40", "8.41"]
         assert lines == expected  # BT-131: net
         assert root.xpath("//ram:TaxBasisTotalAmount/text()", namespaces=CII) == [net]
