@@ -296,6 +296,11 @@ def _credit_note_context(note: CreditNote) -> dict:
         notes = [f"Invoice {invoice.number} is void: this credit note cancels it in full."]
     else:
         notes = [f"This credit note reduces the amount due on invoice {invoice.number}."]
+    if invoice.prices_include_tax:
+        notes.append(
+            f"Amounts include tax, as on invoice {invoice.number}: each line credits the "
+            "net and tax that invoice split from the gross."
+        )
     vat_rows, vat_notes = _vat_summary(
         [
             (line_vat_treatment(line.invoice_line, invoice), line.amount, line.tax_amount)

@@ -39,6 +39,7 @@ from ordermgmt.models import (
 )
 
 from .common import locked_contract
+from .tax_basis import check_price_book_basis
 from .validation import contract_line_errors
 
 # Billing registers its schedule effect here, revenue its ASC 606 effect; each is called
@@ -183,6 +184,11 @@ def _new_terms(contract: Contract, line: ContractLine, data: ChangeOrderInput) -
     errors = contract_line_errors(new_line, contract=contract)
     if errors:
         raise errors[0]
+    if data.kind == ChangeKind.SWAP:  # priced from the new product's book: same tax basis
+        try:
+            check_price_book_basis(contract, [new_line])
+        except DomainValidationError as err:
+            raise _error("product", err.code, err.message) from err
     if (new_line.product_id, new_line.quantity, new_line.unit_price, new_line.discount_percent) == (
         line.product_id,
         line.quantity,

@@ -253,3 +253,45 @@ def test_the_admin_form_sets_the_basis_and_refuses_a_line_against_its_price_book
     assert done.status_code == 302
     contract = Contract.objects.get()
     assert (contract.prices_include_tax, contract.inclusive_tax_rounding) == (True, "total")
+
+
+def test_a_swap_to_a_product_priced_with_tax_on_a_tax_exclusive_contract_is_refused(client):
+    # The new product's EUR list price includes tax; the contract's prices exclude it, so
+    # taking that list price as the new unit price would bill tax on tax. Nothing changes.
+    contract = active_contract(account=german_buyer(), currency="EUR")
+    gross_priced = ProductFactory()
+    ProductPriceFactory(product=gross_priced, currency="EUR", prices_include_tax=True)
+    login(client)
+    answer = client.post(
+        f"/api/v1/contracts/{contract.pk}/change-orders/",
+        {
+            "kind": "swap",
+            "line": contract.lines.get().pk,
+            "product": gross_priced.pk,
+            "effective_date": "2026-01-01",
+            "proration_behavior": "none",
+        },
+        content_type="application/json",
+    )
+    assert answer.status_code == 400
+    assert (answer.json()["field"], answer.json()["code"]) == ("product", "tax_basis_mismatch")
+    assert contract.lines.count() == 1
+
+
+def test_the_catalog_api_records_whether_a_price_includes_tax(client):
+    product = ProductFactory()
+    login(client, roles.FINANCE)
+    answer = client.post(
+        "/api/v1/product-prices/",
+        {
+            "product": product.pk,
+            "currency": "EUR",
+            "standalone_selling_price": "119.00",
+            "list_price": "119.00",
+            "prices_include_tax": True,
+        },
+        content_type="application/json",
+    )
+    assert answer.status_code == 201, answer.json()
+    assert answer.json()["prices_include_tax"] is True
+    assert product.prices.get().prices_include_tax is True
