@@ -245,3 +245,25 @@ def test_the_pdf_says_prices_include_vat_and_totals_the_gross(settings, tmp_path
     assert "Prices include VAT" in text
     assert "incl. tax" in text
     assert "€30.00" in text and "€25.20" in text and "€4.80" in text
+
+
+def test_splitting_again_lines_already_split_keeps_each_lines_gross_and_split():
+    # Usage billing re-taxes a drafted invoice after adding its tier lines: a line already
+    # split (8.40 + 1.60) has gross 10.00 again, and a new line (tax 0) is all gross.
+    from billing.models import InvoiceLine
+    from billing.services.tax import apply_line_taxes
+
+    lines = [InvoiceLine(amount=D("10.00")), InvoiceLine(amount=D("10.00"))]
+    split_once = dict(percent=D(19), currency="EUR", mode="total", prices_include_tax=True)
+    apply_line_taxes(lines=lines, **split_once)
+    first = [(ln.amount, ln.tax_amount) for ln in lines]
+    assert first == [(D("8.40"), D("1.60")), (D("8.41"), D("1.59"))]
+    lines.append(InvoiceLine(amount=D("10.00")))
+    apply_line_taxes(lines=lines, **split_once)
+    # Now 30.00 over three lines: 8.40+1.60, 8.40+1.60, 8.41+1.59 (as the run would make).
+    assert [(ln.amount, ln.tax_amount) for ln in lines] == [
+        (D("8.40"), D("1.60")),
+        (D("8.40"), D("1.60")),
+        (D("8.41"), D("1.59")),
+    ]
+    assert sum(ln.amount + ln.tax_amount for ln in lines) == D("30.00")
