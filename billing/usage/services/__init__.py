@@ -1,5 +1,5 @@
 from .alerts import deliver_balance_alert, send_balance_alerts
-from .ingestion import ingest_usage_events
+from .ingestion import ingest_usage_csv, ingest_usage_events
 from .ledger import balances, close_ended_commitments, grant_commitment
 from .rates import PriceTerms, set_usage_price
 
@@ -9,6 +9,7 @@ __all__ = [
     "close_ended_commitments",
     "deliver_balance_alert",
     "grant_commitment",
+    "ingest_usage_csv",
     "ingest_usage_events",
     "send_balance_alerts",
     "set_usage_price",
