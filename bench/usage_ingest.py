@@ -3,9 +3,9 @@
 
 Builds C active contracts with a usage line priced for one metric on PostgreSQL, writes N
 usage events for January 2026 as a CSV file in memory, and ingests them through the
-product's path (the `ingest_usage` command's CSV parser and `ingest_usage_events`: checks
-per event, COPY into staging, INSERT ... ON CONFLICT into the monthly partition, daily
-rollups). Then, in the same run, a plain COPY of the same rows (as stored) into a table
+product's path (`ingest_usage_csv`, which the `ingest_usage` command calls: the file
+COPYed as sent into a temporary table, every check in SQL, INSERT ... ON CONFLICT into
+the monthly partition, daily rollups by INSERT ... ON CONFLICT DO UPDATE). Then, in the same run, a plain COPY of the same rows (as stored) into a table
 of the same shape (partitioned, same primary key) is the baseline. It prints events per
 second, the ratio to the COPY, and a replay of the same file (all duplicates).
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import random
 
 from common import active_monthly_contracts, fresh_database, timed
@@ -134,7 +135,7 @@ def main() -> None:
         f"(setup {results['setup_seconds']:.1f} s)"
     )
     print(
-        f"ingest (CSV parser + ingest_usage_events): {batch.accepted} accepted, "
+        f"ingest (ingest_usage_csv: COPY as sent, checks in SQL): {batch.accepted} accepted, "
         f"{batch.rejected} rejected in {results['ingest_seconds']:.2f} s = "
         f"{n / results['ingest_seconds']:,.0f} events/s (goal: >= 100,000) -> "
         f"{'MET' if n / results['ingest_seconds'] >= 100_000 else 'NOT MET'}"
@@ -148,6 +149,7 @@ def main() -> None:
         f"baseline (plain COPY of the same {results['copied']} rows): "
         f"{results['copy_seconds']:.2f} s = {n / results['copy_seconds']:,.0f} events/s"
     )
+    print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     ratio = results["ingest_seconds"] / results["copy_seconds"]
     print(
         f"ratio ingest / COPY: {ratio:.2f}x (goal: within 3x) -> "

@@ -97,3 +97,5 @@ class BillingError(ErrorCode):
     NEEDS_SECOND_PERSON = "needs_second_person"
     NET_CREDIT_NOT_INVOICEABLE = "net_credit_not_invoiceable"
     CATCH_UP_NOT_CONFIRMED = "catch_up_not_confirmed"
+    INSTALLMENTS_DO_NOT_SUM = "installments_do_not_sum"
+    INSTALLMENT_OUTSIDE_PERIOD = "installment_outside_period"
