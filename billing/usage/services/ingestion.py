@@ -230,13 +230,13 @@ def _move_checked(cursor, batch: UsageBatch, good: int):
         )
         cursor.execute(
             f"""
-            SELECT s.line, s.event_id,
-                   (SELECT (e.contract_id, e.metric, e.quantity, e.occurred_at)
-                           = (s.contract_id, s.metric, s.quantity, s.occurred_at) {earlier})
+            SELECT s.line, s.event_id, (e.contract_id, e.metric, e.quantity, e.occurred_at)
+                   = (s.contract_id, s.metric, s.quantity, s.occurred_at)
               FROM usage_checked s
-             WHERE {GOOD} AND EXISTS (SELECT 1 {earlier})
+              JOIN usage_event e ON e.event_id = s.event_id AND e.usage_month = {MONTH}
+             WHERE {GOOD} AND e.batch_id <> %s
             """,
-            [batch.pk, batch.pk],
+            [batch.pk],
         )
         conflicts = cursor.fetchall()
         only_inserted, params = f"AND NOT EXISTS (SELECT 1 {earlier})", [batch.pk]
