@@ -1,13 +1,14 @@
 #!/usr/bin/env python
 """Usage ingestion benchmark (issue 15).
 
-Builds C active contracts with a usage line priced for one metric on PostgreSQL, writes N
-usage events for January 2026 as a CSV file in memory, and ingests them through the
+Builds C active contracts with a usage line priced for one metric on PostgreSQL, writes
+N usage events for January 2026 as a CSV file in memory, and ingests them through the
 product's path (`ingest_usage_csv`, which the `ingest_usage` command calls: the file
 COPYed as sent into a temporary table, every check in SQL, INSERT ... ON CONFLICT into
-the monthly partition, daily rollups by INSERT ... ON CONFLICT DO UPDATE). Then, in the same run, a plain COPY of the same rows (as stored) into a table
-of the same shape (partitioned, same primary key) is the baseline. It prints events per
-second, the ratio to the COPY, and a replay of the same file (all duplicates).
+the monthly partition, daily rollups by INSERT ... ON CONFLICT DO UPDATE). Then, in the
+same run, a plain COPY of the same rows (as stored) into a table of the same shape
+(partitioned, same primary key) is the baseline. It prints events per second, the ratio
+to the COPY, the load average and a replay of the same file (all duplicates).
 
     DATABASE_URL=postgresql://ledgerline:ledgerline@127.0.0.1:5432/ledgerline \
         .venv/bin/python bench/usage_ingest.py --events 1000000
