@@ -98,3 +98,5 @@ class BillingError(ErrorCode):
     NET_CREDIT_NOT_INVOICEABLE = "net_credit_not_invoiceable"
     CATCH_UP_NOT_CONFIRMED = "catch_up_not_confirmed"
     UNKNOWN_TAX_ROUNDING = "unknown_tax_rounding"
+    INSTALLMENTS_DO_NOT_SUM = "installments_do_not_sum"
+    INSTALLMENT_OUTSIDE_PERIOD = "installment_outside_period"

@@ -2,13 +2,25 @@
 (a ramp is a new row; a commitment changes only through its ledger); batches, rollups,
 ledger entries and alerts are read-only records."""
 
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
 from django import forms
 from django.contrib import admin
 
 from core.admin_history import GuardedHistoryAdmin
 from core.errors import DomainValidationError
 
-from .models import BalanceAlert, Commitment, DailyUsage, LedgerEntry, UsageBatch, UsagePrice
+from .models import (
+    BalanceAlert,
+    Commitment,
+    CommitmentInstallment,
+    DailyUsage,
+    LedgerEntry,
+    UsageBatch,
+    UsagePrice,
+)
+from .services.installments import MONTHS_BETWEEN, InstallmentPlan, check_installment_plan
 from .services.ledger import check_grant, grant_commitment_body
 from .services.rates import PriceTerms, check_price, set_usage_price_body
 
@@ -92,7 +104,41 @@ class LedgerEntryInline(ReadOnlyMixin, admin.TabularInline):
     extra = 0
 
 
+class InstallmentInline(ReadOnlyMixin, admin.TabularInline):
+    model = CommitmentInstallment
+    fields = ["number", "due_on", "amount", "currency", "invoice_line"]
+    readonly_fields = fields
+    extra = 0
+
+
+def _parse_schedule(text: str) -> tuple[tuple[date, Decimal], ...]:
+    """Lines of `YYYY-MM-DD amount`."""
+    rows = []
+    for number, line in enumerate(text.strip().splitlines(), start=1):
+        try:
+            due_on, amount = line.split()
+            rows.append((date.fromisoformat(due_on), Decimal(amount)))
+        except (ValueError, InvalidOperation) as exc:
+            raise forms.ValidationError(
+                f"Line {number}: write a date and an amount, e.g. 2026-04-01 30000.00."
+            ) from exc
+    return tuple(rows)
+
+
 class CommitmentForm(forms.ModelForm):
+    installment_every = forms.ChoiceField(
+        required=False,
+        choices=[("", "-")] + [(k, k) for k in sorted(MONTHS_BETWEEN)],
+        help_text="Paid in installments: equal installments from the start, so often",
+    )
+    installment_count = forms.IntegerField(required=False, min_value=1)
+    installment_schedule = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Or custom installments, one a line: 2026-04-01 30000.00 (they must add "
+        "up to the amount and fall within the period)",
+    )
+
     class Meta:
         model = Commitment
         fields = [
@@ -118,6 +164,14 @@ class CommitmentForm(forms.ModelForm):
         data = super().clean()
         if data.get("contract") is None or not data.get("starts_on") or not data.get("ends_on"):
             return data
+        every, count = data.get("installment_every") or None, data.get("installment_count")
+        try:
+            custom = _parse_schedule(data.get("installment_schedule") or "")
+        except forms.ValidationError as err:
+            raise forms.ValidationError({"installment_schedule": err}) from err
+        data["installments"] = (
+            InstallmentPlan(every, count, custom) if every or count or custom else None
+        )
         try:
             check_grant(
                 data["contract"],
@@ -127,7 +181,17 @@ class CommitmentForm(forms.ModelForm):
                 data["starts_on"],
                 data["ends_on"],
             )
+            check_installment_plan(
+                payment_plan=data.get("payment_plan"),
+                plan=data["installments"],
+                amount=data.get("amount"),
+                currency=data["contract"].currency,
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+            )
         except DomainValidationError as err:
+            if err.field == "installments":  # the form's field for custom installments
+                raise forms.ValidationError({"installment_schedule": err.message}) from err
             raise err.as_validation_error() from err
         return data
 
@@ -139,7 +203,7 @@ class CommitmentAdmin(AddOnlyMixin, GuardedHistoryAdmin):
     list_filter = ["kind", "payment_plan", "currency"]
     search_fields = ["name", "contract__name", "contract__account__legal_name"]
     raw_id_fields = ["contract"]
-    inlines = [LedgerEntryInline]
+    inlines = [InstallmentInline, LedgerEntryInline]
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data  # checked by the form with the service's rules
@@ -155,6 +219,7 @@ class CommitmentAdmin(AddOnlyMixin, GuardedHistoryAdmin):
             overage_percent=data["overage_percent"],
             rollover=data["rollover"],
             alert_thresholds=data.get("alert_thresholds") or [],
+            installments=data["installments"],
             actor=request.user,
         )
         obj.pk = saved.pk

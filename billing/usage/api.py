@@ -9,10 +9,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.error_codes import BillingError
-from billing.usage.models import Commitment, UsageBatch, UsagePrice
+from billing.usage.models import Commitment, CommitmentInstallment, UsageBatch, UsagePrice
 from billing.usage.parsers import body_events
 from billing.usage.selectors import commitment_balances, commitments_for
 from billing.usage.services.ingestion import ingest_usage_events
+from billing.usage.services.installments import MONTHS_BETWEEN, InstallmentPlan
 from billing.usage.services.ledger import grant_commitment
 from billing.usage.services.rates import PriceTerms, set_usage_price
 from core.api_permissions import NamedPermission
@@ -196,7 +197,22 @@ class UsagePriceViewSet(
         return Response(UsagePriceSerializer(price).data, status=status.HTTP_201_CREATED)
 
 
+class InstallmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CommitmentInstallment
+        fields = ["number", "due_on", "amount", "invoice_line"]
+        read_only_fields = ["number", "invoice_line"]
+
+
 class CommitmentSerializer(serializers.ModelSerializer):
+    # Paid in installments: `installment_every` and `installment_count`, or `installments`
+    # with custom dates and amounts that add up to the commitment.
+    installment_every = serializers.ChoiceField(
+        choices=sorted(MONTHS_BETWEEN), required=False, write_only=True
+    )
+    installment_count = serializers.IntegerField(required=False, write_only=True)
+    installments = InstallmentSerializer(many=True, required=False)
+
     class Meta:
         model = Commitment
         fields = [
@@ -214,6 +230,9 @@ class CommitmentSerializer(serializers.ModelSerializer):
             "rollover",
             "rolled_from",
             "alert_thresholds",
+            "installment_every",
+            "installment_count",
+            "installments",
         ]
         read_only_fields = ["id", "currency", "rolled_from"]
         extra_kwargs = {"priority": {"required": False}}
@@ -228,7 +247,9 @@ class CommitmentViewSet(
     """Commitments and credits; created with their grant entry, then changed only by the
     ledger (see /api/v1/usage/balances/)."""
 
-    queryset = Commitment.objects.order_by("contract_id", "priority", "ends_on", "id")
+    queryset = Commitment.objects.prefetch_related("installments").order_by(
+        "contract_id", "priority", "ends_on", "id"
+    )
     serializer_class = CommitmentSerializer
     filterset_fields = ["contract", "kind"]
 
@@ -236,5 +257,8 @@ class CommitmentViewSet(
         data = CommitmentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        commitment = grant_commitment(actor=request.user, **values)
+        every, count = values.pop("installment_every", None), values.pop("installment_count", None)
+        custom = tuple((x["due_on"], x["amount"]) for x in values.pop("installments", []))
+        plan = InstallmentPlan(every, count, custom) if every or count or custom else None
+        commitment = grant_commitment(actor=request.user, installments=plan, **values)
         return Response(CommitmentSerializer(commitment).data, status=status.HTTP_201_CREATED)

@@ -28,9 +28,16 @@ from django.db import connection, transaction
 from billing.models import BillingScheduleLine, InvoiceLine, ScheduleLineKind, ScheduleLineStatus
 from billing.services.invoicing import set_invoice_totals
 from billing.services.tax import apply_line_taxes
-from billing.usage.invoice_lines import Extra, TierLine, prepayment_line, tier_lines
+from billing.usage.invoice_lines import (
+    Extra,
+    TierLine,
+    installment_line,
+    prepayment_line,
+    tier_lines,
+)
 from billing.usage.models import (
     Commitment,
+    CommitmentInstallment,
     CommitmentKind,
     DailyUsage,
     EntryKind,
@@ -39,6 +46,7 @@ from billing.usage.models import (
 )
 from billing.usage.models import UsagePrice as Price
 from billing.usage.pricing import billed_amount, price_period
+from billing.usage.selectors import uninvoiced_installments
 from billing.usage.services.alerts import send_balance_alerts
 from billing.usage.services.ledger import CLOSING, balances, closable, close_commitment
 from core.money import format_money, round_money
@@ -100,6 +108,7 @@ class UsageBilling:
                     commitment_id__in=prepaid_up_front, kind=EntryKind.GRANT, invoice_line=None
                 ).values_list("commitment_id", "pk")
             ),
+            "installments": uninvoiced_installments(commitments),
             "prices": prices,
             "rollups": rollups,
             "commitments": commitments,
@@ -123,6 +132,9 @@ class UsageBilling:
             grant = state["uninvoiced_grants"].get(commitment.pk)
             if grant is not None and commitment.starts_on <= run_date:
                 plan.extras.append(prepayment_line(commitment, grant, usage[0].contract_line_id))
+            for installment, of in state["installments"].get(commitment.pk, []):
+                if installment.due_on <= run_date:
+                    plan.extras.append(installment_line(installment, of, usage[0].contract_line_id))
         for line in usage:
             prices = state["prices"][line.contract_line_id]
             priced, rows = self._price(state, contract, prices, line.period_start, line.period_end)
@@ -404,6 +416,10 @@ class UsageBilling:
                     entries.append(entry)
                 if extra.pending_entries:
                     LedgerEntry.objects.filter(pk__in=extra.pending_entries).update(
+                        invoice_line_id=extra.line.pk
+                    )
+                if extra.installments:
+                    CommitmentInstallment.objects.filter(pk__in=extra.installments).update(
                         invoice_line_id=extra.line.pk
                     )
         LedgerEntry.objects.bulk_create(entries)

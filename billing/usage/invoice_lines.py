@@ -23,6 +23,7 @@ class Extra:
     explanation: dict
     entries: list[LedgerEntry] = field(default_factory=list)
     pending_entries: list[int] = field(default_factory=list)  # existing entries to point here
+    installments: list[int] = field(default_factory=list)  # installments this line invoices
     quantity: Decimal = Decimal(1)
     unit_price: Decimal | None = None  # the amount when None
 
@@ -88,6 +89,36 @@ def prepayment_line(commitment, grant_entry_id: int, contract_line_id: int) -> E
             ],
         },
         pending_entries=[grant_entry_id],
+    )
+
+
+def installment_line(installment, of: int, contract_line_id: int) -> Extra:
+    """The invoice line of one installment of a commitment: like a prepayment, a contract
+    liability until usage draws the commitment down."""
+    commitment = installment.commitment
+    currency = commitment.currency
+    amount = installment.amount
+    return Extra(
+        description=f"Installment {installment.number} of {of} of {commitment.name}, "
+        f"due {installment.due_on:%d %b %Y}",
+        amount=amount,
+        contract_line_id=contract_line_id,
+        period=(commitment.starts_on, commitment.ends_on),
+        explanation={
+            "source": f"{commitment.get_kind_display()} paid in installments",
+            "formula": f"installment {installment.number} of {of} of "
+            f"{format_money(commitment.amount, currency)}, due {installment.due_on}",
+            "commitment": commitment.pk,
+            "installment": installment.pk,
+            "revenue": "prepayment",
+            "steps": [
+                ["Committed", format_money(commitment.amount, currency)],
+                [f"Installment {installment.number} of {of}", format_money(amount, currency)],
+                ["Usage draws on", "the whole commitment from its start, billed or not"],
+                ["Revenue", "as usage draws it down; what expires unused is breakage"],
+            ],
+        },
+        installments=[installment.pk],
     )
 
 

@@ -199,6 +199,40 @@ class Commitment(models.Model):
         return self.kind != CommitmentKind.POSTPAID_COMMIT
 
 
+class CommitmentInstallment(models.Model):
+    """One scheduled payment of a commitment paid in installments. Usage draws on the whole
+    commitment from its start (as Metronome and Orb do); the installments are only how it
+    is invoiced: each on the first usage invoice of a run on or after `due_on`, a contract
+    liability until usage draws it down (ahead of the installments: a contract asset)."""
+
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.PROTECT, related_name="installments"
+    )
+    number = models.PositiveSmallIntegerField(help_text="1 for the first")
+    due_on = models.DateField()
+    amount = money_field()
+    currency = CurrencyField()
+    invoice_line = models.OneToOneField(
+        "billing.InvoiceLine",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="usage_installment",
+    )
+
+    class Meta:
+        ordering = ["commitment", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commitment", "number"], name="one_installment_per_number"
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="installment_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Installment {self.number} of {self.commitment}: {self.amount} {self.currency}"
+
+
 class EntryKind(models.TextChoices):
     GRANT = "grant", "Granted"
     DRAWDOWN = "drawdown", "Drawn down by usage"

@@ -32,10 +32,12 @@ from billing.models import (
 from billing.revenue.engine import month_periods
 from billing.usage.models import (
     Commitment,
+    CommitmentInstallment,
     CommitmentKind,
     DailyUsage,
     EntryKind,
     LedgerEntry,
+    PaymentPlan,
     UsagePrice,
 )
 from billing.usage.pricing import billed_amount, price_period
@@ -60,10 +62,13 @@ class CommitmentRevenue:
     breakage_revenue: Decimal
     contract_liability: Decimal  # prepaid and not yet recognised
     policy: str
+    # Installments: usage drawn ahead of what they invoiced is a contract asset (unbilled).
+    contract_asset: Decimal = ZERO
 
 
 def commitment_revenue(commitments, as_of: date) -> list[CommitmentRevenue]:
     policy = breakage_policy()
+    invoiced = _installments_invoiced(commitments, as_of)
     rows = []
     for balance in commitment_balances(commitments, as_of):
         commitment = balance.commitment
@@ -89,17 +94,39 @@ def commitment_revenue(commitments, as_of: date) -> list[CommitmentRevenue]:
             if expected_breakage > 0 and expected_use > 0:
                 share = min(balance.used / expected_use, Decimal(1))
                 breakage = round_money(expected_breakage * share, currency)
+        paid_for = balance.granted
+        if commitment.payment_plan == PaymentPlan.INSTALLMENTS:
+            # Usage draws on the whole commitment; only what installments invoiced is a
+            # liability, and usage ahead of them is earned but not yet billed.
+            paid_for = invoiced.get(commitment.pk, ZERO)
+        unearned = paid_for - balance.used - breakage - balance.rolled_over
         rows.append(
             CommitmentRevenue(
                 commitment.pk,
                 currency,
                 balance.used,
                 breakage,
-                balance.granted - balance.used - breakage - balance.rolled_over,
+                max(unearned, ZERO),
                 policy,
+                contract_asset=max(-unearned, ZERO),
             )
         )
     return rows
+
+
+def _installments_invoiced(commitments, as_of: date) -> dict[int, Decimal]:
+    rows = (
+        CommitmentInstallment.objects.filter(
+            commitment__in=[c.pk for c in commitments],
+            invoice_line__invoice__invoice_date__lte=as_of,
+        )
+        .exclude(invoice_line__invoice__status=InvoiceStatus.VOID)
+        .values_list("commitment_id", "amount")
+    )
+    invoiced: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for commitment_id, amount in rows:
+        invoiced[commitment_id] += amount
+    return invoiced
 
 
 # --- Revenue events for the waterfall, balances and journal (`billing.revenue`) -------------

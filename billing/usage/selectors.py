@@ -11,7 +11,14 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import QuerySet
 
-from billing.usage.models import BalanceAlert, Commitment, EntryKind, LedgerEntry
+from billing.usage.models import (
+    BalanceAlert,
+    Commitment,
+    CommitmentInstallment,
+    EntryKind,
+    LedgerEntry,
+    PaymentPlan,
+)
 
 ZERO = Decimal(0)
 
@@ -107,3 +114,19 @@ def commitment_balances(commitments, as_of: date) -> list[CommitmentBalance]:
 
 def recent_alerts(limit: int = 10) -> QuerySet[BalanceAlert]:
     return BalanceAlert.objects.select_related("commitment", "account").order_by("-sent_at")[:limit]
+
+
+def uninvoiced_installments(commitments) -> dict[int, list[tuple[CommitmentInstallment, int]]]:
+    """Per commitment, its installments not invoiced yet, each with the plan's count."""
+    ids = [c.pk for c in commitments if c.payment_plan == PaymentPlan.INSTALLMENTS]
+    if not ids:
+        return {}
+    by_commitment = defaultdict(list)
+    for installment in CommitmentInstallment.objects.filter(commitment_id__in=ids).select_related(
+        "commitment"
+    ):
+        by_commitment[installment.commitment_id].append(installment)
+    return {
+        pk: [(x, len(rows)) for x in rows if x.invoice_line_id is None]
+        for pk, rows in by_commitment.items()
+    }

@@ -1,33 +1,41 @@
 """Usage ingestion at volume: a batch of events in, a report of what was accepted,
 ignored as duplicate and rejected (by line and reason) out.
 
-How it stays fast on PostgreSQL: the events' texts are COPYed into a temporary table as
-they are read and checked there in bulk (`ingestion_sql.py`: references resolved once per
-distinct key, every other check in one statement); one statement then moves the good ones
-into the raw table with `INSERT ... ON CONFLICT DO NOTHING` and adds what it inserted to
-the daily rollups (`INSERT ... ON CONFLICT DO UPDATE`). On SQLite (the demo) each event is
-checked in Python (`resolver.py`) and written one at a time. Event ids are unique per
-usage month (the partition key is part of every unique index on a partitioned table), so
-a retried batch inserts nothing and a replay of an id with another payload is reported.
+How it stays fast on PostgreSQL: the events' texts are COPYed into a temporary table (a
+plain CSV file as sent, `ingest_usage_csv`; other input as rows parsed in Python) and
+checked there in bulk (`ingestion_sql.py`: references resolved once per distinct key,
+every other check in one statement); one statement then moves the good ones into the raw
+table with `INSERT ... ON CONFLICT DO NOTHING` and one adds them to the daily rollups
+(`INSERT ... ON CONFLICT DO UPDATE`), leaving out ids an earlier batch had. On SQLite
+(the demo) each event is checked in Python (`resolver.py`) and written one at a time.
+Event ids are unique per usage month (the partition key is part of every unique index on
+a partitioned table), so a retried batch inserts nothing and a replay of an id with
+another payload is reported.
 
-How it stays whole: by default a batch with any rejected event writes no event (the sender
-fixes the lines reported and sends the batch again; ids make that safe). With
-`accept_valid=True` the good events are written and the bad ones reported. Either way the
-events and rollups of a batch commit together, and the report is kept as a UsageBatch.
+How it stays whole: by default a batch with any rejected event writes no event (the
+sender fixes the lines reported and sends the batch again; ids make that safe). With
+`accept_valid=True` the good events are written and the bad ones reported. Either way
+the events and rollups of a batch commit together, and the report is kept as a
+UsageBatch.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
+import psycopg
 from django.db import connection, transaction
 
 from billing.usage.models import DailyUsage, UsageBatch
+from billing.usage.parsers import csv_events, plain_csv_header
 from billing.usage.partitions import ensure_partitions
 from billing.usage.resolver import CheckedEvent, EventChecker, Rejection, Resolver
-from billing.usage.services.ingestion_sql import check_in_bulk
+from billing.usage.services.ingestion_sql import check_in_bulk, copy_csv, copy_events, open_raw
+from core.terms import add_months
 
 
 @dataclass
@@ -55,12 +63,9 @@ def ingest_usage_events(
     contract may be empty; timestamp ISO 8601, UTC when it has no offset).
     Returns the saved batch with its counts and rejections."""
     if connection.vendor == "postgresql":  # checked in bulk, in SQL
-        batch = _new_batch(source=source, actor=actor, received=0)
-        try:
-            outcome = _write_in_bulk(batch=batch, events=events, accept_valid=accept_valid)
-        except _Refused as refused:
-            return _close_batch(batch, refused.outcome, refused=True)
-        return _close_batch(batch, outcome, refused=False)
+        return _ingest_in_bulk(
+            lambda cursor: copy_events(cursor, events), source, actor, accept_valid
+        )
     checker = EventChecker(Resolver())
     good: list[CheckedEvent] = []
     rejections: list[Rejection] = []
@@ -78,6 +83,41 @@ def ingest_usage_events(
     outcome = _Outcome(received=received, duplicates=checker.duplicates, rejections=rejections)
     try:  # also with rejections already found: earlier batches' ids are checked too
         outcome = _write(batch=batch, good=good, outcome=outcome, accept_valid=accept_valid)
+    except _Refused as refused:
+        return _close_batch(batch, refused.outcome, refused=True)
+    return _close_batch(batch, outcome, refused=False)
+
+
+def ingest_usage_csv(
+    *, data: bytes, source: str, actor=None, accept_valid: bool = False
+) -> UsageBatch:
+    """A CSV file (header row, `parsers.COLUMNS`) through the same checks and report as
+    `ingest_usage_events`. On PostgreSQL a plain file (the six columns named in the
+    header, no quotes, no carriage returns) is COPYed as sent and split by the database;
+    one it cannot split into rows of the header's width, and any other file, is parsed
+    in Python. Lines are the file's lines either way."""
+    columns = plain_csv_header(data) if connection.vendor == "postgresql" else None
+    if columns is None:
+        text = io.StringIO(data.decode("utf-8"), newline="")
+        return ingest_usage_events(
+            events=csv_events(text), source=source, actor=actor, accept_valid=accept_valid
+        )
+
+    def load(cursor) -> int:
+        try:
+            with transaction.atomic():  # a savepoint: a row of the wrong width undoes it
+                return copy_csv(cursor, data, columns)
+        except psycopg.DataError:
+            text = io.StringIO(data.decode("utf-8"), newline="")
+            return copy_events(cursor, csv_events(text))
+
+    return _ingest_in_bulk(load, source, actor, accept_valid)
+
+
+def _ingest_in_bulk(load, source: str, actor, accept_valid: bool) -> UsageBatch:
+    batch = _new_batch(source=source, actor=actor, received=0)
+    try:
+        outcome = _write_in_bulk(batch=batch, load=load, accept_valid=accept_valid)
     except _Refused as refused:
         return _close_batch(batch, refused.outcome, refused=True)
     return _close_batch(batch, outcome, refused=False)
@@ -141,65 +181,79 @@ def _settle(outcome: _Outcome, inserted: int, conflicts, accept_valid: bool) -> 
 
 
 @transaction.atomic(durable=True)
-def _write_in_bulk(*, batch: UsageBatch, events, accept_valid: bool) -> _Outcome:
-    received, duplicates, rejections = check_in_bulk(events)
-    outcome = _Outcome(received=received, duplicates=duplicates, rejections=rejections)
+def _write_in_bulk(*, batch: UsageBatch, load, accept_valid: bool) -> _Outcome:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT DISTINCT date_trunc('month', usage_date)::date FROM usage_stage")
-        months = sorted(row[0] for row in cursor.fetchall())
-    if not months:
-        return _settle(outcome, 0, [], accept_valid)
-    ensure_partitions(months)
-    inserted, conflicts = _move_staged(batch)
+        open_raw(cursor)
+        received = load(cursor)
+        good, duplicates, rejections, (first_day, last_day) = check_in_bulk(cursor)
+        outcome = _Outcome(received=received, duplicates=duplicates, rejections=rejections)
+        if not good:
+            return _settle(outcome, 0, [], accept_valid)
+        ensure_partitions(_months(first_day, last_day))
+        inserted, conflicts = _move_checked(cursor, batch, good)
     return _settle(outcome, inserted, conflicts, accept_valid)
 
 
-def _move_staged(batch: UsageBatch):
-    """`usage_stage` into the raw table and the daily rollups, in one statement."""
-    rollups = DailyUsage._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM usage_stage")
-        staged = int(cursor.fetchone()[0])
+def _months(first_day: date, last_day: date) -> list[date]:
+    month, months = first_day.replace(day=1), []
+    while month <= last_day:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+GOOD = "code IS NULL AND nth = 1"  # in usage_checked: at most one row per event id
+MONTH = "date_trunc('month', s.usage_date)::date"
+
+
+def _move_checked(cursor, batch: UsageBatch, good: int):
+    """The good events into the raw table, then their sums into the daily rollups.
+    Ids seen in an earlier batch are skipped by ON CONFLICT; only when there are such
+    ids does a second look say which (and whether the payload is the same)."""
+    cursor.execute(
+        f"""
+        INSERT INTO usage_event (event_id, occurred_at, usage_date, contract_id, metric,
+                                 quantity, batch_id, usage_month)
+        SELECT s.event_id, s.occurred_at, s.usage_date, s.contract_id, s.metric, s.quantity,
+               %s, {MONTH}
+          FROM usage_checked s WHERE {GOOD}
+        ON CONFLICT (event_id, usage_month) DO NOTHING
+        """,
+        [batch.pk],
+    )
+    inserted = cursor.rowcount
+    conflicts, only_inserted, params = [], "", []
+    if inserted < good:
+        earlier = (
+            f"FROM usage_event e WHERE e.event_id = s.event_id AND e.usage_month = {MONTH} "
+            "AND e.batch_id <> %s"
+        )
         cursor.execute(
             f"""
-            WITH inserted AS (
-                INSERT INTO usage_event (event_id, occurred_at, usage_date, contract_id, metric,
-                                         quantity, batch_id, usage_month)
-                SELECT event_id, occurred_at, usage_date, contract_id, metric, quantity, %s,
-                       date_trunc('month', usage_date)::date
-                  FROM usage_stage
-                ON CONFLICT (event_id, usage_month) DO NOTHING
-                RETURNING contract_id, metric, usage_date, quantity
-            ), summed AS (
-                INSERT INTO {rollups} (contract_id, metric, usage_date, quantity, events,
-                                       billed_quantity)
-                SELECT contract_id, metric, usage_date, sum(quantity), count(*), 0
-                  FROM inserted GROUP BY contract_id, metric, usage_date
-                ON CONFLICT (contract_id, metric, usage_date) DO UPDATE
-                   SET quantity = {rollups}.quantity + excluded.quantity,
-                       events = {rollups}.events + excluded.events
-            )
-            SELECT count(*) FROM inserted  -- "summed" runs too: a writing CTE always does
+            SELECT s.line, s.event_id, (e.contract_id, e.metric, e.quantity, e.occurred_at)
+                   = (s.contract_id, s.metric, s.quantity, s.occurred_at)
+              FROM usage_checked s
+              JOIN usage_event e ON e.event_id = s.event_id AND e.usage_month = {MONTH}
+             WHERE {GOOD} AND e.batch_id <> %s
             """,
             [batch.pk],
         )
-        inserted = int(cursor.fetchone()[0])
-        conflicts = []
-        if inserted < staged:  # ids seen in an earlier batch: same payload or not?
-            cursor.execute(
-                """
-                SELECT s.line, s.event_id,
-                       (e.contract_id, e.metric, e.quantity, e.occurred_at)
-                       = (s.contract_id, s.metric, s.quantity, s.occurred_at)
-                  FROM usage_stage s
-                  JOIN usage_event e
-                    ON e.event_id = s.event_id
-                   AND e.usage_month = date_trunc('month', s.usage_date)::date
-                 WHERE e.batch_id <> %s
-                """,
-                [batch.pk],
-            )
-            conflicts = cursor.fetchall()
+        conflicts = cursor.fetchall()
+        only_inserted, params = f"AND NOT EXISTS (SELECT 1 {earlier})", [batch.pk]
+    rollups = DailyUsage._meta.db_table
+    cursor.execute(
+        f"""
+        INSERT INTO {rollups} (contract_id, metric, usage_date, quantity, events,
+                               billed_quantity)
+        SELECT s.contract_id, s.metric, s.usage_date, sum(s.quantity), count(*), 0
+          FROM usage_checked s WHERE {GOOD} {only_inserted}
+         GROUP BY s.contract_id, s.metric, s.usage_date
+        ON CONFLICT (contract_id, metric, usage_date) DO UPDATE
+           SET quantity = {rollups}.quantity + excluded.quantity,
+               events = {rollups}.events + excluded.events
+        """,
+        params,
+    )
     return inserted, conflicts
 
 

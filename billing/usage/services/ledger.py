@@ -27,6 +27,11 @@ from billing.usage.models import (
     LedgerEntry,
     PaymentPlan,
 )
+from billing.usage.services.installments import (
+    InstallmentPlan,
+    add_installments,
+    check_installment_plan,
+)
 from core.audit import audit_next_save
 from core.errors import DomainValidationError
 from core.money import round_money
@@ -89,10 +94,20 @@ def grant_commitment_body(
     overage_percent: Decimal = Decimal(100),
     rollover: bool = False,
     alert_thresholds: list[int] | None = None,
+    installments: InstallmentPlan | None = None,
 ) -> Commitment:
-    """Adds a commitment or credit to a contract, with its grant entry."""
+    """Adds a commitment or credit to a contract, with its grant entry (of the whole
+    amount: usage draws on all of it) and, when paid in installments, their schedule."""
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     check_grant(contract, kind, payment_plan, amount, starts_on, ends_on)
+    schedule = check_installment_plan(
+        payment_plan=payment_plan,
+        plan=installments,
+        amount=amount,
+        currency=contract.currency,
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
     if overage_percent < 0:
         raise DomainValidationError(
             field="overage_percent",
@@ -123,6 +138,7 @@ def grant_commitment_body(
         currency=contract.currency,
         explanation={"why": f"{commitment.get_kind_display()} of {amount} {contract.currency}"},
     )
+    add_installments(commitment, schedule)
     return commitment
 
 

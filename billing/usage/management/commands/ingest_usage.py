@@ -6,12 +6,13 @@ manage.py ingest_usage events.jsonl --format jsonl --accept-valid
 
 from __future__ import annotations
 
+import io
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from billing.usage.parsers import csv_events, jsonl_events
-from billing.usage.services.ingestion import ingest_usage_events
+from billing.usage.parsers import jsonl_events
+from billing.usage.services.ingestion import ingest_usage_csv, ingest_usage_events
 
 
 class Command(BaseCommand):
@@ -30,14 +31,21 @@ class Command(BaseCommand):
         path = options["path"]
         kind = options["format"] or ("jsonl" if path.endswith((".jsonl", ".ndjson")) else "csv")
         try:
-            handle = open(path, newline="", encoding="utf-8")  # noqa: SIM115
+            handle = open(path, "rb")  # noqa: SIM115
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror}") from exc
         with handle:
-            events = csv_events(handle) if kind == "csv" else jsonl_events(handle)
-            batch = ingest_usage_events(
-                events=events, source=f"command:{kind}", accept_valid=options["accept_valid"]
-            )
+            if kind == "csv":  # read whole: PostgreSQL splits a plain file itself
+                batch = ingest_usage_csv(
+                    data=handle.read(), source="command:csv", accept_valid=options["accept_valid"]
+                )
+            else:
+                lines = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+                batch = ingest_usage_events(
+                    events=jsonl_events(lines),
+                    source="command:jsonl",
+                    accept_valid=options["accept_valid"],
+                )
         self.stdout.write(
             f"batch {batch.pk}: {batch.received} received, {batch.accepted} accepted, "
             f"{batch.duplicates} duplicates, {batch.rejected} rejected"
