@@ -41,7 +41,11 @@ def _generate(document: Invoice | CreditNote, flavor: str) -> bytes:
     from facturx import generate_xml
 
     data = copy.deepcopy(einvoice_data(document))
-    return generate_xml(data, flavor=flavor, level="en16931", check_schematron=False)
+    # No checks here: `render_einvoice` runs the XSD (compiled once) and the schematron on
+    # every document it stores; factur-x's own XSD check recompiles the schema each call.
+    return generate_xml(
+        data, flavor=flavor, level="en16931", check_xsd=False, check_schematron=False
+    )
 
 
 def facturx_xml(document: Invoice | CreditNote) -> bytes:

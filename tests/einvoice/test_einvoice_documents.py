@@ -153,6 +153,22 @@ def test_a_tampered_total_fails_the_rules_in_cii_and_ubl(german_seller):
     assert any(rule.startswith("BR-CO-15") for rule in report.failed_rules)
 
 
+def test_an_element_the_schema_does_not_allow_fails_the_xsd_in_cii_and_ubl(german_seller):
+    # The XSDs are compiled once per process; a second document is checked against the
+    # same schema and still fails where it should.
+    invoice = issued(german_buyer())
+    cii = xml_of(invoice, "facturx-xml").replace(
+        b"<ram:GrandTotalAmount>", b"<ram:Unexpected>1</ram:Unexpected><ram:GrandTotalAmount>"
+    )
+    report = validate(cii, "facturx-xml")
+    assert not report.valid
+    assert "Unexpected" in report.xsd_errors[0]
+    ubl = xml_of(invoice, "ubl").replace(b"<cbc:IssueDate>", b"<cbc:Unexpected/><cbc:IssueDate>")
+    report = validate(ubl, "ubl")
+    assert "Unexpected" in report.xsd_errors[0]
+    assert validate(xml_of(invoice, "ubl"), "ubl").xsd_errors == []
+
+
 def test_the_factur_x_pdf_is_pdf_a_3_with_the_downloadable_xml_attached(german_seller):
     invoice = issued(german_buyer())
     filename, content_type, pdf = render_einvoice(document=invoice, syntax="facturx-pdf")
