@@ -21,10 +21,12 @@ The table is shown on the sync runs page and in integrations/salesforce/README.m
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from django.conf import settings
@@ -82,16 +84,29 @@ REQUIRED_CUSTOM_FIELDS = frozenset(
 )
 
 
-def custom_fields() -> dict[str, str]:
+def _configured() -> tuple[tuple[str, Any], ...]:
+    """SALESFORCE_CUSTOM_FIELDS as a hashable key (tests change the setting)."""
+    return tuple(sorted((getattr(settings, "SALESFORCE_CUSTOM_FIELDS", None) or {}).items()))
+
+
+def custom_fields() -> Mapping[str, str]:
     """Role -> the org's API name ("" when the org doesn't have that field)."""
-    configured = getattr(settings, "SALESFORCE_CUSTOM_FIELDS", None) or {}
+    # Read for every record mapped: resolved once per distinct setting.
+    return _resolved_custom_fields(_configured())
+
+
+@functools.lru_cache(maxsize=16)
+def _resolved_custom_fields(configured_items: tuple[tuple[str, Any], ...]) -> Mapping[str, str]:
+    configured = dict(configured_items)
     unknown = set(configured) - set(DEFAULT_CUSTOM_FIELDS)
     if unknown:
         raise ValueError("SALESFORCE_CUSTOM_FIELDS has unknown keys: " + ", ".join(sorted(unknown)))
-    return {
-        role: (configured[role] or "") if role in configured else default
-        for role, default in DEFAULT_CUSTOM_FIELDS.items()
-    }
+    return MappingProxyType(
+        {
+            role: (configured[role] or "") if role in configured else default
+            for role, default in DEFAULT_CUSTOM_FIELDS.items()
+        }
+    )
 
 
 def custom_field(role: str) -> str:
@@ -135,6 +150,7 @@ class ObjectMap:
     # Read too, but not mapped: ids, deletion, watermark and what the sync code needs.
     system_fields: tuple[str, ...] = ("Id", "IsDeleted", "SystemModstamp")
     extra_fields: tuple[str, ...] = field(default=())  # custom-field roles
+    _plans: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def api_fields(self) -> list[tuple[FieldMap, str]]:
         """Each mapped field with its name in this org (switched-off ones left out)."""
@@ -161,17 +177,33 @@ class ObjectMap:
         whatever Ledgerline holds."""
         values: dict[str, Any] = {}
         problems: list[MappingError] = []
-        names = custom_fields()
-        for spec in self.fields:
-            name = spec.api_name(names)
-            if not name and not spec.is_contract_term:
-                continue
+        for local_field, name, label, convert in self._plan():
             try:
-                value = _get(record, name) if name else None
-                values[spec.local_field] = spec.convert(value, name or spec.sf_field)
+                if not name:
+                    value = None
+                elif "." in name:
+                    value = _get(record, name)
+                else:
+                    value = record.get(name)
+                values[local_field] = convert(value, label)
             except MappingError as err:
                 problems.append(err)
         return values, problems
+
+    def _plan(self) -> tuple[tuple[str, str, str, Converter], ...]:
+        """(local field, API name or "", name in messages, converter) of every field read,
+        worked out once per SALESFORCE_CUSTOM_FIELDS value: convert runs for every record."""
+        key = _configured()
+        plan = self._plans.get(key)
+        if plan is None:
+            names = _resolved_custom_fields(key)
+            plan = tuple(
+                (spec.local_field, name, name or spec.sf_field, spec.convert)
+                for spec in self.fields
+                if (name := spec.api_name(names)) or spec.is_contract_term
+            )
+            self._plans[key] = plan
+        return plan
 
 
 def _get(record: Mapping[str, Any] | None, path: str) -> Any:
@@ -371,8 +403,13 @@ def round_line_total(value: Decimal, currency_code: str) -> Decimal:
 # --- canonical values ------------------------------------------------------------------------
 
 
+_AS_THEY_ARE = frozenset({str, int, bool, float})
+
+
 def canonical(value: Any) -> Any:
     """JSON-safe and comparable: Decimal("120.0") and Decimal("120.0000") are both "120"."""
+    if value is None or type(value) in _AS_THEY_ARE:  # most values: answered first
+        return value
     if isinstance(value, Decimal):
         normalized = value.normalize()
         return format(normalized, "f") if normalized != 0 else "0"

@@ -101,6 +101,31 @@ def merge_fields(
     return MergeOutcome(changes, new_base, conflicts, agreed)
 
 
+class NewRows:
+    """New instances of one model, built through the positional constructor Django uses
+    for rows read from the database: the same instance as ``model(**values)`` (fields not
+    given take their defaults) without the keyword path's per-field lookups, which were
+    a large share of the first sync's time (a page of 2,000 deals makes ~12,000 rows)."""
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+        fields = model._meta.concrete_fields
+        self.slots = [(f.attname, f.get_default) for f in fields]
+        self.attnames = frozenset(f.attname for f in fields)
+        # A generated column can't be given a value: such a model keeps the keyword path.
+        self.positional = not any(getattr(f, "generated", False) for f in fields)
+
+    def __call__(self, values: dict[str, Any]) -> models.Model:
+        if not self.positional or not self.attnames.issuperset(values):
+            return self.model(**values)
+        return self.model(
+            *[values[name] if name in values else default() for name, default in self.slots]
+        )
+
+
+_LINK = NewRows(SyncedRecord)
+
+
 class RecordUpsert:
     """Upserts records of one Salesforce object into one model (see module docstring)."""
 
@@ -128,6 +153,7 @@ class RecordUpsert:
         self.issue_refs = issue_refs or (lambda item, row: {})
         self.local_model = f"{model._meta.app_label}.{model._meta.model_name}"
         self.touch_updated_at = any(f.name == "updated_at" for f in model._meta.fields)
+        self.new_row = NewRows(model)
 
     def run(
         self,
@@ -175,9 +201,11 @@ class RecordUpsert:
                 row = found.get(sf_id)
             result.previous_base[sf_id] = dict(link.values) if link else {}
             if row is None:
-                row = self.model(
-                    salesforce_id=sf_id,
-                    **{f: item.values[f] for f in self.fields if f in item.values},
+                row = self.new_row(
+                    {
+                        "salesforce_id": sf_id,
+                        **{f: item.values[f] for f in self.fields if f in item.values},
+                    }
                 )
                 to_create.append((sf_id, row))
                 new_base = canonical_values(item.values)
@@ -250,13 +278,15 @@ class RecordUpsert:
                     self.ctx.count(sf_object, "unchanged")
             result.rows[sf_id] = row
             if link is None:
-                link = SyncedRecord(
-                    sf_object=sf_object,
-                    sf_id=sf_id,
-                    local_id=0,
-                    values=new_base,
-                    system_modstamp=item.modstamp,
-                    last_run=self.ctx.run,
+                link = _LINK(
+                    {
+                        "sf_object": sf_object,
+                        "sf_id": sf_id,
+                        "local_id": 0,
+                        "values": new_base,
+                        "system_modstamp": item.modstamp,
+                        "last_run_id": self.ctx.run.pk,
+                    }
                 )
                 if on_link:
                     on_link(link, item, True)
