@@ -206,25 +206,27 @@ def concurrent_issue(results: dict, processes: int = 4) -> None:
 
 def book_database(name: str) -> None:
     """A fresh database `name`, cloned from a migrated template kept between runs (migrating
-    from nothing takes minutes on this loaded machine). The template's name carries a digest
-    of the migration files, so a new migration makes a new template."""
+    from nothing takes minutes on this loaded machine), which the invoice PDF bench shares.
+    The template's name carries a digest of the migration files, so a new migration makes a
+    new template."""
     import hashlib
 
     import psycopg
 
     migrations = sorted(ROOT.glob("*/migrations/0*.py"))
     digest = hashlib.sha1(b"".join(p.read_bytes() for p in migrations)).hexdigest()[:10]
-    template = f"{name}_tpl_{digest}"
     base = os.environ.get(
         "DATABASE_URL", "postgresql://ledgerline:ledgerline@127.0.0.1:5432/ledgerline"
     )
     parsed = urlparse(base)
+    prefix = f"{parsed.path.lstrip('/')}_bench_tpl_"  # one template per developer database
+    template = prefix + digest
     admin_url = urlunparse(parsed._replace(path="/postgres"))
     with psycopg.connect(admin_url, autocommit=True) as conn:
         names = [
             row[0]
             for row in conn.execute(
-                "SELECT datname FROM pg_database WHERE datname LIKE %s", [f"{name}_tpl_%"]
+                "SELECT datname FROM pg_database WHERE datname LIKE %s", [f"{prefix}%"]
             )
         ]
         if template not in names:
@@ -262,6 +264,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats (median)")
     parser.add_argument("--warmups", type=int, default=1, help="untimed repeats first")
     parser.add_argument("--database", default="ledgerline_bench_billing")
+    parser.add_argument("--no-issue", action="store_true", help="skip the concurrent issue")
     args = parser.parse_args()
 
     book_database(args.database)
@@ -300,7 +303,8 @@ def main() -> None:
             f"({results['run_seconds'] / insert_seconds:.2f}x), COPY {copy_seconds:.2f} s "
             f"({results['run_seconds'] / copy_seconds:.2f}x); {load()}"
         )
-    concurrent_issue(results)
+    if not args.no_issue:
+        concurrent_issue(results)
 
     invoices = results["invoices"]
     run_seconds, insert_seconds, copy_seconds = (median(t) for t in zip(*timings, strict=True))
@@ -329,6 +333,8 @@ def main() -> None:
             f"baseline {name}: median {seconds:.2f} s; run / baseline {ratio:.2f}x "
             f"(goal: within {goal}x) -> {'MET' if ratio <= goal else 'NOT MET'}"
         )
+    if args.no_issue:
+        return
     print(
         f"issue {results['issued']} invoices from 4 processes: {results['issue_seconds']:.2f} s "
         f"= {results['issued'] / results['issue_seconds']:.0f} invoices/s; "
