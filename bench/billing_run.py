@@ -122,8 +122,11 @@ def billing_run(run_date: date, results: dict) -> int:
 
     runs.bill_chunk = timed_chunk
     try:
+        cpu = time.process_time()
         with connection.execute_wrapper(count), timed(results, "run_seconds"):
             run = execute_billing_run(run=run)
+        # This process's CPU: less at the mercy of the machine's load than the wall clock.
+        results["run_cpu_seconds"] = time.process_time() - cpu
     finally:
         runs.bill_chunk = bill_chunk
     results["run_queries"] = len(queries)
@@ -282,6 +285,7 @@ def main() -> None:
     connection.ensure_connection()
     raw = connection.connection
     timings = []  # (run, multi-row INSERT, COPY) seconds per timed repeat
+    cpu_seconds = []  # the run's Python CPU per timed repeat
     run_id = None
     for repeat in range(args.warmups + args.repeats):
         if run_id is not None:
@@ -296,9 +300,11 @@ def main() -> None:
         warmup = repeat < args.warmups
         if not warmup:
             timings.append((results["run_seconds"], insert_seconds, copy_seconds))
+            cpu_seconds.append(results["run_cpu_seconds"])
         label = "warm-up" if warmup else "repeat"
         print(
-            f"{label} {repeat + 1}: run {results['run_seconds']:.2f} s, "
+            f"{label} {repeat + 1}: run {results['run_seconds']:.2f} s "
+            f"(CPU {results['run_cpu_seconds']:.2f} s), "
             f"multi-row INSERT {insert_seconds:.2f} s "
             f"({results['run_seconds'] / insert_seconds:.2f}x), COPY {copy_seconds:.2f} s "
             f"({results['run_seconds'] / copy_seconds:.2f}x); {load()}"
@@ -311,7 +317,7 @@ def main() -> None:
     print(
         f"billing run for {run_date}: {invoices} invoices, {results['lines']} lines, "
         f"{rows.row_count} rows written; median of {len(timings)} {run_seconds:.2f} s = "
-        f"{invoices / run_seconds:.0f} invoices/s"
+        f"{invoices / run_seconds:.0f} invoices/s; CPU of this process {median(cpu_seconds):.2f} s"
     )
     print(
         f"queries: {results['run_queries']} = {results['run_queries'] / invoices:.3f} per invoice"
