@@ -1,14 +1,13 @@
-"""The bulk writes of a billing run (billing/services/runs.py): invoice lines in one
-statement, schedule lines marked billed in one statement, history rows by INSERT ...
-SELECT, and fresh table statistics as the invoice tables grow. Each is one round trip
-per chunk, whatever the chunk's size."""
+"""The bulk writes of a billing run (billing/services/runs.py): invoices and their lines by
+COPY, schedule lines marked billed in one statement, history rows by INSERT ...
+SELECT, and fresh table statistics as the invoice tables grow. Each is one or two round
+trips per chunk, whatever the chunk's size."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import JSONField
 from django.utils import timezone
 
 from billing.models import (
@@ -19,50 +18,14 @@ from billing.models import (
     ScheduleLineKind,
     ScheduleLineStatus,
 )
+from core.bulk import insert_rows
 
 
 def insert_invoice_lines(lines: list[InvoiceLine]) -> None:
-    """bulk_create, minus the costs that made up a fifth of a run on PostgreSQL: Django
-    passes each column as an array, and psycopg quotes an array of JSON documents in Python,
-    character by character. Here the explanations travel as one JSON document and the other
-    columns as arrays of their plain values (ids, dates, decimals, text), unnested in order.
-    The ids come back in that order, as they do for bulk_create's own UNNEST insert."""
-    if not lines:
-        return
-    if connection.vendor != "postgresql":
-        InvoiceLine.objects.bulk_create(lines)
-        return
-    quote = connection.ops.quote_name
-    fields = [f for f in InvoiceLine._meta.concrete_fields if not f.primary_key]
-    json_fields = [f for f in fields if isinstance(f, JSONField)]
-    plain = [f for f in fields if f not in json_fields]
-    arrays = [f"%s::{f.db_type(connection).split('(')[0]}[]" for f in plain]
-    names = [f"v{index}" for index in range(len(plain))]
-    params = [[getattr(line, f.attname) for line in lines] for f in plain]
-    selected = list(names)
-    joins = []
-    for index, field in enumerate(json_fields):
-        joins.append(
-            f"JOIN jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS j{index}(doc, n) "
-            f"ON j{index}.n = v.n"
-        )
-        selected.append(f"j{index}.doc")
-        documents = [getattr(line, field.attname) for line in lines]
-        params.append(connection.ops.adapt_json_value(documents, field.encoder))
-    columns = [quote(f.column) for f in plain + json_fields]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(InvoiceLine._meta.db_table)} ({', '.join(columns)}) "
-            f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) WITH ORDINALITY "
-            f"AS v({', '.join(names)}, n) {' '.join(joins)} ORDER BY v.n "
-            f"RETURNING {quote(InvoiceLine._meta.pk.column)}",
-            params,
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-    for line, pk in zip(lines, ids, strict=True):
-        line.pk = pk
-        line._state.adding = False
-        line._state.db = connection.alias
+    """The chunk's invoice lines by COPY (`core.bulk.insert_rows`): ids from the sequence in
+    the lines' order, the explanations sent as JSON text. bulk_create spent most of its time
+    building the statement and quoting arrays of JSON documents in Python."""
+    insert_rows(lines)
 
 
 def mark_billed(invoice_lines: list[InvoiceLine], unbilled_usage: list) -> None:
