@@ -188,11 +188,25 @@ def grow_book(invoices: int, applications: int, accounts: int, as_of: date) -> f
 
 
 def book_size() -> int:
+    """The size of the finished book in this database (0 when none finished)."""
     from django.db import connection
 
     with connection.cursor() as cur:
-        cur.execute("SELECT count(*) FROM billing_invoice")
+        cur.execute("SELECT to_regclass('bench_pages_book') IS NOT NULL")
+        if not cur.fetchone()[0]:
+            return 0
+        cur.execute("SELECT size FROM bench_pages_book")
         return cur.fetchone()[0]
+
+
+def mark_book(size: int) -> None:
+    """Records that the book is complete, for --keep to reuse."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS bench_pages_book (size integer)")
+        cur.execute("DELETE FROM bench_pages_book")
+        cur.execute("INSERT INTO bench_pages_book VALUES (%s)", [size])
 
 
 def kept_book(name: str, size: int) -> bool:
@@ -206,9 +220,9 @@ def kept_book(name: str, size: int) -> bool:
     url = urlunparse(parsed._replace(path=f"/{name}"))
     try:
         with psycopg.connect(url) as conn:
-            count = conn.execute("SELECT count(*) FROM billing_invoice").fetchone()[0]
+            count = conn.execute("SELECT size FROM bench_pages_book").fetchone()[0]
     except psycopg.Error:
-        return False
+        return False  # no database, or its build did not finish
     if count != size:
         return False
     os.environ["DATABASE_URL"] = url
@@ -242,6 +256,7 @@ def measure_size(args) -> None:
     if not (args.keep and book_size() == args.size):
         seconds = grow_book(args.size, args.size, args.accounts, args.as_of)
         print(f"book of {args.size:,} invoices and {args.size:,} applications: {seconds:.1f} s")
+        mark_book(args.size)
     prefixes = tuple(args.only.split(","))
     paths = [
         p for p in console_paths() + admin_paths() + api_list_paths() if p.startswith(prefixes)
