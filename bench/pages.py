@@ -293,6 +293,7 @@ def measure_size(args) -> None:
         p for p in console_paths() + admin_paths() + api_list_paths() if p.startswith(prefixes)
     ]
     measures = run_pages(paths, args.repeat)
+    print(f"book of {args.size:,}: measured; load average {os.getloadavg()}")
     with open(args.json, "w") as fh:
         json.dump({p: asdict(m) for p, m in measures.items()}, fh)
 
