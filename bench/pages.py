@@ -289,8 +289,11 @@ def measure_size(args) -> None:
         print(f"book of {args.size:,} invoices and {args.size:,} applications: {seconds:.1f} s")
         mark_book(args.size)
     prefixes = tuple(args.only.split(","))
+    skipped = tuple(p for p in args.skip.split(",") if p)
     paths = [
-        p for p in console_paths() + admin_paths() + api_list_paths() if p.startswith(prefixes)
+        p
+        for p in console_paths() + admin_paths() + api_list_paths()
+        if p.startswith(prefixes) and not (skipped and p.startswith(skipped))
     ]
     measures = run_pages(paths, args.repeat)
     print(f"book of {args.size:,}: measured; load average {os.getloadavg()}")
@@ -316,6 +319,7 @@ def main() -> None:
     parser.add_argument(
         "--only", default="", help="only paths starting with this (comma-separated prefixes)"
     )
+    parser.add_argument("--skip", default="", help="leave out paths starting with these")
     parser.add_argument(
         "--keep",
         action="store_true",
