@@ -174,9 +174,40 @@ def run_pages(paths: list[str], repeat: int) -> dict[str, Measure]:
     return out
 
 
+BOOK_TABLES = (
+    "billing_legalentity", "ordermgmt_account", "billing_invoice", "billing_creditnote",
+    "billing_payment", "billing_paymentapplication", "billing_refund",
+    "billing_creditapplication", "billing_creditrefund",
+)  # fmt: skip
+
+
+def default_blank_columns() -> None:
+    """Columns added since ar_aging's generator was written (structured addresses, buyer
+    party...) are NOT NULL without a default; in this throwaway database they get ''
+    (or {} for JSON) so that the generator's INSERTs, which do not name them, still run."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            SELECT table_name, column_name, data_type FROM information_schema.columns
+            WHERE table_schema = current_schema() AND is_nullable = 'NO'
+              AND column_default IS NULL AND is_identity = 'NO'
+              AND data_type IN ('character varying', 'text', 'jsonb')
+              AND table_name = ANY(%s)
+            """,
+            [list(BOOK_TABLES)],
+        )
+        for table, column, kind in cur.fetchall():
+            blank = "'{}'::jsonb" if kind == "jsonb" else "''"
+            cur.execute(f'ALTER TABLE {table} ALTER COLUMN "{column}" SET DEFAULT {blank}')
+
+
 def grow_book(invoices: int, applications: int, accounts: int, as_of: date) -> float:
     """Adds a book of this size (ar_aging's generator); returns the seconds it took."""
     from ar_aging import generate
+
+    default_blank_columns()
 
     args = argparse.Namespace(
         invoices=invoices, applications=applications, accounts=accounts, as_of=as_of
@@ -187,21 +218,85 @@ def grow_book(invoices: int, applications: int, accounts: int, as_of: date) -> f
     return results["seconds"]
 
 
+def book_size() -> int:
+    """The size of the finished book in this database (0 when none finished)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass('bench_pages_book') IS NOT NULL")
+        if not cur.fetchone()[0]:
+            return 0
+        cur.execute("SELECT size FROM bench_pages_book")
+        return cur.fetchone()[0]
+
+
+def mark_book(size: int) -> None:
+    """Records that the book is complete, for --keep to reuse."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS bench_pages_book (size integer)")
+        cur.execute("DELETE FROM bench_pages_book")
+        cur.execute("INSERT INTO bench_pages_book VALUES (%s)", [size])
+
+
+def kept_book(name: str, size: int) -> bool:
+    """--keep: reuse database `name` when it holds a book of `size` invoices. New
+    migrations are applied to it, so indexes added since the build are measured too."""
+    from urllib.parse import urlparse, urlunparse
+
+    import psycopg
+
+    parsed = urlparse(os.environ["DATABASE_URL"])
+    url = urlunparse(parsed._replace(path=f"/{name}"))
+    try:
+        with psycopg.connect(url) as conn:
+            count = conn.execute("SELECT size FROM bench_pages_book").fetchone()[0]
+    except psycopg.Error:
+        return False  # no database, or its build did not finish
+    if count != size:
+        return False
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("SECRET_KEY", "bench-only")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.pop("REDIS_URL", None)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE")  # fresh statistics for indexes the migrations added
+    return True
+
+
 def measure_size(args) -> None:
     """Child process: one database, one book size, every page; JSON to --json."""
     import json
     from dataclasses import asdict
 
-    fresh_database(f"{args.database}_{args.size}")
+    name = f"{args.database}_{args.size}"
+    if args.keep and kept_book(name, args.size):
+        print(f"book of {args.size:,} invoices kept from an earlier run (--keep); migrated")
+    else:
+        fresh_database(name)
     from django.core.management import call_command
 
     call_command("collectstatic", interactive=False, verbosity=0)
-    seconds = grow_book(args.size, args.size, args.accounts, args.as_of)
-    print(f"book of {args.size:,} invoices and {args.size:,} applications: {seconds:.1f} s")
+    if not (args.keep and book_size() == args.size):
+        seconds = grow_book(args.size, args.size, args.accounts, args.as_of)
+        print(f"book of {args.size:,} invoices and {args.size:,} applications: {seconds:.1f} s")
+        mark_book(args.size)
+    prefixes = tuple(args.only.split(","))
+    skipped = tuple(p for p in args.skip.split(",") if p)
     paths = [
-        p for p in console_paths() + admin_paths() + api_list_paths() if p.startswith(args.only)
+        p
+        for p in console_paths() + admin_paths() + api_list_paths()
+        if p.startswith(prefixes) and not (skipped and p.startswith(skipped))
     ]
     measures = run_pages(paths, args.repeat)
+    print(f"book of {args.size:,}: measured; load average {os.getloadavg()}")
     with open(args.json, "w") as fh:
         json.dump({p: asdict(m) for p, m in measures.items()}, fh)
 
@@ -221,7 +316,15 @@ def main() -> None:
     parser.add_argument("--memory-mb", type=float, default=50.0)
     parser.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 6, 30))
     parser.add_argument("--database", default="ledgerline_bench_pages")
-    parser.add_argument("--only", default="", help="only paths starting with this")
+    parser.add_argument(
+        "--only", default="", help="only paths starting with this (comma-separated prefixes)"
+    )
+    parser.add_argument("--skip", default="", help="leave out paths starting with these")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="reuse a database built by an earlier run when its book has this size",
+    )
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -12,13 +12,18 @@ for descending, on the page, the API and the export.
 from __future__ import annotations
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django_filters import rest_framework as filters
 
 from billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod, SettlementStatus
 from billing.selectors.cash import unapplied_q
 from billing.selectors.invoices import overdue_q
 from core.filters import CheckboxBooleanWidget, currency_select
+from ordermgmt.models import Account
+
+# Up to this many accounts whose name matches, the invoice search looks their invoices up
+# by account id (an index); beyond it the term is too vague for that and joins instead.
+NAME_MATCHES_BY_ID = 1000
 
 
 class _DateRangeForm(forms.Form):
@@ -57,7 +62,36 @@ def _account(queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset
     if value.isdigit():
         return queryset.filter(account_id=int(value))
-    return queryset.filter(account__legal_name__icontains=value)
+    return queryset.filter(account_name_q(value))
+
+
+def account_name_q(term: str, account_field: str = "account") -> Q:
+    """Rows whose account's name contains `term`: the matching accounts first (their
+    trigram index), then the rows by account id (an index), so that an OR with other
+    indexed conditions stays a bitmap OR instead of a join over the whole table."""
+    account_ids = list(
+        Account.objects.filter(legal_name__icontains=term)
+        .order_by()
+        .values_list("pk", flat=True)[: NAME_MATCHES_BY_ID + 1]
+    )
+    if len(account_ids) > NAME_MATCHES_BY_ID:
+        return Q(**{f"{account_field}__legal_name__icontains": term})
+    return Q(**{f"{account_field}_id__in": account_ids})
+
+
+def invoice_search_q(term: str) -> Q:
+    """Part of the number (trigram index), the start of the PO (prefix index), part of
+    the account's name, or a contract reference (CTR-12)."""
+    condition = Q(number__icontains=term) | Q(po_number__istartswith=term) | account_name_q(term)
+    reference = term.upper().removeprefix("CTR-").removeprefix("CTR")
+    if term.upper().startswith("CTR") and reference.isdigit():
+        condition |= Q(contract_id=int(reference))
+    return condition
+
+
+def payment_search_q(term: str) -> Q:
+    """The start of the bank reference or processor id (each has a prefix index)."""
+    return Q(reference__istartswith=term) | Q(external_id__istartswith=term)
 
 
 class InvoiceFilter(filters.FilterSet):
@@ -65,7 +99,8 @@ class InvoiceFilter(filters.FilterSet):
         label="Search",
         method="filter_search",
         widget=forms.TextInput(attrs={"placeholder": "Number, account, PO or contract"}),
-        help_text="Part of the number, account name, buyer name or PO, or a contract reference.",
+        help_text="Part of the number or account name, the start of the PO, or a contract "
+        "reference.",
     )
     status = filters.ChoiceFilter(choices=InvoiceStatus.choices, empty_label="Any")
     settlement = filters.ChoiceFilter(
@@ -125,19 +160,22 @@ class InvoiceFilter(filters.FilterSet):
         self.filters["currency"].extra["widget"] = currency_select(Invoice)
 
     def filter_search(self, queryset, name, value):
+        """See invoice_search_q. Without a chosen sort, an exact number comes first,
+        then numbers that start with the term, then the rest, in number order."""
         term = (value or "").strip()
         if not term:
             return queryset
-        condition = (
-            Q(number__icontains=term)
-            | Q(account__legal_name__icontains=term)
-            | Q(buyer_name__icontains=term)
-            | Q(po_number__icontains=term)
+        condition = invoice_search_q(term)
+        queryset = queryset.filter(condition)
+        if self.data.get("sort"):
+            return queryset
+        rank = Case(
+            When(number__iexact=term, then=Value(0)),
+            When(number__istartswith=term, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
         )
-        reference = term.upper().removeprefix("CTR-").removeprefix("CTR")
-        if term.upper().startswith("CTR") and reference.isdigit():
-            condition |= Q(contract_id=int(reference))
-        return queryset.filter(condition)
+        return queryset.order_by(rank, "number", "-id")
 
     def filter_overdue(self, queryset, name, value):
         if value is None:
@@ -151,7 +189,7 @@ class PaymentFilter(filters.FilterSet):
         label="Reference",
         method="filter_reference",
         widget=forms.TextInput(attrs={"placeholder": "Bank or check reference"}),
-        help_text="Part of the bank reference or the processor's payment id.",
+        help_text="The start of the bank reference or of the processor's payment id.",
     )
     account = filters.CharFilter(
         method=_account,
@@ -201,7 +239,7 @@ class PaymentFilter(filters.FilterSet):
         term = (value or "").strip()
         if not term:
             return queryset
-        return queryset.filter(Q(reference__icontains=term) | Q(external_id__icontains=term))
+        return queryset.filter(payment_search_q(term))
 
     def filter_has_unapplied(self, queryset, name, value):
         if value is None:

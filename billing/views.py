@@ -9,7 +9,6 @@ import logging
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,6 +29,7 @@ from billing.selectors import catch_up as catch_up_selectors
 from billing.services import run_lease
 from core import list_exports
 from core.errors import DomainValidationError
+from core.pagination import EstimatedCountPaginator
 from core.permissions import require
 from ordermgmt.models import Account, Contract
 
@@ -71,9 +71,13 @@ def invoice_filterset(request) -> InvoiceFilter:
 def invoice_list(request):
     filterset = invoice_filterset(request)
     invoices = filterset.qs
-    page = Paginator(invoices, INVOICES_PER_PAGE).get_page(request.GET.get("page"))
+    page = EstimatedCountPaginator(invoices, INVOICES_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    # Totals read every matching invoice: shown at once for a list that was counted
+    # exactly (short), on request ("Show totals") for a long one.
+    totals_asked = request.GET.get("totals") == "1"
+    show_totals = totals_asked or not page.paginator.estimated
     return render(
         request,
         "billing/invoice_list.html",
@@ -83,7 +87,8 @@ def invoice_list(request):
             "page_query": query.urlencode(),
             "sort": request.GET.get("sort", ""),
             "rows": selectors.invoice_rows(page.object_list),
-            "totals": selectors.totals_by_currency(invoices),
+            "totals": selectors.totals_by_currency(invoices) if show_totals else None,
+            "totals_shown": show_totals,
             "can_export": request.user.has_perm(EXPORT_PERMISSION),
         },
     )

@@ -14,7 +14,6 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -37,6 +36,7 @@ from billing.models import (
 from billing.selectors import cash as selectors
 from core import list_exports
 from core.money import format_money
+from core.pagination import EstimatedCountPaginator
 from core.permissions import require
 from ordermgmt.models import Account
 
@@ -80,7 +80,9 @@ def payment_filterset(request) -> PaymentFilter:
 @require(VIEW)
 def payment_list(request):
     filterset = payment_filterset(request)
-    page = Paginator(filterset.qs, PAYMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = EstimatedCountPaginator(filterset.qs, PAYMENTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -3,10 +3,10 @@ API's), sortable columns and a CSV of the filtered list."""
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from core import list_exports
+from core.pagination import EstimatedCountPaginator
 from core.permissions import require
 from ordermgmt.filters import AccountFilter, ContractFilter
 from ordermgmt.models import Account, Contract
@@ -50,7 +50,7 @@ def _customers(request) -> AccountFilter:
 
 
 def _list_page(request, template: str, filterset) -> dict:
-    page = Paginator(filterset.qs, PER_PAGE).get_page(request.GET.get("page"))
+    page = EstimatedCountPaginator(filterset.qs, PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

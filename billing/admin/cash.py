@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from billing.filters import account_name_q, payment_search_q
 from billing.models import (
     Payment,
     PaymentApplication,
@@ -11,6 +12,7 @@ from billing.models import (
 )
 from billing.selectors import money
 from core.admin_history import GuardedHistoryAdmin
+from core.admin_lists import CurrencyListFilter, LongListAdminMixin
 
 from .base import ReadOnlyAdminMixin
 
@@ -31,7 +33,7 @@ class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdminMixin, GuardedHistoryAdmin):
+class PaymentAdmin(LongListAdminMixin, ReadOnlyAdminMixin, GuardedHistoryAdmin):
     list_display = [
         "reference",
         "account",
@@ -40,11 +42,18 @@ class PaymentAdmin(ReadOnlyAdminMixin, GuardedHistoryAdmin):
         "amount_display",
         "unapplied",
     ]
-    list_filter = ["method", "currency", "received_date"]
-    search_fields = ["reference", "external_id", "account__legal_name"]
-    date_hierarchy = "received_date"
+    list_filter = ["method", ("currency", CurrencyListFilter), "received_date"]
+    search_fields = ["reference", "external_id", "account__legal_name"]  # see below
     list_select_related = ["account"]
     inlines = [PaymentApplicationInline, RefundInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        # Prefixes of the references and the account's name, each on an index, not
+        # a substring match over every payment.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(payment_search_q(term) | account_name_q(term)), False
 
     @admin.display(description="Amount", ordering="amount")
     def amount_display(self, obj):

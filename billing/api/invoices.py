@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -174,6 +174,21 @@ class InvoiceOutputSerializer(serializers.ModelSerializer):
         return reverse("billing:invoice_pdf", args=[obj.pk])
 
 
+class InvoiceSummaryOutputSerializer(InvoiceOutputSerializer):
+    """An invoice without its lines: the list's `?lines=false`."""
+
+    class Meta(InvoiceOutputSerializer.Meta):
+        fields = [f for f in InvoiceOutputSerializer.Meta.fields if f != "lines"]
+
+
+LINES_PARAMETER = OpenApiParameter(
+    "lines",
+    bool,
+    description="`false` leaves each invoice's lines out of the list (a page of 50 "
+    "invoices is then a few kB, whatever their lines); the detail always has them.",
+)
+
+
 class InvoiceIssueInputSerializer(serializers.Serializer):
     invoice_date = serializers.DateField(
         required=False, allow_null=True, default=None, help_text="Re-date the invoice at issue."
@@ -282,6 +297,24 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         "credit_notes": ["billing.issue_credit_note"],
         "correct": ["billing.issue_invoice"],
     }
+
+    def _lines_left_out(self) -> bool:
+        wanted = self.request.query_params.get("lines", "") if self.request else ""
+        return self.action == "list" and wanted.lower() in ("false", "0")
+
+    def get_queryset(self):
+        if self._lines_left_out():
+            return selectors.invoices_for_api(lines=False)
+        return super().get_queryset()
+
+    def get_serializer_class(self):
+        if self._lines_left_out():
+            return InvoiceSummaryOutputSerializer
+        return super().get_serializer_class()
+
+    @extend_schema(parameters=[LINES_PARAMETER])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     def _out(self, invoice: Invoice, status_code=status.HTTP_200_OK) -> Response:
         invoice = self.get_queryset().get(pk=invoice.pk)

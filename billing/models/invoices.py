@@ -137,6 +137,11 @@ class Invoice(StatusMachine, models.Model):
         indexes = [
             models.Index(fields=["status", "due_date"]),
             models.Index(fields=["account", "status"]),
+            # The list's default order and its usual filters, newest first (issue 20).
+            models.Index(fields=["-invoice_date", "-id"], name="invoice_list_order"),
+            models.Index(fields=["status", "-invoice_date"], name="invoice_status_date"),
+            models.Index(fields=["account", "-invoice_date"], name="invoice_account_date"),
+            models.Index(fields=["currency", "-invoice_date"], name="invoice_currency_date"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -336,6 +341,7 @@ class CreditNote(models.Model):
 
     class Meta:
         ordering = ["-credit_date", "-id"]
+        indexes = [models.Index(fields=["-credit_date", "-id"], name="creditnote_list_order")]
         constraints = [
             models.UniqueConstraint(
                 fields=["legal_entity", "number"], name="credit_note_number_unique_per_entity"

@@ -46,6 +46,12 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-received_date", "-id"]
+        indexes = [
+            # The list's default order and its usual filters, newest first (issue 20).
+            models.Index(fields=["-received_date", "-id"], name="payment_list_order"),
+            models.Index(fields=["account", "-received_date"], name="payment_account_date"),
+            models.Index(fields=["currency", "-received_date"], name="payment_currency_date"),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_positive"),
             models.CheckConstraint(

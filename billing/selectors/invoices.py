@@ -144,13 +144,15 @@ def is_overdue(invoice: Invoice, today: date | None = None) -> bool:
 # --- API querysets ------------------------------------------------------------------------
 
 
-def invoices_for_api() -> QuerySet[Invoice]:
-    return (
-        Invoice.objects.select_related("account", "contract")
-        .prefetch_related(
-            Prefetch("lines", queryset=InvoiceLine.objects.order_by("position", "id")),
-            Prefetch("credit_notes", queryset=CreditNote.objects.order_by("credit_date", "id")),
-            Prefetch("corrections", queryset=Invoice.objects.only("id", "replaces_id")),
+def invoices_for_api(*, lines: bool = True) -> QuerySet[Invoice]:
+    """Invoices as the API shows them; without their lines (`lines=False`) for a list
+    that leaves them out."""
+    queryset = Invoice.objects.select_related("account", "contract")
+    if lines:
+        queryset = queryset.prefetch_related(
+            Prefetch("lines", queryset=InvoiceLine.objects.order_by("position", "id"))
         )
-        .order_by("-invoice_date", "-id")
-    )
+    return queryset.prefetch_related(
+        Prefetch("credit_notes", queryset=CreditNote.objects.order_by("credit_date", "id")),
+        Prefetch("corrections", queryset=Invoice.objects.only("id", "replaces_id")),
+    ).order_by("-invoice_date", "-id")
