@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "integrations.salesforce",
     "integrations.stripe",
     "portal",
+    "core.saved_filters",
 ]
 
 MIDDLEWARE = [

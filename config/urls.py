@@ -95,6 +95,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("search/", views_search.global_search, name="search"),
     path("search/suggest/", views_search.search_suggestions, name="search_suggest"),
+    path("saved-filters/", include("core.saved_filters.urls")),
     path("", include("ordermgmt.urls_lists")),
     path("dealdesk/", include("ordermgmt.urls_dealdesk")),
     path("billing/", include("billing.urls")),
