@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "integrations.stripe",
     "portal",
     "core.saved_filters",
+    "core",
 ]
 
 MIDDLEWARE = [
