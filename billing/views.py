@@ -28,6 +28,9 @@ from billing.models import BillingRun, BillingRunException, CreditNote, Invoice
 from billing.selectors import catch_up as catch_up_selectors
 from billing.services import run_lease
 from core import list_exports
+from core.confirmation import FIELD as CONFIRMATION_FIELD
+from core.confirmation import NOTICES as CONFIRMATION_NOTICES
+from core.confirmation import Verdict, check_confirmation, confirmation_token
 from core.errors import DomainValidationError
 from core.pagination import EstimatedCountPaginator
 from core.permissions import require
@@ -147,7 +150,18 @@ def invoice_action_confirm(request, pk: int, action: str):
     if not request.user.has_perm(spec.permission):
         raise PermissionDenied
     invoice = get_object_or_404(Invoice, pk=pk)
-    form = spec.form_class(request.GET, prefix=action)
+    return _confirmation_page(request, invoice, spec, spec.form_class(request.GET, prefix=action))
+
+
+def _credit_effect_input(form) -> dict:
+    """What the user typed that the effect shown depends on, signed with the effect."""
+    return {"amount": form.cleaned_data.get("amount"), "reason": form.cleaned_data["reason"]}
+
+
+def _confirmation_page(request, invoice: Invoice, spec, form, notice: str | None = None):
+    """The effect of a credit note or void as it is now, with the token its confirm
+    button posts back; refused input goes back to the invoice page on its field."""
+    action = spec.name
     if form.is_valid() and not form.cleaned_data["reason"].strip():
         form.add_error("reason", "Give a reason.")
     if not form.is_valid():
@@ -163,6 +177,12 @@ def invoice_action_confirm(request, pk: int, action: str):
         messages.error(request, err.message)
         return redirect("billing:invoice_detail", invoice.pk)
     money = selectors.money
+    token = confirmation_token(
+        action=action,
+        record=invoice,
+        user=request.user,
+        effect={"effect": effect, "input": _credit_effect_input(form)},
+    )
     return render(
         request,
         "billing/invoice_confirm.html",
@@ -175,8 +195,34 @@ def invoice_action_confirm(request, pk: int, action: str):
             "open_before": money(effect.open_before, effect.currency),
             "open_after": money(effect.open_after, effect.currency),
             "on_account": money(effect.on_account, effect.currency) if effect.on_account else "",
+            "confirmation": token,
+            "notice": notice,
         },
+        status=409 if notice else 200,
     )
+
+
+def _unconfirmed(request, invoice: Invoice, spec, form) -> HttpResponse | None:
+    """None when the posted token confirms the effect as it is now; else the new preview
+    (nothing done). What the service would refuse anyway is left to it to refuse."""
+    if not form.is_valid() or not spec.applies_to(invoice):
+        return None
+    amount = form.cleaned_data.get("amount") if spec.name == "credit" else None
+    try:
+        effect = services.credit_effect(invoice=invoice, amount=amount)
+    except DomainValidationError:
+        return None
+    verdict = check_confirmation(
+        request.POST.get(CONFIRMATION_FIELD),
+        action=spec.name,
+        record=invoice,
+        user=request.user,
+        effect={"effect": effect, "input": _credit_effect_input(form)},
+    )
+    if verdict == Verdict.CONFIRMED:
+        return None
+    fresh = spec.form_class(request.POST, prefix=spec.name)
+    return _confirmation_page(request, invoice, spec, fresh, notice=CONFIRMATION_NOTICES[verdict])
 
 
 @require("billing.view_creditnote")
@@ -201,6 +247,10 @@ def invoice_action(request, pk: int, action: str):
         raise PermissionDenied
     invoice = get_object_or_404(Invoice, pk=pk)
     form = spec.form_class(request.POST, prefix=action)
+    if action in CONFIRMED_ACTIONS:
+        unconfirmed = _unconfirmed(request, invoice, spec, form)
+        if unconfirmed is not None:
+            return unconfirmed
     result, refused = form.run(invoice, request.user)
     if result is not None:
         messages.success(request, done_message(action, invoice, result))

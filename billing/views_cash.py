@@ -35,6 +35,9 @@ from billing.models import (
 )
 from billing.selectors import cash as selectors
 from core import list_exports
+from core.confirmation import FIELD as CONFIRMATION_FIELD
+from core.confirmation import NOTICES as CONFIRMATION_NOTICES
+from core.confirmation import Verdict, check_confirmation, confirmation_token
 from core.money import format_money
 from core.pagination import EstimatedCountPaginator
 from core.permissions import require
@@ -245,6 +248,14 @@ def application_reverse(request, pk: int):
 @require_POST
 def payment_refund(request, pk: int):
     payment = get_object_or_404(Payment, pk=pk)
+    unconfirmed = _refund_unconfirmed(
+        request,
+        payment,
+        lambda bound: _payment_page(request, _payment_or_404(pk), bound),
+        request.path,
+    )
+    if unconfirmed is not None:
+        return unconfirmed
     form = RefundForm(request.POST, source=payment, prefix="refund")
     refund = form.run(request.user)
     if refund is None:
@@ -325,6 +336,14 @@ def credit_application_reverse(request, pk: int):
 @require_POST
 def credit_note_refund(request, pk: int):
     note = _credit_note_or_404(pk)
+    unconfirmed = _refund_unconfirmed(
+        request,
+        note,
+        lambda bound: _credit_note_page(request, _credit_note_or_404(pk), bound),
+        request.path,
+    )
+    if unconfirmed is not None:
+        return unconfirmed
     form = RefundForm(request.POST, source=note, prefix="refund")
     refund = form.run(request.user)
     if refund is None:
@@ -338,9 +357,39 @@ def credit_note_refund(request, pk: int):
 # --- Refund confirmation -----------------------------------------------------------------------
 
 
-def _refund_confirmation(request, source: Payment | CreditNote, page, done_url: str):
+def _refund_effect(source: Payment | CreditNote, data: dict) -> dict:
+    """What the confirmation shows and signs: a change of any of it asks again."""
+    return {
+        "amount": data["amount"],
+        "reference": data["reference"],
+        "reason": data["reason"],
+        "unapplied_before": source.unapplied_amount,
+    }
+
+
+def _refund_unconfirmed(request, source: Payment | CreditNote, page, done_url: str):
+    """None when the posted token confirms the refund as it would be now; else the new
+    confirmation (nothing done). Input the form refuses is left to the refund to refuse."""
+    form = RefundForm(request.POST, source=source, prefix="refund")
+    if not form.is_valid():
+        return None
+    verdict = check_confirmation(
+        request.POST.get(CONFIRMATION_FIELD),
+        action="refund",
+        record=source,
+        user=request.user,
+        effect=_refund_effect(source, form.cleaned_data),
+    )
+    if verdict == Verdict.CONFIRMED:
+        return None
+    return _refund_confirmation(request, source, page, done_url, CONFIRMATION_NOTICES[verdict])
+
+
+def _refund_confirmation(
+    request, source: Payment | CreditNote, page, done_url: str, notice: str | None = None
+):
     """Shows what a refund does before it is made; the confirm button posts to the refund
-    itself. Refused input goes back to the page with the error on its field."""
+    itself with the signed effect. Refused input goes back to the page on its field."""
     from billing.services.payments import check_refund
     from core.errors import DomainValidationError
 
@@ -382,7 +431,15 @@ def _refund_confirmation(request, source: Payment | CreditNote, page, done_url: 
             ),
             "refund_url": done_url,
             "back_url": request.path.rsplit("refund/", 1)[0],
+            "confirmation": confirmation_token(
+                action="refund",
+                record=source,
+                user=request.user,
+                effect=_refund_effect(source, form.cleaned_data),
+            ),
+            "notice": notice,
         },
+        status=409 if notice else 200,
     )
 
 

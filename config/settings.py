@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "integrations.salesforce",
     "integrations.stripe",
     "portal",
+    "core.saved_filters",
+    "core",
 ]
 
 MIDDLEWARE = [
@@ -112,6 +114,13 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo: write-ahead log, and commits that don't wait for the disk (a crash of the
+    # machine may lose the last commits, never corrupt the file). The demo load makes
+    # thousands of small durable transactions, one per service call.
+    DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = os.environ.get(
+        "SQLITE_INIT_COMMAND", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

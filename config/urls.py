@@ -94,6 +94,8 @@ urlpatterns = [
     path("account/api-tokens/revoke/", security_views.api_token_revoke, name="api_token_revoke"),
     path("admin/", admin.site.urls),
     path("search/", views_search.global_search, name="search"),
+    path("search/suggest/", views_search.search_suggestions, name="search_suggest"),
+    path("saved-filters/", include("core.saved_filters.urls")),
     path("", include("ordermgmt.urls_lists")),
     path("dealdesk/", include("ordermgmt.urls_dealdesk")),
     path("billing/", include("billing.urls")),

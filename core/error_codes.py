@@ -9,6 +9,7 @@ class CoreError(ErrorCode):
     BEFORE_FLOOR = "before_floor"
     BEFORE_LAST_ISSUED = "before_last_issued"
     CURRENCY_MISMATCH = "currency_mismatch"
+    DUPLICATE_NAME = "duplicate_name"
     EMPTY = "empty"
     IN_THE_FUTURE = "in_the_future"
     INVALID_BIC = "invalid_bic"

@@ -4,10 +4,16 @@ Every match is one the indexes in `billing/search/indexes.py` serve on PostgreSQ
 numbers and references match by prefix (`istartswith`), names by substring (trigram),
 amounts exactly, read by the one amount parser (`1,200.00`, `1200`). A contract is also
 found by its reference (`CTR-000042`). Each kind is a separate small query capped at
-`limit` rows (one more is read to say "more"). The query has no ORDER BY on purpose: a
-sort would read every match (a short number prefix matches 100,000 invoices) before the
-limit; unsorted, PostgreSQL stops after `limit + 1` rows. The hits are then put in order
-(newest first, customers by name) in Python; "more" tells the user to type more.
+`limit` rows (one more is read to say "more").
+
+A kind with a number (invoices, credit notes, payment references) lists the rows whose
+number starts with the query first, in number order, so the exact number comes first and
+INV-2026-000100 before INV-2026-000120. That query is ordered by the index itself
+(`ORDER BY ... USING ~<~`, the operator of its `text_pattern_ops`), so PostgreSQL still
+stops after `limit + 1` rows however many numbers share the prefix. The rest (PO,
+processor id, amount, name) has no ORDER BY on purpose: a sort would read every match
+before the limit. Those hits follow, put in order in Python (newest first, customers by
+name); "more" tells the user to type more.
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import OrderBy, Q, QuerySet, TextField
+from django.db.models.functions import Cast, Upper
 from django.urls import reverse
 
 from billing.models import CreditNote, Invoice, Payment
@@ -73,6 +80,19 @@ def _prefix(terms: _Terms, *fields: str) -> Q:
     for field in fields:
         condition |= Q(**{f"{field}__istartswith": terms.text})
     return condition
+
+
+class _NumberOrder(OrderBy):
+    """Ascending by `UPPER(field)` in the byte order of the prefix index, which PostgreSQL
+    can then read in order; elsewhere (SQLite) a plain ascending sort."""
+
+    def __init__(self, field: str):
+        super().__init__(Upper(Cast(field, TextField())))
+
+    def as_postgresql(self, compiler, connection):
+        sql, params = compiler.compile(self.expression)
+        # Django finds an ORDER BY term's direction by the word ASC/DESC; USING has none.
+        return f"{sql} USING ~<~ /* ASC */", params
 
 
 def _customers(terms: _Terms) -> QuerySet:
@@ -193,6 +213,27 @@ class _Kind:
     queryset: Callable[[_Terms], QuerySet]
     hit: Callable[[object], SearchHit]
     order: Callable[[object], object] = lambda row: -row.pk
+    number_field: str | None = None
+
+    def rows(self, terms: _Terms, limit: int) -> tuple[list, bool]:
+        """Up to `limit` rows: number matches in number order, then the other matches."""
+        numbered = []
+        if self.number_field:
+            numbered = list(
+                self.queryset(terms)
+                .filter(**{f"{self.number_field}__istartswith": terms.text})
+                .order_by(_NumberOrder(self.number_field))[: limit + 1]
+            )
+            if len(numbered) > limit:
+                return numbered[:limit], True
+        seen = {row.pk for row in numbered}
+        # The rest may repeat the number matches; read enough to fill up past them.
+        rest = [
+            row for row in self.queryset(terms)[: limit + 1 + len(numbered)] if row.pk not in seen
+        ]
+        rest = sorted(rest, key=self.order)
+        rows = numbered + rest
+        return rows[:limit], len(rows) > limit
 
 
 # The permissions are those of the page each hit links to.
@@ -213,15 +254,30 @@ KINDS = [
         _opportunities,
         _opportunity_hit,
     ),
-    _Kind("invoices", "Invoices", ("billing.view_invoice",), _invoices, _invoice_hit),
+    _Kind(
+        "invoices",
+        "Invoices",
+        ("billing.view_invoice",),
+        _invoices,
+        _invoice_hit,
+        number_field="number",
+    ),
     _Kind(
         "credit_notes",
         "Credit notes",
         ("billing.view_creditnote",),
         _credit_notes,
         _credit_note_hit,
+        number_field="number",
     ),
-    _Kind("payments", "Payments", ("billing.view_payment",), _payments, _payment_hit),
+    _Kind(
+        "payments",
+        "Payments",
+        ("billing.view_payment",),
+        _payments,
+        _payment_hit,
+        number_field="reference",
+    ),
 ]
 
 
@@ -238,14 +294,14 @@ def search_book(*, query: str, user, limit: int = 10) -> list[SearchGroup]:
     for kind in KINDS:
         if not user.has_perms(kind.permissions):
             continue
-        rows = list(kind.queryset(terms)[: limit + 1])
+        rows, more = kind.rows(terms, limit)
         if rows:
             groups.append(
                 SearchGroup(
                     kind=kind.kind,
                     title=kind.title,
-                    hits=[kind.hit(row) for row in sorted(rows[:limit], key=kind.order)],
-                    more=len(rows) > limit,
+                    hits=[kind.hit(row) for row in rows],
+                    more=more,
                 )
             )
     return groups

@@ -45,6 +45,11 @@ def _actor(actor):
     return actor if getattr(actor, "pk", None) else None
 
 
+def check_write_off(*, invoice: Invoice, amount: Decimal, day: date) -> None:
+    """Refuses, as request_write_off would, before its confirmation is shown."""
+    _check(invoice, amount, day)
+
+
 def _check(invoice: Invoice, amount: Decimal, day: date) -> None:
     if invoice.status != InvoiceStatus.ISSUED:
         raise DomainValidationError(

@@ -25,6 +25,9 @@ from billing.writeoffs.models import (
     WriteOffStatus,
 )
 from core.amount_input import AmountInputError, parse_amount
+from core.confirmation import FIELD as CONFIRMATION_FIELD
+from core.confirmation import NOTICES as CONFIRMATION_NOTICES
+from core.confirmation import Verdict, check_confirmation, confirmation_token
 from core.errors import DomainValidationError
 from core.money import format_money
 from core.permissions import require
@@ -86,6 +89,41 @@ def _request_input(request) -> tuple[dict, str | None]:
     }, None
 
 
+def _request_effect(values: dict) -> dict:
+    """What the write-off confirmation shows and signs: a change of any of it asks again."""
+    invoice = values["invoice"]
+    return {
+        **{key: value for key, value in values.items() if key != "invoice"},
+        "open_before": invoice.open_amount,
+        "threshold": services.approval_threshold(invoice.currency),
+    }
+
+
+def _approval_effect(write_off: WriteOff) -> dict:
+    return {"amount": write_off.amount, "open_before": write_off.invoice.open_amount}
+
+
+def _decide_page(request, write_off: WriteOff, notice: str | None = None):
+    invoice = write_off.invoice
+    return render(
+        request,
+        "billing/writeoffs/decide.html",
+        {
+            "write_off": write_off,
+            "after": invoice.open_amount - write_off.amount,
+            "own": write_off.requested_by_id == request.user.pk,
+            "confirmation": confirmation_token(
+                action="approve_write_off",
+                record=write_off,
+                user=request.user,
+                effect=_approval_effect(write_off),
+            ),
+            "notice": notice,
+        },
+        status=409 if notice else 200,
+    )
+
+
 @require(VIEW, REQUEST)
 @require_POST
 def write_off_request(request):
@@ -96,7 +134,25 @@ def write_off_request(request):
         messages.error(request, problem)
         return redirect("writeoffs:list")
     invoice, amount = values["invoice"], values["amount"]
-    if request.POST.get("confirm") != "yes":
+    try:
+        services.check_write_off(invoice=invoice, amount=amount, day=values["write_off_date"])
+    except DomainValidationError as err:
+        messages.error(request, err.message)
+        return redirect("writeoffs:list")
+    effect = _request_effect(values)
+    verdict = (
+        check_confirmation(
+            request.POST.get(CONFIRMATION_FIELD),
+            action="write_off",
+            record=invoice,
+            user=request.user,
+            effect=effect,
+        )
+        if request.POST.get("confirm") == "yes"
+        else None
+    )
+    if verdict != Verdict.CONFIRMED:
+        # The first post, or a confirm without the effect shown (or with one since changed).
         return render(
             request,
             "billing/writeoffs/confirm.html",
@@ -106,7 +162,12 @@ def write_off_request(request):
                 "after": invoice.open_amount - amount,
                 "threshold": services.approval_threshold(invoice.currency),
                 "waits": amount > services.approval_threshold(invoice.currency),
+                "confirmation": confirmation_token(
+                    action="write_off", record=invoice, user=request.user, effect=effect
+                ),
+                "notice": CONFIRMATION_NOTICES.get(verdict),
             },
+            status=409 if verdict else 200,
         )
     try:
         write_off = services.request_write_off(actor=request.user, **values)
@@ -132,18 +193,20 @@ def write_off_decide(request, pk: int):
         WriteOff.objects.select_related("invoice__account", "requested_by"), pk=pk
     )
     if request.method != "POST":
-        invoice = write_off.invoice
-        return render(
-            request,
-            "billing/writeoffs/decide.html",
-            {
-                "write_off": write_off,
-                "after": invoice.open_amount - write_off.amount,
-                "own": write_off.requested_by_id == request.user.pk,
-            },
+        return _decide_page(request, write_off)
+    approving = request.POST.get("decision") == "approve"
+    if approving and write_off.status == WriteOffStatus.PENDING:
+        verdict = check_confirmation(
+            request.POST.get(CONFIRMATION_FIELD),
+            action="approve_write_off",
+            record=write_off,
+            user=request.user,
+            effect=_approval_effect(write_off),
         )
+        if verdict != Verdict.CONFIRMED:
+            return _decide_page(request, write_off, CONFIRMATION_NOTICES[verdict])
     try:
-        if request.POST.get("decision") == "approve":
+        if approving:
             done = services.approve_write_off(
                 write_off=write_off, actor=request.user, note=request.POST.get("note", "")
             )

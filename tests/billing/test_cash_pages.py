@@ -17,6 +17,7 @@ from billing.services import (
     refund_payment,
 )
 from ordermgmt import roles
+from tests.billing.confirming import confirmed_refund_fields
 from tests.billing.helpers import RECEIVED, issued_invoices, pay
 from tests.factories import AccountFactory, UserFactory, billable_account
 
@@ -298,10 +299,12 @@ def test_refunding_more_than_the_unapplied_cash_is_refused_and_changes_nothing(c
 def test_refunding_unapplied_cash_records_the_refund(client):
     logged_in(client, FIN)
     _, payment, _ = applied(billable_account(), amount="10000.00")
-    response = client.post(
-        reverse("billing:payment_refund", args=[payment.pk]),
+    fields = confirmed_refund_fields(
+        client,
+        reverse("billing:payment_refund_confirm", args=[payment.pk]),
         {"refund-amount": "2000.00", "refund-reference": "RF-1", "refund-reason": "Overpaid"},
     )
+    response = client.post(reverse("billing:payment_refund", args=[payment.pk]), fields)
     assert response.status_code == 302
     (payment,) = refreshed(payment)
     assert (payment.refunded_amount, payment.unapplied_amount) == (Decimal("2000.00"), 0)
@@ -368,6 +371,8 @@ def test_roles_without_the_permission_get_403_on_every_cash_post(client, cash_ur
 def test_finance_and_admin_may_make_every_cash_post(client, cash_urls, role, action):
     logged_in(client, role)
     url, data = cash_urls[action]
+    if action == "refund":  # through its confirmation, as the page does
+        data = confirmed_refund_fields(client, url.replace("/refund/", "/refund/confirm/"), data)
     assert client.post(url, data).status_code == 302
 
 

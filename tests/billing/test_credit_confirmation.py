@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from billing.models import CreditNote, Invoice
 from ordermgmt import roles
+from tests.billing.confirming import hidden_fields
 from tests.billing.test_delivery import issued_invoice
 from tests.billing.test_pages import logged_in
 from tests.billing.test_stripe_link import pushed
@@ -94,7 +95,7 @@ def test_confirming_issues_the_credit_note_shown(client):
     page = client.get(
         confirm_url(invoice, "credit"), {"credit-amount": "2,000.00", "credit-reason": "goodwill"}
     ).content.decode()
-    hidden = dict(re.findall(r'<input type="hidden" name="(credit-[a-z]+)" value="([^"]*)"', page))
+    hidden = hidden_fields(page)
     response = client.post(reverse("billing:invoice_action", args=[invoice.pk, "credit"]), hidden)
     assert response.status_code == 302
     assert Invoice.objects.get(pk=invoice.pk).open_amount == 10000

@@ -10,6 +10,7 @@ from django.urls import reverse
 from billing.models import CreditApplication, CreditRefund
 from billing.services import apply_credit_note
 from ordermgmt import roles
+from tests.billing.confirming import confirmed_refund_fields
 from tests.billing.test_cash_pages import error_codes, logged_in, text
 from tests.billing.test_credit_on_account import credit, paid_invoice
 from tests.collections.test_aging_book import issued_invoice
@@ -98,10 +99,12 @@ def test_refunding_credit_on_the_page(client, book):
     )
     assert refused.status_code == 400 and CreditRefund.objects.count() == 0
     assert error_codes(refused.context["refund_form"], "amount") == ["exceeds_unapplied"]
-    done = client.post(
-        url("credit_note_refund", note),
+    fields = confirmed_refund_fields(
+        client,
+        url("credit_note_refund_confirm", note),
         {"refund-amount": "200.00", "refund-reference": "RF-2", "refund-reason": "Closing"},
     )
+    done = client.post(url("credit_note_refund", note), fields)
     assert done.status_code == 302
     note.refresh_from_db()
     assert note.unapplied_amount == 0

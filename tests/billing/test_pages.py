@@ -22,6 +22,7 @@ from billing.services import (
 )
 from ordermgmt import roles, services
 from ordermgmt.models import Contract
+from tests.billing.confirming import confirmed_invoice_action
 from tests.factories import (
     AccountFactory,
     ProductFactory,
@@ -353,8 +354,10 @@ def test_credit_note_void_and_correction_from_the_invoice_page(client):
     invoice = issue_invoice(invoice=draft_invoice(), actor=None)
     logged_in(client, OS)
     url = lambda action: reverse("billing:invoice_action", args=[invoice.pk, action])  # noqa: E731
-    client.post(url("credit"), {"credit-amount": "1000.00", "credit-reason": "Goodwill"})
-    client.post(url("void"), {"void-reason": "Wrong entity"})
+    confirmed_invoice_action(
+        client, invoice, "credit", {"credit-amount": "1000.00", "credit-reason": "Goodwill"}
+    )
+    confirmed_invoice_action(client, invoice, "void", {"void-reason": "Wrong entity"})
     response = client.post(url("correct"))
     correction = Invoice.objects.get(replaces=invoice)
     assert response.url == reverse("billing:invoice_detail", args=[correction.pk])

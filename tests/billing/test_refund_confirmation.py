@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from billing.models import Refund
 from ordermgmt import roles
+from tests.billing.confirming import hidden_fields
 from tests.billing.test_cash_pages import applied, error_codes, logged_in, refreshed
 from tests.factories import billable_account
 
@@ -61,7 +62,7 @@ def test_confirming_records_the_refund_shown(client):
         reverse("billing:payment_refund_confirm", args=[payment.pk]),
         {"refund-amount": "1,500.00", "refund-reference": "RF-1", "refund-reason": "Overpaid"},
     ).content.decode()
-    hidden = dict(re.findall(r'<input type="hidden" name="(refund-[a-z_]+)" value="([^"]*)"', page))
+    hidden = hidden_fields(page)
     client.post(reverse("billing:payment_refund", args=[payment.pk]), hidden)
     (payment,) = refreshed(payment)
     assert payment.refunded_amount == 1500

@@ -62,7 +62,7 @@ def test_an_invoice_is_found_by_number_po_stripe_id_and_exact_amount(finance):
     IssuedInvoiceFactory(total="1200.01")
     invoice.__class__.objects.filter(pk=invoice.pk).update(stripe_invoice_id="in_1AbCdE")
     number = invoice.number
-    assert _found(finance, number[:8])["invoices"][-1] == number
+    assert _found(finance, number[:8])["invoices"][0] == number
     assert _found(finance, "po-441")["invoices"] == [number]
     assert _found(finance, "in_1abc")["invoices"] == [number]
     assert _found(finance, "1,200.00")["invoices"] == [number]
@@ -136,3 +136,41 @@ def test_the_search_indexes_exist_on_postgresql_made_by_a_role_without_superuser
         cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'll_search_%'")
         names = {row[0] for row in cursor.fetchall()}
     assert {"ll_search_invoice_number", "ll_search_account_name"} <= names
+
+
+def test_a_number_prefix_lists_the_exact_number_first_then_numbers_in_order_then_the_rest(
+    finance,
+):
+    first, second, third = (IssuedInvoiceFactory() for _ in range(3))
+    # A later invoice whose PO quotes the second one's number: a match, but not by number.
+    quoting = IssuedInvoiceFactory(po_number=f"{second.number}/rebill")
+    prefix = first.number[:-1]
+    assert _found(finance, prefix)["invoices"] == [
+        first.number, second.number, third.number, quoting.number,
+    ]  # fmt: skip
+    assert _found(finance, second.number)["invoices"] == [second.number, quoting.number]
+
+
+def test_a_short_number_prefix_shows_the_lowest_numbers_and_says_more(finance):
+    numbers = sorted(IssuedInvoiceFactory().number for _ in range(7))
+    groups = search_book(query=numbers[0][:6], user=finance, limit=5)
+    invoices = next(g for g in groups if g.kind == "invoices")
+    assert [h.label for h in invoices.hits] == numbers[:5] and invoices.more
+
+
+def test_the_number_order_is_read_from_the_prefix_index_without_a_sort():
+    from django.db import connection
+
+    from billing.models import Invoice
+    from billing.search.selectors import _NumberOrder
+
+    query = (
+        Invoice.objects.filter(number__istartswith="INV-2026")
+        .order_by(_NumberOrder("number"))[:11]
+    )
+    with connection.cursor() as cursor:
+        # Forbid the alternatives so the plan shows whether the index can give the order.
+        for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+            cursor.execute(f"SET LOCAL {setting} = off")
+        plan = query.explain()
+    assert "ll_search_invoice_number" in plan and "Sort" not in plan

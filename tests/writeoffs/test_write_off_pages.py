@@ -16,6 +16,7 @@ from billing.writeoffs.approvals import request_refund
 from billing.writeoffs.models import ApprovalRequest, WriteOff
 from ordermgmt import roles
 from tests.bank_factories import open_invoice
+from tests.billing.confirming import hidden_fields
 from tests.factories import AccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +38,18 @@ def form(invoice, amount="800.00", **extra):
     }  # fmt: skip
 
 
+def confirmed_request(client, invoice, **extra):
+    """Ask as the page does: the preview, then its confirm form with the signed effect."""
+    page = client.post("/billing/write-offs/request/", form(invoice, **extra))
+    return client.post("/billing/write-offs/request/", hidden_fields(page.content.decode()))
+
+
+def confirmed_approval(client, write_off):
+    page = client.get(f"/billing/write-offs/{write_off.pk}/decide/").content.decode()
+    fields = {**hidden_fields(page), "decision": "approve"}
+    return client.post(f"/billing/write-offs/{write_off.pk}/decide/", fields)
+
+
 def open_amount(invoice):
     return Invoice.objects.get(pk=invoice.pk).open_amount
 
@@ -52,7 +65,7 @@ def test_the_confirmation_shows_the_effect_and_saves_nothing(client, invoice):
 def test_confirmed_above_the_threshold_it_waits_and_a_second_person_approves_it(client, invoice):
     fran, pat = UserFactory(role=roles.FINANCE), UserFactory(role=roles.FINANCE)
     client.force_login(fran)
-    client.post("/billing/write-offs/request/", form(invoice, confirm="yes"))
+    confirmed_request(client, invoice)
     write_off = WriteOff.objects.get()
     assert write_off.status == "pending" and open_amount(invoice) == D("2000.00")
     own = client.get(f"/billing/write-offs/{write_off.pk}/decide/").content.decode()
@@ -63,7 +76,7 @@ def test_confirmed_above_the_threshold_it_waits_and_a_second_person_approves_it(
     client.force_login(pat)
     page = client.get(f"/billing/write-offs/{write_off.pk}/decide/").content.decode()
     assert 'id="approve-write-off"' in page and "$1,200.00" in page
-    client.post(f"/billing/write-offs/{write_off.pk}/decide/", {"decision": "approve"})
+    confirmed_approval(client, write_off)
     write_off.refresh_from_db()
     assert write_off.status == "posted" and write_off.document.number.startswith("WO-")
     assert open_amount(invoice) == D("1200.00")
@@ -73,7 +86,7 @@ def test_confirmed_above_the_threshold_it_waits_and_a_second_person_approves_it(
 
 def test_a_rejection_needs_a_reason_and_changes_nothing(client, invoice):
     client.force_login(UserFactory(role=roles.FINANCE))
-    client.post("/billing/write-offs/request/", form(invoice, confirm="yes"))
+    confirmed_request(client, invoice)
     write_off = WriteOff.objects.get()
     client.force_login(UserFactory(role=roles.FINANCE))
     response = client.post(

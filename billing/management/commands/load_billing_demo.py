@@ -97,6 +97,7 @@ class Command(BaseCommand):
             issued = self.bill_history(months, specialist)
         finally:
             invoicing.ON_ISSUE.extend(hooks)
+        self.stdout.write("  recording payments received…")
         paid = self.pay(rng, finance)
         note_hooks = list(credit_notes.ON_CREDIT_NOTE)
         credit_notes.ON_CREDIT_NOTE.clear()  # no Stripe push of demo credit notes
@@ -141,9 +142,16 @@ class Command(BaseCommand):
             run_date = min(add_months(first, step), today)
             run = BillingRun.objects.create(run_date=run_date, created_by=specialist)
             execute_billing_run(run=run)
-            for invoice in Invoice.objects.filter(billing_run=run, status="draft"):
+            drafts = list(Invoice.objects.filter(billing_run=run, status="draft"))
+            for invoice in drafts:
                 issue_invoice(invoice=invoice, actor=specialist)
-                issued += 1
+            issued += len(drafts)
+            # Progress while the history loads: one line per monthly run.
+            self.stdout.write(
+                f"  billing run {run_date:%Y-%m-%d} ({step + 1}/{months + 1}): "
+                f"{len(drafts)} invoices issued",
+            )
+            self.stdout.flush()
         return issued
 
     def pay(self, rng: random.Random, finance) -> int:

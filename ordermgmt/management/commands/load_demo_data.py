@@ -6,13 +6,14 @@ nothing.
 """
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from core.terms import add_months
 from ordermgmt import roles, services
@@ -21,6 +22,8 @@ from ordermgmt.models import (
     Account,
     Contact,
     Contract,
+    DealDeskDecision,
+    DealDeskReview,
     Opportunity,
     OpportunityLine,
     Product,
@@ -196,7 +199,8 @@ class Command(BaseCommand):
                 account=account,
                 name=f"{account.legal_name.split(' #')[0]} — {years}y deal",
                 stage=Opportunity.CLOSED_WON,
-                close_date=start - timedelta(days=rng.randint(5, 40)),
+                # Won before the contract starts, and never later than today.
+                close_date=min(start - timedelta(days=rng.randint(5, 40)), today),
                 amount=Decimal("0"),
                 currency=currency,
                 owner_name=rng.choice(["Dana Sales", "Lee Closer", "Kim Quota"]),
@@ -229,6 +233,7 @@ class Command(BaseCommand):
                 rng, account, opportunity, currency, start, end, lines, specialist
             )
             self.advance(rng, contract, today, specialist, [deal_desk, users[roles.ADMIN]])
+        spread_review_times(rng, timezone.now())
         self.stdout.write(
             f"Loaded {len(all_accounts)} accounts, {len(products)} products, "
             f"{Contract.objects.count()} contracts."
@@ -364,6 +369,34 @@ class Command(BaseCommand):
         _call_without_durable(services.activate_contract, contract=contract, actor=specialist)
         if contract.end_date < today:
             _call_without_durable(services.expire_contract, contract=contract, actor=specialist)
+
+
+def spread_review_times(rng, now) -> None:
+    """The reviews were opened and decided a moment ago, as the book was loaded; give them
+    the times a real desk would have had: opened when the deal closed (pending ones in
+    the last days), decided hours to days later, and their decisions at that moment, so
+    the desk's weekly figures and SLA ages are spread out rather than all "0 h this week".
+    The reviews and decisions themselves were made by the deal desk services."""
+    reviews = DealDeskReview.objects.select_related("contract__opportunity").order_by("id")
+    for review in reviews:
+        close = review.contract.opportunity.close_date if review.contract.opportunity else None
+        if review.decided_at is None or close is None:
+            opened = now - timedelta(hours=rng.uniform(2, 96))  # waiting in the queue now
+        else:
+            opened = timezone.make_aware(datetime.combine(close, time(9))) + timedelta(
+                minutes=rng.randint(0, 8 * 60)
+            )
+        shift = opened - review.opened_at
+        updates = {"opened_at": opened}
+        if review.sla_due_at:
+            updates["sla_due_at"] = review.sla_due_at + shift
+        if review.decided_at is not None:
+            # Most within a working day or two; some wait most of a week.
+            took = timedelta(hours=min(rng.lognormvariate(2.3, 0.9), 160))
+            decided = min(opened + took, now)
+            updates["decided_at"] = decided
+            DealDeskDecision.objects.filter(review=review).update(created_at=decided)
+        DealDeskReview.objects.filter(pk=review.pk).update(**updates)
 
 
 def _call_without_durable(service, **kwargs):
