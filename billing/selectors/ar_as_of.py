@@ -212,3 +212,32 @@ AR_MOVEMENTS: tuple[ArMovement, ...] = (
     PUT_ON_ACCOUNT,
     CREDIT_REFUNDED,
 )
+
+
+# Each invoice's open amount as of the end of %(as_of)s, as one SQL row per invoice that
+# counts (the rule above): what the maintained settlement columns say today, plus back
+# whatever was dated after as_of. Services keep `paid_amount` = SUM(payment applications)
+# and `credited_amount` = SUM(credit notes' part on the invoice) + SUM(credit
+# applications), under the invoice's lock, so the two give the same figure as summing
+# the movements dated on or before as_of; but a day near today reads only the few rows
+# dated after it (an index range on their date), not every application of the book.
+# Columns: id, account_id, currency, invoice_date, due_date, status, open_amount.
+INVOICE_OPEN_AS_OF_SQL = """
+SELECT i.id, i.account_id, i.currency, i.invoice_date, i.due_date, i.status,
+       i.total_amount - i.credited_amount - i.paid_amount + coalesce(later.amount, 0)
+         AS open_amount
+FROM billing_invoice i
+LEFT JOIN (
+  SELECT invoice_id, sum(amount) AS amount FROM (
+    SELECT invoice_id, amount FROM billing_paymentapplication
+      WHERE applied_date > %(as_of)s
+    UNION ALL
+    SELECT invoice_id, amount FROM billing_creditapplication
+      WHERE applied_date > %(as_of)s
+    UNION ALL
+    SELECT invoice_id, total_amount - on_account_amount FROM billing_creditnote
+      WHERE credit_date > %(as_of)s
+  ) dated_later GROUP BY invoice_id
+) later ON later.invoice_id = i.id
+WHERE i.number IS NOT NULL AND i.status IN ('issued', 'void') AND i.invoice_date <= %(as_of)s
+"""
