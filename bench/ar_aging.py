@@ -63,6 +63,37 @@ def default_unfilled_columns() -> None:
                     )
 
 
+def settle_sources(cur) -> None:
+    """Payments' and credit notes' applied and refunded amounts as the services keep them
+    (net of reversals), from the rows generated."""
+    cur.execute(
+        """
+        UPDATE billing_payment p SET applied_amount = coalesce(a.s, 0),
+          refunded_amount = coalesce(r.s, 0)
+        FROM billing_payment q
+        LEFT JOIN (SELECT payment_id, sum(amount) s FROM billing_paymentapplication
+                   GROUP BY payment_id) a ON a.payment_id = q.id
+        LEFT JOIN (SELECT payment_id, sum(amount) s FROM billing_refund
+                   GROUP BY payment_id) r ON r.payment_id = q.id
+        WHERE p.id = q.id
+          AND (p.applied_amount, p.refunded_amount) <> (coalesce(a.s, 0), coalesce(r.s, 0))
+        """
+    )
+    cur.execute(
+        """
+        UPDATE billing_creditnote n SET applied_amount = coalesce(a.s, 0),
+          refunded_amount = coalesce(r.s, 0)
+        FROM billing_creditnote m
+        LEFT JOIN (SELECT credit_note_id, sum(amount) s FROM billing_creditapplication
+                   GROUP BY credit_note_id) a ON a.credit_note_id = m.id
+        LEFT JOIN (SELECT credit_note_id, sum(amount) s FROM billing_creditrefund
+                   GROUP BY credit_note_id) r ON r.credit_note_id = m.id
+        WHERE n.id = m.id
+          AND (n.applied_amount, n.refunded_amount) <> (coalesce(a.s, 0), coalesce(r.s, 0))
+        """
+    )
+
+
 def generate(args, results: dict) -> None:
     from django.db import connection
 
@@ -250,6 +281,7 @@ def generate(args, results: dict) -> None:
                 WHERE i.id = j.id AND (paid.s IS NOT NULL OR credited.s IS NOT NULL)
                 """
             )
+            settle_sources(cur)
         for table in [
             "invoice",
             "creditnote",

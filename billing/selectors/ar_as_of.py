@@ -241,3 +241,41 @@ LEFT JOIN (
 ) later ON later.invoice_id = i.id
 WHERE i.number IS NOT NULL AND i.status IN ('issued', 'void') AND i.invoice_date <= %(as_of)s
 """
+
+# Unapplied cash and credit as of the end of %(as_of)s per (account_id, currency), by the
+# same identity: what payments and credit on account have left today (their maintained
+# `applied_amount` and `refunded_amount`) plus back what was applied or refunded after
+# as_of. An application or refund is never dated before its payment or credit note
+# (the services refuse it), so those dated after as_of are the whole difference. Only
+# documents with something left today are read in full (a partial index holds them).
+UNAPPLIED_AS_OF_SQL = """
+SELECT account_id, currency, sum(amount) AS unapplied FROM (
+  SELECT p.account_id, p.currency, p.amount - p.applied_amount - p.refunded_amount AS amount
+  FROM billing_payment p
+  WHERE p.received_date <= %(as_of)s AND p.amount <> p.applied_amount + p.refunded_amount
+  UNION ALL
+  SELECT p.account_id, p.currency, later.amount
+  FROM (
+    SELECT payment_id, amount FROM billing_paymentapplication WHERE applied_date > %(as_of)s
+    UNION ALL
+    SELECT payment_id, amount FROM billing_refund WHERE refund_date > %(as_of)s
+  ) later JOIN billing_payment p ON p.id = later.payment_id
+  WHERE p.received_date <= %(as_of)s
+  UNION ALL
+  SELECT i.account_id, n.currency, n.on_account_amount - n.applied_amount - n.refunded_amount
+  FROM billing_creditnote n JOIN billing_invoice i ON i.id = n.invoice_id
+  WHERE n.credit_date <= %(as_of)s AND n.on_account_amount > 0
+    AND n.on_account_amount <> n.applied_amount + n.refunded_amount
+  UNION ALL
+  SELECT i.account_id, n.currency, later.amount
+  FROM (
+    SELECT credit_note_id, amount FROM billing_creditapplication
+      WHERE applied_date > %(as_of)s
+    UNION ALL
+    SELECT credit_note_id, amount FROM billing_creditrefund WHERE refund_date > %(as_of)s
+  ) later JOIN billing_creditnote n ON n.id = later.credit_note_id
+    JOIN billing_invoice i ON i.id = n.invoice_id
+  WHERE n.credit_date <= %(as_of)s AND n.on_account_amount > 0
+) movements
+GROUP BY account_id, currency
+"""
