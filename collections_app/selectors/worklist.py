@@ -257,7 +257,8 @@ def _add_collection_facts(rows: dict[int, WorklistRow], *, as_of: date) -> None:
     and dunning settings of the accounts on the page (only those)."""
     account_ids = list(rows)
     plans_by_account = defaultdict(list)
-    for plan in dunning_plans(as_of=as_of, account_ids=account_ids):
+    # The page shows each next step's invoice number only: no account or seller rows.
+    for plan in dunning_plans(as_of=as_of, account_ids=account_ids, invoice_fields=["number"]):
         plans_by_account[plan.invoice.account_id].append(plan)
     contacts = last_contacts(account_ids)
     settings_rows = {r.account_id: r for r in AccountDunning.objects.filter(pk__in=account_ids)}
