@@ -209,6 +209,7 @@ def best_of(repeat: int, run) -> tuple[float, float, object]:
 def reuse_database(name: str) -> None:
     import os
 
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")  # the pages' test client
     import django
 
     base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
@@ -234,9 +235,35 @@ def measure_worklist(args) -> None:
         )
 
 
+AR_PAGES = [
+    "/collections/",
+    "/collections/?page=500",
+    "/api/v1/collections/worklist/",
+    "/api/v1/collections/worklist/?page=500&page_size=20",
+    "/collections/aging/",
+    "/api/v1/reports/ar-aging/",
+    "/api/v1/reports/ar-aging/?summary_only=true",
+    "/collections/dso/",
+    "/api/v1/reports/dso/?start=2025-07-01&end=2026-06-30&trend=true",
+]
+
+
+def measure_pages(args) -> None:
+    """The AR pages and APIs through Django's test client as Finance (bench/pages.py's
+    measure: median time, peak Python memory, query count), as of today."""
+    from pages import run_pages
+
+    for path, m in run_pages(AR_PAGES, args.repeat).items():
+        print(
+            f"  {path}: HTTP {m.status}, median {m.median_ms:.0f} ms, peak {m.peak_mb:.1f} MB, "
+            f"{m.queries} queries"
+        )
+
+
 def main() -> None:
     import os
 
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")  # the pages' test client
     parser = argparse.ArgumentParser()
     parser.add_argument("--invoices", type=int, default=1_000_000)
     parser.add_argument("--applications", type=int, default=1_000_000)
@@ -247,6 +274,7 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="keep the database of an earlier run (same size)"
     )
+    parser.add_argument("--pages", action="store_true", help="also time the AR pages and APIs")
     args = parser.parse_args()
 
     if args.reuse:
@@ -294,6 +322,8 @@ def main() -> None:
             f"with every movement: {agree[1][0]} ({agree[1][1]})"
         )
     measure_worklist(args)
+    if args.pages:
+        measure_pages(args)
     print(f"  load average after: {os.getloadavg()}")
 
 
