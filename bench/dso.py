@@ -97,24 +97,6 @@ CROSS JOIN LATERAL (
 """
 
 
-def default_unfilled_columns() -> None:
-    """Columns the generator's INSERTs do not name (added to billing models after it was
-    written) get their model default in the database, so that the book still loads."""
-    from django.apps import apps
-    from django.db import connection
-
-    with connection.schema_editor() as editor:
-        for model in apps.get_app_config("billing").get_models():
-            for field in model._meta.concrete_fields:
-                if field.null or not field.has_default() or callable(field.default):
-                    continue
-                value = editor.quote_value(field.get_db_prep_save(field.default, connection))
-                editor.execute(
-                    f"ALTER TABLE {editor.quote_name(model._meta.db_table)} ALTER COLUMN "
-                    f"{editor.quote_name(field.column)} SET DEFAULT {value}"
-                )
-
-
 def add_monthly_rates(first: date, last: date) -> None:
     """EUR->USD on the first of every month of the book (the generator adds only one
     rate, ten days before as-of), so that every trend point has a rate."""
@@ -274,7 +256,6 @@ def main() -> None:
         print(f"book: reused {args.database} ({Invoice.objects.count():,} invoices)")
     else:
         fresh_database(args.database)
-        default_unfilled_columns()
         with timed(results, "setup_seconds"):
             generate(args, results)
             add_monthly_rates(args.as_of - timedelta(days=6 * 365), args.as_of)

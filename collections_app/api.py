@@ -10,12 +10,12 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.models import Invoice
 from collections_app import selectors, services
+from collections_app.api_reports.common import page_links, page_params
 from collections_app.error_codes import CollectionsError
 from collections_app.models import (
     ActivityKind,
@@ -369,6 +369,12 @@ class WorklistView(APIView):
                 description="Only calls to make, broken promises, open disputes or paused",
             ),
             OpenApiParameter("page", int),
+            OpenApiParameter(
+                "page_size",
+                int,
+                description=f"Accounts per page (default {selectors.WORKLIST_PAGE_SIZE}, "
+                f"at most {selectors.WORKLIST_MAX_PAGE_SIZE})",
+            ),
         ],
         responses=inline_serializer(
             "PaginatedWorklist",
@@ -391,10 +397,21 @@ class WorklistView(APIView):
                 + ", ".join(k for k in selectors.WORKLIST_FILTERS if k)
                 + ".",
             )
+        page, page_size = page_params(
+            request.query_params,
+            default_size=selectors.WORKLIST_PAGE_SIZE,
+            max_size=selectors.WORKLIST_MAX_PAGE_SIZE,
+        )
         as_of = timezone.localdate()
-        rows = selectors.worklist(as_of=as_of, show=show)
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(rows, request, view=self)
-        response = paginator.get_paginated_response(WorklistRowSerializer(page, many=True).data)
-        response.data["as_of"] = as_of.isoformat()
-        return response
+        # Only the page's accounts are built; the ranking and the count come from SQL.
+        found = selectors.worklist_page(as_of=as_of, show=show, page=page, page_size=page_size)
+        following, previous = page_links(request, found.page, found.num_pages)
+        return Response(
+            {
+                "count": found.count,
+                "next": following,
+                "previous": previous,
+                "results": WorklistRowSerializer(found.rows, many=True).data,
+                "as_of": as_of.isoformat(),
+            }
+        )

@@ -48,3 +48,5 @@ class CollectionsError(ErrorCode):
     # Dunning policies over the API (collections_app.services.policies).
     DUPLICATE_OFFSET = "duplicate_offset"
     STEP_IN_USE = "step_in_use"
+    # Paged worklist and report APIs (collections_app.api_reports.common).
+    NOT_A_PAGE = "not_a_page"

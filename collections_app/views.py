@@ -240,13 +240,18 @@ def worklist(request):
     show = request.GET.get("show", "")
     if show not in selectors.WORKLIST_FILTERS:
         show = ""
+    try:
+        page = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        page = 1
     as_of = timezone.localdate()
-    rows = selectors.worklist(as_of=as_of, show=show)
+    found = selectors.worklist_page(as_of=as_of, show=show, page=page)
     return render(
         request,
         "collections/worklist.html",
         {
-            "rows": rows,
+            "rows": found.rows,
+            "page": found,
             "as_of": as_of,
             "show": show,
             "filters": selectors.WORKLIST_FILTERS.items(),

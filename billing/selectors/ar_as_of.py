@@ -212,3 +212,70 @@ AR_MOVEMENTS: tuple[ArMovement, ...] = (
     PUT_ON_ACCOUNT,
     CREDIT_REFUNDED,
 )
+
+
+# Each invoice's open amount as of the end of %(as_of)s, as one SQL row per invoice that
+# counts (the rule above): what the maintained settlement columns say today, plus back
+# whatever was dated after as_of. Services keep `paid_amount` = SUM(payment applications)
+# and `credited_amount` = SUM(credit notes' part on the invoice) + SUM(credit
+# applications), under the invoice's lock, so the two give the same figure as summing
+# the movements dated on or before as_of; but a day near today reads only the few rows
+# dated after it (an index range on their date), not every application of the book.
+# Columns: id, account_id, currency, invoice_date, due_date, status, open_amount.
+INVOICE_OPEN_AS_OF_SQL = """
+SELECT i.id, i.account_id, i.currency, i.invoice_date, i.due_date, i.status,
+       i.total_amount - i.credited_amount - i.paid_amount + coalesce(later.amount, 0)
+         AS open_amount
+FROM billing_invoice i
+LEFT JOIN (
+  SELECT invoice_id, sum(amount) AS amount FROM (
+    SELECT invoice_id, amount FROM billing_paymentapplication
+      WHERE applied_date > %(as_of)s
+    UNION ALL
+    SELECT invoice_id, amount FROM billing_creditapplication
+      WHERE applied_date > %(as_of)s
+    UNION ALL
+    SELECT invoice_id, total_amount - on_account_amount FROM billing_creditnote
+      WHERE credit_date > %(as_of)s
+  ) dated_later GROUP BY invoice_id
+) later ON later.invoice_id = i.id
+WHERE i.number IS NOT NULL AND i.status IN ('issued', 'void') AND i.invoice_date <= %(as_of)s
+"""
+
+# Unapplied cash and credit as of the end of %(as_of)s per (account_id, currency), by the
+# same identity: what payments and credit on account have left today (their maintained
+# `applied_amount` and `refunded_amount`) plus back what was applied or refunded after
+# as_of. An application or refund is never dated before its payment or credit note
+# (the services refuse it), so those dated after as_of are the whole difference. Only
+# documents with something left today are read in full (a partial index holds them).
+UNAPPLIED_AS_OF_SQL = """
+SELECT account_id, currency, sum(amount) AS unapplied FROM (
+  SELECT p.account_id, p.currency, p.amount - p.applied_amount - p.refunded_amount AS amount
+  FROM billing_payment p
+  WHERE p.received_date <= %(as_of)s AND p.amount <> p.applied_amount + p.refunded_amount
+  UNION ALL
+  SELECT p.account_id, p.currency, later.amount
+  FROM (
+    SELECT payment_id, amount FROM billing_paymentapplication WHERE applied_date > %(as_of)s
+    UNION ALL
+    SELECT payment_id, amount FROM billing_refund WHERE refund_date > %(as_of)s
+  ) later JOIN billing_payment p ON p.id = later.payment_id
+  WHERE p.received_date <= %(as_of)s
+  UNION ALL
+  SELECT i.account_id, n.currency, n.on_account_amount - n.applied_amount - n.refunded_amount
+  FROM billing_creditnote n JOIN billing_invoice i ON i.id = n.invoice_id
+  WHERE n.credit_date <= %(as_of)s AND n.on_account_amount > 0
+    AND n.on_account_amount <> n.applied_amount + n.refunded_amount
+  UNION ALL
+  SELECT i.account_id, n.currency, later.amount
+  FROM (
+    SELECT credit_note_id, amount FROM billing_creditapplication
+      WHERE applied_date > %(as_of)s
+    UNION ALL
+    SELECT credit_note_id, amount FROM billing_creditrefund WHERE refund_date > %(as_of)s
+  ) later JOIN billing_creditnote n ON n.id = later.credit_note_id
+    JOIN billing_invoice i ON i.id = n.invoice_id
+  WHERE n.credit_date <= %(as_of)s AND n.on_account_amount > 0
+) movements
+GROUP BY account_id, currency
+"""

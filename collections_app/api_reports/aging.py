@@ -24,6 +24,7 @@ from ..reports.aging import (
 from ..reports.aging_documents import (
     aging_documents,
 )
+from .common import page_links
 
 # --- Aging -------------------------------------------------------------------------------
 
@@ -60,6 +61,25 @@ class AgingInputSerializer(serializers.Serializer):
             reporting_currency=(data.get("reporting_currency") or "").upper()
             or reporting_currency_default(),
         )
+
+
+AGING_PAGE_SIZE = 100
+AGING_MAX_PAGE_SIZE = 1000
+
+
+class AgingPageInputSerializer(AgingInputSerializer):
+    """The summary's customer rows come a page at a time (in the order of the report:
+    currency, then customer name), or not at all with summary_only."""
+
+    page = serializers.IntegerField(min_value=1, default=1)
+    page_size = serializers.IntegerField(
+        min_value=1,
+        default=AGING_PAGE_SIZE,
+        help_text=f"Customer rows per page, at most {AGING_MAX_PAGE_SIZE} (larger is cut)",
+    )
+    summary_only = serializers.BooleanField(
+        default=False, help_text="Totals per currency and in the reporting currency, no rows"
+    )
 
 
 class BucketSerializer(serializers.Serializer):
@@ -110,6 +130,15 @@ class AgingOutputSerializer(serializers.Serializer):
     warnings = serializers.ListField(child=serializers.CharField())
 
 
+class AgingPageOutputSerializer(AgingOutputSerializer):
+    count = serializers.IntegerField(help_text="Customer rows in the whole report")
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    summary_only = serializers.BooleanField()
+
+
 def _amounts(buckets, keys, credits, open_total, net_total, currency) -> dict:
     return {
         "buckets": {k: money_string(v, currency) for k, v in zip(keys, buckets, strict=True)},
@@ -119,8 +148,18 @@ def _amounts(buckets, keys, credits, open_total, net_total, currency) -> dict:
     }
 
 
-def aging_payload(report: AgingReport) -> dict:
+def aging_payload(report: AgingReport, *, rows: slice | None = None) -> dict:
+    """The report as the API gives it; `rows` keeps only that slice of the customer rows
+    (numbered across currencies in report order); every currency keeps its totals."""
     keys = [b.key for b in report.buckets]
+    first, stop = (rows.start, rows.stop) if rows is not None else (0, None)
+    shown = []  # (table, its rows on the page)
+    seen = 0
+    for table in report.currencies:
+        low = max(first - seen, 0)
+        high = len(table.rows) if stop is None else max(min(stop - seen, len(table.rows)), 0)
+        shown.append((table, table.rows[low:high]))
+        seen += len(table.rows)
     reporting = None
     if report.reporting:
         r = report.reporting
@@ -162,7 +201,7 @@ def aging_payload(report: AgingReport) -> dict:
                             row.currency,
                         ),
                     }
-                    for row in table.rows
+                    for row in table_rows
                 ],
                 "totals": _amounts(
                     table.buckets,
@@ -173,7 +212,7 @@ def aging_payload(report: AgingReport) -> dict:
                     table.currency,
                 ),
             }
-            for table in report.currencies
+            for table, table_rows in shown
         ],
         "reporting_total": reporting,
         "warnings": [report.missing_rate_message] if report.missing_rates else [],
@@ -187,12 +226,30 @@ class ArAgingView(APIView):
     permission_classes = [NamedPermission]
     permission_required = access.AGING_VIEW_PERMISSIONS
 
-    @extend_schema(parameters=[AgingInputSerializer], responses=AgingOutputSerializer)
+    @extend_schema(parameters=[AgingPageInputSerializer], responses=AgingPageOutputSerializer)
     def get(self, request):
-        query = AgingInputSerializer(data=request.query_params)
+        query = AgingPageInputSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         report = ar_aging(query.to_params())
-        return Response(AgingOutputSerializer(aging_payload(report)).data)
+        data = query.validated_data
+        page, summary_only = data["page"], data["summary_only"]
+        page_size = min(data["page_size"], AGING_MAX_PAGE_SIZE)
+        count = report.row_count
+        payload = aging_payload(
+            report,
+            rows=slice(0, 0) if summary_only else slice((page - 1) * page_size, page * page_size),
+        )
+        num_pages = 1 if summary_only else max(1, -(-count // page_size))
+        following, previous = page_links(request, page, num_pages)
+        payload |= {
+            "count": count,
+            "page": page,
+            "page_size": page_size,
+            "next": following,
+            "previous": previous,
+            "summary_only": summary_only,
+        }
+        return Response(AgingPageOutputSerializer(payload).data)
 
 
 class AgingDocumentSerializer(serializers.Serializer):

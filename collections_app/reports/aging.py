@@ -16,11 +16,13 @@ Unapplied cash and credit are shown in their own "Unapplied credits" column (sec
 applications dated <= D and refunds dated <= D, as a negative amount, so that a
 customer's net total equals its AR balance.
 
-How it is computed: the bucket of an invoice depends only on its own dates, never on
-its open amount, so each bucket's open total is a sum of sums, SUM(invoice totals in the
-bucket) - SUM(credit notes on invoices in the bucket) - SUM(applications on invoices in
-the bucket). Each sum is one grouped SQL aggregate (FILTER clauses per bucket), a single
-pass over its table joined to the invoice; Python only adds the few per-customer results.
+How it is computed: each invoice's open amount as of the date is what its maintained
+settlement columns say today plus back what was dated after the date
+(billing.selectors.ar_as_of.INVOICE_OPEN_AS_OF_SQL), so the buckets are one grouped pass
+over the invoices (FILTER clauses per bucket), and a date near today reads only the few
+movements dated after it. Unapplied cash and credit work the same way
+(UNAPPLIED_AS_OF_SQL). A past date reads more later movements, and its figures are the
+same whatever was booked afterwards. Python only adds the per-customer results.
 
 Currencies are never added together: each document is aged in its own currency, one
 table per currency; a total in the reporting currency converts each currency's totals
@@ -35,12 +37,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import (
-    Q,
-    Sum,
-)
+from django.db import connection
 
-from billing.selectors.ar_as_of import AR_MOVEMENTS
+from billing.selectors.ar_as_of import INVOICE_OPEN_AS_OF_SQL, UNAPPLIED_AS_OF_SQL
 from billing.selectors.fx import RateUsed, fx_rates_as_of
 from billing.selectors.fx import reporting_currency as reporting_currency_default
 from collections_app.error_codes import CollectionsError
@@ -166,22 +165,6 @@ def bucket_index(days: int, edges: Sequence[int]) -> int:
     return len(edges) + 1
 
 
-def _bucket_filters(params: AgingParams, prefix: str = "") -> list[Q]:
-    """One Q per bucket on the basis date, as plain date comparisons (index-friendly):
-    days past due = as_of - basis date, so `days <= e` is `basis >= as_of - e`."""
-    name = f"{prefix}{params.basis}"
-    d = params.as_of
-    filters = [Q(**{f"{name}__gte": d})]
-    low = 0
-    for edge in params.edges:
-        filters.append(
-            Q(**{f"{name}__lt": d - timedelta(days=low), f"{name}__gte": d - timedelta(days=edge)})
-        )
-        low = edge
-    filters.append(Q(**{f"{name}__lt": d - timedelta(days=low)}))
-    return filters
-
-
 # --- Results --------------------------------------------------------------------------
 
 
@@ -287,21 +270,58 @@ class AgingReport:
 # --- Selectors ------------------------------------------------------------------------
 
 
-def _bucket_sums(queryset, group: Sequence[str], amount: str, filters: list[Q]) -> dict:
-    """{(account_id, currency): [sum per bucket]} in one grouped query."""
-    aggregates = {f"b{i}": Sum(amount, filter=q) for i, q in enumerate(filters)}
-    result = {}
-    for row in queryset.values(*group).annotate(**aggregates).order_by():
-        key = (row[group[0]], row[group[1]])
-        result[key] = [row[f"b{i}"] or ZERO for i in range(len(filters))]
-    return result
+def _bucket_conditions(params: AgingParams) -> tuple[list[str], dict]:
+    """One SQL condition per bucket on the basis date, as plain date comparisons: days
+    past = as_of - basis date, so `days <= e` is `basis >= as_of - e`."""
+    column = "due_date" if params.basis == AgingBasis.DUE_DATE else "invoice_date"
+    d = params.as_of
+    conditions, values = [f"{column} >= %(edge_0)s"], {"edge_0": d}
+    low = 0
+    for index, edge in enumerate(params.edges, start=1):
+        conditions.append(f"{column} < %(low_{index})s AND {column} >= %(edge_{index})s")
+        values |= {
+            f"low_{index}": d - timedelta(days=low),
+            f"edge_{index}": d - timedelta(days=edge),
+        }
+        low = edge
+    conditions.append(f"{column} < %(last)s")
+    values["last"] = d - timedelta(days=low)
+    return conditions, values
 
 
-def _totals(queryset, group: Sequence[str], amount: str) -> dict:
-    return {
-        (row[group[0]], row[group[1]]): row["total"] or ZERO
-        for row in queryset.values(*group).annotate(total=Sum(amount)).order_by()
-    }
+def _filters(params: AgingParams, account_id: int | None) -> tuple[str, dict]:
+    where, values = ["true"], {"as_of": params.as_of}
+    if params.currency:
+        where.append("currency = %(currency)s")
+        values["currency"] = params.currency
+    if account_id is not None:
+        where.append("account_id = %(account_id)s")
+        values["account_id"] = account_id
+    return " AND ".join(where), values
+
+
+def _open_by_bucket(params: AgingParams, account_id: int | None) -> dict[tuple, list[Decimal]]:
+    """{(account_id, currency): [open invoices per bucket]}: one pass over the invoices
+    that count as of the date, each at its open amount then (billing's rule)."""
+    conditions, values = _bucket_conditions(params)
+    where, more = _filters(params, account_id)
+    sums = ", ".join(f"coalesce(sum(open_amount) FILTER (WHERE {c}), 0)" for c in conditions)
+    sql = (
+        f"SELECT account_id, currency, {sums} FROM ({INVOICE_OPEN_AS_OF_SQL}) o "
+        f"WHERE {where} GROUP BY account_id, currency"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values | more)
+        return {(row[0], row[1]): list(row[2:]) for row in cursor.fetchall()}
+
+
+def _unapplied(params: AgingParams, account_id: int | None) -> dict[tuple, Decimal]:
+    """{(account_id, currency): unapplied cash and credit} as of the date."""
+    where, values = _filters(params, account_id)
+    sql = f"SELECT * FROM ({UNAPPLIED_AS_OF_SQL}) u WHERE {where}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return {(row[0], row[1]): row[2] for row in cursor.fetchall()}
 
 
 def _account_names(ids: set[int]) -> dict[int, str]:
@@ -317,28 +337,8 @@ def ar_aging(params: AgingParams, *, account_id: int | None = None) -> AgingRepo
     """The aging as of params.as_of: per currency, per customer, per bucket. What counts
     as of the date is billing's one rule (billing.selectors.ar_as_of)."""
     n = len(params.edges) + 2
-    # {(account_id, currency): [gross AR per bucket]} and {(...): unapplied cash and credit}
-    open_by_bucket: dict[tuple, list[Decimal]] = {}
-    unapplied: dict[tuple, Decimal] = {}
-    for movement in AR_MOVEMENTS:
-        rows = movement.rows(as_of=params.as_of, currency=params.currency, account_id=account_id)
-        group = (movement.account_field, movement.currency_field)
-        if movement.invoice is not None:
-            filters = _bucket_filters(params, movement.invoice_prefix)
-            sums = _bucket_sums(rows, group, movement.amount, filters)
-            for key, per_bucket in sums.items():
-                if movement.gross:
-                    target = open_by_bucket.setdefault(key, [ZERO] * n)
-                    for i, amount in enumerate(per_bucket):
-                        target[i] += movement.gross * amount
-                if movement.unapplied:
-                    total = sum(per_bucket, ZERO)
-                    unapplied[key] = unapplied.get(key, ZERO) + movement.unapplied * total
-        else:
-            # Applications and the payments or credit notes they come from share account
-            # and currency.
-            for key, total in _totals(rows, group, movement.amount).items():
-                unapplied[key] = unapplied.get(key, ZERO) + movement.unapplied * total
+    open_by_bucket = _open_by_bucket(params, account_id)
+    unapplied = _unapplied(params, account_id)
 
     rows: list[AgingRow] = []
     for key in set(open_by_bucket) | set(unapplied):

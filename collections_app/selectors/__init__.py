@@ -6,7 +6,8 @@ invoice due today is not overdue). Amounts are never added across currencies; th
 worklist ranks accounts by their overdue balance converted to the reporting currency at
 the latest FX rate on or before "as of" (a currency without a rate is shown, not ranked).
 
-Split by domain into `accounts`, `dunning`, `worklist`; everything is re-exported here.
+Split by domain into `accounts`, `dunning`, `worklist` (its SQL ranking in
+`worklist_ranking`); everything is re-exported here.
 """
 
 from billing.selectors.fx import reporting_currency
@@ -40,11 +41,18 @@ from .worklist import (
     LastContact,
     NextAction,
     PromiseRow,
+    WorklistPage,
     WorklistRow,
     fx_rates,
     last_contacts,
     next_action,
     worklist,
+    worklist_page,
+)
+from .worklist_ranking import (
+    WORKLIST_MAX_PAGE_SIZE,
+    WORKLIST_PAGE_SIZE,
+    count_overdue_accounts,
 )
 
 __all__ = [
@@ -60,13 +68,17 @@ __all__ = [
     "PromiseRow",
     "PromiseStatus",
     "WORKLIST_FILTERS",
+    "WORKLIST_MAX_PAGE_SIZE",
+    "WORKLIST_PAGE_SIZE",
     "WORKLIST_SHOWS",
+    "WorklistPage",
     "WorklistRow",
     "account_collections",
     "account_facts",
     "active_policies",
     "activities_for_api",
     "billing_contact_emails",
+    "count_overdue_accounts",
     "dunning_plans",
     "fx_rates",
     "invoice_facts",
@@ -78,4 +90,5 @@ __all__ = [
     "reminders_for_api",
     "reporting_currency",
     "worklist",
+    "worklist_page",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -206,6 +206,13 @@ def invoice_facts(invoices: Iterable[Invoice], *, as_of: date) -> dict[int, Invo
     }
 
 
+# What a plan reads from an invoice (invoice_facts, the open balance, grouping).
+PLAN_FIELDS = (
+    "id", "account_id", "due_date", "status", "settlement_status", "total_amount",
+    "credited_amount", "paid_amount",
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class InvoicePlan:
     invoice: Invoice
@@ -219,10 +226,17 @@ def dunning_plans(
     account_ids: Iterable[int] | None = None,
     invoice_ids: Iterable[int] | None = None,
     reachable_only: bool = False,
+    invoice_fields: Sequence[str] | None = None,
 ) -> list[InvoicePlan]:
     """Every open invoice's plan, grouped by account, each account's invoices in carrying
-    order. `reachable_only` leaves out invoices no policy step can have reached yet."""
-    invoices = open_invoices().select_related("account", "legal_entity")
+    order. `reachable_only` leaves out invoices no policy step can have reached yet.
+    `invoice_fields` loads only those invoice fields (no account or seller), for readers
+    that show a plan but do not send anything."""
+    invoices = open_invoices()
+    if invoice_fields is None:
+        invoices = invoices.select_related("account", "legal_entity")
+    else:
+        invoices = invoices.only(*PLAN_FIELDS, *invoice_fields)
     if account_ids is not None:
         invoices = invoices.filter(account_id__in=list(account_ids))
     if invoice_ids is not None:

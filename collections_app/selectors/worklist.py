@@ -9,12 +9,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import (
-    Count,
-    Min,
     OuterRef,
     Q,
     Subquery,
-    Sum,
 )
 
 from billing.models import Invoice
@@ -40,8 +37,13 @@ from .dunning import (
     PromiseOutcome,
     PromiseStatus,
     dunning_plans,
-    open_invoices,
     promise_statuses,
+)
+from .worklist_ranking import (
+    WORKLIST_MAX_PAGE_SIZE,
+    WORKLIST_PAGE_SIZE,
+    count_overdue_accounts,
+    ranked_accounts,
 )
 
 
@@ -181,47 +183,82 @@ def last_contacts(account_ids: list[int]) -> dict[int, LastContact]:
     return contacts
 
 
-def worklist(*, as_of: date, show: str = "") -> list[WorklistRow]:
+@dataclass(frozen=True)
+class WorklistPage:
+    """One page of the worklist and how many accounts match the filter in all."""
+
+    rows: list[WorklistRow]
+    count: int
+    page: int
+    page_size: int
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.count // self.page_size))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.num_pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def worklist(
+    *, as_of: date, show: str = "", offset: int = 0, limit: int | None = None
+) -> list[WorklistRow]:
     """Overdue accounts, the largest overdue balance (in the reporting currency) first,
-    then the oldest days past due."""
-    overdue = (
-        open_invoices()
-        .filter(due_date__lt=as_of)
-        .values("account_id", "currency")
-        .annotate(total=Sum("open_balance"), oldest=Min("due_date"), count=Count("id"))
-        .order_by("account_id", "currency")
+    then the oldest days past due; `offset`/`limit` take one slice of that order."""
+    rows, _count = _worklist_slice(as_of=as_of, show=show, offset=offset, limit=limit)
+    return rows
+
+
+def worklist_page(
+    *, as_of: date, show: str = "", page: int = 1, page_size: int = WORKLIST_PAGE_SIZE
+) -> WorklistPage:
+    """Page `page` (from 1) of the worklist, `page_size` accounts (at most
+    WORKLIST_MAX_PAGE_SIZE)."""
+    page_size = max(1, min(page_size, WORKLIST_MAX_PAGE_SIZE))
+    page = max(1, page)
+    rows, count = _worklist_slice(
+        as_of=as_of, show=show, offset=(page - 1) * page_size, limit=page_size
     )
-    by_account: dict[int, list[dict]] = defaultdict(list)
-    for row in overdue:
-        by_account[row["account_id"]].append(row)
-    if not by_account:
-        return []
-    account_ids = list(by_account)
+    if count is None:  # past the last page: count without building rows
+        count = count_overdue_accounts(as_of=as_of, shows=[show])[show]
+    return WorklistPage(rows, count, page, page_size)
+
+
+def _worklist_slice(
+    *, as_of: date, show: str, offset: int, limit: int | None
+) -> tuple[list[WorklistRow], int | None]:
+    ranked, count = ranked_accounts(as_of=as_of, show=show, offset=offset, limit=limit)
+    if not ranked:
+        return [], count
+    account_ids = [r.account_id for r in ranked]
     accounts = Account.objects.in_bulk(account_ids)
-    rates = fx_rates({r["currency"] for rows in by_account.values() for r in rows}, as_of=as_of)
-
-    rows = {}
-    for account_id, currency_rows in by_account.items():
-        rows[account_id] = WorklistRow(
-            account=accounts[account_id],
-            overdue=[Amount(r["currency"], r["total"]) for r in currency_rows],
-            overdue_invoices=sum(r["count"] for r in currency_rows),
-            oldest_days_past_due=(as_of - min(r["oldest"] for r in currency_rows)).days,
-            ranking_amount=sum(
-                (
-                    r["total"] * rates[r["currency"]]
-                    for r in currency_rows
-                    if r["currency"] in rates
-                ),
-                Decimal(0),
-            ),
-            unranked_currencies=[
-                r["currency"] for r in currency_rows if r["currency"] not in rates
-            ],
+    rows = {
+        r.account_id: WorklistRow(
+            account=accounts[r.account_id],
+            overdue=[Amount(code, total) for code, total in r.overdue],
+            overdue_invoices=r.overdue_invoices,
+            oldest_days_past_due=(as_of - r.oldest_due_date).days,
+            ranking_amount=r.ranking_amount,
+            unranked_currencies=r.unranked_currencies,
         )
+        for r in ranked
+    }
+    _add_collection_facts(rows, as_of=as_of)
+    return [rows[account_id] for account_id in account_ids], count
 
+
+def _add_collection_facts(rows: dict[int, WorklistRow], *, as_of: date) -> None:
+    """Next dunning step, last contact, open promises, disputes and calls, latest note
+    and dunning settings of the accounts on the page (only those)."""
+    account_ids = list(rows)
     plans_by_account = defaultdict(list)
-    for plan in dunning_plans(as_of=as_of, account_ids=account_ids):
+    # The page shows each next step's invoice number only: no account or seller rows.
+    for plan in dunning_plans(as_of=as_of, account_ids=account_ids, invoice_fields=["number"]):
         plans_by_account[plan.invoice.account_id].append(plan)
     contacts = last_contacts(account_ids)
     settings_rows = {r.account_id: r for r in AccountDunning.objects.filter(pk__in=account_ids)}
@@ -261,10 +298,3 @@ def worklist(*, as_of: date, show: str = "") -> list[WorklistRow]:
         setting = settings_rows.get(account_id)
         row.dunning_paused = bool(setting and setting.paused)
         row.dunning_excluded = bool(setting and setting.excluded)
-
-    result = sorted(
-        rows.values(),
-        key=lambda r: (-r.ranking_amount, -r.oldest_days_past_due, r.account.legal_name),
-    )
-    keep = WORKLIST_SHOWS.get(show)
-    return [r for r in result if keep(r)] if keep else result

@@ -19,7 +19,7 @@ from billing.models import BillingRunException, Invoice, InvoiceStatus
 from billing.selectors.cash import payments_for_list_base
 from collections_app.reports.aging import AgingParams, ar_aging
 from collections_app.reports.dso import DsoParams, dso_with_trend, period_default
-from collections_app.selectors import WORKLIST_SHOWS, worklist
+from collections_app.selectors import count_overdue_accounts
 from core.money import format_money
 from integrations.salesforce.models import IssueStatus, SyncIssue
 from integrations.stripe.selectors import push_counts
@@ -115,15 +115,16 @@ def finance_panel(today: date) -> Panel:
                f"{dso:.1f} days" if dso is not None else "n/a", _url("ar_reports:dso"),
                note=" → ".join(f"{p.dso:.0f}" if p.dso is not None else "–" for p in trend))
     )  # fmt: skip
-    rows = worklist(as_of=today)
-    for show, key, label in [
+    shown = [
         ("calls", "calls-due", "Accounts with calls to make"),
         ("broken", "broken-promises", "Accounts with broken promises"),
         ("disputes", "open-disputes", "Accounts with open disputes"),
-    ]:
-        count = sum(1 for row in rows if WORKLIST_SHOWS[show](row))
+    ]
+    # Counted in SQL, one pass: the worklist's rows are never built for the home page.
+    counts = count_overdue_accounts(as_of=today, shows=[show for show, _, _ in shown])
+    for show, key, label in shown:
         panel.figures.append(
-            Figure(key, label, str(count), _url("collections:worklist", show=show))
+            Figure(key, label, str(counts[show]), _url("collections:worklist", show=show))
         )
     return panel
 

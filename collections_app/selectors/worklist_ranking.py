@@ -1,0 +1,184 @@
+"""The worklist's ranking in SQL: overdue accounts as of a date, one page at a time.
+
+The overdue balance of an account is the aging's (due-date basis): each invoice's open
+amount as of the date by billing's one as-of rule (billing.selectors.ar_as_of), summed
+per currency over the invoices due before the date. PostgreSQL groups and sorts the
+accounts (by the balance converted to the reporting currency, then the oldest due date,
+then the name); Python receives only the page asked for, so time and memory do not grow
+with the number of open invoices beyond that one grouped pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection
+
+from billing.models import FxRate
+from billing.selectors.ar_as_of import INVOICE_OPEN_AS_OF_SQL
+from billing.selectors.fx import fx_rates_as_of, reporting_currency
+from collections_app.models import (
+    AccountDunning,
+    ActivityKind,
+    ActivityStatus,
+    CollectionActivity,
+)
+
+from .dunning import PromiseOutcome, open_invoices, promise_statuses
+
+WORKLIST_PAGE_SIZE = 50
+WORKLIST_MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class RankedAccount:
+    """One account's overdue figures as the ranking query returns them."""
+
+    account_id: int
+    ranking_amount: Decimal
+    oldest_due_date: date
+    overdue_invoices: int
+    overdue: list[tuple[str, Decimal]]  # (currency, open amount), by currency
+    unranked_currencies: list[str]
+
+
+def ranking_rates(as_of: date) -> dict[str, Decimal]:
+    """{currency: rate into the reporting currency} for every currency that has a rate on
+    or before as_of (and the reporting currency itself); the others are not ranked."""
+    target = reporting_currency()
+    codes = set(
+        FxRate.objects.filter(reporting_currency=target, rate_date__lte=as_of)
+        .values_list("currency", flat=True)
+        .distinct()
+    )
+    rates, _missing = fx_rates_as_of(codes | {target}, target, as_of)
+    return {code: used.rate for code, used in rates.items()}
+
+
+def broken_promise_accounts(as_of: date) -> list[int]:
+    """Accounts with an open promise broken by as_of on an invoice still open: only open
+    promises whose date has passed can be broken, so this reads those, not the book."""
+    promises = list(
+        CollectionActivity.objects.filter(
+            kind=ActivityKind.PROMISE, status=ActivityStatus.OPEN, promised_date__lt=as_of
+        )
+    )
+    statuses = promise_statuses(promises, as_of=as_of)
+    broken = [p for p in promises if statuses[p.pk].outcome == PromiseOutcome.BROKEN]
+    still_open = set(
+        open_invoices().filter(pk__in={p.invoice_id for p in broken}).values_list("pk", flat=True)
+    )
+    return sorted({p.account_id for p in broken if p.invoice_id in still_open})
+
+
+def _show_condition(show: str, as_of: date) -> tuple[str, dict]:
+    """The SQL condition (on `o.account_id`) that a worklist filter stands for."""
+    activity = CollectionActivity._meta.db_table
+    if show in {"calls", "disputes"}:
+        kind = ActivityKind.CALL if show == "calls" else ActivityKind.DISPUTE
+        return (
+            f"EXISTS (SELECT 1 FROM {activity} c WHERE c.account_id = o.account_id"
+            " AND c.kind = %(kind)s AND c.status = %(open)s)",
+            {"kind": kind, "open": ActivityStatus.OPEN},
+        )
+    if show == "paused":
+        dunning = AccountDunning._meta.db_table
+        return (
+            f"EXISTS (SELECT 1 FROM {dunning} d WHERE d.account_id = o.account_id AND d.paused)",
+            {},
+        )
+    if show == "broken":
+        return "o.account_id = ANY(%(broken)s)", {"broken": broken_promise_accounts(as_of)}
+    return "true", {}
+
+
+RANKING_SQL = """
+WITH open_documents AS ({open_as_of}), per_currency AS (
+  SELECT account_id, currency, sum(open_amount) AS total, min(due_date) AS oldest,
+         count(*) AS invoices
+  FROM open_documents
+  WHERE due_date < %(as_of)s AND open_amount > 0
+  GROUP BY account_id, currency
+), overdue AS (
+  SELECT p.account_id,
+         coalesce(sum(p.total * r.rate), 0) AS ranking,
+         min(p.oldest) AS oldest,
+         sum(p.invoices) AS invoices,
+         array_agg(p.currency ORDER BY p.currency) AS currencies,
+         array_agg(p.total ORDER BY p.currency) AS totals,
+         array_agg(p.currency ORDER BY p.currency) FILTER (WHERE r.rate IS NULL)
+           AS unranked
+  FROM per_currency p
+  LEFT JOIN unnest(%(rate_currencies)s::text[], %(rates)s::numeric[]) AS r(currency, rate)
+    ON r.currency = p.currency
+  GROUP BY p.account_id
+)
+SELECT o.account_id, o.ranking, o.oldest, o.invoices, o.currencies, o.totals, o.unranked,
+       count(*) OVER () AS matching
+FROM overdue o JOIN ordermgmt_account a ON a.id = o.account_id
+WHERE {show}
+ORDER BY o.ranking DESC, o.oldest, a.legal_name, o.account_id
+LIMIT %(limit)s OFFSET %(offset)s
+"""
+
+
+def ranked_accounts(
+    *, as_of: date, show: str = "", offset: int = 0, limit: int | None = None
+) -> tuple[list[RankedAccount], int | None]:
+    """One slice of the overdue accounts in worklist order, and how many accounts match
+    in all (None when the slice is past the end: no row carried the count)."""
+    rates = ranking_rates(as_of)
+    condition, params = _show_condition(show, as_of)
+    sql = RANKING_SQL.format(open_as_of=INVOICE_OPEN_AS_OF_SQL, show=condition)
+    params |= {
+        "as_of": as_of,
+        "rate_currencies": list(rates),
+        "rates": list(rates.values()),
+        "limit": limit,
+        "offset": offset,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    accounts = [
+        RankedAccount(
+            account_id=account_id,
+            ranking_amount=ranking,
+            oldest_due_date=oldest,
+            overdue_invoices=invoices,
+            overdue=list(zip(currencies, totals, strict=True)),
+            unranked_currencies=list(unranked or []),
+        )
+        for account_id, ranking, oldest, invoices, currencies, totals, unranked, _ in rows
+    ]
+    return accounts, (rows[0][-1] if rows else None)
+
+
+COUNTS_SQL = """
+WITH open_documents AS ({open_as_of}), o AS (
+  SELECT DISTINCT account_id FROM open_documents
+  WHERE due_date < %(as_of)s AND open_amount > 0
+)
+SELECT {counts} FROM o
+"""
+
+
+def count_overdue_accounts(*, as_of: date, shows: list[str]) -> dict[str, int]:
+    """{filter: how many overdue accounts it keeps} from one pass over the book (the home
+    page's counts); "" counts every overdue account."""
+    params: dict = {"as_of": as_of}
+    counts = []
+    for index, show in enumerate(shows):
+        condition, extra = _show_condition(show, as_of)
+        # Each filter's parameters under their own names: two may use the same key.
+        for key, value in extra.items():
+            condition = condition.replace(f"%({key})s", f"%({key}_{index})s")
+            params[f"{key}_{index}"] = value
+        counts.append(f"count(*) FILTER (WHERE {condition})")
+    sql = COUNTS_SQL.format(open_as_of=INVOICE_OPEN_AS_OF_SQL, counts=", ".join(counts))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return dict(zip(shows, row, strict=True))
