@@ -173,7 +173,7 @@ def waterfall_page(
         return result
     found = list(
         groups.order_by(
-            _ordered_text("contract__reference"),
+            "contract_id",  # the reference is CTR-<id, six digits>
             _ordered_text("obligation__product__sku"),
             _ordered_text("obligation__product__name"),
             "obligation__product_id",
@@ -386,12 +386,7 @@ def rollforward_page(
         moved[contract_id] = row
         for name, value in row.items():
             totals[name] += value
-    references = dict(
-        Contract.objects.filter(currency=currency).values_list("pk", "reference")
-        if len(moved) > 1000
-        else Contract.objects.filter(pk__in=moved).values_list("pk", "reference")
-    )
-    order = sorted(moved, key=lambda pk: (references[pk], pk))
+    order = sorted(moved, key=lambda pk: (Contract(pk=pk).reference, pk))
     pages = paging(page, page_size, len(order))
     ids = order[pages.offset : pages.offset + pages.page_size]
     contracts = Contract.objects.select_related("account").in_bulk(ids)
