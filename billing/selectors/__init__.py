@@ -46,6 +46,8 @@ from .runs import (
     open_run_exceptions,
     recent_runs,
     run_progress,
+    run_invoice_counts,
+    run_invoice_ids,
     run_summary,
 )
 from .timeline import (
@@ -101,6 +103,8 @@ __all__ = [
     "overdue_q",
     "recent_runs",
     "run_progress",
+    "run_invoice_counts",
+    "run_invoice_ids",
     "run_summary",
     "totals_by_currency",
 ]
