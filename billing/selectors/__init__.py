@@ -45,9 +45,9 @@ from .runs import (
     exception_fix,
     open_run_exceptions,
     recent_runs,
-    run_progress,
     run_invoice_counts,
     run_invoice_ids,
+    run_progress,
     run_summary,
 )
 from .timeline import (
