@@ -107,7 +107,15 @@ def measure_size(args) -> None:
     out = {}
     for template, role in PATHS:
         path = template.format(run=run_id)
-        out[template] = asdict(measure(client_for, path, role, args.repeat))
+        found = measure(client_for, path, role, args.repeat)
+        out[template] = asdict(found)
+        # Printed as measured too, so that a size's figures survive a failure of the other.
+        print(
+            f"  {args.size} contracts  {template[:56]:56} {found.median_ms:8.0f} ms "
+            f"{found.peak_mb:6.1f} MB {found.queries:4} queries  HTTP {found.status}  "
+            f"load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
     with open(args.json, "w") as fh:
         json.dump(out, fh)
 
