@@ -6,10 +6,17 @@ monthly, with its billing schedule), then builds their revenue: obligations, all
 by relative SSP, and monthly revenue schedules by cumulative rounding, through the same
 bulk path that activation uses (`billing.revenue.services.recognise_contracts`), in chunks.
 
-Baseline, measured in the same run: the same revenue schedule rows (already computed)
-written with bulk INSERTs, psycopg `executemany`, into a TEMP copy of the table
-(`CREATE TEMP TABLE ... (LIKE revenue_revenuescheduleline INCLUDING ALL)`). Prints the
-figures and the ratio.
+Baselines, measured in the same run:
+- the same revenue schedule rows (already computed) written with bulk INSERTs, psycopg
+  `executemany`, into a TEMP copy of the table (`CREATE TEMP TABLE ... (LIKE
+  revenue_revenuescheduleline INCLUDING ALL)`): the original, lenient baseline;
+- (a) every row the build wrote (obligations, allocations and their lines, schedules,
+  schedule lines, and any other table that grew), written with multi-row INSERTs (1,000
+  rows a statement) into ordinary tables, WAL-logged, with the same constraints, indexes,
+  foreign keys and triggers as ours (`LIKE ... INCLUDING ALL` plus the foreign keys and
+  triggers read from the catalog);
+- (b) the same rows with COPY into another such set of tables.
+Prints the figures and the ratios to each (goal: within 5x of (a), 10x of COPY).
 
     DATABASE_URL=postgresql://ledgerline:ledgerline@127.0.0.1:5432/ledgerline \
         .venv/bin/python bench/revrec.py --contracts 10000 --months 36
@@ -18,6 +25,7 @@ figures and the ratio.
 from __future__ import annotations
 
 import argparse
+import os
 
 from common import active_monthly_contracts, fresh_database, timed
 
@@ -91,6 +99,106 @@ def build_revenue(contract_ids: list[int], results: dict) -> None:
     results["run_queries"] = len(queries)
 
 
+def table_marks() -> dict:
+    """{model: highest id} of every model with an integer id, before the build."""
+    from django.apps import apps
+    from django.db.models import Max
+
+    marks = {}
+    for model in apps.get_models():
+        if (
+            model._meta.managed
+            and not model._meta.proxy
+            and model._meta.pk.get_internal_type()
+            in (
+                "AutoField",
+                "BigAutoField",
+            )
+        ):
+            marks[model] = model.objects.aggregate(m=Max("pk"))["m"] or 0
+    return marks
+
+
+def rows_written(marks: dict) -> dict:
+    """{model: rows it has above its mark}: what the build wrote."""
+    written = {}
+    for model, mark in marks.items():
+        rows = model.objects.filter(pk__gt=mark)
+        if rows.exists():
+            fields = model._meta.concrete_fields
+            written[model] = (
+                [f.column for f in fields],
+                list(rows.order_by("pk").values_list(*[f.attname for f in fields])),
+            )
+    return written
+
+
+def like_table(cursor, source: str, target: str) -> None:
+    """An ordinary table like `source`: columns, defaults, checks, indexes, and also its
+    foreign keys and triggers, which LIKE does not copy."""
+    cursor.execute(f"CREATE TABLE {target} (LIKE {source} INCLUDING ALL)")
+    cursor.execute(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype = 'f'",
+        [source],
+    )
+    for (definition,) in cursor.fetchall():
+        cursor.execute(f"ALTER TABLE {target} ADD {definition}")
+    cursor.execute(
+        "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger "
+        "WHERE tgrelid = %s::regclass AND NOT tgisinternal",
+        [source],
+    )
+    for name, definition in cursor.fetchall():
+        definition = definition.replace(f" ON {source} ", f" ON {target} ", 1)
+        definition = definition.replace(f" ON public.{source} ", f" ON {target} ", 1)
+        cursor.execute(definition.replace(f"TRIGGER {name} ", f"TRIGGER {name}_{target} ", 1))
+
+
+def honest_baselines(written: dict, results: dict) -> None:
+    """(a) multi-row INSERTs and (b) COPY of every row the build wrote, into ordinary
+    tables with our constraints, indexes, foreign keys and triggers."""
+    from django.db import connection
+    from psycopg.types.json import Jsonb
+
+    def adapt(row):
+        return tuple(Jsonb(v) if isinstance(v, dict | list) else v for v in row)
+
+    tables = {
+        model._meta.db_table: (cols, [adapt(r) for r in rows])
+        for model, (cols, rows) in written.items()
+    }
+    results["baseline_rows"] = {t: len(rows) for t, (_, rows) in tables.items()}
+    with connection.cursor() as cursor:
+        for table in tables:
+            for suffix in ("ins", "copy"):
+                cursor.execute(f"DROP TABLE IF EXISTS bench_{suffix}_{table}")
+                like_table(cursor, table, f"bench_{suffix}_{table}")
+    raw = connection.connection
+    batch = 1000
+    with timed(results, "insert_seconds"), raw.transaction(), raw.cursor() as cursor:
+        for table, (cols, rows) in tables.items():
+            one = f"({', '.join(['%s'] * len(cols))})"
+            for i in range(0, len(rows), batch):
+                part = rows[i : i + batch]
+                cursor.execute(
+                    f"INSERT INTO bench_ins_{table} ({', '.join(cols)}) VALUES "
+                    + ", ".join([one] * len(part)),
+                    [v for row in part for v in row],
+                )
+    with timed(results, "honest_copy_seconds"), raw.transaction():
+        for table, (cols, rows) in tables.items():
+            with raw.cursor().copy(
+                f"COPY bench_copy_{table} ({', '.join(cols)}) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(row)
+    with connection.cursor() as cursor:
+        for table in tables:
+            for suffix in ("ins", "copy"):
+                cursor.execute(f"DROP TABLE bench_{suffix}_{table}")
+
+
 def baseline(results: dict) -> None:
     """The same schedule rows, written with executemany INSERTs into a TEMP copy."""
     from django.db import connection
@@ -150,8 +258,10 @@ def main() -> None:
     results: dict = {}
     with timed(results, "setup_seconds"):
         contract_ids = build_book(args.contracts, args.months)
+    marks = table_marks()
     build_revenue(contract_ids, results)
     baseline(results)
+    honest_baselines(rows_written(marks), results)
     check(contract_ids, results)
 
     lines = results["schedule_lines"]
@@ -181,6 +291,22 @@ def main() -> None:
         f"reference: COPY of the same rows {results['copy_seconds']:.2f} s, ratio "
         f"{run / results['copy_seconds']:.1f}x"
     )
+    written = results["baseline_rows"]
+    print(
+        f"rows the build wrote: {sum(written.values())} "
+        f"({', '.join(f'{t} {n}' for t, n in sorted(written.items()))})"
+    )
+    print(
+        f"(a) multi-row INSERT of those rows into ordinary tables with our constraints, "
+        f"indexes, foreign keys and triggers: {results['insert_seconds']:.2f} s; "
+        f"ratio build / (a): {run / results['insert_seconds']:.2f}x (goal under 5x)"
+    )
+    print(
+        f"(b) COPY of those rows into the same kind of tables: "
+        f"{results['honest_copy_seconds']:.2f} s; ratio build / COPY: "
+        f"{run / results['honest_copy_seconds']:.2f}x (goal under 10x)"
+    )
+    print(f"load average {os.getloadavg()}")
     print(f"schedules add back to allocations and to billing: {results['adds_back']}")
 
 

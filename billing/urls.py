@@ -19,6 +19,7 @@ urlpatterns = [
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("runs/<int:pk>/progress/", views.run_progress, name="run_progress"),
     path("runs/<int:pk>/bulk/<slug:action>/", views_bulk.run_bulk_action, name="run_bulk_action"),
+    path("runs/<int:pk>/bulk/<slug:action>/ids/", views_bulk.run_bulk_ids, name="run_bulk_ids"),
     path("runs/<int:pk>/resume/", views.run_resume, name="run_resume"),
     path("exceptions/<int:pk>/resolve/", views.exception_resolve, name="exception_resolve"),
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),

@@ -339,7 +339,7 @@ def run_list(request):
 
 
 def _run_page(request, run: BillingRun, *, resolve_error: dict | None = None, status: int = 200):
-    summary = selectors.run_summary(run)
+    summary = selectors.run_summary(run, invoice_page=request.GET.get("page"))
     prefetch_related_objects([row.exception for row in summary.exceptions], "resolved_by")
     return render(
         request,

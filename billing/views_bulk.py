@@ -10,12 +10,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from billing import services
-from billing.models import BillingRun
+from billing import selectors, services
+from billing.models import BillingRun, InvoiceStatus
 from core.errors import DomainValidationError
 from core.permissions import require
+
+# The status of the invoices an "all" bulk action acts on.
+BULK_STATUS = {"issue": InvoiceStatus.DRAFT, "send": InvoiceStatus.ISSUED}
 
 BULK_ACTIONS = {
     "issue": (services.issue_run_drafts, "Issued", "issued"),
@@ -63,3 +66,14 @@ def run_bulk_action(request, pk: int, action: str):
     for invoice_id, message in outcome.refused:
         messages.error(request, f"Invoice #{invoice_id}: {message}")
     return redirect("billing:run_detail", run.pk)
+
+
+@require("billing.view_billingrun", "billing.issue_invoice")
+@require_GET
+def run_bulk_ids(request, pk: int, action: str):
+    """Every invoice an "all" bulk action acts on, not only the page shown: the page's
+    script posts them in chunks."""
+    if action not in BULK_STATUS:
+        raise Http404("No such bulk action.")
+    run = get_object_or_404(BillingRun, pk=pk, dry_run=False)
+    return JsonResponse({"invoices": selectors.run_invoice_ids(run, BULK_STATUS[action])})

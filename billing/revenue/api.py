@@ -10,7 +10,6 @@ DomainValidationError becomes HTTP 400 {field, code, message}.
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -18,12 +17,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.api.fields import MoneyField
-from core.api_fields import ReportDateField
 from core.api_permissions import NamedPermission
 from core.money import round_money
 from ordermgmt.models import Contract, ContractLine
 
 from . import services
+
+# The report endpoints live in api_reports; config.urls reads them from here.
+from .api_reports import (  # noqa: F401
+    BalanceOutputSerializer,
+    ContractBalancesView,
+    WaterfallView,
+)
 from .models import (
     AllocationLine,
     Delivery,
@@ -34,7 +39,6 @@ from .models import (
     RevenueSchedule,
     RevenueScheduleLine,
 )
-from .selectors import Scope, accounting_map, contract_balances, revenue_waterfall
 
 # --- Obligations --------------------------------------------------------------------------
 
@@ -244,109 +248,6 @@ class RevenueScheduleViewSet(viewsets.ReadOnlyModelViewSet):
         "is_current": ["exact"],
         "currency": ["exact"],
     }
-
-
-# --- Balances and the waterfall ---------------------------------------------------------------
-
-
-class BalanceOutputSerializer(serializers.Serializer):
-    contract = serializers.IntegerField(source="contract_id")
-    reference = serializers.CharField()
-    account = serializers.IntegerField(source="account_id")
-    account_name = serializers.CharField()
-    currency = serializers.CharField()
-    billed = serializers.DecimalField(max_digits=19, decimal_places=4)
-    recognised = serializers.DecimalField(max_digits=19, decimal_places=4)
-    refund_liability = serializers.DecimalField(max_digits=19, decimal_places=4)
-    net_position = serializers.DecimalField(max_digits=19, decimal_places=4)
-    contract_asset = serializers.DecimalField(max_digits=19, decimal_places=4)
-    contract_liability = serializers.DecimalField(max_digits=19, decimal_places=4)
-    position = serializers.CharField()
-    revenue_pending = serializers.BooleanField()
-
-
-class BalanceQuerySerializer(serializers.Serializer):
-    as_of = ReportDateField(required=False)
-    currency = serializers.CharField(required=False, max_length=3)
-    contract = serializers.IntegerField(required=False)
-    account = serializers.IntegerField(required=False)
-
-
-class ContractBalancesView(APIView):
-    """One net position per contract as of a date (default today)."""
-
-    permission_classes = [NamedPermission]
-    permission_required = "revenue.view_revenue_reports"
-
-    @extend_schema(
-        parameters=[BalanceQuerySerializer], responses=BalanceOutputSerializer(many=True)
-    )
-    def get(self, request):
-        query = BalanceQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
-        contract_ids = None
-        if data.get("contract"):  # an amendment combined with its original: the original
-            contract_ids = (
-                accounting_map([data["contract"]]).get(data["contract"], data["contract"]),
-            )
-        scope = Scope(
-            currency=(data.get("currency") or "").upper() or None,
-            account_id=data.get("account"),
-            contract_ids=contract_ids,
-        )
-        rows = contract_balances(data.get("as_of") or timezone.localdate(), scope)
-        return Response(BalanceOutputSerializer(rows, many=True).data)
-
-
-class WaterfallQuerySerializer(serializers.Serializer):
-    as_of = ReportDateField(required=False)
-    currency = serializers.CharField(max_length=3)
-    start = ReportDateField(required=False)
-    months = serializers.IntegerField(required=False, min_value=1, max_value=36, default=12)
-
-
-class WaterfallView(APIView):
-    """Revenue by month per contract and product (recognised, then still scheduled)."""
-
-    permission_classes = [NamedPermission]
-    permission_required = "revenue.view_revenue_reports"
-
-    @extend_schema(
-        parameters=[WaterfallQuerySerializer],
-        responses={200: {"type": "object"}},
-    )
-    def get(self, request):
-        query = WaterfallQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
-        report = revenue_waterfall(
-            as_of=data.get("as_of") or timezone.localdate(),
-            currency=data["currency"].upper(),
-            start=data.get("start"),
-            months=data["months"],
-        )
-        return Response(
-            {
-                "as_of": report.as_of,
-                "currency": report.currency,
-                "months": [m.strftime("%Y-%m") for m in report.months],
-                "recognised": report.recognised_months,
-                "rows": [
-                    {
-                        "contract": r.contract_id,
-                        "reference": r.reference,
-                        "product": r.product_id,
-                        "product_name": r.product,
-                        "before": str(r.before),
-                        "months": [str(v) for v in r.months],
-                        "after": str(r.after),
-                        "total": str(r.total),
-                    }
-                    for r in report.rows
-                ],
-            }
-        )
 
 
 # --- Settings and modifications -----------------------------------------------------------------

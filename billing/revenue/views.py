@@ -43,6 +43,7 @@ from .selectors import (
     open_exceptions,
     revenue_waterfall,
 )
+from .selectors.paged import balances_page, rollforward_page, waterfall_page
 
 VIEW = "revenue.view_revenue_reports"
 EXPORT = "revenue.export_revenue_reports"
@@ -55,6 +56,11 @@ def amount_text(value: Decimal | None, currency: str) -> str:
         return "—"
     places = minor_unit(currency)
     return f"{value.quantize(Decimal(1).scaleb(-places)):,.{places}f}"
+
+
+def _page_number(request) -> int:
+    value = request.GET.get("page", "")
+    return int(value) if value.isdigit() else 1
 
 
 def _params(request) -> tuple[ReportForm, dict]:
@@ -92,24 +98,26 @@ def _context(request, active: str, form, params) -> dict:
 @require(VIEW)
 def waterfall(request):
     form, params = _params(request)
-    report = revenue_waterfall(
+    shown = waterfall_page(
         as_of=params["as_of"],
         currency=params["currency"],
         start=params["start"],
         months=params["months"],
+        page=_page_number(request),
+        page_size=ROWS_ON_PAGE,
     )
+    report = shown.report
     currency = report.currency
-    before, columns, after, total = report.column_totals()
+    before, columns, after, total = shown.before, shown.columns, shown.after, shown.total
     flags = report.recognised_months
     chart = waterfall_chart(
         [m.strftime("%b %y") for m in report.months], columns, flags, currency=currency
     )
-    rows = sorted(report.rows, key=lambda r: -abs(r.total))[:ROWS_ON_PAGE]
-    rows.sort(key=lambda r: (r.reference, r.product))
     context = _context(request, "waterfall", form, params)
     context.update(
         {
             "report": report,
+            "page": shown.paging,
             "chart": chart,
             "months": [
                 {"label": m.strftime("%b %Y"), "recognised": done}
@@ -129,9 +137,8 @@ def waterfall(request):
                     "after": amount_text(r.after, currency),
                     "total": amount_text(r.total, currency),
                 }
-                for r in rows
+                for r in report.rows
             ],
-            "hidden": len(report.rows) - len(rows),
             "totals": {
                 "before": amount_text(before, currency),
                 "cells": [amount_text(v, currency) for v in columns],
@@ -152,8 +159,14 @@ def rollforward(request):
     if end < start:
         start = end.replace(day=1)
         params["start"] = start
-    report = deferred_revenue_rollforward(start=start, end=end, currency=params["currency"])
-    totals = report.totals()
+    report = rollforward_page(
+        start=start,
+        end=end,
+        currency=params["currency"],
+        page=_page_number(request),
+        page_size=ROWS_ON_PAGE,
+    )
+    totals = report.totals
     currency = params["currency"]
     chart = bridge_chart(
         totals["opening"],
@@ -167,6 +180,7 @@ def rollforward(request):
     context.update(
         {
             "report": report,
+            "page": report.paging,
             "chart": chart,
             "totals": {k: amount_text(v, currency) for k, v in totals.items()},
             "rows": [
@@ -187,9 +201,8 @@ def rollforward(request):
                         )
                     },
                 }
-                for r in report.rows[:ROWS_ON_PAGE]
+                for r in report.rows
             ],
-            "hidden": max(len(report.rows) - ROWS_ON_PAGE, 0),
             "show_refund": totals["refund_change"] != 0,
         }
     )
@@ -201,9 +214,14 @@ def rollforward(request):
 def balances(request):
     form, params = _params(request)
     currency = params["currency"]
-    rows = contract_balances(params["as_of"], Scope(currency=currency))
-    deferred = sum((b.deferred_revenue for b in rows), Decimal(0))
-    unbilled = sum((b.unbilled for b in rows), Decimal(0))
+    shown = balances_page(
+        params["as_of"],
+        Scope(currency=currency),
+        page=_page_number(request),
+        page_size=ROWS_ON_PAGE,
+    )
+    deferred = shown.totals["contract_liability"]
+    unbilled = shown.totals["contract_asset"]
     context = _context(request, "balances", form, params)
     context.update(
         {
@@ -220,9 +238,9 @@ def balances(request):
                     "position": b.position,
                     "pending": b.revenue_pending,
                 }
-                for b in rows[:ROWS_ON_PAGE]
+                for b in shown.rows
             ],
-            "hidden": max(len(rows) - ROWS_ON_PAGE, 0),
+            "page": shown.paging,
             "deferred_total": amount_text(deferred, currency),
             "unbilled_total": amount_text(unbilled, currency),
             "exceptions": list(open_exceptions()[:50]),

@@ -45,6 +45,8 @@ from .runs import (
     exception_fix,
     open_run_exceptions,
     recent_runs,
+    run_invoice_counts,
+    run_invoice_ids,
     run_progress,
     run_summary,
 )
@@ -101,6 +103,8 @@ __all__ = [
     "overdue_q",
     "recent_runs",
     "run_progress",
+    "run_invoice_counts",
+    "run_invoice_ids",
     "run_summary",
     "totals_by_currency",
 ]

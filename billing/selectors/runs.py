@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     Count,
     Exists,
@@ -137,12 +138,14 @@ class RunSummary:
     by_currency: list[tuple[str, int, str]]
     skipped: list[tuple[str, int]]
     exceptions: list[ExceptionRow]
-    invoices: list[InvoiceRow]
+    invoices: list[InvoiceRow]  # the page shown (RUN_INVOICES_PER_PAGE)
     preview: list[PreviewRow]
     changes: dict
     previous_preview: BillingRun | None = None
     open_exception_count: int = 0
     reasons: dict = field(default_factory=dict)
+    invoice_page: Page | None = None
+    invoice_counts: dict = field(default_factory=dict)  # status -> count, every invoice
 
     @property
     def catch_up_count(self) -> int:
@@ -204,7 +207,25 @@ def _with_totals(raw: dict, key: str) -> list[str]:
     return shown
 
 
-def run_summary(run: BillingRun) -> RunSummary:
+RUN_INVOICES_PER_PAGE = 100
+
+
+def run_invoice_counts(run: BillingRun) -> dict[str, int]:
+    """{status: invoices of the run}, one grouped query."""
+    return dict(run.invoices.values_list("status").annotate(n=Count("id")).order_by("status"))
+
+
+def run_invoice_ids(run: BillingRun, status: str) -> list[int]:
+    """Every invoice of the run in `status`, for the page's "all" bulk actions, which post
+    them in chunks (each chunk re-checked by billing.services.bulk)."""
+    return list(
+        run.invoices.filter(status=status)
+        .order_by("invoice_date", "id")
+        .values_list("id", flat=True)
+    )
+
+
+def run_summary(run: BillingRun, *, invoice_page: int | str | None = 1) -> RunSummary:
     reasons = dict(ExceptionReason.choices)
     totals = run.totals or {}
     by_currency = [
@@ -222,11 +243,17 @@ def run_summary(run: BillingRun) -> RunSummary:
         )
     ]
     sent = InvoiceDelivery.objects.filter(invoice=OuterRef("pk"))
-    invoices = invoice_rows(
+    counts = run_invoice_counts(run)
+    # The count is known from the grouped query: the paginator need not count again.
+    paginator = Paginator(
         run.invoices.select_related("account", "contract")
         .annotate(delivery_sent=Exists(sent))
-        .order_by("id")
+        .order_by("id"),
+        RUN_INVOICES_PER_PAGE,
     )
+    paginator.count = sum(counts.values())
+    page = paginator.get_page(invoice_page)
+    invoices = invoice_rows(page.object_list)
     changes: dict = {}
     previous = None
     if run.dry_run and run.changes_since_last_preview:
@@ -258,4 +285,6 @@ def run_summary(run: BillingRun) -> RunSummary:
         previous_preview=previous,
         open_exception_count=sum(1 for e in exceptions if not e.exception.resolved),
         reasons=reasons,
+        invoice_page=page,
+        invoice_counts=counts,
     )

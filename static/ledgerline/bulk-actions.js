@@ -37,8 +37,20 @@
     var button = event.submitter || clicked;
     if (!button || !window.fetch) { return; }  // no script support: the plain form post
     event.preventDefault();
-    var ids = chosen(button);
-    if (!ids.length) { status.textContent = "Select invoices first."; return; }
+    // "All": every invoice of the run in that status, not only this page's rows.
+    var idsUrl = button.value === "all" && button.getAttribute("data-ids-url");
+    if (idsUrl) {
+      status.textContent = "Finding the invoices…";
+      fetch(idsUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) { return response.json(); })
+        .then(function (body) { run(button, (body.invoices || []).map(String)); },
+              function () { status.textContent = "The connection failed; try again."; });
+      return;
+    }
+    run(button, chosen(button));
+  });
+  function run(button, ids) {
+    if (!ids.length) { status.textContent = button.value === "all" ? "Nothing to do." : "Select invoices first."; return; }
     var size = parseInt(form.getAttribute("data-chunk"), 10) || 10;
     var chunks = [];
     for (var i = 0; i < ids.length; i += size) { chunks.push(ids.slice(i, i + size)); }
@@ -65,5 +77,5 @@
       status.textContent = "The connection failed; run it again: nothing is done twice.";
       form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
     });
-  });
+  }
 }());
