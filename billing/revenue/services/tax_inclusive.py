@@ -10,6 +10,8 @@ the cent, so recognised revenue ends equal to billed and the contract balance at
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import transaction
 
 from billing.models import Invoice
@@ -17,9 +19,11 @@ from core.errors import DomainValidationError
 from ordermgmt.models import Contract
 
 from ..facts import billed_per_line
-from ..models import ObligationLine, PerformanceObligation, RecognitionPattern
+from ..models import ObligationLine, RecognitionPattern
 from .catch_up import _catch_up
-from .common import accounting_contract_of, record_exception
+from .common import record_exception
+
+ZERO = Decimal(0)
 
 
 def true_up_to_invoiced_net(invoice_id: int) -> None:
@@ -35,14 +39,19 @@ def true_up_to_invoiced_net(invoice_id: int) -> None:
             "contract_line__contract_id", flat=True
         )
     )
-    for contract in Contract.objects.filter(pk__in=contract_ids, prices_include_tax=True):
-        if not PerformanceObligation.objects.filter(contract=contract).exists():
-            continue  # revenue not built (an open exception): built later from invoiced nets
+    # An amendment's lines may be accounted in the contract it amends: true up that one.
+    roots = set(
+        ObligationLine.objects.filter(
+            contract_line__contract_id__in=contract_ids,
+            contract_line__contract__prices_include_tax=True,
+        ).values_list("obligation__accounting_contract_id", flat=True)
+    )  # none: revenue not built (an open exception); it is built later from invoiced nets
+    for root in Contract.objects.filter(pk__in=roots).order_by("pk"):
         try:
             with transaction.atomic():
-                _true_up(accounting_contract_of(contract), invoice)
+                _true_up(root, invoice)
         except DomainValidationError as err:
-            record_exception(contract, field=err.field, code=err.code, message=err.message)
+            record_exception(root, field=err.field, code=err.code, message=err.message)
 
 
 def _true_up(root: Contract, invoice: Invoice) -> None:
@@ -53,6 +62,7 @@ def _true_up(root: Contract, invoice: Invoice) -> None:
     )
     contracts = {ln.contract_line.contract_id: ln.contract_line.contract for ln in lines}
     billed = billed_per_line(contracts.values())
+    before = sum((line.contract_price for line in lines), ZERO)
     changed = []
     for line in lines:
         net, _ = billed.get(line.contract_line_id, (line.contract_price, {}))
@@ -62,9 +72,16 @@ def _true_up(root: Contract, invoice: Invoice) -> None:
     if not changed:
         return
     ObligationLine.objects.bulk_update(changed, ["contract_price"])
-    _catch_up(
+    allocation = _catch_up(
         root,
         invoice.invoice_date,
         None,
         label=f"tax-inclusive: price trued up to net invoiced, {invoice.number}"[:64],
     )
+    after = sum((line.contract_price for line in lines), ZERO)
+    allocation.explanation = {
+        **allocation.explanation,
+        "note": f"Prices include tax: the price of the lines goes from {before} to {after} "
+        f"net, as {invoice.number} split its gross (rate on its date, its rounding rule).",
+    }
+    allocation.save(update_fields=["explanation"])
