@@ -65,24 +65,28 @@ def current_price(contract) -> Decimal:
 
 
 def test_twelve_monthly_invoices_under_the_per_rate_rule_are_recognised_to_the_cent():
-    # Two lines of 120.00 and 100.00 EUR gross a year, billed monthly at 19 %. Per rate,
-    # each invoice rounds the tax of its summed gross once, e.g. January: 10.00 + 8.33 =
-    # 18.33 gross, 18.33 / 1.19 = 15.4034 -> net 15.40, while each line's own net would
-    # be 8.40 + 7.00 = 15.40 one month and differ by a cent another (the 100.00 line bills
-    # 8.33 or 8.34 by month). Revenue was first built from each year's gross at 19 %:
-    # 100.84 + 84.03 = 184.87. After the twelve invoices its price is their net, to the
-    # cent, recognised in full by 31 December: no contract asset or liability is left.
-    contract = monthly_contract("total", ["120.00", "100.00"])
-    estimate = sum((net_of_included_tax(D(g), D(19), "EUR") for g in ["120.00", "100.00"]), D(0))
-    assert estimate == D("184.87")
+    # Two lines of 120.00 and 60.00 EUR gross a year, billed monthly at 19 %: 10.00 and
+    # 5.00 gross a month. Each line's own net rounds down, 10.00 / 1.19 = 8.4034 -> 8.40
+    # and 5.00 / 1.19 = 4.2017 -> 4.20 (12.60), but per rate each invoice rounds the net of
+    # the sum once: 15.00 / 1.19 = 12.6050 -> 12.61. So every month invoices a cent more
+    # net than the per-line estimate, 12 x 12.61 = 151.32 in all, and the year converted
+    # at once (the old way) gives 100.84 + 50.42 = 151.26, 6 cents short. Each invoice
+    # trues the price up by its cent (a re-estimate, caught up on its date); by
+    # 31 December recognised = billed = 151.32 and no contract asset or liability is left.
+    contract = monthly_contract("total", ["120.00", "60.00"])
+    old_way = sum((net_of_included_tax(D(g), D(19), "EUR") for g in ["120.00", "60.00"]), D(0))
+    assert old_way == D("151.26")
+    assert current_price(contract) == D("151.20")  # 12 x (8.40 + 4.20), per line
     invoices = [invoice for month in MONTHS for invoice in bill_and_issue(month)]
-    assert len(invoices) == 12
-    invoiced_net = sum((invoice.subtotal_amount for invoice in invoices), D(0))
-    assert sum((invoice.total_amount for invoice in invoices), D(0)) == D("220.00")
-    assert invoiced_net != estimate  # the months rounded differently from the year
-    assert current_price(contract) == invoiced_net
+    assert [invoice.subtotal_amount for invoice in invoices] == [D("12.61")] * 12
+    assert sum((invoice.total_amount for invoice in invoices), D(0)) == D("180.00")
+    assert current_price(contract) == D("151.32")
+    true_ups = RevenueAllocation.objects.filter(
+        contract=contract, reason=AllocationReason.REESTIMATE
+    )
+    assert sorted(true_ups.values_list("effective_date", flat=True)) == MONTHS
     balance = contract_balance(contract, date(2026, 12, 31))
-    assert (balance.billed, balance.recognised) == (invoiced_net, invoiced_net)
+    assert (balance.billed, balance.recognised) == (D("151.32"), D("151.32"))
     assert balance.net_position == 0
 
 
