@@ -203,7 +203,11 @@ class InvoiceVoidInputSerializer(serializers.Serializer):
 class InvoiceCreditLineInputSerializer(serializers.Serializer):
     invoice_line = serializers.PrimaryKeyRelatedField(queryset=InvoiceLine.objects.all())
     amount = AmountSerializerField(
-        max_digits=19, decimal_places=4, help_text="Net of tax; tax at the line's rate."
+        max_digits=19,
+        decimal_places=4,
+        help_text="Tax-exclusive invoice: net of tax, tax added at the line's rate. "
+        "Tax-inclusive invoice: the gross the customer gets back, split into net and tax "
+        "by the invoice's rounding rule (net + tax = this amount).",
     )
 
 

@@ -25,3 +25,10 @@ class RevenueConfig(AppConfig):
 
         if account_for_change not in ON_CHANGE:
             ON_CHANGE.append(account_for_change)
+        # A tax-inclusive contract's transaction price follows the net each invoice
+        # splits, in the issuing transaction (services/tax_inclusive.py).
+        from billing.revenue.services.tax_inclusive import true_up_to_invoiced_net
+        from billing.services.invoicing import ON_ISSUE_IN_TRANSACTION
+
+        if true_up_to_invoiced_net not in ON_ISSUE_IN_TRANSACTION:
+            ON_ISSUE_IN_TRANSACTION.append(true_up_to_invoiced_net)

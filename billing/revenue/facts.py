@@ -1,7 +1,8 @@
 """What a contract says, read once for revenue: per line its term, what it bills, its SSP.
 
 - Price of a line = what its billing schedule bills over the term (usage aside): the
-  transaction price is then exactly what the contract invoices (billing.schedules).
+  transaction price is then exactly what the contract invoices (billing.schedules); for a
+  tax-inclusive contract, net of tax as invoiced (`_net_of_tax`).
 - SSP of a line = quantity x ProductPrice.standalone_selling_price (contract currency), and
   for a subscription x its length in years (the SSP is per year, like the unit price; a
   ramp line sums its steps). Fixed at inception: stored on ObligationLine, never re-read.
@@ -21,7 +22,12 @@ from functools import lru_cache
 
 from django.db.models import Sum
 
-from billing.models import BillingScheduleLine, ScheduleLineKind, ScheduleLineStatus
+from billing.models import (
+    BillingScheduleLine,
+    InvoiceStatus,
+    ScheduleLineKind,
+    ScheduleLineStatus,
+)
 from billing.revenue.error_codes import RevenueError
 from billing.schedules.builder import build_schedule
 from billing.schedules.periods import billing_periods
@@ -94,16 +100,21 @@ class LineFact:
 
 def billed_per_line(contracts: Iterable[Contract]) -> dict[int, tuple[Decimal, dict]]:
     """{line id: (billed over the term, {ramp step id: billed})} from the billing schedules;
-    a contract without schedule lines yet is built in memory the same way."""
+    a contract without schedule lines yet is built in memory the same way. A tax-inclusive
+    contract's schedule bills gross: its figures are net (see `_net_of_tax`)."""
     contracts = list(contracts)
     result: dict[int, tuple[Decimal, dict]] = {}
-    rows = (
-        BillingScheduleLine.objects.filter(contract__in=contracts)
+    inclusive = {c.pk: c for c in contracts if c.prices_include_tax}
+    rows = list(
+        BillingScheduleLine.objects.filter(
+            contract__in=[c for c in contracts if c.pk not in inclusive]
+        )
         .exclude(kind=ScheduleLineKind.USAGE)
         .exclude(status=ScheduleLineStatus.CANCELLED)  # replaced by a change order
         .values_list("contract_id", "contract_line_id", "ramp_step_id")
         .annotate(total=Sum("amount"))
     )
+    rows += _net_of_tax(inclusive)
     per_step: dict[int, dict] = defaultdict(dict)
     totals: dict[int, Decimal] = defaultdict(Decimal)
     seen_contracts = set()
@@ -115,16 +126,65 @@ def billed_per_line(contracts: Iterable[Contract]) -> dict[int, tuple[Decimal, d
     for contract in contracts:
         if contract.pk in seen_contracts:
             continue
+        rates = _IncludedRates(contract)
         for draft in build_schedule(contract):
             if draft.amount is None or draft.kind == ScheduleLineKind.USAGE:
                 continue
+            amount = draft.amount
+            if contract.prices_include_tax:
+                amount = rates.net(amount, draft.billing_date)
             line_id = draft.contract_line.pk
-            totals[line_id] += draft.amount
+            totals[line_id] += amount
             if draft.ramp_step is not None:
                 steps = per_step[line_id]
-                steps[draft.ramp_step.pk] = steps.get(draft.ramp_step.pk, ZERO) + draft.amount
+                steps[draft.ramp_step.pk] = steps.get(draft.ramp_step.pk, ZERO) + amount
     for line_id, total in totals.items():
         result[line_id] = (total, dict(per_step.get(line_id, {})))
+    return result
+
+
+class _IncludedRates:
+    """The rate a contract's gross prices include, by billing date (read once per date)."""
+
+    def __init__(self, contract: Contract):
+        self.contract = contract
+        self.percents: dict[date, Decimal] = {}
+
+    def net(self, gross: Decimal, on: date) -> Decimal:
+        if on not in self.percents:
+            self.percents[on] = included_tax_percent(self.contract.account, on)
+        return net_of_included_tax(gross, self.percents[on], self.contract.currency)
+
+
+def _net_of_tax(contracts: dict[int, Contract]) -> list[tuple]:
+    """(contract, line, step, net) per schedule line of tax-inclusive contracts. Revenue
+    is net of the tax collected for the state (ASC 606-10-32-2A), and the net of a period
+    is only exact once invoiced: the invoice's rule (per rate, shared by largest remainder)
+    and the rate on its date decide the cents. So a line on an issued invoice counts its
+    invoiced net; one not yet issued, its gross split at the rate on its billing date by
+    the per-line rule, an estimate that issuing trues up (`services.tax_inclusive`)."""
+    if not contracts:
+        return []
+    rates = {pk: _IncludedRates(c) for pk, c in contracts.items()}
+    rows = (
+        BillingScheduleLine.objects.filter(contract__in=list(contracts))
+        .exclude(kind=ScheduleLineKind.USAGE)
+        .exclude(status=ScheduleLineStatus.CANCELLED)
+        .values_list(
+            "contract_id",
+            "contract_line_id",
+            "ramp_step_id",
+            "amount",
+            "billing_date",
+            "invoice_line__amount",
+            "invoice_line__invoice__status",
+        )
+    )
+    result = []
+    for contract_id, line_id, step_id, gross, on, invoiced_net, status in rows:
+        invoiced = status in (InvoiceStatus.ISSUED, InvoiceStatus.VOID)  # void: credited
+        net = invoiced_net if invoiced else rates[contract_id].net(gross, on)
+        result.append((contract_id, line_id, step_id, net))
     return result
 
 
@@ -164,19 +224,9 @@ def contract_line_facts(
         prices, ranges = ssp_lookup((line.product_id, contract.currency) for line in lines)
     currency = contract.currency
     facts = []
-    # Revenue is net of the tax collected for the state (ASC 606-10-32-2A): a tax-inclusive
-    # contract's schedule bills gross, so the price is the net its invoices split from it.
-    percent = (
-        included_tax_percent(contract.account, contract.start_date)
-        if contract.prices_include_tax
-        else None
-    )
     for index, line in enumerate(lines):
         product = line.product
         total, per_step = billed.get(line.pk, (ZERO, {}))
-        if percent is not None:
-            total = net_of_included_tax(total, percent, currency)
-            per_step = {k: net_of_included_tax(v, percent, currency) for k, v in per_step.items()}
         steps = list(line.ramp_steps.all())
         if steps:
             segments = [

@@ -35,7 +35,9 @@ ON_CREDIT_NOTE_IN_TRANSACTION: list = []  # outbox rows, like invoicing.ON_ISSUE
 @dataclass
 class CreditLineInput:
     invoice_line: InvoiceLine
-    amount: Decimal  # net of tax; tax is credited at the line's own rate
+    # Tax-exclusive invoice: net, tax credited at the line's rate. Tax-inclusive invoice:
+    # the gross the customer gets back, split into net and tax by the invoice's rule.
+    amount: Decimal
 
 
 def _credited_per_line(invoice: Invoice) -> dict[int, tuple[Decimal, Decimal]]:
@@ -82,12 +84,12 @@ def _lines_by_amount(invoice: Invoice, gross: Decimal) -> list[CreditNoteLine]:
 
 
 def _lines_by_line(invoice: Invoice, inputs: Sequence[CreditLineInput]) -> list[CreditNoteLine]:
+    """Each input's amount is what the customer gets back on that line as the invoice
+    priced it: net (tax added at the line's rate) on a tax-exclusive invoice, gross on a
+    tax-inclusive one (split into net and tax by the invoice's rule, like its lines were)."""
     credited = _credited_per_line(invoice)
-    result = []
     for index, item in enumerate(inputs):
-        line = item.invoice_line
-        field = f"lines[{index}].amount"
-        if line.invoice_id != invoice.pk:
+        if item.invoice_line.invoice_id != invoice.pk:
             raise DomainValidationError(
                 field=f"lines[{index}].invoice_line",
                 code=BillingError.NOT_ON_INVOICE,
@@ -95,28 +97,59 @@ def _lines_by_line(invoice: Invoice, inputs: Sequence[CreditLineInput]) -> list[
             )
         if item.amount <= 0 or not is_rounded(item.amount, invoice.currency):
             raise DomainValidationError(
-                field=field,
+                field=f"lines[{index}].amount",
                 code=BillingError.INVALID_AMOUNT,
                 message=_amount_problem(item.amount, invoice),
             )
+    if invoice.prices_include_tax:
+        included = included_taxes(
+            [item.amount for item in inputs],
+            [item.invoice_line.tax_percent for item in inputs],
+            invoice.currency,
+            invoice.tax_rounding,
+        )
+    result = []
+    for index, item in enumerate(inputs):
+        line = item.invoice_line
         left_net, left_tax = _left_on_line(line, credited)
-        tax = round_money(item.amount * line.tax_percent / 100, invoice.currency)
-        if item.amount == left_net:  # the rest of the line: its own tax, to the cent
-            tax = left_tax
         left = left_net + left_tax
-        if item.amount + tax > left:
+        if invoice.prices_include_tax:
+            net, tax = _inclusive_credit(item.amount, included[index], left_net, left_tax)
+        else:
+            net, tax = (
+                item.amount,
+                round_money(item.amount * line.tax_percent / 100, invoice.currency),
+            )
+            if item.amount == left_net:  # the rest of the line: its own tax, to the cent
+                tax = left_tax
+        if net + tax > left:
             raise DomainValidationError(
-                field=field,
+                field=f"lines[{index}].amount",
                 code=BillingError.EXCEEDS_LINE,
-                message=f"Crediting {item.amount} + tax {tax} exceeds what is left on the line "
-                f"({left}).",
+                message=f"Crediting {net} + tax {tax} exceeds what is left on the line ({left}).",
             )
         result.append(
             CreditNoteLine(
-                invoice_line=line, description=line.description, amount=item.amount, tax_amount=tax
+                invoice_line=line, description=line.description, amount=net, tax_amount=tax
             )
         )
     return result
+
+
+def _inclusive_credit(
+    gross: Decimal, tax: Decimal, left_net: Decimal, left_tax: Decimal
+) -> tuple[Decimal, Decimal]:
+    """(net, tax) of a gross credited on a tax-inclusive line. The rest of the line gets
+    back exactly its own net and tax. A part close to it may split a cent more tax (or net)
+    than the line has left, as the invoice's rule shared its cents: that cent moves to the
+    other side, so net + tax is still the gross and neither side goes below zero."""
+    if gross == left_net + left_tax:
+        return left_net, left_tax
+    if tax > left_tax:
+        tax = left_tax
+    elif gross - tax > left_net:
+        tax = gross - left_net
+    return gross - tax, tax
 
 
 def _issue(

@@ -202,14 +202,15 @@ def test_a_partial_credit_of_a_tax_inclusive_invoice_splits_the_gross_credited()
         D("0.80"),
         D("5.00"),
     )
-    # The rest of the first line, by line: its net left 8.40 - 1.40 = 7.00 takes exactly
-    # the tax it has left, 1.60 - 0.27 = 1.33, so the line ends at zero on both.
+    # The rest of the first line, by line, typed as the gross it has left (a tax-inclusive
+    # invoice's line amounts are gross): 10.00 - 1.67 = 8.33 gives back exactly its net
+    # left 8.40 - 1.40 = 7.00 and tax left 1.60 - 0.27 = 1.33, so the line ends at zero.
     first = invoice.lines.order_by("position").first()
     rest = issue_credit_note(
         invoice=invoice,
         actor=None,
         reason="Line cancelled",
-        lines=[CreditLineInput(first, D("7.00"))],
+        lines=[CreditLineInput(first, D("8.33"))],
     )
     assert (rest.subtotal_amount, rest.tax_amount) == (D("7.00"), D("1.33"))
     assert CreditNote.objects.filter(invoice=invoice).count() == 2

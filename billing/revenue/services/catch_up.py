@@ -78,6 +78,7 @@ def _catch_up(
     modification: ContractModification | None = None,
     joined: list[LineFact] = (),
     variable_consideration: Decimal | None = None,
+    label: str = "",
 ) -> RevenueAllocation:
     currency = root.currency
     states = current_state(root)
@@ -139,7 +140,7 @@ def _catch_up(
         variable_key=line_to_obligation.get(settings.variable_consideration_line_id),
     )
     reason = AllocationReason.CATCH_UP if modification is not None else AllocationReason.REESTIMATE
-    label = (
+    label = label or (
         f"modification {modification.amendment.reference}: cumulative catch-up"
         if modification is not None
         else "variable consideration re-estimated: cumulative catch-up"
