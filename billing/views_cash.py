@@ -135,9 +135,7 @@ def payment_record(request):
 def payment_customer_lookup(request):
     """The record-payment form's type-ahead: customers matching `q`, at most 20."""
     choices, more = pick_customers(request.GET.get("q", ""))
-    return JsonResponse(
-        {"results": [dataclasses.asdict(c) for c in choices], "more": more}
-    )
+    return JsonResponse({"results": [dataclasses.asdict(c) for c in choices], "more": more})
 
 
 def _moves_context(request, source, detail, bound: dict[str, forms.Form]) -> dict:
