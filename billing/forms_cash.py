@@ -63,7 +63,7 @@ RECORDABLE_METHODS = [c for c in PaymentMethod.choices if c[0] != PaymentMethod.
 
 class CustomerPickerInput(forms.TextInput):
     """Posts the account id from a hidden input; the visible box drives a type-ahead
-    (static/ledgerline/account-picker.js) over a JSON lookup, so the page never lists
+    (static/ledgerline/customer-picker.js) over a JSON lookup, so the page never lists
     every account. Only the chosen account's name is read (one row)."""
 
     def __init__(self, lookup_url_name: str, attrs=None):
