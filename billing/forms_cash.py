@@ -12,7 +12,9 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from billing import services
 from billing.error_codes import BillingError
@@ -59,8 +61,41 @@ class CashForm(forms.Form):
 RECORDABLE_METHODS = [c for c in PaymentMethod.choices if c[0] != PaymentMethod.OPENING_BALANCE]
 
 
+class CustomerPickerInput(forms.TextInput):
+    """Posts the account id from a hidden input; the visible box drives a type-ahead
+    (static/ledgerline/customer-picker.js) over a JSON lookup, so the page never lists
+    every account. Only the chosen account's name is read (one row)."""
+
+    def __init__(self, lookup_url_name: str, attrs=None):
+        super().__init__(attrs)
+        self.lookup_url_name = lookup_url_name
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs)
+        box_id = attrs.get("id") or f"id_{name}"
+        value = "" if value is None else str(value)
+        label = ""
+        if value.isdigit():
+            label = Account.objects.filter(pk=value).values_list("legal_name", flat=True).first()
+        return format_html(
+            '<span class="customer-picker" data-lookup-url="{}">'
+            '<input type="hidden" name="{}" value="{}" class="customer-picker-value">'
+            '<input type="text" id="{}" value="{}" class="customer-picker-box" autocomplete="off"'
+            ' role="combobox" aria-autocomplete="list" aria-expanded="false" aria-controls="{}"'
+            ' placeholder="Type a customer name or id">'
+            '<ul id="{}" role="listbox" class="customer-picker-list" hidden></ul></span>',
+            reverse(self.lookup_url_name), name, value, box_id, label or "",
+            f"{box_id}_choices", f"{box_id}_choices",
+        )  # fmt: skip
+
+
 class RecordPaymentForm(CashForm):
-    account = forms.ModelChoiceField(queryset=Account.objects.order_by("legal_name"))
+    # The queryset only checks the posted id (one row); the widget never lists it.
+    account = forms.ModelChoiceField(
+        queryset=Account.objects.all(),
+        widget=CustomerPickerInput("billing:payment_customer_lookup"),
+        error_messages={"invalid_choice": "Choose a customer from the list; no such customer."},
+    )
     method = forms.ChoiceField(choices=RECORDABLE_METHODS)
     # Blank is the service's to refuse (its message names what is needed).
     reference = forms.CharField(max_length=100, required=False)

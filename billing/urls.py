@@ -68,4 +68,9 @@ urlpatterns = [
         views_einvoice.credit_note_einvoice,
         name="credit_note_einvoice",
     ),
+    path(
+        "cash/payments/customers/",
+        views_cash.payment_customer_lookup,
+        name="payment_customer_lookup",
+    ),
 ]

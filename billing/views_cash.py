@@ -10,11 +10,12 @@ typed, and nothing is saved: each service is one transaction."""
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -33,6 +34,7 @@ from billing.models import (
     PaymentApplication,
     PaymentMethod,
 )
+from billing.search.pick import pick_customers
 from billing.selectors import cash as selectors
 from core import list_exports
 from core.confirmation import FIELD as CONFIRMATION_FIELD
@@ -130,6 +132,13 @@ def payment_record(request):
         f"{format_money(payment.amount, payment.currency)} from {payment.account.legal_name}.",
     )
     return redirect("billing:payment_detail", payment.pk)
+
+
+@require(VIEW, RECORD)
+def payment_customer_lookup(request):
+    """The record-payment form's type-ahead: customers matching `q`, at most 20."""
+    choices, more = pick_customers(request.GET.get("q", ""))
+    return JsonResponse({"results": [dataclasses.asdict(c) for c in choices], "more": more})
 
 
 def _moves_context(request, source, detail, bound: dict[str, forms.Form]) -> dict:

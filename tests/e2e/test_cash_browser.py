@@ -39,7 +39,14 @@ def test_finance_records_a_payment_applies_it_and_the_invoice_balance_drops(live
     page.click("#record-payment")
 
     form = page.locator("#record-payment-form")
-    form.locator("select[name=account]").select_option(str(account.pk))
+    # The customer box is a type-ahead: type part of the name, arrow down, Enter.
+    form.locator("#id_account").press_sequentially("Northw")
+    expect(form.locator("#id_account_choices li[role=option]").first).to_contain_text(
+        "Northwind Traders"
+    )
+    form.locator("#id_account").press("ArrowDown")
+    form.locator("#id_account").press("Enter")
+    expect(form.locator("input[name=account]")).to_have_value(str(account.pk))
     form.locator("select[name=method]").select_option("wire")
     form.locator("input[name=reference]").fill("WIRE-20260120-77")
     form.locator("input[name=received_date]").fill("2026-01-20")
