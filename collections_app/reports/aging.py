@@ -18,9 +18,9 @@ customer's net total equals its AR balance.
 
 How it is computed: each invoice's open amount as of the date is what its maintained
 settlement columns say today plus back what was dated after the date
-(billing.selectors.ar_as_of.INVOICE_OPEN_AS_OF_SQL), so the buckets are one grouped pass
-over the invoices (FILTER clauses per bucket), and a date near today reads only the few
-movements dated after it. Unapplied cash and credit work the same way
+(billing.selectors.ar_as_of.INVOICE_OPEN_PARTS_AS_OF_SQL, summed in parts), so the buckets
+are one grouped pass over the invoices (FILTER clauses per bucket), and a date near today
+reads only the few movements dated after it. Unapplied cash and credit work the same way
 (UNAPPLIED_AS_OF_SQL). A past date reads more later movements, and its figures are the
 same whatever was booked afterwards. Python only adds the per-customer results.
 
@@ -37,9 +37,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 
-from billing.selectors.ar_as_of import INVOICE_OPEN_AS_OF_SQL, UNAPPLIED_AS_OF_SQL
+from billing.selectors.ar_as_of import (
+    INVOICE_OPEN_PARTS_AS_OF_SQL,
+    UNAPPLIED_AS_OF_SQL,
+    tune_report_transaction,
+)
 from billing.selectors.fx import RateUsed, fx_rates_as_of
 from billing.selectors.fx import reporting_currency as reporting_currency_default
 from collections_app.error_codes import CollectionsError
@@ -307,10 +311,11 @@ def _open_by_bucket(params: AgingParams, account_id: int | None) -> dict[tuple, 
     where, more = _filters(params, account_id)
     sums = ", ".join(f"coalesce(sum(open_amount) FILTER (WHERE {c}), 0)" for c in conditions)
     sql = (
-        f"SELECT account_id, currency, {sums} FROM ({INVOICE_OPEN_AS_OF_SQL}) o "
+        f"SELECT account_id, currency, {sums} FROM ({INVOICE_OPEN_PARTS_AS_OF_SQL}) o "
         f"WHERE {where} GROUP BY account_id, currency"
     )
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        tune_report_transaction(cursor)
         cursor.execute(sql, values | more)
         return {(row[0], row[1]): list(row[2:]) for row in cursor.fetchall()}
 
@@ -319,7 +324,8 @@ def _unapplied(params: AgingParams, account_id: int | None) -> dict[tuple, Decim
     """{(account_id, currency): unapplied cash and credit} as of the date."""
     where, values = _filters(params, account_id)
     sql = f"SELECT * FROM ({UNAPPLIED_AS_OF_SQL}) u WHERE {where}"
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        tune_report_transaction(cursor)
         cursor.execute(sql, values)
         return {(row[0], row[1]): row[2] for row in cursor.fetchall()}
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 
 from billing.models import FxRate
-from billing.selectors.ar_as_of import INVOICE_OPEN_AS_OF_SQL
+from billing.selectors.ar_as_of import INVOICE_OPEN_AS_OF_SQL, tune_report_transaction
 from billing.selectors.fx import fx_rates_as_of, reporting_currency
 from collections_app.models import (
     AccountDunning,
@@ -139,7 +139,8 @@ def ranked_accounts(
         "limit": limit,
         "offset": offset,
     }
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        tune_report_transaction(cursor)
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     accounts = [
@@ -178,7 +179,8 @@ def count_overdue_accounts(*, as_of: date, shows: list[str]) -> dict[str, int]:
             params[f"{key}_{index}"] = value
         counts.append(f"count(*) FILTER (WHERE {condition})")
     sql = COUNTS_SQL.format(open_as_of=INVOICE_OPEN_AS_OF_SQL, counts=", ".join(counts))
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        tune_report_transaction(cursor)
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return dict(zip(shows, row, strict=True))
