@@ -192,7 +192,7 @@ def _consumption(as_of: date, prices) -> list[RevenueEvent]:
         .values_list("contract_id", "metric", "usage_date", "quantity")
     ):
         rollups[(contract_id, metric)].append((day, quantity))
-    invoiced = _invoiced_net(as_of, [p[0] for p in periods if _inclusive(prices[p[2]])])
+    invoiced = _invoiced_net(as_of, [p for p in periods if _inclusive(prices[p[2]])])
     percents: dict[tuple[int, date], Decimal] = {}
     events = []
     for schedule_id, contract_id, line_id, start, end, currency in periods:
@@ -215,7 +215,7 @@ def _consumption(as_of: date, prices) -> list[RevenueEvent]:
                 )
                 for part in segment.parts
             ]
-            to_date = sum(parts, ZERO)
+            to_date = gross = sum(parts, ZERO)
             if contract.prices_include_tax:
                 # ASC 606 excludes taxes collected for authorities: the net, split from
                 # each line's gross by the contract's rule as its invoice will split it.
@@ -229,11 +229,12 @@ def _consumption(as_of: date, prices) -> list[RevenueEvent]:
             if to_date != previous:
                 events.append(RevenueEvent(contract_id, product_id, month_last, to_date - previous))
             previous = to_date
-        if schedule_id in invoiced and end <= as_of:
-            # The invoice fixes the net (its rate and date): the estimate is trued up to it.
-            net, invoice_date = invoiced[schedule_id]
-            if net != previous:
-                events.append(RevenueEvent(contract_id, product_id, invoice_date, net - previous))
+        net, invoiced_gross, invoice_date = invoiced.get(schedule_id, (ZERO, None, None))
+        # All of the period's usage is invoiced: its invoices fix the net (their rate, their
+        # date), and the estimate is trued up to it on the latest invoice date. Late usage
+        # not yet invoiced keeps the estimate until it is.
+        if end <= as_of and invoiced_gross == gross and net != previous:
+            events.append(RevenueEvent(contract_id, product_id, invoice_date, net - previous))
     return events
 
 
@@ -241,27 +242,50 @@ def _inclusive(line_prices) -> bool:
     return line_prices[0].contract_line.contract.prices_include_tax
 
 
-def _invoiced_net(as_of: date, schedule_ids) -> dict[int, tuple[Decimal, date]]:
-    """Usage schedule line -> (net of its tier lines as invoiced, the latest invoice date).
-    The first tier line points at the schedule line; the other tiers name it in their
-    explanation. Commitment drawdowns and overage are not consumption: left out."""
-    if not schedule_ids:
+def _invoiced_net(as_of: date, periods) -> dict[int, tuple[Decimal, Decimal, date]]:
+    """Usage schedule line -> (net and gross of its lines as invoiced, the latest invoice
+    date). The first tier line points at the schedule line, the other tiers name it in
+    their explanation, and a late usage adjustment has its contract line and period.
+    Commitment drawdowns and overage are not consumption: left out."""
+    if not periods:
         return {}
+    schedule_ids = [p[0] for p in periods]
+    by_period = {(line_id, start, end): pk for pk, _, line_id, start, end, _ in periods}
     lines = (
         InvoiceLine.objects.filter(
-            Q(schedule_line_id__in=schedule_ids) | Q(explanation__schedule_line__in=schedule_ids),
+            Q(schedule_line_id__in=schedule_ids)
+            | Q(explanation__schedule_line__in=schedule_ids)
+            | Q(
+                contract_line_id__in={p[2] for p in periods},
+                explanation__source="late usage adjustment",
+            ),
             invoice__number__isnull=False,
             invoice__status__in=[InvoiceStatus.ISSUED, InvoiceStatus.VOID],
             invoice__invoice_date__lte=as_of,
         )
         .exclude(explanation__has_key="commitment")
-        .values_list("schedule_line_id", "explanation", "amount", "invoice__invoice_date")
+        .values_list(
+            "schedule_line_id",
+            "explanation",
+            "contract_line_id",
+            "period_start",
+            "period_end",
+            "amount",
+            "tax_amount",
+            "invoice__invoice_date",
+        )
     )
-    invoiced: dict[int, tuple[Decimal, date]] = {}
-    for schedule_id, explanation, amount, invoice_date in lines:
-        schedule_id = schedule_id or (explanation or {}).get("schedule_line")
-        net, latest = invoiced.get(schedule_id, (ZERO, invoice_date))
-        invoiced[schedule_id] = (net + amount, max(latest, invoice_date))
+    invoiced: dict[int, tuple[Decimal, Decimal, date]] = {}
+    for schedule_id, explanation, line_id, start, end, amount, tax, invoice_date in lines:
+        schedule_id = (
+            schedule_id
+            or (explanation or {}).get("schedule_line")
+            or by_period.get((line_id, start, end))
+        )
+        if schedule_id is None:
+            continue
+        net, gross, latest = invoiced.get(schedule_id, (ZERO, ZERO, invoice_date))
+        invoiced[schedule_id] = (net + amount, gross + amount + tax, max(latest, invoice_date))
     return invoiced
 
 

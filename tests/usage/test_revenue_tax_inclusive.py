@@ -121,3 +121,32 @@ def test_a_rate_changed_by_the_invoice_date_is_trued_up_to_the_net_invoiced():
         (D("0.00"), D("117.65"), D("117.65")),
         (D("120.69"), D("120.69"), D("0.00")),
     ]
+
+
+def test_late_usage_keeps_the_estimate_until_invoiced_then_is_trued_up_to_its_net():
+    TaxRateFactory(country="DE", name="Umsatzsteuer", percent=D("19"))
+    contract = inclusive_contract("line")
+    # January: 900 calls = 90.00 gross, invoiced on 1 February: net round(90 / 1.19) =
+    # round(75.6303) = 75.63, as estimated: no true-up.
+    ingest_usage(contract, ((1, 10), 900))
+    bill_and_issue(date(2026, 2, 1))
+    # 200 calls of 20 January arrive late, and 10 calls in February (1.00 gross).
+    ingest_usage(contract, ((1, 20), 200), prefix="late")
+    ingest_usage(contract, ((2, 3), 10), prefix="feb")
+    # January is now 1,100 calls: 100.00 + 8.00 gross, nets 84.03 + 6.72 (6.7227) = 90.75,
+    # estimated while only 90.00 of it is invoiced: the estimate stands, no true-up yet.
+    assert usage_revenue(contract, date(2026, 2, 15)) == [
+        (date(2026, 1, 31), D("90.75")),
+        (date(2026, 2, 15), D("0.84")),  # February to date
+    ]
+    # 1 March invoices the late usage as one adjustment line of 18.00 gross: net
+    # round(18 / 1.19) = round(15.1261) = 15.13. January invoiced 75.63 + 15.13 = 90.76,
+    # a cent over the per-tier estimate: trued up on 1 March. February: round(1 / 1.19)
+    # = 0.84.
+    bill_and_issue(date(2026, 3, 1))
+    assert usage_revenue(contract, date(2026, 3, 1)) == [
+        (date(2026, 1, 31), D("90.75")),
+        (date(2026, 3, 1), D("0.01")),
+        (date(2026, 2, 28), D("0.84")),
+    ]
+    assert positions(contract, date(2026, 3, 1)) == [(D("91.60"), D("91.60"), D("0.00"))]
