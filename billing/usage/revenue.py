@@ -22,6 +22,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import Q
 
 from billing.models import (
     BillingScheduleLine,
@@ -30,6 +31,7 @@ from billing.models import (
     ScheduleLineKind,
 )
 from billing.revenue.engine import month_periods
+from billing.services.tax import included_tax_percent, included_taxes
 from billing.usage.models import (
     Commitment,
     CommitmentInstallment,
@@ -40,7 +42,7 @@ from billing.usage.models import (
     PaymentPlan,
     UsagePrice,
 )
-from billing.usage.pricing import billed_amount, price_period
+from billing.usage.pricing import price_period
 from billing.usage.selectors import commitment_balances
 from core.money import round_money
 
@@ -148,7 +150,9 @@ def usage_revenue_events(*, as_of: date, contracts) -> list[tuple[int, int, date
     - usage as consumed: per usage billing period and month, the period's usage to the end
       of the month priced as the invoice prices it (per tier, each part rounded), less
       what earlier months recognised; a billed period adds up to its usage lines, late
-      usage included;
+      usage included; a tax-inclusive contract's usage is net of the tax its gross
+      includes, split as its invoice splits it, and trued up to the net invoiced on the
+      invoice date;
     - overage surcharges, with the period they were billed for;
     - promotional credits: their drawdowns reduce the usage revenue (a price reduction);
     - prepaid commitments and credits: no revenue when invoiced (a contract liability
@@ -159,7 +163,7 @@ def usage_revenue_events(*, as_of: date, contracts) -> list[tuple[int, int, date
     contract_ids = list(contracts.values_list("pk", flat=True))
     prices = defaultdict(list)
     for price in UsagePrice.objects.filter(contract_id__in=contract_ids).select_related(
-        "contract_line"
+        "contract_line__contract__account"
     ):
         prices[price.contract_line_id].append(price)
     if not prices:
@@ -177,20 +181,23 @@ def usage_revenue_events(*, as_of: date, contracts) -> list[tuple[int, int, date
 def _consumption(as_of: date, prices) -> list[RevenueEvent]:
     periods = BillingScheduleLine.objects.filter(
         kind=ScheduleLineKind.USAGE, contract_line_id__in=list(prices), period_start__lte=as_of
-    ).values_list("contract_id", "contract_line_id", "period_start", "period_end", "currency")
+    ).values_list("pk", "contract_id", "contract_line_id", "period_start", "period_end", "currency")
     periods = list(periods)
     if not periods:
         return []
     rollups = defaultdict(list)
     for contract_id, metric, day, quantity in (
-        DailyUsage.objects.filter(contract_id__in={p[0] for p in periods}, usage_date__lte=as_of)
+        DailyUsage.objects.filter(contract_id__in={p[1] for p in periods}, usage_date__lte=as_of)
         .order_by("usage_date")
         .values_list("contract_id", "metric", "usage_date", "quantity")
     ):
         rollups[(contract_id, metric)].append((day, quantity))
+    invoiced = _invoiced_net(as_of, [p for p in periods if _inclusive(prices[p[2]])])
+    percents: dict[tuple[int, date], Decimal] = {}
     events = []
-    for contract_id, line_id, start, end, currency in periods:
+    for schedule_id, contract_id, line_id, start, end, currency in periods:
         line_prices = prices[line_id]
+        contract = line_prices[0].contract_line.contract
         product_id = line_prices[0].contract_line.product_id
         by_metric = {
             metric: [(d, q) for d, q in rollups.get((contract_id, metric), []) if start <= d <= end]
@@ -198,23 +205,88 @@ def _consumption(as_of: date, prices) -> list[RevenueEvent]:
         }
         previous = ZERO
         for _, month_last in month_periods(start, min(end, as_of)):
-            to_date = sum(
-                (
-                    billed_amount(
-                        price_period(
-                            [p for p in line_prices if p.metric == metric],
-                            [(d, q) for d, q in days if d <= month_last],
-                        ),
-                        currency,
-                    )
-                    for metric, days in by_metric.items()
-                ),
-                ZERO,
-            )
+            # One part per invoice line (tier, rate segment, metric), each rounded alone.
+            parts = [
+                round_money(part.amount, currency)
+                for metric, days in by_metric.items()
+                for segment in price_period(
+                    [p for p in line_prices if p.metric == metric],
+                    [(d, q) for d, q in days if d <= month_last],
+                )
+                for part in segment.parts
+            ]
+            to_date = gross = sum(parts, ZERO)
+            if contract.prices_include_tax:
+                # ASC 606 excludes taxes collected for authorities: the net, split from
+                # each line's gross by the contract's rule as its invoice will split it.
+                key = (contract.account_id, month_last)
+                if key not in percents:
+                    percents[key] = included_tax_percent(contract.account, month_last)
+                taxes = included_taxes(
+                    parts, [percents[key]] * len(parts), currency, contract.inclusive_tax_rounding
+                )
+                to_date -= sum(taxes, ZERO)
             if to_date != previous:
                 events.append(RevenueEvent(contract_id, product_id, month_last, to_date - previous))
             previous = to_date
+        net, invoiced_gross, invoice_date = invoiced.get(schedule_id, (ZERO, None, None))
+        # All of the period's usage is invoiced: its invoices fix the net (their rate, their
+        # date), and the estimate is trued up to it on the latest invoice date. Late usage
+        # not yet invoiced keeps the estimate until it is.
+        if end <= as_of and invoiced_gross == gross and net != previous:
+            events.append(RevenueEvent(contract_id, product_id, invoice_date, net - previous))
     return events
+
+
+def _inclusive(line_prices) -> bool:
+    return line_prices[0].contract_line.contract.prices_include_tax
+
+
+def _invoiced_net(as_of: date, periods) -> dict[int, tuple[Decimal, Decimal, date]]:
+    """Usage schedule line -> (net and gross of its lines as invoiced, the latest invoice
+    date). The first tier line points at the schedule line, the other tiers name it in
+    their explanation, and a late usage adjustment has its contract line and period.
+    Commitment drawdowns and overage are not consumption: left out."""
+    if not periods:
+        return {}
+    schedule_ids = [p[0] for p in periods]
+    by_period = {(line_id, start, end): pk for pk, _, line_id, start, end, _ in periods}
+    lines = (
+        InvoiceLine.objects.filter(
+            Q(schedule_line_id__in=schedule_ids)
+            | Q(explanation__schedule_line__in=schedule_ids)
+            | Q(
+                contract_line_id__in={p[2] for p in periods},
+                explanation__source="late usage adjustment",
+            ),
+            invoice__number__isnull=False,
+            invoice__status__in=[InvoiceStatus.ISSUED, InvoiceStatus.VOID],
+            invoice__invoice_date__lte=as_of,
+        )
+        .exclude(explanation__has_key="commitment")
+        .values_list(
+            "schedule_line_id",
+            "explanation",
+            "contract_line_id",
+            "period_start",
+            "period_end",
+            "amount",
+            "tax_amount",
+            "invoice__invoice_date",
+        )
+    )
+    invoiced: dict[int, tuple[Decimal, Decimal, date]] = {}
+    for schedule_id, explanation, line_id, start, end, amount, tax, invoice_date in lines:
+        schedule_id = (
+            schedule_id
+            or (explanation or {}).get("schedule_line")
+            or by_period.get((line_id, start, end))
+        )
+        if schedule_id is None:
+            continue
+        net, gross, latest = invoiced.get(schedule_id, (ZERO, ZERO, invoice_date))
+        invoiced[schedule_id] = (net + amount, gross + amount + tax, max(latest, invoice_date))
+    return invoiced
 
 
 def _commitment_events(as_of: date, contract_ids, product_of_contract) -> list[RevenueEvent]:
