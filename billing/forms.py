@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.utils import timezone
 
 from billing import services
@@ -195,10 +197,14 @@ class BillingRunForm(forms.Form):
 
 
 class UsageRecordForm(forms.ModelForm):
+    # An id box with the admin's lookup of contract lines (paged), not a <select> of every
+    # usage line of the book; the queryset only checks the posted id.
     contract_line = forms.ModelChoiceField(
-        queryset=ContractLine.objects.filter(product__revenue_type="usage").select_related(
-            "contract", "product"
-        )
+        queryset=ContractLine.objects.filter(product__revenue_type="usage"),
+        widget=ForeignKeyRawIdWidget(
+            UsageRecord._meta.get_field("contract_line").remote_field, admin.site
+        ),
+        error_messages={"invalid_choice": "No usage-priced contract line has this id."},
     )
 
     class Meta:

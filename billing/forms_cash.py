@@ -71,12 +71,17 @@ class CustomerPickerInput(forms.TextInput):
         self.lookup_url_name = lookup_url_name
 
     def render(self, name, value, attrs=None, renderer=None):
-        attrs = self.build_attrs(self.attrs, attrs)
-        box_id = attrs.get("id") or f"id_{name}"
         value = "" if value is None else str(value)
         label = ""
         if value.isdigit():
             label = Account.objects.filter(pk=value).values_list("legal_name", flat=True).first()
+        return self.render_with_label(name, value, label, attrs)
+
+    def render_with_label(self, name, value, label, attrs=None):
+        """For a page that already holds the chosen account (a list of rows): no read."""
+        attrs = self.build_attrs(self.attrs, attrs)
+        box_id = attrs.get("id") or f"id_{name}"
+        value = "" if value is None else str(value)
         return format_html(
             '<span class="customer-picker" data-lookup-url="{}">'
             '<input type="hidden" name="{}" value="{}" class="customer-picker-value">'

@@ -100,6 +100,7 @@ class UsageRecordAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "form": form,
+            "media": self.media + form.media,  # the contract line lookup's popup
             "title": "Record usage",
         }
         return TemplateResponse(request, "billing/admin/usage_record_add.html", context)

@@ -51,10 +51,6 @@ def open_invoices_for_split(account: Account, currency: str) -> list[Invoice]:
     return [i for i in invoices if i.open_amount > 0]
 
 
-def accounts_for_choice() -> QuerySet[Account]:
-    return Account.objects.order_by("legal_name").only("id", "legal_name")
-
-
 @dataclass(frozen=True)
 class MatchingShare:
     credits: int
