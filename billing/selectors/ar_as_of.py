@@ -267,6 +267,22 @@ WHERE i.number IS NOT NULL AND i.status IN ('issued', 'void') AND i.invoice_date
 """
 
 
+def sql_amount(value) -> Decimal:
+    """An amount read by raw SQL as a Decimal. PostgreSQL returns numeric as Decimal; the
+    SQLite demo returns sums of its 4-place decimals as floats, which are brought back to
+    the 4 places they are stored with (as Django's own SQLite converter does)."""
+    if value is None:
+        return ZERO
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(repr(value)).quantize(Decimal("0.0001"))
+
+
+def sql_date(value) -> date:
+    """A date read by raw SQL (SQLite returns dates as ISO strings)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def tune_report_transaction(cursor) -> None:
     """Session settings for one AR report pass over the whole book, inside its
     transaction (SET LOCAL ends with it): enough work_mem that the per-account hash

@@ -42,6 +42,7 @@ from django.db import connection, transaction
 from billing.selectors.ar_as_of import (
     INVOICE_OPEN_PARTS_AS_OF_SQL,
     UNAPPLIED_AS_OF_SQL,
+    sql_amount,
     tune_report_transaction,
 )
 from billing.selectors.fx import RateUsed, fx_rates_as_of
@@ -317,7 +318,7 @@ def _open_by_bucket(params: AgingParams, account_id: int | None) -> dict[tuple, 
     with transaction.atomic(), connection.cursor() as cursor:
         tune_report_transaction(cursor)
         cursor.execute(sql, values | more)
-        return {(row[0], row[1]): list(row[2:]) for row in cursor.fetchall()}
+        return {(row[0], row[1]): [sql_amount(v) for v in row[2:]] for row in cursor.fetchall()}
 
 
 def _unapplied(params: AgingParams, account_id: int | None) -> dict[tuple, Decimal]:
@@ -327,7 +328,7 @@ def _unapplied(params: AgingParams, account_id: int | None) -> dict[tuple, Decim
     with transaction.atomic(), connection.cursor() as cursor:
         tune_report_transaction(cursor)
         cursor.execute(sql, values)
-        return {(row[0], row[1]): row[2] for row in cursor.fetchall()}
+        return {(row[0], row[1]): sql_amount(row[2]) for row in cursor.fetchall()}
 
 
 def _account_names(ids: set[int]) -> dict[int, str]:

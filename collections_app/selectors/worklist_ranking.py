@@ -17,7 +17,12 @@ from decimal import Decimal
 from django.db import connection, transaction
 
 from billing.models import FxRate
-from billing.selectors.ar_as_of import INVOICE_OPEN_AS_OF_SQL, tune_report_transaction
+from billing.selectors.ar_as_of import (
+    INVOICE_OPEN_AS_OF_SQL,
+    sql_amount,
+    sql_date,
+    tune_report_transaction,
+)
 from billing.selectors.fx import fx_rates_as_of, reporting_currency
 from collections_app.models import (
     AccountDunning,
@@ -25,6 +30,7 @@ from collections_app.models import (
     ActivityStatus,
     CollectionActivity,
 )
+from ordermgmt.models import Account
 
 from .dunning import PromiseOutcome, open_invoices, promise_statuses
 
@@ -90,7 +96,9 @@ def _show_condition(show: str, as_of: date) -> tuple[str, dict]:
             {},
         )
     if show == "broken":
-        return "o.account_id = ANY(%(broken)s)", {"broken": broken_promise_accounts(as_of)}
+        # Ids from our own table, written as integers: an IN list both databases read.
+        ids = ",".join(str(int(pk)) for pk in broken_promise_accounts(as_of))
+        return f"o.account_id IN ({ids or 'NULL'})", {}
     return "true", {}
 
 
@@ -130,6 +138,8 @@ def ranked_accounts(
     """One slice of the overdue accounts in worklist order, and how many accounts match
     in all (None when the slice is past the end: no row carried the count)."""
     rates = ranking_rates(as_of)
+    if connection.vendor != "postgresql":
+        return _ranked_in_python(as_of=as_of, show=show, offset=offset, limit=limit, rates=rates)
     condition, params = _show_condition(show, as_of)
     sql = RANKING_SQL.format(open_as_of=INVOICE_OPEN_AS_OF_SQL, show=condition)
     params |= {
@@ -155,6 +165,57 @@ def ranked_accounts(
         for account_id, ranking, oldest, invoices, currencies, totals, unranked, _ in rows
     ]
     return accounts, (rows[0][-1] if rows else None)
+
+
+# The SQLite demo has no arrays: the same ranking from the per-currency rows, in Python.
+PER_CURRENCY_SQL = """
+SELECT o.account_id, o.currency, sum(o.open_amount), min(o.due_date), count(*)
+FROM ({open_as_of}) o
+WHERE o.due_date < %(as_of)s AND o.open_amount > 0 AND {show}
+GROUP BY o.account_id, o.currency
+"""
+
+
+def _ranked_in_python(
+    *, as_of: date, show: str, offset: int, limit: int | None, rates: dict[str, Decimal]
+) -> tuple[list[RankedAccount], int | None]:
+    condition, params = _show_condition(show, as_of)
+    sql = PER_CURRENCY_SQL.format(open_as_of=INVOICE_OPEN_AS_OF_SQL, show=condition)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params | {"as_of": as_of})
+        rows = cursor.fetchall()
+    per_account: dict[int, list] = {}
+    for account_id, currency, total, oldest, invoices in rows:
+        per_account.setdefault(account_id, []).append(
+            (currency, sql_amount(total), sql_date(oldest), invoices)
+        )
+    names = dict(Account.objects.filter(pk__in=per_account).values_list("pk", "legal_name"))
+    ranked = []
+    for account_id, parts in per_account.items():
+        parts.sort()
+        ranked.append(
+            RankedAccount(
+                account_id=account_id,
+                ranking_amount=sum(
+                    (total * rates[code] for code, total, _, _ in parts if code in rates),
+                    Decimal(0),
+                ),
+                oldest_due_date=min(oldest for _, _, oldest, _ in parts),
+                overdue_invoices=sum(n for _, _, _, n in parts),
+                overdue=[(code, total) for code, total, _, _ in parts],
+                unranked_currencies=[code for code, _, _, _ in parts if code not in rates],
+            )
+        )
+    ranked.sort(
+        key=lambda r: (
+            -r.ranking_amount,
+            r.oldest_due_date,
+            names.get(r.account_id, ""),
+            r.account_id,
+        )
+    )
+    page = ranked[offset : None if limit is None else offset + limit]
+    return page, (len(ranked) if page else None)
 
 
 COUNTS_SQL = """
