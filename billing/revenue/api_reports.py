@@ -23,6 +23,7 @@ from core.api_fields import ReportDateField
 from core.api_permissions import NamedPermission
 from core.errors import DomainValidationError
 
+from .error_codes import RevenueError
 from .selectors import Scope, accounting_map
 from .selectors.paged import (
     BALANCE_TOTALS,
@@ -150,7 +151,7 @@ class ContractBalancesView(APIView):
         if data["summary_only"] and not scope.currency:
             raise DomainValidationError(
                 field="currency",
-                code="required",
+                code=RevenueError.REQUIRED,
                 message="Totals add up one currency: give currency with summary_only.",
             )
         shown = balances_page(

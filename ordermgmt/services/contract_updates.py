@@ -36,6 +36,7 @@ from .contracts import (
     _validate_header,
 )
 from .dealdesk import reevaluate_after_change
+from .tax_basis import price_bases
 from .validation import contract_line_errors
 
 REASON = "contract.updated"
@@ -75,6 +76,16 @@ def update_contracts(
     results: list[Contract | DomainValidationError] = []
     changed: list[Contract] = []
     replaced: list[tuple[Contract, list]] = []
+    # Every price-book basis the new lines need, read once for the whole batch.
+    bases = price_bases(
+        (
+            line.product.pk,
+            update.terms.__dict__.get("currency") or locked[update.contract.pk].currency,
+        )
+        for update in updates
+        if update.lines is not None and update.contract.pk in locked
+        for line in update.lines
+    )
     for update in updates:
         contract = locked.get(update.contract.pk)
         if contract is None:
@@ -95,7 +106,7 @@ def update_contracts(
             if update.lines is None:
                 _check_kept_lines(contract)
             else:
-                replaced.append((contract, _build_lines(contract, update.lines)))
+                replaced.append((contract, _build_lines(contract, update.lines, bases=bases)))
         except DomainValidationError as err:
             for name, value in before.items():
                 setattr(contract, name, value)

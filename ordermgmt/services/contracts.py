@@ -35,7 +35,7 @@ from .common import locked_contract as _locked
 from .common import move_contract as _move
 from .common import require_comment as _require_comment
 from .dealdesk import reevaluate_after_change, route_submission, withdraw_open_review
-from .tax_basis import check_price_book_basis, tax_basis_errors
+from .tax_basis import PriceBases, check_price_book_basis, tax_basis_errors
 from .validation import (
     contract_header_errors,
     contract_line_errors,
@@ -96,7 +96,7 @@ class ContractTerms:
 
 
 def _build_lines(
-    contract: Contract, lines: Sequence[ContractLineInput]
+    contract: Contract, lines: Sequence[ContractLineInput], *, bases: PriceBases | None = None
 ) -> list[tuple[ContractLine, list[RampStep]]]:
     """Validates every line and step before anything is written."""
     built = []
@@ -140,7 +140,7 @@ def _build_lines(
             )
         built.append((line, steps))
     _check_contract_value(contract, built)
-    check_price_book_basis(contract, [line for line, _ in built])
+    check_price_book_basis(contract, [line for line, _ in built], bases=bases)
     return built
 
 

@@ -29,22 +29,43 @@ def tax_basis_errors(contract: Contract) -> list[DomainValidationError]:
     return []
 
 
-def check_price_book_basis(contract: Contract, lines: Iterable[ContractLine]) -> None:
+PriceBases = dict[tuple[int, str], tuple[bool, str]]
+
+
+def price_bases(pairs: Iterable[tuple[int, str]]) -> PriceBases:
+    """{(product_id, currency): (whether its price includes tax, product SKU)} for these
+    pairs, in one query: callers that check many contracts at once load them once."""
+    pairs = set(pairs)
+    found = ProductPrice.objects.filter(
+        product_id__in={product for product, _ in pairs},
+        currency__in={currency for _, currency in pairs},
+    ).values_list("product_id", "currency", "prices_include_tax", "product__sku")
+    return {
+        (product, currency): (inclusive, sku)
+        for product, currency, inclusive, sku in found
+        if (product, currency) in pairs
+    }
+
+
+def check_price_book_basis(
+    contract: Contract, lines: Iterable[ContractLine], *, bases: PriceBases | None = None
+) -> None:
     """A contract prices like its price book: a product whose price in the contract's
     currency includes tax cannot sit on a tax-exclusive contract, nor the reverse, or list
     and floor price checks would compare a gross with a net."""
-    products = {line.product_id: index for index, line in reversed(list(enumerate(lines)))}
-    for price in ProductPrice.objects.filter(
-        product_id__in=products, currency=contract.currency
-    ).select_related("product"):
-        if price.prices_include_tax != contract.prices_include_tax:
-            book = "include" if price.prices_include_tax else "exclude"
+    lines = list(lines)
+    if bases is None:
+        bases = price_bases((line.product_id, contract.currency) for line in lines)
+    for index, line in enumerate(lines):
+        inclusive, sku = bases.get((line.product_id, contract.currency), (None, ""))
+        if inclusive is not None and inclusive != contract.prices_include_tax:
+            book = "include" if inclusive else "exclude"
             here = "include" if contract.prices_include_tax else "exclude"
             raise DomainValidationError(
                 field="prices_include_tax",
                 code=OrderError.TAX_BASIS_MISMATCH,
-                message=f"{price.product.sku}'s {contract.currency} prices {book} tax but "
-                f"this contract's prices {here} it (line {products[price.product_id] + 1}): "
+                message=f"{sku}'s {contract.currency} prices {book} tax but "
+                f"this contract's prices {here} it (line {index + 1}): "
                 "use the same basis as the price book.",
             )
 
