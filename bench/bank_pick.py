@@ -15,29 +15,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 from common import fresh_database
-from payment_pick import grow_book, measure
+from payment_pick import grow_book, measure, old_select_ms
 
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("DEBUG", "0")
-
-
-def old_select_ms() -> tuple[float, int]:
-    from django.template import Context, Template
-
-    from ordermgmt.models import Account
-
-    old = Template(
-        '<select name="account"><option value="">Customer…</option>{% for a in accounts %}'
-        '<option value="{{ a.pk }}">{{ a.legal_name }}</option>{% endfor %}</select>'
-    )
-    started = time.perf_counter()
-    accounts = Account.objects.order_by("legal_name").only("id", "legal_name")
-    html = old.render(Context({"accounts": accounts}))
-    return (time.perf_counter() - started) * 1000, len(html)
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from billing.search.selectors import MIN_QUERY_LENGTH, _customers, _terms
+from billing.search.selectors import MIN_QUERY_LENGTH, customers_matching, search_terms
 
 PICK_LIMIT = 20
 
@@ -23,11 +23,11 @@ class CustomerChoice:
 
 def pick_customers(query: str, *, limit: int = PICK_LIMIT) -> tuple[list[CustomerChoice], bool]:
     """Up to `limit` matching customers by name, and whether there were more."""
-    terms = _terms(query)
+    terms = search_terms(query)
     if len(terms.text) < MIN_QUERY_LENGTH:
         return [], False
     rows = list(
-        _customers(terms).only("pk", "legal_name", "stripe_customer_id", "billing_country")[
+        customers_matching(terms).only("pk", "legal_name", "stripe_customer_id", "billing_country")[
             : limit + 1
         ]
     )

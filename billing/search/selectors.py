@@ -53,7 +53,7 @@ class SearchGroup:
 
 
 @dataclass(frozen=True)
-class _Terms:
+class SearchTerms:
     text: str
     amount: Decimal | None
     contract_id: int | None
@@ -63,7 +63,7 @@ class _Terms:
         return len(self.text) >= MIN_NAME_LENGTH
 
 
-def _terms(query: str) -> _Terms:
+def search_terms(query: str) -> SearchTerms:
     text = " ".join(query.split())
     try:
         amount = parse_amount(text)
@@ -72,10 +72,10 @@ def _terms(query: str) -> _Terms:
     if amount is not None and amount <= 0:
         amount = None
     match = _CONTRACT_REFERENCE.match(text)
-    return _Terms(text=text, amount=amount, contract_id=int(match[1]) if match else None)
+    return SearchTerms(text=text, amount=amount, contract_id=int(match[1]) if match else None)
 
 
-def _prefix(terms: _Terms, *fields: str) -> Q:
+def _prefix(terms: SearchTerms, *fields: str) -> Q:
     condition = Q(pk__in=[])
     for field in fields:
         condition |= Q(**{f"{field}__istartswith": terms.text})
@@ -95,7 +95,7 @@ class _NumberOrder(OrderBy):
         return f"{sql} USING ~<~ /* ASC */", params
 
 
-def _customers(terms: _Terms) -> QuerySet:
+def customers_matching(terms: SearchTerms) -> QuerySet:
     """By name, processor or CRM id, or the PO number of one of its contracts."""
     # Read first, as a list: a subquery inside the OR would make PostgreSQL scan every
     # account instead of OR-ing index scans.
@@ -119,7 +119,7 @@ def _customer_hit(account: Account) -> SearchHit:
     )
 
 
-def _contracts(terms: _Terms) -> QuerySet:
+def _contracts(terms: SearchTerms) -> QuerySet:
     condition = _prefix(terms, "po_number")
     if terms.names:
         condition |= Q(name__icontains=terms.text)
@@ -137,7 +137,7 @@ def _contract_hit(contract: Contract) -> SearchHit:
     )
 
 
-def _opportunities(terms: _Terms) -> QuerySet:
+def _opportunities(terms: SearchTerms) -> QuerySet:
     condition = _prefix(terms, "salesforce_id")
     if terms.names:
         condition |= Q(name__icontains=terms.text)
@@ -155,7 +155,7 @@ def _opportunity_hit(opportunity: Opportunity) -> SearchHit:
     )
 
 
-def _invoices(terms: _Terms) -> QuerySet:
+def _invoices(terms: SearchTerms) -> QuerySet:
     condition = _prefix(terms, "number", "po_number", "stripe_invoice_id")
     if terms.amount is not None:
         condition |= Q(total_amount=terms.amount)
@@ -173,7 +173,7 @@ def _invoice_hit(invoice: Invoice) -> SearchHit:
     )
 
 
-def _credit_notes(terms: _Terms) -> QuerySet:
+def _credit_notes(terms: SearchTerms) -> QuerySet:
     condition = _prefix(terms, "number")
     if terms.amount is not None:
         condition |= Q(total_amount=terms.amount)
@@ -189,7 +189,7 @@ def _credit_note_hit(note: CreditNote) -> SearchHit:
     )
 
 
-def _payments(terms: _Terms) -> QuerySet:
+def _payments(terms: SearchTerms) -> QuerySet:
     condition = _prefix(terms, "reference", "external_id")
     if terms.amount is not None:
         condition |= Q(amount=terms.amount)
@@ -210,12 +210,12 @@ class _Kind:
     kind: str
     title: str
     permissions: tuple[str, ...]
-    queryset: Callable[[_Terms], QuerySet]
+    queryset: Callable[[SearchTerms], QuerySet]
     hit: Callable[[object], SearchHit]
     order: Callable[[object], object] = lambda row: -row.pk
     number_field: str | None = None
 
-    def rows(self, terms: _Terms, limit: int) -> tuple[list, bool]:
+    def rows(self, terms: SearchTerms, limit: int) -> tuple[list, bool]:
         """Up to `limit` rows: number matches in number order, then the other matches."""
         numbered = []
         if self.number_field:
@@ -242,7 +242,7 @@ KINDS = [
         "customers",
         "Customers",
         ("ordermgmt.view_account", "billing.view_invoice"),
-        _customers,
+        customers_matching,
         _customer_hit,
         lambda account: (account.legal_name, account.pk),
     ),
@@ -287,7 +287,7 @@ def searchable_kinds(user) -> list[str]:
 
 def search_book(*, query: str, user, limit: int = 10) -> list[SearchGroup]:
     """The groups with at least one hit, in a fixed order, only of kinds `user` may see."""
-    terms = _terms(query)
+    terms = search_terms(query)
     if len(terms.text) < MIN_QUERY_LENGTH:
         return []
     groups = []
