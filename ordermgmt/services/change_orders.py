@@ -80,13 +80,6 @@ def _require_active(contract: Contract) -> None:
             f"{contract.reference} is {contract.get_status_display().lower()}; only an active "
             "contract takes change orders.",
         )
-    if contract.billing_frequency == "custom":
-        raise _error(
-            "contract",
-            OrderError.NOT_A_SUBSCRIPTION,
-            f"{contract.reference} bills by a custom installment plan; change its plan by "
-            "an amendment instead.",
-        )
 
 
 def _check_line(contract: Contract, line: ContractLine | None, effective: date) -> ContractLine:
@@ -316,6 +309,16 @@ def make_change_order(
             "proration_behavior",
             OrderError.OUT_OF_RANGE,
             f"Proration is one of {', '.join(ProrationBehavior.values)}.",
+        )
+    if contract.billing_frequency == "custom" and (
+        change.proration_behavior == ProrationBehavior.NONE
+    ):
+        raise _error(
+            "proration_behavior",
+            OrderError.OUT_OF_RANGE,
+            f"{contract.reference} bills by a custom installment plan: its pending "
+            "installments are re-spread to the new value, and what cannot be spread is "
+            "credited or debited now or on the next invoice; choose one of those.",
         )
     if change.currency and change.currency != contract.currency:
         raise _error(
