@@ -157,7 +157,14 @@ def _place_prorations(change: ContractChange, contract: Contract, plan: Schedule
 
 def _refuse_negative_next_invoice(contract: Contract, billing_date: date) -> None:
     """The next invoice nets the credit; it must not total below zero (an invoice cannot),
-    which happens when too little is left to bill after the change."""
+    which happens when too little is left to bill after the change.
+
+    Decided (issue 14) to keep the refusal: Zuora with Invoice Settlement never issues a
+    negative invoice either; its bill run puts a net negative total on a credit memo
+    ("Create credit memos for net negative invoice totals"). The outcome is the same
+    document, a credit note against what was billed; Zuora makes it automatically where
+    we refuse and name it (field proration_behavior), so the specialist issues it on the
+    invoice that billed the period and records the change with no proration."""
     due = BillingScheduleLine.objects.filter(
         contract=contract,
         status=ScheduleLineStatus.PENDING,

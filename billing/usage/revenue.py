@@ -76,6 +76,8 @@ class CommitmentRevenue:
 
 
 def commitment_revenue(commitments, as_of: date) -> list[CommitmentRevenue]:
+    """The ledger's view, in the ledger's amounts (gross of tax on a tax-inclusive
+    contract); the revenue recognised is `usage_revenue_events`, net."""
     policy = breakage_policy()
     invoiced = _installments_invoiced(commitments, as_of)
     rows = []
@@ -166,7 +168,9 @@ def usage_revenue_events(*, as_of: date, contracts) -> list[tuple[int, int, date
       that usage draws down); breakage of what goes unused per `breakage_policy()`: at
       expiry, or in proportion to the pattern of use, month by month;
     - postpaid minimums: the true-up when the period ends.
-    Prepayment, drawdown and rollover lines move the liability only."""
+    Prepayment, drawdown and rollover lines move the liability only. On a tax-inclusive
+    contract every one of these is net of tax, estimated then trued up to the net
+    invoiced (`billing.revenue.inclusive_net`, `revenue_inclusive`)."""
     contract_ids = list(contracts.values_list("pk", flat=True))
     prices = defaultdict(list)
     for price in UsagePrice.objects.filter(contract_id__in=contract_ids).select_related(

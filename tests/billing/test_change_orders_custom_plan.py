@@ -172,3 +172,27 @@ def test_a_credit_beyond_what_is_left_to_bill_or_no_proration_is_refused_and_sav
     assert not ContractChange.objects.filter(contract=contract).exists()
     assert BillingScheduleLine.objects.filter(contract=contract).count() == rows
     assert ContractLine.objects.get(pk=line.pk).service_end in (None, date(2026, 12, 31))
+
+
+@freeze_time("2026-07-20 12:00")
+def test_the_console_page_takes_a_change_on_a_plan_and_names_the_field_it_refuses(client):
+    contract = plan_contract()
+    for day in (date(2026, 1, 1), date(2026, 4, 1), date(2026, 7, 1)):
+        bill(day)
+    client.force_login(UserFactory(role=roles.ORDER_SPECIALIST))
+    url = f"/billing/contracts/{contract.pk}/change-orders/"
+    form = {
+        "kind": "quantity",
+        "line": contract.lines.get().pk,
+        "effective_date": "2026-08-01",
+        "quantity": "15",
+        "proration_behavior": "none",
+    }
+    refused = client.post(url, form)
+    assert refused.status_code == 400
+    assert 'id="error-proration_behavior"' in refused.content.decode()
+    assert not ContractChange.objects.exists()
+    answer = client.post(url, {**form, "proration_behavior": "next_invoice"}, follow=True)
+    assert answer.status_code == 200
+    assert "−$2,000.00" in answer.content.decode() or "-$2,000.00" in answer.content.decode()
+    assert ContractChange.objects.filter(contract=contract).count() == 1

@@ -195,3 +195,26 @@ def test_a_bad_change_on_a_ramped_line_names_the_field_and_saves_nothing(client)
     assert (again.json()["field"], again.json()["code"]) == ("quantity", "nothing_changes")
     assert ContractChange.objects.filter(contract=contract).count() == 1
     assert BillingScheduleLine.objects.filter(contract=contract).count() > rows
+
+
+@freeze_time("2026-04-16 12:00")
+def test_the_console_page_takes_a_change_on_a_ramped_line(client):
+    contract = ramped_contract()
+    bill(date(2026, 4, 1))
+    client.force_login(UserFactory(role=roles.ORDER_SPECIALIST))
+    answer = client.post(
+        f"/billing/contracts/{contract.pk}/change-orders/",
+        {
+            "kind": "quantity",
+            "line": contract.lines.get().pk,
+            "effective_date": "2026-04-16",
+            "quantity": "15",
+            "proration_behavior": "next_invoice",
+        },
+        follow=True,
+    )
+    page = answer.content.decode()
+    assert answer.status_code == 200
+    assert "−$500.00" in page or "-$500.00" in page  # credit, old step's terms
+    assert "$750.00" in page  # debit, 15 seats at the step's price
+    assert ContractChange.objects.filter(contract=contract).count() == 1
