@@ -396,6 +396,15 @@ def _write_term(contract: Contract, record: ContractChange, new_end: date, actor
         line.service_end = new_end
         audit_next_save(line, actor=actor, reason=_reason(record))
         line.save(update_fields=["service_end"])
+    # A ramp's last step continues through an extension (the last interval's terms
+    # renew, as Zuora extends a ramp deal's last interval); on a shortened term billing
+    # and revenue clip the steps to the days the line serves.
+    for step in RampStep.objects.filter(
+        line__contract=contract, line__service_end__isnull=True, end_date=contract.end_date
+    ).filter(end_date__lt=new_end):
+        step.end_date = new_end
+        audit_next_save(step, actor=actor, reason=_reason(record))
+        step.save(update_fields=["end_date"])
     contract.end_date = new_end
     audit_next_save(contract, actor=actor, reason=_reason(record))
     contract.save()

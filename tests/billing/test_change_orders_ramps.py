@@ -218,3 +218,16 @@ def test_the_console_page_takes_a_change_on_a_ramped_line(client):
     assert "−$500.00" in page or "-$500.00" in page  # credit, old step's terms
     assert "$750.00" in page  # debit, 15 seats at the step's price
     assert ContractChange.objects.filter(contract=contract).count() == 1
+
+
+@freeze_time("2026-04-16 12:00")
+def test_a_term_extension_continues_the_ramps_last_step(client):
+    contract = ramped_contract()
+    bill(date(2026, 4, 1))
+    line = contract.lines.get()
+    # Three more months: the last step (20 seats at 1,080.00, 1,800.00 a month) runs on to
+    # 31 March 2027, planned like the rest of it.
+    answer = change(client, contract, kind="term", new_end_date="2027-03-31")
+    assert answer.status_code == 201, answer.json()
+    assert steps_of(line)[-1] == (date(2026, 7, 1), date(2027, 3, 31), D(20), D(1080))
+    assert planned(line)[-3:] == [(1, "1800.00"), (2, "1800.00"), (3, "1800.00")]
