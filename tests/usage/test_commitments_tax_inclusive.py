@@ -173,3 +173,28 @@ def test_a_postpaid_minimums_true_up_is_net_and_trued_up_to_its_invoice_line():
         D("0.01"),
     ]
     assert positions(contract, date(2026, 4, 1)) == [(D("840.34"), D("840.34"), D("0.00"))]
+
+
+def test_a_promotional_credit_reduces_revenue_by_its_net_not_its_gross():
+    contract = inclusive_contract()
+    grant_commitment(
+        **commitment_terms(
+            contract,
+            kind=CommitmentKind.PROMOTIONAL_CREDIT,
+            payment_plan=PaymentPlan.FREE,
+            name="Launch credit",
+            amount=D("50.00"),
+        ),
+        actor=None,
+    )
+    # January: 600 calls = 60.00 gross, 50.00 of it from the credit. Usage net
+    # round(60.00 / 1.19) = 50.42 (50.420); the credit's drawdown -50.00 gross is a price
+    # reduction of its net, round(50.00 / 1.19) = 42.02 (42.016), not of 50.00.
+    ingest_usage(contract, ((1, 15), 600))
+    bill_and_issue(date(2026, 2, 1))
+    assert invoice_lines(contract)[date(2026, 2, 1)] == [
+        (D("50.42"), D("9.58")),
+        (D("-42.02"), D("-7.98")),
+    ]
+    assert waterfall_months(contract, date(2026, 2, 1), months=2) == [D("8.40"), D("0")]
+    assert positions(contract, date(2026, 2, 1)) == [(D("8.40"), D("8.40"), D("0.00"))]
