@@ -231,3 +231,30 @@ def test_a_term_extension_continues_the_ramps_last_step(client):
     assert answer.status_code == 201, answer.json()
     assert steps_of(line)[-1] == (date(2026, 7, 1), date(2027, 3, 31), D(20), D(1080))
     assert planned(line)[-3:] == [(1, "1800.00"), (2, "1800.00"), (3, "1800.00")]
+
+
+@freeze_time("2026-04-20 12:00")
+def test_a_swap_on_a_ramped_line_prices_every_remaining_step_at_the_new_products_price(client):
+    contract = ramped_contract()
+    bill(date(2026, 4, 1))
+    premium = ProductFactory()
+    body = change(
+        client,
+        contract,
+        kind="swap",
+        line=contract.lines.get().pk,
+        product=premium.pk,
+        unit_price="1800",
+        effective_date="2026-05-01",
+    ).json()
+    new_line = ContractLine.objects.get(pk=body["new_line"])
+    assert new_line.product_id == premium.pk
+    # The ramp's quantities stay (10, then 20); 10 x 1,800.00 / 12 = 1,500.00 and
+    # 20 x 1,800.00 / 12 = 3,000.00 a month.
+    assert steps_of(new_line) == [
+        (date(2026, 5, 1), date(2026, 6, 30), D(10), D(1800)),
+        (date(2026, 7, 1), date(2026, 12, 31), D(20), D(1800)),
+    ]
+    assert planned(new_line) == [(5, "1500.00"), (6, "1500.00")] + [
+        (month, "3000.00") for month in range(7, 13)
+    ]

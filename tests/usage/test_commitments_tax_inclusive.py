@@ -198,3 +198,32 @@ def test_a_promotional_credit_reduces_revenue_by_its_net_not_its_gross():
     ]
     assert waterfall_months(contract, date(2026, 2, 1), months=2) == [D("8.40"), D("0")]
     assert positions(contract, date(2026, 2, 1)) == [(D("8.40"), D("8.40"), D("0.00"))]
+
+
+def test_a_commitment_paid_in_installments_is_trued_up_from_what_they_invoiced_net():
+    from billing.usage.services import InstallmentPlan
+
+    contract = inclusive_contract()
+    grant_commitment(
+        **commitment_terms(
+            contract,
+            payment_plan=PaymentPlan.INSTALLMENTS,
+            amount=D("1000.00"),
+            ends_on=date(2026, 3, 31),
+        ),
+        installments=InstallmentPlan(every="monthly", count=2),
+        actor=None,
+    )
+    ingest_usage(contract, ((1, 15), 3100), ((2, 10), 2800), ((3, 10), 3100))
+    bill_and_issue(date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1))
+    # Two installments of 500.00 gross, each round(500.00 / 1.19) = 420.17 net (420.168):
+    # 840.34 invoiced net, as the prepayment above. Usage nets 260.50 + 235.29 + 260.50,
+    # drawn down by lines of the same nets; 100.00 gross expires: 84.03 estimated on 31
+    # March, trued up on 1 April to 840.34 - 756.29 = 84.05.
+    assert waterfall_months(contract, date(2026, 4, 1)) == [
+        D("260.50"),
+        D("235.29"),
+        D("344.53"),
+        D("0.02"),
+    ]
+    assert positions(contract, date(2026, 4, 1)) == [(D("840.34"), D("840.34"), D("0.00"))]
