@@ -31,11 +31,11 @@ from billing.models import (
 from billing.revenue.error_codes import RevenueError
 from billing.schedules.builder import build_schedule
 from billing.schedules.periods import billing_periods
-from billing.services.tax import included_tax_percent, net_of_included_tax
 from core.errors import DomainValidationError
 from core.money import round_money
 from ordermgmt.models import Contract, ContractLine, Product, ProductPrice, RevenueType
 
+from .inclusive_net import IncludedRates, Invoiced, net_of
 from .models import SspRange
 
 ZERO = Decimal(0)
@@ -126,7 +126,7 @@ def billed_per_line(contracts: Iterable[Contract]) -> dict[int, tuple[Decimal, d
     for contract in contracts:
         if contract.pk in seen_contracts:
             continue
-        rates = _IncludedRates(contract)
+        rates = IncludedRates(contract)
         for draft in build_schedule(contract):
             if draft.amount is None or draft.kind == ScheduleLineKind.USAGE:
                 continue
@@ -143,29 +143,14 @@ def billed_per_line(contracts: Iterable[Contract]) -> dict[int, tuple[Decimal, d
     return result
 
 
-class _IncludedRates:
-    """The rate a contract's gross prices include, by billing date (read once per date)."""
-
-    def __init__(self, contract: Contract):
-        self.contract = contract
-        self.percents: dict[date, Decimal] = {}
-
-    def net(self, gross: Decimal, on: date) -> Decimal:
-        if on not in self.percents:
-            self.percents[on] = included_tax_percent(self.contract.account, on)
-        return net_of_included_tax(gross, self.percents[on], self.contract.currency)
-
-
 def _net_of_tax(contracts: dict[int, Contract]) -> list[tuple]:
-    """(contract, line, step, net) per schedule line of tax-inclusive contracts. Revenue
-    is net of the tax collected for the state (ASC 606-10-32-2A), and the net of a period
-    is only exact once invoiced: the invoice's rule (per rate, shared by largest remainder)
-    and the rate on its date decide the cents. So a line on an issued invoice counts its
-    invoiced net; one not yet issued, its gross split at the rate on its billing date by
-    the per-line rule, an estimate that issuing trues up (`services.tax_inclusive`)."""
+    """(contract, line, step, net) per schedule line of tax-inclusive contracts: each
+    line's net as `inclusive_net` defines it, the invoiced net once its invoice is issued
+    (or void: credited), else the estimate on its billing date, which issuing trues up
+    (`services.tax_inclusive`)."""
     if not contracts:
         return []
-    rates = {pk: _IncludedRates(c) for pk, c in contracts.items()}
+    rates = {pk: IncludedRates(c) for pk, c in contracts.items()}
     rows = (
         BillingScheduleLine.objects.filter(contract__in=list(contracts))
         .exclude(kind=ScheduleLineKind.USAGE)
@@ -177,14 +162,21 @@ def _net_of_tax(contracts: dict[int, Contract]) -> list[tuple]:
             "amount",
             "billing_date",
             "invoice_line__amount",
+            "invoice_line__tax_amount",
+            "invoice_line__invoice__invoice_date",
             "invoice_line__invoice__status",
         )
     )
     result = []
-    for contract_id, line_id, step_id, gross, on, invoiced_net, status in rows:
-        invoiced = status in (InvoiceStatus.ISSUED, InvoiceStatus.VOID)  # void: credited
-        net = invoiced_net if invoiced else rates[contract_id].net(gross, on)
-        result.append((contract_id, line_id, step_id, net))
+    for contract_id, line_id, step_id, gross, on, net, tax, invoice_date, status in rows:
+        invoiced = (
+            Invoiced(net, net + (tax or ZERO), invoice_date)
+            if status in (InvoiceStatus.ISSUED, InvoiceStatus.VOID)
+            else None
+        )
+        result.append(
+            (contract_id, line_id, step_id, net_of(gross, on, rates[contract_id], invoiced))
+        )
     return result
 
 
@@ -228,20 +220,22 @@ def contract_line_facts(
         product = line.product
         total, per_step = billed.get(line.pk, (ZERO, {}))
         steps = list(line.ramp_steps.all())
-        if steps:
-            segments = [
-                Segment(s.start_date, s.end_date, s.quantity, per_step.get(s.pk, ZERO))
-                for s in steps
-            ]
-        else:
-            segments = [  # a change order may have ended or started the line mid-term
-                Segment(
-                    max(line.service_start or contract.start_date, contract.start_date),
-                    min(line.service_end or contract.end_date, contract.end_date),
-                    line.quantity,
-                    total,
-                )
-            ]
+        served = (
+            max(line.service_start or contract.start_date, contract.start_date),
+            min(line.service_end or contract.end_date, contract.end_date),
+        )
+        # Ramp steps are clipped to the days the line serves, as billing clips them.
+        segments = [
+            Segment(
+                max(s.start_date, served[0]),
+                min(s.end_date, served[1]),
+                s.quantity,
+                per_step.get(s.pk, ZERO),
+            )
+            for s in steps
+            if s.start_date <= served[1] and s.end_date >= served[0]
+        ] or [Segment(served[0], served[1], line.quantity, total)]  # a change order may
+        # have ended or started the line mid-term
         start = min(s.start for s in segments)
         end = max(s.end for s in segments)
         key = (product.pk, currency)

@@ -23,6 +23,7 @@ from billing.models import (
     ScheduleLineStatus,
 )
 from billing.schedules.changes import LineBilling, SchedulePlan, plan_credits, plan_line
+from billing.schedules.plan_changes import plan_custom_change
 from billing.services.invoicing import build_draft_invoice, default_legal_entity
 from billing.services.tax import tax_rate_for
 from core.audit import audit_next_save
@@ -62,6 +63,8 @@ def _affected_lines(change: ContractChange, contract: Contract) -> list[Contract
 def apply_change_to_schedule(*, change: ContractChange, actor=None) -> SchedulePlan:
     contract = Contract.objects.get(pk=change.contract_id)
     lines = _affected_lines(change, contract)
+    if contract.billing_frequency == "custom":
+        return _apply_to_custom_plan(change, contract, lines)
     total = SchedulePlan()
     for line in lines:
         credits = plan_credits(contract, line, change, LineBilling.of(line))
@@ -85,6 +88,23 @@ def apply_change_to_schedule(*, change: ContractChange, actor=None) -> ScheduleP
         total.cancel.extend(plan.cancel)
     _place_prorations(change, contract, total)
     return total
+
+
+def _apply_to_custom_plan(
+    change: ContractChange, contract: Contract, lines: list[ContractLine]
+) -> SchedulePlan:
+    """A custom installment plan is re-spread by value (billing.schedules.plan_changes)."""
+    plan = plan_custom_change(contract, change, lines)
+    BillingScheduleLine.transition_rows(
+        BillingScheduleLine.objects.filter(pk__in=[row.pk for row in plan.cancel]),
+        from_status=ScheduleLineStatus.PENDING,
+        to_status=ScheduleLineStatus.CANCELLED,
+        change_order=change,
+    )
+    _write(plan.regular, contract)
+    _write(plan.prorations, contract)
+    _place_prorations(change, contract, plan)
+    return plan
 
 
 def _write(rows: list[BillingScheduleLine], contract: Contract) -> None:
@@ -115,7 +135,7 @@ def _place_prorations(change: ContractChange, contract: Contract, plan: Schedule
         first = (
             BillingScheduleLine.objects.filter(
                 contract=contract,
-                kind=ScheduleLineKind.RECURRING,
+                kind__in=[ScheduleLineKind.RECURRING, ScheduleLineKind.INSTALLMENT],
                 status=ScheduleLineStatus.PENDING,
                 billing_date__gte=today,
             )
@@ -137,7 +157,14 @@ def _place_prorations(change: ContractChange, contract: Contract, plan: Schedule
 
 def _refuse_negative_next_invoice(contract: Contract, billing_date: date) -> None:
     """The next invoice nets the credit; it must not total below zero (an invoice cannot),
-    which happens when too little is left to bill after the change."""
+    which happens when too little is left to bill after the change.
+
+    Decided (issue 14) to keep the refusal: Zuora with Invoice Settlement never issues a
+    negative invoice either; its bill run puts a net negative total on a credit memo
+    ("Create credit memos for net negative invoice totals"). The outcome is the same
+    document, a credit note against what was billed; Zuora makes it automatically where
+    we refuse and name it (field proration_behavior), so the specialist issues it on the
+    invoice that billed the period and records the change with no proration."""
     due = BillingScheduleLine.objects.filter(
         contract=contract,
         status=ScheduleLineStatus.PENDING,

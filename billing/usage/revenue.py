@@ -31,7 +31,13 @@ from billing.models import (
     ScheduleLineKind,
 )
 from billing.revenue.engine import month_periods
-from billing.services.tax import included_tax_percent, included_taxes
+from billing.revenue.inclusive_net import (
+    INVOICED_STATUSES,
+    IncludedRates,
+    Invoiced,
+    invoiced_by_key,
+    settled,
+)
 from billing.usage.models import (
     Commitment,
     CommitmentInstallment,
@@ -43,6 +49,7 @@ from billing.usage.models import (
     UsagePrice,
 )
 from billing.usage.pricing import price_period
+from billing.usage.revenue_inclusive import GrossEvent, net_commitment_events
 from billing.usage.selectors import commitment_balances
 from core.money import round_money
 
@@ -69,6 +76,8 @@ class CommitmentRevenue:
 
 
 def commitment_revenue(commitments, as_of: date) -> list[CommitmentRevenue]:
+    """The ledger's view, in the ledger's amounts (gross of tax on a tax-inclusive
+    contract); the revenue recognised is `usage_revenue_events`, net."""
     policy = breakage_policy()
     invoiced = _installments_invoiced(commitments, as_of)
     rows = []
@@ -159,7 +168,9 @@ def usage_revenue_events(*, as_of: date, contracts) -> list[tuple[int, int, date
       that usage draws down); breakage of what goes unused per `breakage_policy()`: at
       expiry, or in proportion to the pattern of use, month by month;
     - postpaid minimums: the true-up when the period ends.
-    Prepayment, drawdown and rollover lines move the liability only."""
+    Prepayment, drawdown and rollover lines move the liability only. On a tax-inclusive
+    contract every one of these is net of tax, estimated then trued up to the net
+    invoiced (`billing.revenue.inclusive_net`, `revenue_inclusive`)."""
     contract_ids = list(contracts.values_list("pk", flat=True))
     prices = defaultdict(list)
     for price in UsagePrice.objects.filter(contract_id__in=contract_ids).select_related(
@@ -193,7 +204,7 @@ def _consumption(as_of: date, prices) -> list[RevenueEvent]:
     ):
         rollups[(contract_id, metric)].append((day, quantity))
     invoiced = _invoiced_net(as_of, [p for p in periods if _inclusive(prices[p[2]])])
-    percents: dict[tuple[int, date], Decimal] = {}
+    rates: dict[int, IncludedRates] = {}
     events = []
     for schedule_id, contract_id, line_id, start, end, currency in periods:
         line_prices = prices[line_id]
@@ -217,24 +228,20 @@ def _consumption(as_of: date, prices) -> list[RevenueEvent]:
             ]
             to_date = gross = sum(parts, ZERO)
             if contract.prices_include_tax:
-                # ASC 606 excludes taxes collected for authorities: the net, split from
-                # each line's gross by the contract's rule as its invoice will split it.
-                key = (contract.account_id, month_last)
-                if key not in percents:
-                    percents[key] = included_tax_percent(contract.account, month_last)
-                taxes = included_taxes(
-                    parts, [percents[key]] * len(parts), currency, contract.inclusive_tax_rounding
-                )
-                to_date -= sum(taxes, ZERO)
+                # The estimated net: each line's gross split as its invoice will split it.
+                rate = rates.setdefault(contract.pk, IncludedRates(contract))
+                to_date = sum(rate.nets(parts, month_last), ZERO)
             if to_date != previous:
                 events.append(RevenueEvent(contract_id, product_id, month_last, to_date - previous))
             previous = to_date
-        net, invoiced_gross, invoice_date = invoiced.get(schedule_id, (ZERO, None, None))
         # All of the period's usage is invoiced: its invoices fix the net (their rate, their
         # date), and the estimate is trued up to it on the latest invoice date. Late usage
         # not yet invoiced keeps the estimate until it is.
-        if end <= as_of and invoiced_gross == gross and net != previous:
-            events.append(RevenueEvent(contract_id, product_id, invoice_date, net - previous))
+        done = settled(gross, invoiced.get(schedule_id)) if end <= as_of else None
+        if done is not None and done.net != previous:
+            events.append(
+                RevenueEvent(contract_id, product_id, done.invoice_date, done.net - previous)
+            )
     return events
 
 
@@ -242,10 +249,10 @@ def _inclusive(line_prices) -> bool:
     return line_prices[0].contract_line.contract.prices_include_tax
 
 
-def _invoiced_net(as_of: date, periods) -> dict[int, tuple[Decimal, Decimal, date]]:
-    """Usage schedule line -> (net and gross of its lines as invoiced, the latest invoice
-    date). The first tier line points at the schedule line, the other tiers name it in
-    their explanation, and a late usage adjustment has its contract line and period.
+def _invoiced_net(as_of: date, periods) -> dict[int, Invoiced]:
+    """Usage schedule line -> its invoice lines as invoiced (`inclusive_net.Invoiced`).
+    The first tier line points at the schedule line, the other tiers name it in their
+    explanation, and a late usage adjustment has its contract line and period.
     Commitment drawdowns and overage are not consumption: left out."""
     if not periods:
         return {}
@@ -260,7 +267,7 @@ def _invoiced_net(as_of: date, periods) -> dict[int, tuple[Decimal, Decimal, dat
                 explanation__source="late usage adjustment",
             ),
             invoice__number__isnull=False,
-            invoice__status__in=[InvoiceStatus.ISSUED, InvoiceStatus.VOID],
+            invoice__status__in=INVOICED_STATUSES,
             invoice__invoice_date__lte=as_of,
         )
         .exclude(explanation__has_key="commitment")
@@ -275,35 +282,36 @@ def _invoiced_net(as_of: date, periods) -> dict[int, tuple[Decimal, Decimal, dat
             "invoice__invoice_date",
         )
     )
-    invoiced: dict[int, tuple[Decimal, Decimal, date]] = {}
-    for schedule_id, explanation, line_id, start, end, amount, tax, invoice_date in lines:
-        schedule_id = (
+    keyed = (
+        (
             schedule_id
             or (explanation or {}).get("schedule_line")
-            or by_period.get((line_id, start, end))
+            or by_period.get((line_id, start, end)),
+            amount,
+            tax,
+            invoice_date,
         )
-        if schedule_id is None:
-            continue
-        net, gross, latest = invoiced.get(schedule_id, (ZERO, ZERO, invoice_date))
-        invoiced[schedule_id] = (net + amount, gross + amount + tax, max(latest, invoice_date))
-    return invoiced
+        for schedule_id, explanation, line_id, start, end, amount, tax, invoice_date in lines
+    )
+    return invoiced_by_key(row for row in keyed if row[0] is not None)
 
 
 def _commitment_events(as_of: date, contract_ids, product_of_contract) -> list[RevenueEvent]:
     commitments = list(
-        Commitment.objects.filter(contract_id__in=contract_ids, starts_on__lte=as_of)
+        Commitment.objects.filter(
+            contract_id__in=contract_ids, starts_on__lte=as_of
+        ).select_related("contract__account")
     )
     if not commitments:
         return []
     policy = breakage_policy()
-    events = []
+    gross: list[GrossEvent] = []
     entries = LedgerEntry.objects.filter(
         commitment__in=commitments, effective_date__lte=as_of
-    ).select_related("commitment")
+    ).select_related("commitment__contract__account")
     for entry in entries:
         commitment = entry.commitment
-        product_id = product_of_contract.get(commitment.contract_id)
-        if product_id is None:
+        if commitment.contract_id not in product_of_contract:
             continue
         kind = commitment.kind
         promo_draw = kind == CommitmentKind.PROMOTIONAL_CREDIT and entry.kind == EntryKind.DRAWDOWN
@@ -315,15 +323,46 @@ def _commitment_events(as_of: date, contract_ids, product_of_contract) -> list[R
         )
         if promo_draw or true_up or expiry:
             amount = entry.amount if promo_draw else -entry.amount
-            events.append(
-                RevenueEvent(commitment.contract_id, product_id, entry.effective_date, amount)
+            gross.append(
+                GrossEvent(
+                    commitment,
+                    entry.effective_date,
+                    amount,
+                    invoice_line_id=None if expiry else entry.invoice_line_id,
+                    breakage=expiry,
+                )
             )
     if policy == "proportional":
-        events += _proportional_breakage(as_of, commitments, product_of_contract)
+        gross += _proportional_breakage(as_of, commitments, product_of_contract)
+    # A tax-inclusive contract's ledger is gross; its revenue is net (one definition:
+    # billing.revenue.inclusive_net).
+    inclusive = [e for e in gross if e.commitment.contract.prices_include_tax]
+    prepaid = [
+        c
+        for c in commitments
+        if c.contract.prices_include_tax
+        and c.is_prepaid
+        and c.kind != CommitmentKind.PROMOTIONAL_CREDIT
+        and c.contract_id in product_of_contract
+    ]
+    events = [
+        RevenueEvent(
+            e.commitment.contract_id,
+            product_of_contract[e.commitment.contract_id],
+            e.recognition_date,
+            e.amount,
+        )
+        for e in gross
+        if not e.commitment.contract.prices_include_tax
+    ]
+    events += [
+        RevenueEvent(c.contract_id, product_of_contract[c.contract_id], day, amount)
+        for c, day, amount in net_commitment_events(as_of, inclusive, prepaid)
+    ]
     return events
 
 
-def _proportional_breakage(as_of: date, commitments, product_of_contract) -> list[RevenueEvent]:
+def _proportional_breakage(as_of: date, commitments, product_of_contract) -> list[GrossEvent]:
     """Breakage recognised to date at each month end (and at expiry), as `commitment_revenue`
     computes it on that date; each month gets the difference."""
     prepaid = [
@@ -339,11 +378,11 @@ def _proportional_breakage(as_of: date, commitments, product_of_contract) -> lis
             (row,) = commitment_revenue([commitment], month_last)
             if row.breakage_revenue != previous:
                 events.append(
-                    RevenueEvent(
-                        commitment.contract_id,
-                        product_of_contract[commitment.contract_id],
+                    GrossEvent(
+                        commitment,
                         month_last,
                         row.breakage_revenue - previous,
+                        breakage=True,
                     )
                 )
             previous = row.breakage_revenue

@@ -35,12 +35,13 @@ from ordermgmt.models import (
     Product,
     ProductPrice,
     ProrationBehavior,
+    RampStep,
     RevenueType,
 )
 
 from .common import locked_contract
 from .tax_basis import check_price_book_basis
-from .validation import contract_line_errors
+from .validation import contract_line_errors, ramp_step_errors
 
 # Billing registers its schedule effect here, revenue its ASC 606 effect; each is called
 # as hook(change=..., actor=...) inside the change order's transaction.
@@ -79,13 +80,6 @@ def _require_active(contract: Contract) -> None:
             f"{contract.reference} is {contract.get_status_display().lower()}; only an active "
             "contract takes change orders.",
         )
-    if contract.billing_frequency == "custom":
-        raise _error(
-            "contract",
-            OrderError.NOT_A_SUBSCRIPTION,
-            f"{contract.reference} bills by a custom installment plan; change its plan by "
-            "an amendment instead.",
-        )
 
 
 def _check_line(contract: Contract, line: ContractLine | None, effective: date) -> ContractLine:
@@ -104,12 +98,6 @@ def _check_line(contract: Contract, line: ContractLine | None, effective: date) 
             OrderError.NOT_A_SUBSCRIPTION,
             f"{line.product.sku} is not a subscription; only subscription lines are "
             "changed mid-term.",
-        )
-    if line.ramp_steps.exists():
-        raise _error(
-            "line",
-            OrderError.RAMPED_LINE,
-            f"{line.product.sku} has ramp steps; change the ramp by an amendment instead.",
         )
     if not line.serves_from <= effective <= line.serves_until:
         raise _error(
@@ -134,7 +122,9 @@ def _check_effective_date(contract: Contract, effective: date | None) -> date:
     return effective
 
 
-def _new_terms(contract: Contract, line: ContractLine, data: ChangeOrderInput) -> ContractLine:
+def _new_terms(
+    contract: Contract, line: ContractLine, data: ChangeOrderInput, effective: date
+) -> ContractLine:
     """The line that carries the new terms (unsaved), validated like any contract line."""
     product = line.product
     quantity, unit_price, discount = line.quantity, line.unit_price, line.discount_percent
@@ -171,6 +161,9 @@ def _new_terms(contract: Contract, line: ContractLine, data: ChangeOrderInput) -
                     OrderError.NO_PRICE_IN_CURRENCY,
                     f"{product.sku} has no list price in {contract.currency}; give a unit price.",
                 )
+    steps = _remaining_steps(line, data, effective, quantity, unit_price)
+    if steps:  # the line carries the terms of the step it starts in
+        quantity, unit_price = steps[0].quantity, steps[0].unit_price
     new_line = ContractLine(
         contract=contract,
         product=product,
@@ -189,20 +182,75 @@ def _new_terms(contract: Contract, line: ContractLine, data: ChangeOrderInput) -
             check_price_book_basis(contract, [new_line])
         except DomainValidationError as err:
             raise _error("product", err.code, err.message) from err
+    for step in steps:
+        for error in ramp_step_errors(step, contract=contract):
+            raise _error(
+                error.field if error.field != "end_date" else "line", error.code, error.message
+            )
+    old_steps = [
+        (s.start_date, s.end_date, s.quantity, s.unit_price) for s in steps_from(line, effective)
+    ]
+    new_steps = [(s.start_date, s.end_date, s.quantity, s.unit_price) for s in steps]
     if (new_line.product_id, new_line.quantity, new_line.unit_price, new_line.discount_percent) == (
         line.product_id,
         line.quantity,
         line.unit_price,
         line.discount_percent,
-    ):
+    ) and old_steps == new_steps:
         raise _error(
             {"quantity": "quantity", "price": "unit_price"}.get(data.kind, "line"),
             OrderError.NOTHING_CHANGES,
             "The new terms are the same as the current ones.",
         )
     years = term_years(contract.start_date, contract.end_date)
-    check_contract_value(new_line.quantity * new_line.unit_price * years, field="unit_price")
+    for terms in [new_line, *steps]:
+        check_contract_value(terms.quantity * terms.unit_price * years, field="unit_price")
+    new_line.pending_steps = steps
     return new_line
+
+
+def steps_from(line: ContractLine, effective: date) -> list[RampStep]:
+    """The ramp steps a change from `effective` covers: the one it falls in (clipped to
+    start that day) and every later one."""
+    return [
+        RampStep(
+            start_date=max(step.start_date, effective),
+            end_date=step.end_date,
+            quantity=step.quantity,
+            unit_price=step.unit_price,
+        )
+        for step in line.ramp_steps.all()
+        if step.end_date >= effective
+    ]
+
+
+def _remaining_steps(
+    line: ContractLine,
+    data: ChangeOrderInput,
+    effective: date,
+    quantity: Decimal,
+    unit_price: Decimal | None,
+) -> list[RampStep]:
+    """The ramp of the line carrying the new terms (none for a line without steps).
+
+    The rule, as a Zuora "update product" order action without an end date or a Stripe
+    subscription schedule whose phases from that date are rewritten: the change holds
+    from its date to the end of the line, across the ramp steps it covers. A quantity
+    change sets the quantity of each of those steps and keeps each step's price; a new
+    unit price (a price change, or the price of the product swapped in) replaces each
+    step's price and keeps its quantity (a swap given a quantity sets it too); a discount
+    applies to the whole line. The steps before the date stay on the old line."""
+    steps = steps_from(line, effective)
+    for step in steps:
+        if data.kind == ChangeKind.QUANTITY or (
+            data.kind == ChangeKind.SWAP and data.quantity is not None
+        ):
+            step.quantity = Decimal(quantity)
+        if data.kind in (ChangeKind.PRICE, ChangeKind.SWAP) and (
+            data.kind == ChangeKind.SWAP or data.unit_price is not None
+        ):
+            step.unit_price = Decimal(unit_price)
+    return steps
 
 
 def _check_term(contract: Contract, new_end: date | None) -> date:
@@ -262,6 +310,16 @@ def make_change_order(
             OrderError.OUT_OF_RANGE,
             f"Proration is one of {', '.join(ProrationBehavior.values)}.",
         )
+    if contract.billing_frequency == "custom" and (
+        change.proration_behavior == ProrationBehavior.NONE
+    ):
+        raise _error(
+            "proration_behavior",
+            OrderError.OUT_OF_RANGE,
+            f"{contract.reference} bills by a custom installment plan: its pending "
+            "installments are re-spread to the new value, and what cannot be spread is "
+            "credited or debited now or on the next invoice; choose one of those.",
+        )
     if change.currency and change.currency != contract.currency:
         raise _error(
             "currency",
@@ -288,7 +346,11 @@ def make_change_order(
     else:
         effective = _check_effective_date(contract, change.effective_date)
         line = _check_line(contract, change.line, effective)
-        new_line = None if change.kind == ChangeKind.REMOVE else _new_terms(contract, line, change)
+        new_line = (
+            None
+            if change.kind == ChangeKind.REMOVE
+            else _new_terms(contract, line, change, effective)
+        )
         record.backdated = _check_backdating(contract, [line], effective, change)
         record.effective_date, record.line = effective, line
         if new_line is not None:
@@ -315,6 +377,10 @@ def _write_line_change(
         new_line.service_end = line.service_end
         audit_next_save(new_line, actor=actor, reason=_reason(record))
         new_line.save()
+        for step in getattr(new_line, "pending_steps", []):
+            step.line = new_line
+            audit_next_save(step, actor=actor, reason=_reason(record))
+            step.save()
         record.new_line = new_line
     line.service_end = effective - timedelta(days=1)
     audit_next_save(line, actor=actor, reason=_reason(record))
@@ -330,6 +396,15 @@ def _write_term(contract: Contract, record: ContractChange, new_end: date, actor
         line.service_end = new_end
         audit_next_save(line, actor=actor, reason=_reason(record))
         line.save(update_fields=["service_end"])
+    # A ramp's last step continues through an extension (the last interval's terms
+    # renew, as Zuora extends a ramp deal's last interval); on a shortened term billing
+    # and revenue clip the steps to the days the line serves.
+    for step in RampStep.objects.filter(
+        line__contract=contract, line__service_end__isnull=True, end_date=contract.end_date
+    ).filter(end_date__lt=new_end):
+        step.end_date = new_end
+        audit_next_save(step, actor=actor, reason=_reason(record))
+        step.save(update_fields=["end_date"])
     contract.end_date = new_end
     audit_next_save(contract, actor=actor, reason=_reason(record))
     contract.save()

@@ -1,11 +1,13 @@
 """A tax-inclusive contract's transaction price follows the net actually invoiced.
 
-Its schedule bills gross; the net of each period is only exact once invoiced (the rate on
-the invoice date, the invoice's rule sharing cents between lines). Revenue is built on an
-estimate (`facts._net_of_tax`); each issued invoice replaces the estimate of its lines by
-their invoiced net. A changed price is a change in the transaction price (606-10-32-43):
-re-allocated on the inception basis and caught up on the invoice date, like a re-estimated
-variable consideration. Once the last period is invoiced, the price is the net invoiced to
+Its schedule bills gross; the net of each period is as `billing.revenue.inclusive_net`
+defines every tax-inclusive figure (fixed lines here, usage and commitments in
+`billing.usage.revenue`): an estimate until invoiced, then the net invoiced. Revenue is
+built on the estimate (`facts._net_of_tax`); each issued invoice replaces the estimate of
+its lines by their invoiced net, and this hook moves the difference into the price.
+A changed price is a change in the transaction price (606-10-32-43): re-allocated on
+the inception basis and caught up on the invoice date, like a re-estimated variable
+consideration. Once the last period is invoiced, the price is the net invoiced to
 the cent, so recognised revenue ends equal to billed and the contract balance at zero."""
 
 from __future__ import annotations
