@@ -178,8 +178,13 @@ def _refuse_negative_next_invoice(contract: Contract, billing_date: date) -> Non
             message=(
                 f"The next invoice ({billing_date}) would total "
                 f"{format_money(net, contract.currency)}: the credit exceeds what is left to "
-                "bill. Issue a credit note on the invoice that billed the period instead, "
-                "and record the change with no proration."
+                "bill. Issue a credit note on the invoice that billed the period instead"
+                # A custom plan refuses "no proration", so it is offered only without one.
+                + (
+                    "."
+                    if contract.custom_billing_plan
+                    else ", and record the change with no proration."
+                )
             ),
         )
 

@@ -159,6 +159,8 @@ def test_a_credit_beyond_what_is_left_to_bill_or_no_proration_is_refused_and_sav
         "proration_behavior",
         "net_credit_not_invoiceable",
     )
+    # The plan refuses "no proration", so the refusal does not suggest it.
+    assert "no proration" not in answer.json()["message"]
     none = change(
         client,
         contract,
