@@ -19,13 +19,20 @@ PORT=${DEMO_PORT:-8000}
 STRIPE_PORT=${DEMO_STRIPE_PORT:-12111}
 SF_PORT=${DEMO_SALESFORCE_PORT:-8443}
 
-$PY manage.py migrate --noinput -v0
-$PY manage.py load_demo_data
-$PY manage.py load_billing_demo
-$PY manage.py load_usage_demo
-$PY manage.py load_fx_rates
-$PY manage.py load_bank_demo
-$PY manage.py run_dunning --catch-up-days 60
+LOAD_START=$SECONDS
+step() {  # each loading step with the seconds it took, so the wait shows where it is
+  local start=$SECONDS
+  echo "== $* …"
+  $PY manage.py "$@"
+  echo "== $1 done in $((SECONDS - start)) s ($((SECONDS - LOAD_START)) s so far)"
+}
+step migrate --noinput -v0
+step load_demo_data
+step load_billing_demo
+step load_usage_demo
+step load_fx_rates
+step load_bank_demo
+step run_dunning --catch-up-days 60
 
 pids=()
 cleanup() { for pid in "${pids[@]:-}"; do kill "$pid" 2>/dev/null || true; done; }

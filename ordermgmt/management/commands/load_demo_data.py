@@ -233,6 +233,9 @@ class Command(BaseCommand):
                 rng, account, opportunity, currency, start, end, lines, specialist
             )
             self.advance(rng, contract, today, specialist, [deal_desk, users[roles.ADMIN]])
+            if (i + 1) % 100 == 0 or i + 1 == n_contracts:
+                self.stdout.write(f"  contracts: {i + 1}/{n_contracts}")
+                self.stdout.flush()
         spread_review_times(rng, timezone.now())
         self.stdout.write(
             f"Loaded {len(all_accounts)} accounts, {len(products)} products, "
