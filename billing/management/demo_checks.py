@@ -24,12 +24,14 @@ class CatchUpInvoice:
 
 
 def catch_up_invoices() -> list[CatchUpInvoice]:
-    """Issued invoices with more than one service period of the same contract line."""
+    """Issued invoices with more than one billing period of the same contract line (lines
+    billed from its schedule; a commitment's installment, drawdown or true-up on the same
+    invoice carries the commitment's dates, not a billing period)."""
     rows = (
         InvoiceLine.objects.filter(
             invoice__number__isnull=False,
             contract_line__isnull=False,
-            period_start__isnull=False,
+            schedule_line__isnull=False,
         )
         .values("invoice_id", "contract_line_id")
         .annotate(periods=Count("period_start", distinct=True))

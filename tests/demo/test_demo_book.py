@@ -43,7 +43,7 @@ def test_a_small_demo_book_reads_as_a_real_book(small_demo_book):
     # ... and yet no invoice bills two periods of one contract line: each was billed on
     # its own run (checked here by its own query, beside the loader's report).
     per_line = (
-        InvoiceLine.objects.filter(invoice__number__isnull=False, period_start__isnull=False)
+        InvoiceLine.objects.filter(invoice__number__isnull=False, schedule_line__isnull=False)
         .exclude(contract_line=None)
         .values("invoice_id", "contract_line_id")
         .annotate(periods=Count("period_start", distinct=True))

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand
 from django.db.models import Min
 from django.utils import timezone
 
+from billing.management.demo_checks import catch_up_invoices
 from billing.management.demo_clock import clock_at
 from billing.models import BillingRun, Invoice, LegalEntity, TaxRate
 from billing.services import (
@@ -98,7 +99,7 @@ class Command(BaseCommand):
         hooks = list(invoicing.ON_ISSUE)
         invoicing.ON_ISSUE.clear()  # historical invoices: no e-mail, no Stripe push
         try:
-            issued = self.bill_history(months, specialist)
+            first_run, issued = self.bill_history(months, specialist)
         finally:
             invoicing.ON_ISSUE.extend(hooks)
         self.stdout.write("  recording payments received…")
@@ -110,8 +111,9 @@ class Command(BaseCommand):
         finally:
             credit_notes.ON_CREDIT_NOTE.extend(note_hooks)
         self.stdout.write(
-            f"Billed {months} months: {issued} invoices issued, {paid} payments recorded, "
-            f"{credits} service credits left on account."
+            f"Billed from {first_run:%B %Y}: {issued} invoices issued, {paid} payments "
+            f"recorded, {credits} service credits left on account; "
+            f"{len(catch_up_invoices())} invoices bill more than one period of a line."
         )
 
     def service_credits(self, finance) -> int:
@@ -138,7 +140,7 @@ class Command(BaseCommand):
                 apply_credit_oldest_first(credit_note=note, actor=finance)
         return len(paid)
 
-    def bill_history(self, months: int, specialist) -> int:
+    def bill_history(self, months: int, specialist) -> tuple[date, int]:
         """Monthly billing runs from the month of the earliest unbilled period (or `months`
         ago, if earlier) to today, each issuing its invoices on its own day: every period
         is billed on the first run after its billing date, one period a line an invoice,
@@ -167,7 +169,7 @@ class Command(BaseCommand):
                 f"{len(drafts)} invoices issued",
             )
             self.stdout.flush()
-        return issued
+        return run_dates[0], issued
 
     def pay(self, rng: random.Random, finance) -> int:
         """Most customers pay around the due date; a few pay part, late, or not yet."""
