@@ -18,7 +18,6 @@ from django.db.models import Min
 from django.utils import timezone
 
 from billing.management.demo_checks import catch_up_invoices
-from billing.management.demo_clock import clock_at
 from billing.models import BillingRun, Invoice, LegalEntity, TaxRate
 from billing.services import (
     apply_credit_oldest_first,
@@ -33,6 +32,7 @@ from billing.services import (
 from billing.services.runs import due_lines
 from core.money import round_money
 from core.terms import add_months
+from ordermgmt.demo_clock import clock_at
 
 TAX_RATES = [
     ("US", "No sales tax on SaaS (demo)", Decimal("0")),

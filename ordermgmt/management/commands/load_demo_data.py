@@ -18,6 +18,7 @@ from django.utils import timezone
 from core.terms import add_months
 from ordermgmt import roles, services
 from ordermgmt.demo_addresses import demo_party
+from ordermgmt.demo_clock import clock_at
 from ordermgmt.models import (
     Account,
     Contact,
@@ -194,45 +195,50 @@ class Command(BaseCommand):
                 start = start.replace(day=rng.randint(1, 28))  # mid-month starts get prorated
             years = rng.choice([1, 1, 2, 3])
             end = add_months(start, 12 * years) - timedelta(days=1)
-            opportunity = Opportunity.objects.create(
-                salesforce_id=f"006DEMO{i:011d}",
-                account=account,
-                name=f"{account.legal_name.split(' #')[0]} — {years}y deal",
-                stage=Opportunity.CLOSED_WON,
-                # Won before the contract starts, and never later than today.
-                close_date=min(start - timedelta(days=rng.randint(5, 40)), today),
-                amount=Decimal("0"),
-                currency=currency,
-                owner_name=rng.choice(["Dana Sales", "Lee Closer", "Kim Quota"]),
-            )
-            lines = self.contract_lines(rng, products, currency, start, end, years)
-            amount = sum(
-                (
-                    line.quantity * line.unit_price * (100 - line.discount_percent) / 100
-                    for line in lines
-                ),
-                Decimal(0),
-            )
-            opportunity.amount = amount.quantize(
-                Decimal("1") if currency == "JPY" else Decimal("0.01")
-            )
-            opportunity.save()
-            OpportunityLine.objects.bulk_create(
-                [
-                    OpportunityLine(
-                        opportunity=opportunity,
-                        product=line.product,
-                        quantity=line.quantity,
-                        unit_price=line.unit_price,
-                        total_price=(line.quantity * line.unit_price).quantize(Decimal("0.01")),
-                    )
-                    for line in lines
-                ]
-            )
-            contract = self.create_contract_via_service(
-                rng, account, opportunity, currency, start, end, lines, specialist
-            )
-            self.advance(rng, contract, today, specialist, [deal_desk, users[roles.ADMIN]])
+            # Booked, reviewed and activated when the deal closed, as a real book was:
+            # the records' times (created, activated, audit history) are that day's.
+            close_date = min(start - timedelta(days=rng.randint(5, 40)), today)
+            with clock_at(close_date):
+                opportunity = Opportunity.objects.create(
+                    salesforce_id=f"006DEMO{i:011d}",
+                    account=account,
+                    name=f"{account.legal_name.split(' #')[0]} — {years}y deal",
+                    stage=Opportunity.CLOSED_WON,
+                    close_date=close_date,  # before the start, never later than today
+                    amount=Decimal("0"),
+                    currency=currency,
+                    owner_name=rng.choice(["Dana Sales", "Lee Closer", "Kim Quota"]),
+                )
+                lines = self.contract_lines(rng, products, currency, start, end, years)
+                amount = sum(
+                    (
+                        line.quantity * line.unit_price * (100 - line.discount_percent) / 100
+                        for line in lines
+                    ),
+                    Decimal(0),
+                )
+                opportunity.amount = amount.quantize(
+                    Decimal("1") if currency == "JPY" else Decimal("0.01")
+                )
+                opportunity.save()
+                OpportunityLine.objects.bulk_create(
+                    [
+                        OpportunityLine(
+                            opportunity=opportunity,
+                            product=line.product,
+                            quantity=line.quantity,
+                            unit_price=line.unit_price,
+                            total_price=(line.quantity * line.unit_price).quantize(Decimal("0.01")),
+                        )
+                        for line in lines
+                    ]
+                )
+                contract = self.create_contract_via_service(
+                    rng, account, opportunity, currency, start, end, lines, specialist
+                )
+                contract = self.advance(rng, contract, specialist, [deal_desk, users[roles.ADMIN]])
+            if contract.status == "active" and contract.end_date < today:
+                _call_without_durable(services.expire_contract, contract=contract, actor=specialist)
             if (i + 1) % 100 == 0 or i + 1 == n_contracts:
                 self.stdout.write(f"  contracts: {i + 1}/{n_contracts}")
                 self.stdout.flush()
@@ -340,17 +346,17 @@ class Command(BaseCommand):
             owner=specialist,
         )
 
-    def advance(self, rng, contract, today, specialist, approvers):
+    def advance(self, rng, contract, specialist, approvers):
         """Spread the book over the lifecycle, through the same services."""
         roll = rng.random()
         if roll < 0.12:
-            return  # draft
+            return contract  # draft
         # Standard contracts are approved by the deal desk rules at once.
         contract = _call_without_durable(
             services.submit_contract, contract=contract, actor=specialist
         )
         if roll < 0.25 and contract.status == "pending_review":
-            return  # waiting for deal desk
+            return contract  # waiting for deal desk
         for approver in approvers:  # large deals need a second, different approver
             if contract.status == "pending_review":
                 contract = _call_without_durable(
@@ -360,18 +366,17 @@ class Command(BaseCommand):
                     comment="Non-standard terms accepted for this customer.",
                 )
         if roll < 0.32:
-            return  # approved, waiting for activation
+            return contract  # approved, waiting for activation
         if roll < 0.34:
-            _call_without_durable(
+            return _call_without_durable(
                 services.cancel_contract,
                 contract=contract,
                 actor=specialist,
                 comment="Customer withdrew before go-live.",
             )
-            return
-        _call_without_durable(services.activate_contract, contract=contract, actor=specialist)
-        if contract.end_date < today:
-            _call_without_durable(services.expire_contract, contract=contract, actor=specialist)
+        return _call_without_durable(
+            services.activate_contract, contract=contract, actor=specialist
+        )
 
 
 def spread_review_times(rng, now) -> None:

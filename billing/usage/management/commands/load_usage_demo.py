@@ -14,7 +14,6 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 
-from billing.management.demo_clock import clock_at
 from billing.models import BillingRun, LegalEntity, TaxRate
 from billing.services import invoicing, issue_invoice
 from billing.services.runs import bill_chunk
@@ -30,6 +29,7 @@ from billing.usage.services.alerts import send_balance_alerts
 from billing.usage.services.ingestion import ingest_usage_events
 from core.terms import add_months
 from ordermgmt import services
+from ordermgmt.demo_clock import clock_at
 from ordermgmt.models import Account, Contact, Product
 
 YEAR = 2026
