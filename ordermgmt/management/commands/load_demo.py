@@ -8,10 +8,18 @@ Each step is the command of the same name and can still run alone.
 
 from __future__ import annotations
 
+import io
 import time
+from datetime import time as clock_time
+from datetime import timedelta
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from ordermgmt.demo_clock import clock_at
+
+DUNNING_DAYS = 60
 
 STEPS = [
     ("migrate", {"interactive": False, "verbosity": 0}),
@@ -20,7 +28,7 @@ STEPS = [
     ("load_usage_demo", {}),
     ("load_fx_rates", {}),
     ("load_bank_demo", {}),
-    ("run_dunning", {"catch_up_days": 60}),
+    ("run_dunning", {}),
 ]
 
 
@@ -33,9 +41,23 @@ class Command(BaseCommand):
             self.stdout.write(f"== {name} …")
             self.stdout.flush()
             step_started = time.monotonic()
+            if name == "run_dunning":
+                self.dunning_history()
             call_command(name, stdout=self.stdout._out, stderr=self.stderr._out, **step_options)
             now = time.monotonic()
             self.stdout.write(
                 f"== {name} done in {now - step_started:.0f} s ({now - started:.0f} s so far)"
             )
             self.stdout.flush()
+
+    def dunning_history(self) -> None:
+        """The daily dunning run of the last DUNNING_DAYS days, each on its own day, so the
+        reminders and calls carry the dates they were sent (`run_dunning --catch-up-days`
+        runs the same days, stamped today). One line a day; today's run prints its list."""
+        today = timezone.localdate()
+        for back in range(DUNNING_DAYS, 0, -1):
+            day = today - timedelta(days=back)
+            report = io.StringIO()
+            with clock_at(day, clock_time(7)):
+                call_command("run_dunning", as_of=day, stdout=report)
+            self.stdout.write(f"  dunning {report.getvalue().strip().splitlines()[-1]}")
