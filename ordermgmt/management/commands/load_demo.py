@@ -35,9 +35,22 @@ STEPS = [
 class Command(BaseCommand):
     help = "Migrate and load the whole demo (book, billing history, usage, FX, bank, dunning)."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--accounts", type=int, help="load_demo_data's (default 220)")
+        parser.add_argument("--contracts", type=int, help="load_demo_data's (default 540)")
+        parser.add_argument("--months", type=int, help="load_billing_demo's (default 12)")
+
+    def handle(self, *args, accounts, contracts, months, **options):
+        sizes = {
+            "load_demo_data": {"accounts": accounts, "contracts": contracts},
+            "load_billing_demo": {"months": months},
+        }
         started = time.monotonic()
         for name, step_options in STEPS:
+            step_options = {
+                **step_options,
+                **{k: v for k, v in sizes.get(name, {}).items() if v is not None},
+            }
             self.stdout.write(f"== {name} …")
             self.stdout.flush()
             step_started = time.monotonic()
