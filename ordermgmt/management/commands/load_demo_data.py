@@ -249,11 +249,14 @@ class Command(BaseCommand):
         )
 
     def create_products(self):
+        self.list_prices = {}  # (sku, currency): list price, read once per line otherwise
         products = []
         for sku, name, revenue_type, usd_price in PRODUCTS:
             product = Product.objects.create(sku=sku, name=name, revenue_type=revenue_type)
             for currency, rate in FX.items():
                 price = (usd_price * rate).quantize(Decimal("0.01"))
+                # As the database gives it back (6 places), so the book reads the same.
+                self.list_prices[(sku, currency)] = price.quantize(Decimal("0.000001"))
                 ProductPrice.objects.create(
                     product=product,
                     currency=currency,
@@ -266,7 +269,7 @@ class Command(BaseCommand):
 
     def contract_lines(self, rng, products, currency, start, end, years):
         def price(sku):
-            return products[sku].prices.get(currency=currency).list_price
+            return self.list_prices[(sku, currency)]
 
         lines = []
         seats = Decimal(rng.choice([10, 25, 50, 100, 250]))
