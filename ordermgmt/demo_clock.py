@@ -21,13 +21,16 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
+_real_now = timezone.now  # the machine's clock, whatever clock_at has set since
+
 
 @contextlib.contextmanager
 def clock_at(day: date, at: time = time(9)) -> Iterator[None]:
-    real_now = timezone.now
+    """Nests: the inner day holds until it closes, then the outer one again."""
+    previous = timezone.now
     start = timezone.make_aware(datetime.combine(day, at))
-    if start > real_now():
-        start = real_now()  # today's work: never stamped after the real moment
+    if start > _real_now():
+        start = _real_now()  # today's work: never stamped after the real moment
     ticks = itertools.count()
 
     def demo_now() -> datetime:
@@ -37,4 +40,4 @@ def clock_at(day: date, at: time = time(9)) -> Iterator[None]:
     try:
         yield
     finally:
-        timezone.now = real_now
+        timezone.now = previous

@@ -59,9 +59,15 @@ def test_a_small_demo_book_reads_as_a_real_book(settings, tmp_path):
     payments = list(Payment.objects.values_list("received_date", "created_at"))
     assert payments and all(timezone.localdate(at) == day for day, at in payments)
     assert CreditNote.objects.count() == 3
-    # Contracts were booked and activated when their deal closed, not when loaded.
+    # Contracts were booked when their deal closed and activated a week later, after the
+    # desk's approvals, not when the book was loaded.
     activated = billed.exclude(opportunity=None).select_related("opportunity")
-    assert all(timezone.localdate(c.activated_at) == c.opportunity.close_date for c in activated)
+    for contract in activated:
+        week_later = contract.opportunity.close_date + timedelta(days=7)
+        assert timezone.localdate(contract.activated_at) == min(week_later, today)
+        assert timezone.localdate(contract.created_at) == contract.opportunity.close_date
+        reviews = contract.deal_desk_reviews.exclude(decided_at=None)
+        assert all(review.decided_at <= contract.activated_at for review in reviews)
 
     # The usage demo has a commitment paid in installments (the loads take minutes: one
     # test looks at the whole book).

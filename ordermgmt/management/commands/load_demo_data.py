@@ -89,6 +89,7 @@ NAME_B = [
 ]
 SUFFIX = {"USD": "Inc.", "EUR": "GmbH", "GBP": "Ltd", "JPY": "K.K."}
 DEMO_PASSWORD_SUFFIX = "-ledger-2026"
+ACTIVATION_DAYS = 7  # after the close; the desk decides within 160 hours (spread_review_times)
 NAME_C = ["Holdings", "Group", "International", "Partners", "Systems", "Services", "Global"]
 
 
@@ -195,8 +196,8 @@ class Command(BaseCommand):
                 start = start.replace(day=rng.randint(1, 28))  # mid-month starts get prorated
             years = rng.choice([1, 1, 2, 3])
             end = add_months(start, 12 * years) - timedelta(days=1)
-            # Booked, reviewed and activated when the deal closed, as a real book was:
-            # the records' times (created, activated, audit history) are that day's.
+            # Booked and reviewed when the deal closed and activated a week later, as a
+            # real book was: the records' times (created, activated, audit history) say so.
             close_date = min(start - timedelta(days=rng.randint(5, 40)), today)
             with clock_at(close_date):
                 opportunity = Opportunity.objects.create(
@@ -377,9 +378,12 @@ class Command(BaseCommand):
                 actor=specialist,
                 comment="Customer withdrew before go-live.",
             )
-        return _call_without_durable(
-            services.activate_contract, contract=contract, actor=specialist
-        )
+        # Activated a week after the deal closed, once the desk's approvals are in.
+        activation = contract.opportunity.close_date + timedelta(days=ACTIVATION_DAYS)
+        with clock_at(activation):
+            return _call_without_durable(
+                services.activate_contract, contract=contract, actor=specialist
+            )
 
 
 def spread_review_times(rng, now) -> None:
@@ -405,6 +409,8 @@ def spread_review_times(rng, now) -> None:
             # Most within a working day or two; some wait most of a week.
             took = timedelta(hours=min(rng.lognormvariate(2.3, 0.9), 160))
             decided = min(opened + took, now)
+            if review.contract.activated_at:  # approved before it was activated
+                decided = min(decided, review.contract.activated_at)
             updates["decided_at"] = decided
             DealDeskDecision.objects.filter(review=review).update(created_at=decided)
         DealDeskReview.objects.filter(pk=review.pk).update(**updates)
