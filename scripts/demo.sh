@@ -19,14 +19,6 @@ PORT=${DEMO_PORT:-8000}
 STRIPE_PORT=${DEMO_STRIPE_PORT:-12111}
 SF_PORT=${DEMO_SALESFORCE_PORT:-8443}
 
-$PY manage.py migrate --noinput -v0
-$PY manage.py load_demo_data
-$PY manage.py load_billing_demo
-$PY manage.py load_usage_demo
-$PY manage.py load_fx_rates
-$PY manage.py load_bank_demo
-$PY manage.py run_dunning --catch-up-days 60
-
 pids=()
 cleanup() { for pid in "${pids[@]:-}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
@@ -41,16 +33,24 @@ context=ssl._create_unverified_context())" "$1" 2>/dev/null && return 0
   return 1
 }
 
+# The simulators need no database: they start while the demo loads.
 if [ "${DEMO_SIMULATORS:-1}" = "1" ]; then
   $PY manage.py run_stripe_simulator --port "$STRIPE_PORT" > var/stripe-simulator.log 2>&1 &
   pids+=($!)
   $PY manage.py run_salesforce_simulator --port "$SF_PORT" --seed-opportunities 60 \
     > var/salesforce-simulator.log 2>&1 &
   pids+=($!)
+fi
+
+# Migrations and the whole demo book in one process (`load_demo`: one Django start, one
+# round of system checks), each step printing what it loaded and how long it took.
+$PY manage.py load_demo
+
+if [ "${DEMO_SIMULATORS:-1}" = "1" ]; then
   wait_for "http://127.0.0.1:$STRIPE_PORT/_sim/state"
   wait_for "https://127.0.0.1:$SF_PORT/_sim/requests"
   export STRIPE_API_KEY=sk_test_ledgerline_demo STRIPE_API_BASE="http://127.0.0.1:$STRIPE_PORT"
-  eval "$($PY manage.py stripe_register_webhook \
+  eval "$($PY manage.py stripe_register_webhook --skip-checks \
     --url "http://127.0.0.1:$PORT/integrations/stripe/webhook/" 2>/dev/null)"
   export STRIPE_WEBHOOK_SECRET
   export SALESFORCE_INSTANCE_URL="https://127.0.0.1:$SF_PORT"
@@ -62,4 +62,4 @@ if [ "${DEMO_SIMULATORS:-1}" = "1" ]; then
 fi
 
 echo "Ledgerline is starting on http://127.0.0.1:$PORT (Ctrl-C stops it)"
-$PY manage.py runserver "127.0.0.1:$PORT" --noreload
+$PY manage.py runserver "127.0.0.1:$PORT" --noreload --skip-checks  # load_demo checked

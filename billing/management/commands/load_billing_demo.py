@@ -9,12 +9,15 @@ someone opens them. Running it again changes nothing.
 """
 
 import random
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+from django.db.models import Min
+from django.utils import timezone
 
+from billing.management.demo_checks import catch_up_invoices
 from billing.models import BillingRun, Invoice, LegalEntity, TaxRate
 from billing.services import (
     apply_credit_oldest_first,
@@ -26,8 +29,10 @@ from billing.services import (
     issue_invoice,
     record_payment,
 )
+from billing.services.runs import due_lines
 from core.money import round_money
 from core.terms import add_months
+from ordermgmt.demo_clock import clock_at
 
 TAX_RATES = [
     ("US", "No sales tax on SaaS (demo)", Decimal("0")),
@@ -94,7 +99,7 @@ class Command(BaseCommand):
         hooks = list(invoicing.ON_ISSUE)
         invoicing.ON_ISSUE.clear()  # historical invoices: no e-mail, no Stripe push
         try:
-            issued = self.bill_history(months, specialist)
+            first_run, issued = self.bill_history(months, specialist)
         finally:
             invoicing.ON_ISSUE.extend(hooks)
         self.stdout.write("  recording payments received…")
@@ -106,8 +111,9 @@ class Command(BaseCommand):
         finally:
             credit_notes.ON_CREDIT_NOTE.extend(note_hooks)
         self.stdout.write(
-            f"Billed {months} months: {issued} invoices issued, {paid} payments recorded, "
-            f"{credits} service credits left on account."
+            f"Billed from {first_run:%B %Y}: {issued} invoices issued, {paid} payments "
+            f"recorded, {credits} service credits left on account; "
+            f"{len(catch_up_invoices())} invoices bill more than one period of a line."
         )
 
     def service_credits(self, finance) -> int:
@@ -134,29 +140,40 @@ class Command(BaseCommand):
                 apply_credit_oldest_first(credit_note=note, actor=finance)
         return len(paid)
 
-    def bill_history(self, months: int, specialist) -> int:
-        today = date.today()
+    def bill_history(self, months: int, specialist) -> tuple[date, int]:
+        """Monthly billing runs from the month of the earliest unbilled period (or `months`
+        ago, if earlier) to today, each issuing its invoices on its own day: every period
+        is billed on the first run after its billing date, one period a line an invoice,
+        as a book that had billed all along would show (no catch-up invoices)."""
+        today = timezone.localdate()
         first = add_months(today.replace(day=1), -months)
+        earliest = due_lines(today).aggregate(day=Min("billing_date"))["day"]
+        if earliest is not None and earliest < first:
+            first = earliest.replace(day=1)
+        run_dates = []
+        while first <= today:  # the 1st of each month, this month's included
+            run_dates.append(first)
+            first = add_months(first, 1)
         issued = 0
-        for step in range(months + 1):
-            run_date = min(add_months(first, step), today)
-            run = BillingRun.objects.create(run_date=run_date, created_by=specialist)
-            execute_billing_run(run=run)
-            drafts = list(Invoice.objects.filter(billing_run=run, status="draft"))
-            for invoice in drafts:
-                issue_invoice(invoice=invoice, actor=specialist)
+        for step, run_date in enumerate(run_dates, start=1):
+            with clock_at(run_date):
+                run = BillingRun.objects.create(run_date=run_date, created_by=specialist)
+                execute_billing_run(run=run)
+                drafts = list(Invoice.objects.filter(billing_run=run, status="draft"))
+                for invoice in drafts:
+                    issue_invoice(invoice=invoice, actor=specialist)
             issued += len(drafts)
             # Progress while the history loads: one line per monthly run.
             self.stdout.write(
-                f"  billing run {run_date:%Y-%m-%d} ({step + 1}/{months + 1}): "
+                f"  billing run {run_date:%Y-%m-%d} ({step}/{len(run_dates)}): "
                 f"{len(drafts)} invoices issued",
             )
             self.stdout.flush()
-        return issued
+        return run_dates[0], issued
 
     def pay(self, rng: random.Random, finance) -> int:
         """Most customers pay around the due date; a few pay part, late, or not yet."""
-        today = date.today()
+        today = timezone.localdate()
         payments = 0
         for invoice in Invoice.objects.filter(status="issued").order_by("invoice_date", "id"):
             if invoice.total_amount <= 0:
@@ -170,21 +187,25 @@ class Command(BaseCommand):
             amount = invoice.total_amount
             if roll < 0.18:
                 amount = round_money(amount / 2, invoice.currency)  # paid in part
-            payment = record_payment(
-                account=invoice.account,
-                amount=amount,
-                currency=invoice.currency,
-                received_date=received,
-                method=rng.choice(["wire", "ach", "check", "card"]),
-                reference=f"REM-{invoice.number}",
-                actor=finance,
-            )
-            apply_payment(
-                payment=payment,
-                invoice=invoice,
-                amount=amount,
-                actor=finance,
-                applied_date=received,
-            )
+            with clock_at(received, time(14)):
+                self.record(invoice, amount, received, rng, finance)
             payments += 1
+            if payments % 250 == 0:
+                self.stdout.write(f"  payments recorded: {payments}")
+                self.stdout.flush()
         return payments
+
+    def record(self, invoice, amount, received, rng, finance) -> None:
+        """The payment as it was recorded on the day it came in."""
+        payment = record_payment(
+            account=invoice.account,
+            amount=amount,
+            currency=invoice.currency,
+            received_date=received,
+            method=rng.choice(["wire", "ach", "check", "card"]),
+            reference=f"REM-{invoice.number}",
+            actor=finance,
+        )
+        apply_payment(
+            payment=payment, invoice=invoice, amount=amount, actor=finance, applied_date=received
+        )

@@ -18,6 +18,7 @@ from django.utils import timezone
 from core.terms import add_months
 from ordermgmt import roles, services
 from ordermgmt.demo_addresses import demo_party
+from ordermgmt.demo_clock import clock_at
 from ordermgmt.models import (
     Account,
     Contact,
@@ -88,6 +89,7 @@ NAME_B = [
 ]
 SUFFIX = {"USD": "Inc.", "EUR": "GmbH", "GBP": "Ltd", "JPY": "K.K."}
 DEMO_PASSWORD_SUFFIX = "-ledger-2026"
+ACTIVATION_DAYS = 7  # after the close; the desk decides within 160 hours (spread_review_times)
 NAME_C = ["Holdings", "Group", "International", "Partners", "Systems", "Services", "Global"]
 
 
@@ -194,45 +196,53 @@ class Command(BaseCommand):
                 start = start.replace(day=rng.randint(1, 28))  # mid-month starts get prorated
             years = rng.choice([1, 1, 2, 3])
             end = add_months(start, 12 * years) - timedelta(days=1)
-            opportunity = Opportunity.objects.create(
-                salesforce_id=f"006DEMO{i:011d}",
-                account=account,
-                name=f"{account.legal_name.split(' #')[0]} — {years}y deal",
-                stage=Opportunity.CLOSED_WON,
-                # Won before the contract starts, and never later than today.
-                close_date=min(start - timedelta(days=rng.randint(5, 40)), today),
-                amount=Decimal("0"),
-                currency=currency,
-                owner_name=rng.choice(["Dana Sales", "Lee Closer", "Kim Quota"]),
-            )
-            lines = self.contract_lines(rng, products, currency, start, end, years)
-            amount = sum(
-                (
-                    line.quantity * line.unit_price * (100 - line.discount_percent) / 100
-                    for line in lines
-                ),
-                Decimal(0),
-            )
-            opportunity.amount = amount.quantize(
-                Decimal("1") if currency == "JPY" else Decimal("0.01")
-            )
-            opportunity.save()
-            OpportunityLine.objects.bulk_create(
-                [
-                    OpportunityLine(
-                        opportunity=opportunity,
-                        product=line.product,
-                        quantity=line.quantity,
-                        unit_price=line.unit_price,
-                        total_price=(line.quantity * line.unit_price).quantize(Decimal("0.01")),
-                    )
-                    for line in lines
-                ]
-            )
-            contract = self.create_contract_via_service(
-                rng, account, opportunity, currency, start, end, lines, specialist
-            )
-            self.advance(rng, contract, today, specialist, [deal_desk, users[roles.ADMIN]])
+            # Booked and reviewed when the deal closed and activated a week later, as a
+            # real book was: the records' times (created, activated, audit history) say so.
+            close_date = min(start - timedelta(days=rng.randint(5, 40)), today)
+            with clock_at(close_date):
+                opportunity = Opportunity.objects.create(
+                    salesforce_id=f"006DEMO{i:011d}",
+                    account=account,
+                    name=f"{account.legal_name.split(' #')[0]} — {years}y deal",
+                    stage=Opportunity.CLOSED_WON,
+                    close_date=close_date,  # before the start, never later than today
+                    amount=Decimal("0"),
+                    currency=currency,
+                    owner_name=rng.choice(["Dana Sales", "Lee Closer", "Kim Quota"]),
+                )
+                lines = self.contract_lines(rng, products, currency, start, end, years)
+                amount = sum(
+                    (
+                        line.quantity * line.unit_price * (100 - line.discount_percent) / 100
+                        for line in lines
+                    ),
+                    Decimal(0),
+                )
+                opportunity.amount = amount.quantize(
+                    Decimal("1") if currency == "JPY" else Decimal("0.01")
+                )
+                opportunity.save()
+                OpportunityLine.objects.bulk_create(
+                    [
+                        OpportunityLine(
+                            opportunity=opportunity,
+                            product=line.product,
+                            quantity=line.quantity,
+                            unit_price=line.unit_price,
+                            total_price=(line.quantity * line.unit_price).quantize(Decimal("0.01")),
+                        )
+                        for line in lines
+                    ]
+                )
+                contract = self.create_contract_via_service(
+                    rng, account, opportunity, currency, start, end, lines, specialist
+                )
+                contract = self.advance(rng, contract, specialist, [deal_desk, users[roles.ADMIN]])
+            if contract.status == "active" and contract.end_date < today:
+                _call_without_durable(services.expire_contract, contract=contract, actor=specialist)
+            if (i + 1) % 100 == 0 or i + 1 == n_contracts:
+                self.stdout.write(f"  contracts: {i + 1}/{n_contracts}")
+                self.stdout.flush()
         spread_review_times(rng, timezone.now())
         self.stdout.write(
             f"Loaded {len(all_accounts)} accounts, {len(products)} products, "
@@ -240,11 +250,14 @@ class Command(BaseCommand):
         )
 
     def create_products(self):
+        self.list_prices = {}  # (sku, currency): list price, read once per line otherwise
         products = []
         for sku, name, revenue_type, usd_price in PRODUCTS:
             product = Product.objects.create(sku=sku, name=name, revenue_type=revenue_type)
             for currency, rate in FX.items():
                 price = (usd_price * rate).quantize(Decimal("0.01"))
+                # As the database gives it back (6 places), so the book reads the same.
+                self.list_prices[(sku, currency)] = price.quantize(Decimal("0.000001"))
                 ProductPrice.objects.create(
                     product=product,
                     currency=currency,
@@ -257,7 +270,7 @@ class Command(BaseCommand):
 
     def contract_lines(self, rng, products, currency, start, end, years):
         def price(sku):
-            return products[sku].prices.get(currency=currency).list_price
+            return self.list_prices[(sku, currency)]
 
         lines = []
         seats = Decimal(rng.choice([10, 25, 50, 100, 250]))
@@ -337,17 +350,17 @@ class Command(BaseCommand):
             owner=specialist,
         )
 
-    def advance(self, rng, contract, today, specialist, approvers):
+    def advance(self, rng, contract, specialist, approvers):
         """Spread the book over the lifecycle, through the same services."""
         roll = rng.random()
         if roll < 0.12:
-            return  # draft
+            return contract  # draft
         # Standard contracts are approved by the deal desk rules at once.
         contract = _call_without_durable(
             services.submit_contract, contract=contract, actor=specialist
         )
         if roll < 0.25 and contract.status == "pending_review":
-            return  # waiting for deal desk
+            return contract  # waiting for deal desk
         for approver in approvers:  # large deals need a second, different approver
             if contract.status == "pending_review":
                 contract = _call_without_durable(
@@ -357,18 +370,20 @@ class Command(BaseCommand):
                     comment="Non-standard terms accepted for this customer.",
                 )
         if roll < 0.32:
-            return  # approved, waiting for activation
+            return contract  # approved, waiting for activation
         if roll < 0.34:
-            _call_without_durable(
+            return _call_without_durable(
                 services.cancel_contract,
                 contract=contract,
                 actor=specialist,
                 comment="Customer withdrew before go-live.",
             )
-            return
-        _call_without_durable(services.activate_contract, contract=contract, actor=specialist)
-        if contract.end_date < today:
-            _call_without_durable(services.expire_contract, contract=contract, actor=specialist)
+        # Activated a week after the deal closed, once the desk's approvals are in.
+        activation = contract.opportunity.close_date + timedelta(days=ACTIVATION_DAYS)
+        with clock_at(activation):
+            return _call_without_durable(
+                services.activate_contract, contract=contract, actor=specialist
+            )
 
 
 def spread_review_times(rng, now) -> None:
@@ -394,6 +409,8 @@ def spread_review_times(rng, now) -> None:
             # Most within a working day or two; some wait most of a week.
             took = timedelta(hours=min(rng.lognormvariate(2.3, 0.9), 160))
             decided = min(opened + took, now)
+            if review.contract.activated_at:  # approved before it was activated
+                decided = min(decided, review.contract.activated_at)
             updates["decided_at"] = decided
             DealDeskDecision.objects.filter(review=review).update(created_at=decided)
         DealDeskReview.objects.filter(pk=review.pk).update(**updates)

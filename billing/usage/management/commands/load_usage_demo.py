@@ -1,7 +1,7 @@
-"""Demo usage deals: three usage-commit customers with 2026's usage, billed month by month,
-so a new user sees burn-down, drawdown invoices, overage, an expiring promotional credit
-and a true-up. Runs after `load_billing_demo` or on its own; running it again changes
-nothing (it stops when its accounts exist).
+"""Demo usage deals: four usage-commit customers with 2026's usage, billed month by month,
+so a new user sees burn-down, drawdown invoices, overage, an expiring promotional credit,
+a true-up and a commitment paid in quarterly installments. Runs after `load_billing_demo`
+or on its own; running it again changes nothing (it stops when its accounts exist).
 
     manage.py load_usage_demo
 """
@@ -15,15 +15,21 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand
 
 from billing.models import BillingRun, LegalEntity, TaxRate
-from billing.services import issue_invoice
+from billing.services import invoicing, issue_invoice
 from billing.services.runs import bill_chunk
 from billing.usage.models import CommitmentKind, PaymentPlan
 from billing.usage.parsers import body_events
-from billing.usage.services import PriceTerms, grant_commitment, set_usage_price
+from billing.usage.services import (
+    InstallmentPlan,
+    PriceTerms,
+    grant_commitment,
+    set_usage_price,
+)
 from billing.usage.services.alerts import send_balance_alerts
 from billing.usage.services.ingestion import ingest_usage_events
 from core.terms import add_months
 from ordermgmt import services
+from ordermgmt.demo_clock import clock_at
 from ordermgmt.models import Account, Contact, Product
 
 YEAR = 2026
@@ -37,6 +43,7 @@ DEALS = [
     ("Nimbus AI GmbH", 5_000_000, Decimal("1.12"), "prepaid"),
     ("Orbital Labs Inc.", 1_500_000, Decimal("1.00"), "postpaid"),
     ("Quanta Robotics Ltd", 2_000_000, Decimal("1.05"), "credit"),
+    ("Helix Genomics Inc.", 1_200_000, Decimal("1.04"), "installments"),
 ]
 
 # Where each usage customer is billed (US entities of these groups), and the reference
@@ -51,11 +58,12 @@ BILL_TO = {
     ),
     "Orbital Labs Inc.": ("2200 Mission College Blvd", "Santa Clara", "CA", "95054", "ORB-PO-2026"),
     "Quanta Robotics Ltd": ("100 Summer Street, Floor 12", "Boston", "MA", "02110", "QR-88120"),
+    "Helix Genomics Inc.": ("4570 Executive Drive", "San Diego", "CA", "92121", "HLX-2026-17"),
 }
 
 
 class Command(BaseCommand):
-    help = "Load three usage-commit demo customers with a year of usage and invoices."
+    help = "Load four usage-commit demo customers with a year of usage and invoices."
 
     def handle(self, *args, **options):
         if Account.objects.filter(legal_name=DEALS[0][0]).exists():
@@ -95,7 +103,12 @@ class Command(BaseCommand):
         )
         rng = random.Random(YEAR)
         contracts = [self._deal(product, rng, *deal) for deal in DEALS]
-        self._bill_the_year([c.pk for c in contracts])
+        hooks = list(invoicing.ON_ISSUE)
+        invoicing.ON_ISSUE.clear()  # history, as in load_billing_demo: no e-mail, no PDF now
+        try:
+            self._bill_the_year([c.pk for c in contracts])
+        finally:
+            invoicing.ON_ISSUE.extend(hooks)
         send_balance_alerts(as_of=date.today())
         self.stdout.write(f"usage demo: {len(contracts)} usage-commit contracts billed for {YEAR}")
 
@@ -184,6 +197,16 @@ class Command(BaseCommand):
                 ends_on=date(YEAR, 6, 30),
                 actor=None,
             )
+        elif kind == "installments":  # a commitment paid quarterly, drawn on from 1 January
+            grant_commitment(
+                kind=CommitmentKind.PREPAID_COMMIT,
+                payment_plan=PaymentPlan.INSTALLMENTS,
+                installments=InstallmentPlan(every="quarterly", count=4),
+                name="2026 commitment, paid quarterly",
+                amount=Decimal("24000.00"),
+                actor=None,
+                **year,
+            )
         else:  # prepaid credit that expires mostly unused, with a promotional top-up
             grant_commitment(
                 kind=CommitmentKind.PREPAID_CREDIT,
@@ -216,13 +239,14 @@ class Command(BaseCommand):
         """Monthly runs over these contracts only; all but the last invoice issued."""
         run_date = date(YEAR, 2, 1)
         while run_date <= min(date.today(), date(YEAR + 1, 1, 1)):
-            run = BillingRun.objects.create(run_date=run_date)
-            bill_chunk(run, contract_ids)
-            # Usage deals are sold by the cloud business, with its own number series: its
-            # invoices follow their own dates, apart from the subscription book's.
-            run.invoices.filter(status="draft").update(legal_entity=self.seller)
-            last = add_months(run_date, 1) > date.today()
-            if not last:
-                for invoice in run.invoices.filter(status="draft"):
-                    issue_invoice(invoice=invoice, actor=None, invoice_date=run_date)
+            with clock_at(run_date):  # billed and issued on the run's day
+                run = BillingRun.objects.create(run_date=run_date)
+                bill_chunk(run, contract_ids)
+                # Usage deals are sold by the cloud business, with its own number series:
+                # its invoices follow their own dates, apart from the subscription book's.
+                run.invoices.filter(status="draft").update(legal_entity=self.seller)
+                last = add_months(run_date, 1) > date.today()
+                if not last:
+                    for invoice in run.invoices.filter(status="draft"):
+                        issue_invoice(invoice=invoice, actor=None, invoice_date=run_date)
             run_date = add_months(run_date, 1)
