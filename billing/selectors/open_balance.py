@@ -1,0 +1,118 @@
+"""The maintained open balances against the movements they summarise.
+
+Every writer of a movement keeps the settled figures of the documents it touches in the
+same transaction, under the documents' locks (billing/services/payments.py, credits.py,
+credit_notes.py, opening_balances.py, the write-offs and the bank and Stripe paths, which
+go through those services):
+
+- an invoice's `paid_amount` = SUM(its payment applications, reversals negative) and its
+  `credited_amount` = SUM(its credit notes' part on the invoice) + SUM(credit applied to
+  it), so its open balance today is `total_amount - credited_amount - paid_amount`;
+- a payment's `applied_amount` and `refunded_amount` = SUM(its applications) and
+  SUM(its refunds); a credit note's the same of its credit applications and refunds.
+
+The AR reports read these figures for today and roll them back by the movements dated
+after a past date (billing.selectors.ar_as_of), so they are only as right as this
+identity. `open_balance_mismatches` checks it over the whole book (one grouped pass per
+table) and lists every document where it does not hold; `manage.py check_open_balances`
+runs it. Opening balances imported with a part settled before the cut-over carry that
+part as a payment applied on the cut-over date (billing/services/opening_balances.py), so
+they obey the same identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+
+from .ar_as_of import sql_amount
+
+# One row per document whose maintained figures differ from its movements:
+# (kind, id, maintained figures..., figures from the movements...).
+INVOICE_MISMATCH_SQL = """
+SELECT i.id, i.paid_amount, i.credited_amount, coalesce(p.amount, 0), coalesce(c.amount, 0)
+FROM billing_invoice i
+LEFT JOIN (
+  SELECT invoice_id, sum(amount) AS amount FROM billing_paymentapplication GROUP BY invoice_id
+) p ON p.invoice_id = i.id
+LEFT JOIN (
+  SELECT invoice_id, sum(amount) AS amount FROM (
+    SELECT invoice_id, total_amount - on_account_amount AS amount FROM billing_creditnote
+    UNION ALL
+    SELECT invoice_id, amount FROM billing_creditapplication
+  ) credited GROUP BY invoice_id
+) c ON c.invoice_id = i.id
+WHERE (i.paid_amount <> coalesce(p.amount, 0) OR i.credited_amount <> coalesce(c.amount, 0))
+"""
+
+SOURCE_MISMATCH_SQL = """
+SELECT d.id, d.applied_amount, d.refunded_amount, coalesce(a.amount, 0), coalesce(r.amount, 0)
+FROM {documents} d
+LEFT JOIN (
+  SELECT {key}, sum(amount) AS amount FROM {applications} GROUP BY {key}
+) a ON a.{key} = d.id
+LEFT JOIN (
+  SELECT {key}, sum(amount) AS amount FROM {refunds} GROUP BY {key}
+) r ON r.{key} = d.id
+WHERE d.applied_amount <> coalesce(a.amount, 0) OR d.refunded_amount <> coalesce(r.amount, 0)
+"""
+
+SOURCES = {
+    "payment": ("billing_payment", "payment_id", "billing_paymentapplication", "billing_refund"),
+    "credit_note": (
+        "billing_creditnote",
+        "credit_note_id",
+        "billing_creditapplication",
+        "billing_creditrefund",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class BalanceMismatch:
+    """A document whose maintained figures are not the sums of its movements. For an
+    invoice the figures are (paid, credited); for a payment or credit note (applied,
+    refunded)."""
+
+    kind: str  # "invoice", "payment" or "credit_note"
+    document_id: int
+    maintained: tuple[Decimal, Decimal]
+    from_movements: tuple[Decimal, Decimal]
+
+    def __str__(self) -> str:
+        names = ("paid", "credited") if self.kind == "invoice" else ("applied", "refunded")
+        parts = [
+            f"{name} {kept} (movements say {summed})"
+            for name, kept, summed in zip(names, self.maintained, self.from_movements, strict=True)
+            if kept != summed
+        ]
+        return f"{self.kind} #{self.document_id}: " + ", ".join(parts)
+
+
+def _mismatches(kind: str, sql: str) -> list[BalanceMismatch]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    return [
+        BalanceMismatch(
+            kind,
+            row[0],
+            (sql_amount(row[1]), sql_amount(row[2])),
+            (sql_amount(row[3]), sql_amount(row[4])),
+        )
+        for row in rows
+    ]
+
+
+def open_balance_mismatches() -> list[BalanceMismatch]:
+    """Every invoice, payment and credit note whose maintained figures differ from the
+    sums of its movements, by kind then id (empty when the book is consistent)."""
+    found = _mismatches("invoice", INVOICE_MISMATCH_SQL)
+    for kind, (documents, key, applications, refunds) in SOURCES.items():
+        sql = SOURCE_MISMATCH_SQL.format(
+            documents=documents, key=key, applications=applications, refunds=refunds
+        )
+        found += _mismatches(kind, sql)
+    return sorted(found, key=lambda m: (m.kind, m.document_id))
