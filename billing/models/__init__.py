@@ -13,12 +13,14 @@ from .invoices import (
     InvoiceStatus,
     SettlementStatus,
 )
+from .open_balances import AccountOpenBalance
 from .payments import Payment, PaymentApplication, PaymentMethod, Refund
 from .runs import BillingRun, BillingRunException, BillingRunStatus, ExceptionReason
 from .schedules import BillingScheduleLine, ScheduleLineKind, ScheduleLineStatus, UsageRecord
 
 __all__ = [
     "OPEN_AMOUNT",
+    "AccountOpenBalance",
     "BillingRun",
     "BillingRunException",
     "BillingRunStatus",

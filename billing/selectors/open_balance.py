@@ -15,9 +15,10 @@ The AR reports read these figures for today and roll them back by the movements 
 after a past date (billing.selectors.ar_as_of), so they are only as right as this
 identity. `open_balance_mismatches` checks it over the whole book (one grouped pass per
 table) and lists every document where it does not hold; `manage.py check_open_balances`
-runs it. Opening balances imported with a part settled before the cut-over carry that
-part as a payment applied on the cut-over date (billing/services/opening_balances.py), so
-they obey the same identity.
+runs it, and also compares each customer's open balance per currency kept by the
+triggers (billing.models.open_balances) with its open invoices. Opening balances imported
+with a part settled before the cut-over carry that part as a payment applied on the
+cut-over date (billing/services/opening_balances.py), so they obey the same identity.
 """
 
 from __future__ import annotations
@@ -59,6 +60,25 @@ LEFT JOIN (
 WHERE d.applied_amount <> coalesce(a.amount, 0) OR d.refunded_amount <> coalesce(r.amount, 0)
 """
 
+# Customers' maintained open balances (billing_accountopenbalance, PostgreSQL) against
+# their open invoices: (account_id, currency) and both sides' (amount, count, oldest).
+ACCOUNT_MISMATCH_SQL = """
+SELECT coalesce(b.account_id, i.account_id), coalesce(b.currency, i.currency),
+       coalesce(b.open_amount, 0), coalesce(b.open_invoices, 0), b.oldest_due_date,
+       coalesce(i.amount, 0), coalesce(i.invoices, 0), i.oldest
+FROM (SELECT * FROM billing_accountopenbalance WHERE open_invoices <> 0 OR open_amount <> 0) b
+FULL OUTER JOIN (
+  SELECT account_id, currency, sum(total_amount - credited_amount - paid_amount) AS amount,
+         count(*) AS invoices, min(due_date) AS oldest
+  FROM billing_invoice
+  WHERE number IS NOT NULL AND status IN ('issued', 'void')
+    AND total_amount - credited_amount - paid_amount > 0
+  GROUP BY account_id, currency
+) i ON i.account_id = b.account_id AND i.currency = b.currency
+WHERE (coalesce(b.open_amount, 0), coalesce(b.open_invoices, 0), b.oldest_due_date)
+  IS DISTINCT FROM (coalesce(i.amount, 0), coalesce(i.invoices, 0), i.oldest)
+"""
+
 SOURCES = {
     "payment": ("billing_payment", "payment_id", "billing_paymentapplication", "billing_refund"),
     "credit_note": (
@@ -80,14 +100,20 @@ class BalanceMismatch:
     document_id: int
     maintained: tuple[Decimal, Decimal]
     from_movements: tuple[Decimal, Decimal]
+    detail: str = ""
 
     def __str__(self) -> str:
-        names = ("paid", "credited") if self.kind == "invoice" else ("applied", "refunded")
+        names = {
+            "invoice": ("paid", "credited"),
+            "account": ("open amount", "open invoices"),
+        }.get(self.kind, ("applied", "refunded"))
         parts = [
             f"{name} {kept} (movements say {summed})"
             for name, kept, summed in zip(names, self.maintained, self.from_movements, strict=True)
             if kept != summed
         ]
+        if self.detail:
+            parts.append(self.detail)
         return f"{self.kind} #{self.document_id}: " + ", ".join(parts)
 
 
@@ -115,4 +141,25 @@ def open_balance_mismatches() -> list[BalanceMismatch]:
             documents=documents, key=key, applications=applications, refunds=refunds
         )
         found += _mismatches(kind, sql)
+    if connection.vendor == "postgresql":  # kept by triggers there only
+        found += account_mismatches()
     return sorted(found, key=lambda m: (m.kind, m.document_id))
+
+
+def account_mismatches() -> list[BalanceMismatch]:
+    """Customers whose maintained open balance per currency differs from their open
+    invoices (kind "account", the account id; figures (amount, count) and the oldest due
+    date in `detail`)."""
+    with connection.cursor() as cursor:
+        cursor.execute(ACCOUNT_MISMATCH_SQL)
+        rows = cursor.fetchall()
+    return [
+        BalanceMismatch(
+            "account",
+            row[0],
+            (sql_amount(row[2]), Decimal(row[3])),
+            (sql_amount(row[5]), Decimal(row[6])),
+            detail=f"{row[1]}, oldest due {row[4]} (invoices say {row[7]})",
+        )
+        for row in rows
+    ]

@@ -42,6 +42,8 @@ from django.db import connection, transaction
 from billing.selectors.ar_as_of import (
     INVOICE_OPEN_PARTS_AS_OF_SQL,
     UNAPPLIED_AS_OF_SQL,
+    open_parts_sql,
+    reads_open_balances,
     sql_amount,
     tune_report_transaction,
 )
@@ -310,15 +312,44 @@ def _open_by_bucket(params: AgingParams, account_id: int | None) -> dict[tuple, 
     that count as of the date, each at its open amount then (billing's rule)."""
     conditions, values = _bucket_conditions(params)
     where, more = _filters(params, account_id)
-    sums = ", ".join(f"coalesce(sum(open_amount) FILTER (WHERE {c}), 0)" for c in conditions)
-    sql = (
-        f"SELECT account_id, currency, {sums} FROM ({INVOICE_OPEN_PARTS_AS_OF_SQL}) o "
-        f"WHERE {where} GROUP BY account_id, currency"
-    )
     with transaction.atomic(), connection.cursor() as cursor:
         tune_report_transaction(cursor)
+        if reads_open_balances(cursor):
+            sql = _from_open_balances_sql(params, conditions, where)
+        else:
+            sums = ", ".join(
+                f"coalesce(sum(open_amount) FILTER (WHERE {c}), 0)" for c in conditions
+            )
+            sql = (
+                f"SELECT account_id, currency, {sums} FROM ({INVOICE_OPEN_PARTS_AS_OF_SQL}) o "
+                f"WHERE {where} GROUP BY account_id, currency"
+            )
         cursor.execute(sql, values | more)
         return {(row[0], row[1]): [sql_amount(v) for v in row[2:]] for row in cursor.fetchall()}
+
+
+def _from_open_balances_sql(params: AgingParams, conditions: list[str], where: str) -> str:
+    """The buckets from each customer's maintained open balance (billing.selectors.ar_as_of.
+    OPEN_PARTS_FROM_BALANCES_SQL): the open invoices whose basis date falls in a bucket
+    other than the oldest (or dated after the date) are read one by one, an index range
+    of the recent dates; the oldest bucket is the rest of the customer's open balance."""
+    if params.basis == AgingBasis.DUE_DATE:
+        ranges = [
+            "i.due_date >= %(last)s",
+            "i.invoice_date > %(as_of)s AND i.due_date < %(last)s",
+        ]
+    else:
+        ranges = ["i.invoice_date >= %(last)s"]
+    counted = "part <> 'rest' AND invoice_date <= %(as_of)s"
+    sums = [f"coalesce(sum(amount) FILTER (WHERE {counted} AND {c}), 0)" for c in conditions]
+    sums[-1] = (
+        "coalesce(sum(amount) FILTER (WHERE part = 'rest'), 0)"
+        " - coalesce(sum(amount) FILTER (WHERE part = 'range'), 0) + " + sums[-1]
+    )
+    return (
+        f"SELECT account_id, currency, {', '.join(sums)} FROM ({open_parts_sql(ranges)}) o "
+        f"WHERE {where} GROUP BY account_id, currency"
+    )
 
 
 def _unapplied(params: AgingParams, account_id: int | None) -> dict[tuple, Decimal]:

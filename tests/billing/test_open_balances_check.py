@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
-from billing.models import Invoice, Payment
+from billing.models import AccountOpenBalance, Invoice, Payment
 from billing.selectors.open_balance import open_balance_mismatches
 from billing.services import refund_credit_note, void_invoice
 from tests.collections.test_aging_book import issued_invoice, payment, refund
@@ -57,3 +57,19 @@ def test_the_check_names_an_invoice_and_a_payment_whose_figures_drifted():
     assert found[1].from_movements == (D(0), D(0))
     with pytest.raises(CommandError, match="2 documents"):
         call_command("check_open_balances")
+
+
+def test_each_customers_open_balance_follows_every_movement_and_a_drift_is_found():
+    book = a_book_with_every_movement()
+    # D 2,400.00 (3,000 - 400 paid - 200 written off) and C 400.00, both still open.
+    kept = AccountOpenBalance.objects.get(account=book.account, currency="USD")
+    assert (kept.open_amount, kept.open_invoices, kept.oldest_due_date) == (
+        D("2800.00"),
+        2,
+        Invoice.objects.get(pk=book.d.pk).due_date,
+    )
+    AccountOpenBalance.objects.filter(pk=kept.pk).update(open_invoices=3)
+    found = open_balance_mismatches()
+    assert [(m.kind, m.document_id, m.maintained[1]) for m in found] == [
+        ("account", book.account.pk, 3)
+    ]
