@@ -7,7 +7,6 @@ triggers; its reports read the invoices directly."""
 import django.db.models.deletion
 from django.db import migrations, models
 
-
 # An invoice's part in its customer's open balance: issued (void ones too, which owe
 # nothing once their void credit note is booked) and owing something.
 COUNTS = "number IS NOT NULL AND status IN ('issued', 'void') AND {open} > 0"
@@ -16,25 +15,33 @@ OPEN = "total_amount - credited_amount - paid_amount"
 
 def counts(alias: str) -> str:
     prefix = f"{alias}." if alias else ""
-    return COUNTS.format(open=OPEN.replace("total", f"{prefix}total").replace(
-        "credited", f"{prefix}credited").replace("paid", f"{prefix}paid")
-    ).replace("number", f"{prefix}number").replace("status", f"{prefix}status")
+    return (
+        COUNTS.format(
+            open=OPEN.replace("total", f"{prefix}total")
+            .replace("credited", f"{prefix}credited")
+            .replace("paid", f"{prefix}paid")
+        )
+        .replace("number", f"{prefix}number")
+        .replace("status", f"{prefix}status")
+    )
 
 
 # Rows of an UPDATE whose part changed: (account, currency, open, due date, counted).
 CHANGED = f"""
-  SELECT o.account_id, o.currency, -({OPEN.replace('total', 'o.total').replace(
-      'credited', 'o.credited').replace('paid', 'o.paid')}) AS amount, -1 AS invoices
+  SELECT o.account_id, o.currency, -({
+    OPEN.replace("total", "o.total").replace("credited", "o.credited").replace("paid", "o.paid")
+}) AS amount, -1 AS invoices
   FROM old_rows o JOIN new_rows n ON n.id = o.id
-  WHERE {counts('o')} AND (n.total_amount, n.credited_amount, n.paid_amount, n.status,
+  WHERE {counts("o")} AND (n.total_amount, n.credited_amount, n.paid_amount, n.status,
     n.number, n.account_id, n.currency, n.due_date) IS DISTINCT FROM (o.total_amount,
     o.credited_amount, o.paid_amount, o.status, o.number, o.account_id, o.currency,
     o.due_date)
   UNION ALL
-  SELECT n.account_id, n.currency, {OPEN.replace('total', 'n.total').replace(
-      'credited', 'n.credited').replace('paid', 'n.paid')}, 1
+  SELECT n.account_id, n.currency, {
+    OPEN.replace("total", "n.total").replace("credited", "n.credited").replace("paid", "n.paid")
+}, 1
   FROM old_rows o JOIN new_rows n ON n.id = o.id
-  WHERE {counts('n')} AND (n.total_amount, n.credited_amount, n.paid_amount, n.status,
+  WHERE {counts("n")} AND (n.total_amount, n.credited_amount, n.paid_amount, n.status,
     n.number, n.account_id, n.currency, n.due_date) IS DISTINCT FROM (o.total_amount,
     o.credited_amount, o.paid_amount, o.status, o.number, o.account_id, o.currency,
     o.due_date)
@@ -100,7 +107,7 @@ FILL = f"""
 INSERT INTO billing_accountopenbalance (account_id, currency, open_amount, open_invoices,
   oldest_due_date)
 SELECT account_id, currency, sum({OPEN}), count(*), min(due_date)
-FROM billing_invoice WHERE {counts('')}
+FROM billing_invoice WHERE {counts("")}
 GROUP BY account_id, currency ORDER BY account_id, currency
 """
 
@@ -125,7 +132,9 @@ def drop(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     for event in EVENTS:
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS billing_open_balance_{event} ON billing_invoice")
+        schema_editor.execute(
+            f"DROP TRIGGER IF EXISTS billing_open_balance_{event} ON billing_invoice"
+        )
         schema_editor.execute(f"DROP FUNCTION IF EXISTS billing_open_balance_{event}()")
     schema_editor.execute("DROP INDEX IF EXISTS billing_invoice_open_by_due")
     schema_editor.execute("DROP INDEX IF EXISTS billing_invoice_open_oldest")
@@ -141,15 +150,32 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="AccountOpenBalance",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("currency", models.CharField(max_length=3)),
                 ("open_amount", models.DecimalField(decimal_places=4, default=0, max_digits=19)),
                 ("open_invoices", models.IntegerField(default=0)),
                 ("oldest_due_date", models.DateField(blank=True, null=True)),
-                ("account", models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="ordermgmt.account")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="ordermgmt.account",
+                    ),
+                ),
             ],
             options={
-                "constraints": [models.UniqueConstraint(fields=("account", "currency"), name="account_open_balance_unique")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("account", "currency"), name="account_open_balance_unique"
+                    )
+                ],
             },
         ),
         migrations.RunPython(create, drop),

@@ -13,7 +13,7 @@ from .invoices import (
     InvoiceStatus,
     SettlementStatus,
 )
-from .open_balances import AccountOpenBalance
+from .open_balances import AccountOpenBalance, ArDailyTotal
 from .payments import Payment, PaymentApplication, PaymentMethod, Refund
 from .runs import BillingRun, BillingRunException, BillingRunStatus, ExceptionReason
 from .schedules import BillingScheduleLine, ScheduleLineKind, ScheduleLineStatus, UsageRecord
@@ -21,6 +21,7 @@ from .schedules import BillingScheduleLine, ScheduleLineKind, ScheduleLineStatus
 __all__ = [
     "OPEN_AMOUNT",
     "AccountOpenBalance",
+    "ArDailyTotal",
     "BillingRun",
     "BillingRunException",
     "BillingRunStatus",

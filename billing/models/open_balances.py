@@ -38,3 +38,27 @@ class AccountOpenBalance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.currency} {self.open_amount}"
+
+
+class ArDailyTotal(models.Model):
+    """What the book's movements add, per currency and day, to gross AR (open invoices),
+    to unapplied cash and credit, and to credit sales (invoices less credit notes), each
+    on the day from which it counts (billing.selectors.ar_as_of: a movement on an invoice
+    counts from its own date or its invoice's, whichever is later). A balance as of D is
+    the sum of the days up to D, so DSO and its trend read a few hundred rows, not the
+    book. Kept on PostgreSQL by statement triggers on the movement tables (migration
+    0116_invoice_open_balance_daily), the same way as AccountOpenBalance."""
+
+    currency = models.CharField(max_length=3)
+    day = models.DateField()
+    gross_amount = money_field(default=0)
+    unapplied_amount = money_field(default=0)
+    sales_amount = money_field(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "day"], name="ar_daily_total_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.day}"

@@ -16,7 +16,8 @@ after a past date (billing.selectors.ar_as_of), so they are only as right as thi
 identity. `open_balance_mismatches` checks it over the whole book (one grouped pass per
 table) and lists every document where it does not hold; `manage.py check_open_balances`
 runs it, and also compares each customer's open balance per currency kept by the
-triggers (billing.models.open_balances) with its open invoices. Opening balances imported
+triggers (billing.models.open_balances) with its open invoices, and the daily AR totals
+with the movements. Opening balances imported
 with a part settled before the cut-over carry that part as a payment applied on the
 cut-over date (billing/services/opening_balances.py), so they obey the same identity.
 """
@@ -24,11 +25,15 @@ cut-over date (billing/services/opening_balances.py), so they obey the same iden
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.db import connection
+from django.db.models import F, Sum
 
-from .ar_as_of import sql_amount
+from billing.models import ArDailyTotal, CreditNote, Invoice
+
+from .ar_as_of import AR_MOVEMENTS, ZERO, issued_invoice_q, sql_amount
 
 # One row per document whose maintained figures differ from its movements:
 # (kind, id, maintained figures..., figures from the movements...).
@@ -96,7 +101,7 @@ class BalanceMismatch:
     invoice the figures are (paid, credited); for a payment or credit note (applied,
     refunded)."""
 
-    kind: str  # "invoice", "payment" or "credit_note"
+    kind: str  # "invoice", "payment", "credit_note", "account" or "day"
     document_id: int
     maintained: tuple[Decimal, Decimal]
     from_movements: tuple[Decimal, Decimal]
@@ -106,6 +111,7 @@ class BalanceMismatch:
         names = {
             "invoice": ("paid", "credited"),
             "account": ("open amount", "open invoices"),
+            "day": ("gross", "unapplied"),
         }.get(self.kind, ("applied", "refunded"))
         parts = [
             f"{name} {kept} (movements say {summed})"
@@ -142,7 +148,7 @@ def open_balance_mismatches() -> list[BalanceMismatch]:
         )
         found += _mismatches(kind, sql)
     if connection.vendor == "postgresql":  # kept by triggers there only
-        found += account_mismatches()
+        found += account_mismatches() + daily_total_mismatches()
     return sorted(found, key=lambda m: (m.kind, m.document_id))
 
 
@@ -163,3 +169,64 @@ def account_mismatches() -> list[BalanceMismatch]:
         )
         for row in rows
     ]
+
+
+def _daily_from_movements() -> dict[tuple[str, date], list[Decimal]]:
+    """{(currency, day): [gross, unapplied, sales]} summed from every movement by the
+    rule the DSO reads (billing.selectors.ar_as_of.AR_MOVEMENTS; credit sales are issued
+    invoices by their date less their credit notes by theirs)."""
+    totals: dict[tuple[str, date], list[Decimal]] = {}
+
+    def add(rows, currency_field: str, day, amount, signs: tuple[int, int, int]) -> None:
+        grouped = (
+            rows.annotate(counts_from=day)
+            .values(currency_field, "counts_from")
+            .annotate(total=Sum(amount))
+            .order_by()
+        )
+        for row in grouped:
+            sums = totals.setdefault((row[currency_field], row["counts_from"]), [ZERO] * 3)
+            for slot, sign in enumerate(signs):
+                sums[slot] += sign * row["total"]
+
+    for movement in AR_MOVEMENTS:
+        add(
+            movement.rows(),
+            movement.currency_field,
+            movement.counts_from(),
+            movement.amount,
+            (movement.gross, movement.unapplied, 0),
+        )
+    add(Invoice.objects.filter(issued_invoice_q()), "currency", F("invoice_date"),
+        "total_amount", (0, 0, 1))  # fmt: skip
+    add(CreditNote.objects.filter(issued_invoice_q("invoice__")), "currency",
+        F("credit_date"), "total_amount", (0, 0, -1))  # fmt: skip
+    return totals
+
+
+def daily_total_mismatches() -> list[BalanceMismatch]:
+    """Days whose maintained AR totals (billing.models.ArDailyTotal) differ from the sums
+    of the movements counted from that day (kind "day", no id; figures (gross,
+    unapplied) and the sales in `detail`)."""
+    expected = {key: sums for key, sums in _daily_from_movements().items() if any(sums)}
+    kept = {
+        (code, day): [gross, unapplied, sales]
+        for code, day, gross, unapplied, sales in ArDailyTotal.objects.values_list(
+            "currency", "day", "gross_amount", "unapplied_amount", "sales_amount"
+        )
+        if gross or unapplied or sales
+    }
+    found = []
+    for key in sorted(set(expected) | set(kept)):
+        mine, theirs = kept.get(key, [ZERO] * 3), expected.get(key, [ZERO] * 3)
+        if mine != theirs:
+            found.append(
+                BalanceMismatch(
+                    "day",
+                    0,
+                    (mine[0], mine[1]),
+                    (theirs[0], theirs[1]),
+                    detail=f"{key[0]} {key[1]}: sales {mine[2]} (movements say {theirs[2]})",
+                )
+            )
+    return found

@@ -307,14 +307,18 @@ def _filters(params: AgingParams, account_id: int | None) -> tuple[str, dict]:
     return " AND ".join(where), values
 
 
-def _open_by_bucket(params: AgingParams, account_id: int | None) -> dict[tuple, list[Decimal]]:
-    """{(account_id, currency): [open invoices per bucket]}: one pass over the invoices
-    that count as of the date, each at its open amount then (billing's rule)."""
+def open_by_bucket(
+    params: AgingParams, account_id: int | None = None, *, every_invoice: bool = False
+) -> dict[tuple, list[Decimal]]:
+    """{(account_id, currency): [open invoices per bucket]}: the invoices that count as
+    of the date, each at its open amount then (billing's rule). From the customers'
+    maintained open balances on PostgreSQL; `every_invoice` (the SQLite demo, and the
+    tests and benchmark that compare the two) sums every invoice one by one."""
     conditions, values = _bucket_conditions(params)
     where, more = _filters(params, account_id)
     with transaction.atomic(), connection.cursor() as cursor:
         tune_report_transaction(cursor)
-        if reads_open_balances(cursor):
+        if reads_open_balances(cursor) and not every_invoice:
             sql = _from_open_balances_sql(params, conditions, where)
         else:
             sums = ", ".join(
@@ -371,19 +375,20 @@ def _account_names(ids: set[int]) -> dict[int, str]:
     return dict(accounts.values_list("pk", "legal_name"))
 
 
-def ar_aging(params: AgingParams, *, account_id: int | None = None) -> AgingReport:
+def ar_aging(
+    params: AgingParams, *, account_id: int | None = None, every_invoice: bool = False
+) -> AgingReport:
     """The aging as of params.as_of: per currency, per customer, per bucket. What counts
-    as of the date is billing's one rule (billing.selectors.ar_as_of)."""
+    as of the date is billing's one rule (billing.selectors.ar_as_of); `every_invoice`:
+    see open_by_bucket."""
     n = len(params.edges) + 2
-    open_by_bucket = _open_by_bucket(params, account_id)
+    buckets = open_by_bucket(params, account_id, every_invoice=every_invoice)
     unapplied = _unapplied(params, account_id)
 
     rows: list[AgingRow] = []
-    for key in set(open_by_bucket) | set(unapplied):
+    for key in set(buckets) | set(unapplied):
         left = unapplied.get(key, ZERO)
-        row = AgingRow(
-            key[0], "", key[1], open_by_bucket.get(key, [ZERO] * n), -left if left else ZERO
-        )
+        row = AgingRow(key[0], "", key[1], buckets.get(key, [ZERO] * n), -left if left else ZERO)
         if not row.is_zero:
             rows.append(row)
 

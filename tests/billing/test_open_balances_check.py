@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
-from billing.models import AccountOpenBalance, Invoice, Payment
+from billing.models import AccountOpenBalance, ArDailyTotal, Invoice, Payment
 from billing.selectors.open_balance import open_balance_mismatches
 from billing.services import refund_credit_note, void_invoice
 from tests.collections.test_aging_book import issued_invoice, payment, refund
@@ -73,3 +73,12 @@ def test_each_customers_open_balance_follows_every_movement_and_a_drift_is_found
     assert [(m.kind, m.document_id, m.maintained[1]) for m in found] == [
         ("account", book.account.pk, 3)
     ]
+
+
+def test_the_daily_totals_follow_every_movement_and_a_drift_is_found():
+    book = a_book_with_every_movement()
+    assert open_balance_mismatches() == []
+    day = ArDailyTotal.objects.get(currency="USD", day=book.p1.received_date)
+    ArDailyTotal.objects.filter(pk=day.pk).update(unapplied_amount=day.unapplied_amount + 5)
+    (found,) = open_balance_mismatches()
+    assert (found.kind, found.maintained[1] - found.from_movements[1]) == ("day", D(5))

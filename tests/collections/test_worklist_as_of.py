@@ -196,3 +196,27 @@ def test_one_ranking_pages_and_filters_the_agings_overdue_figures_in_order():
         for offset, limit in ((0, 2), (2, 2), (4, 2)):
             page, _ = ranked_accounts(as_of=TODAY, show=show, offset=offset, limit=limit)
             assert page == whole[offset : offset + limit], (show, offset, limit)
+
+
+@freeze_time("2026-06-15 08:00:00")
+def test_the_overdue_figures_from_the_maintained_balances_equal_those_from_every_invoice():
+    # Nothing in the book moves after TODAY, so the worklist reads the customers'
+    # maintained open balances; the pass over every invoice gives the same rows.
+    from django.db import connection
+
+    from collections_app.selectors.worklist_ranking import (
+        OVERDUE_FROM_BALANCES_SQL,
+        OVERDUE_FROM_INVOICES_SQL,
+        overdue_per_currency_sql,
+    )
+
+    mixed_book()
+    with connection.cursor() as cursor:
+        assert overdue_per_currency_sql(cursor, TODAY) == OVERDUE_FROM_BALANCES_SQL
+        assert overdue_per_currency_sql(cursor, days_ago(4)) == OVERDUE_FROM_INVOICES_SQL
+        figures = []
+        for sql in (OVERDUE_FROM_BALANCES_SQL, OVERDUE_FROM_INVOICES_SQL):
+            cursor.execute(sql, {"as_of": TODAY})
+            figures.append(sorted(cursor.fetchall()))
+    assert figures[0] == figures[1]
+    assert len(figures[0]) == 4
