@@ -17,12 +17,16 @@ applications dated <= D and refunds dated <= D, as a negative amount, so that a
 customer's net total equals its AR balance.
 
 How it is computed: each invoice's open amount as of the date is what its maintained
-settlement columns say today plus back what was dated after the date
-(billing.selectors.ar_as_of.INVOICE_OPEN_PARTS_AS_OF_SQL, summed in parts), so the buckets
-are one grouped pass over the invoices (FILTER clauses per bucket), and a date near today
-reads only the few movements dated after it. Unapplied cash and credit work the same way
-(UNAPPLIED_AS_OF_SQL). A past date reads more later movements, and its figures are the
-same whatever was booked afterwards. Python only adds the per-customer results.
+settlement columns say today plus back what was dated after the date. On PostgreSQL each
+customer's open invoices per currency are also summed in the database
+(billing.models.AccountOpenBalance, kept by triggers): the oldest bucket is that sum less
+the open invoices read one by one from the recent range the other buckets cover (an index
+range), and the movements dated after the date are added back to their invoices'
+buckets (billing.selectors.ar_as_of.OPEN_PARTS_FROM_BALANCES_SQL). The SQLite demo sums
+every invoice (INVOICE_OPEN_PARTS_AS_OF_SQL); both give the same figures. Unapplied cash
+and credit work the same way (UNAPPLIED_AS_OF_SQL). A past date reads more later
+movements, and its figures are the same whatever was booked afterwards. Python only adds
+the per-customer results.
 
 Currencies are never added together: each document is aged in its own currency, one
 table per currency; a total in the reporting currency converts each currency's totals

@@ -2,10 +2,13 @@
 
 The overdue balance of an account is the aging's (due-date basis): each invoice's open
 amount as of the date by billing's one as-of rule (billing.selectors.ar_as_of), summed
-per currency over the invoices due before the date. PostgreSQL groups and sorts the
-accounts (by the balance converted to the reporting currency, then the oldest due date,
-then the name); Python receives only the page asked for, so time and memory do not grow
-with the number of open invoices beyond that one grouped pass.
+per currency over the invoices due before the date. When nothing that counts moved after
+the date (today, usually), those sums come from each customer's maintained open balance
+(billing.models.AccountOpenBalance) less its open invoices not yet due, so the ranking
+reads one row per customer; otherwise one pass over the invoices. The database groups
+and sorts the accounts (by the balance converted to the reporting currency, then the
+oldest due date, then the name) with the same SQL on PostgreSQL and on the SQLite demo;
+Python receives only the page asked for.
 """
 
 from __future__ import annotations
