@@ -333,7 +333,10 @@ def open_by_bucket(
                 f"WHERE {where} GROUP BY account_id, currency"
             )
         cursor.execute(sql, values | more)
-        return {(row[0], row[1]): [sql_amount(v) for v in row[2:]] for row in cursor.fetchall()}
+        rows = cursor.fetchall()
+    if connection.vendor == "postgresql":  # numeric arrives as Decimal: nothing to convert
+        return {(row[0], row[1]): list(row[2:]) for row in rows}
+    return {(row[0], row[1]): [sql_amount(v) for v in row[2:]] for row in rows}
 
 
 def _from_open_balances_sql(params: AgingParams, conditions: list[str], where: str) -> str:
@@ -401,17 +404,15 @@ def ar_aging(
         row.account_name = names.get(row.account_id, f"Account #{row.account_id}")
     rows.sort(key=lambda r: (r.currency, r.account_name.casefold(), r.account_id))
 
-    currencies = []
-    for code in sorted({r.currency for r in rows}):
-        mine = [r for r in rows if r.currency == code]
-        currencies.append(
-            CurrencyAging(
-                currency=code,
-                rows=mine,
-                buckets=[sum((r.buckets[i] for r in mine), ZERO) for i in range(n)],
-                unapplied_credits=sum((r.unapplied_credits for r in mine), ZERO),
-            )
-        )
+    # Rows are sorted by currency first: one walk makes each currency's table and totals.
+    currencies: list[CurrencyAging] = []
+    for row in rows:
+        if not currencies or currencies[-1].currency != row.currency:
+            currencies.append(CurrencyAging(row.currency, [], [ZERO] * n, ZERO))
+        table = currencies[-1]
+        table.rows.append(row)
+        table.buckets = [a + b for a, b in zip(table.buckets, row.buckets, strict=True)]
+        table.unapplied_credits += row.unapplied_credits
     reporting, missing = reporting_total(
         currencies, params.reporting_currency, params.as_of, bucket_count=n
     )
