@@ -28,6 +28,9 @@ class AccountOpenBalance(models.Model):
     open_amount = money_field(default=0)
     open_invoices = models.IntegerField(default=0)
     oldest_due_date = models.DateField(null=True, blank=True)
+    # What its payments and credit notes' credit on account have left today (triggers on
+    # billing_payment and billing_creditnote, migration 0117).
+    unapplied_amount = money_field(default=0)
 
     class Meta:
         constraints = [

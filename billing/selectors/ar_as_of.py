@@ -401,3 +401,43 @@ SELECT EXISTS (SELECT 1 FROM billing_paymentapplication WHERE applied_date > %(a
     OR EXISTS (SELECT 1 FROM billing_invoice i WHERE {OPEN_INVOICE}
                AND i.invoice_date > %(as_of)s AND i.due_date < %(as_of)s)
 """
+
+# Unapplied cash and credit as of %(as_of)s per (account_id, currency) from each
+# customer's maintained unapplied amount (what is left today), less what payments and
+# credit notes dated after the date have left (they did not exist then: an index range),
+# plus back what was applied or refunded after the date (as UNAPPLIED_AS_OF_SQL).
+UNAPPLIED_FROM_BALANCES_SQL = """
+SELECT account_id, currency, sum(amount) AS unapplied FROM (
+  SELECT b.account_id, b.currency, b.unapplied_amount AS amount
+  FROM billing_accountopenbalance b WHERE b.unapplied_amount <> 0
+  UNION ALL
+  SELECT p.account_id, p.currency, -(p.amount - p.applied_amount - p.refunded_amount)
+  FROM billing_payment p
+  WHERE p.received_date > %(as_of)s AND p.amount <> p.applied_amount + p.refunded_amount
+  UNION ALL
+  SELECT p.account_id, p.currency, later.amount
+  FROM (
+    SELECT payment_id, amount FROM billing_paymentapplication WHERE applied_date > %(as_of)s
+    UNION ALL
+    SELECT payment_id, amount FROM billing_refund WHERE refund_date > %(as_of)s
+  ) later JOIN billing_payment p ON p.id = later.payment_id
+  WHERE p.received_date <= %(as_of)s
+  UNION ALL
+  SELECT i.account_id, n.currency,
+         -(n.on_account_amount - n.applied_amount - n.refunded_amount)
+  FROM billing_creditnote n JOIN billing_invoice i ON i.id = n.invoice_id
+  WHERE n.credit_date > %(as_of)s AND n.on_account_amount > 0
+    AND n.on_account_amount <> n.applied_amount + n.refunded_amount
+  UNION ALL
+  SELECT i.account_id, n.currency, later.amount
+  FROM (
+    SELECT credit_note_id, amount FROM billing_creditapplication
+      WHERE applied_date > %(as_of)s
+    UNION ALL
+    SELECT credit_note_id, amount FROM billing_creditrefund WHERE refund_date > %(as_of)s
+  ) later JOIN billing_creditnote n ON n.id = later.credit_note_id
+    JOIN billing_invoice i ON i.id = n.invoice_id
+  WHERE n.credit_date <= %(as_of)s AND n.on_account_amount > 0
+) movements
+GROUP BY account_id, currency
+"""

@@ -84,6 +84,25 @@ WHERE (coalesce(b.open_amount, 0), coalesce(b.open_invoices, 0), b.oldest_due_da
   IS DISTINCT FROM (coalesce(i.amount, 0), coalesce(i.invoices, 0), i.oldest)
 """
 
+# Customers' maintained unapplied cash and credit against what their payments and credit
+# notes have left: (account_id, currency, maintained, from the documents).
+UNAPPLIED_MISMATCH_SQL = """
+SELECT coalesce(b.account_id, l.account_id), coalesce(b.currency, l.currency),
+       coalesce(b.unapplied_amount, 0), coalesce(l.amount, 0)
+FROM billing_accountopenbalance b
+FULL OUTER JOIN (
+  SELECT account_id, currency, sum(amount) AS amount FROM (
+    SELECT account_id, currency, amount - applied_amount - refunded_amount AS amount
+      FROM billing_payment
+    UNION ALL
+    SELECT i.account_id, n.currency, n.on_account_amount - n.applied_amount - n.refunded_amount
+      FROM billing_creditnote n JOIN billing_invoice i ON i.id = n.invoice_id
+      WHERE n.on_account_amount > 0
+  ) left_today GROUP BY account_id, currency
+) l ON l.account_id = b.account_id AND l.currency = b.currency
+WHERE coalesce(b.unapplied_amount, 0) <> coalesce(l.amount, 0)
+"""
+
 SOURCES = {
     "payment": ("billing_payment", "payment_id", "billing_paymentapplication", "billing_refund"),
     "credit_note": (
@@ -155,10 +174,13 @@ def open_balance_mismatches() -> list[BalanceMismatch]:
 def account_mismatches() -> list[BalanceMismatch]:
     """Customers whose maintained open balance per currency differs from their open
     invoices (kind "account", the account id; figures (amount, count) and the oldest due
-    date in `detail`)."""
+    date in `detail`), or whose unapplied amount differs from what their payments and
+    credit notes have left (both figures in `detail`)."""
     with connection.cursor() as cursor:
         cursor.execute(ACCOUNT_MISMATCH_SQL)
         rows = cursor.fetchall()
+        cursor.execute(UNAPPLIED_MISMATCH_SQL)
+        unapplied = cursor.fetchall()
     return [
         BalanceMismatch(
             "account",
@@ -168,6 +190,15 @@ def account_mismatches() -> list[BalanceMismatch]:
             detail=f"{row[1]}, oldest due {row[4]} (invoices say {row[7]})",
         )
         for row in rows
+    ] + [
+        BalanceMismatch(
+            "account",
+            row[0],
+            (ZERO, ZERO),
+            (ZERO, ZERO),
+            detail=f"{row[1]} unapplied {row[2]} (payments and credit notes say {row[3]})",
+        )
+        for row in unapplied
     ]
 
 

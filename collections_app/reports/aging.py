@@ -46,6 +46,7 @@ from django.db import connection, transaction
 from billing.selectors.ar_as_of import (
     INVOICE_OPEN_PARTS_AS_OF_SQL,
     UNAPPLIED_AS_OF_SQL,
+    UNAPPLIED_FROM_BALANCES_SQL,
     open_parts_sql,
     reads_open_balances,
     sql_amount,
@@ -363,13 +364,19 @@ def _from_open_balances_sql(params: AgingParams, conditions: list[str], where: s
     )
 
 
-def _unapplied(params: AgingParams, account_id: int | None) -> dict[tuple, Decimal]:
-    """{(account_id, currency): unapplied cash and credit} as of the date."""
+def _unapplied(
+    params: AgingParams, account_id: int | None, every_invoice: bool = False
+) -> dict[tuple, Decimal]:
+    """{(account_id, currency): unapplied cash and credit} as of the date (from the
+    customers' maintained unapplied amounts on PostgreSQL; see open_by_bucket)."""
     where, values = _filters(params, account_id)
-    sql = f"SELECT * FROM ({UNAPPLIED_AS_OF_SQL}) u WHERE {where}"
     with transaction.atomic(), connection.cursor() as cursor:
         tune_report_transaction(cursor)
-        cursor.execute(sql, values)
+        if reads_open_balances(cursor) and not every_invoice:
+            source = UNAPPLIED_FROM_BALANCES_SQL
+        else:
+            source = UNAPPLIED_AS_OF_SQL
+        cursor.execute(f"SELECT * FROM ({source}) u WHERE {where}", values)
         return {(row[0], row[1]): sql_amount(row[2]) for row in cursor.fetchall()}
 
 
@@ -390,7 +397,7 @@ def ar_aging(
     see open_by_bucket."""
     n = len(params.edges) + 2
     buckets = open_by_bucket(params, account_id, every_invoice=every_invoice)
-    unapplied = _unapplied(params, account_id)
+    unapplied = _unapplied(params, account_id, every_invoice)
 
     rows: list[AgingRow] = []
     for key in set(buckets) | set(unapplied):

@@ -68,11 +68,18 @@ def test_each_customers_open_balance_follows_every_movement_and_a_drift_is_found
         2,
         Invoice.objects.get(pk=book.d.pk).due_date,
     )
+    # P1 1,500 - 600 - 400 - 100 refunded, P2 1,000 (reversed), P3 300, and the credit
+    # note's 100.00 on account less 50.00 refunded.
+    assert kept.unapplied_amount == D("1750.00")
     AccountOpenBalance.objects.filter(pk=kept.pk).update(open_invoices=3)
     found = open_balance_mismatches()
     assert [(m.kind, m.document_id, m.maintained[1]) for m in found] == [
         ("account", book.account.pk, 3)
     ]
+    AccountOpenBalance.objects.filter(pk=kept.pk).update(open_invoices=2, unapplied_amount=0)
+    (found,) = open_balance_mismatches()
+    assert (found.kind, found.document_id) == ("account", book.account.pk)
+    assert "unapplied" in str(found)
 
 
 def test_the_daily_totals_follow_every_movement_and_a_drift_is_found():

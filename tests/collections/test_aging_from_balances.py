@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from collections_app.reports.aging import AgingBasis, AgingParams, open_by_bucket
+from collections_app.reports.aging import AgingBasis, AgingParams, _unapplied, open_by_bucket
 from tests.billing.test_open_balances_check import a_book_with_every_movement
 from tests.collections.test_aging_book import fx, issued_invoice
 
@@ -35,6 +35,10 @@ def test_the_buckets_from_the_maintained_balances_equal_those_from_every_invoice
                 maintained = buckets(params)
                 assert maintained == buckets(params, every_invoice=True), params
                 checked += bool(maintained)
+            if basis == AgingBasis.DUE_DATE:
+                left = {k: v for k, v in _unapplied(params, None).items() if v}
+                every = _unapplied(params, None, every_invoice=True)
+                assert left == {k: v for k, v in every.items() if v}, params
         day += timedelta(days=9)
     assert checked > 100
     one = AgingParams(as_of=date(2026, 4, 30))
