@@ -24,7 +24,9 @@ the open invoices read one by one from the recent range the other buckets cover 
 range), and the movements dated after the date are added back to their invoices'
 buckets (billing.selectors.ar_as_of.OPEN_PARTS_FROM_BALANCES_SQL). The SQLite demo sums
 every invoice (INVOICE_OPEN_PARTS_AS_OF_SQL); both give the same figures. Unapplied cash
-and credit work the same way (UNAPPLIED_AS_OF_SQL). A past date reads more later
+and credit work the same way: each customer's maintained unapplied amount less what
+documents dated after the date have left, plus back what was applied or refunded after it
+(UNAPPLIED_FROM_BALANCES_SQL; the demo: UNAPPLIED_AS_OF_SQL). A past date reads more later
 movements, and its figures are the same whatever was booked afterwards. Python only adds
 the per-customer results.
 
