@@ -210,6 +210,8 @@ def test_the_overdue_figures_from_the_maintained_balances_equal_those_from_every
         overdue_per_currency_sql,
     )
 
+    if connection.vendor != "postgresql":
+        pytest.skip("the balances are kept by PostgreSQL triggers")
     mixed_book()
     with connection.cursor() as cursor:
         assert overdue_per_currency_sql(cursor, TODAY) == OVERDUE_FROM_BALANCES_SQL
