@@ -3,16 +3,19 @@
 
 Builds a book on PostgreSQL with INSERT ... SELECT generate_series (default: 1,000,000
 invoices and 1,000,000 payment applications, 1% of them reversals, with payments, credit
-notes, voids and refunds), then times, in the same run and on the same data:
+notes, voids and refunds; --reuse keeps one built before, migrated), then times, in the
+same run and on the same data, as of today, the book's date and a year before:
 
-- the as-of aging report as the console computes it (`ar_aging`: ORM aggregates plus
-  the Python that assembles the per-customer rows), and
-- one hand-written SQL statement computing the same figures the usual way (per-invoice
-  open amounts from pre-aggregated applications and credit notes, then FILTERed sums per
-  bucket, plus unapplied cash),
+- the as-of aging report as the console computes it (`ar_aging`: the customers'
+  maintained open balances, the open invoices of the last 120 days and the movements
+  dated after the date, plus the Python that assembles the per-customer rows),
+- before: its previous path (a pass over every invoice), still the SQLite demo's,
+- the best hand-written SQL for the same figures on the same schema (BALANCES_SQL), the
+  tuned one-pass SQL without the maintained balances, and an SQL from every movement,
 
-and prints both times (best of --repeat runs, after a warm-up), their ratio (goal: within
-1.5x of the SQL baseline) and whether every figure agrees.
+and prints the times (best of --repeat runs, after a warm-up), the ratios (goal: under
+1 s and within 3x of the hand-written SQL) and whether every figure agrees; then the
+worklist's ranking against its previous path.
 
     DATABASE_URL=postgresql://ledgerline:ledgerline@127.0.0.1:5432/ledgerline \
         .venv/bin/python bench/ar_aging.py --invoices 1000000 --applications 1000000
@@ -105,10 +108,12 @@ def run_baseline(as_of: date) -> dict:
     }
 
 
-def run_report(as_of: date) -> dict:
+def run_report(as_of: date, every_invoice: bool = False) -> dict:
+    """The report; `every_invoice`: its previous path, a pass over every invoice instead
+    of the customers' maintained open balances (still the SQLite demo's)."""
     from collections_app.reports.aging import AgingParams, ar_aging
 
-    report = ar_aging(AgingParams(as_of=as_of))
+    report = ar_aging(AgingParams(as_of=as_of), every_invoice=every_invoice)
     return {
         (row.account_id, row.currency): [*row.buckets, row.unapplied_credits]
         for table in report.currencies
@@ -126,30 +131,7 @@ def compare(report: dict, baseline: dict) -> tuple[bool, str]:
     return True, f"{len(report)} customer rows; net AR {sum(totals)}"
 
 
-TUNED_SQL = """
-WITH later AS (
-  SELECT invoice_id, sum(amount) AS s FROM (
-    SELECT invoice_id, amount FROM billing_paymentapplication WHERE applied_date > %(d)s
-    UNION ALL SELECT invoice_id, amount FROM billing_creditapplication WHERE applied_date > %(d)s
-    UNION ALL SELECT invoice_id, total_amount - on_account_amount FROM billing_creditnote
-      WHERE credit_date > %(d)s
-  ) m GROUP BY invoice_id
-), buckets AS (
-  SELECT account_id, currency,
-    sum(open) FILTER (WHERE due_date >= %(d)s) AS b0,
-    sum(open) FILTER (WHERE due_date < %(d)s AND due_date >= %(d)s::date - 30) AS b1,
-    sum(open) FILTER (WHERE due_date < %(d)s::date - 30 AND due_date >= %(d)s::date - 60) AS b2,
-    sum(open) FILTER (WHERE due_date < %(d)s::date - 60 AND due_date >= %(d)s::date - 90) AS b3,
-    sum(open) FILTER (WHERE due_date < %(d)s::date - 90 AND due_date >= %(d)s::date - 120)
-      AS b4,
-    sum(open) FILTER (WHERE due_date < %(d)s::date - 120) AS b5
-  FROM (
-    SELECT i.account_id, i.currency, i.due_date,
-           i.total_amount - i.credited_amount - i.paid_amount + coalesce(later.s, 0) AS open
-    FROM billing_invoice i LEFT JOIN later ON later.invoice_id = i.id
-    WHERE i.number IS NOT NULL AND i.status IN ('issued', 'void') AND i.invoice_date <= %(d)s
-  ) docs GROUP BY account_id, currency
-), cash AS (
+CASH_SQL = """
   SELECT account_id, currency, sum(amount) AS unapplied FROM (
     SELECT account_id, currency, amount - applied_amount - refunded_amount AS amount
       FROM billing_payment
@@ -173,7 +155,32 @@ WITH later AS (
       JOIN billing_invoice i ON i.id = n.invoice_id
       WHERE n.credit_date <= %(d)s AND n.on_account_amount > 0
   ) movements GROUP BY account_id, currency
-)
+"""
+
+TUNED_SQL = f"""
+WITH later AS (
+  SELECT invoice_id, sum(amount) AS s FROM (
+    SELECT invoice_id, amount FROM billing_paymentapplication WHERE applied_date > %(d)s
+    UNION ALL SELECT invoice_id, amount FROM billing_creditapplication WHERE applied_date > %(d)s
+    UNION ALL SELECT invoice_id, total_amount - on_account_amount FROM billing_creditnote
+      WHERE credit_date > %(d)s
+  ) m GROUP BY invoice_id
+), buckets AS (
+  SELECT account_id, currency,
+    sum(open) FILTER (WHERE due_date >= %(d)s) AS b0,
+    sum(open) FILTER (WHERE due_date < %(d)s AND due_date >= %(d)s::date - 30) AS b1,
+    sum(open) FILTER (WHERE due_date < %(d)s::date - 30 AND due_date >= %(d)s::date - 60) AS b2,
+    sum(open) FILTER (WHERE due_date < %(d)s::date - 60 AND due_date >= %(d)s::date - 90) AS b3,
+    sum(open) FILTER (WHERE due_date < %(d)s::date - 90 AND due_date >= %(d)s::date - 120)
+      AS b4,
+    sum(open) FILTER (WHERE due_date < %(d)s::date - 120) AS b5
+  FROM (
+    SELECT i.account_id, i.currency, i.due_date,
+           i.total_amount - i.credited_amount - i.paid_amount + coalesce(later.s, 0) AS open
+    FROM billing_invoice i LEFT JOIN later ON later.invoice_id = i.id
+    WHERE i.number IS NOT NULL AND i.status IN ('issued', 'void') AND i.invoice_date <= %(d)s
+  ) docs GROUP BY account_id, currency
+), cash AS ({CASH_SQL})
 SELECT coalesce(b.account_id, c.account_id), coalesce(b.currency, c.currency),
        coalesce(b0, 0), coalesce(b1, 0), coalesce(b2, 0), coalesce(b3, 0), coalesce(b4, 0),
        coalesce(b5, 0), -coalesce(c.unapplied, 0)
@@ -182,11 +189,75 @@ FROM buckets b FULL OUTER JOIN cash c
 """
 
 
-def run_tuned(as_of: date) -> dict:
-    from django.db import connection
+# The best hand-written SQL for the same figures with the same schema: each customer's
+# maintained open balance (billing_accountopenbalance) in the oldest bucket, each open
+# invoice due in the last 120 days (or dated after the date) moved from there to its own
+# bucket, and the movements dated after the date added back to their invoice's bucket.
+BALANCES_SQL = """
+WITH parts AS (
+  SELECT account_id, currency, 5 AS k, open_amount AS amount
+    FROM billing_accountopenbalance WHERE open_invoices > 0
+  UNION ALL
+  SELECT i.account_id, i.currency, v.k, v.amount
+  FROM billing_invoice i CROSS JOIN LATERAL (VALUES
+    (5, -(i.total_amount - i.credited_amount - i.paid_amount)),
+    (CASE WHEN i.invoice_date > %(d)s THEN NULL WHEN i.due_date >= %(d)s THEN 0
+          ELSE least(5, 1 + (%(d)s::date - i.due_date - 1) / 30) END,
+     i.total_amount - i.credited_amount - i.paid_amount)) v (k, amount)
+  WHERE i.number IS NOT NULL AND i.status IN ('issued', 'void')
+    AND i.total_amount - i.credited_amount - i.paid_amount > 0
+    AND i.due_date >= %(d)s::date - 120
+  UNION ALL
+  SELECT i.account_id, i.currency, v.k, v.amount
+  FROM billing_invoice i CROSS JOIN LATERAL (VALUES
+    (5, -(i.total_amount - i.credited_amount - i.paid_amount))) v (k, amount)
+  WHERE i.number IS NOT NULL AND i.status IN ('issued', 'void')
+    AND i.total_amount - i.credited_amount - i.paid_amount > 0
+    AND i.invoice_date > %(d)s AND i.due_date < %(d)s::date - 120
+  UNION ALL
+  SELECT i.account_id, i.currency,
+    CASE WHEN i.due_date >= %(d)s THEN 0
+         ELSE least(5, 1 + (%(d)s::date - i.due_date - 1) / 30) END, m.amount
+  FROM (
+    SELECT invoice_id, amount FROM billing_paymentapplication WHERE applied_date > %(d)s
+    UNION ALL SELECT invoice_id, amount FROM billing_creditapplication WHERE applied_date > %(d)s
+    UNION ALL SELECT invoice_id, total_amount - on_account_amount FROM billing_creditnote
+      WHERE credit_date > %(d)s
+  ) m JOIN billing_invoice i ON i.id = m.invoice_id
+  WHERE i.number IS NOT NULL AND i.status IN ('issued', 'void') AND i.invoice_date <= %(d)s
+), buckets AS (
+  SELECT account_id, currency,
+    sum(amount) FILTER (WHERE k = 0) AS b0, sum(amount) FILTER (WHERE k = 1) AS b1,
+    sum(amount) FILTER (WHERE k = 2) AS b2, sum(amount) FILTER (WHERE k = 3) AS b3,
+    sum(amount) FILTER (WHERE k = 4) AS b4, sum(amount) FILTER (WHERE k = 5) AS b5
+  FROM parts GROUP BY account_id, currency
+), cash AS ({{CASH_FROM_BALANCES_SQL}})
+SELECT coalesce(b.account_id, c.account_id), coalesce(b.currency, c.currency),
+       coalesce(b0, 0), coalesce(b1, 0), coalesce(b2, 0), coalesce(b3, 0), coalesce(b4, 0),
+       coalesce(b5, 0), -coalesce(c.unapplied, 0)
+FROM buckets b FULL OUTER JOIN cash c
+  ON c.account_id = b.account_id AND c.currency = b.currency
+"""
 
-    with connection.cursor() as cur:
-        cur.execute(TUNED_SQL, {"d": as_of})
+
+def balances_sql() -> str:
+    """BALANCES_SQL with its unapplied part: the customers' maintained unapplied amounts
+    through the product's own statement (billing.selectors.ar_as_of.
+    UNAPPLIED_FROM_BALANCES_SQL), as there is no shorter way to those figures on this
+    schema (imported once Django is set up)."""
+    from billing.selectors.ar_as_of import UNAPPLIED_FROM_BALANCES_SQL
+
+    cash = UNAPPLIED_FROM_BALANCES_SQL.replace("%(as_of)s", "%(d)s")
+    return BALANCES_SQL.replace("{{CASH_FROM_BALANCES_SQL}}", cash)
+
+
+def run_sql(sql: str, as_of: date) -> dict:
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET LOCAL work_mem = '128MB'")
+        cur.execute("SET LOCAL jit = off")
+        cur.execute(sql, {"d": as_of})
         rows = cur.fetchall()
     return {
         (r[0], r[1]): [Decimal(v) for v in r[2:]]
@@ -221,18 +292,42 @@ def reuse_database(name: str) -> None:
 
 
 def measure_worklist(args) -> None:
-    """The worklist selector's page 1 and page 500 (20 accounts a page) and the count, as
-    of the book's date, and the same ranking from the aging's overdue figures."""
+    """The worklist's ranking, page 1 and page 500 (20 accounts a page), as of today (its
+    usual date: nothing in the book is dated later, so it reads the customers'
+    maintained balances) and as of the book's date (movements dated after it: a pass over
+    every invoice), each against its previous path (every invoice), figures compared;
+    then the whole worklist page (ranking, plans, contacts) as of today."""
     from collections_app.selectors import worklist_page
+    from collections_app.selectors.worklist_ranking import ranked_accounts
 
-    for page in (1, 500):
-        best, median, found = best_of(
-            args.repeat, lambda p=page: worklist_page(as_of=args.as_of, page=p, page_size=20)
-        )
-        print(
-            f"  worklist page {page} (20 accounts of {found.count:,}): best {best * 1000:.0f} ms,"
-            f" median {median * 1000:.0f} ms"
-        )
+    for label, as_of in [("today", date.today()), ("the book's date", args.as_of)]:
+        for page in (1, 500):
+            offset = (page - 1) * 20
+            runs = [
+                best_of(
+                    args.repeat,
+                    lambda d=as_of, o=offset, e=every: ranked_accounts(
+                        as_of=d, offset=o, limit=20, every_invoice=e
+                    ),
+                )
+                for every in (False, True)
+            ]
+            (now, _, found), (before, _, previous) = runs
+            print(
+                f"  worklist ranking as of {as_of} ({label}), page {page} (20 of "
+                f"{found[1] or 0:,} accounts): best {now * 1000:.0f} ms (median "
+                f"{runs[0][1] * 1000:.0f}); previous path {before * 1000:.0f} ms; "
+                f"{before / now:.1f}x faster; goal < 300 ms -> "
+                f"{'MET' if now < 0.3 else 'NOT MET'}; same accounts and figures: "
+                f"{found == previous}"
+            )
+    best, median, found = best_of(
+        args.repeat, lambda: worklist_page(as_of=date.today(), page=1, page_size=20)
+    )
+    print(
+        f"  worklist page 1 with its plans and contacts as of today ({found.count:,} "
+        f"accounts): best {best * 1000:.0f} ms, median {median * 1000:.0f} ms"
+    )
 
 
 AR_PAGES = [
@@ -297,29 +392,42 @@ def main() -> None:
 
     print(f"as-of aging for {args.as_of} (due date, buckets 30/60/90/120, all currencies):")
     print(f"  load average before: {os.getloadavg()}")
-    for label, as_of in [("the book's date", args.as_of), ("a year before", None)]:
+    for label, as_of in [
+        ("today", date.today()),
+        ("the book's date", args.as_of),
+        ("a year before", None),
+    ]:
         as_of = as_of or date(args.as_of.year - 1, args.as_of.month, args.as_of.day)
         product = best_of(args.repeat, lambda d=as_of: run_report(d))
-        tuned = best_of(args.repeat, lambda d=as_of: run_tuned(d))
+        previous = best_of(args.repeat, lambda d=as_of: run_report(d, every_invoice=True))
+        balances = best_of(args.repeat, lambda d=as_of: run_sql(balances_sql(), d))
+        tuned = best_of(args.repeat, lambda d=as_of: run_sql(TUNED_SQL, d))
         movements = best_of(max(1, args.repeat // 2), lambda d=as_of: run_baseline(d))
-        agree = [compare(product[2], tuned[2]), compare(product[2], movements[2])]
-        ratio = product[0] / tuned[0]
+        agree = [compare(product[2], other[2]) for other in (previous, balances, tuned, movements)]
+        ratio = product[0] / balances[0]
         print(f"  as of {as_of} ({label}):")
+        print(f"    report (ar_aging):        best {product[0]:.3f} s, median {product[1]:.3f} s")
         print(
-            f"    report (ar_aging):            best {product[0]:.3f} s, median {product[1]:.3f} s"
+            f"    before (its previous path, a pass over every invoice): best "
+            f"{previous[0]:.3f} s -> {previous[0] / product[0]:.1f}x faster now"
         )
         print(
-            f"    tuned SQL (one pass, settlement columns + later movements): best "
-            f"{tuned[0]:.3f} s, median {tuned[1]:.3f} s"
+            f"    hand-written SQL on the same maintained balances: best {balances[0]:.3f} s, "
+            f"median {balances[1]:.3f} s"
+        )
+        print(
+            f"    tuned one-pass SQL (settlement columns + later movements, no maintained "
+            f"balances): best {tuned[0]:.3f} s"
         )
         print(f"    SQL from every movement (independent check): best {movements[0]:.3f} s")
         print(
-            f"    ratio report / tuned SQL: {ratio:.2f}x (goal < 1 s and within 3x) -> "
+            f"    ratio report / hand-written SQL: {ratio:.2f}x; report / one-pass SQL: "
+            f"{product[0] / tuned[0]:.2f}x (goal < 1 s and within 3x) -> "
             f"{'MET' if ratio <= 3 and product[0] < 1 else 'NOT MET'}"
         )
         print(
-            f"    figures agree with tuned SQL: {agree[0][0]} ({agree[0][1]}); "
-            f"with every movement: {agree[1][0]} ({agree[1][1]})"
+            "    figures agree with the previous path, the hand-written, one-pass and "
+            f"every-movement SQL: {[a[0] for a in agree]} ({agree[0][1]})"
         )
     measure_worklist(args)
     if args.pages:

@@ -17,12 +17,18 @@ applications dated <= D and refunds dated <= D, as a negative amount, so that a
 customer's net total equals its AR balance.
 
 How it is computed: each invoice's open amount as of the date is what its maintained
-settlement columns say today plus back what was dated after the date
-(billing.selectors.ar_as_of.INVOICE_OPEN_PARTS_AS_OF_SQL, summed in parts), so the buckets
-are one grouped pass over the invoices (FILTER clauses per bucket), and a date near today
-reads only the few movements dated after it. Unapplied cash and credit work the same way
-(UNAPPLIED_AS_OF_SQL). A past date reads more later movements, and its figures are the
-same whatever was booked afterwards. Python only adds the per-customer results.
+settlement columns say today plus back what was dated after the date. On PostgreSQL each
+customer's open invoices per currency are also summed in the database
+(billing.models.AccountOpenBalance, kept by triggers): the oldest bucket is that sum less
+the open invoices read one by one from the recent range the other buckets cover (an index
+range), and the movements dated after the date are added back to their invoices'
+buckets (billing.selectors.ar_as_of.OPEN_PARTS_FROM_BALANCES_SQL). The SQLite demo sums
+every invoice (INVOICE_OPEN_PARTS_AS_OF_SQL); both give the same figures. Unapplied cash
+and credit work the same way: each customer's maintained unapplied amount less what
+documents dated after the date have left, plus back what was applied or refunded after it
+(UNAPPLIED_FROM_BALANCES_SQL; the demo: UNAPPLIED_AS_OF_SQL). A past date reads more later
+movements, and its figures are the same whatever was booked afterwards. Python only adds
+the per-customer results.
 
 Currencies are never added together: each document is aged in its own currency, one
 table per currency; a total in the reporting currency converts each currency's totals
@@ -42,6 +48,9 @@ from django.db import connection, transaction
 from billing.selectors.ar_as_of import (
     INVOICE_OPEN_PARTS_AS_OF_SQL,
     UNAPPLIED_AS_OF_SQL,
+    UNAPPLIED_FROM_BALANCES_SQL,
+    open_parts_sql,
+    reads_open_balances,
     sql_amount,
     tune_report_transaction,
 )
@@ -305,29 +314,71 @@ def _filters(params: AgingParams, account_id: int | None) -> tuple[str, dict]:
     return " AND ".join(where), values
 
 
-def _open_by_bucket(params: AgingParams, account_id: int | None) -> dict[tuple, list[Decimal]]:
-    """{(account_id, currency): [open invoices per bucket]}: one pass over the invoices
-    that count as of the date, each at its open amount then (billing's rule)."""
+def open_by_bucket(
+    params: AgingParams, account_id: int | None = None, *, every_invoice: bool = False
+) -> dict[tuple, list[Decimal]]:
+    """{(account_id, currency): [open invoices per bucket]}: the invoices that count as
+    of the date, each at its open amount then (billing's rule). From the customers'
+    maintained open balances on PostgreSQL; `every_invoice` (the SQLite demo, and the
+    tests and benchmark that compare the two) sums every invoice one by one."""
     conditions, values = _bucket_conditions(params)
     where, more = _filters(params, account_id)
-    sums = ", ".join(f"coalesce(sum(open_amount) FILTER (WHERE {c}), 0)" for c in conditions)
-    sql = (
-        f"SELECT account_id, currency, {sums} FROM ({INVOICE_OPEN_PARTS_AS_OF_SQL}) o "
+    with transaction.atomic(), connection.cursor() as cursor:
+        tune_report_transaction(cursor)
+        if reads_open_balances(cursor) and not every_invoice:
+            sql = _from_open_balances_sql(params, conditions, where)
+        else:
+            sums = ", ".join(
+                f"coalesce(sum(open_amount) FILTER (WHERE {c}), 0)" for c in conditions
+            )
+            sql = (
+                f"SELECT account_id, currency, {sums} FROM ({INVOICE_OPEN_PARTS_AS_OF_SQL}) o "
+                f"WHERE {where} GROUP BY account_id, currency"
+            )
+        cursor.execute(sql, values | more)
+        rows = cursor.fetchall()
+    if connection.vendor == "postgresql":  # numeric arrives as Decimal: nothing to convert
+        return {(row[0], row[1]): list(row[2:]) for row in rows}
+    return {(row[0], row[1]): [sql_amount(v) for v in row[2:]] for row in rows}
+
+
+def _from_open_balances_sql(params: AgingParams, conditions: list[str], where: str) -> str:
+    """The buckets from each customer's maintained open balance (billing.selectors.ar_as_of.
+    OPEN_PARTS_FROM_BALANCES_SQL): the open invoices whose basis date falls in a bucket
+    other than the oldest (or dated after the date) are read one by one, an index range
+    of the recent dates; the oldest bucket is the rest of the customer's open balance."""
+    if params.basis == AgingBasis.DUE_DATE:
+        ranges = [
+            "i.due_date >= %(last)s",
+            "i.invoice_date > %(as_of)s AND i.due_date < %(last)s",
+        ]
+    else:
+        ranges = ["i.invoice_date >= %(last)s"]
+    counted = "part <> 'rest' AND invoice_date <= %(as_of)s"
+    sums = [f"coalesce(sum(amount) FILTER (WHERE {counted} AND {c}), 0)" for c in conditions]
+    sums[-1] = (
+        "coalesce(sum(amount) FILTER (WHERE part = 'rest'), 0)"
+        " - coalesce(sum(amount) FILTER (WHERE part = 'range'), 0) + " + sums[-1]
+    )
+    return (
+        f"SELECT account_id, currency, {', '.join(sums)} FROM ({open_parts_sql(ranges)}) o "
         f"WHERE {where} GROUP BY account_id, currency"
     )
-    with transaction.atomic(), connection.cursor() as cursor:
-        tune_report_transaction(cursor)
-        cursor.execute(sql, values | more)
-        return {(row[0], row[1]): [sql_amount(v) for v in row[2:]] for row in cursor.fetchall()}
 
 
-def _unapplied(params: AgingParams, account_id: int | None) -> dict[tuple, Decimal]:
-    """{(account_id, currency): unapplied cash and credit} as of the date."""
+def _unapplied(
+    params: AgingParams, account_id: int | None, every_invoice: bool = False
+) -> dict[tuple, Decimal]:
+    """{(account_id, currency): unapplied cash and credit} as of the date (from the
+    customers' maintained unapplied amounts on PostgreSQL; see open_by_bucket)."""
     where, values = _filters(params, account_id)
-    sql = f"SELECT * FROM ({UNAPPLIED_AS_OF_SQL}) u WHERE {where}"
     with transaction.atomic(), connection.cursor() as cursor:
         tune_report_transaction(cursor)
-        cursor.execute(sql, values)
+        if reads_open_balances(cursor) and not every_invoice:
+            source = UNAPPLIED_FROM_BALANCES_SQL
+        else:
+            source = UNAPPLIED_AS_OF_SQL
+        cursor.execute(f"SELECT * FROM ({source}) u WHERE {where}", values)
         return {(row[0], row[1]): sql_amount(row[2]) for row in cursor.fetchall()}
 
 
@@ -340,19 +391,20 @@ def _account_names(ids: set[int]) -> dict[int, str]:
     return dict(accounts.values_list("pk", "legal_name"))
 
 
-def ar_aging(params: AgingParams, *, account_id: int | None = None) -> AgingReport:
+def ar_aging(
+    params: AgingParams, *, account_id: int | None = None, every_invoice: bool = False
+) -> AgingReport:
     """The aging as of params.as_of: per currency, per customer, per bucket. What counts
-    as of the date is billing's one rule (billing.selectors.ar_as_of)."""
+    as of the date is billing's one rule (billing.selectors.ar_as_of); `every_invoice`:
+    see open_by_bucket."""
     n = len(params.edges) + 2
-    open_by_bucket = _open_by_bucket(params, account_id)
-    unapplied = _unapplied(params, account_id)
+    buckets = open_by_bucket(params, account_id, every_invoice=every_invoice)
+    unapplied = _unapplied(params, account_id, every_invoice)
 
     rows: list[AgingRow] = []
-    for key in set(open_by_bucket) | set(unapplied):
+    for key in set(buckets) | set(unapplied):
         left = unapplied.get(key, ZERO)
-        row = AgingRow(
-            key[0], "", key[1], open_by_bucket.get(key, [ZERO] * n), -left if left else ZERO
-        )
+        row = AgingRow(key[0], "", key[1], buckets.get(key, [ZERO] * n), -left if left else ZERO)
         if not row.is_zero:
             rows.append(row)
 
@@ -361,17 +413,15 @@ def ar_aging(params: AgingParams, *, account_id: int | None = None) -> AgingRepo
         row.account_name = names.get(row.account_id, f"Account #{row.account_id}")
     rows.sort(key=lambda r: (r.currency, r.account_name.casefold(), r.account_id))
 
-    currencies = []
-    for code in sorted({r.currency for r in rows}):
-        mine = [r for r in rows if r.currency == code]
-        currencies.append(
-            CurrencyAging(
-                currency=code,
-                rows=mine,
-                buckets=[sum((r.buckets[i] for r in mine), ZERO) for i in range(n)],
-                unapplied_credits=sum((r.unapplied_credits for r in mine), ZERO),
-            )
-        )
+    # Rows are sorted by currency first: one walk makes each currency's table and totals.
+    currencies: list[CurrencyAging] = []
+    for row in rows:
+        if not currencies or currencies[-1].currency != row.currency:
+            currencies.append(CurrencyAging(row.currency, [], [ZERO] * n, ZERO))
+        table = currencies[-1]
+        table.rows.append(row)
+        table.buckets = [a + b for a, b in zip(table.buckets, row.buckets, strict=True)]
+        table.unapplied_credits += row.unapplied_credits
     reporting, missing = reporting_total(
         currencies, params.reporting_currency, params.as_of, bucket_count=n
     )

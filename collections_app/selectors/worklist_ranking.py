@@ -2,10 +2,13 @@
 
 The overdue balance of an account is the aging's (due-date basis): each invoice's open
 amount as of the date by billing's one as-of rule (billing.selectors.ar_as_of), summed
-per currency over the invoices due before the date. PostgreSQL groups and sorts the
-accounts (by the balance converted to the reporting currency, then the oldest due date,
-then the name); Python receives only the page asked for, so time and memory do not grow
-with the number of open invoices beyond that one grouped pass.
+per currency over the invoices due before the date. When nothing that counts moved after
+the date (today, usually), those sums come from each customer's maintained open balance
+(billing.models.AccountOpenBalance) less its open invoices not yet due, so the ranking
+reads one row per customer; otherwise one pass over the invoices. The database groups
+and sorts the accounts (by the balance converted to the reporting currency, then the
+oldest due date, then the name) with the same SQL on PostgreSQL and on the SQLite demo;
+Python receives only the page asked for.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from django.db import connection, transaction
 from billing.models import FxRate
 from billing.selectors.ar_as_of import (
     INVOICE_OPEN_AS_OF_SQL,
+    MOVED_AFTER_SQL,
+    OPEN_INVOICE,
+    reads_open_balances,
     sql_amount,
     sql_date,
     tune_report_transaction,
@@ -30,7 +36,6 @@ from collections_app.models import (
     ActivityStatus,
     CollectionActivity,
 )
-from ordermgmt.models import Account
 
 from .dunning import PromiseOutcome, open_invoices, promise_statuses
 
@@ -102,127 +107,134 @@ def _show_condition(show: str, as_of: date) -> tuple[str, dict]:
     return "true", {}
 
 
-RANKING_SQL = """
-WITH open_documents AS ({open_as_of}), per_currency AS (
-  SELECT account_id, currency, sum(open_amount) AS total, min(due_date) AS oldest,
-         count(*) AS invoices
-  FROM open_documents
-  WHERE due_date < %(as_of)s AND open_amount > 0
-  GROUP BY account_id, currency
-), overdue AS (
-  SELECT p.account_id,
-         coalesce(sum(p.total * r.rate), 0) AS ranking,
-         min(p.oldest) AS oldest,
-         sum(p.invoices) AS invoices,
-         array_agg(p.currency ORDER BY p.currency) AS currencies,
-         array_agg(p.total ORDER BY p.currency) AS totals,
-         array_agg(p.currency ORDER BY p.currency) FILTER (WHERE r.rate IS NULL)
-           AS unranked
-  FROM per_currency p
-  LEFT JOIN unnest(%(rate_currencies)s::text[], %(rates)s::numeric[]) AS r(currency, rate)
-    ON r.currency = p.currency
-  GROUP BY p.account_id
-)
-SELECT o.account_id, o.ranking, o.oldest, o.invoices, o.currencies, o.totals, o.unranked,
-       count(*) OVER () AS matching
-FROM overdue o JOIN ordermgmt_account a ON a.id = o.account_id
-WHERE {show}
-ORDER BY o.ranking DESC, o.oldest, a.legal_name, o.account_id
-LIMIT %(limit)s OFFSET %(offset)s
+# Per (account, currency) with anything overdue as of %(as_of)s: the open amount of the
+# invoices due before the date, the oldest due date, how many. Each invoice at its open
+# amount as of the date (billing's rule), one pass over the book.
+OVERDUE_FROM_INVOICES_SQL = f"""
+SELECT account_id, currency, sum(open_amount) AS total, min(due_date) AS oldest,
+       count(*) AS invoices
+FROM ({INVOICE_OPEN_AS_OF_SQL}) open_documents
+WHERE due_date < %(as_of)s AND open_amount > 0
+GROUP BY account_id, currency
+"""
+
+# The same figures from each customer's maintained open balance when nothing that counts
+# moved after the date (MOVED_AFTER_SQL), as for today: each invoice's open amount then is
+# today's, so the overdue part is the balance less its open invoices not yet due (an
+# index range of the recent due dates). Its oldest open invoice is overdue whenever any
+# is. Same columns.
+OVERDUE_FROM_BALANCES_SQL = f"""
+SELECT b.account_id, b.currency, b.open_amount - coalesce(r.amount, 0) AS total,
+       b.oldest_due_date AS oldest, b.open_invoices - coalesce(r.invoices, 0) AS invoices
+FROM billing_accountopenbalance b
+LEFT JOIN (
+  SELECT i.account_id, i.currency,
+         sum(i.total_amount - i.credited_amount - i.paid_amount) AS amount, count(*) AS invoices
+  FROM billing_invoice i WHERE {OPEN_INVOICE} AND i.due_date >= %(as_of)s
+  GROUP BY i.account_id, i.currency
+) r ON r.account_id = b.account_id AND r.currency = b.currency
+WHERE b.open_invoices - coalesce(r.invoices, 0) > 0
 """
 
 
+def overdue_per_currency_sql(cursor, as_of: date, every_invoice: bool = False) -> str:
+    """The overdue figures' SQL for the date: from the maintained balances where they
+    give the same figures (PostgreSQL, nothing moved after the date), else one pass
+    (always with `every_invoice`, for the benchmark that compares the two)."""
+    if reads_open_balances(cursor) and not every_invoice:
+        cursor.execute(MOVED_AFTER_SQL, {"as_of": as_of})
+        if not cursor.fetchone()[0]:
+            return OVERDUE_FROM_BALANCES_SQL
+    return OVERDUE_FROM_INVOICES_SQL
+
+
+# One ranking for PostgreSQL and the SQLite demo (no arrays, so one row per currency of
+# each account on the page). The rates come in as a VALUES list; a currency without one
+# adds nothing to the ranking and is named as unranked.
+RANKING_SQL = """
+WITH per_currency AS ({per_currency}), rates (currency, rate) AS (VALUES {rates}), overdue AS (
+  SELECT p.account_id, coalesce(sum(p.total * r.rate), 0) AS ranking,
+         min(p.oldest) AS oldest, sum(p.invoices) AS invoices
+  FROM per_currency p LEFT JOIN rates r ON r.currency = p.currency
+  GROUP BY p.account_id
+), page AS (
+  SELECT o.account_id, o.ranking, o.oldest, o.invoices, a.legal_name,
+         count(*) OVER () AS matching
+  FROM overdue o JOIN ordermgmt_account a ON a.id = o.account_id
+  WHERE {show}
+  ORDER BY o.ranking DESC, o.oldest, a.legal_name, o.account_id
+  LIMIT %(limit)s OFFSET %(offset)s
+)
+SELECT page.account_id, page.ranking, page.oldest, page.invoices, page.matching,
+       p.currency, p.total, r.rate IS NULL
+FROM page JOIN per_currency p ON p.account_id = page.account_id
+LEFT JOIN rates r ON r.currency = p.currency
+ORDER BY page.ranking DESC, page.oldest, page.legal_name, page.account_id, p.currency
+"""
+
+
+def _rates_values(rates: dict[str, Decimal]) -> tuple[str, dict]:
+    """A VALUES list of the rates (at least one row: SQL has no empty VALUES)."""
+    rows = rates or {"": Decimal(0)}
+    values = ", ".join(
+        f"(CAST(%(rate_code_{i})s AS TEXT), CAST(%(rate_{i})s AS NUMERIC))"
+        for i in range(len(rows))
+    )
+    params = {}
+    for i, (code, rate) in enumerate(rows.items()):
+        params |= {f"rate_code_{i}": code, f"rate_{i}": rate}
+    return values, params
+
+
 def ranked_accounts(
-    *, as_of: date, show: str = "", offset: int = 0, limit: int | None = None
+    *,
+    as_of: date,
+    show: str = "",
+    offset: int = 0,
+    limit: int | None = None,
+    every_invoice: bool = False,
 ) -> tuple[list[RankedAccount], int | None]:
     """One slice of the overdue accounts in worklist order, and how many accounts match
     in all (None when the slice is past the end: no row carried the count)."""
-    rates = ranking_rates(as_of)
-    if connection.vendor != "postgresql":
-        return _ranked_in_python(as_of=as_of, show=show, offset=offset, limit=limit, rates=rates)
     condition, params = _show_condition(show, as_of)
-    sql = RANKING_SQL.format(open_as_of=INVOICE_OPEN_AS_OF_SQL, show=condition)
-    params |= {
+    values, rate_params = _rates_values(ranking_rates(as_of))
+    # LIMIT -1 is SQLite's "no limit"; PostgreSQL reads LIMIT NULL as none.
+    no_limit = None if connection.vendor == "postgresql" else -1
+    params |= rate_params | {
         "as_of": as_of,
-        "rate_currencies": list(rates),
-        "rates": list(rates.values()),
-        "limit": limit,
+        "limit": no_limit if limit is None else limit,
         "offset": offset,
     }
     with transaction.atomic(), connection.cursor() as cursor:
         tune_report_transaction(cursor)
+        sql = RANKING_SQL.format(
+            per_currency=overdue_per_currency_sql(cursor, as_of, every_invoice),
+            show=condition,
+            rates=values,
+        )
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    accounts = [
-        RankedAccount(
-            account_id=account_id,
-            ranking_amount=ranking,
-            oldest_due_date=oldest,
-            overdue_invoices=invoices,
-            overdue=list(zip(currencies, totals, strict=True)),
-            unranked_currencies=list(unranked or []),
-        )
-        for account_id, ranking, oldest, invoices, currencies, totals, unranked, _ in rows
-    ]
-    return accounts, (rows[0][-1] if rows else None)
-
-
-# The SQLite demo has no arrays: the same ranking from the per-currency rows, in Python.
-PER_CURRENCY_SQL = """
-SELECT o.account_id, o.currency, sum(o.open_amount), min(o.due_date), count(*)
-FROM ({open_as_of}) o
-WHERE o.due_date < %(as_of)s AND o.open_amount > 0 AND {show}
-GROUP BY o.account_id, o.currency
-"""
-
-
-def _ranked_in_python(
-    *, as_of: date, show: str, offset: int, limit: int | None, rates: dict[str, Decimal]
-) -> tuple[list[RankedAccount], int | None]:
-    condition, params = _show_condition(show, as_of)
-    sql = PER_CURRENCY_SQL.format(open_as_of=INVOICE_OPEN_AS_OF_SQL, show=condition)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params | {"as_of": as_of})
-        rows = cursor.fetchall()
-    per_account: dict[int, list] = {}
-    for account_id, currency, total, oldest, invoices in rows:
-        per_account.setdefault(account_id, []).append(
-            (currency, sql_amount(total), sql_date(oldest), invoices)
-        )
-    names = dict(Account.objects.filter(pk__in=per_account).values_list("pk", "legal_name"))
-    ranked = []
-    for account_id, parts in per_account.items():
-        parts.sort()
-        ranked.append(
-            RankedAccount(
-                account_id=account_id,
-                ranking_amount=sum(
-                    (total * rates[code] for code, total, _, _ in parts if code in rates),
-                    Decimal(0),
-                ),
-                oldest_due_date=min(oldest for _, _, oldest, _ in parts),
-                overdue_invoices=sum(n for _, _, _, n in parts),
-                overdue=[(code, total) for code, total, _, _ in parts],
-                unranked_currencies=[code for code, _, _, _ in parts if code not in rates],
+    accounts: list[RankedAccount] = []
+    for account_id, ranking, oldest, invoices, _, code, total, unranked in rows:
+        if not accounts or accounts[-1].account_id != account_id:
+            accounts.append(
+                RankedAccount(
+                    account_id=account_id,
+                    ranking_amount=sql_amount(ranking),
+                    oldest_due_date=sql_date(oldest),
+                    overdue_invoices=int(invoices),
+                    overdue=[],
+                    unranked_currencies=[],
+                )
             )
-        )
-    ranked.sort(
-        key=lambda r: (
-            -r.ranking_amount,
-            r.oldest_due_date,
-            names.get(r.account_id, ""),
-            r.account_id,
-        )
-    )
-    page = ranked[offset : None if limit is None else offset + limit]
-    return page, (len(ranked) if page else None)
+        accounts[-1].overdue.append((code, sql_amount(total)))
+        if unranked:
+            accounts[-1].unranked_currencies.append(code)
+    return accounts, (rows[0][4] if rows else None)
 
 
 COUNTS_SQL = """
-WITH open_documents AS ({open_as_of}), o AS (
-  SELECT DISTINCT account_id FROM open_documents
-  WHERE due_date < %(as_of)s AND open_amount > 0
-)
+WITH per_currency AS ({per_currency}), o AS (SELECT DISTINCT account_id FROM per_currency)
 SELECT {counts} FROM o
 """
 
@@ -239,9 +251,11 @@ def count_overdue_accounts(*, as_of: date, shows: list[str]) -> dict[str, int]:
             condition = condition.replace(f"%({key})s", f"%({key}_{index})s")
             params[f"{key}_{index}"] = value
         counts.append(f"count(*) FILTER (WHERE {condition})")
-    sql = COUNTS_SQL.format(open_as_of=INVOICE_OPEN_AS_OF_SQL, counts=", ".join(counts))
     with transaction.atomic(), connection.cursor() as cursor:
         tune_report_transaction(cursor)
+        sql = COUNTS_SQL.format(
+            per_currency=overdue_per_currency_sql(cursor, as_of), counts=", ".join(counts)
+        )
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return dict(zip(shows, row, strict=True))

@@ -168,24 +168,57 @@ def test_the_aging_api_pages_customer_rows_and_gives_the_summary_alone(client):
     assert (paged[0]["count"], paged[1]["next"]) == (4, None)
 
 
-def test_the_sqlite_demos_ranking_in_python_agrees_with_the_sql_one():
-    # The demo runs on SQLite, which has no arrays: there the ranking is built in Python
-    # from per-currency rows. On the same book both give the same accounts, figures and
-    # order, page by page and for each filter.
-    from collections_app.selectors.worklist_ranking import (
-        _ranked_in_python,
-        ranked_accounts,
-        ranking_rates,
-    )
+@freeze_time("2026-06-15 08:00:00")
+def test_one_ranking_pages_and_filters_the_agings_overdue_figures_in_order():
+    # The same SQL ranks on PostgreSQL and on the SQLite demo. Each slice is the slice of
+    # the whole ranking, each filter keeps the whole ranking's order, and the whole
+    # ranking is the aging's overdue figures converted at the ranking rates.
+    from collections_app.selectors.worklist_ranking import ranked_accounts, ranking_rates
 
     mixed_book()
-    rates = ranking_rates(TODAY)
-    for show in ("", "broken", "calls", "disputes", "paused"):
-        for offset, limit in ((0, None), (0, 2), (2, 2)):
-            in_sql = ranked_accounts(as_of=TODAY, show=show, offset=offset, limit=limit)
-            in_python = _ranked_in_python(
-                as_of=TODAY, show=show, offset=offset, limit=limit, rates=rates
-            )
-            assert in_python == in_sql, (show, offset, limit)
     everyone, count = ranked_accounts(as_of=TODAY)
-    assert count == len(everyone) >= 3
+    assert count == len(everyone) == 4
+    rates = ranking_rates(TODAY)
+    expected = {}
+    for (account_id, code), total in aging_overdue(TODAY).items():
+        expected[account_id] = expected.get(account_id, Decimal(0)) + total * rates.get(
+            code, Decimal(0)
+        )
+    assert {r.account_id: r.ranking_amount for r in everyone} == expected
+    assert [r.ranking_amount for r in everyone] == sorted(expected.values(), reverse=True)
+    overdue = {(r.account_id, code): total for r in everyone for code, total in r.overdue}
+    assert overdue == aging_overdue(TODAY)
+    order = [r.account_id for r in everyone]
+    for show in ("", "broken", "calls", "disputes", "paused"):
+        whole, _ = ranked_accounts(as_of=TODAY, show=show)
+        ids = [r.account_id for r in whole]
+        assert ids == [i for i in order if i in ids], show
+        for offset, limit in ((0, 2), (2, 2), (4, 2)):
+            page, _ = ranked_accounts(as_of=TODAY, show=show, offset=offset, limit=limit)
+            assert page == whole[offset : offset + limit], (show, offset, limit)
+
+
+@freeze_time("2026-06-15 08:00:00")
+def test_the_overdue_figures_from_the_maintained_balances_equal_those_from_every_invoice():
+    # Nothing in the book moves after TODAY, so the worklist reads the customers'
+    # maintained open balances; the pass over every invoice gives the same rows.
+    from django.db import connection
+
+    from collections_app.selectors.worklist_ranking import (
+        OVERDUE_FROM_BALANCES_SQL,
+        OVERDUE_FROM_INVOICES_SQL,
+        overdue_per_currency_sql,
+    )
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the balances are kept by PostgreSQL triggers")
+    mixed_book()
+    with connection.cursor() as cursor:
+        assert overdue_per_currency_sql(cursor, TODAY) == OVERDUE_FROM_BALANCES_SQL
+        assert overdue_per_currency_sql(cursor, days_ago(4)) == OVERDUE_FROM_INVOICES_SQL
+        figures = []
+        for sql in (OVERDUE_FROM_BALANCES_SQL, OVERDUE_FROM_INVOICES_SQL):
+            cursor.execute(sql, {"as_of": TODAY})
+            figures.append(sorted(cursor.fetchall()))
+    assert figures[0] == figures[1]
+    assert len(figures[0]) == 4

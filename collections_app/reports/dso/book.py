@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Sum
 
-from billing.models import CreditNote, Invoice
+from billing.models import ArDailyTotal, CreditNote, Invoice
 from billing.selectors.ar_as_of import AR_MOVEMENTS, issued_invoice_q
 from core.dates import add_months, month_end
 from core.dates import month_start as first_of_month
@@ -35,12 +36,31 @@ from .calculation import (
 )
 
 
-def ar_balances(dates: Sequence[date], currency: str | None = None) -> dict:
+def reads_daily_totals(every_movement: bool = False) -> bool:
+    """The maintained daily totals (billing.models.ArDailyTotal) exist on PostgreSQL; the
+    SQLite demo, and the tests and benchmark that compare the two, read every movement."""
+    return connection.vendor == "postgresql" and not every_movement
+
+
+def _daily_totals(first: date | None, last: date, currency: str | None, column: str):
+    """[(currency, day, amount...)] of the maintained daily totals from first to last."""
+    rows = ArDailyTotal.objects.filter(day__lte=last)
+    if first is not None:
+        rows = rows.filter(day__gte=first)
+    if currency:
+        rows = rows.filter(currency=currency)
+    return rows.values_list("currency", "day", *column.split(",")).order_by()
+
+
+def ar_balances(
+    dates: Sequence[date], currency: str | None = None, *, every_movement: bool = False
+) -> dict:
     """{as_of: {currency: (gross AR, unapplied cash and credit)}} for several dates at
     once, by billing's one as-of rule (billing.selectors.ar_as_of). Each movement is one
     query grouped by currency and by the day from which its rows count (a row counts as
     of D when that day <= D); running sums over those days give every date's balance, so
-    the cost does not grow with the number of dates."""
+    the cost does not grow with the number of dates. On PostgreSQL the sums per day are
+    maintained (billing.models.ArDailyTotal): one read of a row per currency and day."""
     by_date: dict[date, dict[str, list[Decimal]]] = {d: {} for d in dates}
     if not by_date:
         return {}
@@ -72,7 +92,23 @@ def ar_balances(dates: Sequence[date], currency: str | None = None) -> dict:
                 for slot, sign in targets:
                     sums[slot] += sign * running
 
-    for movement in AR_MOVEMENTS:
+    if reads_daily_totals(every_movement):
+        days: dict[str, list] = {}
+        rows = _daily_totals(None, ordered[-1], currency, "gross_amount,unapplied_amount")
+        for code, day, gross, unapplied in rows:
+            days.setdefault(code, []).append((day, gross, unapplied))
+        for code, movements in days.items():
+            movements.sort()
+            running, i = [ZERO, ZERO], 0
+            for d in ordered:
+                while i < len(movements) and movements[i][0] <= d:
+                    running = [running[0] + movements[i][1], running[1] + movements[i][2]]
+                    i += 1
+                by_date[d][code] = list(running)
+        movements_to_read: tuple = ()
+    else:
+        movements_to_read = AR_MOVEMENTS
+    for movement in movements_to_read:
         targets = [(0, movement.gross), (1, movement.unapplied)]
         add(
             movement.rows(),
@@ -88,9 +124,18 @@ def ar_balances(dates: Sequence[date], currency: str | None = None) -> dict:
     }
 
 
-def credit_sales_by_day(first: date, end: date, currency: str | None = None) -> dict:
+def credit_sales_by_day(
+    first: date, end: date, currency: str | None = None, *, every_movement: bool = False
+) -> dict:
     """{(day, currency): invoices dated that day less credit notes dated that day}, for
-    first..end: the credit sales definition of this module, one query per table."""
+    first..end: the credit sales definition of this module, one query per table (on
+    PostgreSQL, the maintained daily totals)."""
+    if reads_daily_totals(every_movement):
+        return {
+            (day, code): amount
+            for code, day, amount in _daily_totals(first, end, currency, "sales_amount")
+            if amount
+        }
     sales: dict[tuple[date, str], Decimal] = {}
     invoices = Invoice.objects.filter(
         issued_invoice_q(), invoice_date__gte=first, invoice_date__lte=end
@@ -216,14 +261,18 @@ def _countback_first(as_of: date) -> date:
     return add_months(first_of_month(as_of), -(COUNTBACK_MAX_MONTHS - 1))
 
 
-def read_dso_book(params: DsoParams, trend_months: int = 0) -> DsoBook:
+def read_dso_book(
+    params: DsoParams, trend_months: int = 0, *, every_movement: bool = False
+) -> DsoBook:
     """The period figure's inputs, and the trend's if `trend_months`: one query per table,
     whatever the number of dates."""
     dates = [params.end, *trend_ends(params.end, trend_months)] if trend_months else [params.end]
     first = min(params.start, _countback_first(min(dates)))
     return DsoBook(
-        balances=ar_balances(dates, params.currency),
-        sales_by_day=credit_sales_by_day(first, params.end, params.currency),
+        balances=ar_balances(dates, params.currency, every_movement=every_movement),
+        sales_by_day=credit_sales_by_day(
+            first, params.end, params.currency, every_movement=every_movement
+        ),
     )
 
 
@@ -324,10 +373,11 @@ def dso_trend(
 
 
 def dso_with_trend(
-    params: DsoParams, months: int = TREND_MONTHS
+    params: DsoParams, months: int = TREND_MONTHS, *, every_movement: bool = False
 ) -> tuple[DsoResult, list[TrendPoint]]:
-    """What the DSO page shows: the period figure and the trend, from one reading."""
-    book = read_dso_book(params, months)
+    """What the DSO page shows: the period figure and the trend, from one reading
+    (`every_movement`: see reads_daily_totals)."""
+    book = read_dso_book(params, months, every_movement=every_movement)
     return dso_for_period(params, book=book), dso_trend(params, months, book=book)
 
 
