@@ -81,6 +81,28 @@ def ingest(data: bytes):
     return ingest_usage_csv(data=data, source="bench")
 
 
+def json_lines(data: bytes) -> bytes:
+    """The same events as JSON lines, with ids of their own (evj-...): new events."""
+    rows = data.decode().splitlines()[1:]
+    out = io.StringIO()
+    for row in rows:
+        event_id, customer, contract, metric, quantity, timestamp = row.split(",")
+        out.write(
+            f'{{"event_id": "evj-{event_id[4:]}", "contract": "{contract}", "metric": '
+            f'"{metric}", "quantity": {quantity}, "timestamp": "{timestamp}"}}\n'
+        )
+    return out.getvalue().encode()
+
+
+def ingest_json_lines(data: bytes):
+    """As the `ingest_usage` command reads a .jsonl file (parsed in Python, COPYed)."""
+    from billing.usage.parsers import jsonl_events
+    from billing.usage.services.ingestion import ingest_usage_events
+
+    lines = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")
+    return ingest_usage_events(events=jsonl_events(lines), source="bench:jsonl")
+
+
 class Clock:
     """Wall time and CPU seconds of this process and of its PostgreSQL backend (read
     from /proc when the server runs on this machine): on a shared machine wall time
@@ -202,6 +224,8 @@ def main() -> None:
     batch = clock.measure(results, "ingest", lambda: ingest(data))
     replay = clock.measure(results, "replay", lambda: ingest(data))
     copy_baselines(clock, results)
+    jsonl = json_lines(data)
+    by_lines = clock.measure(results, "jsonl", lambda: ingest_json_lines(jsonl))
     load_after = os.getloadavg()
 
     from billing.usage.models import DailyUsage
@@ -220,6 +244,10 @@ def main() -> None:
     print("  " + describe("ingest", n, ingest_figures))
     print(f"  goal >= 100,000 events/s (wall): {'MET' if rate >= 100_000 else 'NOT MET'}")
     print("  " + describe(f"replay ({replay.duplicates} duplicates)", n, results["replay"]))
+    print(
+        "  "
+        + describe(f"JSON lines, parsed in Python ({by_lines.accepted} accepted)", n, results["jsonl"])
+    )
     print(f"baseline, plain COPY of the same {results['copied']} rows into a partitioned twin:")
     print("  " + describe("COPY text made beforehand", n, text))
     print("  " + describe("COPY of Python rows (write_row)", n, rows))

@@ -2,15 +2,20 @@
 ignored as duplicate and rejected (by line and reason) out.
 
 How it stays fast on PostgreSQL: the events' texts are COPYed into a temporary table (a
-plain CSV file as sent, `ingest_usage_csv`; other input as rows parsed in Python) and
-checked there in bulk (`ingestion_sql.py`: references resolved once per distinct key,
-every other check in one statement); one statement then moves the good ones into the raw
-table with `INSERT ... ON CONFLICT DO NOTHING` and one adds them to the daily rollups
-(`INSERT ... ON CONFLICT DO UPDATE`), leaving out ids an earlier batch had. On SQLite
-(the demo) each event is checked in Python (`resolver.py`) and written one at a time.
-Event ids are unique per usage month (the partition key is part of every unique index on
-a partitioned table), so a retried batch inserts nothing and a replay of an id with
-another payload is reported.
+plain CSV file as sent, `ingest_usage_csv`; API bodies and JSON lines as rows parsed in
+Python) and judged there by one statement (`ingestion_sql.py`: references resolved once
+per distinct key, every other check set-based). The good events then go into the raw
+table by a plain INSERT: in the usual batch no id was seen before, and that is all.
+Only when the primary key says an id was (in an earlier batch, or twice in this one) is
+that undone and the careful path taken: repeats numbered, INSERT ... ON CONFLICT DO
+NOTHING, a look at which ids and whether the payload is the same. A batch spanning
+months numbers its repeats first (the key is per month). One INSERT ... ON CONFLICT DO
+UPDATE adds the inserted events to the daily rollups. On SQLite (the demo) the same
+steps run in the same order one event at a time: `resolver.EventChecker` judges each
+event by the same rules, `_write_portably` inserts and rolls up. Event ids are unique
+per usage month (the partition key is part of every unique index on a partitioned
+table), so a retried batch inserts nothing and a replay of an id with another payload
+is reported.
 
 How it stays whole: by default a batch with any rejected event writes no event (the
 sender fixes the lines reported and sends the batch again; ids make that safe). With
