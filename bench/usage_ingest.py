@@ -176,17 +176,23 @@ def copy_baselines(clock: Clock, results: dict) -> None:
     sql = f"COPY usage_event_twin ({COLUMNS}) FROM STDIN"
 
     def copy_text():
-        with transaction.atomic(), connection.cursor() as cursor:
-            with cursor.cursor.copy(sql) as copy:
-                view = memoryview(text)
-                for start in range(0, len(text), 1 << 20):
-                    copy.write(view[start : start + (1 << 20)])
+        with (
+            transaction.atomic(),
+            connection.cursor() as cursor,
+            cursor.cursor.copy(sql) as copy,
+        ):
+            view = memoryview(text)
+            for start in range(0, len(text), 1 << 20):
+                copy.write(view[start : start + (1 << 20)])
 
     def copy_rows():
-        with transaction.atomic(), connection.cursor() as cursor:
-            with cursor.cursor.copy(sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
+        with (
+            transaction.atomic(),
+            connection.cursor() as cursor,
+            cursor.cursor.copy(sql) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
 
     make_twin()
     clock.measure(results, "copy_text", copy_text)
@@ -246,7 +252,9 @@ def main() -> None:
     print("  " + describe(f"replay ({replay.duplicates} duplicates)", n, results["replay"]))
     print(
         "  "
-        + describe(f"JSON lines, parsed in Python ({by_lines.accepted} accepted)", n, results["jsonl"])
+        + describe(
+            f"JSON lines, parsed in Python ({by_lines.accepted} accepted)", n, results["jsonl"]
+        )
     )
     print(f"baseline, plain COPY of the same {results['copied']} rows into a partitioned twin:")
     print("  " + describe("COPY text made beforehand", n, text))

@@ -37,7 +37,11 @@ class UsageBatchParser(BaseParser):
     def parse(self, stream, media_type=None, parser_context=None):
         request = (parser_context or {}).get("request")
         declared = int((request.META.get("CONTENT_LENGTH") or 0) if request else 0)
-        body = b"" if stream is None or declared > MAX_BATCH_BYTES else stream.read(MAX_BATCH_BYTES + 1)
+        body = (
+            b""
+            if stream is None or declared > MAX_BATCH_BYTES
+            else stream.read(MAX_BATCH_BYTES + 1)
+        )
         if declared > MAX_BATCH_BYTES or len(body) > MAX_BATCH_BYTES:
             raise ParseError(
                 f"At most {MAX_BATCH_BYTES // (1024 * 1024)} MB a request.",

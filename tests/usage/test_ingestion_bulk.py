@@ -177,9 +177,7 @@ def test_a_text_no_cast_reads_gets_the_batch_judged_again_with_the_same_verdicts
     }
     unreadable = dict(clean, quantity="ten")
     fast = ingest_usage_events(events=body_events(odd_events(contract, clean)), source="test")
-    exact = ingest_usage_events(
-        events=body_events(odd_events(contract, unreadable)), source="test"
-    )
+    exact = ingest_usage_events(events=body_events(odd_events(contract, unreadable)), source="test")
 
     expected = {
         f"odd{index}": code
@@ -189,9 +187,7 @@ def test_a_text_no_cast_reads_gets_the_batch_judged_again_with_the_same_verdicts
     assert verdicts(fast) == expected
     assert verdicts(exact) == dict(expected, last="not_a_number")
     assert fast.rejections == [r for r in exact.rejections if r["event_id"] != "last"]
-    assert Counter(r["field"] for r in fast.rejections) == Counter(
-        {"quantity": 7, "timestamp": 9}
-    )
+    assert Counter(r["field"] for r in fast.rejections) == Counter({"quantity": 7, "timestamp": 9})
     assert fast.refused and exact.refused and not UsageEvent.objects.exists()
 
 

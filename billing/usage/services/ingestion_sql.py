@@ -162,8 +162,7 @@ def judge_in_bulk(cursor) -> tuple[int, list]:
     except DataError:  # "ten", day 32: judged again, every cast guarded
         cursor.execute(EXACT_CHECK)
     cursor.execute(
-        "SELECT count(*), min(usage_date), max(usage_date) FROM usage_checked "
-        "WHERE fault IS NULL"
+        "SELECT count(*), min(usage_date), max(usage_date) FROM usage_checked WHERE fault IS NULL"
     )
     good, first_day, last_day = cursor.fetchone()
     return int(good), [first_day, last_day]
@@ -198,10 +197,9 @@ SELECT c.line, c.event_id,
             WHEN 'invalid_time' THEN 'timestamp' WHEN 'outside_term' THEN 'timestamp'
             WHEN 'not_a_number' THEN 'quantity' WHEN 'negative_quantity' THEN 'quantity'
             WHEN 'too_precise' THEN 'quantity' ELSE 'event_id' END,
-       CASE c.fault WHEN 'key' THEN k.code WHEN 'invalid_id' THEN 'invalid'
-            WHEN 'invalid_time' THEN 'invalid' WHEN 'outside_term' THEN 'outside_term'
-            WHEN 'not_a_number' THEN 'not_a_number' WHEN 'negative_quantity' THEN 'negative_quantity'
-            WHEN 'too_precise' THEN 'too_precise' ELSE 'duplicate_different_payload' END,
+       CASE WHEN c.fault IS NULL THEN 'duplicate_different_payload' WHEN c.fault = 'key'
+            THEN k.code WHEN c.fault IN ('invalid_id', 'invalid_time') THEN 'invalid'
+            ELSE c.fault END,
        CASE c.fault WHEN 'key' THEN k.message WHEN 'invalid_id' THEN 'Give an event id (1-128).'
             WHEN 'invalid_time' THEN 'Not an ISO 8601 time.'
             WHEN 'outside_term' THEN to_char(c.usage_date, 'YYYY-MM-DD') || ' is outside the term.'
