@@ -206,7 +206,8 @@ def _write_in_bulk(*, batch: UsageBatch, load, accept_valid: bool) -> _Outcome:
         inserted, conflicts = 0, []
         if good:
             ensure_partitions(_months(first_day, last_day))
-            inserted, conflicts, numbered = _insert_events(cursor, batch, numbered)
+            one_month = None if numbered else first_day.replace(day=1)
+            inserted, conflicts, numbered = _insert_events(cursor, batch, numbered, one_month)
         duplicates, rejections = rejection_report(cursor, numbered=numbered)
         if inserted:
             every_event = inserted == received
@@ -225,30 +226,33 @@ def _months(first_day: date, last_day: date) -> list[date]:
 
 GOOD = "fault IS NULL AND nth = 1"  # in usage_checked: at most one row per event id
 MONTH = "date_trunc('month', s.usage_date)::date"
-INSERT_EVENTS = f"""
+INSERT_EVENTS = """
 INSERT INTO usage_event (event_id, occurred_at, usage_date, contract_id, metric, quantity,
                          batch_id, usage_month)
 SELECT s.event_id, s.occurred_at, s.usage_date, s.contract_id, s.metric, s.quantity, %s,
-       {MONTH}
-  FROM usage_checked s WHERE {GOOD}"""
+       {month}
+  FROM usage_checked s WHERE {good}"""
 
 
-def _insert_events(cursor, batch: UsageBatch, numbered: bool):
+def _insert_events(cursor, batch: UsageBatch, numbered: bool, one_month: date | None):
     """The good events into the raw table; returns (inserted, conflicts, numbered).
     First as a plain INSERT: in the usual batch no id was seen before (here or in an
     earlier batch), and then it is all there is to do. An id seen before makes it fail
     on the primary key; it is then undone, the batch's repeats numbered and the events
     inserted again skipping ids an earlier batch had (ON CONFLICT DO NOTHING), and a
-    second look says which ids those were and whether the payload is the same."""
+    second look says which ids those were and whether the payload is the same. A batch
+    of one month passes the month as a value (no date_trunc per event)."""
+    month, params = (MONTH, [batch.pk]) if one_month is None else ("%s", [batch.pk, one_month])
+    insert = INSERT_EVENTS.format(month=month, good=GOOD)
     try:
         with transaction.atomic():  # a savepoint
-            cursor.execute(INSERT_EVENTS, [batch.pk])
+            cursor.execute(insert, params)
             return cursor.rowcount, [], numbered
     except IntegrityError:
         pass
     if not numbered:
         number_repeats(cursor)
-    cursor.execute(INSERT_EVENTS + " ON CONFLICT (event_id, usage_month) DO NOTHING", [batch.pk])
+    cursor.execute(insert + " ON CONFLICT (event_id, usage_month) DO NOTHING", params)
     inserted = cursor.rowcount
     cursor.execute(
         f"""
