@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,6 +23,34 @@ from billing.usage.services.rates import PriceTerms, set_usage_price
 from core.api_permissions import NamedPermission
 
 MAX_EVENTS_PER_REQUEST = 50_000  # larger loads: the ingest_usage command, or several calls
+MAX_BATCH_BYTES = 32 * 1024 * 1024  # 50,000 events of up to ~600 bytes each
+
+
+class UsageBatchParser(BaseParser):
+    """JSON of a batch request, read from the request stream with the batch's own size
+    limit. DRF's JSONParser goes through `request.body`, which Django caps at
+    DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB, meant for forms): a full batch of 50,000 events
+    is about 8 MB and would be refused before the view sees it."""
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        request = (parser_context or {}).get("request")
+        declared = int((request.META.get("CONTENT_LENGTH") or 0) if request else 0)
+        body = (
+            b""
+            if stream is None or declared > MAX_BATCH_BYTES
+            else stream.read(MAX_BATCH_BYTES + 1)
+        )
+        if declared > MAX_BATCH_BYTES or len(body) > MAX_BATCH_BYTES:
+            raise ParseError(
+                f"At most {MAX_BATCH_BYTES // (1024 * 1024)} MB a request.",
+                code=BillingError.TOO_MANY_EVENTS,
+            )
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise ParseError(f"JSON parse error - {exc}") from exc
 
 
 class UsageBatchInputSerializer(serializers.Serializer):
@@ -62,6 +94,7 @@ class UsageEventBatchView(APIView):
 
     permission_classes = [NamedPermission]
     permission_required = "usage.add_usagebatch"
+    parser_classes = [UsageBatchParser]
 
     @extend_schema(
         request=UsageBatchInputSerializer, responses={201: UsageBatchOutputSerializer, 400: dict}

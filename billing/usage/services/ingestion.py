@@ -2,15 +2,20 @@
 ignored as duplicate and rejected (by line and reason) out.
 
 How it stays fast on PostgreSQL: the events' texts are COPYed into a temporary table (a
-plain CSV file as sent, `ingest_usage_csv`; other input as rows parsed in Python) and
-checked there in bulk (`ingestion_sql.py`: references resolved once per distinct key,
-every other check in one statement); one statement then moves the good ones into the raw
-table with `INSERT ... ON CONFLICT DO NOTHING` and one adds them to the daily rollups
-(`INSERT ... ON CONFLICT DO UPDATE`), leaving out ids an earlier batch had. On SQLite
-(the demo) each event is checked in Python (`resolver.py`) and written one at a time.
-Event ids are unique per usage month (the partition key is part of every unique index on
-a partitioned table), so a retried batch inserts nothing and a replay of an id with
-another payload is reported.
+plain CSV file as sent, `ingest_usage_csv`; API bodies and JSON lines as rows parsed in
+Python) and judged there by one statement (`ingestion_sql.py`: references resolved once
+per distinct key, every other check set-based). The good events then go into the raw
+table by a plain INSERT: in the usual batch no id was seen before, and that is all.
+Only when the primary key says an id was (in an earlier batch, or twice in this one) is
+that undone and the careful path taken: repeats numbered, INSERT ... ON CONFLICT DO
+NOTHING, a look at which ids and whether the payload is the same. A batch spanning
+months numbers its repeats first (the key is per month). One INSERT ... ON CONFLICT DO
+UPDATE adds the inserted events to the daily rollups. On SQLite (the demo) the same
+steps run in the same order one event at a time: `resolver.EventChecker` judges each
+event by the same rules, `_write_portably` inserts and rolls up. Event ids are unique
+per usage month (the partition key is part of every unique index on a partitioned
+table), so a retried batch inserts nothing and a replay of an id with another payload
+is reported.
 
 How it stays whole: by default a batch with any rejected event writes no event (the
 sender fixes the lines reported and sends the batch again; ids make that safe). With
@@ -28,13 +33,20 @@ from datetime import date
 from decimal import Decimal
 
 import psycopg
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from billing.usage.models import DailyUsage, UsageBatch
 from billing.usage.parsers import csv_events, plain_csv_header
 from billing.usage.partitions import ensure_partitions
 from billing.usage.resolver import CheckedEvent, EventChecker, Rejection, Resolver
-from billing.usage.services.ingestion_sql import check_in_bulk, copy_csv, copy_events, open_raw
+from billing.usage.services.ingestion_sql import (
+    copy_csv,
+    copy_events,
+    judge_in_bulk,
+    number_repeats,
+    open_raw,
+    rejection_report,
+)
 from core.terms import add_months
 
 
@@ -185,12 +197,22 @@ def _write_in_bulk(*, batch: UsageBatch, load, accept_valid: bool) -> _Outcome:
     with connection.cursor() as cursor:
         open_raw(cursor)
         received = load(cursor)
-        good, duplicates, rejections, (first_day, last_day) = check_in_bulk(cursor)
-        outcome = _Outcome(received=received, duplicates=duplicates, rejections=rejections)
-        if not good:
-            return _settle(outcome, 0, [], accept_valid)
-        ensure_partitions(_months(first_day, last_day))
-        inserted, conflicts = _move_checked(cursor, batch, good)
+        good, (first_day, last_day) = judge_in_bulk(cursor)
+        # The primary key (event id, month) stops a repeat inside one month; a batch over
+        # several months numbers its repeats first.
+        numbered = bool(good) and first_day.replace(day=1) != last_day.replace(day=1)
+        if numbered:
+            number_repeats(cursor)
+        inserted, conflicts = 0, []
+        if good:
+            ensure_partitions(_months(first_day, last_day))
+            one_month = None if numbered else first_day.replace(day=1)
+            inserted, conflicts, numbered = _insert_events(cursor, batch, numbered, one_month)
+        duplicates, rejections = rejection_report(cursor, numbered=numbered)
+        if inserted:
+            every_event = inserted == received
+            _add_to_rollups(cursor, batch, every_event=every_event, skip_earlier=bool(conflicts))
+    outcome = _Outcome(received=received, duplicates=duplicates, rejections=rejections)
     return _settle(outcome, inserted, conflicts, accept_valid)
 
 
@@ -202,59 +224,83 @@ def _months(first_day: date, last_day: date) -> list[date]:
     return months
 
 
-GOOD = "code IS NULL AND nth = 1"  # in usage_checked: at most one row per event id
+GOOD = "fault IS NULL AND nth = 1"  # in usage_checked: at most one row per event id
 MONTH = "date_trunc('month', s.usage_date)::date"
+INSERT_EVENTS = """
+INSERT INTO usage_event (event_id, occurred_at, usage_date, contract_id, metric, quantity,
+                         batch_id, usage_month)
+SELECT s.event_id, s.occurred_at, s.usage_date, s.contract_id, s.metric, s.quantity, %s,
+       {month}
+  FROM usage_checked s WHERE {good}"""
 
 
-def _move_checked(cursor, batch: UsageBatch, good: int):
-    """The good events into the raw table, then their sums into the daily rollups.
-    Ids seen in an earlier batch are skipped by ON CONFLICT; only when there are such
-    ids does a second look say which (and whether the payload is the same)."""
+def _insert_events(cursor, batch: UsageBatch, numbered: bool, one_month: date | None):
+    """The good events into the raw table; returns (inserted, conflicts, numbered).
+    First as a plain INSERT: in the usual batch no id was seen before (here or in an
+    earlier batch), and then it is all there is to do. An id seen before makes it fail
+    on the primary key; it is then undone, the batch's repeats numbered and the events
+    inserted again skipping ids an earlier batch had (ON CONFLICT DO NOTHING), and a
+    second look says which ids those were and whether the payload is the same. A batch
+    of one month passes the month as a value (no date_trunc per event)."""
+    month, params = (MONTH, [batch.pk]) if one_month is None else ("%s", [batch.pk, one_month])
+    insert = INSERT_EVENTS.format(month=month, good=GOOD)
+    try:
+        with transaction.atomic():  # a savepoint
+            cursor.execute(insert, params)
+            return cursor.rowcount, [], numbered
+    except IntegrityError:
+        pass
+    if not numbered:
+        number_repeats(cursor)
+    cursor.execute(insert + " ON CONFLICT (event_id, usage_month) DO NOTHING", params)
+    inserted = cursor.rowcount
     cursor.execute(
         f"""
-        INSERT INTO usage_event (event_id, occurred_at, usage_date, contract_id, metric,
-                                 quantity, batch_id, usage_month)
-        SELECT s.event_id, s.occurred_at, s.usage_date, s.contract_id, s.metric, s.quantity,
-               %s, {MONTH}
-          FROM usage_checked s WHERE {GOOD}
-        ON CONFLICT (event_id, usage_month) DO NOTHING
+        SELECT s.line, s.event_id, (e.contract_id, e.metric, e.quantity, e.occurred_at)
+               = (s.contract_id, s.metric, s.quantity, s.occurred_at)
+          FROM usage_checked s
+          JOIN usage_event e ON e.event_id = s.event_id AND e.usage_month = {MONTH}
+         WHERE {GOOD} AND e.batch_id <> %s
         """,
         [batch.pk],
     )
-    inserted = cursor.rowcount
-    conflicts, only_inserted, params = [], "", []
-    if inserted < good:
-        earlier = (
-            f"FROM usage_event e WHERE e.event_id = s.event_id AND e.usage_month = {MONTH} "
-            "AND e.batch_id <> %s"
+    return inserted, cursor.fetchall(), True
+
+
+def _add_to_rollups(cursor, batch: UsageBatch, *, every_event: bool, skip_earlier: bool):
+    """The sums of the events inserted into the daily rollups, grouped first by the
+    batch's small integer keys (a key is one reference and metric), then by contract,
+    metric and day (two references may name one contract). When every event of the
+    batch was inserted there is nothing to filter; otherwise the judged table is
+    analysed first, so that the planner hashes the good rows rather than guessing a
+    handful and sorting them."""
+    good, params = GOOD, []
+    if skip_earlier:  # ids an earlier batch had were not inserted: not counted again
+        good += (
+            " AND NOT EXISTS (SELECT 1 FROM usage_event e WHERE e.event_id = s.event_id "
+            f"AND e.usage_month = {MONTH} AND e.batch_id <> %s)"
         )
-        cursor.execute(
-            f"""
-            SELECT s.line, s.event_id, (e.contract_id, e.metric, e.quantity, e.occurred_at)
-                   = (s.contract_id, s.metric, s.quantity, s.occurred_at)
-              FROM usage_checked s
-              JOIN usage_event e ON e.event_id = s.event_id AND e.usage_month = {MONTH}
-             WHERE {GOOD} AND e.batch_id <> %s
-            """,
-            [batch.pk],
-        )
-        conflicts = cursor.fetchall()
-        only_inserted, params = f"AND NOT EXISTS (SELECT 1 {earlier})", [batch.pk]
+        params = [batch.pk]
+    if not every_event:
+        cursor.execute("ANALYZE usage_checked")
     rollups = DailyUsage._meta.db_table
     cursor.execute(
         f"""
         INSERT INTO {rollups} (contract_id, metric, usage_date, quantity, events,
                                billed_quantity)
-        SELECT s.contract_id, s.metric, s.usage_date, sum(s.quantity), count(*), 0
-          FROM usage_checked s WHERE {GOOD} {only_inserted}
-         GROUP BY s.contract_id, s.metric, s.usage_date
+        SELECT g.contract_id, k.metric, g.usage_date, sum(g.quantity), sum(g.events), 0
+          FROM (SELECT s.key_id, s.contract_id, s.usage_date, sum(s.quantity) AS quantity,
+                       count(*) AS events
+                  FROM usage_checked s {"" if every_event else f"WHERE {good}"}
+                 GROUP BY s.key_id, s.contract_id, s.usage_date) g
+          JOIN usage_key k ON k.key_id = g.key_id
+         GROUP BY g.contract_id, k.metric, g.usage_date
         ON CONFLICT (contract_id, metric, usage_date) DO UPDATE
            SET quantity = {rollups}.quantity + excluded.quantity,
                events = {rollups}.events + excluded.events
         """,
         params,
     )
-    return inserted, conflicts
 
 
 def _write_portably(batch: UsageBatch, good: list[CheckedEvent]):

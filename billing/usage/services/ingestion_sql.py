@@ -4,16 +4,25 @@ The events' texts go into a temporary table with COPY: a plain CSV file as sent 
 database splits the fields; Python never sees a row), anything else as rows parsed in
 Python. No per-event work happens in Python. The references are resolved once per
 distinct (customer, contract, metric) with `resolver.Resolver` (a few thousand keys at
-most), and one statement checks every event against them in the same order as
-`resolver.EventChecker`: event id, reference and metric, quantity, timestamp, term, then
-repeats inside the batch (the first good event with an id wins; a later one with the
-same payload is a duplicate, with another payload a rejection: contract, metric,
-quantity and instant as values). The good events stay in `usage_checked`, which the
-writer moves into the raw table."""
+most), and one statement judges every event against them in the same order as
+`resolver.EventChecker`: event id, reference and metric, quantity, timestamp, term. Its
+verdict is one column, `fault` (NULL for a good event); repeats of an id inside the
+batch are judged later, and only when there can be any (`number_repeats`).
+
+Two statements give the same verdicts. `FAST_CHECK` casts every quantity and timestamp
+as PostgreSQL reads them and keeps a cast only when it prints back as the sender's text
+(`1712`, `2026-01-10T12:00:00Z`): a text that prints back is read the same way by the
+exact rules, so the common shapes cost one cast each. Any other text (offsets, naive
+times, exponents, "yesterday") takes the exact rules row by row in the same statement.
+A text PostgreSQL cannot cast at all ("ten", day 32) stops the statement; the batch is
+then judged again by `EXACT_CHECK`, where every cast is guarded by the exact rules, so
+a batch with such a line costs a second pass but gets the same report."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+
+from django.db import DataError, transaction
 
 from billing.usage.resolver import EVENT_ID_MAX, Rejection, Resolver
 
@@ -24,68 +33,75 @@ TIMESTAMP = (
     r"([T ]([01]\d|2[0-3])(:[0-5]\d(:[0-5]\d(\.\d{1,6})?)?)?)?"
     r"(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?$"
 )
-DAY_EXISTS = (
-    "substr(r.ts, 9, 2)::int <= extract(day from make_date(substr(r.ts, 1, 4)::int, "
-    "substr(r.ts, 6, 2)::int, 1) + interval '1 month - 1 day')"
-)
 QUANTITY = r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?\s*$"
 
-CHECK = f"""
+
+def exact_quantity(text: str) -> str:
+    """The exact rules for a quantity text, as an expression that never raises."""
+    return f"""
+    CASE WHEN length({text}) BETWEEN 1 AND 17
+          AND translate({text}, '0123456789', '') = '' THEN {text}::numeric
+         WHEN {text} ~ '{QUANTITY}' THEN {text}::numeric END"""
+
+
+def exact_timestamp(text: str) -> str:
+    """The exact rules for a timestamp text (a day that does not exist is no time)."""
+    day_exists = (
+        f"substr({text}, 9, 2)::int <= extract(day from make_date(substr({text}, 1, 4)::int, "
+        f"substr({text}, 6, 2)::int, 1) + interval '1 month - 1 day')"
+    )
+    return f"""
+    CASE WHEN {text} ~ '{TIMESTAMP}' THEN
+         CASE WHEN substr({text}, 1, 4)::int >= 1 THEN
+              CASE WHEN {day_exists} THEN {text}::timestamptz END END END"""
+
+
+# The verdict, in the checker's order; `rejection_report` spells it out.
+FAULT = f"""
+    CASE WHEN event_id = '' OR length(event_id) > {EVENT_ID_MAX} THEN 'invalid_id'
+         WHEN key_code IS NOT NULL THEN 'key'
+         WHEN quantity IS NULL THEN 'not_a_number'
+         WHEN quantity < 0 THEN 'negative_quantity'
+         WHEN scale(quantity) > 6 OR quantity >= 1e18 THEN 'too_precise'
+         WHEN occurred_at IS NULL THEN 'invalid_time'
+         WHEN contract_id IS NULL THEN 'outside_term' END"""
+
+# Judged events: `fault IS NULL AND nth = 1` are the good ones (at most one per id once
+# `number_repeats` has run). The span join runs above a subquery fenced by OFFSET 0, so
+# each cast is made once per event, not once per mention.
+JUDGED = f"""
 CREATE TEMP TABLE usage_checked ON COMMIT DROP AS
-WITH parsed AS MATERIALIZED (
-    SELECT r.line, r.event_id, r.metric, k.field AS key_field, k.code AS key_code,
-           k.message AS key_message, k.key_id,
-           CASE WHEN length(r.quantity) BETWEEN 1 AND 17
-                 AND translate(r.quantity, '0123456789', '') = '' THEN r.quantity::numeric
-                WHEN r.quantity ~ '{QUANTITY}' THEN r.quantity::numeric END AS quantity,
-           -- CASE, not AND: the checks run in this order. The common shape first, checked
-           -- without the regex engine; a day up to 28 needs no calendar.
-           CASE WHEN translate(r.ts, '0123456789', '##########') = '####-##-##T##:##:##Z'
-                THEN CASE WHEN substr(r.ts, 6, 2) BETWEEN '01' AND '12'
-                           AND substr(r.ts, 9, 2) BETWEEN '01' AND '31'
-                           AND substr(r.ts, 12, 2) < '24' AND substr(r.ts, 15, 2) < '60'
-                           AND substr(r.ts, 18, 2) < '60' AND substr(r.ts, 1, 4) > '0000'
-                          THEN CASE WHEN substr(r.ts, 9, 2) <= '28' THEN r.ts::timestamptz
-                                    WHEN {DAY_EXISTS} THEN r.ts::timestamptz END END
-                WHEN r.ts ~ '{TIMESTAMP}' THEN
-                CASE WHEN substr(r.ts, 1, 4)::int >= 1 THEN
-                     CASE WHEN {DAY_EXISTS} THEN r.ts::timestamptz END END END AS occurred_at
+SELECT line, event_id, metric, key_id, quantity, occurred_at, usage_date, contract_id,
+       1::bigint AS nth, true AS same_as_first, {FAULT} AS fault
+  FROM (SELECT p.*, p.occurred_at::date AS usage_date, s.contract_id
+          FROM ({{parsed}} OFFSET 0) p
+          LEFT JOIN usage_key_span s
+            ON s.key_id = p.key_id AND p.occurred_at::date BETWEEN s.starts AND s.ends) j
+"""
+KEYED = """
       FROM usage_raw r
       JOIN usage_key k
-        ON k.customer = r.customer AND k.contract = r.contract AND k.metric = r.metric
-), placed AS (  -- used once: inlined
-    SELECT p.*, (p.occurred_at AT TIME ZONE 'UTC')::date AS usage_date, s.contract_id
-      FROM parsed p
-      LEFT JOIN usage_key_span s
-        ON s.key_id = p.key_id
-       AND (p.occurred_at AT TIME ZONE 'UTC')::date BETWEEN s.starts AND s.ends
+        ON k.customer = r.customer AND k.contract = r.contract AND k.metric = r.metric"""
+EXACT_CHECK = JUDGED.format(
+    parsed=f"""
+    SELECT r.line, r.event_id, r.metric, k.key_id, k.code AS key_code,
+           {exact_quantity("r.quantity")} AS quantity,
+           {exact_timestamp("r.ts")} AS occurred_at {KEYED}"""
 )
--- Repeats of an id are few: a later step numbers them (nth) and compares them.
-SELECT line, event_id, metric, quantity, occurred_at, usage_date, contract_id,
-       1::bigint AS nth, true AS same_as_first,
-           CASE WHEN event_id = '' OR length(event_id) > {EVENT_ID_MAX} THEN 'event_id'
-                WHEN key_code IS NOT NULL THEN key_field
-                WHEN quantity IS NULL OR quantity < 0 OR scale(quantity) > 6
-                     OR quantity >= 1e18 THEN 'quantity'
-                WHEN occurred_at IS NULL OR contract_id IS NULL THEN 'timestamp' END AS field,
-           CASE WHEN event_id = '' OR length(event_id) > {EVENT_ID_MAX} THEN 'invalid'
-                WHEN key_code IS NOT NULL THEN key_code
-                WHEN quantity IS NULL THEN 'not_a_number'
-                WHEN quantity < 0 THEN 'negative_quantity'
-                WHEN scale(quantity) > 6 OR quantity >= 1e18 THEN 'too_precise'
-                WHEN occurred_at IS NULL THEN 'invalid'
-                WHEN contract_id IS NULL THEN 'outside_term' END AS code,
-           CASE WHEN event_id = '' OR length(event_id) > {EVENT_ID_MAX}
-                     THEN 'Give an event id (1-128).'
-                WHEN key_code IS NOT NULL THEN key_message
-                WHEN quantity < 0 THEN 'Usage cannot be negative.'
-                WHEN quantity IS NULL OR scale(quantity) > 6 OR quantity >= 1e18 THEN 'Bad.'
-                WHEN occurred_at IS NULL THEN 'Not an ISO 8601 time.'
-                WHEN contract_id IS NULL
-                     THEN to_char(usage_date, 'YYYY-MM-DD') || ' is outside the term.'
-           END AS message
-      FROM placed
-"""
+# `c` casts once; a cast that prints back as sent is what the exact rules read too
+# (NaN and Infinity print back but are not numbers to them). UTC and ISO output are set
+# for the transaction by `open_raw`.
+FAST_CHECK = JUDGED.format(
+    parsed=f"""
+    SELECT c.line, c.event_id, c.metric, c.key_id, c.key_code,
+           CASE WHEN c.q::text = c.quantity AND c.quantity NOT IN ('NaN', 'Infinity', '-Infinity')
+                THEN c.q ELSE {exact_quantity("c.quantity")} END AS quantity,
+           CASE WHEN length(c.ts) = 20 AND c.t::text = replace(replace(c.ts, 'T', ' '), 'Z', '+00')
+                THEN c.t ELSE {exact_timestamp("c.ts")} END AS occurred_at
+      FROM (SELECT r.line, r.event_id, r.metric, k.key_id, k.code AS key_code,
+                   r.quantity::numeric AS q, r.ts::timestamptz AS t, r.quantity, r.ts {KEYED}
+            OFFSET 0) c"""
+)
 
 
 RAW_COLUMNS = ("event_id", "customer", "contract", "metric", "quantity", "ts")
@@ -94,7 +110,8 @@ RAW_COLUMNS = ("event_id", "customer", "contract", "metric", "quantity", "ts")
 def open_raw(cursor) -> None:
     """The batch's texts as sent; `line` counts from 2 (the header) unless given."""
     cursor.execute("SET LOCAL TimeZone = 'UTC'")
-    cursor.execute("SET LOCAL work_mem = '256MB'")  # the batch's sort by id in memory
+    cursor.execute("SET LOCAL DateStyle = 'ISO'")  # FAST_CHECK compares times as printed
+    cursor.execute("SET LOCAL work_mem = '256MB'")  # sorts and hashes of a batch in memory
     cursor.execute("SET LOCAL jit = off")  # compiling costs more than it saves here
     for table in ("usage_raw", "usage_key", "usage_key_span", "usage_checked"):
         cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{table}")
@@ -133,6 +150,24 @@ def copy_csv(cursor, data: bytes, columns: list[str]) -> int:
     return cursor.cursor.rowcount
 
 
+def judge_in_bulk(cursor) -> tuple[int, list]:
+    """Judges what `usage_raw` holds into `usage_checked` (every event, with its fault);
+    returns the number of events without a fault and the first and last usage day among
+    them. Runs in the caller's transaction (the temporary tables go with it)."""
+    cursor.execute("SELECT DISTINCT customer, contract, metric FROM usage_raw")
+    _load_keys(cursor, cursor.fetchall())
+    try:
+        with transaction.atomic():  # a savepoint: a text no cast can read undoes it
+            cursor.execute(FAST_CHECK)
+    except DataError:  # "ten", day 32: judged again, every cast guarded
+        cursor.execute(EXACT_CHECK)
+    cursor.execute(
+        "SELECT count(*), min(usage_date), max(usage_date) FROM usage_checked WHERE fault IS NULL"
+    )
+    good, first_day, last_day = cursor.fetchone()
+    return int(good), [first_day, last_day]
+
+
 # Which good events repeat an id earlier in the batch (the first line wins), and whether
 # with the same payload: contract, metric, quantity and instant as values.
 NUMBER_REPEATS = """
@@ -142,43 +177,52 @@ UPDATE usage_checked c SET nth = r.nth, same_as_first = r.same_as_first
                 first_value(quantity) OVER first_good, first_value(occurred_at) OVER first_good)
                = (contract_id, metric, quantity, occurred_at) AS same_as_first
           FROM usage_checked
-         WHERE code IS NULL AND event_id IN (
-               SELECT event_id FROM usage_checked WHERE code IS NULL
+         WHERE fault IS NULL AND event_id IN (
+               SELECT event_id FROM usage_checked WHERE fault IS NULL
                 GROUP BY event_id HAVING count(*) > 1)
         WINDOW first_good AS (PARTITION BY event_id ORDER BY line)) r
  WHERE c.line = r.line AND r.nth > 1
 """
 
 
-def check_in_bulk(cursor) -> tuple[int, int, list[Rejection], list]:
-    """Checks what `usage_raw` holds; returns (good events, in-batch duplicates,
-    rejections, first and last usage day of the good ones) and leaves every event,
-    judged, in `usage_checked` (good: `code IS NULL AND nth = 1`). Runs in the caller's
-    transaction (the temporary tables go with it)."""
-    # Statistics for the planner (hash joins, not a loop over the keys per event).
-    cursor.execute("ANALYZE usage_raw")
-    cursor.execute("SELECT DISTINCT customer, contract, metric FROM usage_raw")
-    keys = cursor.fetchall()
-    _load_keys(cursor, keys)
-    cursor.execute(CHECK)
+def number_repeats(cursor) -> None:
+    """Numbers the good events by id (`nth`): only the first of each id is written."""
     cursor.execute(NUMBER_REPEATS)
-    # One pass for the counts and the span of days, one over the few bad rows.
-    cursor.execute(
-        "SELECT count(*) FILTER (WHERE code IS NULL AND nth = 1), "
-        "count(*) FILTER (WHERE code IS NULL AND nth > 1 AND same_as_first), "
-        "min(usage_date) FILTER (WHERE code IS NULL AND nth = 1), "
-        "max(usage_date) FILTER (WHERE code IS NULL AND nth = 1) "
-        "FROM usage_checked"
-    )
-    good, duplicates, first_day, last_day = cursor.fetchone()
-    cursor.execute(
-        "SELECT line, event_id, coalesce(field, 'event_id'), "
-        "coalesce(code, 'duplicate_different_payload'), coalesce(message, "
-        "'Event ' || event_id || ' appears earlier in the batch with another payload.') "
-        "FROM usage_checked WHERE code IS NOT NULL OR (nth > 1 AND NOT same_as_first)"
-    )
-    rejections = [Rejection(*row) for row in cursor.fetchall()]
-    return int(good), int(duplicates), rejections, [first_day, last_day]
+
+
+# The rejection of each fault: field, code and message as `resolver.EventChecker` says.
+REJECTIONS = """
+SELECT c.line, c.event_id,
+       CASE c.fault WHEN 'key' THEN k.field WHEN 'invalid_id' THEN 'event_id'
+            WHEN 'invalid_time' THEN 'timestamp' WHEN 'outside_term' THEN 'timestamp'
+            WHEN 'not_a_number' THEN 'quantity' WHEN 'negative_quantity' THEN 'quantity'
+            WHEN 'too_precise' THEN 'quantity' ELSE 'event_id' END,
+       CASE WHEN c.fault IS NULL THEN 'duplicate_different_payload' WHEN c.fault = 'key'
+            THEN k.code WHEN c.fault IN ('invalid_id', 'invalid_time') THEN 'invalid'
+            ELSE c.fault END,
+       CASE c.fault WHEN 'key' THEN k.message WHEN 'invalid_id' THEN 'Give an event id (1-128).'
+            WHEN 'invalid_time' THEN 'Not an ISO 8601 time.'
+            WHEN 'outside_term' THEN to_char(c.usage_date, 'YYYY-MM-DD') || ' is outside the term.'
+            WHEN 'negative_quantity' THEN 'Usage cannot be negative.'
+            WHEN 'not_a_number' THEN 'Bad.' WHEN 'too_precise' THEN 'Bad.'
+            ELSE 'Event ' || c.event_id || ' appears earlier in the batch with another payload.'
+       END
+  FROM usage_checked c LEFT JOIN usage_key k ON k.key_id = c.key_id
+ WHERE c.fault IS NOT NULL OR (c.nth > 1 AND NOT c.same_as_first)
+"""
+
+
+def rejection_report(cursor, *, numbered: bool) -> tuple[int, list[Rejection]]:
+    """(in-batch duplicates, rejections) of the judged batch. Repeats are known once
+    `number_repeats` has run; without it the caller has seen that there are none."""
+    duplicates = 0
+    if numbered:
+        cursor.execute(
+            "SELECT count(*) FROM usage_checked WHERE fault IS NULL AND nth > 1 AND same_as_first"
+        )
+        duplicates = cursor.fetchone()[0]
+    cursor.execute(REJECTIONS)
+    return int(duplicates), [Rejection(*row) for row in cursor.fetchall()]
 
 
 def _load_keys(cursor, keys: list[tuple[str, str, str]]) -> None:
