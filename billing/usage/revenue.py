@@ -31,7 +31,11 @@ from billing.models import (
     ScheduleLineKind,
 )
 from billing.revenue.engine import month_periods
-from billing.services.tax import included_tax_percent, included_taxes
+from billing.services.tax import (
+    default_seller_tax_rounding,
+    included_tax_percent,
+    included_taxes,
+)
 from billing.usage.models import (
     Commitment,
     CommitmentInstallment,
@@ -194,6 +198,7 @@ def _consumption(as_of: date, prices) -> list[RevenueEvent]:
         rollups[(contract_id, metric)].append((day, quantity))
     invoiced = _invoiced_net(as_of, [p for p in periods if _inclusive(prices[p[2]])])
     percents: dict[tuple[int, date], Decimal] = {}
+    rule = None  # the default seller's rounding, read once when first needed
     events = []
     for schedule_id, contract_id, line_id, start, end, currency in periods:
         line_prices = prices[line_id]
@@ -218,13 +223,13 @@ def _consumption(as_of: date, prices) -> list[RevenueEvent]:
             to_date = gross = sum(parts, ZERO)
             if contract.prices_include_tax:
                 # ASC 606 excludes taxes collected for authorities: the net, split from
-                # each line's gross by the contract's rule as its invoice will split it.
+                # each line's gross by the seller's rule as its invoice will split it.
                 key = (contract.account_id, month_last)
                 if key not in percents:
                     percents[key] = included_tax_percent(contract.account, month_last)
-                taxes = included_taxes(
-                    parts, [percents[key]] * len(parts), currency, contract.inclusive_tax_rounding
-                )
+                if rule is None:
+                    rule = default_seller_tax_rounding()
+                taxes = included_taxes(parts, [percents[key]] * len(parts), currency, rule)
                 to_date -= sum(taxes, ZERO)
             if to_date != previous:
                 events.append(RevenueEvent(contract_id, product_id, month_last, to_date - previous))
