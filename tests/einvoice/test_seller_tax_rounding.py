@@ -8,6 +8,7 @@ Worked example (JPY has no minor unit): 12 lines of 1,005 JPY at Japan's 10 %.
 EN 16931 allows the category tax to differ from base x rate by less than one currency
 unit; 1,212 is 6 yen off, so the per-line invoice can't be sent as an e-invoice."""
 
+import importlib
 from datetime import date
 from decimal import Decimal
 
@@ -168,3 +169,27 @@ def test_two_sellers_round_by_their_own_rule_on_one_database_and_credit_notes_fo
     german.refresh_from_db()
     american.refresh_from_db()
     assert (german.tax_rounding, american.tax_rounding) == ("total", "line")
+
+
+@pytest.mark.parametrize("setting", ["line", "total"])
+def test_the_migration_moves_eu_japanese_and_e_invoicing_sellers_to_per_rate(settings, setting):
+    # Existing sellers: an EU or Japanese seller, or one that sends e-invoices (a Peppol
+    # endpoint), rounds per rate from now on; any other keeps what the retired
+    # LEDGERLINE_TAX_ROUNDING setting gave it.
+    from django.apps import apps
+
+    settings.LEDGERLINE_TAX_ROUNDING = setting
+    sellers = {
+        "de": {**GERMAN_SELLER, "is_default": False},
+        "jp": JAPANESE_SELLER,
+        "us_peppol": {**US_SELLER, "peppol_endpoint_id": "0060:123456789"},
+        "us": US_SELLER,
+    }
+    made = {
+        key: LegalEntity.objects.create(**fields, tax_rounding="line")
+        for key, fields in sellers.items()
+    }
+    module = importlib.import_module("billing.migrations.0115_legalentity_tax_rounding")
+    module.seller_rules(apps, None)
+    rules = {key: LegalEntity.objects.get(pk=e.pk).tax_rounding for key, e in made.items()}
+    assert rules == {"de": "total", "jp": "total", "us_peppol": "total", "us": setting}
