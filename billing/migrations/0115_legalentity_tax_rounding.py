@@ -1,8 +1,10 @@
 """The tax rounding rule becomes the seller's (LegalEntity.tax_rounding), replacing the
-LEDGERLINE_TAX_ROUNDING setting. New sellers round per rate (EN 16931). Existing sellers:
-per rate if they issue EN 16931 e-invoices (an EU or Japanese seller, one with a Peppol
-endpoint, or one with an invoice whose customer takes e-invoices or that has one
-rendered); the others keep what the setting gave them until now (per line by default)."""
+LEDGERLINE_TAX_ROUNDING setting. New sellers round per rate (EN 16931). Existing sellers
+round per rate if their invoices go out, or can go out, as EN 16931 e-invoices: an EU or
+Japanese seller, one with a Peppol endpoint, one with the structured party data an
+e-invoice needs (street, city, country and an e-mail), one with an invoice whose customer
+takes e-invoices or that has one rendered. The others (free-text sellers outside the EU
+and Japan) keep what the setting gave them until now, per line by default."""
 
 from django.conf import settings
 from django.db import migrations, models
@@ -25,6 +27,7 @@ def seller_rules(apps, schema_editor):
         e_invoicing = (
             entity.country.upper() in PER_RATE_COUNTRIES
             or bool(entity.peppol_endpoint_id)
+            or bool(entity.country and entity.city and entity.address_line1 and entity.email)
             or Invoice.objects.filter(legal_entity=entity)
             .exclude(account__einvoice_format="")
             .exists()

@@ -173,17 +173,25 @@ def test_two_sellers_round_by_their_own_rule_on_one_database_and_credit_notes_fo
 
 @pytest.mark.parametrize("setting", ["line", "total"])
 def test_the_migration_moves_eu_japanese_and_e_invoicing_sellers_to_per_rate(settings, setting):
-    # Existing sellers: an EU or Japanese seller, or one that sends e-invoices (a Peppol
-    # endpoint), rounds per rate from now on; any other keeps what the retired
-    # LEDGERLINE_TAX_ROUNDING setting gave it.
+    # Existing sellers: an EU or Japanese seller, or one whose invoices can go out as
+    # e-invoices (a Peppol endpoint, structured party data), rounds per rate from now on;
+    # a seller known only by free text keeps what the retired LEDGERLINE_TAX_ROUNDING
+    # setting gave it.
     from django.apps import apps
 
     settings.LEDGERLINE_TAX_ROUNDING = setting
     sellers = {
         "de": {**GERMAN_SELLER, "is_default": False},
         "jp": JAPANESE_SELLER,
-        "us_peppol": {**US_SELLER, "peppol_endpoint_id": "0060:123456789"},
+        "us_peppol": {**US_SELLER, "peppol_endpoint_id": "0060:123456789", "email": ""},
         "us": US_SELLER,
+        "us_text": {
+            "name": "Ledgerline Services Inc.",
+            "address": "1 Main Street\nAustin, TX 78701\nUnited States",
+            "remit_to": "Bank of Texas, account 55",
+            "invoice_prefix": "TX-",
+            "credit_note_prefix": "TXCN-",
+        },
     }
     made = {
         key: LegalEntity.objects.create(**fields, tax_rounding="line")
@@ -192,4 +200,10 @@ def test_the_migration_moves_eu_japanese_and_e_invoicing_sellers_to_per_rate(set
     module = importlib.import_module("billing.migrations.0115_legalentity_tax_rounding")
     module.seller_rules(apps, None)
     rules = {key: LegalEntity.objects.get(pk=e.pk).tax_rounding for key, e in made.items()}
-    assert rules == {"de": "total", "jp": "total", "us_peppol": "total", "us": setting}
+    assert rules == {
+        "de": "total",
+        "jp": "total",
+        "us_peppol": "total",
+        "us": "total",
+        "us_text": setting,
+    }
