@@ -152,6 +152,14 @@ def default_legal_entity():
     return LegalEntity.objects.filter(is_default=True).first() or LegalEntityFactory()
 
 
+def seller_rounds_tax(rule: str):
+    """The default seller's tax rounding rule: 'line' or 'total' (per rate)."""
+    seller = default_legal_entity()
+    seller.tax_rounding = rule
+    seller.save(update_fields=["tax_rounding"])
+    return seller
+
+
 class IssuedInvoiceFactory(factory.django.DjangoModelFactory):
     """One issued invoice of one untaxed line, issued through billing's issue service (its
     number, due date from the payment terms, buyer snapshot, audit): what a test of cash,

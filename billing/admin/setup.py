@@ -24,9 +24,10 @@ class LegalEntityAdmin(GuardedHistoryAdmin):
         "tax_id",
         "invoice_prefix",
         "credit_note_prefix",
+        "tax_rounding",
         "is_default",
     ]
-    list_filter = ["is_default"]
+    list_filter = ["is_default", "tax_rounding"]
     search_fields = ["name", "tax_id"]
 
 

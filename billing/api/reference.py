@@ -98,6 +98,7 @@ class LegalEntityOutputSerializer(serializers.ModelSerializer):
             "invoice_prefix",
             "credit_note_prefix",
             "is_default",
+            "tax_rounding",
             "number_series",
         ]
 
@@ -115,6 +116,15 @@ class LegalEntityInputSerializer(serializers.Serializer):
         max_length=12, required=False, help_text="Applies from the next year's series."
     )
     is_default = serializers.BooleanField(required=False)
+    # A plain string: the service refuses an unknown rule with the catalog's
+    # unknown_tax_rounding code, as the admin does.
+    tax_rounding = serializers.CharField(
+        max_length=8,
+        required=False,
+        help_text="'total' (per rate, EN 16931: each VAT category's tax rounded once; the "
+        "default) or 'line' (each line's tax rounded). Applies to invoices drafted from "
+        "then on, tax-exclusive and tax-inclusive prices alike, and their credit notes.",
+    )
 
 
 @documented(LegalEntityInputSerializer, LegalEntityOutputSerializer)

@@ -1,6 +1,14 @@
 from .credits import CreditApplication, CreditRefund
 from .einvoices import EInvoiceFile, EInvoiceSyntax
-from .entities import DocumentType, FxRate, LegalEntity, NumberSeries, TaxRate, VatCategory
+from .entities import (
+    DocumentType,
+    FxRate,
+    LegalEntity,
+    NumberSeries,
+    TaxRate,
+    TaxRounding,
+    VatCategory,
+)
 from .invoices import (
     OPEN_AMOUNT,
     CreditNote,
@@ -51,6 +59,7 @@ __all__ = [
     "ScheduleLineStatus",
     "SettlementStatus",
     "TaxRate",
+    "TaxRounding",
     "UsageRecord",
     "VatCategory",
 ]

@@ -4,6 +4,15 @@ from simple_history.models import HistoricalRecords
 from core.fields import CurrencyField
 
 
+class TaxRounding(models.TextChoices):
+    """How the seller rounds tax (research section 1.3), a property of the seller because
+    the law and the e-invoice rules it issues under decide it, not the deal. The stored
+    values are the ones invoices already record in `Invoice.tax_rounding`."""
+
+    LINE = "line", "Per line: each line's tax rounded"
+    PER_RATE = "total", "Per rate (EN 16931): each VAT category's tax rounded once"
+
+
 class LegalEntity(models.Model):
     """The seller: whose name, tax id and bank details are on the invoice."""
 
@@ -36,6 +45,17 @@ class LegalEntity(models.Model):
     credit_note_prefix = models.CharField(max_length=12, default="CN-")
     email = models.EmailField(blank=True)
     is_default = models.BooleanField(default=False)
+    # EN 16931 (BR-CO-17, BR-S-09) wants each VAT category's tax to be its base times its
+    # rate, rounded once; per-line rounding drifts from it by up to half a minor unit a
+    # line (a JPY invoice of a few lines fails). E-invoicing sellers need per rate, and any
+    # invoice here may go out as an e-invoice, so per rate is the default.
+    tax_rounding = models.CharField(
+        max_length=8,
+        choices=TaxRounding.choices,
+        default=TaxRounding.PER_RATE,
+        help_text="Applies to invoices drafted from now on, tax-exclusive and tax-inclusive "
+        "prices alike, and to their credit notes; issued invoices keep theirs.",
+    )
 
     history = HistoricalRecords()
 

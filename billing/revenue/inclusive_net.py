@@ -4,7 +4,7 @@ invoiced, then the net invoiced.
 
 - *Estimate*: a gross amount not yet on an issued invoice counts the net its invoice would
   give: the gross split at the rate the buyer's price includes on its date
-  (`billing.services.tax.included_tax_percent`), by the contract's rounding rule
+  (`billing.services.tax.included_tax_percent`), by the default seller's rounding rule
   (`included_taxes`; for one amount both rules give round(gross ÷ (1 + rate))).
 - *Invoiced*: once all of an amount's gross is on issued invoices (void ones too: they
   were credited, and the credit note counts on its own), its net is what those invoice
@@ -27,7 +27,11 @@ from datetime import date
 from decimal import Decimal
 
 from billing.models import InvoiceStatus
-from billing.services.tax import included_tax_percent, included_taxes
+from billing.services.tax import (
+    default_seller_tax_rounding,
+    included_tax_percent,
+    included_taxes,
+)
 
 ZERO = Decimal(0)
 # An invoice in one of these states has fixed the split of its lines.
@@ -49,6 +53,7 @@ class IncludedRates:
     def __init__(self, contract):
         self.contract = contract
         self.percents: dict[date, Decimal] = {}
+        self.rule: str | None = None  # the default seller's rule, read when first needed
 
     def percent(self, on: date) -> Decimal:
         if on not in self.percents:
@@ -57,11 +62,10 @@ class IncludedRates:
 
     def nets(self, grosses: list[Decimal], on: date) -> list[Decimal]:
         """The nets of amounts that one invoice dated `on` would carry as its lines."""
+        if self.rule is None:
+            self.rule = default_seller_tax_rounding()
         taxes = included_taxes(
-            grosses,
-            [self.percent(on)] * len(grosses),
-            self.contract.currency,
-            self.contract.inclusive_tax_rounding,
+            grosses, [self.percent(on)] * len(grosses), self.contract.currency, self.rule
         )
         return [gross - tax for gross, tax in zip(grosses, taxes, strict=True)]
 

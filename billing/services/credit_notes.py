@@ -21,12 +21,12 @@ from billing.models import (
     InvoiceStatus,
 )
 from billing.services.invoicing import next_document_number, refresh_settlement
-from billing.services.tax import included_taxes
+from billing.services.tax import included_taxes, line_taxes
 from billing.writeoffs import gate
 from core.audit import actor_or_none, audit_next_save
 from core.bounds import check_document_date
 from core.errors import DomainValidationError
-from core.money import format_money, is_rounded, minor_unit, round_money, split
+from core.money import format_money, is_rounded, minor_unit, split
 
 ON_CREDIT_NOTE: list = []  # on-commit hooks (PDF, Stripe), like invoicing.ON_ISSUE
 ON_CREDIT_NOTE_IN_TRANSACTION: list = []  # outbox rows, like invoicing.ON_ISSUE_IN_TRANSACTION
@@ -60,14 +60,16 @@ def _lines_by_amount(invoice: Invoice, gross: Decimal) -> list[CreditNoteLine]:
     """Spread a gross amount over the lines by what each still has uncredited. A line
     credited in full gets back exactly its own net and tax (so a tax-inclusive invoice's
     split is reversed as it was made); a part of a line is split from its gross as a
-    tax-inclusive price is, by the invoice's rule ('line' for tax-exclusive invoices)."""
+    tax-inclusive price is, by the rule the invoice was drafted with (its seller's), so that
+    per rate each category's tax is its net x rate within a minor unit (EN 16931)."""
     lines = list(invoice.lines.all())
     credited = _credited_per_line(invoice)
     left = [_left_on_line(line, credited) for line in lines]
     remaining = [net + tax for net, tax in left]
     parts = split(gross, [max(r, Decimal(0)) for r in remaining], invoice.currency)
-    rule = invoice.tax_rounding if invoice.prices_include_tax else "line"
-    taxes = included_taxes(parts, [line.tax_percent for line in lines], invoice.currency, rule)
+    taxes = included_taxes(
+        parts, [line.tax_percent for line in lines], invoice.currency, invoice.tax_rounding
+    )
     result = []
     for line, part, tax, (left_net, left_tax) in zip(lines, parts, taxes, left, strict=True):
         if part == 0:
@@ -86,7 +88,8 @@ def _lines_by_amount(invoice: Invoice, gross: Decimal) -> list[CreditNoteLine]:
 def _lines_by_line(invoice: Invoice, inputs: Sequence[CreditLineInput]) -> list[CreditNoteLine]:
     """Each input's amount is what the customer gets back on that line as the invoice
     priced it: net (tax added at the line's rate) on a tax-exclusive invoice, gross on a
-    tax-inclusive one (split into net and tax by the invoice's rule, like its lines were)."""
+    tax-inclusive one (split into net and tax), both by the invoice's rounding rule (its
+    seller's when it was drafted), like its lines were."""
     credited = _credited_per_line(invoice)
     for index, item in enumerate(inputs):
         if item.invoice_line.invoice_id != invoice.pk:
@@ -101,13 +104,12 @@ def _lines_by_line(invoice: Invoice, inputs: Sequence[CreditLineInput]) -> list[
                 code=BillingError.INVALID_AMOUNT,
                 message=_amount_problem(item.amount, invoice),
             )
+    amounts = [item.amount for item in inputs]
+    percents = [item.invoice_line.tax_percent for item in inputs]
     if invoice.prices_include_tax:
-        included = included_taxes(
-            [item.amount for item in inputs],
-            [item.invoice_line.tax_percent for item in inputs],
-            invoice.currency,
-            invoice.tax_rounding,
-        )
+        included = included_taxes(amounts, percents, invoice.currency, invoice.tax_rounding)
+    else:
+        added = line_taxes(amounts, percents, invoice.currency, invoice.tax_rounding)
     result = []
     for index, item in enumerate(inputs):
         line = item.invoice_line
@@ -116,10 +118,7 @@ def _lines_by_line(invoice: Invoice, inputs: Sequence[CreditLineInput]) -> list[
         if invoice.prices_include_tax:
             net, tax = _inclusive_credit(item.amount, included[index], left_net, left_tax)
         else:
-            net, tax = (
-                item.amount,
-                round_money(item.amount * line.tax_percent / 100, invoice.currency),
-            )
+            net, tax = item.amount, added[index]
             if item.amount == left_net:  # the rest of the line: its own tax, to the cent
                 tax = left_tax
         if net + tax > left:

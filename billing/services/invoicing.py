@@ -26,7 +26,7 @@ from billing.services.tax import (
     apply_line_taxes,
     check_vat_categories,
     line_vat_treatment,
-    tax_rounding_mode,
+    seller_tax_rounding,
     vat_treatment,
 )
 from core.audit import audit_next_save
@@ -157,10 +157,10 @@ def build_draft_invoice(
     terms = PaymentTerms.parse(contract.payment_terms)
     treatment = vat_treatment(seller=legal_entity, account=account, tax_rate=tax_rate)
     percent = treatment.percent
-    # Tax-inclusive contracts: the schedule's amounts are gross, split by the contract's
-    # rule; otherwise net, taxed by the setting's rounding (section 1.3).
+    # Tax-inclusive contracts: the schedule's amounts are gross, split into net and tax;
+    # otherwise net, taxed. Either way by the seller's rounding rule (section 1.3).
     inclusive = contract.prices_include_tax
-    mode = contract.inclusive_tax_rounding if inclusive else tax_rounding_mode()
+    mode = seller_tax_rounding(legal_entity)
     invoice = Invoice(
         legal_entity=legal_entity,
         account=account,

@@ -1,6 +1,7 @@
 """Writes of billing reference data: tax rates, legal entities (sellers, with the prefixes
 their number series start from) and FX rates. Each is one durable transaction that runs
 the model's validation as the admin does and refuses with a DomainValidationError.
+A seller's tax rounding rule applies to invoices drafted after the change.
 
 Number series themselves move only by issuing (next_document_number); they are read-only
 here as in the admin. A changed prefix applies to the series of the next year it opens."""
@@ -11,6 +12,7 @@ from django.db import transaction
 
 from billing.error_codes import BillingError
 from billing.models import FxRate, LegalEntity, TaxRate
+from billing.services.tax import check_tax_rounding
 from core.errors import DomainValidationError
 from ordermgmt.services.reference import apply_changes, save_validated
 
@@ -24,6 +26,7 @@ LEGAL_ENTITY_FIELDS = {
     "credit_note_prefix",
     "email",
     "is_default",
+    "tax_rounding",
 }
 FX_RATE_FIELDS = {"currency", "reporting_currency", "rate_date", "rate"}
 
@@ -76,6 +79,7 @@ def _check_legal_entity(entity: LegalEntity) -> None:
             raise DomainValidationError(
                 field=name, code=BillingError.REQUIRED, message="A number series needs a prefix."
             )
+    check_tax_rounding(entity.tax_rounding)
     if entity.invoice_prefix == entity.credit_note_prefix:
         raise DomainValidationError(
             field="credit_note_prefix",

@@ -1,4 +1,5 @@
-"""Tax: rates by jurisdiction and date; per-line rounding or sum-then-round (section 1.3)."""
+"""Tax: rates by jurisdiction and date; per-line rounding or sum-then-round per rate
+(section 1.3), whichever the seller follows (`LegalEntity.tax_rounding`)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
-from django.conf import settings
 from django.db.models import Q
 
 from billing.error_codes import BillingError
-from billing.models import Invoice, InvoiceLine, LegalEntity, TaxRate, VatCategory
+from billing.models import Invoice, InvoiceLine, LegalEntity, TaxRate, TaxRounding, VatCategory
 from core.errors import DomainValidationError
-from core.money import quantum, round_money, split
+from core.money import quantum, round_money
 from core.party import EU_COUNTRIES
 from ordermgmt.models import Account
 
@@ -152,51 +152,81 @@ def tax_rate_for(account: Account, on: date, cache: dict | None = None) -> TaxRa
     return result
 
 
-def tax_rounding_mode() -> str:
-    mode = getattr(settings, "LEDGERLINE_TAX_ROUNDING", "line")
-    if mode not in {"line", "total"}:
-        raise ValueError("LEDGERLINE_TAX_ROUNDING must be 'line' or 'total'")
-    return mode
+def seller_tax_rounding(seller: LegalEntity) -> str:
+    """The seller's rounding rule ('line' or 'total', i.e. per rate), checked: the one rule
+    its invoices, their credit notes and their tax-inclusive splits all follow."""
+    return check_tax_rounding(seller.tax_rounding)
+
+
+def default_seller_tax_rounding() -> str:
+    """The default seller's rule (what the billing run drafts with), for estimates made
+    before an invoice exists, such as usage revenue net of included tax."""
+    seller = LegalEntity.objects.filter(is_default=True).first()
+    return TaxRounding.PER_RATE if seller is None else seller_tax_rounding(seller)
 
 
 def line_taxes(
     amounts: list[Decimal], percents: list[Decimal], currency: str, mode: str
 ) -> list[Decimal]:
-    """Tax of each line. 'line': round each line's tax. 'total': per rate, round the tax
-    of the summed lines once, then split it over the lines so they still add up."""
+    """Tax of each line. 'line': round each line's tax. 'total' (per rate): the tax of the
+    summed lines of a rate is rounded once, so each rate's tax is its base x rate rounded
+    once as EN 16931 (BR-CO-17) checks it, then shared over the lines by largest remainder
+    (as the tax-inclusive per-rate rule shares it): every line's tax is within a minor
+    unit of its exact tax and has its sign, credit lines included."""
+    check_tax_rounding(mode)
     if mode == "line":
         return [round_money(a * p / 100, currency) for a, p in zip(amounts, percents, strict=True)]
     taxes = [Decimal(0)] * len(amounts)
+    for percent, indexes in _by_rate(percents).items():
+        base = sum((amounts[i] for i in indexes), Decimal(0))
+        rate_tax = round_money(base * percent / 100, currency)
+        exact = {i: amounts[i] * percent / 100 for i in indexes}
+        _share_by_largest_remainder(rate_tax, exact, taxes, currency)
+    return taxes
+
+
+def _by_rate(percents: list[Decimal]) -> dict[Decimal, list[int]]:
     by_rate: dict[Decimal, list[int]] = defaultdict(list)
     for index, percent in enumerate(percents):
         by_rate[percent].append(index)
-    for percent, indexes in by_rate.items():
-        base = sum((amounts[i] for i in indexes), Decimal(0))
-        rate_tax = round_money(base * percent / 100, currency)
-        weights = [abs(amounts[i]) for i in indexes]
-        parts = split(rate_tax, weights, currency) if sum(weights) else [Decimal(0)] * len(indexes)
-        for i, part in zip(indexes, parts, strict=True):
-            taxes[i] = part
-    return taxes
+    return by_rate
+
+
+def _share_by_largest_remainder(
+    rate_tax: Decimal, exact: dict[int, Decimal], taxes: list[Decimal], currency: str
+) -> None:
+    """Sets taxes[i] for the lines of one rate so they add up to `rate_tax`: whole minor
+    units of each line's exact tax first (floored), the units left over to the largest
+    fractions, ties to the earlier line."""
+    unit = quantum(currency)
+    floors = {i: (e / unit).to_integral_value(ROUND_FLOOR) * unit for i, e in exact.items()}
+    left = int((rate_tax - sum(floors.values(), Decimal(0))) / unit)
+    # 0 <= left <= len(exact): rate_tax is within half a unit of the exact sum.
+    by_fraction = sorted(exact, key=lambda i: (-(exact[i] - floors[i]), i))
+    for rank, i in enumerate(by_fraction):
+        taxes[i] = floors[i] + (unit if rank < left else 0)
 
 
 # --- Tax-inclusive prices ----------------------------------------------------------------
 # The contract's prices are gross. Net and tax are split from each line's gross so that
-# net + tax = gross on every line: the invoice totals exactly the gross prices agreed.
+# net + tax = gross on every line: the invoice totals exactly the gross prices agreed. The
+# split follows the seller's rule (LegalEntity.tax_rounding), as tax-exclusive prices do.
 INCLUSIVE_RULES = {
-    "line": "per line: net = round(gross ÷ (1 + rate)), tax = gross − net",
-    "total": "per rate: tax = Σ gross − round(Σ gross ÷ (1 + rate)), "
+    TaxRounding.LINE: "per line: net = round(gross ÷ (1 + rate)), tax = gross − net",
+    TaxRounding.PER_RATE: "per rate: tax = Σ gross − round(Σ gross ÷ (1 + rate)), "
     "shared over the lines by largest remainder",
 }
 
 
-def check_inclusive_rule(rule: str) -> str:
-    if rule not in INCLUSIVE_RULES:
+def check_tax_rounding(rule: str, *, field: str = "tax_rounding") -> str:
+    """`rule` if it is one of the seller rules ('line', 'total' = per rate), else refused
+    with `unknown_tax_rounding` naming `field`."""
+    if rule not in TaxRounding.values:
         raise DomainValidationError(
-            field="inclusive_tax_rounding",
+            field=field,
             code=BillingError.UNKNOWN_TAX_ROUNDING,
-            message=f"{rule!r} is not a tax-inclusive rounding rule; use one of "
-            f"{', '.join(sorted(INCLUSIVE_RULES))}.",
+            message=f"{rule!r} is not a tax rounding rule; use one of "
+            f"{', '.join(f'{v!r} ({label})' for v, label in TaxRounding.choices)}.",
         )
     return rule
 
@@ -209,27 +239,18 @@ def included_taxes(
     rounded once, then shared by largest remainder of each line's exact tax: whole minor
     units first (floored), the units left over to the largest fractions, ties to the
     earlier line. Either way net + tax = gross on every line."""
-    check_inclusive_rule(rule)
+    check_tax_rounding(rule)
     if rule == "line":
         return [
             g - round_money(g * 100 / (100 + p), currency)
             for g, p in zip(grosses, percents, strict=True)
         ]
-    unit = quantum(currency)
     taxes = [Decimal(0)] * len(grosses)
-    by_rate: dict[Decimal, list[int]] = defaultdict(list)
-    for index, percent in enumerate(percents):
-        by_rate[percent].append(index)
-    for percent, indexes in by_rate.items():
+    for percent, indexes in _by_rate(percents).items():
         total = sum((grosses[i] for i in indexes), Decimal(0))
         rate_tax = total - round_money(total * 100 / (100 + percent), currency)
         exact = {i: grosses[i] * percent / (100 + percent) for i in indexes}
-        floors = {i: (exact[i] / unit).to_integral_value(ROUND_FLOOR) * unit for i in indexes}
-        left = int((rate_tax - sum(floors.values(), Decimal(0))) / unit)
-        # 0 <= left <= len(indexes): rate_tax is within half a unit of the exact sum.
-        by_fraction = sorted(indexes, key=lambda i: (-(exact[i] - floors[i]), i))
-        for rank, i in enumerate(by_fraction):
-            taxes[i] = floors[i] + (unit if rank < left else 0)
+        _share_by_largest_remainder(rate_tax, exact, taxes, currency)
     return taxes
 
 
@@ -244,7 +265,7 @@ def apply_line_taxes(
     """Sets each line's amount (net) and tax_amount. Tax-exclusive: the amount is the net
     and tax is added by the invoice's rounding (section 1.3, unchanged). Tax-inclusive: the
     line's gross is amount + tax_amount (a new line's tax is 0), so running this again
-    over lines already split gives the same split; `mode` names the inclusive rule, and
+    over lines already split gives the same split; `mode` is the seller's rule, and
     each line's explanation records gross, rate, rule, net and tax."""
     if not prices_include_tax:
         taxes = line_taxes([line.amount for line in lines], [percent] * len(lines), currency, mode)

@@ -20,6 +20,7 @@ from tests.factories import (
     active_contract,
     billable_account,
     line_input,
+    seller_rounds_tax,
 )
 
 pytestmark = pytest.mark.django_db
@@ -170,21 +171,26 @@ def test_usage_is_billed_in_arrears_from_recorded_quantities():
     assert (line.period_start, line.period_end) == (date(2026, 1, 1), date(2026, 1, 31))
 
 
-def test_tax_rounds_per_line_by_default_and_on_the_total_as_a_setting(settings):
+def test_tax_rounds_per_rate_by_default_and_per_line_where_the_seller_says_so():
     account = billable_account(billing_country="US", billing_region="TX")
     TaxRateFactory(country="US", region="TX", percent=Decimal("8.25"))
     product = ProductFactory()
     lines = [line_input(product, quantity=Decimal(1), unit_price=Decimal("10.00"))] * 3
     active_contract(account=account, lines=lines)
     run(date(2026, 1, 1))
-    assert Invoice.objects.get().tax_amount == Decimal("2.49")  # 3 x round(0.825) [CUR-ROUND-002]
+    per_rate = Invoice.objects.get()
+    assert per_rate.tax_rounding == "total"
+    assert per_rate.tax_amount == Decimal("2.48")  # round(30.00 x 8.25%) = round(2.475)
+    assert sum(line.tax_amount for line in per_rate.lines.all()) == Decimal("2.48")
 
-    settings.LEDGERLINE_TAX_ROUNDING = "total"
+    seller_rounds_tax("line")
     active_contract(account=account, lines=lines)
     run(date(2026, 1, 1))
-    latest = Invoice.objects.latest("id")
-    assert latest.tax_amount == Decimal("2.48")  # round(30.00 x 8.25%) = round(2.475)
-    assert sum(line.tax_amount for line in latest.lines.all()) == Decimal("2.48")
+    per_line = Invoice.objects.latest("id")
+    assert per_line.tax_rounding == "line"
+    assert per_line.tax_amount == Decimal("2.49")  # 3 x round(0.825) [CUR-ROUND-002]
+    per_rate.refresh_from_db()
+    assert per_rate.tax_amount == Decimal("2.48")  # a draft keeps the rule it was made by
 
 
 def test_tax_exempt_accounts_are_invoiced_without_tax():

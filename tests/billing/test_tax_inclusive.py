@@ -1,5 +1,5 @@
 """Tax-inclusive prices (issue 14, item 3): the contract's prices are gross; each invoice
-line's net and tax are split from the gross by the contract's named rule, and the invoice
+line's net and tax are split from the gross by the seller's rounding rule, and the invoice
 totals exactly the gross agreed, to the cent, in every currency."""
 
 from datetime import date
@@ -23,6 +23,7 @@ from tests.factories import (
     active_contract,
     billable_account,
     line_input,
+    seller_rounds_tax,
 )
 
 pytestmark = pytest.mark.django_db
@@ -43,11 +44,11 @@ def german_buyer(**overrides):
 def inclusive_invoice(gross_prices, rule, *, currency="EUR", account=None):
     """An issued invoice of one annual line per gross price (quantity 1, billed at once)."""
     product = ProductFactory()
+    seller_rounds_tax(rule)
     active_contract(
         account=account or german_buyer(),
         currency=currency,
         prices_include_tax=True,
-        inclusive_tax_rounding=rule,
         lines=[line_input(product, quantity=D(1), unit_price=D(p)) for p in gross_prices],
     )
     (invoice,) = drafts()

@@ -24,6 +24,7 @@ from tests.factories import (
     billable_account,
     line_input,
     make_contract,
+    seller_rounds_tax,
 )
 
 pytestmark = pytest.mark.django_db
@@ -159,6 +160,7 @@ def test_revenue_of_a_tax_inclusive_contract_is_net_and_reconciles_to_the_invoic
     # 3 lines of 10.00 EUR gross at 19 % (per line: 8.40 net each). ASC 606 revenue is net
     # of the tax collected: the transaction price is 3 x 8.40 = 25.20, not 30.00, and at
     # the term's end recognised (25.20) equals billed net (25.20): no asset, no liability.
+    seller_rounds_tax("line")
     product = ProductFactory()
     ProductPriceFactory(
         product=product,

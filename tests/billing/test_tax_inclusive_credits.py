@@ -1,5 +1,5 @@
 """Credits by line on a tax-inclusive invoice, through the API: the amount typed is what the
-customer gets back (gross), split into net and tax by the invoice's rule."""
+customer gets back (gross), split into net and tax by the invoice's (its seller's) rule."""
 
 from datetime import date
 from decimal import Decimal
@@ -16,6 +16,7 @@ from tests.factories import (
     active_contract,
     billable_account,
     line_input,
+    seller_rounds_tax,
 )
 
 pytestmark = pytest.mark.django_db
@@ -26,11 +27,11 @@ def inclusive_invoice(gross_prices, rule="total"):
     """Issued invoice of one annual line per gross price, German buyer at 19 %."""
     TaxRateFactory(country="DE", name="Umsatzsteuer", percent=D("19"))
     product = ProductFactory()
+    seller_rounds_tax(rule)
     active_contract(
         account=billable_account(billing_country="DE"),
         currency="EUR",
         prices_include_tax=True,
-        inclusive_tax_rounding=rule,
         lines=[line_input(product, quantity=D(1), unit_price=D(p)) for p in gross_prices],
     )
     run = queue_billing_run(run_date=date(2026, 1, 1), actor=None)

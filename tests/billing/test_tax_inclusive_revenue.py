@@ -19,6 +19,7 @@ from tests.factories import (
     active_contract,
     billable_account,
     line_input,
+    seller_rounds_tax,
 )
 
 pytestmark = pytest.mark.django_db
@@ -47,12 +48,12 @@ def priced_product(ssp: str):
 
 def monthly_contract(rule: str, annual_grosses: list[str]):
     TaxRateFactory(country="DE", name="Umsatzsteuer", percent=D("19"))
+    seller_rounds_tax(rule)
     return active_contract(
         account=billable_account(billing_country="DE"),
         currency="EUR",
         billing_frequency="monthly",
         prices_include_tax=True,
-        inclusive_tax_rounding=rule,
         lines=[
             line_input(priced_product(gross), quantity=D(1), unit_price=D(gross))
             for gross in annual_grosses

@@ -11,7 +11,7 @@ from billing.einvoice import render_einvoice
 from billing.einvoice.validation import validate
 from billing.services import void_invoice
 from tests.einvoice.conftest import german_buyer, issued
-from tests.factories import ProductFactory, line_input
+from tests.factories import ProductFactory, line_input, seller_rounds_tax
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -23,10 +23,10 @@ def inclusive(rule: str):
     """Three lines of 10.00 EUR gross at 19 %: per line 3 x (8.40 + 1.60); per rate
     net 25.21, tax 4.79 (8.40+1.60, 8.40+1.60, 8.41+1.59). Both total 30.00."""
     product = ProductFactory()
+    seller_rounds_tax(rule)
     return issued(
         german_buyer(),
         prices_include_tax=True,
-        inclusive_tax_rounding=rule,
         lines=[line_input(product, quantity=D(1), unit_price=D("10.00")) for _ in range(3)],
     )
 

@@ -13,7 +13,7 @@ from billing.revenue.selectors.reports import revenue_waterfall
 from billing.services import issue_invoice
 from billing.usage.revenue import usage_revenue_events
 from ordermgmt.models import Contract
-from tests.factories import TaxRateFactory, billable_account
+from tests.factories import TaxRateFactory, billable_account, seller_rounds_tax
 from tests.usage.factories import ingest_usage, run_billing, usage_contract
 
 pytestmark = pytest.mark.django_db
@@ -27,12 +27,12 @@ def tasks_run_in_process(settings):
 
 def inclusive_contract(rule):
     # Graduated tiers 0-1,000 calls at 0.10 and above at 0.08 EUR, gross (VAT included).
+    seller_rounds_tax(rule)
     return usage_contract(
         pricing_model="graduated",
         account=billable_account(billing_country="DE"),
         currency="EUR",
         prices_include_tax=True,
-        inclusive_tax_rounding=rule,
     )
 
 
