@@ -14,7 +14,7 @@ from billing.revenue.selectors.reports import revenue_waterfall
 from billing.services import issue_invoice
 from billing.usage.models import CommitmentKind, PaymentPlan
 from billing.usage.services.ledger import grant_commitment
-from tests.factories import TaxRateFactory, billable_account
+from tests.factories import TaxRateFactory, billable_account, seller_rounds_tax
 from tests.usage.factories import commitment_terms, ingest_usage, run_billing, usage_contract
 
 pytestmark = pytest.mark.django_db
@@ -24,11 +24,9 @@ D = Decimal
 def inclusive_contract(rule="line"):
     """0.10 EUR a call, VAT included, billed monthly from 1 January 2026."""
     TaxRateFactory(country="DE", name="Umsatzsteuer", percent=D("19"))
+    seller_rounds_tax(rule)
     return usage_contract(
-        account=billable_account(billing_country="DE"),
-        currency="EUR",
-        prices_include_tax=True,
-        inclusive_tax_rounding=rule,
+        account=billable_account(billing_country="DE"), currency="EUR", prices_include_tax=True
     )
 
 
