@@ -372,7 +372,8 @@ LOGGING = {
 }
 
 # --- Billing --------------------------------------------------------------------------
-# Tax on an invoice: "line" rounds each line's tax (default), "total" rounds per rate once.
+# Retired: tax rounding is each seller's rule (LegalEntity.tax_rounding). Read only by
+# billing migration 0115, once, for sellers that existed before it ("line" or "total").
 LEDGERLINE_TAX_ROUNDING = os.environ.get("LEDGERLINE_TAX_ROUNDING", "line")
 LEDGERLINE_BILLING_CHUNK_SIZE = int(os.environ.get("LEDGERLINE_BILLING_CHUNK_SIZE", "200"))
 # A running billing run whose heartbeat (renewed every chunk) is older than this lost its

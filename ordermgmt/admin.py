@@ -286,7 +286,7 @@ class ContractAdmin(GuardedHistoryAdmin):
                 "fields": [
                     ("billing_frequency", "billing_timing"),
                     ("day_count_convention", "billing_anchor_day"),
-                    ("prices_include_tax", "inclusive_tax_rounding"),
+                    "prices_include_tax",
                     "custom_billing_plan",
                     "po_number",
                     "billing_hold",

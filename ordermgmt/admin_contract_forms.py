@@ -20,7 +20,7 @@ from core.amount_input import AmountFormField, AmountInputError, parse_amount
 from core.errors import DomainValidationError
 from core.money import currency_choices, is_known_currency, minor_unit
 from core.terms import COMMON_TERMS, PaymentTerms
-from ordermgmt.models import Contract, ContractLine, InclusiveTaxRounding, ProductPrice, RampStep
+from ordermgmt.models import Contract, ContractLine, ProductPrice, RampStep
 from ordermgmt.services.tax_basis import check_price_book_basis
 from ordermgmt.services.validation import overlapping_steps_error, ramp_step_errors
 
@@ -336,19 +336,9 @@ class ContractAdminForm(OnceEach, forms.ModelForm):
         help_text="Custom frequency only: one row per installment; the percents add to 100.",
     )
 
-    inclusive_tax_rounding = forms.ChoiceField(
-        choices=InclusiveTaxRounding.choices,
-        required=False,  # a form without it (older clients, scripts) keeps the default
-        label="Tax-inclusive rounding",
-        help_text="Tax-inclusive prices only: how net and tax are split from the gross.",
-    )
-
     class Meta:
         model = Contract
         fields = ["currency", "payment_terms", "custom_billing_plan"]  # the admin adds the rest
-
-    def clean_inclusive_tax_rounding(self) -> str:
-        return self.cleaned_data.get("inclusive_tax_rounding") or InclusiveTaxRounding.LINE
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

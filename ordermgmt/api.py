@@ -179,7 +179,6 @@ class ContractOutputSerializer(serializers.ModelSerializer):
             "billing_timing",
             "day_count_convention",
             "prices_include_tax",
-            "inclusive_tax_rounding",
             "billing_anchor_day",
             "custom_billing_plan",
             "po_number",
@@ -228,12 +227,8 @@ class ContractInputSerializer(serializers.Serializer):
     )
     prices_include_tax = serializers.BooleanField(
         default=False,
-        help_text="Unit prices include tax: invoices split net and tax from them.",
-    )
-    inclusive_tax_rounding = serializers.ChoiceField(
-        choices=Contract._meta.get_field("inclusive_tax_rounding").choices,
-        default="line",
-        help_text="How net and tax are split from tax-inclusive prices.",
+        help_text="Unit prices include tax: invoices split net and tax from them by the "
+        "seller's tax rounding rule (legal entity `tax_rounding`).",
     )
     po_number = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     billing_anchor_day = serializers.IntegerField(required=False, allow_null=True, default=None)
@@ -277,9 +272,6 @@ class BillingHoldSerializer(serializers.Serializer):
 
 class TaxBasisSerializer(serializers.Serializer):
     prices_include_tax = serializers.BooleanField()
-    inclusive_tax_rounding = serializers.ChoiceField(
-        choices=Contract._meta.get_field("inclusive_tax_rounding").choices, default="line"
-    )
 
 
 class ActivateInputSerializer(serializers.Serializer):
@@ -385,7 +377,7 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(request=TaxBasisSerializer, responses=ContractOutputSerializer)
     @action(detail=True, methods=["post"], url_path="tax-basis")
     def tax_basis(self, request, pk=None):
-        """Whether the prices include tax, and the rule; refused once the contract is active."""
+        """Whether the prices include tax; refused once the contract is active."""
         contract = self.get_object()
         body = TaxBasisSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -9,7 +9,6 @@ from .contracts import (
     ContractLine,
     ContractStatus,
     DayCountConvention,
-    InclusiveTaxRounding,
     RampStep,
 )
 from .dealdesk import (
@@ -37,7 +36,6 @@ __all__ = [
     "ContractStatus",
     "ContractChange",
     "DayCountConvention",
-    "InclusiveTaxRounding",
     "DealDeskDecision",
     "DealDeskFlag",
     "DealDeskReview",

@@ -78,13 +78,6 @@ class DayCountConvention(models.TextChoices):
     ACTUAL_360 = "actual_360", "Actual/360"
 
 
-class InclusiveTaxRounding(models.TextChoices):
-    """How a tax-inclusive line's gross is split into net and tax (research section 1.3)."""
-
-    LINE = "line", "Per line: net = round(gross ÷ (1 + rate)), tax = gross − net"
-    TOTAL = "total", "Per rate: tax on the invoice's gross per rate, shared by largest remainder"
-
-
 class Contract(StatusMachine, models.Model):
     name = models.CharField(max_length=200)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="contracts")
@@ -130,13 +123,8 @@ class Contract(StatusMachine, models.Model):
     prices_include_tax = models.BooleanField(
         default=False,
         help_text="Unit prices are gross: each invoice line's net and tax are split from them, "
-        "and invoices total exactly the gross prices agreed.",
-    )
-    inclusive_tax_rounding = models.CharField(
-        max_length=8,
-        choices=InclusiveTaxRounding.choices,
-        default=InclusiveTaxRounding.LINE,
-        help_text="Tax-inclusive prices only: how net and tax are split from the gross.",
+        "and invoices total exactly the gross prices agreed (split by the seller's "
+        "tax rounding rule).",
     )
     po_number = models.CharField("PO number", max_length=64, blank=True)
     auto_renew = models.BooleanField(default=False)

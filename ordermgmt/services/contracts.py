@@ -35,7 +35,7 @@ from .common import locked_contract as _locked
 from .common import move_contract as _move
 from .common import require_comment as _require_comment
 from .dealdesk import reevaluate_after_change, route_submission, withdraw_open_review
-from .tax_basis import PriceBases, check_price_book_basis, tax_basis_errors
+from .tax_basis import PriceBases, check_price_book_basis
 from .validation import (
     contract_header_errors,
     contract_line_errors,
@@ -87,7 +87,6 @@ class ContractTerms:
     billing_timing: str = "advance"
     day_count_convention: str = "actual_actual"
     prices_include_tax: bool = False
-    inclusive_tax_rounding: str = "line"
     po_number: str = ""
     billing_anchor_day: int | None = None
     custom_billing_plan: list = field(default_factory=list)
@@ -169,7 +168,7 @@ def _write_lines(built: list[tuple[ContractLine, list[RampStep]]], actor, reason
 
 
 def _validate_header(contract: Contract) -> None:
-    errors = contract_header_errors(contract) + tax_basis_errors(contract)
+    errors = contract_header_errors(contract)
     if errors:
         raise errors[0]
 

@@ -1,7 +1,7 @@
-"""Whether a contract's prices include tax, and by which rule its invoices split net and
-tax from them (billing.services.tax). The basis is a term of the deal: it is set while the
-contract is still editable and fixed once it is active, because the billing schedule,
-the revenue allocation (net of tax) and every issued invoice were made on it."""
+"""Whether a contract's prices include tax (its invoices split net and tax from them by
+the seller's rounding rule, billing.services.tax). The basis is a term of the deal: it is
+set while the contract is still editable and fixed once it is active, because the billing
+schedule, the revenue allocation (net of tax) and every issued invoice were made on it."""
 
 from __future__ import annotations
 
@@ -12,22 +12,8 @@ from django.db import transaction
 from core.audit import audit_next_save
 from core.errors import DomainValidationError
 from ordermgmt.error_codes import OrderError
-from ordermgmt.models import Contract, ContractLine, InclusiveTaxRounding, ProductPrice
+from ordermgmt.models import Contract, ContractLine, ProductPrice
 from ordermgmt.services.common import locked_contract
-
-
-def tax_basis_errors(contract: Contract) -> list[DomainValidationError]:
-    if contract.inclusive_tax_rounding not in InclusiveTaxRounding.values:
-        return [
-            DomainValidationError(
-                field="inclusive_tax_rounding",
-                code=OrderError.OUT_OF_RANGE,
-                message=f"{contract.inclusive_tax_rounding!r} is not a rounding rule for "
-                f"tax-inclusive prices; use one of {', '.join(InclusiveTaxRounding.values)}.",
-            )
-        ]
-    return []
-
 
 PriceBases = dict[tuple[int, str], tuple[bool, str]]
 
@@ -71,16 +57,12 @@ def check_price_book_basis(
 
 
 @transaction.atomic(durable=True)
-def set_tax_basis(
-    *, contract: Contract, prices_include_tax: bool, inclusive_tax_rounding: str, actor
-) -> Contract:
-    """Changes whether the prices include tax, and the rule, while the contract is editable.
+def set_tax_basis(*, contract: Contract, prices_include_tax: bool, actor) -> Contract:
+    """Changes whether the prices include tax while the contract is editable (how net and
+    tax are split is the seller's rule: billing.services.tax.seller_tax_rounding).
     Once active it is refused, naming the field and the invoices made on the old basis."""
     contract = locked_contract(contract)
-    changes = {
-        "prices_include_tax": prices_include_tax,
-        "inclusive_tax_rounding": inclusive_tax_rounding,
-    }
+    changes = {"prices_include_tax": prices_include_tax}
     changed = [name for name, value in changes.items() if getattr(contract, name) != value]
     if changed and not contract.is_editable:
         issued = contract.invoices.filter(number__isnull=False).count()
@@ -94,9 +76,6 @@ def set_tax_basis(
         )
     for name, value in changes.items():
         setattr(contract, name, value)
-    errors = tax_basis_errors(contract)
-    if errors:
-        raise errors[0]
     check_price_book_basis(contract, contract.lines.all())
     if changed:
         audit_next_save(contract, actor=actor, reason="contract.tax_basis_changed")

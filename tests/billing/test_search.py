@@ -164,10 +164,9 @@ def test_the_number_order_is_read_from_the_prefix_index_without_a_sort():
     from billing.models import Invoice
     from billing.search.selectors import _NumberOrder
 
-    query = (
-        Invoice.objects.filter(number__istartswith="INV-2026")
-        .order_by(_NumberOrder("number"))[:11]
-    )
+    query = Invoice.objects.filter(number__istartswith="INV-2026").order_by(_NumberOrder("number"))[
+        :11
+    ]
     with connection.cursor() as cursor:
         # Forbid the alternatives so the plan shows whether the index can give the order.
         for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):

@@ -54,33 +54,22 @@ def payload(**overrides):
         "end_date": "2026-12-31",
         "currency": "EUR",
         "prices_include_tax": True,
-        "inclusive_tax_rounding": "total",
         "lines": [{"product": ProductFactory().pk, "quantity": "3", "unit_price": "10.00"}],
     }
     values.update(overrides)
     return values
 
 
-def test_the_api_creates_a_tax_inclusive_contract_and_shows_its_rule(client):
+def test_the_api_creates_a_tax_inclusive_contract_and_shows_its_basis(client):
     login(client)
     answer = client.post("/api/v1/contracts/", payload(), content_type="application/json")
     assert answer.status_code == 201, answer.json()
     body = answer.json()
-    assert (body["prices_include_tax"], body["inclusive_tax_rounding"]) == (True, "total")
-    contract = Contract.objects.get(pk=body["id"])
-    assert (contract.prices_include_tax, contract.inclusive_tax_rounding) == (True, "total")
-
-
-def test_an_unknown_rounding_rule_is_refused_naming_the_field(client):
-    login(client)
-    answer = client.post(
-        "/api/v1/contracts/",
-        payload(inclusive_tax_rounding="nearest"),
-        content_type="application/json",
-    )
-    assert answer.status_code == 400
-    assert "inclusive_tax_rounding" in str(answer.json())
-    assert Contract.objects.count() == 0
+    assert body["prices_include_tax"] is True
+    # How net and tax are split is the seller's rule (legal entity tax_rounding), not the
+    # contract's: a contract carries no rule of its own that billing would ignore.
+    assert "inclusive_tax_rounding" not in body
+    assert Contract.objects.get(pk=body["id"]).prices_include_tax
 
 
 def test_a_contract_whose_basis_differs_from_its_price_book_is_refused(client):
@@ -110,12 +99,12 @@ def test_a_draft_contracts_tax_basis_changes_through_its_endpoint(client):
     login(client)
     answer = client.post(
         f"/api/v1/contracts/{contract.pk}/tax-basis/",
-        {"prices_include_tax": True, "inclusive_tax_rounding": "total"},
+        {"prices_include_tax": True},
         content_type="application/json",
     )
     assert answer.status_code == 200, answer.json()
     contract.refresh_from_db()
-    assert (contract.prices_include_tax, contract.inclusive_tax_rounding) == (True, "total")
+    assert contract.prices_include_tax
     assert contract.history.first().history_change_reason == "contract.tax_basis_changed"
 
 
@@ -134,7 +123,7 @@ def test_switching_an_active_contract_with_issued_invoices_is_refused_and_change
     url = f"/api/v1/contracts/{contract.pk}/tax-basis/"
     refused = client.post(
         url,
-        {"prices_include_tax": False, "inclusive_tax_rounding": "line"},
+        {"prices_include_tax": False},
         content_type="application/json",
     )
     assert refused.status_code == 400
@@ -143,17 +132,8 @@ def test_switching_an_active_contract_with_issued_invoices_is_refused_and_change
         "tax_basis_locked",
     )
     assert "1 issued invoice" in refused.json()["message"]
-    rule = client.post(
-        url,
-        {"prices_include_tax": True, "inclusive_tax_rounding": "total"},
-        content_type="application/json",
-    )
-    assert (rule.json()["field"], rule.json()["code"]) == (
-        "inclusive_tax_rounding",
-        "tax_basis_locked",
-    )
     contract.refresh_from_db()
-    assert (contract.prices_include_tax, contract.inclusive_tax_rounding) == (True, "line")
+    assert contract.prices_include_tax
 
 
 def test_revenue_of_a_tax_inclusive_contract_is_net_and_reconciles_to_the_invoice():
@@ -249,12 +229,10 @@ def test_the_admin_form_sets_the_basis_and_refuses_a_line_against_its_price_book
             AccountFactory(),
             product,
             prices_include_tax="on",
-            inclusive_tax_rounding="total",
         ),
     )
     assert done.status_code == 302
-    contract = Contract.objects.get()
-    assert (contract.prices_include_tax, contract.inclusive_tax_rounding) == (True, "total")
+    assert Contract.objects.get().prices_include_tax
 
 
 def test_a_swap_to_a_product_priced_with_tax_on_a_tax_exclusive_contract_is_refused(client):

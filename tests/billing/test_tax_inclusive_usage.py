@@ -9,7 +9,7 @@ import pytest
 
 from billing.models import Invoice
 from billing.services import issue_invoice
-from tests.factories import TaxRateFactory, billable_account
+from tests.factories import TaxRateFactory, billable_account, seller_rounds_tax
 from tests.usage.factories import ingest_usage, run_billing, usage_contract
 
 pytestmark = pytest.mark.django_db
@@ -30,12 +30,12 @@ def test_a_graduated_usage_invoice_of_a_tax_inclusive_contract_splits_each_tier_
     #   6.38 = 22.34, the cent left goes to the larger fraction (0.66 of a cent), tier 2.
     #   tier 1: 84.04 + 15.96 = 100.00;  tier 2: 33.61 + 6.39 = 40.00.
     TaxRateFactory(country="DE", name="Umsatzsteuer", percent=D("19"))
+    seller_rounds_tax("total")
     contract = usage_contract(
         pricing_model="graduated",
         account=billable_account(billing_country="DE"),
         currency="EUR",
         prices_include_tax=True,
-        inclusive_tax_rounding="total",
     )
     ingest_usage(contract, ((1, 5), 900), ((1, 20), 600))
     run_billing(date(2026, 2, 1))
