@@ -36,8 +36,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from core.audit import bulk_history
-from core.bulk import insert_rows
+from ordermgmt.services.bulk_rows import copy_new_rows
 
 from ..models import IssueKind, Resolution, SyncedRecord
 from .bulk import update_rows
@@ -324,7 +323,7 @@ class RecordUpsert:
                 link.synced_at = now
                 dirty.append(link)
         if fresh:
-            insert_rows(fresh)
+            copy_new_rows(fresh)
         if dirty:
             update_rows(
                 dirty,
@@ -378,15 +377,12 @@ class RecordUpsert:
     ) -> None:
         created = [row for _, row in to_create]
         if created:
-            insert_rows(created)
-            if self.history:
-                bulk_history(
-                    self.model,
-                    created,
-                    history_type="+",
-                    reason=self.ctx.reason,
-                    actor=self.ctx.actor,
-                )
+            copy_new_rows(
+                created,
+                history_type="+" if self.history else None,
+                reason=self.ctx.reason,
+                actor=self.ctx.actor,
+            )
         if to_update:
             rows = list(to_update.values())
             fields = sorted(changed_fields)
