@@ -22,6 +22,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
@@ -85,6 +86,36 @@ class _Plan:
         return tuple(values)
 
 
+class NewRows:
+    """New instances of one model, built through the positional constructor Django uses
+    for rows read from the database: the same instance as ``model(**values)`` (fields not
+    given take their defaults) without the keyword path's per-field lookups, which were
+    a large share of the first sync's time (a page of 2,000 deals makes ~12,000 rows)."""
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+        fields = model._meta.concrete_fields
+        self.slots = [(f.attname, f.get_default) for f in fields]
+        self.attnames = frozenset(f.attname for f in fields)
+        # A generated column can't be given a value: such a model keeps the keyword path.
+        self.positional = not any(getattr(f, "generated", False) for f in fields)
+        self.relations = {f.name: f for f in fields if f.is_relation and f.many_to_one}
+
+    def __call__(self, values: dict[str, Any], **parents: models.Model) -> models.Model:
+        """``values`` by attname; ``parents`` (by field name) are cached on the instance
+        as the keyword constructor caches a related object given to it (their keys go in
+        ``values``)."""
+        if not self.positional or not self.attnames.issuperset(values):
+            obj = self.model(**values)
+        else:
+            obj = self.model(
+                *[values[name] if name in values else default() for name, default in self.slots]
+            )
+        for name, parent in parents.items():
+            self.relations[name].set_cached_value(obj, parent)
+        return obj
+
+
 def _plan(model: type[models.Model]) -> _Plan:
     plan = _PLANS.get(model)
     if plan is None:
@@ -124,11 +155,13 @@ def copy_new_rows(
             )
             for obj, (value,) in zip(missing, cursor.fetchall(), strict=True):
                 setattr(obj, pk, value)
+        alias = connection.alias
         for obj in objs:
             for name in plan.timestamps:
                 setattr(obj, name, now)
-            obj._state.adding = False
-            obj._state.db = connection.alias
+            state = obj._state
+            state.adding = False
+            state.db = alias
         rows = [plan.row(obj) for obj in objs]
         _counted(plan.copy_sql)
         with cursor.cursor.copy(plan.copy_sql) as copy:

@@ -30,7 +30,7 @@ from ordermgmt.models import (
     RampStep,
 )
 
-from .bulk_rows import copy_new_rows
+from .bulk_rows import NewRows, copy_new_rows
 from .common import locked_contract as _locked
 from .common import move_contract as _move
 from .common import require_comment as _require_comment
@@ -55,6 +55,12 @@ ACTIVATION_GUARDS: list[Callable[..., None]] = []
 # What activation would bill (billing.selectors.catch_up.catch_up_preview), for the
 # activation confirmation page: hook(contract=) -> a CatchUp.
 ACTIVATION_PREVIEWS: list[Callable[..., object]] = []
+
+
+# New rows built positionally (see bulk_rows.NewRows): a page of booked deals makes
+# thousands of contracts and lines.
+_NEW_CONTRACT = NewRows(Contract)
+_NEW_LINE = NewRows(ContractLine)
 
 
 @dataclass
@@ -101,14 +107,19 @@ def _build_lines(
     """Validates every line and step before anything is written."""
     built = []
     for index, line_input in enumerate(lines):
-        line = ContractLine(
+        product = line_input.product
+        line = _NEW_LINE(
+            {
+                "contract_id": contract.pk,
+                "product_id": product.pk,
+                "description": line_input.description or product.name,
+                "currency": line_input.currency or contract.currency,
+                "quantity": Decimal(line_input.quantity),
+                "unit_price": Decimal(line_input.unit_price),
+                "discount_percent": Decimal(line_input.discount_percent),
+            },
             contract=contract,
-            product=line_input.product,
-            description=line_input.description or line_input.product.name,
-            currency=line_input.currency or contract.currency,
-            quantity=Decimal(line_input.quantity),
-            unit_price=Decimal(line_input.unit_price),
-            discount_percent=Decimal(line_input.discount_percent),
+            product=product,
         )
         errors = contract_line_errors(line, contract=contract)
         if errors:
@@ -236,13 +247,19 @@ def create_draft_contracts(
         (line.product.pk, draft.terms.currency) for draft in drafts for line in draft.lines
     )
     for draft in drafts:
-        contract = Contract(
-            account=draft.account,
-            opportunity=draft.opportunity,
-            kind=draft.kind,
-            original_contract=draft.original_contract,
-            owner=owner,
-            **draft.terms.__dict__,
+        parents = {
+            "account": draft.account,
+            "opportunity": draft.opportunity,
+            "original_contract": draft.original_contract,
+            "owner": owner,
+        }
+        contract = _NEW_CONTRACT(
+            {
+                **{f"{name}_id": getattr(parent, "pk", None) for name, parent in parents.items()},
+                "kind": draft.kind,
+                **draft.terms.__dict__,
+            },
+            **{name: parent for name, parent in parents.items() if parent is not None},
         )
         try:
             _validate_header(contract)

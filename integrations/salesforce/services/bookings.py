@@ -28,6 +28,7 @@ from ordermgmt.models import (
 )
 
 from ..models import IssueKind, LogLevel, Resolution, SyncedRecord
+from .bulk import any_of
 from .context import Incoming, IssueBook, IssueDraft, SyncContext
 from .mapping import (
     ACCOUNT,
@@ -140,7 +141,7 @@ class BookingWriter:
         known = {
             link.sf_id: link
             for link in SyncedRecord.objects.filter(
-                sf_object="Opportunity", sf_id__in=[u.sf_id for u in units]
+                any_of("sf_id", [u.sf_id for u in units]), sf_object="Opportunity"
             )
         }
         good: list[BookingUnit] = []

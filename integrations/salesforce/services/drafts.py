@@ -42,7 +42,7 @@ from ordermgmt.services import (
 )
 
 from ..models import IssueKind, LogLevel, Resolution, SyncedRecord
-from .bulk import update_rows
+from .bulk import any_of, update_rows
 from .context import MISSING, IssueBook, IssueDraft, SyncContext
 from .mapping import canonical
 from .units import contract_lines_composite
@@ -115,15 +115,20 @@ def draft_pending_contracts(ctx: SyncContext, *, sf_ids: Iterable[str] | None = 
     create_contract does); a refused one is a bad-record issue, the others are made."""
     pending = SyncedRecord.objects.filter(sf_object="Opportunity", contract_pending=True)
     if sf_ids is not None:
-        pending = pending.filter(sf_id__in=list(sf_ids))
+        pending = pending.filter(any_of("sf_id", sf_ids))
     links = list(pending.order_by("pk"))
     if not links:
         return 0
-    opportunities = Opportunity.objects.select_related("account").in_bulk(
-        [link.local_id for link in links]
-    )
+    opportunities = {
+        opportunity.pk: opportunity
+        for opportunity in Opportunity.objects.select_related("account").filter(
+            any_of("pk", [link.local_id for link in links])
+        )
+    }
     existing = {}
-    for contract in Contract.objects.filter(opportunity__in=list(opportunities)).order_by("-pk"):
+    for contract in Contract.objects.filter(any_of("opportunity_id", opportunities)).order_by(
+        "-pk"
+    ):
         existing[contract.opportunity_id] = contract
     products = Product.objects.in_bulk(
         {line["product_id"] for link in links for line in link.values.get("contract.lines") or []}
