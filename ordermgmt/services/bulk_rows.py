@@ -25,6 +25,8 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, models
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 
 from core.audit import actor_or_none, bulk_history, history_reason
@@ -100,15 +102,31 @@ class NewRows:
         # A generated column can't be given a value: such a model keeps the keyword path.
         self.positional = not any(getattr(f, "generated", False) for f in fields)
         self.relations = {f.name: f for f in fields if f.is_relation and f.many_to_one}
+        self.plain_init = model.__init__ is models.Model.__init__
 
     def __call__(self, values: dict[str, Any], **parents: models.Model) -> models.Model:
         """``values`` by attname; ``parents`` (by field name) are cached on the instance
         as the keyword constructor caches a related object given to it (their keys go in
         ``values``)."""
+        model = self.model
         if not self.positional or not self.attnames.issuperset(values):
-            obj = self.model(**values)
+            obj = model(**values)
+        elif self.plain_init and not (
+            pre_init.has_listeners(model) or post_init.has_listeners(model)
+        ):
+            # What Model.__init__ does with positional values when no one listens to
+            # its signals: a fresh state, then each attribute (a foreign key's
+            # descriptor only drops a cached parent, and a new instance has none).
+            obj = model.__new__(model)
+            obj._state = ModelState()
+            obj.__dict__.update(
+                [
+                    (name, values[name] if name in values else default())
+                    for name, default in self.slots
+                ]
+            )
         else:
-            obj = self.model(
+            obj = model(
                 *[values[name] if name in values else default() for name, default in self.slots]
             )
         for name, parent in parents.items():

@@ -84,9 +84,20 @@ REQUIRED_CUSTOM_FIELDS = frozenset(
 )
 
 
+# The setting's last value seen (a copy, so a change made in place is seen too) and its key.
+_last_configured: list[Any] = [{}, ()]
+
+
 def _configured() -> tuple[tuple[str, Any], ...]:
     """SALESFORCE_CUSTOM_FIELDS as a hashable key (tests change the setting)."""
-    return tuple(sorted((getattr(settings, "SALESFORCE_CUSTOM_FIELDS", None) or {}).items()))
+    # Read for every record mapped: a dict comparison, not a sort, when it is unchanged.
+    configured = getattr(settings, "SALESFORCE_CUSTOM_FIELDS", None) or {}
+    last, key = _last_configured
+    if configured == last:
+        return key
+    key = tuple(sorted(configured.items()))
+    _last_configured[:] = [dict(configured), key]
+    return key
 
 
 def custom_fields() -> Mapping[str, str]:

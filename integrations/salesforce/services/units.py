@@ -55,6 +55,11 @@ class BookingUnit:
         return self.problems + (self.contract_problems if self.closed_won else [])
 
 
+# The opportunity's fields that are its own, and those that are its contract's terms.
+_OWN_FIELDS = frozenset(f.sf_field for f in OPPORTUNITY.fields if not f.is_contract_term)
+_CONTRACT_FIELDS = frozenset(f.sf_field for f in OPPORTUNITY.fields if f.is_contract_term)
+
+
 def _prefixed(problems: Iterable[MappingError], prefix: str) -> list[MappingError]:
     return [
         MappingError(field=f"{prefix}{p.field}", code=p.code, message=p.message) for p in problems
@@ -71,15 +76,13 @@ def build_unit(record: dict[str, Any]) -> BookingUnit:
     unit.stage = record.get("StageName") or ""
     unit.closed_won = unit.stage == CLOSED_WON
     values, problems = OPPORTUNITY.convert(record)
-    contract_fields = {f.sf_field for f in OPPORTUNITY.fields if f.is_contract_term}
-    own_fields = {f.sf_field for f in OPPORTUNITY.fields if not f.is_contract_term}
     for problem in problems:
         # A field mapped both ways (Name, CurrencyIsoCode) is reported once, as the
         # opportunity's own problem.
-        if problem.field in own_fields:
+        if problem.field in _OWN_FIELDS:
             if not any(p.field == problem.field for p in unit.problems):
                 unit.problems.append(problem)
-        elif problem.field in contract_fields:
+        elif problem.field in _CONTRACT_FIELDS:
             unit.contract_problems.append(problem)
     unit.contract_problems.extend(check_contract_dates(values))
 
