@@ -103,6 +103,15 @@ class NewRows:
         self.positional = not any(getattr(f, "generated", False) for f in fields)
         self.relations = {f.name: f for f in fields if f.is_relation and f.many_to_one}
         self.plain_init = model.__init__ is models.Model.__init__
+        # Defaults that are the same value every time (a constant, None, ""), worked out
+        # once; callable ones (dict, list, a function) are called for each row.
+        self.factories = [
+            (f.attname, f.get_default)
+            for f in fields
+            if (f.has_default() and callable(f.default)) or f.has_db_default()
+        ]
+        computed = {name for name, _ in self.factories}
+        self.constants = {f.attname: f.get_default() for f in fields if f.attname not in computed}
 
     def __call__(self, values: dict[str, Any], **parents: models.Model) -> models.Model:
         """``values`` by attname; ``parents`` (by field name) are cached on the instance
@@ -117,14 +126,14 @@ class NewRows:
             # What Model.__init__ does with positional values when no one listens to
             # its signals: a fresh state, then each attribute (a foreign key's
             # descriptor only drops a cached parent, and a new instance has none).
+            fresh = dict(self.constants)
+            for name, default in self.factories:
+                if name not in values:
+                    fresh[name] = default()
+            fresh.update(values)
             obj = model.__new__(model)
             obj._state = ModelState()
-            obj.__dict__.update(
-                [
-                    (name, values[name] if name in values else default())
-                    for name, default in self.slots
-                ]
-            )
+            obj.__dict__.update(fresh)
         else:
             obj = model(
                 *[values[name] if name in values else default() for name, default in self.slots]
