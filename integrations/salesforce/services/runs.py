@@ -27,6 +27,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -164,14 +165,23 @@ class BookingSync:
             self.seconds[part] += time.perf_counter() - start
 
     def pages(self, pages: Iterable[QueryPage]) -> Iterator[QueryPage]:
-        """The query's pages, timing the wait for each as Salesforce time."""
+        """The query's pages, timing the wait for each as Salesforce time.
+
+        The next page is asked for (in one helper thread, which only talks to Salesforce)
+        while the caller writes this one, so that Salesforce answering and the database
+        writing overlap instead of taking turns. Pages still come one after the other,
+        each with all its child records read before the next is asked for, and an error
+        reading page N+1 is raised only after page N was written, as before."""
         iterator = iter(pages)
-        while True:
-            with self.timed("salesforce"):
-                page = next(iterator, None)
-            if page is None:
-                return
-            yield page
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="salesforce-pages") as pool:
+            ahead = pool.submit(next, iterator, None)
+            while True:
+                with self.timed("salesforce"):
+                    page = ahead.result()
+                if page is None:
+                    return
+                ahead = pool.submit(next, iterator, None)
+                yield page
 
     def _seen(self, sf_object: str, records: list[dict]) -> None:
         for record in records:
