@@ -55,7 +55,12 @@ from ..models import (
 )
 from .bookings import BookingWriter
 from .context import COUNT_KEYS, SyncContext, summarize_counts
-from .drafts import draft_pending_contracts, reconcile_contract_terms, sync_user
+from .drafts import (
+    draft_page_contracts,
+    draft_pending_contracts,
+    reconcile_contract_terms,
+    sync_user,
+)
 from .fetch import BookingReader, parse_sf_datetime
 from .locks import (  # noqa: F401 - LOCK_NAME is part of this module's interface
     LOCK_NAME,
@@ -260,7 +265,12 @@ class BookingSync:
                     result = writer.write_page(records)
                     self.ctx.flush_log()
                 with self.timed("contracts"):
-                    draft_pending_contracts(self.ctx, sf_ids=list(result.opportunity_links))
+                    draft_page_contracts(
+                        self.ctx,
+                        links=result.opportunity_links.values(),
+                        opportunities=result.opportunities,
+                        accounts=result.accounts,
+                    )
                     reconcile_contract_terms(
                         self.ctx, result.opportunity_links, result.remote_terms
                     )
