@@ -301,7 +301,8 @@ def report(label: str, results: dict, separate: bool) -> None:
     print(
         f"  {opportunities / seconds:.0f} opportunities/s, {records / seconds:.0f} records/s "
         f"(wall); CPU seconds: the sync's process {cpu:.1f} ({records / max(cpu, 1e-9):.0f} "
-        f"records per CPU s), its PostgreSQL backend {pg_cpu:.1f}"
+        f"records per CPU s, {1000 * cpu / max(records, 1):.2f} CPU s per 1,000 records), "
+        f"its PostgreSQL backend {pg_cpu:.1f}"
         + (f", the simulator's process {sim_cpu:.1f}" if separate else "")
         + f"; sync + PostgreSQL: {records / max(cpu + pg_cpu, 1e-9):.0f} records per CPU s"
     )

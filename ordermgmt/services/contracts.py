@@ -15,9 +15,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from core.audit import actor_or_none, audit_next_save, bulk_history
+from core.audit import actor_or_none, audit_next_save
 from core.bounds import check_contract_value, term_years
-from core.bulk import insert_rows
 from core.errors import DomainValidationError
 from ordermgmt.error_codes import OrderError
 from ordermgmt.models import (
@@ -31,11 +30,12 @@ from ordermgmt.models import (
     RampStep,
 )
 
+from .bulk_rows import NewRows, copy_new_rows
 from .common import locked_contract as _locked
 from .common import move_contract as _move
 from .common import require_comment as _require_comment
 from .dealdesk import reevaluate_after_change, route_submission, withdraw_open_review
-from .tax_basis import PriceBases, check_price_book_basis
+from .tax_basis import PriceBases, check_price_book_basis, price_bases
 from .validation import (
     contract_header_errors,
     contract_line_errors,
@@ -55,6 +55,12 @@ ACTIVATION_GUARDS: list[Callable[..., None]] = []
 # What activation would bill (billing.selectors.catch_up.catch_up_preview), for the
 # activation confirmation page: hook(contract=) -> a CatchUp.
 ACTIVATION_PREVIEWS: list[Callable[..., object]] = []
+
+
+# New rows built positionally (see bulk_rows.NewRows): a page of booked deals makes
+# thousands of contracts and lines.
+_NEW_CONTRACT = NewRows(Contract)
+_NEW_LINE = NewRows(ContractLine)
 
 
 @dataclass
@@ -100,14 +106,19 @@ def _build_lines(
     """Validates every line and step before anything is written."""
     built = []
     for index, line_input in enumerate(lines):
-        line = ContractLine(
+        product = line_input.product
+        line = _NEW_LINE(
+            {
+                "contract_id": contract.pk,
+                "product_id": product.pk,
+                "description": line_input.description or product.name,
+                "currency": line_input.currency or contract.currency,
+                "quantity": Decimal(line_input.quantity),
+                "unit_price": Decimal(line_input.unit_price),
+                "discount_percent": Decimal(line_input.discount_percent),
+            },
             contract=contract,
-            product=line_input.product,
-            description=line_input.description or line_input.product.name,
-            currency=line_input.currency or contract.currency,
-            quantity=Decimal(line_input.quantity),
-            unit_price=Decimal(line_input.unit_price),
-            discount_percent=Decimal(line_input.discount_percent),
+            product=product,
         )
         errors = contract_line_errors(line, contract=contract)
         if errors:
@@ -224,24 +235,34 @@ def create_draft_contracts(
 ) -> list[Contract | DomainValidationError]:
     """create_contract for many new drafts at once (a page of booked deals).
 
-    Each draft is validated exactly as create_contract validates it; the valid ones are
-    written with bulk inserts (one history row each, same actor and reason), a refused
-    one comes back as its DomainValidationError, in input order, and writes nothing."""
+    Each draft is validated exactly as create_contract validates it (the price book read
+    once for the whole batch); the valid ones are written by COPY with one history row
+    each (same actor and reason), a refused one comes back as its DomainValidationError,
+    in input order, and writes nothing."""
     results: list[Contract | DomainValidationError] = []
     valid: list[tuple[Contract, list[tuple[ContractLine, list[RampStep]]]]] = []
     owner = actor if getattr(actor, "pk", None) else None
+    bases = price_bases(
+        (line.product.pk, draft.terms.currency) for draft in drafts for line in draft.lines
+    )
     for draft in drafts:
-        contract = Contract(
-            account=draft.account,
-            opportunity=draft.opportunity,
-            kind=draft.kind,
-            original_contract=draft.original_contract,
-            owner=owner,
-            **draft.terms.__dict__,
+        parents = {
+            "account": draft.account,
+            "opportunity": draft.opportunity,
+            "original_contract": draft.original_contract,
+            "owner": owner,
+        }
+        contract = _NEW_CONTRACT(
+            {
+                **{f"{name}_id": getattr(parent, "pk", None) for name, parent in parents.items()},
+                "kind": draft.kind,
+                **draft.terms.__dict__,
+            },
+            **{name: parent for name, parent in parents.items() if parent is not None},
         )
         try:
             _validate_header(contract)
-            built = _build_lines(contract, draft.lines)
+            built = _build_lines(contract, draft.lines, bases=bases)
         except DomainValidationError as err:
             results.append(err)
             continue
@@ -250,16 +271,16 @@ def create_draft_contracts(
     if not valid:
         return results
     # COPY for the rows and their history rows: a page of booked deals is thousands of
-    # rows, and compiling bulk INSERTs was most of the time.
+    # rows, and compiling bulk INSERTs (then preparing value by value) was most of the time.
     history = {"reason": "contract.created", "actor": owner, "history_type": "+"}
     contracts = [c for c, _ in valid]
-    insert_rows(contracts)
-    bulk_history(Contract, contracts, **history)
-    lines = [line for _, built in valid for line, _ in built]
-    for line in lines:
-        line.contract_id = line.contract.pk
-    insert_rows(lines)
-    bulk_history(ContractLine, lines, **history)
+    copy_new_rows(contracts, **history)
+    lines = []
+    for contract, built in valid:
+        for line, _ in built:
+            line.contract_id = contract.pk
+            lines.append(line)
+    copy_new_rows(lines, **history)
     steps = []
     for _, built in valid:
         for line, line_steps in built:
@@ -267,8 +288,7 @@ def create_draft_contracts(
                 step.line = line
                 steps.append(step)
     if steps:
-        insert_rows(steps)
-        bulk_history(RampStep, steps, **history)
+        copy_new_rows(steps, **history)
     return results
 
 

@@ -28,6 +28,7 @@ from ordermgmt.models import (
 )
 
 from ..models import IssueKind, LogLevel, Resolution, SyncedRecord
+from .bulk import any_of
 from .context import Incoming, IssueBook, IssueDraft, SyncContext
 from .mapping import (
     ACCOUNT,
@@ -52,6 +53,15 @@ class PageResult:
 
     opportunity_links: dict[str, SyncedRecord] = field(default_factory=dict)
     remote_terms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The rows written, by local id: the draft contracts are made from them.
+    opportunities: dict[int, Opportunity] = field(default_factory=dict)
+    accounts: dict[int, Account] = field(default_factory=dict)
+
+    def add(self, other: PageResult) -> None:
+        self.opportunity_links.update(other.opportunity_links)
+        self.remote_terms.update(other.remote_terms)
+        self.opportunities.update(other.opportunities)
+        self.accounts.update(other.accounts)
 
 
 class BookingWriter:
@@ -82,8 +92,7 @@ class BookingWriter:
                     self.ctx.restore(unit_checkpoint)
                     self._report_write_failure(unit, error)
                     continue
-                result.opportunity_links.update(one.opportunity_links)
-                result.remote_terms.update(one.remote_terms)
+                result.add(one)
             return result
 
     def _count_read(self, records: list[dict[str, Any]]) -> None:
@@ -140,7 +149,7 @@ class BookingWriter:
         known = {
             link.sf_id: link
             for link in SyncedRecord.objects.filter(
-                sf_object="Opportunity", sf_id__in=[u.sf_id for u in units]
+                any_of("sf_id", [u.sf_id for u in units]), sf_object="Opportunity"
             )
         }
         good: list[BookingUnit] = []
@@ -340,6 +349,8 @@ class BookingWriter:
             issue_refs=lambda item, row: {"account_id": row.account_id, "opportunity_id": row.pk},
         ).run((u.opportunity for u in units), on_link=on_link)
         result.opportunity_links.update(opportunities.links)
+        result.opportunities.update({row.pk: row for row in opportunities.rows.values()})
+        result.accounts.update({row.pk: row for row in accounts.rows.values()})
 
         lines_in: list[Incoming] = []
         for unit in units:

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from ..models import IssueKind, IssueStatus, LogLevel, SyncIssue, SyncLogLine, SyncRun
+from .bulk import any_of
 from .mapping import LOCAL_FIELD_LABELS
 
 MISSING = object()
@@ -175,7 +176,7 @@ class IssueBook:
         existing = {
             (issue.kind, issue.sf_id, issue.field): issue
             for issue in SyncIssue.objects.select_for_update().filter(
-                status=IssueStatus.OPEN, sf_id__in=self.sf_ids
+                any_of("sf_id", self.sf_ids), status=IssueStatus.OPEN
             )
         }
         now = timezone.now()

@@ -30,7 +30,14 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from core.errors import DomainValidationError
-from ordermgmt.models import Contract, ContractKind, ContractStatus, Opportunity, Product
+from ordermgmt.models import (
+    Account,
+    Contract,
+    ContractKind,
+    ContractStatus,
+    Opportunity,
+    Product,
+)
 from ordermgmt.services import (
     ContractLineInput,
     ContractTerms,
@@ -42,7 +49,7 @@ from ordermgmt.services import (
 )
 
 from ..models import IssueKind, LogLevel, Resolution, SyncedRecord
-from .bulk import update_rows
+from .bulk import any_of, update_rows
 from .context import MISSING, IssueBook, IssueDraft, SyncContext
 from .mapping import canonical
 from .units import contract_lines_composite
@@ -115,15 +122,49 @@ def draft_pending_contracts(ctx: SyncContext, *, sf_ids: Iterable[str] | None = 
     create_contract does); a refused one is a bad-record issue, the others are made."""
     pending = SyncedRecord.objects.filter(sf_object="Opportunity", contract_pending=True)
     if sf_ids is not None:
-        pending = pending.filter(sf_id__in=list(sf_ids))
+        pending = pending.filter(any_of("sf_id", sf_ids))
     links = list(pending.order_by("pk"))
     if not links:
         return 0
-    opportunities = Opportunity.objects.select_related("account").in_bulk(
-        [link.local_id for link in links]
-    )
+    opportunities = {
+        opportunity.pk: opportunity
+        for opportunity in Opportunity.objects.select_related("account").filter(
+            any_of("pk", [link.local_id for link in links])
+        )
+    }
+    return _draft_contracts(ctx, links, opportunities)
+
+
+def draft_page_contracts(
+    ctx: SyncContext,
+    *,
+    links: Iterable[SyncedRecord],
+    opportunities: dict[int, Opportunity],
+    accounts: dict[int, Account],
+) -> int:
+    """draft_pending_contracts for the page just committed, from the links and rows the
+    page wrote (as they are in the database) instead of reading them again."""
+    pending = sorted((link for link in links if link.contract_pending), key=lambda link: link.pk)
+    if not pending:
+        return 0
+    found = {}
+    for link in pending:
+        opportunity = opportunities.get(link.local_id)
+        if opportunity is not None:
+            account = accounts.get(opportunity.account_id)
+            if account is not None:  # else read when asked for
+                Opportunity.account.field.set_cached_value(opportunity, account)
+            found[opportunity.pk] = opportunity
+    return _draft_contracts(ctx, pending, found)
+
+
+def _draft_contracts(
+    ctx: SyncContext, links: list[SyncedRecord], opportunities: dict[int, Opportunity]
+) -> int:
     existing = {}
-    for contract in Contract.objects.filter(opportunity__in=list(opportunities)).order_by("-pk"):
+    for contract in Contract.objects.filter(any_of("opportunity_id", opportunities)).order_by(
+        "-pk"
+    ):
         existing[contract.opportunity_id] = contract
     products = Product.objects.in_bulk(
         {line["product_id"] for link in links for line in link.values.get("contract.lines") or []}

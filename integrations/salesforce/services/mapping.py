@@ -84,15 +84,32 @@ REQUIRED_CUSTOM_FIELDS = frozenset(
 )
 
 
+# The setting's last value seen (a copy, so a change made in place is seen too) and its key.
+_last_configured: list[Any] = [{}, ()]
+
+
 def _configured() -> tuple[tuple[str, Any], ...]:
     """SALESFORCE_CUSTOM_FIELDS as a hashable key (tests change the setting)."""
-    return tuple(sorted((getattr(settings, "SALESFORCE_CUSTOM_FIELDS", None) or {}).items()))
+    # Read for every record mapped: a dict comparison, not a sort, when it is unchanged.
+    configured = getattr(settings, "SALESFORCE_CUSTOM_FIELDS", None) or {}
+    last, key = _last_configured
+    if configured == last:
+        return key
+    key = tuple(sorted(configured.items()))
+    _last_configured[:] = [dict(configured), key]
+    return key
 
 
-def custom_fields() -> Mapping[str, str]:
+def setting_key() -> tuple[tuple[str, Any], ...]:
+    """The custom-field setting as it is now: a caller mapping many records reads it once
+    and passes it to ``convert`` and ``custom_fields``."""
+    return _configured()
+
+
+def custom_fields(key: tuple[tuple[str, Any], ...] | None = None) -> Mapping[str, str]:
     """Role -> the org's API name ("" when the org doesn't have that field)."""
     # Read for every record mapped: resolved once per distinct setting.
-    return _resolved_custom_fields(_configured())
+    return _resolved_custom_fields(_configured() if key is None else key)
 
 
 @functools.lru_cache(maxsize=16)
@@ -109,8 +126,8 @@ def _resolved_custom_fields(configured_items: tuple[tuple[str, Any], ...]) -> Ma
     )
 
 
-def custom_field(role: str) -> str:
-    return custom_fields()[role]
+def custom_field(role: str, key: tuple[tuple[str, Any], ...] | None = None) -> str:
+    return custom_fields(key)[role]
 
 
 def relationship_name(lookup_field: str) -> str:
@@ -169,7 +186,9 @@ class ObjectMap:
     def local_fields(self) -> list[str]:
         return [f.local_field for f in self.fields if not f.is_contract_term]
 
-    def convert(self, record: Mapping[str, Any]) -> tuple[dict[str, Any], list[MappingError]]:
+    def convert(
+        self, record: Mapping[str, Any], key: tuple[tuple[str, Any], ...] | None = None
+    ) -> tuple[dict[str, Any], list[MappingError]]:
         """Every mapped value, and every problem found (not just the first).
 
         A custom field the org doesn't have is not read: a contract term takes its
@@ -177,7 +196,7 @@ class ObjectMap:
         whatever Ledgerline holds."""
         values: dict[str, Any] = {}
         problems: list[MappingError] = []
-        for local_field, name, label, convert in self._plan():
+        for local_field, name, label, convert in self._plan(key):
             try:
                 if not name:
                     value = None
@@ -190,10 +209,13 @@ class ObjectMap:
                 problems.append(err)
         return values, problems
 
-    def _plan(self) -> tuple[tuple[str, str, str, Converter], ...]:
+    def _plan(
+        self, key: tuple[tuple[str, Any], ...] | None = None
+    ) -> tuple[tuple[str, str, str, Converter], ...]:
         """(local field, API name or "", name in messages, converter) of every field read,
         worked out once per SALESFORCE_CUSTOM_FIELDS value: convert runs for every record."""
-        key = _configured()
+        if key is None:
+            key = _configured()
         plan = self._plans.get(key)
         if plan is None:
             names = _resolved_custom_fields(key)

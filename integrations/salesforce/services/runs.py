@@ -27,6 +27,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,7 +55,12 @@ from ..models import (
 )
 from .bookings import BookingWriter
 from .context import COUNT_KEYS, SyncContext, summarize_counts
-from .drafts import draft_pending_contracts, reconcile_contract_terms, sync_user
+from .drafts import (
+    draft_page_contracts,
+    draft_pending_contracts,
+    reconcile_contract_terms,
+    sync_user,
+)
 from .fetch import BookingReader, parse_sf_datetime
 from .locks import (  # noqa: F401 - LOCK_NAME is part of this module's interface
     LOCK_NAME,
@@ -164,14 +170,23 @@ class BookingSync:
             self.seconds[part] += time.perf_counter() - start
 
     def pages(self, pages: Iterable[QueryPage]) -> Iterator[QueryPage]:
-        """The query's pages, timing the wait for each as Salesforce time."""
+        """The query's pages, timing the wait for each as Salesforce time.
+
+        The next page is asked for (in one helper thread, which only talks to Salesforce)
+        while the caller writes this one, so that Salesforce answering and the database
+        writing overlap instead of taking turns. Pages still come one after the other,
+        each with all its child records read before the next is asked for, and an error
+        reading page N+1 is raised only after page N was written, as before."""
         iterator = iter(pages)
-        while True:
-            with self.timed("salesforce"):
-                page = next(iterator, None)
-            if page is None:
-                return
-            yield page
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="salesforce-pages") as pool:
+            ahead = pool.submit(next, iterator, None)
+            while True:
+                with self.timed("salesforce"):
+                    page = ahead.result()
+                if page is None:
+                    return
+                ahead = pool.submit(next, iterator, None)
+                yield page
 
     def _seen(self, sf_object: str, records: list[dict]) -> None:
         for record in records:
@@ -250,7 +265,12 @@ class BookingSync:
                     result = writer.write_page(records)
                     self.ctx.flush_log()
                 with self.timed("contracts"):
-                    draft_pending_contracts(self.ctx, sf_ids=list(result.opportunity_links))
+                    draft_page_contracts(
+                        self.ctx,
+                        links=result.opportunity_links.values(),
+                        opportunities=result.opportunities,
+                        accounts=result.accounts,
+                    )
                     reconcile_contract_terms(
                         self.ctx, result.opportunity_links, result.remote_terms
                     )

@@ -30,6 +30,7 @@ from .mapping import (
     relationship_name,
     round_line_total,
     semi_annual_plan,
+    setting_key,
 )
 
 
@@ -55,6 +56,11 @@ class BookingUnit:
         return self.problems + (self.contract_problems if self.closed_won else [])
 
 
+# The opportunity's fields that are its own, and those that are its contract's terms.
+_OWN_FIELDS = frozenset(f.sf_field for f in OPPORTUNITY.fields if not f.is_contract_term)
+_CONTRACT_FIELDS = frozenset(f.sf_field for f in OPPORTUNITY.fields if f.is_contract_term)
+
+
 def _prefixed(problems: Iterable[MappingError], prefix: str) -> list[MappingError]:
     return [
         MappingError(field=f"{prefix}{p.field}", code=p.code, message=p.message) for p in problems
@@ -65,21 +71,20 @@ def build_unit(record: dict[str, Any]) -> BookingUnit:
     """Map one Opportunity row (with its related rows) into a unit; no database access."""
     sf_id = record["Id"]
     unit = BookingUnit(sf_id=sf_id, modstamp=parse_sf_datetime(record.get("SystemModstamp")))
+    key = setting_key()  # the custom-field names, read once for the unit's records
     if record.get("IsDeleted"):
         unit.deleted = True
         return unit
     unit.stage = record.get("StageName") or ""
     unit.closed_won = unit.stage == CLOSED_WON
-    values, problems = OPPORTUNITY.convert(record)
-    contract_fields = {f.sf_field for f in OPPORTUNITY.fields if f.is_contract_term}
-    own_fields = {f.sf_field for f in OPPORTUNITY.fields if not f.is_contract_term}
+    values, problems = OPPORTUNITY.convert(record, key)
     for problem in problems:
         # A field mapped both ways (Name, CurrencyIsoCode) is reported once, as the
         # opportunity's own problem.
-        if problem.field in own_fields:
+        if problem.field in _OWN_FIELDS:
             if not any(p.field == problem.field for p in unit.problems):
                 unit.problems.append(problem)
-        elif problem.field in contract_fields:
+        elif problem.field in _CONTRACT_FIELDS:
             unit.contract_problems.append(problem)
     unit.contract_problems.extend(check_contract_dates(values))
 
@@ -89,7 +94,7 @@ def build_unit(record: dict[str, Any]) -> BookingUnit:
             MappingError(field="AccountId", code="missing_account", message="AccountId is empty.")
         )
     else:
-        account_values, account_problems = ACCOUNT.convert(account)
+        account_values, account_problems = ACCOUNT.convert(account, key)
         unit.problems.extend(_prefixed(account_problems, "Account."))
         unit.account = Incoming(
             "Account",
@@ -98,10 +103,10 @@ def build_unit(record: dict[str, Any]) -> BookingUnit:
             account_values,
         )
 
-    contact_lookup = custom_field("opportunity_billing_contact")
+    contact_lookup = custom_field("opportunity_billing_contact", key)
     contact = record.get(relationship_name(contact_lookup)) if contact_lookup else None
     if contact:
-        contact_values, contact_problems = CONTACT.convert(contact)
+        contact_values, contact_problems = CONTACT.convert(contact, key)
         contact_values["is_billing_contact"] = True  # the deal's billing contact, always
         unit.contact_problems = contact_problems
         unit.contact = Incoming(
@@ -126,7 +131,7 @@ def build_unit(record: dict[str, Any]) -> BookingUnit:
         line for line in (line_result.get("records") or []) if not line.get("IsDeleted")
     ]
     for line in line_records:
-        line_values, line_problems = LINE.convert(line)
+        line_values, line_problems = LINE.convert(line, key)
         prefix = f"OpportunityLineItem {line['Id']}."
         unit.problems.extend(_prefixed(line_problems, prefix))
         product = line.get("Product2")
@@ -139,7 +144,7 @@ def build_unit(record: dict[str, Any]) -> BookingUnit:
                 )
             )
         else:
-            product_values, product_problems = PRODUCT.convert(product)
+            product_values, product_problems = PRODUCT.convert(product, key)
             for problem in product_problems:
                 code = "unknown_product" if problem.field == "ProductCode" else problem.code
                 unit.problems.append(
@@ -184,7 +189,7 @@ def build_unit(record: dict[str, Any]) -> BookingUnit:
         )
     if (
         values.get("contract.billing_frequency") == BillingFrequency.CUSTOM.value
-        and record.get(custom_field("billing_frequency")) == SEMI_ANNUAL
+        and record.get(custom_field("billing_frequency", key)) == SEMI_ANNUAL
         and values.get("contract.start_date")
         and values.get("contract.end_date")
         and not unit.contract_problems

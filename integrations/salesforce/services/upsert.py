@@ -36,11 +36,10 @@ from django.db import models
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from core.audit import bulk_history
-from core.bulk import insert_rows
+from ordermgmt.services.bulk_rows import NewRows, copy_new_rows
 
 from ..models import IssueKind, Resolution, SyncedRecord
-from .bulk import update_rows
+from .bulk import any_of, update_rows
 from .context import MISSING, Incoming, IssueBook, IssueDraft, SyncContext
 from .mapping import CONTRACT_PREFIX, ObjectMap, canonical, canonical_values
 
@@ -101,28 +100,6 @@ def merge_fields(
     return MergeOutcome(changes, new_base, conflicts, agreed)
 
 
-class NewRows:
-    """New instances of one model, built through the positional constructor Django uses
-    for rows read from the database: the same instance as ``model(**values)`` (fields not
-    given take their defaults) without the keyword path's per-field lookups, which were
-    a large share of the first sync's time (a page of 2,000 deals makes ~12,000 rows)."""
-
-    def __init__(self, model: type[models.Model]) -> None:
-        self.model = model
-        fields = model._meta.concrete_fields
-        self.slots = [(f.attname, f.get_default) for f in fields]
-        self.attnames = frozenset(f.attname for f in fields)
-        # A generated column can't be given a value: such a model keeps the keyword path.
-        self.positional = not any(getattr(f, "generated", False) for f in fields)
-
-    def __call__(self, values: dict[str, Any]) -> models.Model:
-        if not self.positional or not self.attnames.issuperset(values):
-            return self.model(**values)
-        return self.model(
-            *[values[name] if name in values else default() for name, default in self.slots]
-        )
-
-
 _LINK = NewRows(SyncedRecord)
 
 
@@ -179,11 +156,19 @@ class RecordUpsert:
         links = {
             link.sf_id: link
             for link in SyncedRecord.objects.select_for_update().filter(
-                sf_object=sf_object, sf_id__in=list(newest)
+                any_of("sf_id", newest), sf_object=sf_object
             )
         }
-        rows = self.model._default_manager.select_for_update().in_bulk(
-            [link.local_id for link in links.values()]
+        local_ids = [link.local_id for link in links.values()]
+        rows = (
+            {
+                row.pk: row
+                for row in self.model._default_manager.select_for_update().filter(
+                    any_of("pk", local_ids)
+                )
+            }
+            if local_ids
+            else {}
         )
         found = self._find_unlinked(newest, links, rows)
 
@@ -324,7 +309,7 @@ class RecordUpsert:
                 link.synced_at = now
                 dirty.append(link)
         if fresh:
-            insert_rows(fresh)
+            copy_new_rows(fresh)
         if dirty:
             update_rows(
                 dirty,
@@ -355,7 +340,7 @@ class RecordUpsert:
         if not missing:
             return {}
         manager = self.model._default_manager.select_for_update()
-        found = {row.salesforce_id: row for row in manager.filter(salesforce_id__in=missing)}
+        found = {row.salesforce_id: row for row in manager.filter(any_of("salesforce_id", missing))}
         if self.natural_key:
             wanted = {
                 newest[sf_id].values.get(self.natural_key): sf_id
@@ -378,15 +363,12 @@ class RecordUpsert:
     ) -> None:
         created = [row for _, row in to_create]
         if created:
-            insert_rows(created)
-            if self.history:
-                bulk_history(
-                    self.model,
-                    created,
-                    history_type="+",
-                    reason=self.ctx.reason,
-                    actor=self.ctx.actor,
-                )
+            copy_new_rows(
+                created,
+                history_type="+" if self.history else None,
+                reason=self.ctx.reason,
+                actor=self.ctx.actor,
+            )
         if to_update:
             rows = list(to_update.values())
             fields = sorted(changed_fields)
