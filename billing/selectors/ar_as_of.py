@@ -293,32 +293,16 @@ def tune_report_transaction(cursor) -> None:
         cursor.execute("SET LOCAL jit = off")
 
 
-# Unapplied cash and credit as of the end of %(as_of)s per (account_id, currency), by the
-# same identity: what payments and credit on account have left today (their maintained
-# `applied_amount` and `refunded_amount`) plus back what was applied or refunded after
-# as_of. An application or refund is never dated before its payment or credit note
-# (the services refuse it), so those dated after as_of are the whole difference. Only
-# documents with something left today are read in full (a partial index holds them).
-UNAPPLIED_AS_OF_SQL = """
-SELECT account_id, currency, sum(amount) AS unapplied FROM (
-  SELECT p.account_id, p.currency, p.amount - p.applied_amount - p.refunded_amount AS amount
-  FROM billing_payment p
-  WHERE p.received_date <= %(as_of)s AND p.amount <> p.applied_amount + p.refunded_amount
-  UNION ALL
-  SELECT p.account_id, p.currency, later.amount
+# What payments and credit on account dated on or before %(as_of)s applied or refunded
+# after it: added back to what they have left, by both unapplied readings below.
+PAID_OUT_AFTER = """  SELECT p.account_id, p.currency, later.amount
   FROM (
     SELECT payment_id, amount FROM billing_paymentapplication WHERE applied_date > %(as_of)s
     UNION ALL
     SELECT payment_id, amount FROM billing_refund WHERE refund_date > %(as_of)s
   ) later JOIN billing_payment p ON p.id = later.payment_id
-  WHERE p.received_date <= %(as_of)s
-  UNION ALL
-  SELECT i.account_id, n.currency, n.on_account_amount - n.applied_amount - n.refunded_amount
-  FROM billing_creditnote n JOIN billing_invoice i ON i.id = n.invoice_id
-  WHERE n.credit_date <= %(as_of)s AND n.on_account_amount > 0
-    AND n.on_account_amount <> n.applied_amount + n.refunded_amount
-  UNION ALL
-  SELECT i.account_id, n.currency, later.amount
+  WHERE p.received_date <= %(as_of)s"""
+CREDITED_OUT_AFTER = """  SELECT i.account_id, n.currency, later.amount
   FROM (
     SELECT credit_note_id, amount FROM billing_creditapplication
       WHERE applied_date > %(as_of)s
@@ -326,7 +310,28 @@ SELECT account_id, currency, sum(amount) AS unapplied FROM (
     SELECT credit_note_id, amount FROM billing_creditrefund WHERE refund_date > %(as_of)s
   ) later JOIN billing_creditnote n ON n.id = later.credit_note_id
     JOIN billing_invoice i ON i.id = n.invoice_id
+  WHERE n.credit_date <= %(as_of)s AND n.on_account_amount > 0"""
+
+# Unapplied cash and credit as of the end of %(as_of)s per (account_id, currency), by the
+# same identity: what payments and credit on account have left today (their maintained
+# `applied_amount` and `refunded_amount`) plus back what was applied or refunded after
+# as_of. An application or refund is never dated before its payment or credit note
+# (the services refuse it), so those dated after as_of are the whole difference. Only
+# documents with something left today are read in full (a partial index holds them).
+UNAPPLIED_AS_OF_SQL = f"""
+SELECT account_id, currency, sum(amount) AS unapplied FROM (
+  SELECT p.account_id, p.currency, p.amount - p.applied_amount - p.refunded_amount AS amount
+  FROM billing_payment p
+  WHERE p.received_date <= %(as_of)s AND p.amount <> p.applied_amount + p.refunded_amount
+  UNION ALL
+{PAID_OUT_AFTER}
+  UNION ALL
+  SELECT i.account_id, n.currency, n.on_account_amount - n.applied_amount - n.refunded_amount
+  FROM billing_creditnote n JOIN billing_invoice i ON i.id = n.invoice_id
   WHERE n.credit_date <= %(as_of)s AND n.on_account_amount > 0
+    AND n.on_account_amount <> n.applied_amount + n.refunded_amount
+  UNION ALL
+{CREDITED_OUT_AFTER}
 ) movements
 GROUP BY account_id, currency
 """
@@ -406,7 +411,7 @@ SELECT EXISTS (SELECT 1 FROM billing_paymentapplication WHERE applied_date > %(a
 # customer's maintained unapplied amount (what is left today), less what payments and
 # credit notes dated after the date have left (they did not exist then: an index range),
 # plus back what was applied or refunded after the date (as UNAPPLIED_AS_OF_SQL).
-UNAPPLIED_FROM_BALANCES_SQL = """
+UNAPPLIED_FROM_BALANCES_SQL = f"""
 SELECT account_id, currency, sum(amount) AS unapplied FROM (
   SELECT b.account_id, b.currency, b.unapplied_amount AS amount
   FROM billing_accountopenbalance b WHERE b.unapplied_amount <> 0
@@ -415,13 +420,7 @@ SELECT account_id, currency, sum(amount) AS unapplied FROM (
   FROM billing_payment p
   WHERE p.received_date > %(as_of)s AND p.amount <> p.applied_amount + p.refunded_amount
   UNION ALL
-  SELECT p.account_id, p.currency, later.amount
-  FROM (
-    SELECT payment_id, amount FROM billing_paymentapplication WHERE applied_date > %(as_of)s
-    UNION ALL
-    SELECT payment_id, amount FROM billing_refund WHERE refund_date > %(as_of)s
-  ) later JOIN billing_payment p ON p.id = later.payment_id
-  WHERE p.received_date <= %(as_of)s
+{PAID_OUT_AFTER}
   UNION ALL
   SELECT i.account_id, n.currency,
          -(n.on_account_amount - n.applied_amount - n.refunded_amount)
@@ -429,15 +428,7 @@ SELECT account_id, currency, sum(amount) AS unapplied FROM (
   WHERE n.credit_date > %(as_of)s AND n.on_account_amount > 0
     AND n.on_account_amount <> n.applied_amount + n.refunded_amount
   UNION ALL
-  SELECT i.account_id, n.currency, later.amount
-  FROM (
-    SELECT credit_note_id, amount FROM billing_creditapplication
-      WHERE applied_date > %(as_of)s
-    UNION ALL
-    SELECT credit_note_id, amount FROM billing_creditrefund WHERE refund_date > %(as_of)s
-  ) later JOIN billing_creditnote n ON n.id = later.credit_note_id
-    JOIN billing_invoice i ON i.id = n.invoice_id
-  WHERE n.credit_date <= %(as_of)s AND n.on_account_amount > 0
+{CREDITED_OUT_AFTER}
 ) movements
 GROUP BY account_id, currency
 """
