@@ -16,27 +16,15 @@ from decimal import Decimal
 import pytest
 from freezegun import freeze_time
 
-from billing.models import BillingRun, BillingScheduleLine, Invoice
-from billing.services import execute_billing_run, queue_billing_run
+from billing.models import BillingScheduleLine, Invoice
 from ordermgmt import roles
 from ordermgmt.models import ContractChange, ContractLine, RampStep
 from ordermgmt.services import RampStepInput
+from tests.billing.change_order_helpers import bill, change
 from tests.factories import ProductFactory, UserFactory, active_contract, line_input
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-
-
-def bill(run_date: date) -> BillingRun:
-    run = queue_billing_run(run_date=run_date, actor=None)
-    return execute_billing_run(run=BillingRun.objects.get(pk=run.pk))
-
-
-def change(client, contract, **body):
-    client.force_login(UserFactory(role=roles.ORDER_SPECIALIST))
-    return client.post(
-        f"/api/v1/contracts/{contract.pk}/change-orders/", body, content_type="application/json"
-    )
 
 
 def ramped_contract():
