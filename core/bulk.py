@@ -58,7 +58,7 @@ def update_rows(objs: Sequence[models.Model], field_names: Sequence[str]) -> int
     return updated
 
 
-def _counted(sql: str) -> None:
+def count_copy_query(sql: str) -> None:
     """Let query counters (execute_wrapper, CaptureQueriesContext) see a COPY, which runs
     outside Django's cursor.execute."""
     for wrapper in connection.execute_wrappers:
@@ -102,7 +102,7 @@ def insert_rows(objs: Sequence[models.Model]) -> Sequence[models.Model]:
         sql = (
             f"COPY {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
         )
-        _counted(sql)
+        count_copy_query(sql)
         preparers = [_preparer(f) for f in fields]
         with cursor.cursor.copy(sql) as copy:
             for obj in objs:
@@ -116,7 +116,7 @@ def insert_rows(objs: Sequence[models.Model]) -> Sequence[models.Model]:
 _PLAIN_TYPES = (type(None), str, int, bool, Decimal, date)
 
 
-def _is_stock(field: models.Field) -> bool:
+def is_stock_field(field: models.Field) -> bool:
     """A Django field class whose value preparation nobody overrode (ours or a library's)."""
     cls = type(field)
     return not isinstance(field, models.JSONField) and all(
@@ -132,7 +132,7 @@ def _preparer(field: models.Field):
     attname = field.attname
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
         return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
-    stock = _is_stock(field)
+    stock = is_stock_field(field)
 
     def prepare(obj):
         value = getattr(obj, attname)

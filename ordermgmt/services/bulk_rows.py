@@ -30,7 +30,7 @@ from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 
 from core.audit import actor_or_none, bulk_history, history_reason
-from core.bulk import _counted, _is_stock, insert_rows
+from core.bulk import count_copy_query, insert_rows, is_stock_field
 
 _PLANS: dict[type[models.Model], _Plan] = {}
 
@@ -57,7 +57,7 @@ class _Plan:
         self.prepared = [
             (index, f)
             for index, f in enumerate(fields)
-            if not _is_stock(f) or isinstance(f, models.DateTimeField)
+            if not is_stock_field(f) or isinstance(f, models.DateTimeField)
         ]
         self.history_sql = None
         history = getattr(model, "history", None)
@@ -190,7 +190,7 @@ def copy_new_rows(
             state.adding = False
             state.db = alias
         rows = [plan.row(obj) for obj in objs]
-        _counted(plan.copy_sql)
+        count_copy_query(plan.copy_sql)
         with cursor.cursor.copy(plan.copy_sql) as copy:
             for row in rows:
                 copy.write_row(row)
@@ -198,7 +198,7 @@ def copy_new_rows(
             user = actor_or_none(actor)
             tail = (now, history_reason(model, reason), history_type, user.pk if user else None)
             pick = plan.history_positions
-            _counted(plan.history_sql)
+            count_copy_query(plan.history_sql)
             with cursor.cursor.copy(plan.history_sql) as copy:
                 for row in rows:
                     copy.write_row(pick(row) + tail)
