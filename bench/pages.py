@@ -2,19 +2,20 @@
 """Page benchmark: every console page, admin changelist and API list at two book sizes.
 
 Builds the AR book of `ar_aging.py` (invoices, payments, applications, credit notes,
-refunds; INSERT ... SELECT generate_series) at --small and then at --large invoices in one
-database, and after each build requests, in-process through Django's test client with
-DEBUG off:
+refunds; INSERT ... SELECT generate_series) at --small and then at --large invoices, each
+in its own database (`<--database>_<size>`, kept for a later run with --keep), and after
+each build requests, in-process through Django's test client with DEBUG off:
 
 - every console page whose URL takes no argument (found in the URL resolver),
 - every admin changelist (found in the admin registry),
 - every API list (GET paths of the OpenAPI schema without a path parameter),
 
 each as a user of the role that works there (falling back to the admin when that role
-is refused), and prints per page the median of --repeat timed requests after a warm-up,
-the peak Python memory of one request (tracemalloc) and its query count. Flags: a page
-over --budget-ms, over --memory-mb, a query count that differs between the two sizes, or
-an answer other than 200.
+is refused), and prints per page the median of --repeat timed requests after a warm-up
+(wall time, and beside it this process's CPU time and the time spent in SQL, which a
+loaded machine inflates less), the peak Python memory of one request (tracemalloc) and
+its query count. Flags: a page over --budget-ms, over --memory-mb, a query count that
+differs between the two sizes, or an answer other than 200.
 
     DATABASE_URL=postgresql://ledgerline:ledgerline@127.0.0.1:5432/ledgerline \
         .venv/bin/python bench/pages.py --small 100000 --large 1000000
@@ -60,6 +61,10 @@ class Measure:
     median_ms: float
     peak_mb: float
     queries: int
+    # Less sensitive to the load of a shared machine than the wall time: the Python CPU
+    # time of this process and the time spent waiting for SQL (medians of --repeat).
+    cpu_ms: float = 0.0
+    sql_ms: float = 0.0
 
 
 def console_paths() -> list[str]:
@@ -145,14 +150,28 @@ def measure(client_for, path: str, role: str, repeat: int) -> Measure:
         response = client.get(path)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    times = []
-    for _ in range(repeat):
+    sql_seconds = [0.0]
+
+    def timed_sql(execute, sql, params, many, context):
         start = time.perf_counter()
-        client.get(path)
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            sql_seconds[0] += time.perf_counter() - start
+
+    times, cpu, sql = [], [], []
+    for _ in range(repeat):
+        sql_seconds[0] = 0.0
+        start, start_cpu = time.perf_counter(), time.process_time()
+        with connection.execute_wrapper(timed_sql):
+            client.get(path)
         times.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+        sql.append(sql_seconds[0] * 1000)
     return Measure(
-        path, who, response.status_code, statistics.median(times), peak / 2**20, len(executed)
-    )
+        path, who, response.status_code, statistics.median(times), peak / 2**20, len(executed),
+        statistics.median(cpu), statistics.median(sql),
+    )  # fmt: skip
 
 
 def run_pages(paths: list[str], repeat: int) -> dict[str, Measure]:
@@ -343,8 +362,8 @@ def main() -> None:
 
     small, large = runs[args.small], runs[args.large]
     print(
-        f"\n{'page':58} {'user':10} {'ms@small':>9} {'ms@large':>9} "
-        f"{'MB@large':>8} {'q@small':>7} {'q@large':>7}  flags"
+        f"\n{'page':58} {'user':10} {'ms@small':>9} {'ms@large':>9} {'cpu@large':>9} "
+        f"{'sql@large':>9} {'MB@large':>8} {'q@small':>7} {'q@large':>7}  flags"
     )
     flagged = 0
     for path in sorted(large):
@@ -361,7 +380,8 @@ def main() -> None:
         flagged += bool(flags)
         print(
             f"{path[:58]:58} {b.user:10} {a.median_ms if a else 0:9.0f} {b.median_ms:9.0f} "
-            f"{b.peak_mb:8.1f} {a.queries if a else 0:7} {b.queries:7}  {', '.join(flags)}"
+            f"{b.cpu_ms:9.0f} {b.sql_ms:9.0f} {b.peak_mb:8.1f} {a.queries if a else 0:7} "
+            f"{b.queries:7}  {', '.join(flags)}"
         )
     print(
         f"\n{len(large)} pages; {flagged} flagged (budget {args.budget_ms:.0f} ms, "
