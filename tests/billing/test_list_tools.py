@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from collections_app.models import ExportLog
@@ -104,3 +105,34 @@ def test_a_csv_cell_that_a_spreadsheet_would_run_as_a_formula_stays_text(client)
     _login(client, roles.FINANCE)
     (row,) = _csv(client.get(reverse("billing:invoice_export")))
     assert row["account"] == "'=HYPERLINK(1)"
+
+
+def test_the_csv_answers_without_counting_the_list_first(client, book):
+    user = _login(client, roles.FINANCE)
+    queries = []
+
+    def record(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        response = client.get(reverse("billing:invoice_export"))
+    assert response.status_code == 200
+    assert not [sql for sql in queries if "COUNT(" in sql.upper()]
+    # Logged before the first byte; the count is of the rows sent, set when the stream ends.
+    assert ExportLog.objects.get().user == user
+    assert len(_csv(response)) == 3
+    assert ExportLog.objects.get().row_count == 3
+
+
+# Closing the response ends the request, which closes the database connection: a test
+# inside one transaction could not go on after it.
+@pytest.mark.django_db(transaction=True)
+def test_a_csv_download_stopped_early_logs_the_rows_it_sent(client, book):
+    _login(client, roles.FINANCE)
+    response = client.get(reverse("billing:invoice_export"))
+    lines = iter(response.streaming_content)
+    next(lines)  # the header
+    next(lines)  # one invoice
+    response.close()  # the client went away; the server closes the response
+    assert ExportLog.objects.get().row_count == 1
