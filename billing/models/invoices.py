@@ -341,7 +341,12 @@ class CreditNote(models.Model):
 
     class Meta:
         ordering = ["-credit_date", "-id"]
-        indexes = [models.Index(fields=["-credit_date", "-id"], name="creditnote_list_order")]
+        indexes = [
+            models.Index(fields=["-credit_date", "-id"], name="creditnote_list_order"),
+            # The currency filter's choices (a loose index scan, core.filters) and a
+            # list filtered by currency, as for invoices and payments.
+            models.Index(fields=["currency", "-credit_date"], name="creditnote_currency_date"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["legal_entity", "number"], name="credit_note_number_unique_per_entity"

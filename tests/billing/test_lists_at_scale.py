@@ -8,12 +8,14 @@ import io
 from datetime import date, timedelta
 
 import pytest
+from django.contrib import admin
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from billing.models import Invoice, Payment
 from core import pagination
+from core.admin_lists import CurrencyListFilter
 from core.filters import currencies_in_use
 from ordermgmt import roles
 from tests.billing.helpers import issued_invoices, pay
@@ -186,6 +188,20 @@ def test_the_admin_search_finds_by_number_part_and_account_name(client):
 def test_currencies_in_use_are_read_distinct_and_sorted():
     book(3)
     assert currencies_in_use(Invoice) == ["EUR", "USD"]
+
+
+def test_every_admin_currency_filter_reads_an_index_that_starts_with_the_currency():
+    # Without one, the loose index scan of currencies_in_use reads the whole table once
+    # per currency (the credit note changelist at 1M, before its index).
+    filtered = [
+        model
+        for model, model_admin in admin.site._registry.items()
+        if any(isinstance(f, tuple) and f[1] is CurrencyListFilter for f in model_admin.list_filter)
+    ]
+    assert {m._meta.model_name for m in filtered} >= {"invoice", "payment", "creditnote"}
+    for model in filtered:
+        leading = [index.fields[0].lstrip("-") for index in model._meta.indexes]
+        assert "currency" in leading, model._meta.label
 
 
 # --- Query counts ---------------------------------------------------------------------------
