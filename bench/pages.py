@@ -15,7 +15,7 @@ is refused), and prints per page the median of --repeat timed requests after a w
 (wall time, and beside it this process's CPU time and the time spent in SQL, which a
 loaded machine inflates less), the peak Python memory of one request (tracemalloc) and
 its query count. Flags: a page over --budget-ms, over --memory-mb, a query count that
-differs between the two sizes, or an answer other than 200.
+is larger at the larger size, or an answer other than 200.
 
     DATABASE_URL=postgresql://ledgerline:ledgerline@127.0.0.1:5432/ledgerline \
         .venv/bin/python bench/pages.py --small 100000 --large 1000000
@@ -375,7 +375,10 @@ def main() -> None:
             flags.append(f"over {args.budget_ms:.0f} ms")
         if b.peak_mb > args.memory_mb:
             flags.append(f"over {args.memory_mb:.0f} MB")
-        if a and a.queries != b.queries:
+        # One query fewer at the larger size is expected where a list's count turns into
+        # an estimate above ESTIMATE_ABOVE (no exact COUNT after the EXPLAIN): only growth
+        # is a flag.
+        if a and b.queries > a.queries:
             flags.append("queries grow")
         flagged += bool(flags)
         print(
@@ -385,7 +388,7 @@ def main() -> None:
         )
     print(
         f"\n{len(large)} pages; {flagged} flagged (budget {args.budget_ms:.0f} ms, "
-        f"{args.memory_mb:.0f} MB, query counts equal at both sizes)"
+        f"{args.memory_mb:.0f} MB, no more queries at the larger size)"
     )
 
 
