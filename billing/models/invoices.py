@@ -142,6 +142,10 @@ class Invoice(StatusMachine, models.Model):
             models.Index(fields=["status", "-invoice_date"], name="invoice_status_date"),
             models.Index(fields=["account", "-invoice_date"], name="invoice_account_date"),
             models.Index(fields=["currency", "-invoice_date"], name="invoice_currency_date"),
+            # The list's other sorts (billing.filters.InvoiceFilter): without them a sort by
+            # number or due date orders the whole table for one page.
+            models.Index(fields=["number"], name="invoice_number_order"),
+            models.Index(fields=["due_date"], name="invoice_due_date_order"),
         ]
         constraints = [
             models.UniqueConstraint(
