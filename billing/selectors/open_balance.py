@@ -30,8 +30,9 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import F, Sum
+from django.db.models.functions import TruncMonth
 
-from billing.models import ArDailyTotal, CreditNote, Invoice
+from billing.models import AccountMonthlyMovement, ArDailyTotal, CreditNote, Invoice
 
 from .ar_as_of import AR_MOVEMENTS, ZERO, issued_invoice_q, sql_amount
 
@@ -103,6 +104,19 @@ FULL OUTER JOIN (
 WHERE coalesce(b.unapplied_amount, 0) <> coalesce(l.amount, 0)
 """
 
+# Applications dated before their invoice (the services refuse them): the aging of a past
+# date reads an invoice's applications from its own date on (billing.selectors.
+# ar_window): (table, id, applied date, invoice date).
+EARLY_APPLICATION_SQL = """
+SELECT 'payment', a.id, a.applied_date, i.invoice_date
+FROM billing_paymentapplication a JOIN billing_invoice i ON i.id = a.invoice_id
+WHERE a.applied_date < i.invoice_date
+UNION ALL
+SELECT 'credit', a.id, a.applied_date, i.invoice_date
+FROM billing_creditapplication a JOIN billing_invoice i ON i.id = a.invoice_id
+WHERE a.applied_date < i.invoice_date
+"""
+
 SOURCES = {
     "payment": ("billing_payment", "payment_id", "billing_paymentapplication", "billing_refund"),
     "credit_note": (
@@ -131,6 +145,7 @@ class BalanceMismatch:
             "invoice": ("paid", "credited"),
             "account": ("open amount", "open invoices"),
             "day": ("gross", "unapplied"),
+            "month": ("open", "unapplied"),
         }.get(self.kind, ("applied", "refunded"))
         parts = [
             f"{name} {kept} (movements say {summed})"
@@ -167,7 +182,8 @@ def open_balance_mismatches() -> list[BalanceMismatch]:
         )
         found += _mismatches(kind, sql)
     if connection.vendor == "postgresql":  # kept by triggers there only
-        found += account_mismatches() + daily_total_mismatches()
+        found += account_mismatches() + daily_total_mismatches() + monthly_mismatches()
+    found += early_applications()
     return sorted(found, key=lambda m: (m.kind, m.document_id))
 
 
@@ -261,3 +277,70 @@ def daily_total_mismatches() -> list[BalanceMismatch]:
                 )
             )
     return found
+
+
+def early_applications() -> list[BalanceMismatch]:
+    """Payment and credit applications dated before their invoice (kind
+    "early_application", the application's id; both dates in `detail`)."""
+    with connection.cursor() as cursor:
+        cursor.execute(EARLY_APPLICATION_SQL)
+        rows = cursor.fetchall()
+    return [
+        BalanceMismatch(
+            "early_application",
+            row[1],
+            (ZERO, ZERO),
+            (ZERO, ZERO),
+            detail=f"{row[0]} application dated {row[2]}, before its invoice's {row[3]}",
+        )
+        for row in rows
+    ]
+
+
+def _monthly_from_movements() -> dict[tuple[int, str, date], list[Decimal]]:
+    """{(account_id, currency, month): [open, unapplied]} summed from every movement by
+    the as-of rule (billing.selectors.ar_as_of.AR_MOVEMENTS), each in the month from
+    which it counts."""
+    totals: dict[tuple[int, str, date], list[Decimal]] = {}
+    for movement in AR_MOVEMENTS:
+        grouped = (
+            movement.rows()
+            .annotate(month=TruncMonth(movement.counts_from()))
+            .values(movement.account_field, movement.currency_field, "month")
+            .annotate(total=Sum(movement.amount))
+            .order_by()
+        )
+        for row in grouped:
+            key = (row[movement.account_field], row[movement.currency_field], row["month"])
+            sums = totals.setdefault(key, [ZERO, ZERO])
+            sums[0] += movement.gross * row["total"]
+            sums[1] += movement.unapplied * row["total"]
+    return totals
+
+
+def monthly_mismatches() -> list[BalanceMismatch]:
+    """Customers' months whose maintained movements (billing.models.
+    AccountMonthlyMovement) differ from the movements counted in that month (kind
+    "month", the account id; figures (open, unapplied), the currency and month in
+    `detail`)."""
+    expected = {key: sums for key, sums in _monthly_from_movements().items() if any(sums)}
+    kept = {
+        (account_id, code, month): [open_amount, unapplied]
+        for account_id, code, month, open_amount, unapplied in (
+            AccountMonthlyMovement.objects.values_list(
+                "account_id", "currency", "month", "open_amount", "unapplied_amount"
+            )
+        )
+        if open_amount or unapplied
+    }
+    return [
+        BalanceMismatch(
+            "month",
+            key[0],
+            tuple(kept.get(key, [ZERO, ZERO])),
+            tuple(expected.get(key, [ZERO, ZERO])),
+            detail=f"{key[1]} {key[2]:%Y-%m}",
+        )
+        for key in sorted(set(expected) | set(kept))
+        if kept.get(key, [ZERO, ZERO]) != expected.get(key, [ZERO, ZERO])
+    ]
