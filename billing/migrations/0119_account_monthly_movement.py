@@ -1,9 +1,9 @@
 """What each customer's movements add per currency and month to its open invoices and to
 its unapplied cash and credit (billing.models.open_balances.AccountMonthlyMovement), kept
 by statement triggers on every movement table on PostgreSQL and filled once here; an index
-of its rows by month for the as-of reads (billing.selectors.ar_window), and one of the
+of its rows by month for the as-of reads (billing.selectors.ar_window), one of the
 issued invoices' payment terms in days, so that the aging knows how far back an invoice
-not yet in its oldest bucket can be dated.
+not yet in its oldest bucket can be dated, and two of the reversals by date.
 
 Each movement counts on the day the as-of rule gives it (billing.selectors.ar_as_of): on
 an invoice from its own date or the invoice's, whichever is later; for unapplied cash and
@@ -187,7 +187,12 @@ def drop(apps, schema_editor):
         for name, _verb, _transition, _changes in events(table):
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
             schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}()")
-    schema_editor.execute("DROP INDEX IF EXISTS billing_invoice_issued_terms")
+    for index in [
+        "billing_invoice_issued_terms",
+        "billing_paymentapplication_reversal_date",
+        "billing_creditapplication_reversal_date",
+    ]:
+        schema_editor.execute(f"DROP INDEX IF EXISTS {index}")
 
 
 class Migration(migrations.Migration):
