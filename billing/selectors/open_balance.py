@@ -16,8 +16,9 @@ after a past date (billing.selectors.ar_as_of), so they are only as right as thi
 identity. `open_balance_mismatches` checks it over the whole book (one grouped pass per
 table) and lists every document where it does not hold; `manage.py check_open_balances`
 runs it, and also compares each customer's open balance per currency kept by the
-triggers (billing.models.open_balances) with its open invoices, and the daily AR totals
-with the movements. Opening balances imported
+triggers (billing.models.open_balances) with its open invoices, the daily AR totals and
+each customer's monthly movements with the movements, and lists any application dated
+before its invoice (the past-date aging reads applications from their invoice's date on). Opening balances imported
 with a part settled before the cut-over carry that part as a payment applied on the
 cut-over date (billing/services/opening_balances.py), so they obey the same identity.
 """

@@ -26,9 +26,10 @@ buckets (billing.selectors.ar_as_of.OPEN_PARTS_FROM_BALANCES_SQL). The SQLite de
 every invoice (INVOICE_OPEN_PARTS_AS_OF_SQL); both give the same figures. Unapplied cash
 and credit work the same way: each customer's maintained unapplied amount less what
 documents dated after the date have left, plus back what was applied or refunded after it
-(UNAPPLIED_FROM_BALANCES_SQL; the demo: UNAPPLIED_AS_OF_SQL). A past date reads more later
-movements, and its figures are the same whatever was booked afterwards. Python only adds
-the per-customer results.
+(UNAPPLIED_FROM_BALANCES_SQL; the demo: UNAPPLIED_AS_OF_SQL). A date with movements
+booked after it reads each customer's monthly movements instead (aging_window: one month
+of movements and the recent buckets' invoices row by row, not all that came later). Every
+path gives the same figures; Python only adds the per-customer results.
 
 Currencies are never added together: each document is aged in its own currency, one
 table per currency; a total in the reporting currency converts each currency's totals
