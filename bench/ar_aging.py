@@ -275,11 +275,12 @@ FROM totals t FULL OUTER JOIN young y ON y.account_id = t.account_id AND y.curre
 def run_months_sql(as_of: date) -> dict:
     from django.db import connection, transaction
 
-    from billing.selectors.ar_window import totals_as_of, young_as_of
+    from billing.selectors.ar_window import totals_as_of, tune_window_transaction, young_as_of
 
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SET LOCAL work_mem = '128MB'")
         cur.execute("SET LOCAL jit = off")
+        tune_window_transaction(cur)
         totals = totals_as_of(cur, as_of)
         young = young_as_of(cur, as_of, "due_date", 120)
         sql = MONTHS_SQL.format(totals=totals.sql, young=young.sql)

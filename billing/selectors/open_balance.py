@@ -18,9 +18,10 @@ table) and lists every document where it does not hold; `manage.py check_open_ba
 runs it, and also compares each customer's open balance per currency kept by the
 triggers (billing.models.open_balances) with its open invoices, the daily AR totals and
 each customer's monthly movements with the movements, and lists any application dated
-before its invoice (the past-date aging reads applications from their invoice's date on). Opening balances imported
-with a part settled before the cut-over carry that part as a payment applied on the
-cut-over date (billing/services/opening_balances.py), so they obey the same identity.
+before its invoice (the past-date aging reads applications from their invoice's date
+on). Opening balances imported with a part settled before the cut-over carry that part
+as a payment applied on the cut-over date (billing/services/opening_balances.py), so
+they obey the same identity.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from billing.selectors.ar_window import totals_as_of, young_as_of
+from billing.selectors.ar_window import totals_as_of, tune_window_transaction, young_as_of
 
 # {totals}: per (account_id, currency) open_amount and unapplied_amount as of the date;
 # {young}: rows (account_id, currency, due_date, invoice_date, amount) of the invoices
@@ -41,6 +41,7 @@ def aging_from_months(
     unapplied cash and credit}) as of `as_of`. `conditions`: one SQL condition per bucket
     on the basis column (the last, the oldest, is what is left of the customer's open
     amount); `values` their parameters; `where` a condition on account_id and currency."""
+    tune_window_transaction(cursor)
     totals = totals_as_of(cursor, as_of)
     young = young_as_of(cursor, as_of, basis, last_edge, where)
     sums = ", ".join(

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from billing.selectors.ar_window import totals_as_of, young_as_of
+from billing.selectors.ar_window import totals_as_of, tune_window_transaction, young_as_of
 
 # An invoice's open amount as of %(as_of)s: today's plus back the movements dated after
 # the date (index lookups by invoice).
@@ -123,6 +123,7 @@ def page_candidates(
     below zero as of the date (the caller passes over every invoice instead). `rates` and
     `params` are the ranking's VALUES list of rates and its parameters (with the show
     filter's)."""
+    tune_window_transaction(cursor)
     cursor.execute(BELOW_ZERO_SQL, {"as_of": as_of})
     if cursor.fetchone()[0]:
         return None
