@@ -123,6 +123,13 @@ INDEXES = [
     # invoice due in the aging's recent buckets can be dated.
     "CREATE INDEX IF NOT EXISTS billing_invoice_issued_terms ON billing_invoice "
     "((due_date - invoice_date)) WHERE number IS NOT NULL AND status IN ('issued', 'void')",
+    # Reversals by date: the worklist of a past date looks for invoices that a reversal
+    # dated after it could leave below zero then (collections_app.selectors.
+    # worklist_window).
+    "CREATE INDEX IF NOT EXISTS billing_paymentapplication_reversal_date ON "
+    "billing_paymentapplication (applied_date) INCLUDE (invoice_id) WHERE amount < 0",
+    "CREATE INDEX IF NOT EXISTS billing_creditapplication_reversal_date ON "
+    "billing_creditapplication (applied_date) INCLUDE (invoice_id) WHERE amount < 0",
 ]
 
 
