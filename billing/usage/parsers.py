@@ -40,15 +40,19 @@ def csv_events(lines: Iterable[str]) -> Iterator[tuple[int, tuple]]:
         yield reader.line_num, pick(row) if len(row) >= width else BAD
 
 
+def from_json_line(text: str) -> tuple:
+    try:
+        event = json.loads(text)
+    except ValueError:
+        event = None
+    return from_mapping(event)
+
+
 def jsonl_events(lines: Iterable[str]) -> Iterator[tuple[int, tuple]]:
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue
-        try:
-            event = json.loads(text)
-        except ValueError:
-            event = None
-        yield number, from_mapping(event)
+        yield number, from_json_line(text)
 
 
 def body_events(events: list) -> Iterator[tuple[int, tuple]]:

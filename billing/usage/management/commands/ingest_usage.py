@@ -6,13 +6,11 @@ manage.py ingest_usage events.jsonl --format jsonl --accept-valid
 
 from __future__ import annotations
 
-import io
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from billing.usage.parsers import jsonl_events
-from billing.usage.services.ingestion import ingest_usage_csv, ingest_usage_events
+from billing.usage.services.ingestion import ingest_usage_csv, ingest_usage_jsonl
 
 
 class Command(BaseCommand):
@@ -39,10 +37,9 @@ class Command(BaseCommand):
                 batch = ingest_usage_csv(
                     data=handle.read(), source="command:csv", accept_valid=options["accept_valid"]
                 )
-            else:
-                lines = io.TextIOWrapper(handle, encoding="utf-8", newline="")
-                batch = ingest_usage_events(
-                    events=jsonl_events(lines),
+            else:  # read whole too: PostgreSQL reads plain lines itself
+                batch = ingest_usage_jsonl(
+                    data=handle.read(),
                     source="command:jsonl",
                     accept_valid=options["accept_valid"],
                 )
