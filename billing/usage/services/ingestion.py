@@ -29,7 +29,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import psycopg
@@ -219,6 +219,9 @@ def _write_in_bulk(*, batch: UsageBatch, load, accept_valid: bool) -> _Outcome:
         open_raw(cursor)
         received = load(cursor)
         load_keys(cursor)
+        month = _month_of_one_event(cursor)
+        if month is not None:  # the usual batch's only month, made ahead by the beat task
+            ensure_partitions([month])
         try:
             inserted = insert_good_events(cursor, batch.pk)
         except NotTheUsualBatch as unusual:
@@ -254,6 +257,20 @@ def _write_carefully(
         _add_to_rollups(cursor, batch, every_event=every_event, skip_earlier=bool(conflicts))
     outcome = _Outcome(received=received, duplicates=duplicates, rejections=rejections)
     return _settle(outcome, inserted, conflicts, accept_valid)
+
+
+def _month_of_one_event(cursor) -> date | None:
+    """The UTC month of any one event's time, if it reads as one (a guess for the batch:
+    `insert_good_events` checks the months it wrote)."""
+    cursor.execute("SELECT ts FROM usage_raw LIMIT 1")
+    row = cursor.fetchone()
+    try:
+        moment = datetime.fromisoformat(row[0])
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return moment.date().replace(day=1)
 
 
 def _months(first_day: date, last_day: date) -> list[date]:

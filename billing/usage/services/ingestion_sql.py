@@ -204,8 +204,12 @@ def insert_good_events(cursor, batch_id: int) -> int:
     and raises NotTheUsualBatch, saying what is known, for the careful path."""
     try:
         with transaction.atomic():
+            # The temporary tables have no statistics: the planner would guess one event
+            # and loop over the spans for each; a batch is hashed.
+            cursor.execute("SET LOCAL enable_nestloop = off")
             cursor.execute(INSERT_GOOD, {"batch": batch_id})
             inserted, first_day, last_day = cursor.fetchone()
+            cursor.execute("SET LOCAL enable_nestloop = on")
             if inserted and not (
                 first_day.replace(day=1) == last_day.replace(day=1)
                 and partition_name(first_day.replace(day=1)) in existing_partitions()
