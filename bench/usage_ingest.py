@@ -95,10 +95,12 @@ def json_lines(data: bytes) -> bytes:
 
 
 def ingest_json_lines(data: bytes):
-    """As the `ingest_usage` command reads a .jsonl file (COPYed as sent, read in SQL)."""
-    from billing.usage.services.ingestion import ingest_usage_jsonl
+    """As the `ingest_usage` command reads a .jsonl file (parsed in Python, COPYed)."""
+    from billing.usage.parsers import jsonl_events
+    from billing.usage.services.ingestion import ingest_usage_events
 
-    return ingest_usage_jsonl(data=data, source="bench:jsonl")
+    lines = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")
+    return ingest_usage_events(events=jsonl_events(lines), source="bench:jsonl")
 
 
 class Clock:
@@ -283,7 +285,9 @@ def main() -> None:
     print("  " + describe(f"replay ({replay.duplicates} duplicates)", n, results["replay"]))
     print(
         "  "
-        + describe(f"JSON lines, read in SQL ({by_lines.accepted} accepted)", n, results["jsonl"])
+        + describe(
+            f"JSON lines, parsed in Python ({by_lines.accepted} accepted)", n, results["jsonl"]
+        )
     )
     for key in ("ingest", "jsonl"):
         print(f"  steps of {key} (wall):\n    " + steps(results[key]))

@@ -29,24 +29,20 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 import psycopg
 from django.db import IntegrityError, connection, transaction
 
 from billing.usage.models import DailyUsage, UsageBatch
-from billing.usage.parsers import csv_events, jsonl_events, plain_csv_header
+from billing.usage.parsers import csv_events, plain_csv_header
 from billing.usage.partitions import ensure_partitions
 from billing.usage.resolver import CheckedEvent, EventChecker, Rejection, Resolver
-from billing.usage.services.ingestion_jsonl import copy_json_lines, plain_json_lines
 from billing.usage.services.ingestion_sql import (
-    NotTheUsualBatch,
     copy_csv,
     copy_events,
-    insert_good_events,
     judge_in_bulk,
-    load_keys,
     number_repeats,
     open_raw,
     rejection_report,
@@ -130,23 +126,6 @@ def ingest_usage_csv(
     return _ingest_in_bulk(load, source, actor, accept_valid)
 
 
-def ingest_usage_jsonl(
-    *, data: bytes, source: str, actor=None, accept_valid: bool = False
-) -> UsageBatch:
-    """A JSON lines file (one object a line, `parsers.COLUMNS` as keys; blank lines
-    skipped but counted) through the same checks and report as `ingest_usage_events`.
-    On PostgreSQL a plain file (`plain_json_lines`) is COPYed as sent and read by the
-    database, the odd line by Python; any other file is read by Python line by line."""
-    if connection.vendor == "postgresql" and plain_json_lines(data):
-        return _ingest_in_bulk(
-            lambda cursor: copy_json_lines(cursor, data), source, actor, accept_valid
-        )
-    lines = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")
-    return ingest_usage_events(
-        events=jsonl_events(lines), source=source, actor=actor, accept_valid=accept_valid
-    )
-
-
 def _ingest_in_bulk(load, source: str, actor, accept_valid: bool) -> UsageBatch:
     batch = _new_batch(source=source, actor=actor, received=0)
     try:
@@ -218,59 +197,23 @@ def _write_in_bulk(*, batch: UsageBatch, load, accept_valid: bool) -> _Outcome:
     with connection.cursor() as cursor:
         open_raw(cursor)
         received = load(cursor)
-        load_keys(cursor)
-        month = _month_of_one_event(cursor)
-        if month is not None:  # the usual batch's only month, made ahead by the beat task
-            ensure_partitions([month])
-        try:
-            inserted = insert_good_events(cursor, batch.pk)
-        except NotTheUsualBatch as unusual:
-            return _write_carefully(cursor, batch, received, unusual, accept_valid)
-        rejections = []
-        if inserted < received:  # the report: the batch judged again, event by event
-            judge_in_bulk(cursor)
-            rejections = rejection_report(cursor, numbered=False)[1]
-    outcome = _Outcome(received=received, rejections=rejections)
-    return _settle(outcome, inserted, [], accept_valid)
-
-
-def _write_carefully(
-    cursor, batch: UsageBatch, received: int, unusual: NotTheUsualBatch, accept_valid: bool
-) -> _Outcome:
-    """The batch judged into `usage_checked` first, then written as `_insert_events` says."""
-    good, (first_day, last_day) = judge_in_bulk(cursor, readable=not unusual.unreadable)
-    # The primary key (event id, month) stops a repeat inside one month; a batch over
-    # several months numbers its repeats first.
-    numbered = bool(good) and first_day.replace(day=1) != last_day.replace(day=1)
-    if numbered:
-        number_repeats(cursor)
-    inserted, conflicts = 0, []
-    if good:
-        ensure_partitions(_months(first_day, last_day))
-        one_month = None if numbered else first_day.replace(day=1)
-        inserted, conflicts, numbered = _insert_events(
-            cursor, batch, numbered, one_month, seen_before=unusual.seen_before
-        )
-    duplicates, rejections = rejection_report(cursor, numbered=numbered)
-    if inserted:
-        every_event = inserted == received
-        _add_to_rollups(cursor, batch, every_event=every_event, skip_earlier=bool(conflicts))
+        good, (first_day, last_day) = judge_in_bulk(cursor)
+        # The primary key (event id, month) stops a repeat inside one month; a batch over
+        # several months numbers its repeats first.
+        numbered = bool(good) and first_day.replace(day=1) != last_day.replace(day=1)
+        if numbered:
+            number_repeats(cursor)
+        inserted, conflicts = 0, []
+        if good:
+            ensure_partitions(_months(first_day, last_day))
+            one_month = None if numbered else first_day.replace(day=1)
+            inserted, conflicts, numbered = _insert_events(cursor, batch, numbered, one_month)
+        duplicates, rejections = rejection_report(cursor, numbered=numbered)
+        if inserted:
+            every_event = inserted == received
+            _add_to_rollups(cursor, batch, every_event=every_event, skip_earlier=bool(conflicts))
     outcome = _Outcome(received=received, duplicates=duplicates, rejections=rejections)
     return _settle(outcome, inserted, conflicts, accept_valid)
-
-
-def _month_of_one_event(cursor) -> date | None:
-    """The UTC month of any one event's time, if it reads as one (a guess for the batch:
-    `insert_good_events` checks the months it wrote)."""
-    cursor.execute("SELECT ts FROM usage_raw LIMIT 1")
-    row = cursor.fetchone()
-    try:
-        moment = datetime.fromisoformat(row[0])
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(UTC)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return moment.date().replace(day=1)
 
 
 def _months(first_day: date, last_day: date) -> list[date]:
@@ -291,9 +234,7 @@ SELECT s.event_id, s.occurred_at, s.usage_date, s.contract_id, s.metric, s.quant
   FROM usage_checked s WHERE {good}"""
 
 
-def _insert_events(
-    cursor, batch: UsageBatch, numbered: bool, one_month: date | None, *, seen_before: bool
-):
+def _insert_events(cursor, batch: UsageBatch, numbered: bool, one_month: date | None):
     """The good events into the raw table; returns (inserted, conflicts, numbered).
     First as a plain INSERT: in the usual batch no id was seen before (here or in an
     earlier batch), and then it is all there is to do. An id seen before makes it fail
@@ -303,13 +244,12 @@ def _insert_events(
     of one month passes the month as a value (no date_trunc per event)."""
     month, params = (MONTH, [batch.pk]) if one_month is None else ("%s", [batch.pk, one_month])
     insert = INSERT_EVENTS.format(month=month, good=GOOD)
-    if not seen_before:  # known when the one-statement path met the primary key
-        try:
-            with transaction.atomic():  # a savepoint
-                cursor.execute(insert, params)
-                return cursor.rowcount, [], numbered
-        except IntegrityError:
-            pass
+    try:
+        with transaction.atomic():  # a savepoint
+            cursor.execute(insert, params)
+            return cursor.rowcount, [], numbered
+    except IntegrityError:
+        pass
     if not numbered:
         number_repeats(cursor)
     cursor.execute(insert + " ON CONFLICT (event_id, usage_month) DO NOTHING", params)

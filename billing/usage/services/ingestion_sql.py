@@ -22,13 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import DataError, IntegrityError, transaction
+from django.db import DataError, transaction
 
-from billing.usage.models import DailyUsage
-from billing.usage.partitions import existing_partitions, partition_name
 from billing.usage.resolver import EVENT_ID_MAX, Rejection, Resolver
-
-ROLLUPS = DailyUsage._meta.db_table
 
 # ISO 8601 extended dates and times as `datetime.fromisoformat` reads them; the cast is
 # guarded by it, so "yesterday" or "Jan 5" never reach PostgreSQL's liberal parser.
@@ -86,15 +82,17 @@ KEYED = """
       FROM usage_raw r
       JOIN usage_key k
         ON k.customer = r.customer AND k.contract = r.contract AND k.metric = r.metric"""
-EXACT_PARSED = f"""
+EXACT_CHECK = JUDGED.format(
+    parsed=f"""
     SELECT r.line, r.event_id, r.metric, k.key_id, k.code AS key_code,
            {exact_quantity("r.quantity")} AS quantity,
            {exact_timestamp("r.ts")} AS occurred_at {KEYED}"""
-EXACT_CHECK = JUDGED.format(parsed=EXACT_PARSED)
+)
 # `c` casts once; a cast that prints back as sent is what the exact rules read too
 # (NaN and Infinity print back but are not numbers to them). UTC and ISO output are set
 # for the transaction by `open_raw`.
-FAST_PARSED = f"""
+FAST_CHECK = JUDGED.format(
+    parsed=f"""
     SELECT c.line, c.event_id, c.metric, c.key_id, c.key_code,
            CASE WHEN c.q::text = c.quantity AND c.quantity NOT IN ('NaN', 'Infinity', '-Infinity')
                 THEN c.q ELSE {exact_quantity("c.quantity")} END AS quantity,
@@ -103,7 +101,7 @@ FAST_PARSED = f"""
       FROM (SELECT r.line, r.event_id, r.metric, k.key_id, k.code AS key_code,
                    r.quantity::numeric AS q, r.ts::timestamptz AS t, r.quantity, r.ts {KEYED}
             OFFSET 0) c"""
-FAST_CHECK = JUDGED.format(parsed=FAST_PARSED)
+)
 
 
 RAW_COLUMNS = ("event_id", "customer", "contract", "metric", "quantity", "ts")
@@ -152,88 +150,16 @@ def copy_csv(cursor, data: bytes, columns: list[str]) -> int:
     return cursor.cursor.rowcount
 
 
-def load_keys(cursor) -> None:
-    """The batch's distinct references, resolved once each (`usage_key`, `usage_key_span`)."""
-    cursor.execute("SELECT DISTINCT customer, contract, metric FROM usage_raw")
-    _load_keys(cursor, cursor.fetchall())
-
-
-# A good event: no fault by `FAULT` (a time is in a span of its reference only if it was
-# read, a quantity is compared only if it was).
-GOOD_EVENT = f"""p.event_id <> '' AND length(p.event_id) <= {EVENT_ID_MAX}
-   AND p.key_code IS NULL AND p.quantity >= 0 AND scale(p.quantity) <= 6
-   AND p.quantity < 1e18"""
-
-# The usual batch in one statement: the good events, read by the fast casts, straight into
-# the raw table, their sums into the daily rollups, and back the count and the days.
-INSERT_GOOD = f"""
-WITH inserted AS (
-    INSERT INTO usage_event (event_id, occurred_at, usage_date, contract_id, metric,
-                             quantity, batch_id, usage_month)
-    SELECT p.event_id, p.occurred_at, p.usage_date, s.contract_id, p.metric, p.quantity,
-           %(batch)s, date_trunc('month', p.usage_date)::date
-      FROM (SELECT f.*, f.occurred_at::date AS usage_date FROM ({FAST_PARSED} OFFSET 0) f) p
-      JOIN usage_key_span s ON s.key_id = p.key_id AND p.usage_date BETWEEN s.starts AND s.ends
-     WHERE {GOOD_EVENT}
-    RETURNING contract_id, metric, usage_date, quantity
-), rolled_up AS (
-    INSERT INTO {ROLLUPS} (contract_id, metric, usage_date, quantity, events, billed_quantity)
-    SELECT contract_id, metric, usage_date, sum(quantity), count(*), 0
-      FROM inserted GROUP BY contract_id, metric, usage_date
-    ON CONFLICT (contract_id, metric, usage_date) DO UPDATE
-       SET quantity = {ROLLUPS}.quantity + excluded.quantity,
-           events = {ROLLUPS}.events + excluded.events
-)
-SELECT count(*), min(usage_date), max(usage_date) FROM inserted
-"""
-
-
-class NotTheUsualBatch(Exception):
-    """The one-statement path undone: an id seen before, a text no cast reads, a batch over
-    several months or a month without its partition."""
-
-    def __init__(self, *, seen_before: bool = False, unreadable: bool = False) -> None:
-        self.seen_before = seen_before
-        self.unreadable = unreadable
-
-
-def insert_good_events(cursor, batch_id: int) -> int:
-    """The usual batch (one month with its partition, no id seen before, every text read
-    by a cast) written by `INSERT_GOOD`; returns the number of events inserted, which is
-    the number received when no event is rejected. Anything else undoes it (a savepoint)
-    and raises NotTheUsualBatch, saying what is known, for the careful path."""
-    try:
-        with transaction.atomic():
-            # The temporary tables have no statistics: the planner would guess one event
-            # and loop over the spans for each; a batch is hashed.
-            cursor.execute("SET LOCAL enable_nestloop = off")
-            cursor.execute(INSERT_GOOD, {"batch": batch_id})
-            inserted, first_day, last_day = cursor.fetchone()
-            cursor.execute("SET LOCAL enable_nestloop = on")
-            if inserted and not (
-                first_day.replace(day=1) == last_day.replace(day=1)
-                and partition_name(first_day.replace(day=1)) in existing_partitions()
-            ):
-                raise NotTheUsualBatch()
-            return int(inserted)
-    except IntegrityError as error:  # the primary key: an id seen before
-        raise NotTheUsualBatch(seen_before=True) from error
-    except DataError as error:  # "ten", day 32
-        raise NotTheUsualBatch(unreadable=True) from error
-
-
-def judge_in_bulk(cursor, *, readable: bool = True) -> tuple[int, list]:
+def judge_in_bulk(cursor) -> tuple[int, list]:
     """Judges what `usage_raw` holds into `usage_checked` (every event, with its fault);
     returns the number of events without a fault and the first and last usage day among
-    them. `load_keys` has run. Runs in the caller's transaction (the temporary tables go
-    with it). `readable=False`: a cast is known to fail, the exact rules go first."""
-    if readable:
-        try:
-            with transaction.atomic():  # a savepoint: a text no cast can read undoes it
-                cursor.execute(FAST_CHECK)
-        except DataError:  # "ten", day 32: judged again, every cast guarded
-            readable = False
-    if not readable:
+    them. Runs in the caller's transaction (the temporary tables go with it)."""
+    cursor.execute("SELECT DISTINCT customer, contract, metric FROM usage_raw")
+    _load_keys(cursor, cursor.fetchall())
+    try:
+        with transaction.atomic():  # a savepoint: a text no cast can read undoes it
+            cursor.execute(FAST_CHECK)
+    except DataError:  # "ten", day 32: judged again, every cast guarded
         cursor.execute(EXACT_CHECK)
     cursor.execute(
         "SELECT count(*), min(usage_date), max(usage_date) FROM usage_checked WHERE fault IS NULL"

@@ -6,11 +6,13 @@ manage.py ingest_usage events.jsonl --format jsonl --accept-valid
 
 from __future__ import annotations
 
+import io
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from billing.usage.services.ingestion import ingest_usage_csv, ingest_usage_jsonl
+from billing.usage.parsers import jsonl_events
+from billing.usage.services.ingestion import ingest_usage_csv, ingest_usage_events
 
 
 class Command(BaseCommand):
@@ -37,9 +39,10 @@ class Command(BaseCommand):
                 batch = ingest_usage_csv(
                     data=handle.read(), source="command:csv", accept_valid=options["accept_valid"]
                 )
-            else:  # read whole too: PostgreSQL reads plain lines itself
-                batch = ingest_usage_jsonl(
-                    data=handle.read(),
+            else:
+                lines = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+                batch = ingest_usage_events(
+                    events=jsonl_events(lines),
                     source="command:jsonl",
                     accept_valid=options["accept_valid"],
                 )
