@@ -137,6 +137,38 @@ class Clock:
         return value
 
 
+class StepTimes:
+    """Wall seconds per statement of a run (Django's execute wrapper: cheap); the COPYs
+    and Python are what is left of the run's time."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            step = " ".join(sql.split())[:60]
+            self.seconds[step] = self.seconds.get(step, 0.0) + time.perf_counter() - start
+
+    def measure(self, clock: Clock, results: dict, key: str, work):
+        from django.db import connection
+
+        with connection.execute_wrapper(self):
+            value = clock.measure(results, key, work)
+        results[key]["steps"] = dict(self.seconds)
+        self.seconds.clear()
+        return value
+
+
+def steps(figures: dict) -> str:
+    slow = sorted(figures["steps"].items(), key=lambda item: -item[1])
+    shown = [f"{seconds:.2f} s {step}" for step, seconds in slow if seconds >= 0.05]
+    rest = figures["wall"] - sum(figures["steps"].values())
+    return "\n    ".join([*shown, f"{rest:.2f} s COPY into the temporary table and Python"])
+
+
 def make_twin() -> None:
     """A partitioned twin of usage_event (same columns, primary key and collation)."""
     from django.db import connection
@@ -227,11 +259,12 @@ def main() -> None:
         data = event_file(references, args.events).encode()
     clock = Clock()
     load_before = os.getloadavg()
-    batch = clock.measure(results, "ingest", lambda: ingest(data))
+    step_times = StepTimes()
+    batch = step_times.measure(clock, results, "ingest", lambda: ingest(data))
     replay = clock.measure(results, "replay", lambda: ingest(data))
     copy_baselines(clock, results)
     jsonl = json_lines(data)
-    by_lines = clock.measure(results, "jsonl", lambda: ingest_json_lines(jsonl))
+    by_lines = step_times.measure(clock, results, "jsonl", lambda: ingest_json_lines(jsonl))
     load_after = os.getloadavg()
 
     from billing.usage.models import DailyUsage
@@ -256,6 +289,8 @@ def main() -> None:
             f"JSON lines, parsed in Python ({by_lines.accepted} accepted)", n, results["jsonl"]
         )
     )
+    for key in ("ingest", "jsonl"):
+        print(f"  steps of {key} (wall):\n    " + steps(results[key]))
     print(f"baseline, plain COPY of the same {results['copied']} rows into a partitioned twin:")
     print("  " + describe("COPY text made beforehand", n, text))
     print("  " + describe("COPY of Python rows (write_row)", n, rows))

@@ -37,10 +37,10 @@ def _serialize(root) -> bytes:
     return etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
 
 
-def _generate(document: Invoice | CreditNote, flavor: str) -> bytes:
+def _generate(document: Invoice | CreditNote, flavor: str, data: dict | None = None) -> bytes:
     from facturx import generate_xml
 
-    data = copy.deepcopy(einvoice_data(document))
+    data = copy.deepcopy(data if data is not None else einvoice_data(document))
     # No checks here: `render_einvoice` runs the XSD (compiled once) and the schematron on
     # every document it stores; factur-x's own XSD check recompiles the schema each call.
     return generate_xml(
@@ -59,14 +59,15 @@ def xrechnung_xml(document: Invoice | CreditNote) -> bytes:
     from billing.error_codes import BillingError
     from core.errors import DomainValidationError
 
-    if "BT-10" not in einvoice_data(document):
+    data = einvoice_data(document)  # read once: checked here and built from
+    if "BT-10" not in data:
         raise DomainValidationError(
             field="buyer_reference",
             code=BillingError.EINVOICE_DATA_MISSING,
             message="XRechnung needs the buyer reference (Leitweg-ID or the buyer's "
             "reference) on the account.",
         )
-    root = etree.fromstring(facturx_xml(document))
+    root = etree.fromstring(_generate(document, "factur-x", data))
     root.find(CII_GUIDELINE).text = XRECHNUNG_ID
     return _serialize(root)
 

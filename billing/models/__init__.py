@@ -21,13 +21,14 @@ from .invoices import (
     InvoiceStatus,
     SettlementStatus,
 )
-from .open_balances import AccountOpenBalance, ArDailyTotal
+from .open_balances import AccountMonthlyMovement, AccountOpenBalance, ArDailyTotal
 from .payments import Payment, PaymentApplication, PaymentMethod, Refund
 from .runs import BillingRun, BillingRunException, BillingRunStatus, ExceptionReason
 from .schedules import BillingScheduleLine, ScheduleLineKind, ScheduleLineStatus, UsageRecord
 
 __all__ = [
     "OPEN_AMOUNT",
+    "AccountMonthlyMovement",
     "AccountOpenBalance",
     "ArDailyTotal",
     "BillingRun",

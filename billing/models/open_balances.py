@@ -65,3 +65,33 @@ class ArDailyTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.currency} {self.day}"
+
+
+class AccountMonthlyMovement(models.Model):
+    """What a customer's movements in one currency add, in one calendar month, to its open
+    invoices (gross AR) and to its unapplied cash and credit, each on the day from which
+    it counts (the rule of billing.selectors.ar_as_of; `month` is that month's first
+    day). A customer's balance as of D is then its balance today less the months after
+    D's month and the movements of D's month dated after D (or the months before plus
+    those dated up to D), so a past date reads a window of one month row by row, not
+    everything booked after it. A backdated movement only changes its own month's row.
+    Kept on PostgreSQL by statement triggers on the movement tables (migration
+    0119_account_monthly_movement), in the same transaction as every movement."""
+
+    account = models.ForeignKey(
+        "ordermgmt.Account", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    currency = models.CharField(max_length=3)
+    month = models.DateField()
+    open_amount = money_field(default=0)
+    unapplied_amount = money_field(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "currency", "month"], name="account_monthly_movement_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.currency} {self.month:%Y-%m}"

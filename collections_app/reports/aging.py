@@ -26,9 +26,10 @@ buckets (billing.selectors.ar_as_of.OPEN_PARTS_FROM_BALANCES_SQL). The SQLite de
 every invoice (INVOICE_OPEN_PARTS_AS_OF_SQL); both give the same figures. Unapplied cash
 and credit work the same way: each customer's maintained unapplied amount less what
 documents dated after the date have left, plus back what was applied or refunded after it
-(UNAPPLIED_FROM_BALANCES_SQL; the demo: UNAPPLIED_AS_OF_SQL). A past date reads more later
-movements, and its figures are the same whatever was booked afterwards. Python only adds
-the per-customer results.
+(UNAPPLIED_FROM_BALANCES_SQL; the demo: UNAPPLIED_AS_OF_SQL). A date with movements
+booked after it reads each customer's monthly movements instead (aging_window: one month
+of movements and the recent buckets' invoices row by row, not all that came later). Every
+path gives the same figures; Python only adds the per-customer results.
 
 Currencies are never added together: each document is aged in its own currency, one
 table per currency; a total in the reporting currency converts each currency's totals
@@ -47,6 +48,7 @@ from django.db import connection, transaction
 
 from billing.selectors.ar_as_of import (
     INVOICE_OPEN_PARTS_AS_OF_SQL,
+    MOVED_AFTER_SQL,
     UNAPPLIED_AS_OF_SQL,
     UNAPPLIED_FROM_BALANCES_SQL,
     open_parts_sql,
@@ -60,6 +62,8 @@ from collections_app.error_codes import CollectionsError
 from core.errors import DomainValidationError
 from core.money import round_money, validate_currency
 from ordermgmt.models import Account
+
+from .aging_window import aging_from_months
 
 ZERO = Decimal("0")
 DEFAULT_EDGES: tuple[int, ...] = (30, 60, 90, 120)
@@ -382,6 +386,50 @@ def _unapplied(
         return {(row[0], row[1]): sql_amount(row[2]) for row in cursor.fetchall()}
 
 
+def _from_monthly_movements(
+    params: AgingParams, account_id: int | None
+) -> tuple[dict[tuple, list[Decimal]], dict[tuple, Decimal]] | None:
+    """Buckets and unapplied amounts from the customers' monthly movements
+    (collections_app.reports.aging_window) when something that counts was booked after
+    the date; None where the other paths read less (nothing moved after the date: today's
+    balances are the date's) or the table is not kept (the SQLite demo)."""
+    conditions, values = _bucket_conditions(params)
+    where, more = _filters(params, account_id)
+    with transaction.atomic(), connection.cursor() as cursor:
+        tune_report_transaction(cursor)
+        if not reads_open_balances(cursor):
+            return None
+        cursor.execute(MOVED_AFTER_SQL, {"as_of": params.as_of})
+        if not cursor.fetchone()[0]:
+            return None
+        return aging_from_months(
+            cursor,
+            as_of=params.as_of,
+            basis=params.basis,
+            last_edge=params.edges[-1],
+            conditions=conditions,
+            values=values | more,
+            where=where,
+        )
+
+
+def aging_figures(
+    params: AgingParams, account_id: int | None = None, *, every_invoice: bool = False
+) -> tuple[dict[tuple, list[Decimal]], dict[tuple, Decimal]]:
+    """({(account_id, currency): [open invoices per bucket]}, {(account_id, currency):
+    unapplied cash and credit}) as of the date, by the path that reads least for it (a
+    past date: the monthly movements; else the maintained balances; the SQLite demo and
+    `every_invoice`: every invoice). Every path gives the same figures."""
+    if not every_invoice:
+        found = _from_monthly_movements(params, account_id)
+        if found is not None:
+            return found
+    return (
+        open_by_bucket(params, account_id, every_invoice=every_invoice),
+        _unapplied(params, account_id, every_invoice),
+    )
+
+
 def _account_names(ids: set[int]) -> dict[int, str]:
     """Names for the report's rows. A long IN list costs more to build and plan than
     reading every account's name once, so past a few hundred ids read them all."""
@@ -398,8 +446,7 @@ def ar_aging(
     as of the date is billing's one rule (billing.selectors.ar_as_of); `every_invoice`:
     see open_by_bucket."""
     n = len(params.edges) + 2
-    buckets = open_by_bucket(params, account_id, every_invoice=every_invoice)
-    unapplied = _unapplied(params, account_id, every_invoice)
+    buckets, unapplied = aging_figures(params, account_id, every_invoice=every_invoice)
 
     rows: list[AgingRow] = []
     for key in set(buckets) | set(unapplied):

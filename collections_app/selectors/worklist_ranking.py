@@ -5,7 +5,10 @@ amount as of the date by billing's one as-of rule (billing.selectors.ar_as_of), 
 per currency over the invoices due before the date. When nothing that counts moved after
 the date (today, usually), those sums come from each customer's maintained open balance
 (billing.models.AccountOpenBalance) less its open invoices not yet due, so the ranking
-reads one row per customer; otherwise one pass over the invoices. The database groups
+reads one row per customer. Otherwise a page comes from the customers' monthly movements
+(collections_app.selectors.worklist_window: amounts by account, then the invoices of the
+page's accounts only); the SQLite demo, and the whole list at once, make one pass over
+the invoices. The database groups
 and sorts the accounts (by the balance converted to the reporting currency, then the
 oldest due date, then the name) with the same SQL on PostgreSQL and on the SQLite demo;
 Python receives only the page asked for.
@@ -38,6 +41,7 @@ from collections_app.models import (
 )
 
 from .dunning import PromiseOutcome, open_invoices, promise_statuses
+from .worklist_window import page_candidates
 
 WORKLIST_PAGE_SIZE = 50
 WORKLIST_MAX_PAGE_SIZE = 200
@@ -140,7 +144,8 @@ WHERE b.open_invoices - coalesce(r.invoices, 0) > 0
 def overdue_per_currency_sql(cursor, as_of: date, every_invoice: bool = False) -> str:
     """The overdue figures' SQL for the date: from the maintained balances where they
     give the same figures (PostgreSQL, nothing moved after the date), else one pass
-    (always with `every_invoice`, for the benchmark that compares the two)."""
+    (always with `every_invoice`, for the benchmark that compares the two; a page of
+    ranked_accounts then reads only its accounts' invoices)."""
     if reads_open_balances(cursor) and not every_invoice:
         cursor.execute(MOVED_AFTER_SQL, {"as_of": as_of})
         if not cursor.fetchone()[0]:
@@ -205,13 +210,24 @@ def ranked_accounts(
         "limit": no_limit if limit is None else limit,
         "offset": offset,
     }
+    matching = None
     with transaction.atomic(), connection.cursor() as cursor:
         tune_report_transaction(cursor)
-        sql = RANKING_SQL.format(
-            per_currency=overdue_per_currency_sql(cursor, as_of, every_invoice),
-            show=condition,
-            rates=values,
-        )
+        per_currency = overdue_per_currency_sql(cursor, as_of, every_invoice)
+        past_date = per_currency == OVERDUE_FROM_INVOICES_SQL and reads_open_balances(cursor)
+        if past_date and not every_invoice and limit:
+            # A past date: the page's accounts from the monthly movements, then only
+            # their invoices one by one (collections_app.selectors.worklist_window).
+            candidates = page_candidates(
+                cursor, as_of=as_of, show=condition, rates=values, params=params,
+                offset=offset, limit=limit,
+            )  # fmt: skip
+            if candidates is not None and not candidates.per_currency:
+                return [], None
+            if candidates is not None:
+                per_currency, condition = candidates.per_currency, "true"
+                params["offset"], matching = candidates.offset, candidates.matching
+        sql = RANKING_SQL.format(per_currency=per_currency, show=condition, rates=values)
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     accounts: list[RankedAccount] = []
@@ -230,6 +246,8 @@ def ranked_accounts(
         accounts[-1].overdue.append((code, sql_amount(total)))
         if unranked:
             accounts[-1].unranked_currencies.append(code)
+    if matching is not None:
+        return accounts, matching
     return accounts, (rows[0][4] if rows else None)
 
 

@@ -12,8 +12,8 @@ from billing.models import CreditNote, NumberSeries, Payment, PaymentApplication
 from billing.services import apply_payment, issue_invoice
 from ordermgmt import roles
 from ordermgmt.models import Account
+from tests.billing.api_helpers import draft_invoice
 from tests.billing.helpers import RECEIVED, pay
-from tests.billing.test_api import draft_invoice
 from tests.factories import AccountFactory, UserFactory, billable_account
 
 pytestmark = pytest.mark.django_db

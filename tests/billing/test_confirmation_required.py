@@ -16,9 +16,9 @@ from ordermgmt import roles
 from tests.bank_factories import open_invoice
 from tests.billing.confirming import confirmed_refund_fields, hidden_fields
 from tests.billing.helpers import pay
+from tests.billing.page_helpers import logged_in
 from tests.billing.test_cash_pages import applied, refreshed
 from tests.billing.test_delivery import issued_invoice
-from tests.billing.test_pages import logged_in
 from tests.factories import AccountFactory, UserFactory, billable_account
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from django.urls import reverse
 from billing.models import CreditNote, Invoice
 from ordermgmt import roles
 from tests.billing.confirming import hidden_fields
+from tests.billing.page_helpers import logged_in
 from tests.billing.test_delivery import issued_invoice
-from tests.billing.test_pages import logged_in
 from tests.billing.test_stripe_link import pushed
 
 pytestmark = pytest.mark.django_db

@@ -1,9 +1,6 @@
 """Credit on account: a credit note on an invoice that was already paid leaves its credit
 with the customer, to apply to other invoices or refund, like unapplied cash."""
 
-import os
-import subprocess
-import sys
 from datetime import date
 from decimal import Decimal
 
@@ -23,6 +20,7 @@ from billing.services import (
 from core.errors import DomainValidationError
 from tests.collections.test_aging_book import apply, issued_invoice, payment
 from tests.factories import AccountFactory
+from tests.processes import run_in_processes
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -255,26 +253,22 @@ def test_the_database_refuses_to_change_what_a_note_put_on_account():
     CreditNote.objects.filter(pk=note.pk).update(applied_amount=D("10.00"))
 
 
-APPLIER = """
-import django, os, sys
-from decimal import Decimal
-os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'
-django.setup()
-from datetime import date
-from billing.models import CreditNote, Invoice
-from billing.services import apply_credit_note
-from core.errors import DomainValidationError
-note = CreditNote.objects.get(pk=int(sys.argv[1]))
-ok = 0
-for pk in sys.argv[2].split(','):
-    try:
-        apply_credit_note(credit_note=note, allocations=[(Invoice.objects.get(pk=int(pk)),
-                          Decimal('100.00'))], actor=None, applied_date=date(2026, 2, 10))
-        ok += 1
-    except DomainValidationError:
-        pass
-print(ok)
-"""
+def apply_in_turn(note_id: int, invoice_ids: list[int]) -> int:
+    """One worker: applies 100.00 of the credit note to each invoice; how many it applied."""
+    note = CreditNote.objects.get(pk=note_id)
+    applied = 0
+    for pk in invoice_ids:
+        try:
+            apply_credit_note(
+                credit_note=note,
+                allocations=[(Invoice.objects.get(pk=pk), D("100.00"))],
+                actor=None,
+                applied_date=date(2026, 2, 10),
+            )
+            applied += 1
+        except DomainValidationError:
+            pass
+    return applied
 
 
 @pytest.mark.django_db(transaction=True)
@@ -282,24 +276,8 @@ def test_parallel_workers_never_over_apply_the_same_credit_note():
     account = AccountFactory()
     note = credit(paid_invoice(account, "1000.00"), "500.00")  # enough for 5 of 12
     invoices = [issued_invoice(account, "100.00", FEB_1) for _ in range(12)]
-    db = connection.settings_dict
-    url = f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    workers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                APPLIER,
-                str(note.pk),
-                ",".join(str(i.pk) for i in invoices[n::4]),
-            ],
-            env={**os.environ, "DATABASE_URL": url},
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for n in range(4)
-    ]
-    applied = sum(int(w.communicate(timeout=120)[0].strip()) for w in workers)
+    batches = [(note.pk, [i.pk for i in invoices[n::4]]) for n in range(4)]
+    applied = sum(run_in_processes(apply_in_turn, batches))
     (note,) = settled(note)
     assert applied == 5
     assert note.applied_amount == D("500.00") and note.unapplied_amount == 0

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from billing.services import apply_payment, issue_invoice, record_payment
 from ordermgmt import roles
-from tests.billing.test_pages import draft_invoice, logged_in
+from tests.billing.page_helpers import draft_invoice, logged_in
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,3 @@
-import os
-import subprocess
-import sys
 from datetime import date
 from decimal import Decimal
 
@@ -12,6 +9,7 @@ from billing.services import (
     CreditLineInput,
     create_corrected_invoice,
     execute_billing_run,
+    invoicing,
     issue_credit_note,
     issue_invoice,
     queue_billing_run,
@@ -25,6 +23,7 @@ from tests.factories import (
     billable_account,
     line_input,
 )
+from tests.processes import run_in_processes
 
 pytestmark = pytest.mark.django_db
 
@@ -231,17 +230,11 @@ def test_credit_notes_have_their_own_gapless_series():
     assert numbers == [f"CN-{year}-00000{i}" for i in (1, 2, 3)]
 
 
-ISSUER = """
-import django, os, sys
-os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'
-django.setup()
-from billing.models import Invoice
-from billing.services import invoicing, issue_invoice
-invoicing.ON_ISSUE.clear()  # numbering is under test; no e-mail tasks left in the broker
-ids = [int(x) for x in sys.argv[1].split(',')]
-for pk in ids:
-    issue_invoice(invoice=Invoice.objects.get(pk=pk), actor=None)
-"""
+def issue_in_turn(invoice_ids: list[int]) -> None:
+    """One issuer: issues each draft in turn."""
+    invoicing.ON_ISSUE.clear()  # numbering is under test; no e-mail tasks from this worker
+    for pk in invoice_ids:
+        issue_invoice(invoice=Invoice.objects.get(pk=pk), actor=None)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -250,18 +243,7 @@ def test_parallel_issuers_in_separate_processes_never_make_a_gap_or_duplicate():
         active_contract(billing_frequency="annual")
     invoices = drafts()
     assert len(invoices) == 40
-    db = connection.settings_dict
-    url = f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    env = {**os.environ, "DATABASE_URL": url}
-    batches = [invoices[i::4] for i in range(4)]
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-c", ISSUER, ",".join(str(i.pk) for i in batch)],
-            env=env,
-            cwd=os.getcwd(),
-        )
-        for batch in batches
-    ]
-    assert [w.wait(timeout=120) for w in workers] == [0, 0, 0, 0]
+    batches = [([i.pk for i in invoices[n::4]],) for n in range(4)]
+    assert run_in_processes(issue_in_turn, batches) == [None, None, None, None]
     numbers = sorted(Invoice.objects.values_list("number", flat=True))
     assert numbers == [f"INV-2026-{n:06d}" for n in range(1, 41)]

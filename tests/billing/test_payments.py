@@ -1,13 +1,9 @@
-import os
-import subprocess
-import sys
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
-from billing.models import Payment, PaymentApplication
+from billing.models import Invoice, Payment, PaymentApplication
 from billing.services import (
     apply_oldest_first,
     apply_payment,
@@ -18,6 +14,7 @@ from billing.services import (
 from core.errors import DomainValidationError
 from tests.billing.helpers import issued_invoices, pay
 from tests.factories import billable_account
+from tests.processes import run_in_processes
 
 pytestmark = pytest.mark.django_db
 
@@ -197,26 +194,23 @@ def test_bad_payments_name_the_field(kwargs, field):
     assert Payment.objects.count() == 0
 
 
-APPLIER = """
-import django, os, sys
-from decimal import Decimal
-os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'
-django.setup()
-from datetime import date
-from billing.models import Invoice, Payment
-from billing.services import apply_payment
-from core.errors import DomainValidationError
-payment = Payment.objects.get(pk=int(sys.argv[1]))
-ok = 0
-for pk in sys.argv[2].split(','):
-    try:
-        apply_payment(payment=payment, invoice=Invoice.objects.get(pk=int(pk)),
-                      amount=Decimal('1000.00'), actor=None, applied_date=date(2026, 1, 20))
-        ok += 1
-    except DomainValidationError:
-        pass
-print(ok)
-"""
+def apply_in_turn(payment_id: int, invoice_ids: list[int]) -> int:
+    """One worker: applies 1,000.00 of the payment to each invoice; how many it applied."""
+    payment = Payment.objects.get(pk=payment_id)
+    applied = 0
+    for pk in invoice_ids:
+        try:
+            apply_payment(
+                payment=payment,
+                invoice=Invoice.objects.get(pk=pk),
+                amount=Decimal("1000.00"),
+                actor=None,
+                applied_date=date(2026, 1, 20),
+            )
+            applied += 1
+        except DomainValidationError:
+            pass
+    return applied
 
 
 @pytest.mark.django_db(transaction=True)
@@ -224,24 +218,8 @@ def test_parallel_workers_never_over_apply_the_same_payment():
     account = billable_account()
     invoices = issued_invoices(account, n=12)
     payment = pay(account, "5000.00")  # enough for 5 of the 12 applications of 1,000
-    db = connection.settings_dict
-    url = f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    workers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                APPLIER,
-                str(payment.pk),
-                ",".join(str(i.pk) for i in invoices[n::4]),
-            ],
-            env={**os.environ, "DATABASE_URL": url},
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for n in range(4)
-    ]
-    applied = sum(int(w.communicate(timeout=120)[0].strip()) for w in workers)
+    batches = [(payment.pk, [i.pk for i in invoices[n::4]]) for n in range(4)]
+    applied = sum(run_in_processes(apply_in_turn, batches))
     payment.refresh_from_db()
     assert applied == 5
     assert payment.applied_amount == Decimal("5000.00") and payment.unapplied_amount == 0

@@ -10,8 +10,8 @@ from billing.services.delivery import deliver_invoice_email
 from billing.services.resend import resend_invoice, send_invoice_resend
 from core.errors import DomainValidationError
 from ordermgmt import roles
+from tests.billing.page_helpers import logged_in
 from tests.billing.test_delivery import draft_invoice, issued_invoice
-from tests.billing.test_pages import logged_in
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from billing.documents.pdf import invoice_pdf_bytes
 from billing.services.delivery import deliver_invoice_email
 from integrations.stripe.models import StripeInvoicePush
 from ordermgmt import roles
+from tests.billing.page_helpers import draft_invoice, logged_in
 from tests.billing.test_delivery import issued_invoice
-from tests.billing.test_pages import draft_invoice, logged_in
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,9 @@ for XSD + schematron) and the rest loading the book; the small-book test it repl
 - each document is checked once per syntax through `render_einvoice`, the one entry point
   that checks the XSD and the schematron before it stores anything; the schematron
   transform is nearly all of the cost (a Saxon call's fixed cost is 0.4 ms), so
-  batching documents per Saxon call would not pay;
+  batching documents per Saxon call would not pay; the CII schematron's code lists are
+  parsed once per process, not once per check (validation.py): the checks of a
+  document's three syntaxes take 0.6x the time they did (load 4);
 - no PDFs: the Factur-X PDF carries exactly the stored CII checked here, and WeasyPrint
   costs seconds a document (tests/einvoice/test_downloads_and_delivery.py renders them).
 """
