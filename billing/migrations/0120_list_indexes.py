@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0118_merge_20261207_1916'),
+        ('billing', '0119_account_monthly_movement'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
