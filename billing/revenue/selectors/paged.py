@@ -39,7 +39,7 @@ from .balances import (
     recognised_by_contract,
     usage_events,
 )
-from .positions_sql import balances_in_sql, rollforward_in_sql
+from .positions_sql import balances_in_sql, rollforward_in_sql, waterfall_in_sql
 from .reports import (
     RollForwardRow,
     Waterfall,
@@ -167,27 +167,34 @@ def waterfall_page(
         .filter(shown)
     )
     names = ["before", *[f"m{i}" for i in range(months)], "after"]
-    summary = groups.order_by().aggregate(
-        rows=Count("contract_id"), **{f"sum_{n}": Sum(n) for n in names}
-    )
-    pages = paging(page, page_size, summary["rows"])
+    if connection.vendor == "postgresql":
+        size, offset = _requested(page, page_size)
+        count, sums, found = waterfall_in_sql(groups, names, offset=offset, size=size, rows=rows)
+        pages = paging(page, page_size, count)
+    else:
+        summary = groups.order_by().aggregate(
+            rows=Count("contract_id"), **{f"sum_{n}": Sum(n) for n in names}
+        )
+        pages = paging(page, page_size, summary["rows"])
+        sums, found = {n: summary[f"sum_{n}"] for n in names}, []
+        if rows and pages.count:
+            found = list(
+                groups.order_by(
+                    "contract_id",  # the reference is CTR-<id, six digits>
+                    _ordered_text("obligation__product__sku"),
+                    _ordered_text("obligation__product__name"),
+                    "obligation__product_id",
+                )[pages.offset : pages.offset + pages.page_size]
+            )
     result = WaterfallPage(
         Waterfall(as_of, currency, columns, []),
         pages,
-        exact(summary["sum_before"]),
-        [exact(summary[f"sum_m{i}"]) for i in range(months)],
-        exact(summary["sum_after"]),
+        exact(sums["before"]),
+        [exact(sums[f"m{i}"]) for i in range(months)],
+        exact(sums["after"]),
     )
     if not rows or not pages.count:
         return result
-    found = list(
-        groups.order_by(
-            "contract_id",  # the reference is CTR-<id, six digits>
-            _ordered_text("obligation__product__sku"),
-            _ordered_text("obligation__product__name"),
-            "obligation__product_id",
-        )[pages.offset : pages.offset + pages.page_size]
-    )
     contracts = Contract.objects.select_related("account").in_bulk(
         {g["contract_id"] for g in found}
     )

@@ -1,5 +1,6 @@
 """Contract positions ranked, paged and totalled in SQL (PostgreSQL), for the balances and
-roll-forward pages (issue 20).
+roll-forward pages (issue 20); and the waterfall's groups counted, totalled and paged in
+the same statement.
 
 The figures are those of `balance_figures` (and so of `contract_balances`): the same
 grouped querysets (`_schedule_lines`, `_billed_invoice_lines`, `_credited_lines`, the
@@ -24,7 +25,7 @@ from django.db import connection
 from django.db.models import OuterRef, Subquery, Sum
 
 from billing.models import ScheduleLineKind
-from ordermgmt.models import Contract
+from ordermgmt.models import Contract, Product
 
 from ..models import PerformanceObligation, RevenueAllocation
 from .balances import (
@@ -39,6 +40,7 @@ from .balances import (
 
 ZERO = Decimal(0)
 CONTRACTS = Contract._meta.db_table
+PRODUCTS = Product._meta.db_table
 
 # net = recognised - billed + refund liability: positive a contract asset (unbilled),
 # negative a contract liability (deferred revenue).
@@ -270,3 +272,29 @@ def rollforward_in_sql(
     totals = {name: exact(found[0][f"sum_{name}"]) for name in ROLLFORWARD_COLUMNS}
     page = {r["contract_id"]: {n: exact(r[n]) for n in ROLLFORWARD_COLUMNS} for r in found}
     return found[0]["count"], totals, page
+
+
+def waterfall_in_sql(
+    groups, names: list[str], *, offset: int, size: int, rows: bool
+) -> tuple[int, dict, list[dict]]:
+    """The waterfall's (contract, product) `groups` queryset counted, totalled and paged in
+    one statement, by contract id then product SKU and name by code point (the order of
+    `revenue_waterfall`): (count, {column: total}, the page's groups)."""
+    sql, params = _sql(groups.order_by())
+    sums = ", ".join(f'SUM(g."{n}") OVER () AS "sum_{n}"' for n in names)
+    window, window_params = _page_window(offset, size) if rows else ("n = 1", [])
+    query = (
+        f"SELECT * FROM (SELECT g.*, {sums}, COUNT(*) OVER () AS count, "
+        f'ROW_NUMBER() OVER (ORDER BY g.contract_id, p.sku COLLATE "C", '
+        f'p.name COLLATE "C", g.obligation__product_id) AS n '
+        f"FROM ({sql}) g JOIN {PRODUCTS} p ON p.id = g.obligation__product_id) page "
+        f"WHERE {window} ORDER BY n"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, params + window_params)
+        columns = [c.name for c in cursor.description]
+        found = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    if not found:
+        return 0, dict.fromkeys(names, ZERO), []
+    totals = {n: found[0][f"sum_{n}"] for n in names}
+    return found[0]["count"], totals, found if rows else []
