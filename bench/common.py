@@ -83,3 +83,38 @@ def active_monthly_contracts(accounts: list, product, n_contracts: int, months: 
         for i, c in enumerate(contracts)
     )
     return contracts, lines
+
+
+class BackendClock:
+    """CPU seconds of this process and of its PostgreSQL backend (read from /proc when
+    the server runs on this machine): on a shared machine wall time says how busy the
+    others were, CPU seconds what the work cost."""
+
+    def __init__(self) -> None:
+        from django.db import connection
+
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self.stat = f"/proc/{cursor.fetchone()[0]}/stat"
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def backend(self) -> float | None:
+        try:
+            with open(self.stat) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None  # the server runs elsewhere
+        return (int(fields[11]) + int(fields[12])) / self.tick
+
+    @contextmanager
+    def measure(self, results: dict, key: str):
+        """results[key] = {"wall", "client", "backend"} seconds of the block."""
+        wall, client, backend = time.perf_counter(), time.process_time(), self.backend()
+        yield
+        after = self.backend()
+        results[key] = {
+            "wall": time.perf_counter() - wall,
+            "client": time.process_time() - client,
+            "backend": None if backend is None or after is None else after - backend,
+        }

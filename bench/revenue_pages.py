@@ -13,7 +13,9 @@ and the run page, and prints them side by side for --small and --large contracts
 flagging a page over --budget-ms, over --memory-mb, or whose query count grows.
 
     DATABASE_URL=postgresql://ledgerline:ledgerline@127.0.0.1:5432/ledgerline \
-        .venv/bin/python bench/revenue_pages.py --small 2000 --large 10000
+        .venv/bin/python bench/revenue_pages.py --small 2000 --large 10000 [--reuse]
+
+--reuse measures the two databases an earlier run built (migrated to the code's latest).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import tempfile
 import time
 from dataclasses import asdict
 
+from ar_aging import reuse_database
 from common import fresh_database
 from pages import Measure, measure, users
 
@@ -85,16 +88,27 @@ def measure_size(args) -> None:
     """Child process: one database, one size, every page; JSON to --json."""
     from django.test import Client
 
-    fresh_database(f"{args.database}_{args.size}")
+    if args.reuse:
+        reuse_database(f"{args.database}_{args.size}")
+    else:
+        fresh_database(f"{args.database}_{args.size}")
     from django.core.management import call_command
 
+    from billing.models import BillingRun
     from billing.revenue.models import RevenueScheduleLine
 
     call_command("collectstatic", interactive=False, verbosity=0)
     started = time.perf_counter()
-    run_id = build(args.size)
+    if args.reuse:
+        call_command("migrate", verbosity=0)  # the code's own migrations
+        run_id = BillingRun.objects.order_by("-pk").values_list("pk", flat=True).first()
+    else:
+        run_id = build(args.size)
     lines = RevenueScheduleLine.objects.count()
-    print(f"book built in {time.perf_counter() - started:.0f} s: {lines} revenue lines")
+    print(
+        f"book {'reused' if args.reuse else 'built'} in {time.perf_counter() - started:.0f} s: "
+        f"{lines} revenue lines"
+    )
     accounts = users()
     clients: dict = {}
 
@@ -128,6 +142,9 @@ def main() -> None:
     parser.add_argument("--budget-ms", type=float, default=300.0)
     parser.add_argument("--memory-mb", type=float, default=50.0)
     parser.add_argument("--database", default="ledgerline_bench_revpages")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the databases of an earlier run (same sizes)"
+    )
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -400,8 +400,14 @@ class RevenueScheduleLine(models.Model):
     obligation = models.ForeignKey(
         PerformanceObligation, on_delete=models.PROTECT, related_name="+"
     )
+    # No index of its own: the (contract, recognition_date) index below serves every
+    # look-up by contract, and a second one cost each written line an index insert.
     contract = models.ForeignKey(
-        Contract, on_delete=models.PROTECT, related_name="+", help_text="Accounting contract"
+        Contract,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        help_text="Accounting contract",
     )
     kind = models.CharField(max_length=16, choices=ScheduleLineKind.choices)
     period_start = models.DateField()

@@ -6,9 +6,11 @@ The figures are those of `revenue_waterfall`, `contract_balances` and
   and orders the rows and returns one page; the totals and the row count come from one
   more query over the same groups. A book with usage revenue (computed from usage records
   on read) takes the full report and slices it, so that its rows stay identical.
-- balances and roll-forward: the per-contract figures come from the grouped queries of
-  `recognised_by_contract` and `billed_by_contract` (one small tuple per contract);
-  totals are summed from them and only the page's contracts are loaded and built.
+- balances and roll-forward: on PostgreSQL one statement per page ranks, totals and
+  pages the per-contract figures in SQL (`positions_sql.py`, from the same grouped
+  querysets); on SQLite they come from the grouped queries of `recognised_by_contract`
+  and `billed_by_contract` (one small tuple per contract), totalled and ranked in
+  Python. Either way only the page's contracts are loaded and built.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from .balances import (
     recognised_by_contract,
     usage_events,
 )
+from .positions_sql import balances_in_sql, rollforward_in_sql, waterfall_in_sql
 from .reports import (
     RollForwardRow,
     Waterfall,
@@ -99,6 +102,12 @@ def paging(page: int | None, page_size: int | None, count: int) -> Paging:
     return Paging(min(max(page or 1, 1), last), size, count)
 
 
+def _requested(page: int | None, page_size: int | None) -> tuple[int, int]:
+    """(page size, offset) asked for, before the count clamps the page to the last one."""
+    size = min(max(page_size or DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE)
+    return size, (max(page or 1, 1) - 1) * size
+
+
 def _ordered_text(name: str):
     """Sort as Python sorts strings (by code point), as the full reports do."""
     return Collate(name, "C") if connection.vendor == "postgresql" else name
@@ -158,27 +167,34 @@ def waterfall_page(
         .filter(shown)
     )
     names = ["before", *[f"m{i}" for i in range(months)], "after"]
-    summary = groups.order_by().aggregate(
-        rows=Count("contract_id"), **{f"sum_{n}": Sum(n) for n in names}
-    )
-    pages = paging(page, page_size, summary["rows"])
+    if connection.vendor == "postgresql":
+        size, offset = _requested(page, page_size)
+        count, sums, found = waterfall_in_sql(groups, names, offset=offset, size=size, rows=rows)
+        pages = paging(page, page_size, count)
+    else:
+        summary = groups.order_by().aggregate(
+            rows=Count("contract_id"), **{f"sum_{n}": Sum(n) for n in names}
+        )
+        pages = paging(page, page_size, summary["rows"])
+        sums, found = {n: summary[f"sum_{n}"] for n in names}, []
+        if rows and pages.count:
+            found = list(
+                groups.order_by(
+                    "contract_id",  # the reference is CTR-<id, six digits>
+                    _ordered_text("obligation__product__sku"),
+                    _ordered_text("obligation__product__name"),
+                    "obligation__product_id",
+                )[pages.offset : pages.offset + pages.page_size]
+            )
     result = WaterfallPage(
         Waterfall(as_of, currency, columns, []),
         pages,
-        exact(summary["sum_before"]),
-        [exact(summary[f"sum_m{i}"]) for i in range(months)],
-        exact(summary["sum_after"]),
+        exact(sums["before"]),
+        [exact(sums[f"m{i}"]) for i in range(months)],
+        exact(sums["after"]),
     )
     if not rows or not pages.count:
         return result
-    found = list(
-        groups.order_by(
-            "contract_id",  # the reference is CTR-<id, six digits>
-            _ordered_text("obligation__product__sku"),
-            _ordered_text("obligation__product__name"),
-            "obligation__product_id",
-        )[pages.offset : pages.offset + pages.page_size]
-    )
     contracts = Contract.objects.select_related("account").in_bulk(
         {g["contract_id"] for g in found}
     )
@@ -330,6 +346,15 @@ def balances_page(
     rows: bool = True,
 ) -> BalancesPage:
     """One page of `contract_balances` (by contract id) and the totals of every row."""
+    if connection.vendor == "postgresql":
+        size, offset = _requested(page, page_size)
+        count, totals, found = balances_in_sql(as_of, scope, offset=offset, size=size, rows=rows)
+        figures = {pk: Figures(*values) for pk, values in found.items()}
+        return BalancesPage(
+            _balance_rows(as_of, figures, list(figures)) if figures else [],
+            paging(page, page_size, count),
+            totals,
+        )
     figures = balance_figures(as_of, scope)
     pages = paging(page, page_size, len(figures))
     ids = sorted(figures)[pages.offset : pages.offset + pages.page_size] if rows else []
@@ -363,6 +388,34 @@ def rollforward_page(
 ) -> RollForwardPage:
     """One page of `deferred_revenue_rollforward` (by contract reference) and its totals."""
     scope = Scope(currency=currency)
+    if connection.vendor == "postgresql":
+        size, offset = _requested(page, page_size)
+        count, totals, moved = rollforward_in_sql(
+            opening=start - ONE_DAY, closing=end, scope=scope, offset=offset, size=size
+        )
+        pages = paging(page, page_size, count)
+        ids = list(moved)
+    else:
+        moved, totals = _moved(start, end, scope)
+        order = sorted(moved, key=lambda pk: (Contract(pk=pk).reference, pk))
+        pages = paging(page, page_size, len(order))
+        ids = order[pages.offset : pages.offset + pages.page_size]
+    contracts = Contract.objects.select_related("account").in_bulk(ids)
+    rows = [
+        RollForwardRow(
+            contract_id=pk,
+            reference=contracts[pk].reference,
+            account_name=contracts[pk].account.legal_name,
+            currency=contracts[pk].currency,
+            **moved[pk],
+        )
+        for pk in ids
+    ]
+    return RollForwardPage(start, end, currency, rows, pages, totals)
+
+
+def _moved(start: date, end: date, scope: Scope) -> tuple[dict[int, dict], dict]:
+    """Per contract, its roll-forward figures where it moved or is not nil; their totals."""
     opening = balance_figures(start - ONE_DAY, scope)
     closing = balance_figures(end, scope)
     none = Figures(ZERO, ZERO, ZERO)
@@ -386,21 +439,7 @@ def rollforward_page(
         moved[contract_id] = row
         for name, value in row.items():
             totals[name] += value
-    order = sorted(moved, key=lambda pk: (Contract(pk=pk).reference, pk))
-    pages = paging(page, page_size, len(order))
-    ids = order[pages.offset : pages.offset + pages.page_size]
-    contracts = Contract.objects.select_related("account").in_bulk(ids)
-    rows = [
-        RollForwardRow(
-            contract_id=pk,
-            reference=contracts[pk].reference,
-            account_name=contracts[pk].account.legal_name,
-            currency=contracts[pk].currency,
-            **moved[pk],
-        )
-        for pk in ids
-    ]
-    return RollForwardPage(start, end, currency, rows, pages, totals)
+    return moved, totals
 
 
 ROLLFORWARD_TOTALS = [

@@ -13,6 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from core.audit import actor_or_none
+from core.bulk import count_copy_query
 from ordermgmt.models import Contract, ContractKind
 
 from ..engine import DraftLine, Progress, RebasedProgress, catch_up_lines
@@ -29,7 +30,6 @@ from ..models import (
 from ..obligations import progress_for
 
 ZERO = Decimal(0)
-LINE_BATCH = 5000
 
 
 def settings_for(contract: Contract) -> RevenueContractSettings:
@@ -162,27 +162,31 @@ SCHEDULE_LINE_COLUMNS = [
 
 
 def insert_schedule_lines(rows: Iterable[tuple]) -> int:
-    """Writes schedule lines as plain tuples in SCHEDULE_LINE_COLUMNS order with one
-    executemany: building a model instance per line would cost more than the INSERT. On
-    PostgreSQL the driver's own cursor binds parameters on the server and pipelines the
-    statements (Django's cursor formats them client-side); same connection, same
-    transaction. Nothing here needs the new ids."""
+    """Writes schedule lines as plain tuples in SCHEDULE_LINE_COLUMNS order: building a
+    model instance per line would cost more than writing it. On PostgreSQL one COPY (same
+    connection, same transaction; constraints, indexes and foreign keys hold as for an
+    INSERT): a statement per line cost the database a bind-execute each, about 3x COPY's
+    database time for the same rows. Elsewhere one executemany. Nothing here needs the
+    new ids."""
     table = RevenueScheduleLine._meta.db_table
     columns = {f.attname: f.column for f in RevenueScheduleLine._meta.concrete_fields}
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns[c] for c in SCHEDULE_LINE_COLUMNS)}) "
-        f"VALUES ({', '.join(['%s'] * len(SCHEDULE_LINE_COLUMNS))})"
-    )
+    names = ", ".join(columns[c] for c in SCHEDULE_LINE_COLUMNS)
     rows = list(rows)
     if not rows:
         return 0
     if connection.vendor == "postgresql":
-        connection.ensure_connection()
-        with connection.connection.cursor() as cursor:
-            cursor.executemany(sql, rows)
+        sql = f"COPY {table} ({names}) FROM STDIN"
+        count_copy_query(sql)
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
     else:
         with connection.cursor() as cursor:
-            cursor.executemany(sql, rows)
+            cursor.executemany(
+                f"INSERT INTO {table} ({names}) "
+                f"VALUES ({', '.join(['%s'] * len(SCHEDULE_LINE_COLUMNS))})",
+                rows,
+            )
     return len(rows)
 
 

@@ -1,8 +1,9 @@
 """A contract's revenue at inception: obligations, allocation v1, schedules v1.
 
 `plan_inception` does the arithmetic (it raises DomainValidationError for a missing SSP, a
-residual out of range ...); `write_plans` writes many contracts' plans with a handful of
-bulk INSERTs, so activating one contract and building a book of 10,000 share one path.
+residual out of range ...); `write_plans` writes many contracts' plans with one COPY per
+table on PostgreSQL (`core.bulk.insert_rows`; bulk INSERTs elsewhere), so activating one
+contract and building a book of 10,000 share one path.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from decimal import Decimal
 from django.db.models import Prefetch
 
 from core.audit import actor_or_none
+from core.bulk import insert_rows
 from ordermgmt.models import Contract, ContractLine
 
 from ..engine import AllocationResult, AllocationTarget, DraftLine, allocate, cumulative_lines
@@ -32,7 +34,6 @@ from ..models import (
 )
 from ..obligations import ObligationDraft, build_obligations, draft_progress
 from .common import (
-    LINE_BATCH,
     discount_line_ids,
     inception_date,
     insert_schedule_lines,
@@ -172,7 +173,7 @@ def write_plans(plans: Sequence[InceptionPlan], *, actor=None) -> list[RevenueAl
                 )
             )
             owners.append((plan, draft))
-    PerformanceObligation.objects.bulk_create(obligations, LINE_BATCH)
+    insert_rows(obligations)
 
     obligation_lines = [
         ObligationLine(
@@ -186,7 +187,7 @@ def write_plans(plans: Sequence[InceptionPlan], *, actor=None) -> list[RevenueAl
         for obligation, (plan, draft) in zip(obligations, owners, strict=True)
         for fact in draft.facts
     ]
-    ObligationLine.objects.bulk_create(obligation_lines, LINE_BATCH)
+    insert_rows(obligation_lines)
 
     allocations = [
         RevenueAllocation(
@@ -207,7 +208,7 @@ def write_plans(plans: Sequence[InceptionPlan], *, actor=None) -> list[RevenueAl
         )
         for plan in plans
     ]
-    RevenueAllocation.objects.bulk_create(allocations, LINE_BATCH)
+    insert_rows(allocations)
     allocation_of = {id(plan): a for plan, a in zip(plans, allocations, strict=True)}
 
     allocation_lines = []
@@ -243,8 +244,8 @@ def write_plans(plans: Sequence[InceptionPlan], *, actor=None) -> list[RevenueAl
         )
         schedules.append(schedule)
         schedule_lines[id(schedule)] = plan.lines[draft.number]
-    AllocationLine.objects.bulk_create(allocation_lines, LINE_BATCH)
-    RevenueSchedule.objects.bulk_create(schedules, LINE_BATCH)
+    insert_rows(allocation_lines)
+    insert_rows(schedules)
 
     insert_schedule_lines(
         row

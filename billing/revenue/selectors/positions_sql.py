@@ -1,0 +1,300 @@
+"""Contract positions ranked, paged and totalled in SQL (PostgreSQL), for the balances and
+roll-forward pages (issue 20); and the waterfall's groups counted, totalled and paged in
+the same statement.
+
+The figures are those of `balance_figures` (and so of `contract_balances`): the same
+grouped querysets (`_schedule_lines`, `_billed_invoice_lines`, `_credited_lines`, the
+as-of allocation) are compiled by Django and joined here, so each contract's recognised,
+billed, usage billed and refund liability are the same sums of the same rows. What moves
+into the database is what Python did with one small tuple per contract: mapping billed
+figures to the accounting contract, the refund liability, the totals, the count, the
+order and the page. One statement per page whatever the book's size. Usage revenue,
+which the engine computes from usage records on read, enters as one (contract, amount)
+row per contract that has any.
+
+SQLite (the demo) keeps the per-contract path in `paged.py`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import OuterRef, Subquery, Sum
+
+from billing.models import ScheduleLineKind
+from ordermgmt.models import Contract, Product
+
+from ..models import PerformanceObligation, RevenueAllocation
+from .balances import (
+    Scope,
+    _billed_invoice_lines,
+    _contracts_in_scope,
+    _credited_lines,
+    _schedule_lines,
+    exact,
+    usage_events,
+)
+
+ZERO = Decimal(0)
+CONTRACTS = Contract._meta.db_table
+PRODUCTS = Product._meta.db_table
+
+# net = recognised - billed + refund liability: positive a contract asset (unbilled),
+# negative a contract liability (deferred revenue).
+BALANCE_SUMS = {
+    "billed": "billed",
+    "recognised": "recognised",
+    "refund_liability": "refund_liability",
+    "contract_asset": "CASE WHEN net > 0 THEN net ELSE 0 END",
+    "contract_liability": "CASE WHEN net < 0 THEN -net ELSE 0 END",
+}
+
+
+def _sql(queryset) -> tuple[str, list]:
+    sql, params = queryset.query.sql_with_params()
+    return sql, list(params)
+
+
+def _usage_rows(as_of: date, scope: Scope) -> tuple[str, list]:
+    """(contract_id, total) of usage revenue to date, summed per accounting contract."""
+    totals: dict[int, Decimal] = defaultdict(Decimal)
+    for event in usage_events(as_of, scope):
+        totals[event.contract_id] += event.amount
+    if not totals:
+        return "SELECT NULL::bigint, NULL::numeric WHERE false", []
+    values = ", ".join(["(%s::bigint, %s::numeric)"] * len(totals))
+    return f"VALUES {values}", [v for item in totals.items() for v in item]
+
+
+def figures_ctes(prefix: str, as_of: date, scope: Scope) -> tuple[list[str], list]:
+    """CTEs ending in `<prefix>figures(contract_id, billed, usage_billed, recognised,
+    refund_liability, net)`: one row per accounting contract of `balance_figures`."""
+    recognised = (
+        _schedule_lines(as_of, scope)
+        .filter(recognition_date__lte=as_of)
+        .values_list("contract_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    contracts = _contracts_in_scope(scope)
+    invoiced = (
+        _billed_invoice_lines(as_of, contracts)
+        .values_list("invoice__contract_id", "schedule_line__kind")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    credited = (
+        _credited_lines(as_of, contracts)
+        .values_list("credit_note__invoice__contract_id", "invoice_line__schedule_line__kind")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    latest = (
+        RevenueAllocation.objects.filter(contract=OuterRef("contract"), effective_date__lte=as_of)
+        .order_by("-version")
+        .values("pk")[:1]
+    )
+    # Only an expected refund or credit (negative variable consideration) in the as-of
+    # allocation makes a refund liability.
+    refunding = (
+        RevenueAllocation.objects.filter(
+            effective_date__lte=as_of, variable_consideration__lt=0, pk=Subquery(latest)
+        )
+        .values_list("contract_id", "transaction_price")
+        .order_by()
+    )
+    accounting = (
+        PerformanceObligation.objects.values_list("contract_id", "accounting_contract_id")
+        .order_by()
+        .distinct()
+    )
+
+    parts: list[tuple[str, str, list]] = []
+    for name, columns, (sql, params) in [
+        ("rec", "contract_id, total", _sql(recognised)),
+        ("usage", "contract_id, total", _usage_rows(as_of, scope)),
+        ("inv", "contract_id, kind, total", _sql(invoiced)),
+        ("cn", "contract_id, kind, total", _sql(credited)),
+        ("amap", "contract_id, accounting_contract_id", _sql(accounting)),
+        ("refunding", "contract_id, transaction_price", _sql(refunding)),
+    ]:
+        parts.append((f"{prefix}{name}({columns})", sql, params))
+    p = prefix
+    where, where_params = [], []
+    if scope.currency:
+        where.append(f"f.contract_id IN (SELECT id FROM {CONTRACTS} WHERE currency = %s)")
+        where_params.append(scope.currency)
+    if scope.contract_ids is not None:
+        where.append("f.contract_id = ANY(%s)")
+        where_params.append(list(scope.contract_ids))
+    parts += [
+        (
+            f"{p}recognised",
+            f"SELECT contract_id, SUM(total) AS total FROM (SELECT * FROM {p}rec "
+            f"UNION ALL SELECT * FROM {p}usage) r GROUP BY contract_id",
+            [],
+        ),
+        (
+            f"{p}billed",
+            f"SELECT COALESCE(m.accounting_contract_id, x.contract_id) AS contract_id, "
+            f"SUM(x.total) AS billed, "
+            f"SUM(CASE WHEN x.kind = %s THEN x.total ELSE 0 END) AS usage_billed "
+            f"FROM (SELECT contract_id, kind, total FROM {p}inv "
+            f"UNION ALL SELECT contract_id, kind, -total FROM {p}cn) x "
+            f"LEFT JOIN {p}amap m ON m.contract_id = x.contract_id GROUP BY 1",
+            [ScheduleLineKind.USAGE.value],
+        ),
+        (
+            f"{p}joined",
+            f"SELECT COALESCE(r.contract_id, b.contract_id) AS contract_id, "
+            f"COALESCE(b.billed, 0) AS billed, COALESCE(b.usage_billed, 0) AS usage_billed, "
+            f"COALESCE(r.total, 0) AS recognised, "
+            f"CASE WHEN a.transaction_price IS NOT NULL "
+            f"AND COALESCE(b.billed, 0) - COALESCE(b.usage_billed, 0) > a.transaction_price "
+            f"THEN COALESCE(b.billed, 0) - COALESCE(b.usage_billed, 0) - a.transaction_price "
+            f"ELSE 0 END AS refund_liability "
+            f"FROM {p}recognised r FULL OUTER JOIN {p}billed b ON b.contract_id = r.contract_id "
+            f"LEFT JOIN {p}refunding a ON a.contract_id = COALESCE(r.contract_id, b.contract_id)",
+            [],
+        ),
+        (
+            f"{p}figures",
+            f"SELECT f.*, f.recognised - f.billed + f.refund_liability AS net "
+            f"FROM {p}joined f" + (f" WHERE {' AND '.join(where)}" if where else ""),
+            where_params,
+        ),
+    ]
+    ctes = [f"{name} AS ({sql})" for name, sql, _ in parts]
+    return ctes, [v for *_, params in parts for v in params]
+
+
+def _page_window(offset: int, size: int) -> tuple[str, list]:
+    """Rows n (1-based, in page order) of the page at `offset`, or of the last page when
+    the book has fewer rows, as `paging()` clamps it."""
+    last = "GREATEST((count - 1) / %s * %s, 0)"
+    return f"n > LEAST(%s, {last}) AND n <= LEAST(%s, {last}) + %s", [
+        offset,
+        size,
+        size,
+        offset,
+        size,
+        size,
+        size,
+    ]
+
+
+def balances_in_sql(
+    as_of: date, scope: Scope, *, offset: int, size: int, rows: bool
+) -> tuple[int, dict, dict[int, tuple]]:
+    """(count, totals, {contract: (billed, usage_billed, recognised, refund)} of the page
+    by contract id)."""
+    ctes, params = figures_ctes("", as_of, scope)
+    sums = ", ".join(
+        f"COALESCE(SUM({sql}) OVER (), 0) AS {name}" for name, sql in BALANCE_SUMS.items()
+    )
+    window, window_params = _page_window(offset, size) if rows else ("n = 1", [])
+    query = (
+        f"WITH {', '.join(ctes)} SELECT * FROM (SELECT contract_id, billed, usage_billed, "
+        f"recognised, refund_liability, {sums}, COUNT(*) OVER () AS count, "
+        f"ROW_NUMBER() OVER (ORDER BY contract_id) AS n FROM figures) page "
+        f"WHERE {window} ORDER BY n"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, params + window_params)
+        found = cursor.fetchall()
+    if not found:
+        return 0, dict.fromkeys(BALANCE_SUMS, ZERO), {}
+    first = found[0]
+    totals = {name: exact(first[5 + i]) for i, name in enumerate(BALANCE_SUMS)}
+    count = first[5 + len(BALANCE_SUMS)]
+    page = {r[0]: tuple(exact(v) for v in r[1:5]) for r in found} if rows else {}
+    return count, totals, page
+
+
+# Over `sides`: each contract's figures at the opening (o_) and closing (c_) dates, zero
+# where it has none on one side.
+ROLLFORWARD_COLUMNS = {
+    "opening": "-o_net",
+    "billed": "c_billed - o_billed",
+    "recognised": "c_recognised - o_recognised",
+    "refund_change": "c_refund - o_refund",
+    "closing": "-c_net",
+    "opening_deferred": "CASE WHEN o_net < 0 THEN -o_net ELSE 0 END",
+    "opening_unbilled": "CASE WHEN o_net > 0 THEN o_net ELSE 0 END",
+    "closing_deferred": "CASE WHEN c_net < 0 THEN -c_net ELSE 0 END",
+    "closing_unbilled": "CASE WHEN c_net > 0 THEN c_net ELSE 0 END",
+}
+
+
+def rollforward_in_sql(
+    *, opening: date, closing: date, scope: Scope, offset: int, size: int
+) -> tuple[int, dict, dict[int, dict]]:
+    """(count, totals, {contract: row figures} of the page by contract reference) of the
+    contracts whose position moved or is not nil between the two dates."""
+    opening_ctes, opening_params = figures_ctes("o_", opening, scope)
+    closing_ctes, closing_params = figures_ctes("c_", closing, scope)
+    moved = ", ".join(f"{sql} AS {name}" for name, sql in ROLLFORWARD_COLUMNS.items())
+    shown = " OR ".join(
+        f"{name} <> 0" for name in ("opening", "closing", "billed", "recognised", "refund_change")
+    )
+    # The reference is CTR-<id, at least six digits>; sorted by code point as in Python.
+    reference = (
+        "('CTR-' || CASE WHEN contract_id < 1000000 THEN lpad(contract_id::text, 6, '0') "
+        'ELSE contract_id::text END) COLLATE "C"'
+    )
+    sums = ", ".join(
+        f"COALESCE(SUM({name}) OVER (), 0) AS sum_{name}" for name in ROLLFORWARD_COLUMNS
+    )
+    window, window_params = _page_window(offset, size)
+    query = (
+        f"WITH {', '.join(opening_ctes + closing_ctes)}, "
+        f"sides AS (SELECT COALESCE(c.contract_id, o.contract_id) AS contract_id, "
+        f"COALESCE(o.billed, 0) AS o_billed, COALESCE(o.recognised, 0) AS o_recognised, "
+        f"COALESCE(o.refund_liability, 0) AS o_refund, COALESCE(o.net, 0) AS o_net, "
+        f"COALESCE(c.billed, 0) AS c_billed, COALESCE(c.recognised, 0) AS c_recognised, "
+        f"COALESCE(c.refund_liability, 0) AS c_refund, COALESCE(c.net, 0) AS c_net "
+        f"FROM o_figures o FULL OUTER JOIN c_figures c ON c.contract_id = o.contract_id), "
+        f"moved AS (SELECT contract_id, {moved} FROM sides), "
+        f"shown AS (SELECT * FROM moved WHERE {shown}) "
+        f"SELECT * FROM (SELECT shown.*, {sums}, COUNT(*) OVER () AS count, "
+        f"ROW_NUMBER() OVER (ORDER BY {reference}, contract_id) AS n FROM shown) page "
+        f"WHERE {window} ORDER BY n"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, opening_params + closing_params + window_params)
+        names = [c.name for c in cursor.description]
+        found = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    if not found:
+        return 0, dict.fromkeys(ROLLFORWARD_COLUMNS, ZERO), {}
+    totals = {name: exact(found[0][f"sum_{name}"]) for name in ROLLFORWARD_COLUMNS}
+    page = {r["contract_id"]: {n: exact(r[n]) for n in ROLLFORWARD_COLUMNS} for r in found}
+    return found[0]["count"], totals, page
+
+
+def waterfall_in_sql(
+    groups, names: list[str], *, offset: int, size: int, rows: bool
+) -> tuple[int, dict, list[dict]]:
+    """The waterfall's (contract, product) `groups` queryset counted, totalled and paged in
+    one statement, by contract id then product SKU and name by code point (the order of
+    `revenue_waterfall`): (count, {column: total}, the page's groups)."""
+    sql, params = _sql(groups.order_by())
+    sums = ", ".join(f'SUM(g."{n}") OVER () AS "sum_{n}"' for n in names)
+    window, window_params = _page_window(offset, size) if rows else ("n = 1", [])
+    query = (
+        f"SELECT * FROM (SELECT g.*, {sums}, COUNT(*) OVER () AS count, "
+        f'ROW_NUMBER() OVER (ORDER BY g.contract_id, p.sku COLLATE "C", '
+        f'p.name COLLATE "C", g.obligation__product_id) AS n '
+        f"FROM ({sql}) g JOIN {PRODUCTS} p ON p.id = g.obligation__product_id) page "
+        f"WHERE {window} ORDER BY n"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, params + window_params)
+        columns = [c.name for c in cursor.description]
+        found = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    if not found:
+        return 0, dict.fromkeys(names, ZERO), []
+    totals = {n: found[0][f"sum_{n}"] for n in names}
+    return found[0]["count"], totals, found if rows else []
