@@ -25,7 +25,7 @@ import os
 import random
 import time
 
-from common import active_monthly_contracts, fresh_database, timed
+from common import BackendClock, active_monthly_contracts, fresh_database, timed
 
 METRIC = "api-calls"
 
@@ -103,38 +103,12 @@ def ingest_json_lines(data: bytes):
     return ingest_usage_events(events=jsonl_events(lines), source="bench:jsonl")
 
 
-class Clock:
-    """Wall time and CPU seconds of this process and of its PostgreSQL backend (read
-    from /proc when the server runs on this machine): on a shared machine wall time
-    says how busy the others were, CPU seconds what the work cost."""
-
-    def __init__(self) -> None:
-        from django.db import connection
-
-        connection.ensure_connection()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            self.stat = f"/proc/{cursor.fetchone()[0]}/stat"
-        self.tick = os.sysconf("SC_CLK_TCK")
-
-    def backend(self) -> float | None:
-        try:
-            with open(self.stat) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            return None  # the server runs elsewhere
-        return (int(fields[11]) + int(fields[12])) / self.tick
+class Clock(BackendClock):
+    """common.BackendClock, measuring a callable and returning its value."""
 
     def measure(self, results: dict, key: str, work):
-        wall, cpu, backend = time.perf_counter(), time.process_time(), self.backend()
-        value = work()
-        after = self.backend()
-        results[key] = {
-            "wall": time.perf_counter() - wall,
-            "client": time.process_time() - cpu,
-            "backend": None if backend is None or after is None else after - backend,
-        }
-        return value
+        with super().measure(results, key):
+            return work()
 
 
 class StepTimes:
