@@ -9,6 +9,8 @@ each build requests, in-process through Django's test client with DEBUG off:
 - every console page whose URL takes no argument (found in the URL resolver),
 - every admin changelist (found in the admin registry),
 - every API list (GET paths of the OpenAPI schema without a path parameter),
+- with --sorts, every admin changelist sorted by each of its sortable columns, both ways
+  (the `?o=` links of its header),
 
 each as a user of the role that works there (falling back to the admin when that role
 is refused), and prints per page the median of --repeat timed requests after a warm-up
@@ -99,6 +101,22 @@ def admin_paths() -> list[str]:
         reverse(f"admin:{m._meta.app_label}_{m._meta.model_name}_changelist")
         for m in admin.site._registry
     )
+
+
+def sorted_admin_paths(admin_lists: list[str]) -> list[str]:
+    """Each changelist once per sortable column and direction, from its header's links."""
+    import re
+
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(users()["admin"])
+    paths = []
+    for path in admin_lists:
+        html = client.get(path).content.decode()
+        columns = {int(n) for n in re.findall(r'href="\?o=-?(\d+)(?:[".&])', html)}
+        paths += [f"{path}?o={sign}{n}" for n in sorted(columns) for sign in ("", "-")]
+    return paths
 
 
 def api_list_paths() -> list[str]:
@@ -309,9 +327,12 @@ def measure_size(args) -> None:
         mark_book(args.size)
     prefixes = tuple(args.only.split(","))
     skipped = tuple(p for p in args.skip.split(",") if p)
+    candidates = console_paths() + admin_paths() + api_list_paths()
+    if args.sorts:
+        candidates += sorted_admin_paths(admin_paths())
     paths = [
         p
-        for p in console_paths() + admin_paths() + api_list_paths()
+        for p in candidates
         if p.startswith(prefixes) and not (skipped and p.startswith(skipped))
     ]
     measures = run_pages(paths, args.repeat)
@@ -343,6 +364,11 @@ def main() -> None:
         "--keep",
         action="store_true",
         help="reuse a database built by an earlier run when its book has this size",
+    )
+    parser.add_argument(
+        "--sorts",
+        action="store_true",
+        help="also every admin changelist sorted by each sortable column, both ways",
     )
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--json", help=argparse.SUPPRESS)

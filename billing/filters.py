@@ -18,7 +18,7 @@ from django_filters import rest_framework as filters
 from billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod, SettlementStatus
 from billing.selectors.cash import unapplied_q
 from billing.selectors.invoices import overdue_q
-from core.filters import CheckboxBooleanWidget, currency_select
+from core.filters import CheckboxBooleanWidget, StableOrderingFilter, currency_select
 from ordermgmt.models import Account
 
 # Up to this many accounts whose name matches, the invoice search looks their invoices up
@@ -138,7 +138,7 @@ class InvoiceFilter(filters.FilterSet):
     overdue = filters.BooleanFilter(
         method="filter_overdue", label="Overdue only", widget=CheckboxBooleanWidget
     )
-    sort = filters.OrderingFilter(
+    sort = StableOrderingFilter(
         fields=(
             ("number", "number"),
             ("account__legal_name", "account"),
@@ -215,7 +215,7 @@ class PaymentFilter(filters.FilterSet):
     has_unapplied = filters.BooleanFilter(
         method="filter_has_unapplied", label="Has unapplied", widget=CheckboxBooleanWidget
     )
-    sort = filters.OrderingFilter(
+    sort = StableOrderingFilter(
         fields=(
             ("received_date", "received_date"),
             ("account__legal_name", "account"),

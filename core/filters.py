@@ -5,6 +5,19 @@ from __future__ import annotations
 
 from django import forms
 from django.db import connections
+from django_filters import rest_framework as filters
+
+from core.ordering import stable_ordering
+
+
+class StableOrderingFilter(filters.OrderingFilter):
+    """`sort`: ties broken by the primary key in the sort's direction (core.ordering), so
+    that a page, the next page and the CSV never repeat or miss a row."""
+
+    def filter(self, qs, value):
+        if value in ([], (), {}, "", None):
+            return qs
+        return qs.order_by(*stable_ordering(self.get_ordering_value(p) for p in value))
 
 
 class CheckboxBooleanWidget(forms.CheckboxInput):

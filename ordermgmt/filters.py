@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import Q
 from django_filters import rest_framework as filters
 
+from core.filters import StableOrderingFilter
 from ordermgmt.models import Account, BillingFrequency, Contract, ContractKind, ContractStatus
 
 
@@ -34,7 +35,7 @@ class ContractFilter(filters.FilterSet):
     start_date_to = filters.DateFilter(
         field_name="start_date", lookup_expr="lte", label="to", widget=_date_input()
     )
-    sort = filters.OrderingFilter(
+    sort = StableOrderingFilter(
         fields=(
             ("id", "reference"),
             ("name", "name"),
@@ -75,7 +76,7 @@ class AccountFilter(filters.FilterSet):
     default_currency = filters.CharFilter(max_length=3, label="Currency")
     billing_country = filters.CharFilter(max_length=2, label="Country")
     tax_exempt = filters.BooleanFilter()
-    sort = filters.OrderingFilter(
+    sort = StableOrderingFilter(
         fields=(
             ("legal_name", "name"),
             ("billing_country", "country"),

@@ -153,7 +153,9 @@ class InvoiceAdmin(LongListAdminMixin, GuardedHistoryAdmin):
     def number_or_draft(self, obj):
         return obj.number or f"DRAFT #{obj.pk}"
 
-    @admin.display(description="Contract", ordering="contract")
+    # The reference is the contract's id (CTR-000123): sorted by it, not by the
+    # contract's own default order, so that invoice_contract_order serves the sort.
+    @admin.display(description="Contract", ordering="contract_id")
     def contract_reference(self, obj):
         return obj.contract.reference if obj.contract_id else "—"
 
@@ -307,6 +309,9 @@ class CreditNoteAdmin(LongListAdminMixin, ReadOnlyAdminMixin, GuardedHistoryAdmi
         "created_by",
     ]
     list_filter = ["is_void_of_invoice", ("currency", CurrencyListFilter), "credit_date"]
+    # A void or its author is a filter's job: sorted by a yes/no or a handful of users
+    # a page of a long list would order the whole table.
+    sortable_by = ["number", "invoice", "account", "credit_date", "total"]
     search_fields = ["number", "invoice__number", "invoice__account__legal_name", "reason"]
     list_select_related = ["invoice__account", "created_by"]
     inlines = [CreditNoteLineInline, CreditApplicationInline, CreditRefundInline]

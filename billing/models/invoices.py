@@ -68,7 +68,12 @@ class Invoice(StatusMachine, models.Model):
     legal_entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="invoices")
     contract = models.ForeignKey(
-        Contract, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+        Contract,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="invoices",
+        db_index=False,  # invoice_contract_order starts with it
     )
     billing_run = models.ForeignKey(
         "billing.BillingRun",
@@ -146,6 +151,11 @@ class Invoice(StatusMachine, models.Model):
             # number or due date orders the whole table for one page.
             models.Index(fields=["number"], name="invoice_number_order"),
             models.Index(fields=["due_date"], name="invoice_due_date_order"),
+            # Sorts by a column of few values, ties broken by id in the same direction
+            # (core.ordering): one index serves both directions.
+            models.Index(fields=["status", "id"], name="invoice_status_order"),
+            models.Index(fields=["settlement_status", "id"], name="invoice_settlement_order"),
+            models.Index(fields=["contract", "id"], name="invoice_contract_order"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -350,6 +360,7 @@ class CreditNote(models.Model):
             # The currency filter's choices (a loose index scan, core.filters) and a
             # list filtered by currency, as for invoices and payments.
             models.Index(fields=["currency", "-credit_date"], name="creditnote_currency_date"),
+            models.Index(fields=["number"], name="creditnote_number_order"),  # admin sort
         ]
         constraints = [
             models.UniqueConstraint(

@@ -53,7 +53,7 @@ class Payment(models.Model):
             models.Index(fields=["currency", "-received_date"], name="payment_currency_date"),
             # The list's other sorts (billing.filters.PaymentFilter), as for invoices.
             models.Index(fields=["reference"], name="payment_reference_order"),
-            models.Index(fields=["method"], name="payment_method_order"),
+            models.Index(fields=["method", "id"], name="payment_method_order"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_positive"),
