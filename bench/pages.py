@@ -331,9 +331,7 @@ def measure_size(args) -> None:
     if args.sorts:
         candidates += sorted_admin_paths(admin_paths())
     paths = [
-        p
-        for p in candidates
-        if p.startswith(prefixes) and not (skipped and p.startswith(skipped))
+        p for p in candidates if p.startswith(prefixes) and not (skipped and p.startswith(skipped))
     ]
     measures = run_pages(paths, args.repeat)
     print(f"book of {args.size:,}: measured; load average {os.getloadavg()}")
