@@ -56,6 +56,7 @@ from .aging_figures import (
     _from_monthly_movements,
     _unapplied,
     aging_figures,
+    currency_totals_sql,
     figures_sql,
     open_by_bucket,
 )
@@ -127,7 +128,8 @@ class AgingSort:
 
 # The customers with a figure (a row of zeros is left out), their count and totals per
 # currency (part 0), and the rows of one page in the report's order with their names
-# (part 1, numbered by `position`), in one statement over {figures} (figures_sql).
+# (part 1), in one statement over {figures} (figures_sql). The page is sorted on its own
+# (a top-N sort of offset + limit rows), then the few rows of the answer again.
 REPORT_SQL = """
 WITH figures(account_id, currency, {buckets}, unapplied) AS ({figures}),
 customers AS (
@@ -135,17 +137,29 @@ customers AS (
     SELECT account_id, currency, {amounts}, {credits} AS credits FROM figures
   ) amounts
   WHERE {nonzero}
+),
+answer AS (
+  SELECT 0 AS part, currency, count(*) AS customers, NULL AS account_id, NULL AS name,
+         NULL AS amount_key, NULL AS name_key, {sums}, sum(credits) AS credits
+  FROM customers GROUP BY currency
+  {page}
 )
-SELECT 0 AS part, currency, count(*) AS position, NULL AS account_id, NULL AS name,
-       {sums}, sum(credits)
-FROM customers GROUP BY currency
-{page}"""
+SELECT * FROM answer ORDER BY part, {order}"""
 PAGE_SQL = """UNION ALL
-SELECT 1, currency, position, account_id, legal_name, {buckets}, credits FROM (
-  SELECT c.*, a.legal_name, row_number() OVER (ORDER BY {order}) AS position
-  FROM customers c JOIN {accounts} a ON a.id = c.account_id
-  ORDER BY {order} {limit}
-) page"""
+  SELECT * FROM (
+    SELECT 1, currency, 0, account_id, a.legal_name, {amount_key}, lower(a.legal_name),
+           {buckets}, credits
+    FROM customers c JOIN {accounts} a ON a.id = c.account_id
+    ORDER BY {order} {limit}
+  ) page"""
+
+
+def _order(amount_key: str | None, name_key: str, postgresql: bool) -> str:
+    """The rows' order within a currency: by `amount_key` largest first (if any), then
+    by name as Python sorts strings (by code point), case aside, then by account."""
+    first = f"{amount_key} DESC, " if amount_key else ""
+    collation = ' COLLATE "C"' if postgresql else ""
+    return f"currency, {first}{name_key}{collation}, account_id"
 
 
 def _report_sql(figures: str, bucket_count: int, sort: str, limit: int | None) -> str:
@@ -159,18 +173,18 @@ def _report_sql(figures: str, bucket_count: int, sort: str, limit: int | None) -
         # stored with, so that a customer whose figures cancel out is a row of zeros.
         return column if postgresql else f"round({column}, 4)"
 
+    amount_key = {
+        AgingSort.NAME: None,
+        AgingSort.NET: f"({' + '.join(buckets)} + credits)",
+        AgingSort.OVERDUE: f"({' + '.join(buckets[1:])})",
+    }[sort]
     page = ""
     if limit != 0:
-        name = 'lower(a.legal_name) COLLATE "C"' if postgresql else "lower(a.legal_name)"
-        first = {
-            AgingSort.NAME: "",
-            AgingSort.NET: f"{' + '.join(f'c.{b}' for b in buckets)} + c.credits DESC, ",
-            AgingSort.OVERDUE: f"{' + '.join(f'c.{b}' for b in buckets[1:])} DESC, ",
-        }[sort]
         page = PAGE_SQL.format(
+            amount_key=f"{amount_key or 0} AS amount_key",
             buckets=", ".join(buckets),
-            order=f"c.currency, {first}{name}, c.account_id",
             accounts=Account._meta.db_table,
+            order=_order(amount_key, "lower(a.legal_name)", postgresql),
             limit="" if limit is None else "LIMIT %(row_limit)s OFFSET %(row_offset)s",
         )
     return REPORT_SQL.format(
@@ -181,6 +195,7 @@ def _report_sql(figures: str, bucket_count: int, sort: str, limit: int | None) -
         nonzero=" OR ".join(f"{column} <> 0" for column in [*buckets, "credits"]),
         sums=", ".join(f"sum({b})" for b in buckets),
         page=page,
+        order=_order(amount_key and "amount_key", "name_key", postgresql),
     )
 
 
@@ -205,15 +220,19 @@ def _aging_report(
         )
         fetched = cursor.fetchall()
     if connection.vendor != "postgresql":  # numeric arrives as Decimal on PostgreSQL
-        fetched = [(*row[:5], *(sql_amount(v) for v in row[5:])) for row in fetched]
+        fetched = [(*row[:7], *(sql_amount(v) for v in row[7:])) for row in fetched]
+    # Columns: part, currency, customers, account_id, name, two sort keys, the buckets,
+    # credits; the totals first, then the page's rows in order.
     currencies = {
-        row[1]: CurrencyAging(row[1], [], list(row[5 : 5 + n]), row[-1] or ZERO, row[2])
-        for row in sorted(row for row in fetched if row[0] == 0)
+        row[1]: CurrencyAging(row[1], [], list(row[7:-1]), row[-1] or ZERO, row[2])
+        for row in fetched
+        if row[0] == 0
     }
-    for row in sorted((row for row in fetched if row[0] == 1), key=lambda row: row[2]):
-        currencies[row[1]].rows.append(
-            AgingRow(row[3], row[4], row[1], list(row[5 : 5 + n]), row[-1] or ZERO)
-        )
+    for row in fetched:
+        if row[0] == 1:
+            currencies[row[1]].rows.append(
+                AgingRow(row[3], row[4], row[1], list(row[7:-1]), row[-1] or ZERO)
+            )
     tables = list(currencies.values())
     reporting, missing = reporting_total(
         tables, params.reporting_currency, params.as_of, bucket_count=n
@@ -231,10 +250,36 @@ def ar_aging(
     return _aging_report(params, account_id=account_id, every_invoice=every_invoice)
 
 
-def aging_totals(params: AgingParams) -> AgingReport:
+def aging_totals(params: AgingParams, *, count_customers: bool = True) -> AgingReport:
     """The aging's totals alone: per currency (with its count of customers) and in the
-    reporting currency; no customer rows."""
+    reporting currency; no customer rows. `count_customers=False` (the home page):
+    where the date allows it (nothing booked after it), each currency summed straight
+    from its documents, without a figure per customer; customer_count is then 0."""
+    if not count_customers:
+        with transaction.atomic(), connection.cursor() as cursor:
+            tune_report_transaction(cursor)
+            found = currency_totals_sql(cursor, params)
+            if found is not None:
+                cursor.execute(*found)
+                fetched = cursor.fetchall()
+        if found is not None:
+            return _totals_report(params, fetched)
     return _aging_report(params, limit=0)
+
+
+def _totals_report(params: AgingParams, fetched: list[tuple]) -> AgingReport:
+    """From rows (currency, one amount per bucket, unapplied): a currency with every
+    figure zero has no table, as in the report of customer rows."""
+    n = len(params.edges) + 2
+    tables = []
+    for row in sorted(fetched):
+        amounts = [sql_amount(v) for v in row[1:]]
+        if any(amounts):
+            tables.append(CurrencyAging(row[0], [], amounts[:n], -amounts[n] or ZERO, 0))
+    reporting, missing = reporting_total(
+        tables, params.reporting_currency, params.as_of, bucket_count=n
+    )
+    return AgingReport(params, params.buckets, tables, reporting, missing)
 
 
 @dataclass

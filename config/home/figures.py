@@ -76,8 +76,8 @@ def unapplied_cash(today: date | None = None) -> list[tuple[str, Decimal]]:
 
 def finance_panel(today: date) -> Panel:
     panel = Panel("Money")
-    # Totals only, summed in the database: no customer rows are built for the home page.
-    aging = aging_totals(AgingParams(as_of=today))
+    # Totals only, summed per currency in the database: no figure per customer.
+    aging = aging_totals(AgingParams(as_of=today), count_customers=False)
     reporting = aging.reporting
     if reporting is None:
         panel.notes.append(aging.missing_rate_message)

@@ -124,6 +124,11 @@ def test_pages_and_totals_equal_every_invoice_added_up_in_python():
         report = aging_totals(params)
         assert shown_totals(report) == totals and shown_rows(report) == [], params
         assert report.row_count == len(rows)
+        per_currency = aging_totals(params, count_customers=False)
+        assert {c: t[1:] for c, t in shown_totals(per_currency).items()} == {
+            c: t[1:] for c, t in totals.items()
+        }, params
+        assert per_currency.reporting.buckets == report.reporting.buckets
 
 
 def test_every_path_of_the_full_report_gives_the_same_rows_and_totals():
