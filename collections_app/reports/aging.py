@@ -34,7 +34,9 @@ path gives the same figures.
 Rows, totals and pages are made in the same statement (REPORT_SQL): the customers with a
 figure, their totals per currency and bucket, and the rows of one page in the report's
 order with their names (aging_page; aging_totals for the totals alone; ar_aging for every
-row, which exports and statements need). Python builds only the rows it shows.
+row, which exports and statements need). Python builds only the rows it shows. The home
+page, which needs no count of customers, sums each currency straight from the documents
+(aging_figures.currency_totals_sql; the buckets are sums, so the figures are the same).
 
 Currencies are never added together: each document is aged in its own currency, one
 table per currency; a total in the reporting currency converts each currency's totals
