@@ -152,7 +152,7 @@ PAGE_SQL = """UNION ALL
     SELECT 1, currency, 0, account_id, a.legal_name, {amount_key}, lower(a.legal_name),
            {buckets}, credits
     FROM customers c JOIN {accounts} a ON a.id = c.account_id
-    ORDER BY {order} {limit}
+    {top}
   ) page"""
 
 
@@ -182,12 +182,15 @@ def _report_sql(figures: str, bucket_count: int, sort: str, limit: int | None) -
     }[sort]
     page = ""
     if limit != 0:
+        top = ""
+        if limit is not None:  # every row (None) is sorted once, by the answer's ORDER BY
+            order = _order(amount_key, "lower(a.legal_name)", postgresql)
+            top = f"ORDER BY {order} LIMIT %(row_limit)s OFFSET %(row_offset)s"
         page = PAGE_SQL.format(
             amount_key=f"{amount_key or 0} AS amount_key",
             buckets=", ".join(buckets),
             accounts=Account._meta.db_table,
-            order=_order(amount_key, "lower(a.legal_name)", postgresql),
-            limit="" if limit is None else "LIMIT %(row_limit)s OFFSET %(row_offset)s",
+            top=top,
         )
     return REPORT_SQL.format(
         buckets=", ".join(buckets),
