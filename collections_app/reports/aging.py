@@ -302,5 +302,7 @@ def aging_page(
     if sort not in AgingSort.VALUES:
         sort = AgingSort.NAME
     page, page_size = max(page, 1), max(page_size, 1)
-    report = _aging_report(params, sort=sort, limit=page_size, offset=(page - 1) * page_size)
+    # Any page past the end has no rows; a huge page number must not overflow OFFSET.
+    offset = min((page - 1) * page_size, 2**31)
+    report = _aging_report(params, sort=sort, limit=page_size, offset=offset)
     return AgingPage(report, Paging(page, page_size, report.row_count))

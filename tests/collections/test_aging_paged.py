@@ -181,6 +181,7 @@ def test_the_page_past_the_end_has_no_rows_but_the_totals():
     assert shown_totals(shown.report) == shown_totals(ar_aging(params))
     assert shown.paging.count == ar_aging(params).row_count
     assert not shown.paging.has_next()
+    assert shown_rows(aging_page(params, page=10**20, page_size=5).report) == []
 
 
 def test_a_page_is_one_statement_whatever_the_page():
