@@ -325,13 +325,19 @@ def measure_size(args) -> None:
         seconds = grow_book(args.size, args.size, args.accounts, args.as_of)
         print(f"book of {args.size:,} invoices and {args.size:,} applications: {seconds:.1f} s")
         mark_book(args.size)
-    prefixes = tuple(args.only.split(","))
+    # "=/" asks for the path "/" alone; any other entry is a prefix.
+    wanted = args.only.split(",")
+    exact = {p[1:] for p in wanted if p.startswith("=")}
+    prefixes = tuple(p for p in wanted if not p.startswith("="))
     skipped = tuple(p for p in args.skip.split(",") if p)
     candidates = console_paths() + admin_paths() + api_list_paths()
     if args.sorts:
         candidates += sorted_admin_paths(admin_paths())
     paths = [
-        p for p in candidates if p.startswith(prefixes) and not (skipped and p.startswith(skipped))
+        p
+        for p in candidates
+        if (p in exact or (prefixes and p.startswith(prefixes)))
+        and not (skipped and p.startswith(skipped))
     ]
     measures = run_pages(paths, args.repeat)
     print(f"book of {args.size:,}: measured; load average {os.getloadavg()}")
@@ -355,7 +361,9 @@ def main() -> None:
     parser.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 6, 30))
     parser.add_argument("--database", default="ledgerline_bench_pages")
     parser.add_argument(
-        "--only", default="", help="only paths starting with this (comma-separated prefixes)"
+        "--only",
+        default="",
+        help="only paths starting with this (comma-separated prefixes; =PATH: that path alone)",
     )
     parser.add_argument("--skip", default="", help="leave out paths starting with these")
     parser.add_argument(

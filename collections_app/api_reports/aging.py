@@ -18,6 +18,8 @@ from ..reports.aging import (
     AgingBasis,
     AgingParams,
     AgingReport,
+    aging_page,
+    aging_totals,
     ar_aging,
     reporting_currency_default,
 )
@@ -69,7 +71,9 @@ AGING_MAX_PAGE_SIZE = 1000
 
 class AgingPageInputSerializer(AgingInputSerializer):
     """The summary's customer rows come a page at a time (in the order of the report:
-    currency, then customer name), or not at all with summary_only."""
+    currency, then customer name), or not at all with summary_only; the totals always
+    cover every customer. Paged and totalled in the database, so a page costs the same
+    whichever it is and however many customers there are."""
 
     page = serializers.IntegerField(min_value=1, default=1)
     page_size = serializers.IntegerField(
@@ -78,7 +82,9 @@ class AgingPageInputSerializer(AgingInputSerializer):
         help_text=f"Customer rows per page, at most {AGING_MAX_PAGE_SIZE} (larger is cut)",
     )
     summary_only = serializers.BooleanField(
-        default=False, help_text="Totals per currency and in the reporting currency, no rows"
+        default=False,
+        help_text="Totals per currency and in the reporting currency, no rows (count is "
+        "still the number of customer rows)",
     )
 
 
@@ -148,18 +154,10 @@ def _amounts(buckets, keys, credits, open_total, net_total, currency) -> dict:
     }
 
 
-def aging_payload(report: AgingReport, *, rows: slice | None = None) -> dict:
-    """The report as the API gives it; `rows` keeps only that slice of the customer rows
-    (numbered across currencies in report order); every currency keeps its totals."""
+def aging_payload(report: AgingReport) -> dict:
+    """The report as the API gives it: the rows it holds (all, or one page's) and every
+    currency's totals."""
     keys = [b.key for b in report.buckets]
-    first, stop = (rows.start, rows.stop) if rows is not None else (0, None)
-    shown = []  # (table, its rows on the page)
-    seen = 0
-    for table in report.currencies:
-        low = max(first - seen, 0)
-        high = len(table.rows) if stop is None else max(min(stop - seen, len(table.rows)), 0)
-        shown.append((table, table.rows[low:high]))
-        seen += len(table.rows)
     reporting = None
     if report.reporting:
         r = report.reporting
@@ -201,7 +199,7 @@ def aging_payload(report: AgingReport, *, rows: slice | None = None) -> dict:
                             row.currency,
                         ),
                     }
-                    for row in table_rows
+                    for row in table.rows
                 ],
                 "totals": _amounts(
                     table.buckets,
@@ -212,7 +210,7 @@ def aging_payload(report: AgingReport, *, rows: slice | None = None) -> dict:
                     table.currency,
                 ),
             }
-            for table, table_rows in shown
+            for table in report.currencies
         ],
         "reporting_total": reporting,
         "warnings": [report.missing_rate_message] if report.missing_rates else [],
@@ -230,15 +228,16 @@ class ArAgingView(APIView):
     def get(self, request):
         query = AgingPageInputSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        report = ar_aging(query.to_params())
+        params = query.to_params()
         data = query.validated_data
         page, summary_only = data["page"], data["summary_only"]
         page_size = min(data["page_size"], AGING_MAX_PAGE_SIZE)
+        if summary_only:
+            report = aging_totals(params)
+        else:
+            report = aging_page(params, page=page, page_size=page_size).report
         count = report.row_count
-        payload = aging_payload(
-            report,
-            rows=slice(0, 0) if summary_only else slice((page - 1) * page_size, page * page_size),
-        )
+        payload = aging_payload(report)
         num_pages = 1 if summary_only else max(1, -(-count // page_size))
         following, previous = page_links(request, page, num_pages)
         payload |= {

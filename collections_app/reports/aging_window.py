@@ -27,7 +27,20 @@ FROM totals t FULL OUTER JOIN young y
 """
 
 
-def aging_from_months(
+def aging_from_months(cursor, **reading) -> tuple[dict[tuple, list], dict[tuple, object]]:
+    """({(account_id, currency): [open amount per bucket]}, {(account_id, currency):
+    unapplied cash and credit}) as of `as_of`; arguments: aging_from_months_sql."""
+    sql, params = aging_from_months_sql(cursor, **reading)
+    cursor.execute(sql, params)
+    open_amounts, unapplied = {}, {}
+    for row in cursor.fetchall():
+        key = (row[0], row[1])
+        open_amounts[key] = list(row[2:-1])
+        unapplied[key] = row[-1]
+    return open_amounts, unapplied
+
+
+def aging_from_months_sql(
     cursor,
     *,
     as_of: date,
@@ -36,11 +49,12 @@ def aging_from_months(
     conditions: list[str],
     values: dict,
     where: str,
-) -> tuple[dict[tuple, list], dict[tuple, object]]:
-    """({(account_id, currency): [open amount per bucket]}, {(account_id, currency):
-    unapplied cash and credit}) as of `as_of`. `conditions`: one SQL condition per bucket
-    on the basis column (the last, the oldest, is what is left of the customer's open
-    amount); `values` their parameters; `where` a condition on account_id and currency."""
+) -> tuple[str, dict]:
+    """The SQL of aging_from_months and its parameters, for a caller that pages or totals
+    its rows in the database: columns account_id, currency, one open amount per bucket,
+    unapplied cash and credit. `conditions`: one SQL condition per bucket on the basis
+    column (the last, the oldest, is what is left of the customer's open amount);
+    `values` their parameters; `where` a condition on account_id and currency."""
     tune_window_transaction(cursor)
     totals = totals_as_of(cursor, as_of)
     young = young_as_of(cursor, as_of, basis, last_edge, where)
@@ -52,10 +66,4 @@ def aging_from_months(
     sql = AGING_FROM_MONTHS_SQL.format(
         totals=totals.sql, where=where, young=young.sql, sums=sums, buckets=buckets
     )
-    cursor.execute(sql, values | totals.params | young.params)
-    open_amounts, unapplied = {}, {}
-    for row in cursor.fetchall():
-        key = (row[0], row[1])
-        open_amounts[key] = list(row[2:-1])
-        unapplied[key] = row[-1]
-    return open_amounts, unapplied
+    return sql, values | totals.params | young.params

@@ -18,7 +18,9 @@ from ..reports import access, exports
 from ..reports.aging import (
     AgingBasis,
     AgingReport,
+    AgingSort,
     Bucket,
+    aging_page,
     ar_aging,
 )
 from ..reports.aging_documents import (
@@ -28,6 +30,10 @@ from ..reports.aging_documents import (
 from ..reports.charts import column_chart
 from ..reports.forms import AgingForm
 from .common import CSS, ROWS_PER_CURRENCY, _subnav, amount_text, logger
+
+# Customer rows per page, across the currency tables (report order: currency, then the
+# sort); the totals cover every customer, the exports hold every row.
+ROWS_PER_PAGE = ROWS_PER_CURRENCY
 
 # --- Aging -------------------------------------------------------------------------------
 
@@ -56,27 +62,21 @@ def _display_row(name: str, amounts, currency: str, account_id: int | None = Non
     )
 
 
-def _display_tables(report: AgingReport, sort: str) -> list[dict]:
-    tables = []
-    for table in report.currencies:
-        rows = list(table.rows)
-        if sort == "net":
-            rows.sort(key=lambda r: -r.net_total)
-        elif sort == "overdue":
-            rows.sort(key=lambda r: -r.overdue_total)
-        shown = rows[:ROWS_PER_CURRENCY]
-        tables.append(
-            {
-                "currency": table.currency,
-                "rows": [
-                    _display_row(r.account_name, r, table.currency, r.account_id) for r in shown
-                ],
-                "hidden": len(rows) - len(shown),
-                "count": len(rows),
-                "total": _display_row(f"Total {table.currency}", table, table.currency),
-            }
-        )
-    return tables
+def _display_tables(report: AgingReport) -> list[dict]:
+    """Each currency's table: the rows of the page (already in the chosen order), its
+    count of customers and its totals over all of them."""
+    return [
+        {
+            "currency": table.currency,
+            "rows": [
+                _display_row(r.account_name, r, table.currency, r.account_id) for r in table.rows
+            ],
+            "hidden": table.customer_count - len(table.rows),
+            "count": table.customer_count,
+            "total": _display_row(f"Total {table.currency}", table, table.currency),
+        }
+        for table in report.currencies
+    ]
 
 
 def _bucket_chart(report: AgingReport):
@@ -128,11 +128,18 @@ def _aging_form(request) -> tuple[AgingForm, object]:
 @require(*access.AGING_VIEW_PERMISSIONS)
 def aging(request):
     form, params = _aging_form(request)
-    report = ar_aging(params) if params else None
+    sort = request.GET.get("sort", AgingSort.NAME)
+    if sort not in AgingSort.VALUES:
+        sort = AgingSort.NAME
+    shown = (
+        aging_page(params, page=_page_number(request), page_size=ROWS_PER_PAGE, sort=sort)
+        if params
+        else None
+    )
+    report = shown.report if shown else None
     if report:
         form = AgingForm(request.GET, currencies={c.currency for c in report.currencies})
         form.is_valid()
-    sort = request.GET.get("sort", "name")
     context = {
         "form": form,
         "report": report,
@@ -147,7 +154,8 @@ def aging(request):
         reporting = report.reporting
         context.update(
             {
-                "tables": _display_tables(report, sort),
+                "tables": _display_tables(report),
+                "page": shown.paging,
                 "chart": _bucket_chart(report),
                 "tiles": _summary_tiles(report),
                 "days_label": _days_label(report.params.basis),
@@ -159,6 +167,11 @@ def aging(request):
             }
         )
     return render(request, "collections/reports/aging.html", context, status=200 if report else 400)
+
+
+def _page_number(request) -> int:
+    value = request.GET.get("page", "")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
 
 
 def _export_fields(params) -> list[tuple[str, str]]:

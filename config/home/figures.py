@@ -17,7 +17,7 @@ from django.utils import timezone
 from billing.filters import PaymentFilter
 from billing.models import BillingRunException, Invoice, InvoiceStatus
 from billing.selectors.cash import payments_for_list_base
-from collections_app.reports.aging import AgingParams, ar_aging
+from collections_app.reports.aging import AgingParams, aging_totals
 from collections_app.reports.dso import DsoParams, dso_with_trend, period_default
 from collections_app.selectors import count_overdue_accounts
 from core.money import format_money
@@ -76,7 +76,8 @@ def unapplied_cash(today: date | None = None) -> list[tuple[str, Decimal]]:
 
 def finance_panel(today: date) -> Panel:
     panel = Panel("Money")
-    aging = ar_aging(AgingParams(as_of=today))
+    # Totals only, summed per currency in the database: no figure per customer.
+    aging = aging_totals(AgingParams(as_of=today), count_customers=False)
     reporting = aging.reporting
     if reporting is None:
         panel.notes.append(aging.missing_rate_message)
