@@ -295,12 +295,15 @@ DUNNING_BATCH_INVOICES = 5_000
 
 
 def dunning_plan_batches(
-    *, as_of: date, batch_size: int | None = None
+    *,
+    as_of: date,
+    batch_size: int | None = None,
+    invoice_fields: Sequence[str] | None = None,
 ) -> Iterator[list[InvoicePlan]]:
     """dunning_plans(reachable_only=True) in batches of whole accounts, in the same order
     (account by account): keyset over account ids, each batch about `batch_size` open
     invoices, so the run holds one batch in memory, not the book. Each batch is read
-    when the run reaches it, from committed rows."""
+    when the run reaches it, from committed rows. `invoice_fields` as dunning_plans."""
     batch_size = max(1, batch_size or DUNNING_BATCH_INVOICES)
     reach = reachable_due_date(as_of)
     if reach is None:
@@ -312,7 +315,12 @@ def dunning_plan_batches(
         # The account of the batch_size-th invoice after the last batch closes this one.
         boundary = list(rest.values_list("account_id", flat=True)[batch_size - 1 : batch_size])
         up_to = boundary[0] if boundary else None
-        plans = dunning_plans(as_of=as_of, reachable_only=True, account_range=(after, up_to))
+        plans = dunning_plans(
+            as_of=as_of,
+            reachable_only=True,
+            account_range=(after, up_to),
+            invoice_fields=invoice_fields,
+        )
         if plans:
             yield plans
         if up_to is None:

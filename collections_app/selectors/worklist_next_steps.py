@@ -38,7 +38,7 @@ from .dunning import InvoicePlan, _cover_for_customers, account_facts, dunning_p
 CANDIDATES_SQL = """
 WITH accounts (account_id, policy_id, contact_allowed) AS (VALUES {accounts}),
 steps (policy_id, offset_days, is_email) AS (VALUES {steps}),
-open_invoices AS (
+open_invoices AS MATERIALIZED (
   SELECT i.id, i.account_id, i.due_date,
          i.total_amount - i.credited_amount - i.paid_amount AS open_balance,
          a.policy_id, a.contact_allowed, i.id = ANY(%(held)s) AS held,

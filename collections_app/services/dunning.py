@@ -117,7 +117,9 @@ def send_due_reminders(*, as_of: date, batch_size: int | None = None) -> Dunning
 
 
 def _reachable_plans(*, as_of: date, batch_size: int | None):
-    for batch in selectors.dunning_plan_batches(as_of=as_of, batch_size=batch_size):
+    # The plan's invoice fields only: _do_step reads the invoice it sends about again.
+    batches = selectors.dunning_plan_batches(as_of=as_of, batch_size=batch_size, invoice_fields=[])
+    for batch in batches:
         yield from batch
 
 
