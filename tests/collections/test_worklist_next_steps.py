@@ -9,7 +9,13 @@ import pytest
 from freezegun import freeze_time
 
 from collections_app.models import AccountDunning, DunningPolicy
-from collections_app.selectors import dunning_plans, next_action, worklist
+from collections_app.selectors import (
+    dunning_plans,
+    invoice_facts,
+    next_action,
+    open_invoices,
+    worklist,
+)
 from collections_app.services import (
     open_dispute,
     pause_dunning,
@@ -167,3 +173,18 @@ def test_promises_are_listed_on_open_invoices_only(book):
     assert shown(rows["Promised"].next_action) == shown(
         per_invoice_next_action(rows["Promised"].account.pk, TODAY)
     )
+
+
+@freeze_time("2026-06-15 08:00:00")
+def test_the_facts_read_by_account_are_the_facts_read_by_invoice(book):
+    invoices = list(open_invoices())
+    by_account = invoice_facts(
+        invoices, as_of=TODAY, accounts={"account_id__in": {i.account_id for i in invoices}}
+    )
+
+    by_invoice = invoice_facts(invoices, as_of=TODAY)
+
+    assert by_account == by_invoice
+    assert any(f.done_offsets for f in by_invoice.values())
+    assert any(f.dispute_open for f in by_invoice.values())
+    assert any(f.promise_pending for f in by_invoice.values())
