@@ -73,11 +73,18 @@ def _line(item, outcome: str, recipients: list[str], as_of: date, why: str) -> D
     )
 
 
-def preview_dunning(*, as_of: date) -> DunningRunReport:
-    """What a run for `as_of` would do, changing nothing."""
-    plans = selectors.dunning_plans(as_of=as_of, reachable_only=True)
-    accounts = selectors.account_facts(p.invoice.account_id for p in plans)
+def preview_dunning(*, as_of: date, batch_size: int | None = None) -> DunningRunReport:
+    """What a run for `as_of` would do, changing nothing (batch by batch, as the run)."""
     report = DunningRunReport(as_of=as_of, dry_run=True, totals=_zero())
+    for plans in selectors.dunning_plan_batches(as_of=as_of, batch_size=batch_size):
+        accounts = selectors.account_facts(p.invoice.account_id for p in plans)
+        _preview_batch(report, plans, accounts, as_of)
+    for line in report.lines:
+        report.totals[line.outcome] += 1
+    return report
+
+
+def _preview_batch(report: DunningRunReport, plans, accounts, as_of: date) -> None:
     for item in plans:
         if item.plan.state == PlanState.COVERED:
             continue  # listed in its customer's reminder (customer-level policy)
@@ -103,20 +110,19 @@ def preview_dunning(*, as_of: date) -> DunningRunReport:
         report.lines.append(_line(item, EMAIL, recipients, as_of, f"{reached}: reminder e-mail"))
         # The run records this e-mail before it reaches the account's next invoice.
         accounts[item.invoice.account_id] = replace(account, last_contact_on=as_of)
-    for line in report.lines:
-        report.totals[line.outcome] += 1
-    return report
 
 
 def _zero() -> dict[str, int]:
     return {EMAIL: 0, CALL: 0, DEFERRED: 0, NO_CONTACT: 0, "already_done": 0, "failed": 0}
 
 
-def run_dunning(*, as_of: date, dry_run: bool = False) -> DunningRunReport:
+def run_dunning(
+    *, as_of: date, dry_run: bool = False, batch_size: int | None = None
+) -> DunningRunReport:
     """Preview, or send what is due as of `as_of` (not after today) and report what was
     sent, from the reminders recorded by this run."""
     if dry_run:
-        return preview_dunning(as_of=as_of)
+        return preview_dunning(as_of=as_of, batch_size=batch_size)
     if as_of > timezone.localdate():
         raise DomainValidationError(
             field="as_of",
@@ -124,7 +130,7 @@ def run_dunning(*, as_of: date, dry_run: bool = False) -> DunningRunReport:
             message=f"Dunning cannot be sent as of {as_of}, after today; preview it instead.",
         )
     before = set(DunningReminder.objects.filter(run_date=as_of).values_list("pk", flat=True))
-    result: DunningRunResult = send_due_reminders(as_of=as_of)
+    result: DunningRunResult = send_due_reminders(as_of=as_of, batch_size=batch_size)
     sent = (
         DunningReminder.objects.filter(run_date=as_of)
         .exclude(pk__in=before)

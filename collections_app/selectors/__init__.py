@@ -7,7 +7,8 @@ worklist ranks accounts by their overdue balance converted to the reporting curr
 the latest FX rate on or before "as of" (a currency without a rate is shown, not ranked).
 
 Split by domain into `accounts`, `dunning`, `worklist` (its SQL ranking in
-`worklist_ranking`); everything is re-exported here.
+`worklist_ranking`, each row's next dunning step in `worklist_next_steps`); everything is
+re-exported here.
 """
 
 from billing.selectors.fx import reporting_currency
@@ -28,6 +29,7 @@ from .dunning import (
     account_facts,
     active_policies,
     billing_contact_emails,
+    dunning_plan_batches,
     dunning_plans,
     invoice_facts,
     open_invoices,
@@ -79,6 +81,7 @@ __all__ = [
     "activities_for_api",
     "billing_contact_emails",
     "count_overdue_accounts",
+    "dunning_plan_batches",
     "dunning_plans",
     "fx_rates",
     "invoice_facts",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -168,22 +168,30 @@ def promise_statuses(
     return statuses
 
 
-def invoice_facts(invoices: Iterable[Invoice], *, as_of: date) -> dict[int, InvoiceFacts]:
+def invoice_facts(
+    invoices: Iterable[Invoice], *, as_of: date, accounts: dict | None = None
+) -> dict[int, InvoiceFacts]:
+    """Each invoice's dunning facts. `accounts` is the invoices' account filter (lookups on
+    `account_id`, as dunning_plans builds it): the reminders, disputes and promises are
+    then read by account, which they carry as their invoice's (the services set it so),
+    instead of by a list of every invoice id."""
     invoices = list(invoices)
-    ids = [i.pk for i in invoices]
+    scope = {"invoice_id__in": [i.pk for i in invoices]} if accounts is None else accounts
+    wanted = {i.pk for i in invoices}
     done = defaultdict(set)
-    for invoice_id, offset in DunningReminder.objects.filter(invoice_id__in=ids).values_list(
-        "invoice_id", "offset_days"
-    ):
-        done[invoice_id].add(offset)
+    reminders = DunningReminder.objects.filter(**scope).values_list("invoice_id", "offset_days")
+    # By account these include the settled invoices' reminders: streamed, not kept.
+    for invoice_id, offset in reminders.iterator(chunk_size=10_000):
+        if invoice_id in wanted:
+            done[invoice_id].add(offset)
     disputed = set(
         CollectionActivity.objects.filter(
-            invoice_id__in=ids, kind=ActivityKind.DISPUTE, status=ActivityStatus.OPEN
+            **scope, kind=ActivityKind.DISPUTE, status=ActivityStatus.OPEN
         ).values_list("invoice_id", flat=True)
     )
     promises = list(
         CollectionActivity.objects.filter(
-            invoice_id__in=ids,
+            **scope,
             kind=ActivityKind.PROMISE,
             status=ActivityStatus.OPEN,
             promised_date__gte=as_of,
@@ -227,38 +235,99 @@ def dunning_plans(
     invoice_ids: Iterable[int] | None = None,
     reachable_only: bool = False,
     invoice_fields: Sequence[str] | None = None,
+    account_range: tuple[int | None, int | None] | None = None,
 ) -> list[InvoicePlan]:
     """Every open invoice's plan, grouped by account, each account's invoices in carrying
     order. `reachable_only` leaves out invoices no policy step can have reached yet.
     `invoice_fields` loads only those invoice fields (no account or seller), for readers
-    that show a plan but do not send anything."""
+    that show a plan but do not send anything. `account_range` (after, up to: account ids,
+    None for no bound) takes the accounts of one batch (dunning_plan_batches)."""
     invoices = open_invoices()
     if invoice_fields is None:
         invoices = invoices.select_related("account", "legal_entity")
     else:
         invoices = invoices.only(*PLAN_FIELDS, *invoice_fields)
+    accounts: dict = {}
     if account_ids is not None:
-        invoices = invoices.filter(account_id__in=list(account_ids))
+        accounts["account_id__in"] = list(account_ids)
+    if account_range is not None:
+        after, up_to = account_range
+        if after is not None:
+            accounts["account_id__gt"] = after
+        if up_to is not None:
+            accounts["account_id__lte"] = up_to
+    invoices = invoices.filter(**accounts)
     if invoice_ids is not None:
-        invoices = invoices.filter(pk__in=list(invoice_ids))
+        invoice_ids = list(invoice_ids)
+        invoices = invoices.filter(pk__in=invoice_ids)
     if reachable_only:
-        earliest = DunningPolicy.objects.filter(active=True).aggregate(m=Min("steps__offset_days"))
-        if earliest["m"] is None:
+        reach = reachable_due_date(as_of)
+        if reach is None:
             return []
-        invoices = invoices.filter(due_date__lte=as_of - timedelta(days=earliest["m"]))
+        invoices = invoices.filter(due_date__lte=reach)
     invoices = list(invoices)
-    facts = invoice_facts(invoices, as_of=as_of)
-    accounts = account_facts(i.account_id for i in invoices)
+    # A few invoices by id (one reminder's recheck); otherwise the facts by account.
+    facts = invoice_facts(
+        invoices, as_of=as_of, accounts=None if invoice_ids is not None else accounts
+    )
+    account_rows = account_facts(i.account_id for i in invoices)
     plans = [
         InvoicePlan(
-            i, facts[i.pk], plan_for_invoice(facts[i.pk], accounts[i.account_id], as_of=as_of)
+            i, facts[i.pk], plan_for_invoice(facts[i.pk], account_rows[i.account_id], as_of=as_of)
         )
         for i in invoices
     ]
     plans.sort(key=lambda p: (p.invoice.account_id, carrying_order(p.facts)))
     if invoice_ids is None:
-        plans = _cover_for_customers(plans, accounts)
+        plans = _cover_for_customers(plans, account_rows)
     return plans
+
+
+def reachable_due_date(as_of: date) -> date | None:
+    """The latest due date that an active policy's earliest step has reached by as_of
+    (None when no active policy has a step)."""
+    earliest = DunningPolicy.objects.filter(active=True).aggregate(m=Min("steps__offset_days"))
+    if earliest["m"] is None:
+        return None
+    return as_of - timedelta(days=earliest["m"])
+
+
+# Invoices per batch of the dunning run (whole accounts: one may take a batch past it).
+DUNNING_BATCH_INVOICES = 5_000
+
+
+def dunning_plan_batches(
+    *,
+    as_of: date,
+    batch_size: int | None = None,
+    invoice_fields: Sequence[str] | None = None,
+) -> Iterator[list[InvoicePlan]]:
+    """dunning_plans(reachable_only=True) in batches of whole accounts, in the same order
+    (account by account): keyset over account ids, each batch about `batch_size` open
+    invoices, so the run holds one batch in memory, not the book. Each batch is read
+    when the run reaches it, from committed rows. `invoice_fields` as dunning_plans."""
+    batch_size = max(1, batch_size or DUNNING_BATCH_INVOICES)
+    reach = reachable_due_date(as_of)
+    if reach is None:
+        return
+    reachable = open_invoices().filter(due_date__lte=reach).order_by("account_id")
+    after = None
+    while True:
+        rest = reachable if after is None else reachable.filter(account_id__gt=after)
+        # The account of the batch_size-th invoice after the last batch closes this one.
+        boundary = list(rest.values_list("account_id", flat=True)[batch_size - 1 : batch_size])
+        up_to = boundary[0] if boundary else None
+        plans = dunning_plans(
+            as_of=as_of,
+            reachable_only=True,
+            account_range=(after, up_to),
+            invoice_fields=invoice_fields,
+        )
+        if plans:
+            yield plans
+        if up_to is None:
+            return
+        after = up_to
 
 
 def _cover_for_customers(plans: list[InvoicePlan], accounts) -> list[InvoicePlan]:

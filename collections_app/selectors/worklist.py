@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -36,9 +35,9 @@ from .dunning import (
     InvoicePlan,
     PromiseOutcome,
     PromiseStatus,
-    dunning_plans,
     promise_statuses,
 )
+from .worklist_next_steps import next_step_plans
 from .worklist_ranking import (
     WORKLIST_MAX_PAGE_SIZE,
     WORKLIST_PAGE_SIZE,
@@ -256,10 +255,6 @@ def _add_collection_facts(rows: dict[int, WorklistRow], *, as_of: date) -> None:
     """Next dunning step, last contact, open promises, disputes and calls, latest note
     and dunning settings of the accounts on the page (only those)."""
     account_ids = list(rows)
-    plans_by_account = defaultdict(list)
-    # The page shows each next step's invoice number only: no account or seller rows.
-    for plan in dunning_plans(as_of=as_of, account_ids=account_ids, invoice_fields=["number"]):
-        plans_by_account[plan.invoice.account_id].append(plan)
     contacts = last_contacts(account_ids)
     settings_rows = {r.account_id: r for r in AccountDunning.objects.filter(pk__in=account_ids)}
     latest_notes = CollectionActivity.objects.filter(
@@ -275,13 +270,23 @@ def _add_collection_facts(rows: dict[int, WorklistRow], *, as_of: date) -> None:
         .select_related("invoice", "owner")
         .order_by("-created_at", "-id")
     )
-    open_invoice_ids = {p.invoice.pk for plans in plans_by_account.values() for p in plans}
     statuses = promise_statuses(activities, as_of=as_of)
+    promises = [a for a in activities if a.kind == ActivityKind.PROMISE]
+    # The invoices dunning holds (dispute_open, promise_pending of dunning.invoice_facts).
+    disputed = {a.invoice_id for a in activities if a.kind == ActivityKind.DISPUTE}
+    promised = {p.invoice_id for p in promises if statuses[p.pk].outcome == PromiseOutcome.PENDING}
+    plans_by_account, open_promised = next_step_plans(
+        account_ids,
+        as_of=as_of,
+        disputed=disputed,
+        promised=promised,
+        watched={p.invoice_id for p in promises},
+    )
     for activity in activities:
         row = rows[activity.account_id]
         if activity.kind == ActivityKind.PROMISE:
             status = statuses[activity.pk]
-            if activity.invoice_id in open_invoice_ids and status.outcome in {
+            if activity.invoice_id in open_promised and status.outcome in {
                 PromiseOutcome.PENDING,
                 PromiseOutcome.BROKEN,
             }:

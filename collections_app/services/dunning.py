@@ -79,15 +79,21 @@ class DunningRunResult:
         return data
 
 
-def send_due_reminders(*, as_of: date) -> DunningRunResult:
+def send_due_reminders(*, as_of: date, batch_size: int | None = None) -> DunningRunResult:
     """Sends every reminder whose step is due as of that date, and flags the calls.
 
     Not one transaction: each reminder commits on its own (see the module docstring), so
     one failing e-mail neither rolls back nor blocks the others. Safe to run again and
     to run in parallel, also split by account across workers.
+
+    The plans are read in batches of whole accounts (selectors.dunning_plan_batches,
+    about `batch_size` invoices each), account by account as before: memory stays one
+    batch whatever the book. A batch's plans only choose what to try; each step is
+    decided again under the account's lock, as above, so a plan read before another
+    run's commit costs a lookup, never a second reminder.
     """
     result = DunningRunResult(as_of=as_of)
-    for item in selectors.dunning_plans(as_of=as_of, reachable_only=True):
+    for item in _reachable_plans(as_of=as_of, batch_size=batch_size):
         if item.plan.state == PlanState.DEFERRED:
             result.deferred += 1
         if item.plan.state != PlanState.DUE:
@@ -108,6 +114,13 @@ def send_due_reminders(*, as_of: date) -> DunningRunResult:
         setattr(result, outcome, getattr(result, outcome) + 1)
     logger.info("Dunning run as of %s: %s", as_of.isoformat(), result.as_dict())
     return result
+
+
+def _reachable_plans(*, as_of: date, batch_size: int | None):
+    # The plan's invoice fields only: _do_step reads the invoice it sends about again.
+    batches = selectors.dunning_plan_batches(as_of=as_of, batch_size=batch_size, invoice_fields=[])
+    for batch in batches:
+        yield from batch
 
 
 def _do_step(*, account_id: int, invoice_id: int, as_of: date) -> str:
