@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Collate
 
 from core.dates import month_end, month_start
 from core.terms import add_months
 from ordermgmt.models import Contract, Product
 
-from ..models import PerformanceObligation, RevenueAllocation
+from ..models import PerformanceObligation, RevenueAllocation, ScheduledRevenueMonth
 from .balances import (
     ONE_DAY,
     ZERO,
@@ -146,32 +146,28 @@ def waterfall_page(
     scope = Scope(currency=currency)
     if usage_events(as_of, scope):
         return _sliced_waterfall(as_of, currency, start, months, page, page_size, rows)
-    sums = {"before": Sum("amount", filter=Q(recognition_date__lt=start), default=ZERO)}
-    for i, month in enumerate(columns):
-        sums[f"m{i}"] = Sum(
-            "amount",
-            filter=Q(recognition_date__gte=month, recognition_date__lte=month_end(month)),
-            default=ZERO,
-        )
-    sums["after"] = Sum(
-        "amount", filter=Q(recognition_date__gt=month_end(columns[-1])), default=ZERO
-    )
-    sums["total"] = Sum("amount")
     shown = ~Q(total=0)
     for i in range(months):
         shown |= ~Q(**{f"m{i}": 0})
-    groups = (
-        _schedule_lines(as_of, scope)
-        .values("contract_id", "obligation__product_id")
-        .annotate(**sums)
-        .filter(shown)
-    )
     names = ["before", *[f"m{i}" for i in range(months)], "after"]
     if connection.vendor == "postgresql":
+        # The (contract, product) months known on the date, from the maintained table.
+        groups = (
+            ScheduledRevenueMonth.objects.filter(known_from__lte=as_of, currency=currency)
+            .values("contract_id", "product_id")
+            .annotate(**_bucket_sums("month", start, columns))
+            .filter(shown)
+        )
         size, offset = _requested(page, page_size)
         count, sums, found = waterfall_in_sql(groups, names, offset=offset, size=size, rows=rows)
         pages = paging(page, page_size, count)
     else:
+        groups = (
+            _schedule_lines(as_of, scope)
+            .values("contract_id", product_id=F("obligation__product_id"))
+            .annotate(**_bucket_sums("recognition_date", start, columns))
+            .filter(shown)
+        )
         summary = groups.order_by().aggregate(
             rows=Count("contract_id"), **{f"sum_{n}": Sum(n) for n in names}
         )
@@ -183,7 +179,7 @@ def waterfall_page(
                     "contract_id",  # the reference is CTR-<id, six digits>
                     _ordered_text("obligation__product__sku"),
                     _ordered_text("obligation__product__name"),
-                    "obligation__product_id",
+                    "product_id",
                 )[pages.offset : pages.offset + pages.page_size]
             )
     result = WaterfallPage(
@@ -198,10 +194,10 @@ def waterfall_page(
     contracts = Contract.objects.select_related("account").in_bulk(
         {g["contract_id"] for g in found}
     )
-    products = Product.objects.in_bulk({g["obligation__product_id"] for g in found})
+    products = Product.objects.in_bulk({g["product_id"] for g in found})
     for g in found:
         contract = contracts[g["contract_id"]]
-        product = products[g["obligation__product_id"]]
+        product = products[g["product_id"]]
         result.report.rows.append(
             WaterfallRow(
                 contract.pk,
@@ -215,6 +211,19 @@ def waterfall_page(
             )
         )
     return result
+
+
+def _bucket_sums(field: str, start: date, columns: list[date]) -> dict:
+    """The waterfall's columns summed from a date field: before `start`, each month of
+    `columns`, after the last, and the total."""
+    sums = {"before": Sum("amount", filter=Q(**{f"{field}__lt": start}), default=ZERO)}
+    for i, month in enumerate(columns):
+        within = {f"{field}__gte": month, f"{field}__lte": month_end(month)}
+        sums[f"m{i}"] = Sum("amount", filter=Q(**within), default=ZERO)
+    after = {f"{field}__gt": month_end(columns[-1])}
+    sums["after"] = Sum("amount", filter=Q(**after), default=ZERO)
+    sums["total"] = Sum("amount")
+    return sums
 
 
 def _sliced_waterfall(as_of, currency, start, months, page, page_size, rows) -> WaterfallPage:
