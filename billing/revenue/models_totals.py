@@ -81,3 +81,59 @@ class ScheduledRevenueMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract_id} {self.product_id} {self.month:%Y-%m}: {self.amount}"
+
+
+class ScheduledRevenueTotal(models.Model):
+    """What a contract's product adds to the revenue scheduled over all months, as known
+    from `known_from`: the waterfall counts, orders and pages its (contract, product)
+    rows from these, one row per version date instead of one per month."""
+
+    contract = models.ForeignKey(
+        "ordermgmt.Contract",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # the unique constraint leads with the contract
+    )
+    product = models.ForeignKey(
+        "ordermgmt.Product",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # read by contract; products join to it
+    )
+    currency = CurrencyField()
+    known_from = models.DateField()
+    amount = money_field(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "product", "currency", "known_from"],
+                name="scheduled_revenue_total_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.product_id} from {self.known_from}: {self.amount}"
+
+
+class ScheduledRevenueCurrencyMonth(models.Model):
+    """Revenue scheduled in a currency for `month`, as known from `known_from`: the
+    waterfall's column totals without reading every contract's months."""
+
+    currency = CurrencyField()
+    month = models.DateField()
+    known_from = models.DateField()
+    amount = money_field(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["currency", "month", "known_from"],
+                name="scheduled_revenue_currency_month_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.month:%Y-%m} from {self.known_from}: {self.amount}"

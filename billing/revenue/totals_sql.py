@@ -22,6 +22,9 @@ SCHEDULES = "revenue_revenueschedule"
 OBLIGATIONS = "revenue_performanceobligation"
 RECOGNISED = "revenue_recognisedrevenuemovement"
 SCHEDULED = "revenue_scheduledrevenuemonth"
+SCHEDULED_GROUPS = "revenue_scheduledrevenuetotal"
+SCHEDULED_MONTHS = "revenue_scheduledrevenuecurrencymonth"
+TABLES = [RECOGNISED, SCHEDULED, SCHEDULED_GROUPS, SCHEDULED_MONTHS]
 
 # Each line of {lines} with its schedule's interval among {schedules}: f, u (NULL: none).
 # {sign}: '' or '-' (the amount and the line count taken off).
@@ -67,12 +70,30 @@ ON CONFLICT (contract_id, currency, day) DO UPDATE
 
 UPSERT_SCHEDULED = f"""
 INSERT INTO {SCHEDULED} AS t (contract_id, product_id, currency, month, known_from, amount)
-SELECT contract_id, product_id, currency, month, known_from, sum(amount)
-FROM ({SCHEDULED_ROWS}) r
+SELECT contract_id, product_id, currency, month, known_from, sum(amount) FROM s
 GROUP BY contract_id, product_id, currency, month, known_from HAVING sum(amount) <> 0
 ORDER BY 1, 2, 3, 4, 5
 ON CONFLICT (contract_id, product_id, currency, month, known_from) DO UPDATE
   SET amount = t.amount + excluded.amount
+"""
+
+# Kept even where the amounts cancel: a (contract, product) is in the waterfall of a date
+# when it has a row known by then (the rows of its months say whether it is shown).
+UPSERT_SCHEDULED_GROUPS = f"""
+INSERT INTO {SCHEDULED_GROUPS} AS t (contract_id, product_id, currency, known_from, amount)
+SELECT contract_id, product_id, currency, known_from, sum(amount) FROM s
+GROUP BY contract_id, product_id, currency, known_from
+ORDER BY 1, 2, 3, 4
+ON CONFLICT (contract_id, product_id, currency, known_from) DO UPDATE
+  SET amount = t.amount + excluded.amount
+"""
+
+UPSERT_SCHEDULED_MONTHS = f"""
+INSERT INTO {SCHEDULED_MONTHS} AS t (currency, month, known_from, amount)
+SELECT currency, month, known_from, sum(amount) FROM s
+GROUP BY currency, month, known_from HAVING sum(amount) <> 0
+ORDER BY 1, 2, 3
+ON CONFLICT (currency, month, known_from) DO UPDATE SET amount = t.amount + excluded.amount
 """
 
 
@@ -85,11 +106,14 @@ def contributions(parts: list[tuple[str, str, str]]) -> str:
 
 
 def upserts(parts: list[tuple[str, str, str]]) -> list[str]:
-    """One statement: the lines' rows computed once, both tables upserted from them."""
+    """One statement: the lines' rows computed once, every table upserted from them."""
     x = contributions(parts)
     return [
-        f"WITH x AS MATERIALIZED ({x}), recognised AS ({UPSERT_RECOGNISED} RETURNING 1) "
-        f"{UPSERT_SCHEDULED}"
+        f"WITH x AS MATERIALIZED ({x}), s AS MATERIALIZED ({SCHEDULED_ROWS}), "
+        f"recognised AS ({UPSERT_RECOGNISED} RETURNING 1), "
+        f"scheduled AS ({UPSERT_SCHEDULED} RETURNING 1), "
+        f"scheduled_groups AS ({UPSERT_SCHEDULED_GROUPS} RETURNING 1) "
+        f"{UPSERT_SCHEDULED_MONTHS}"
     ]
 
 
@@ -247,33 +271,47 @@ def drop_triggers(execute) -> None:
 
 
 def fill(execute) -> None:
-    """Both tables from every line, once (the migration; a repair)."""
-    execute(f"DELETE FROM {RECOGNISED}")
-    execute(f"DELETE FROM {SCHEDULED}")
+    """Every table from every line, once (the migration; a repair)."""
+    for table in TABLES:
+        execute(f"DELETE FROM {table}")
     for statement in upserts([(LINES, SCHEDULES, "")]):
         execute(statement)
 
 
 # Differences between the maintained tables and the same figures from every line now:
-# (table, key..., kept, recomputed); none when they agree.
+# (table, contract, currency, key, kept, recomputed); none when they agree. A nil group
+# row kept after its lines went is no difference: it shows nothing.
 DRIFT_SQL = f"""
 WITH x AS ({contributions([(LINES, SCHEDULES, "")])}),
+s AS ({SCHEDULED_ROWS}),
 want_r AS (SELECT contract_id, currency, day, sum(amount) AS amount, sum(lines) AS lines
            FROM ({RECOGNISED_ROWS}) r GROUP BY 1, 2, 3),
-have_r AS (SELECT contract_id, currency, day, amount, lines FROM {RECOGNISED}),
 want_s AS (SELECT contract_id, product_id, currency, month, known_from, sum(amount) AS amount
-           FROM ({SCHEDULED_ROWS}) r GROUP BY 1, 2, 3, 4, 5),
-have_s AS (SELECT contract_id, product_id, currency, month, known_from, amount FROM {SCHEDULED})
-SELECT 'recognised', COALESCE(h.contract_id, w.contract_id), COALESCE(h.currency, w.currency),
-       COALESCE(h.day, w.day)::text, COALESCE(h.amount, 0) || '/' || COALESCE(h.lines, 0),
+           FROM s GROUP BY 1, 2, 3, 4, 5),
+want_g AS (SELECT contract_id, product_id, currency, known_from, sum(amount) AS amount
+           FROM s GROUP BY 1, 2, 3, 4),
+want_m AS (SELECT currency, month, known_from, sum(amount) AS amount FROM s GROUP BY 1, 2, 3)
+SELECT 'recognised', contract_id, currency, day::text,
+       COALESCE(h.amount, 0) || '/' || COALESCE(h.lines, 0),
        COALESCE(w.amount, 0) || '/' || COALESCE(w.lines, 0)
-FROM have_r h FULL OUTER JOIN want_r w USING (contract_id, currency, day)
-WHERE COALESCE(h.amount, 0) <> COALESCE(w.amount, 0) OR COALESCE(h.lines, 0) <> COALESCE(w.lines, 0)
+FROM {RECOGNISED} h FULL OUTER JOIN want_r w USING (contract_id, currency, day)
+WHERE COALESCE(h.amount, 0) <> COALESCE(w.amount, 0)
+   OR COALESCE(h.lines, 0) <> COALESCE(w.lines, 0)
 UNION ALL
-SELECT 'scheduled', COALESCE(h.contract_id, w.contract_id), COALESCE(h.currency, w.currency),
-       COALESCE(h.product_id, w.product_id) || ' ' || COALESCE(h.month, w.month) || ' known '
-       || COALESCE(h.known_from, w.known_from),
+SELECT 'scheduled', contract_id, currency, product_id || ' ' || month || ' known ' || known_from,
        COALESCE(h.amount, 0)::text, COALESCE(w.amount, 0)::text
-FROM have_s h FULL OUTER JOIN want_s w USING (contract_id, product_id, currency, month, known_from)
+FROM {SCHEDULED} h FULL OUTER JOIN want_s w
+  USING (contract_id, product_id, currency, month, known_from)
+WHERE COALESCE(h.amount, 0) <> COALESCE(w.amount, 0)
+UNION ALL
+SELECT 'scheduled groups', contract_id, currency, product_id || ' known ' || known_from,
+       COALESCE(h.amount::text, 'none'), COALESCE(w.amount, 0)::text
+FROM {SCHEDULED_GROUPS} h FULL OUTER JOIN want_g w
+  USING (contract_id, product_id, currency, known_from)
+WHERE COALESCE(h.amount, 0) <> COALESCE(w.amount, 0) OR (h.amount IS NULL AND w.amount IS NOT NULL)
+UNION ALL
+SELECT 'scheduled months', NULL, currency, month || ' known ' || known_from,
+       COALESCE(h.amount, 0)::text, COALESCE(w.amount, 0)::text
+FROM {SCHEDULED_MONTHS} h FULL OUTER JOIN want_m w USING (currency, month, known_from)
 WHERE COALESCE(h.amount, 0) <> COALESCE(w.amount, 0)
 """

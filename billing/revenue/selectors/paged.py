@@ -39,7 +39,12 @@ from .balances import (
     recognised_by_contract,
     usage_events,
 )
-from .positions_sql import balances_in_sql, rollforward_in_sql, waterfall_in_sql
+from .positions_sql import (
+    balances_in_sql,
+    rollforward_in_sql,
+    scheduled_by_month,
+    waterfall_rows_in_sql,
+)
 from .reports import (
     RollForwardRow,
     Waterfall,
@@ -151,16 +156,19 @@ def waterfall_page(
         shown |= ~Q(**{f"m{i}": 0})
     names = ["before", *[f"m{i}" for i in range(months)], "after"]
     if connection.vendor == "postgresql":
-        # The (contract, product) months known on the date, from the maintained table.
-        groups = (
-            ScheduledRevenueMonth.objects.filter(known_from__lte=as_of, currency=currency)
-            .values("contract_id", "product_id")
-            .annotate(**_bucket_sums("month", start, columns))
-            .filter(shown)
-        )
         size, offset = _requested(page, page_size)
-        count, sums, found = waterfall_in_sql(groups, names, offset=offset, size=size, rows=rows)
-        pages = paging(page, page_size, count)
+        shown_rows = waterfall_rows_in_sql(
+            as_of=as_of,
+            currency=currency,
+            first=start,
+            last=columns[-1],
+            offset=offset,
+            size=size,
+            rows=rows,
+        )
+        pages = paging(page, page_size, shown_rows.count)
+        sums = _column_totals(as_of, currency, start, columns, shown_rows)
+        found = _waterfall_groups(as_of, currency, start, columns, shown_rows.keys)
     else:
         groups = (
             _schedule_lines(as_of, scope)
@@ -211,6 +219,41 @@ def waterfall_page(
             )
         )
     return result
+
+
+def _column_totals(as_of, currency, start, columns, shown_rows) -> dict:
+    """The column totals of the rows shown: every contract's months known on the date
+    (maintained per currency and month), less the before and after of nil rows not shown."""
+    sums = dict.fromkeys(["before", *[f"m{i}" for i in range(len(columns))], "after"], ZERO)
+    if not shown_rows.count:
+        return sums
+    index = {month: i for i, month in enumerate(columns)}
+    for month, amount in scheduled_by_month(as_of, currency).items():
+        if month < start:
+            sums["before"] += amount
+        elif month in index:
+            sums[f"m{index[month]}"] += amount
+        else:
+            sums["after"] += amount
+    sums["before"] -= shown_rows.hidden_before
+    sums["after"] -= shown_rows.hidden_after
+    return sums
+
+
+def _waterfall_groups(as_of, currency, start, columns, keys) -> list[dict]:
+    """The columns of the page's (contract, product) rows from their maintained months."""
+    if not keys:
+        return []
+    found = {
+        (g["contract_id"], g["product_id"]): g
+        for g in ScheduledRevenueMonth.objects.filter(
+            known_from__lte=as_of, currency=currency, contract_id__in={k[0] for k in keys}
+        )
+        .values("contract_id", "product_id")
+        .annotate(**_bucket_sums("month", start, columns))
+        .order_by()
+    }
+    return [found[key] for key in keys]
 
 
 def _bucket_sums(field: str, start: date, columns: list[date]) -> dict:
