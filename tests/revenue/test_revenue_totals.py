@@ -173,3 +173,24 @@ def test_the_check_finds_a_total_out_of_step_and_repairs_it(book):
     call_command("check_revenue_totals", "--repair")
     call_command("check_revenue_totals")
     assert revenue_totals_drift() == []
+
+
+def test_a_nil_row_outside_the_window_is_left_out_of_the_column_totals():
+    shown = activated([line(product("12000", revenue_type=SUB), "12000")])
+    nil = activated([line(product("6000", revenue_type=SUB), "6000")])
+    (obligation,) = obligations(nil)
+    rows = RevenueScheduleLine.objects.filter(obligation=obligation).order_by("recognition_date")
+    first, last = rows.first(), rows.last()
+    rows.update(amount=D(0))
+    # Revenue before the window taken back after it: the row's total and window are nil.
+    RevenueScheduleLine.objects.filter(pk=first.pk).update(amount=D("100.00"))
+    RevenueScheduleLine.objects.filter(pk=last.pk).update(amount=D("-100.00"))
+    as_of, start = date(2026, 12, 31), first.recognition_date.replace(day=1, month=5)
+    assert first.recognition_date < start and last.recognition_date > date(2026, 7, 31)
+    full = revenue_waterfall(as_of=as_of, currency="USD", start=start, months=3)
+    paged = waterfall_page(as_of=as_of, currency="USD", start=start, months=3)
+    assert [r.contract_id for r in full.rows] == [shown.pk]
+    assert paged.report.rows == full.rows and paged.paging.count == 1
+    before, columns, after, total = full.column_totals()
+    assert (paged.before, paged.columns, paged.after) == (before, columns, after)
+    assert revenue_totals_drift() == []
