@@ -22,11 +22,11 @@ from django.db import connection
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Collate
 
-from core.dates import month_end, month_start
+from core.dates import month_start
 from core.terms import add_months
 from ordermgmt.models import Contract, Product
 
-from ..models import PerformanceObligation, RevenueAllocation, ScheduledRevenueMonth
+from ..models import PerformanceObligation, RevenueAllocation
 from .balances import (
     ONE_DAY,
     ZERO,
@@ -42,7 +42,6 @@ from .balances import (
 from .positions_sql import (
     balances_in_sql,
     rollforward_in_sql,
-    scheduled_by_month,
     waterfall_rows_in_sql,
 )
 from .reports import (
@@ -51,6 +50,7 @@ from .reports import (
     WaterfallRow,
     revenue_waterfall,
 )
+from .waterfall_columns import bucket_sums, column_totals, waterfall_groups
 
 DEFAULT_PAGE_SIZE = 100
 EVERY_CONTRACT = Scope()
@@ -167,13 +167,13 @@ def waterfall_page(
             rows=rows,
         )
         pages = paging(page, page_size, shown_rows.count)
-        sums = _column_totals(as_of, currency, start, columns, shown_rows)
-        found = _waterfall_groups(as_of, currency, start, columns, shown_rows.keys)
+        sums = column_totals(as_of, currency, start, columns, shown_rows)
+        found = waterfall_groups(as_of, currency, start, columns, shown_rows.keys)
     else:
         groups = (
             _schedule_lines(as_of, scope)
             .values("contract_id", product_id=F("obligation__product_id"))
-            .annotate(**_bucket_sums("recognition_date", start, columns))
+            .annotate(**bucket_sums("recognition_date", start, columns))
             .filter(shown)
         )
         summary = groups.order_by().aggregate(
@@ -219,54 +219,6 @@ def waterfall_page(
             )
         )
     return result
-
-
-def _column_totals(as_of, currency, start, columns, shown_rows) -> dict:
-    """The column totals of the rows shown: every contract's months known on the date
-    (maintained per currency and month), less the before and after of nil rows not shown."""
-    sums = dict.fromkeys(["before", *[f"m{i}" for i in range(len(columns))], "after"], ZERO)
-    if not shown_rows.count:
-        return sums
-    index = {month: i for i, month in enumerate(columns)}
-    for month, amount in scheduled_by_month(as_of, currency).items():
-        if month < start:
-            sums["before"] += amount
-        elif month in index:
-            sums[f"m{index[month]}"] += amount
-        else:
-            sums["after"] += amount
-    sums["before"] -= shown_rows.hidden_before
-    sums["after"] -= shown_rows.hidden_after
-    return sums
-
-
-def _waterfall_groups(as_of, currency, start, columns, keys) -> list[dict]:
-    """The columns of the page's (contract, product) rows from their maintained months."""
-    if not keys:
-        return []
-    found = {
-        (g["contract_id"], g["product_id"]): g
-        for g in ScheduledRevenueMonth.objects.filter(
-            known_from__lte=as_of, currency=currency, contract_id__in={k[0] for k in keys}
-        )
-        .values("contract_id", "product_id")
-        .annotate(**_bucket_sums("month", start, columns))
-        .order_by()
-    }
-    return [found[key] for key in keys]
-
-
-def _bucket_sums(field: str, start: date, columns: list[date]) -> dict:
-    """The waterfall's columns summed from a date field: before `start`, each month of
-    `columns`, after the last, and the total."""
-    sums = {"before": Sum("amount", filter=Q(**{f"{field}__lt": start}), default=ZERO)}
-    for i, month in enumerate(columns):
-        within = {f"{field}__gte": month, f"{field}__lte": month_end(month)}
-        sums[f"m{i}"] = Sum("amount", filter=Q(**within), default=ZERO)
-    after = {f"{field}__gt": month_end(columns[-1])}
-    sums["after"] = Sum("amount", filter=Q(**after), default=ZERO)
-    sums["total"] = Sum("amount")
-    return sums
 
 
 def _sliced_waterfall(as_of, currency, start, months, page, page_size, rows) -> WaterfallPage:
