@@ -126,6 +126,7 @@ def measure_size(args) -> None:
         # Printed as measured too, so that a size's figures survive a failure of the other.
         print(
             f"  {args.size} contracts  {template[:56]:56} {found.median_ms:8.0f} ms "
+            f"(CPU {found.cpu_ms:5.0f}, SQL {found.sql_ms:5.0f}) "
             f"{found.peak_mb:6.1f} MB {found.queries:4} queries  HTTP {found.status}  "
             f"load {os.getloadavg()[0]:.1f}",
             flush=True,
@@ -161,9 +162,12 @@ def main() -> None:
                 runs[size] = {p: Measure(**m) for p, m in json.load(fh).items()}
     small, large = runs[args.small], runs[args.large]
     print(f"\nload average {os.getloadavg()}")
+    # CPU (this process) and SQL (waiting for the database) move less with the load of a
+    # shared machine than the wall time.
     print(
         f"{'page (contracts: small / large)':58} {'ms@' + str(args.small):>9} "
-        f"{'ms@' + str(args.large):>9} {'MB@large':>8} {'q@small':>7} {'q@large':>7}  flags"
+        f"{'ms@' + str(args.large):>9} {'cpu@large':>9} {'sql@large':>9} {'MB@large':>8} "
+        f"{'q@small':>7} {'q@large':>7}  flags"
     )
     flagged = 0
     for path, b in large.items():
@@ -180,6 +184,7 @@ def main() -> None:
         flagged += bool(flags)
         print(
             f"{path[:58]:58} {a.median_ms if a else 0:9.0f} {b.median_ms:9.0f} "
+            f"{b.cpu_ms:9.0f} {b.sql_ms:9.0f} "
             f"{b.peak_mb:8.1f} {a.queries if a else 0:7} {b.queries:7}  {', '.join(flags)}"
         )
     print(f"\n{len(large)} pages; {flagged} flagged")

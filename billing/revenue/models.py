@@ -482,3 +482,9 @@ class RevenueException(models.Model):
 
 
 from .models_changes import ChangeOrderRevenue  # noqa: E402, F401  (a model of this app)
+from .models_totals import (  # noqa: E402, F401
+    RecognisedRevenueMovement,
+    ScheduledRevenueCurrencyMonth,
+    ScheduledRevenueMonth,
+    ScheduledRevenueTotal,
+)

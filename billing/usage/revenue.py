@@ -171,14 +171,16 @@ def usage_revenue_events(*, as_of: date, contracts) -> list[tuple[int, int, date
     Prepayment, drawdown and rollover lines move the liability only. On a tax-inclusive
     contract every one of these is net of tax, estimated then trued up to the net
     invoiced (`billing.revenue.inclusive_net`, `revenue_inclusive`)."""
-    contract_ids = list(contracts.values_list("pk", flat=True))
+    # The contracts as a subquery: a book of 10k contracts without usage prices answers
+    # at once, where a list of every id cost the revenue pages 0.2 s (issue 20).
     prices = defaultdict(list)
-    for price in UsagePrice.objects.filter(contract_id__in=contract_ids).select_related(
+    for price in UsagePrice.objects.filter(contract__in=contracts).select_related(
         "contract_line__contract__account"
     ):
         prices[price.contract_line_id].append(price)
     if not prices:
         return []
+    contract_ids = list(contracts.values_list("pk", flat=True))
     product_of_contract = {}
     for line_prices in prices.values():
         line = line_prices[0].contract_line

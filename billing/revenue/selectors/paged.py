@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Collate
 
-from core.dates import month_end, month_start
+from core.dates import month_start
 from core.terms import add_months
 from ordermgmt.models import Contract, Product
 
@@ -39,13 +39,18 @@ from .balances import (
     recognised_by_contract,
     usage_events,
 )
-from .positions_sql import balances_in_sql, rollforward_in_sql, waterfall_in_sql
+from .positions_sql import (
+    balances_in_sql,
+    rollforward_in_sql,
+    waterfall_rows_in_sql,
+)
 from .reports import (
     RollForwardRow,
     Waterfall,
     WaterfallRow,
     revenue_waterfall,
 )
+from .waterfall_columns import bucket_sums, column_totals, waterfall_groups
 
 DEFAULT_PAGE_SIZE = 100
 EVERY_CONTRACT = Scope()
@@ -146,32 +151,31 @@ def waterfall_page(
     scope = Scope(currency=currency)
     if usage_events(as_of, scope):
         return _sliced_waterfall(as_of, currency, start, months, page, page_size, rows)
-    sums = {"before": Sum("amount", filter=Q(recognition_date__lt=start), default=ZERO)}
-    for i, month in enumerate(columns):
-        sums[f"m{i}"] = Sum(
-            "amount",
-            filter=Q(recognition_date__gte=month, recognition_date__lte=month_end(month)),
-            default=ZERO,
-        )
-    sums["after"] = Sum(
-        "amount", filter=Q(recognition_date__gt=month_end(columns[-1])), default=ZERO
-    )
-    sums["total"] = Sum("amount")
     shown = ~Q(total=0)
     for i in range(months):
         shown |= ~Q(**{f"m{i}": 0})
-    groups = (
-        _schedule_lines(as_of, scope)
-        .values("contract_id", "obligation__product_id")
-        .annotate(**sums)
-        .filter(shown)
-    )
     names = ["before", *[f"m{i}" for i in range(months)], "after"]
     if connection.vendor == "postgresql":
         size, offset = _requested(page, page_size)
-        count, sums, found = waterfall_in_sql(groups, names, offset=offset, size=size, rows=rows)
-        pages = paging(page, page_size, count)
+        shown_rows = waterfall_rows_in_sql(
+            as_of=as_of,
+            currency=currency,
+            first=start,
+            last=columns[-1],
+            offset=offset,
+            size=size,
+            rows=rows,
+        )
+        pages = paging(page, page_size, shown_rows.count)
+        sums = column_totals(as_of, currency, start, columns, shown_rows)
+        found = waterfall_groups(as_of, currency, start, columns, shown_rows.keys)
     else:
+        groups = (
+            _schedule_lines(as_of, scope)
+            .values("contract_id", product_id=F("obligation__product_id"))
+            .annotate(**bucket_sums("recognition_date", start, columns))
+            .filter(shown)
+        )
         summary = groups.order_by().aggregate(
             rows=Count("contract_id"), **{f"sum_{n}": Sum(n) for n in names}
         )
@@ -183,7 +187,7 @@ def waterfall_page(
                     "contract_id",  # the reference is CTR-<id, six digits>
                     _ordered_text("obligation__product__sku"),
                     _ordered_text("obligation__product__name"),
-                    "obligation__product_id",
+                    "product_id",
                 )[pages.offset : pages.offset + pages.page_size]
             )
     result = WaterfallPage(
@@ -198,10 +202,10 @@ def waterfall_page(
     contracts = Contract.objects.select_related("account").in_bulk(
         {g["contract_id"] for g in found}
     )
-    products = Product.objects.in_bulk({g["obligation__product_id"] for g in found})
+    products = Product.objects.in_bulk({g["product_id"] for g in found})
     for g in found:
         contract = contracts[g["contract_id"]]
-        product = products[g["obligation__product_id"]]
+        product = products[g["product_id"]]
         result.report.rows.append(
             WaterfallRow(
                 contract.pk,

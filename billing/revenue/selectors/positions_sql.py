@@ -18,22 +18,30 @@ SQLite (the demo) keeps the per-contract path in `paged.py`.
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery, Sum
 
 from billing.models import ScheduleLineKind
 from ordermgmt.models import Contract, Product
 
-from ..models import PerformanceObligation, RevenueAllocation
+from ..models import (
+    PerformanceObligation,
+    RecognisedRevenueMovement,
+    RevenueAllocation,
+    ScheduledRevenueCurrencyMonth,
+    ScheduledRevenueMonth,
+    ScheduledRevenueTotal,
+)
 from .balances import (
     Scope,
     _billed_invoice_lines,
     _contracts_in_scope,
     _credited_lines,
-    _schedule_lines,
     exact,
     usage_events,
 )
@@ -41,6 +49,10 @@ from .balances import (
 ZERO = Decimal(0)
 CONTRACTS = Contract._meta.db_table
 PRODUCTS = Product._meta.db_table
+RECOGNISED = RecognisedRevenueMovement._meta.db_table
+SCHEDULED = ScheduledRevenueMonth._meta.db_table
+SCHEDULED_GROUPS = ScheduledRevenueTotal._meta.db_table
+SCHEDULED_MONTHS = ScheduledRevenueCurrencyMonth._meta.db_table
 
 # net = recognised - billed + refund liability: positive a contract asset (unbilled),
 # negative a contract liability (deferred revenue).
@@ -69,16 +81,30 @@ def _usage_rows(as_of: date, scope: Scope) -> tuple[str, list]:
     return f"VALUES {values}", [v for item in totals.items() for v in item]
 
 
+def recognised_sql(as_of: date, scope: Scope) -> tuple[str, list]:
+    """(contract_id, total) of revenue recognised to `as_of` per accounting contract that
+    has a line counted then, from the maintained movements (models_totals): the sums of
+    `_schedule_lines` up to the date, without reading the lines."""
+    where, params = ["m.day <= %s"], [as_of]
+    if scope.currency:
+        where.append("m.currency = %s")
+        params.append(scope.currency)
+    if scope.account_id:
+        where.append(f"m.contract_id IN (SELECT id FROM {CONTRACTS} WHERE account_id = %s)")
+        params.append(scope.account_id)
+    if scope.contract_ids is not None:
+        where.append("m.contract_id = ANY(%s)")
+        params.append(list(scope.contract_ids))
+    return (
+        f"SELECT m.contract_id, SUM(m.amount) FROM {RECOGNISED} m WHERE {' AND '.join(where)} "
+        f"GROUP BY m.contract_id HAVING SUM(m.lines) > 0",
+        params,
+    )
+
+
 def figures_ctes(prefix: str, as_of: date, scope: Scope) -> tuple[list[str], list]:
     """CTEs ending in `<prefix>figures(contract_id, billed, usage_billed, recognised,
     refund_liability, net)`: one row per accounting contract of `balance_figures`."""
-    recognised = (
-        _schedule_lines(as_of, scope)
-        .filter(recognition_date__lte=as_of)
-        .values_list("contract_id")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
     contracts = _contracts_in_scope(scope)
     invoiced = (
         _billed_invoice_lines(as_of, contracts)
@@ -114,7 +140,7 @@ def figures_ctes(prefix: str, as_of: date, scope: Scope) -> tuple[list[str], lis
 
     parts: list[tuple[str, str, list]] = []
     for name, columns, (sql, params) in [
-        ("rec", "contract_id, total", _sql(recognised)),
+        ("rec", "contract_id, total", recognised_sql(as_of, scope)),
         ("usage", "contract_id, total", _usage_rows(as_of, scope)),
         ("inv", "contract_id, kind, total", _sql(invoiced)),
         ("cn", "contract_id, kind, total", _sql(credited)),
@@ -171,6 +197,18 @@ def figures_ctes(prefix: str, as_of: date, scope: Scope) -> tuple[list[str], lis
     return ctes, [v for *_, params in parts for v in params]
 
 
+@contextmanager
+def serial_reading():
+    """A cursor in a transaction whose statements plan no parallel workers. A page's
+    statement reads one or two hundred thousand maintained rows: starting and gathering
+    workers cost more than they saved (at 10k contracts, 0.38-0.62 s with two workers,
+    0.31-0.48 s without, load 7 on two cores), as for the AR window's reads
+    (billing.selectors.ar_window.tune_window_transaction)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        yield cursor
+
+
 def _page_window(offset: int, size: int) -> tuple[str, list]:
     """Rows n (1-based, in page order) of the page at `offset`, or of the last page when
     the book has fewer rows, as `paging()` clamps it."""
@@ -202,7 +240,7 @@ def balances_in_sql(
         f"ROW_NUMBER() OVER (ORDER BY contract_id) AS n FROM figures) page "
         f"WHERE {window} ORDER BY n"
     )
-    with connection.cursor() as cursor:
+    with serial_reading() as cursor:
         cursor.execute(query, params + window_params)
         found = cursor.fetchall()
     if not found:
@@ -263,7 +301,7 @@ def rollforward_in_sql(
         f"ROW_NUMBER() OVER (ORDER BY {reference}, contract_id) AS n FROM shown) page "
         f"WHERE {window} ORDER BY n"
     )
-    with connection.cursor() as cursor:
+    with serial_reading() as cursor:
         cursor.execute(query, opening_params + closing_params + window_params)
         names = [c.name for c in cursor.description]
         found = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -274,27 +312,85 @@ def rollforward_in_sql(
     return found[0]["count"], totals, page
 
 
-def waterfall_in_sql(
-    groups, names: list[str], *, offset: int, size: int, rows: bool
-) -> tuple[int, dict, list[dict]]:
-    """The waterfall's (contract, product) `groups` queryset counted, totalled and paged in
-    one statement, by contract id then product SKU and name by code point (the order of
-    `revenue_waterfall`): (count, {column: total}, the page's groups)."""
-    sql, params = _sql(groups.order_by())
-    sums = ", ".join(f'SUM(g."{n}") OVER () AS "sum_{n}"' for n in names)
+# The waterfall's (contract, product) rows known on %(as_of)s in %(currency)s, from the
+# maintained totals: a row with a total other than nil is shown; one whose total is nil is
+# shown if a month of the window (%(first)s to %(last)s, first days) is not (its months
+# read one by one: few rows). Counted, ordered as `revenue_waterfall` orders them (contract
+# id, then product SKU and name by code point) and paged; with the before and after
+# figures of the nil rows not shown, which the column totals leave out.
+WATERFALL_SQL = f"""
+WITH g AS (
+  SELECT contract_id, product_id, SUM(amount) AS total FROM {SCHEDULED_GROUPS}
+  WHERE currency = %(currency)s AND known_from <= %(as_of)s GROUP BY 1, 2
+),
+nil_months AS (
+  SELECT t.contract_id, t.product_id, t.month, SUM(t.amount) AS amount
+  FROM {SCHEDULED} t JOIN g ON g.contract_id = t.contract_id AND g.product_id = t.product_id
+  WHERE g.total = 0 AND t.currency = %(currency)s AND t.known_from <= %(as_of)s
+  GROUP BY 1, 2, 3
+),
+nil_shown AS (
+  SELECT DISTINCT contract_id, product_id FROM nil_months
+  WHERE amount <> 0 AND month >= %(first)s AND month <= %(last)s
+),
+hidden AS (
+  SELECT COALESCE(SUM(amount) FILTER (WHERE month < %(first)s), 0) AS before,
+         COALESCE(SUM(amount) FILTER (WHERE month > %(last)s), 0) AS after
+  FROM nil_months z WHERE NOT EXISTS (
+    SELECT 1 FROM nil_shown s WHERE s.contract_id = z.contract_id AND s.product_id = z.product_id)
+),
+shown AS (
+  SELECT contract_id, product_id FROM g WHERE total <> 0
+  UNION ALL SELECT contract_id, product_id FROM nil_shown
+)
+SELECT page.contract_id, page.product_id, page.count, hidden.before, hidden.after
+FROM (
+  SELECT s.contract_id, s.product_id, COUNT(*) OVER () AS count,
+         ROW_NUMBER() OVER (ORDER BY s.contract_id, p.sku COLLATE "C", p.name COLLATE "C",
+                            s.product_id) AS n
+  FROM shown s JOIN {PRODUCTS} p ON p.id = s.product_id
+) page CROSS JOIN hidden
+WHERE {{window}} ORDER BY n
+"""
+
+SCHEDULED_BY_MONTH_SQL = f"""
+SELECT month, SUM(amount) FROM {SCHEDULED_MONTHS}
+WHERE currency = %s AND known_from <= %s GROUP BY month
+"""
+
+
+@dataclass
+class WaterfallRows:
+    count: int
+    keys: list[tuple[int, int]]  # (contract, product) of the page
+    hidden_before: Decimal = ZERO
+    hidden_after: Decimal = ZERO
+
+
+def waterfall_rows_in_sql(
+    *, as_of: date, currency: str, first: date, last: date, offset: int, size: int, rows: bool
+) -> WaterfallRows:
+    """The waterfall's rows counted and paged from the maintained totals (WATERFALL_SQL);
+    `rows=False`: the count alone."""
     window, window_params = _page_window(offset, size) if rows else ("n = 1", [])
-    query = (
-        f"SELECT * FROM (SELECT g.*, {sums}, COUNT(*) OVER () AS count, "
-        f'ROW_NUMBER() OVER (ORDER BY g.contract_id, p.sku COLLATE "C", '
-        f'p.name COLLATE "C", g.obligation__product_id) AS n '
-        f"FROM ({sql}) g JOIN {PRODUCTS} p ON p.id = g.obligation__product_id) page "
-        f"WHERE {window} ORDER BY n"
-    )
+    # The window's placeholders are positional: name them for the named-style statement.
+    names = [f"w{i}" for i in range(len(window_params))]
+    for name in names:
+        window = window.replace("%s", f"%({name})s", 1)
+    params = {"as_of": as_of, "currency": currency, "first": first, "last": last}
+    params.update(zip(names, window_params, strict=True))
     with connection.cursor() as cursor:
-        cursor.execute(query, params + window_params)
-        columns = [c.name for c in cursor.description]
-        found = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        cursor.execute(WATERFALL_SQL.format(window=window), params)
+        found = cursor.fetchall()
     if not found:
-        return 0, dict.fromkeys(names, ZERO), []
-    totals = {n: found[0][f"sum_{n}"] for n in names}
-    return found[0]["count"], totals, found if rows else []
+        return WaterfallRows(0, [])
+    _, _, count, before, after = found[0]
+    keys = [(r[0], r[1]) for r in found] if rows else []
+    return WaterfallRows(count, keys, exact(before), exact(after))
+
+
+def scheduled_by_month(as_of: date, currency: str) -> dict[date, Decimal]:
+    """{month (first day): revenue scheduled in it as known on `as_of`}, every contract."""
+    with connection.cursor() as cursor:
+        cursor.execute(SCHEDULED_BY_MONTH_SQL, [currency, as_of])
+        return {month: exact(amount) for month, amount in cursor.fetchall()}

@@ -220,4 +220,5 @@ def deferred_revenue_rollforward(
 
 
 def currencies_in_use() -> list[str]:
-    return sorted(set(RevenueSchedule.objects.values_list("currency", flat=True).distinct()))
+    # Without the model's ordering, which made DISTINCT join and sort every schedule.
+    return sorted(RevenueSchedule.objects.order_by().values_list("currency", flat=True).distinct())
