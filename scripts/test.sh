@@ -50,6 +50,12 @@ export REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/0}
 export SECRET_KEY=test-only-secret-key
 export DEBUG=0 SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0
 export CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}
+# Bytecode caches, kept out of the source tree: without them (PYTHONDONTWRITEBYTECODE is
+# set in some shells) every pytest worker, Celery worker and manage.py run compiles the
+# project's modules and pytest rewrites ~430 test modules from source, each time
+# (collecting the suite: 10.6 s of CPU without, 4.6 s with, per process).
+export PYTHONPYCACHEPREFIX=${PYTHONPYCACHEPREFIX:-$RUNDIR/pycache}
+unset PYTHONDONTWRITEBYTECODE
 
 echo "== checks"
 .venv/bin/python manage.py collectstatic --noinput -v0

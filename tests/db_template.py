@@ -6,14 +6,25 @@ first worker that needs a database migrates one template, `test_<name>_template`
 the others wait on a PostgreSQL advisory lock; then each worker makes its database with
 `CREATE DATABASE test_<name>_gwN TEMPLATE test_<name>_template` (a file copy, seconds).
 
+Migrating the template costs about two minutes of wall time on this 2-core machine
+(140 s at load 7-11; both workers wait for it), so a template is kept between runs for as
+long as nothing it is made of has changed. What a freshly migrated database holds is
+decided by the migrations of every installed app, the project's own code (post_migrate
+handlers seed roles, permissions, deal desk rules, the dunning policy, beat tasks), the
+installed packages and the LEDGERLINE_* settings; `fingerprint()` hashes all of them and
+the template carries the hash in its comment (with the run that last built or migrated it).
+
 The options keep their meaning:
 
-- `--create-db`, or neither option (pytest-django's default: a fresh database): the
-  template is rebuilt once per run (the run's xdist `testrunuid`, written as the
-  template's comment, tells the other workers it is done) and every worker database is
-  cloned again;
-- `--reuse-db`: an existing template is migrated forward once per run (nothing to do if
-  no migration was added) and an existing worker database is kept; pytest-django then
+- neither option (pytest-django's default: a fresh database): a template whose
+  fingerprint matches is used as it is (it was made exactly as a rebuild would make it,
+  and no test ever runs in it), any other is rebuilt, once per run; every worker
+  database is cloned again, so each run starts from a freshly migrated database;
+- `--create-db`: the template is rebuilt once per run whatever its fingerprint (the
+  run's xdist `testrunuid` in its comment tells the other workers it is done) and every
+  worker database is cloned again;
+- `--reuse-db`: an existing template is migrated forward once per run unless its
+  fingerprint matches, and an existing worker database is kept; pytest-django then
   migrates it forward as before;
 - without xdist, or on another database engine, nothing changes: pytest-django creates
   the one test database as it always did.
@@ -25,11 +36,18 @@ unless --reuse-db), so pytest-django is told to keep them.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import importlib.metadata
+import os
+import sys
+from pathlib import Path
 
 from django.conf import settings
 from django.db import connections
 
 ALIAS = "default"
+ROOT = Path(__file__).resolve().parents[1]
+NOT_IN_THE_DATABASE = {"tests", "bench", "scripts"}  # top-level packages no migration runs
 
 
 def _worker(config) -> str:
@@ -46,15 +64,37 @@ def template_name(worker_database: str, worker: str) -> str:
 
 
 @contextlib.contextmanager
-def _server_cursor():
-    """A cursor on the maintenance database (not on a test database, which would stop
-    it being cloned or dropped), holding the template's advisory lock."""
-    with connections[ALIAS]._nodb_cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(hashtext('ledgerline_test_template'))")
-        try:
-            yield cursor
-        finally:
-            cursor.execute("SELECT pg_advisory_unlock(hashtext('ledgerline_test_template'))")
+def _template_lock(cursor):
+    """The template's advisory lock, held by a cursor on the maintenance database (not on
+    a test database, which would stop it being cloned or dropped)."""
+    cursor.execute("SELECT pg_advisory_lock(hashtext('ledgerline_test_template'))")
+    try:
+        yield
+    finally:
+        cursor.execute("SELECT pg_advisory_unlock(hashtext('ledgerline_test_template'))")
+
+
+def fingerprint() -> str:
+    """A hash of everything a freshly migrated test database is made of: the project's
+    Python packages (models, migrations, post_migrate seeding, settings), this module,
+    every installed distribution's version (third-party apps' migrations), the Python
+    version and the LEDGERLINE_* environment. Hashing ~600 files takes milliseconds."""
+    digest = hashlib.sha256()
+    packages = sorted(
+        path.parent
+        for path in ROOT.glob("*/__init__.py")
+        if path.parent.name not in NOT_IN_THE_DATABASE
+    )
+    files = [path for package in packages for path in sorted(package.rglob("*.py"))]
+    for path in [*files, Path(__file__).resolve()]:
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    distributions = sorted(
+        f"{dist.metadata['Name']}=={dist.version}" for dist in importlib.metadata.distributions()
+    )
+    environment = sorted(f"{k}={v}" for k, v in os.environ.items() if k.startswith("LEDGERLINE_"))
+    for text in [*distributions, sys.version, *environment]:
+        digest.update(text.encode() + b"\0")
+    return digest.hexdigest()[:32]
 
 
 def _comment(cursor, name: str) -> str | None:
@@ -99,15 +139,23 @@ def prepare_worker_database(config) -> None:
     database = connections[ALIAS].settings_dict["TEST"]["NAME"]
     template = template_name(database, worker)
     run = "".join(c for c in config.workerinput.get("testrunuid", "") if c.isalnum())
-    fresh = bool(config.getvalue("create_db")) or not config.getvalue("reuse_db")
+    rebuild = bool(config.getvalue("create_db"))
+    fresh = rebuild or not config.getvalue("reuse_db")
+    current = f"fingerprint={fingerprint()}"
     quote = connections[ALIAS].ops.quote_name
-    with _server_cursor() as cursor:
-        comment = _comment(cursor, template)
-        if comment != run:  # the first worker of this run to get here
-            if comment is not None and fresh:
-                cursor.execute(f"DROP DATABASE {quote(template)}")
-            _migrate(template, keep=not fresh, verbosity=config.option.verbose)
-            cursor.execute(f"COMMENT ON DATABASE {quote(template)} IS '{run}'")
+    with connections[ALIAS]._nodb_cursor() as cursor:
+        with _template_lock(cursor):
+            comment = _comment(cursor, template)
+            words = (comment or "").split()
+            done_this_run = comment is not None and f"run={run}" in words
+            up_to_date = comment is not None and current in words and not rebuild
+            if not (done_this_run or up_to_date):  # the first worker of this run here
+                if comment is not None and fresh:
+                    cursor.execute(f"DROP DATABASE {quote(template)}")
+                _migrate(template, keep=not fresh, verbosity=config.option.verbose)
+                comment = f"{current} run={run}"
+                cursor.execute(f"COMMENT ON DATABASE {quote(template)} IS '{comment}'")
+        # From here on the template is only read: the workers clone at the same time.
         if fresh or not _exists(cursor, database):
             cursor.execute(f"DROP DATABASE IF EXISTS {quote(database)}")
             cursor.execute(f"CREATE DATABASE {quote(database)} TEMPLATE {quote(template)}")
