@@ -401,6 +401,9 @@ def spread_review_times(rng, now) -> None:
             opened = timezone.make_aware(datetime.combine(close, time(9))) + timedelta(
                 minutes=rng.randint(0, 8 * 60)
             )
+            # A deal that closed today, loaded before the desk's working hours, was
+            # reviewed in the last hour, not later today.
+            opened = min(opened, now - timedelta(hours=1))
         shift = opened - review.opened_at
         updates = {"opened_at": opened}
         if review.sla_due_at:
