@@ -136,8 +136,28 @@ def bucket_index(days: int, edges: Sequence[int]) -> int:
 # --- Results --------------------------------------------------------------------------
 
 
+class BucketTotals:
+    """Open (every bucket), overdue (every bucket but Current) and net (open less
+    unapplied credits) of a row, a currency's table or the reporting total."""
+
+    buckets: list[Decimal]
+    unapplied_credits: Decimal
+
+    @property
+    def open_total(self) -> Decimal:
+        return sum(self.buckets, ZERO)
+
+    @property
+    def net_total(self) -> Decimal:
+        return self.open_total + self.unapplied_credits
+
+    @property
+    def overdue_total(self) -> Decimal:
+        return sum(self.buckets[1:], ZERO)
+
+
 @dataclass
-class AgingRow:
+class AgingRow(BucketTotals):
     account_id: int
     account_name: str
     currency: str
@@ -145,41 +165,17 @@ class AgingRow:
     unapplied_credits: Decimal = ZERO  # zero or negative
 
     @property
-    def open_total(self) -> Decimal:
-        return sum(self.buckets, ZERO)
-
-    @property
-    def net_total(self) -> Decimal:
-        return self.open_total + self.unapplied_credits
-
-    @property
-    def overdue_total(self) -> Decimal:
-        return sum(self.buckets[1:], ZERO)
-
-    @property
     def is_zero(self) -> bool:
         return not any(self.buckets) and not self.unapplied_credits
 
 
 @dataclass
-class CurrencyAging:
+class CurrencyAging(BucketTotals):
     currency: str
     rows: list[AgingRow]  # every customer's, or one page's (aging_page)
     buckets: list[Decimal]  # the totals over every customer, whichever rows are shown
     unapplied_credits: Decimal
     customer_count: int = 0  # customers with a figure in this currency, shown or not
-
-    @property
-    def open_total(self) -> Decimal:
-        return sum(self.buckets, ZERO)
-
-    @property
-    def net_total(self) -> Decimal:
-        return self.open_total + self.unapplied_credits
-
-    @property
-    def overdue_total(self) -> Decimal:
-        return sum(self.buckets[1:], ZERO)
 
 
 def rates_text(rates: Iterable[RateUsed]) -> str:
@@ -188,23 +184,11 @@ def rates_text(rates: Iterable[RateUsed]) -> str:
 
 
 @dataclass
-class ReportingTotal:
+class ReportingTotal(BucketTotals):
     currency: str
     buckets: list[Decimal]
     unapplied_credits: Decimal
     rates: list[RateUsed]
-
-    @property
-    def open_total(self) -> Decimal:
-        return sum(self.buckets, ZERO)
-
-    @property
-    def net_total(self) -> Decimal:
-        return self.open_total + self.unapplied_credits
-
-    @property
-    def overdue_total(self) -> Decimal:
-        return sum(self.buckets[1:], ZERO)
 
     @property
     def rates_text(self) -> str:
