@@ -1,5 +1,6 @@
 import contextlib
 import os
+from io import StringIO
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -9,7 +10,10 @@ from playwright.sync_api import sync_playwright
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import transaction  # noqa: E402
 from django.db.backends.signals import connection_created  # noqa: E402
+from django.test import override_settings  # noqa: E402
 
 from ordermgmt import roles  # noqa: E402
 from tests import db_template  # noqa: E402
@@ -90,10 +94,97 @@ def django_db_setup(django_db_setup, django_db_blocker):
         install(snapshot)
 
 
+def _reads_demo_book(item) -> bool:
+    return "full_demo_book" in getattr(item, "fixturenames", ())
+
+
 def pytest_collection_modifyitems(config, items):
     # The slowest tests first: with parallel workers they then overlap the rest of the
-    # suite instead of running alone at its end.
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    # suite instead of running alone at its end. The readers of the full demo book next to
+    # each other, so that one worker loads it once for all of them (worksteal hands out
+    # contiguous ranges and steals from their ends).
+    items.sort(
+        key=lambda item: (item.get_closest_marker("slow") is None, not _reads_demo_book(item))
+    )
+
+
+class DemoBook:
+    """The full demo book, as `make demo` loads it (`load_demo_data`, `load_billing_demo`,
+    `load_usage_demo`: ~1,060 invoices; 25-35 s to load at load 3), loaded once for all the
+    tests that read it, in a transaction left open across them and rolled back after the
+    last one. Each reader still runs in its own savepoint (pytest-django's `db`), so what a
+    test writes is gone before the next one. No other test sees the book: it is rolled back
+    before any test that does not ask for it (see the hooks below)."""
+
+    def __init__(self, blocker, media_root):
+        self.blocker, self.media_root = blocker, media_root
+        self.atomic = None
+
+    @property
+    def loaded(self) -> bool:
+        return self.atomic is not None
+
+    def load(self) -> None:
+        with self.blocker.unblock():
+            atomic = transaction.atomic()
+            # As Django's TestCase marks its own blocks: the services' durable
+            # transactions still open inside this one.
+            atomic._from_testcase = True
+            atomic.__enter__()
+            try:
+                # As `make demo` runs: no broker, tasks in process.
+                with override_settings(MEDIA_ROOT=self.media_root, CELERY_TASK_ALWAYS_EAGER=True):
+                    for command in ("load_demo_data", "load_billing_demo", "load_usage_demo"):
+                        call_command(command, stdout=StringIO())
+            except BaseException:
+                transaction.set_rollback(True)
+                atomic.__exit__(None, None, None)
+                raise
+            self.atomic = atomic
+
+    def unload(self) -> None:
+        if self.atomic is None:
+            return
+        atomic, self.atomic = self.atomic, None
+        with self.blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+_demo_books: list[DemoBook] = []
+
+
+@pytest.fixture(scope="session")
+def full_demo_book(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The full demo book, shared read-only (see DemoBook)."""
+    book = DemoBook(django_db_blocker, str(tmp_path_factory.mktemp("demo_book_media")))
+    _demo_books.append(book)
+    book.load()
+    yield book
+    book.unload()
+    _demo_books.remove(book)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # Before the test's fixtures: the book is loaded for its readers only (again, if a
+    # reader comes after a test that does not read it).
+    for book in _demo_books:
+        if _reads_demo_book(item) and not book.loaded:
+            book.load()
+        elif not _reads_demo_book(item):
+            book.unload()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    # After the test's own fixtures (its savepoint): no book left open for a test that
+    # does not read it.
+    result = yield
+    if nextitem is None or not _reads_demo_book(nextitem):
+        for book in _demo_books:
+            book.unload()
+    return result
 
 
 @pytest.fixture

@@ -3,6 +3,13 @@
 Every operation in the schema is exercised through the WSGI app with a few derandomized
 examples; any 5xx or any response that does not match the schema fails the test. The
 examples per operation are few so the six runs stay within about a minute and a half.
+
+Cost (one process, load 0.5-0.7): 22 s for the seven tests; ~3.5 s a role for 169
+operations x 2 examples, about half of it the requests through Django (~7 queries each)
+and half Hypothesis drawing the examples (building the strategies is ~5 %); the first
+role also reads the schema (~2.5 s), once per session. Nothing per example is set up
+beyond a savepoint, so a cheaper run would have to test less. (224 s was measured at
+load 6-13; 31 s at load 3.7.)
 """
 
 from __future__ import annotations

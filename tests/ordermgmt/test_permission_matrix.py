@@ -1,4 +1,10 @@
-"""Each role sees and changes exactly what it should, and gets 403 elsewhere."""
+"""Each role sees and changes exactly what it should, and gets 403 elsewhere.
+
+Cost (one process, load 0.5-0.7): 8.4 s for the 108 tests, ~0.08 s a case (a user, a
+login, one request; the OpenAPI schema cases ~0.5 s each, building the schema), 10.5 s at
+load 4.4; 83 s was measured at load 6-13. Users are cheap since tests hash passwords with
+MD5 (tests/conftest.py), so a fresh user per case is kept: no case sees another's writes.
+"""
 
 import pytest
 from django.urls import reverse
