@@ -178,6 +178,23 @@ def test_a_chosen_sort_wins_over_the_search_ranking(client):
     assert [row.invoice.pk for row in response.context["rows"]] == [second.pk, first.pk]
 
 
+def test_a_term_matching_more_than_the_ranking_bound_lists_newest_first(client, monkeypatch):
+    invoices = book(3)  # INV-2026-000001 .. 000003, a day apart
+    analyze()
+    login(client)
+    ranked = client.get(reverse("billing:invoice_list"), {"q": "INV-2026"})
+    assert [row.invoice.pk for row in ranked.context["rows"]] == [i.pk for i in invoices]
+    # As if the whole book matched: ranking would sort every match before the first page.
+    monkeypatch.setattr("billing.filters.RANK_MATCHES_UP_TO", 0)
+    for url in (reverse("billing:invoice_list"), "/api/v1/invoices/"):
+        response = client.get(url, {"q": "INV-2026"})
+        rows = response.context["rows"] if url.startswith("/billing") else None
+        listed = (
+            [r.invoice.pk for r in rows] if rows else [r["id"] for r in response.json()["results"]]
+        )
+        assert listed == [i.pk for i in reversed(invoices)]
+
+
 def test_the_admin_search_finds_by_number_part_and_account_name(client):
     wanted = IssuedInvoiceFactory(account=AccountFactory(legal_name="Globex Corporation"))
     IssuedInvoiceFactory(account=AccountFactory(legal_name="Contoso"))
