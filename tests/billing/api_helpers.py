@@ -1,34 +1,10 @@
-"""What the billing API tests share: roles, a billing run, a draft invoice,
-a client signed in as a role, a JSON post."""
+"""What the billing API tests add to the page tests' helpers (tests/billing/page_helpers.py:
+roles, a billing run, a draft invoice): a client signed in as a role, a JSON post."""
 
-from datetime import date
+from tests.billing.page_helpers import ADM, AUD, DD, FIN, OS, bill, draft_invoice
+from tests.factories import UserFactory
 
-from billing.models import BillingRun, Invoice
-from billing.services import execute_billing_run, queue_billing_run
-from ordermgmt import roles
-from tests.factories import (
-    UserFactory,
-    active_contract,
-)
-
-OS, DD, FIN, AUD, ADM = (
-    roles.ORDER_SPECIALIST,
-    roles.DEAL_DESK,
-    roles.FINANCE,
-    roles.AUDITOR,
-    roles.ADMIN,
-)
-
-
-def bill(run_date=date(2026, 1, 1), dry_run=False) -> BillingRun:
-    run = queue_billing_run(run_date=run_date, actor=None, dry_run=dry_run)
-    return execute_billing_run(run=BillingRun.objects.get(pk=run.pk))
-
-
-def draft_invoice(**terms) -> Invoice:
-    contract = active_contract(**terms)
-    bill()
-    return Invoice.objects.get(contract=contract)
+__all__ = ["ADM", "AUD", "DD", "FIN", "OS", "as_role", "bill", "draft_invoice", "post"]
 
 
 def as_role(client, role):

@@ -1,4 +1,4 @@
-"""What the billing page tests share: roles, a billing run, a draft invoice,
+"""What the billing page and API tests share: roles, a billing run, a draft invoice,
 a signed-in user, a page's visible text."""
 
 import re
