@@ -18,19 +18,22 @@ from django.db import models
 from core.fields import CurrencyField, money_field
 
 
+def _totals_key(to: str) -> models.ForeignKey:
+    """A key of a totals row, derived from the lines by triggers (and recomputed by
+    `check_revenue_totals`): no foreign-key check on each trigger's upsert, no index of
+    its own."""
+    return models.ForeignKey(
+        to, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+
+
 class RecognisedRevenueMovement(models.Model):
     """What an accounting contract's recognised revenue to date, and its number of
     counted lines, move by on `day`: the contract's revenue recognised as of D is the sum
     of its movements dated up to D (a line counts from its recognition date or its
     version's effective date, whichever is later, until a later version is known)."""
 
-    contract = models.ForeignKey(
-        "ordermgmt.Contract",
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,  # the unique constraint leads with the contract
-    )
+    contract = _totals_key("ordermgmt.Contract")  # the unique constraint leads with it
     currency = CurrencyField()
     day = models.DateField()
     amount = money_field(default=0)
@@ -52,20 +55,8 @@ class ScheduledRevenueMonth(models.Model):
     product, as known from `known_from`: the waterfall as of D sums the rows known on or
     before D (a later version takes its predecessor's lines off from its own date)."""
 
-    contract = models.ForeignKey(
-        "ordermgmt.Contract",
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,  # the unique constraint leads with the contract
-    )
-    product = models.ForeignKey(
-        "ordermgmt.Product",
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,  # read by contract; products join to it
-    )
+    contract = _totals_key("ordermgmt.Contract")  # the unique constraint leads with it
+    product = _totals_key("ordermgmt.Product")  # read by contract; products join to it
     currency = CurrencyField()
     month = models.DateField()
     known_from = models.DateField()
@@ -88,20 +79,8 @@ class ScheduledRevenueTotal(models.Model):
     from `known_from`: the waterfall counts, orders and pages its (contract, product)
     rows from these, one row per version date instead of one per month."""
 
-    contract = models.ForeignKey(
-        "ordermgmt.Contract",
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,  # the unique constraint leads with the contract
-    )
-    product = models.ForeignKey(
-        "ordermgmt.Product",
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,  # read by contract; products join to it
-    )
+    contract = _totals_key("ordermgmt.Contract")  # the unique constraint leads with it
+    product = _totals_key("ordermgmt.Product")  # read by contract; products join to it
     currency = CurrencyField()
     known_from = models.DateField()
     amount = money_field(default=0)
