@@ -188,6 +188,9 @@ def schedule_events() -> list[tuple[str, str, str, list[str]]]:
         f"(SELECT * FROM {SCHEDULES} WHERE id NOT IN (SELECT id FROM {new_changed} c) "
         f"UNION ALL SELECT * FROM {old_changed} c)"
     )
+    updated = _touched_lines(
+        f"(SELECT * FROM {new_changed} a UNION ALL SELECT * FROM {old_changed} b)"
+    )
     return [
         (
             "revenue_totals_schedule_ins",
@@ -204,26 +207,7 @@ def schedule_events() -> list[tuple[str, str, str, list[str]]]:
             "revenue_totals_schedule_upd",
             "UPDATE",
             "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-            upserts(
-                [
-                    (
-                        _touched_lines(
-                            f"(SELECT * FROM {new_changed} a UNION ALL "
-                            f"SELECT * FROM {old_changed} b)"
-                        ),
-                        SCHEDULES,
-                        "",
-                    ),
-                    (
-                        _touched_lines(
-                            f"(SELECT * FROM {new_changed} a UNION ALL "
-                            f"SELECT * FROM {old_changed} b)"
-                        ),
-                        before_update,
-                        "-",
-                    ),
-                ]
-            ),
+            upserts([(updated, SCHEDULES, ""), (updated, before_update, "-")]),
         ),
         (
             "revenue_totals_schedule_del",
