@@ -4,7 +4,7 @@ from io import StringIO
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 # Playwright's sync API runs an event loop in the test thread; the ORM must still work.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -240,7 +240,10 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    # Actions and expect() assertions alike wait up to 15 s: on a busy 2-core machine a
+    # type-ahead's answer took longer than expect()'s own 5 s default.
     page.set_default_timeout(15000)
+    expect.set_options(timeout=15000)
     yield page
     context.close()
 
