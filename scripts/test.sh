@@ -67,8 +67,10 @@ echo "== pytest"
 # Parallel workers (pytest-xdist): each has its own PostgreSQL database (test_..._gwN),
 # Redis database (tests/conftest.py), simulators, live server and Chromium. Work is handed
 # out test by test and stolen back at the end. PYTEST_WORKERS=0 runs in one process.
+# The 25 slowest set-ups, calls and tear-downs are printed at the end, so every CI log
+# says where the suite's time goes.
 set +e
-.venv/bin/pytest -n "${PYTEST_WORKERS:-auto}" --maxprocesses=8 --dist worksteal "$@"
+.venv/bin/pytest -n "${PYTEST_WORKERS:-auto}" --maxprocesses=8 --dist worksteal --durations=25 "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then
