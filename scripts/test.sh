@@ -57,6 +57,16 @@ export CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}
 export PYTHONPYCACHEPREFIX=${PYTHONPYCACHEPREFIX:-$RUNDIR/pycache}
 unset PYTHONDONTWRITEBYTECODE
 
+# The migrated test template (tests/db_template.py) is built beside the checks and pytest's
+# start-up: on a fresh machine or after a code change its migrations take most of a minute
+# of one core, which everything else would otherwise wait behind. With --reuse-db or
+# --create-db the workers handle the template as those options say.
+template_pid=""
+case " $* ${PYTEST_WORKERS:-auto}" in
+  *" --reuse-db "*|*" --create-db "*|*" 0") ;;  # options, or one process (no template)
+  *) .venv/bin/python -m tests.db_template >"$RUNDIR/template.log" 2>&1 & template_pid=$! ;;
+esac
+
 echo "== checks"
 .venv/bin/python manage.py collectstatic --noinput -v0
 .venv/bin/python manage.py check --fail-level WARNING
@@ -72,6 +82,12 @@ echo "== pytest"
 set +e
 .venv/bin/pytest -n "${PYTEST_WORKERS:-auto}" --maxprocesses=8 --dist worksteal --durations=25 "$@"
 status=$?
+if [ -n "$template_pid" ]; then
+  # The workers waited on the template's lock while it was built (or built it themselves
+  # had this failed): this only says what it did.
+  wait "$template_pid" || echo "(building the test template beside the checks failed)"
+  cat "$RUNDIR/template.log"
+fi
 set -e
 if [ "$status" -eq 5 ]; then
   echo "No test ran: failing." >&2

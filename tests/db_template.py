@@ -132,6 +132,27 @@ def _migrate(template: str, *, keep: bool, verbosity: int) -> None:
         settings.DATABASES[ALIAS]["NAME"] = real_name
 
 
+def _ensure_template(cursor, template: str, *, run: str, rebuild: bool, fresh: bool,
+                     verbosity: int) -> bool:
+    """Under the template's lock: build (or migrate forward) the template unless this run
+    already did or its fingerprint matches. True when this call built it."""
+    current = f"fingerprint={fingerprint()}"
+    quote = connections[ALIAS].ops.quote_name
+    with _template_lock(cursor):
+        comment = _comment(cursor, template)
+        words = (comment or "").split()
+        done_this_run = comment is not None and bool(run) and f"run={run}" in words
+        up_to_date = comment is not None and current in words and not rebuild
+        if done_this_run or up_to_date:
+            return False
+        if comment is not None and fresh:
+            cursor.execute(f"DROP DATABASE {quote(template)}")
+        _migrate(template, keep=not fresh, verbosity=verbosity)
+        comment = f"{current} run={run}" if run else current
+        cursor.execute(f"COMMENT ON DATABASE {quote(template)} IS '{comment}'")
+        return True
+
+
 def prepare_worker_database(config) -> None:
     """Make sure this worker's test database exists as a clone of an up-to-date template
     (see the module docstring for what each option does)."""
@@ -141,21 +162,37 @@ def prepare_worker_database(config) -> None:
     run = "".join(c for c in config.workerinput.get("testrunuid", "") if c.isalnum())
     rebuild = bool(config.getvalue("create_db"))
     fresh = rebuild or not config.getvalue("reuse_db")
-    current = f"fingerprint={fingerprint()}"
     quote = connections[ALIAS].ops.quote_name
     with connections[ALIAS]._nodb_cursor() as cursor:
-        with _template_lock(cursor):
-            comment = _comment(cursor, template)
-            words = (comment or "").split()
-            done_this_run = comment is not None and f"run={run}" in words
-            up_to_date = comment is not None and current in words and not rebuild
-            if not (done_this_run or up_to_date):  # the first worker of this run here
-                if comment is not None and fresh:
-                    cursor.execute(f"DROP DATABASE {quote(template)}")
-                _migrate(template, keep=not fresh, verbosity=config.option.verbose)
-                comment = f"{current} run={run}"
-                cursor.execute(f"COMMENT ON DATABASE {quote(template)} IS '{comment}'")
+        _ensure_template(
+            cursor, template, run=run, rebuild=rebuild, fresh=fresh, verbosity=config.option.verbose
+        )
         # From here on the template is only read: the workers clone at the same time.
         if fresh or not _exists(cursor, database):
             cursor.execute(f"DROP DATABASE IF EXISTS {quote(database)}")
             cursor.execute(f"CREATE DATABASE {quote(database)} TEMPLATE {quote(template)}")
+
+
+def build_template() -> None:
+    """`python -m tests.db_template`: make sure the template is up to date before the
+    workers ask for it. `make test` starts this beside its checks (collectstatic, system
+    checks, ruff), so that on a fresh machine or after a code change the migrations run
+    on one core while the checks and the workers' start-up use the other; the workers
+    then find a template whose fingerprint matches (or wait on its lock) and clone it."""
+    import time
+
+    connection = connections[ALIAS]
+    template = f"{connection.creation._get_test_db_name()}_template"
+    started = time.monotonic()
+    with connection._nodb_cursor() as cursor:
+        built = _ensure_template(cursor, template, run="", rebuild=False, fresh=True, verbosity=0)
+    state = "built" if built else "up to date"
+    print(f"test template {template}: {state} ({time.monotonic() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+    build_template()
