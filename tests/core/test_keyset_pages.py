@@ -12,7 +12,7 @@ import pytest
 from billing.models import Invoice
 from core.pagination import ListPagination
 from ordermgmt import roles
-from tests.factories import AccountFactory, IssuedInvoiceFactory, UserFactory
+from tests.factories import IssuedInvoiceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,17 +20,8 @@ URL = "/api/v1/invoices/"
 
 
 @pytest.fixture
-def book():
-    """11 invoices over 3 customers, 4 amounts and 4 dates: many ties on each column."""
-    accounts = [AccountFactory(legal_name=name) for name in ("Zeta AG", "Alpha Ltd", "Mid Co")]
-    return [
-        IssuedInvoiceFactory(
-            account=accounts[n % 3],
-            total=f"{10 + n % 4}.00",
-            invoice_date=date(2026, 1, 1 + n // 3),
-        )
-        for n in range(11)
-    ]
+def book(tied_invoices):
+    return tied_invoices
 
 
 @pytest.fixture
