@@ -230,21 +230,32 @@ def key_values(ordering: Ordering, pks: list) -> dict:
     return {row[0]: list(row[1:]) for row in rows}
 
 
-def _plain(value):
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()  # to the microsecond, unlike DjangoJSONEncoder
-    if isinstance(value, Decimal | UUID):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} cannot be in a cursor")
+class _CursorSerializer:
+    """JSON for django.core.signing, with dates, datetimes (to the microsecond, unlike
+    DjangoJSONEncoder), decimals and UUIDs as strings; the filters convert them back."""
+
+    @staticmethod
+    def _plain(value):
+        if isinstance(value, datetime | date | time):
+            return value.isoformat()
+        if isinstance(value, Decimal | UUID):
+            return str(value)
+        raise TypeError(f"{type(value).__name__} cannot be in a cursor")
+
+    def dumps(self, obj) -> bytes:
+        return json.dumps(obj, default=self._plain, separators=(",", ":")).encode()
+
+    def loads(self, data: bytes):
+        return json.loads(data.decode())
 
 
 def encode(path: str, ordering: Ordering, values: list, backwards: bool) -> str:
-    payload = json.dumps(
+    return signing.dumps(
         {"o": ordering.digest, "b": int(backwards), "v": values},
-        default=_plain,
-        separators=(",", ":"),
+        salt=f"{_SALT}:{path}",
+        serializer=_CursorSerializer,
+        compress=True,
     )
-    return signing.dumps(payload, salt=f"{_SALT}:{path}", compress=True)
 
 
 def decode(path: str, ordering: Ordering, token: str) -> tuple[list, bool]:
@@ -257,7 +268,7 @@ def decode(path: str, ordering: Ordering, token: str) -> tuple[list, bool]:
         )
 
     try:
-        payload = json.loads(signing.loads(token, salt=f"{_SALT}:{path}"))
+        payload = signing.loads(token, salt=f"{_SALT}:{path}", serializer=_CursorSerializer)
     except (signing.BadSignature, ValueError, TypeError) as error:
         raise refuse(
             "Not a cursor of this list: use the `next` or `previous` link of its last "
