@@ -11,6 +11,10 @@ each build requests, in-process through Django's test client with DEBUG off:
 - every API list (GET paths of the OpenAPI schema without a path parameter),
 - with --sorts, every admin changelist sorted by each of its sortable columns, both ways
   (the `?o=` links of its header),
+- with --deep FRACTION, each selected API list (in its own order, and with each
+  --deep-query such as `sort=status`) once more at that depth: the page-number page at
+  that offset and the cursor page starting at the same row (`core/keyset.py`; the
+  cursor is made for the row before, as the previous page's `next` link would carry it),
 
 each as a user of the role that works there (falling back to the admin when that role
 is refused), and prints per page the median of --repeat timed requests after a warm-up
@@ -67,6 +71,8 @@ class Measure:
     # time of this process and the time spent waiting for SQL (medians of --repeat).
     cpu_ms: float = 0.0
     sql_ms: float = 0.0
+    # The slowest statement of a request (median of --repeat): a list's own row read.
+    slowest_sql_ms: float = 0.0
 
 
 def console_paths() -> list[str]:
@@ -168,27 +174,30 @@ def measure(client_for, path: str, role: str, repeat: int) -> Measure:
         response = client.get(path)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    sql_seconds = [0.0]
+    sql_seconds = [0.0, 0.0]  # all statements, the slowest
 
     def timed_sql(execute, sql, params, many, context):
         start = time.perf_counter()
         try:
             return execute(sql, params, many, context)
         finally:
-            sql_seconds[0] += time.perf_counter() - start
+            took = time.perf_counter() - start
+            sql_seconds[0] += took
+            sql_seconds[1] = max(sql_seconds[1], took)
 
-    times, cpu, sql = [], [], []
+    times, cpu, sql, slowest = [], [], [], []
     for _ in range(repeat):
-        sql_seconds[0] = 0.0
+        sql_seconds[:] = [0.0, 0.0]
         start, start_cpu = time.perf_counter(), time.process_time()
         with connection.execute_wrapper(timed_sql):
             client.get(path)
         times.append((time.perf_counter() - start) * 1000)
         cpu.append((time.process_time() - start_cpu) * 1000)
         sql.append(sql_seconds[0] * 1000)
+        slowest.append(sql_seconds[1] * 1000)
     return Measure(
         path, who, response.status_code, statistics.median(times), peak / 2**20, len(executed),
-        statistics.median(cpu), statistics.median(sql),
+        statistics.median(cpu), statistics.median(sql), statistics.median(slowest),
     )  # fmt: skip
 
 
@@ -340,6 +349,19 @@ def measure_size(args) -> None:
         and not (skipped and p.startswith(skipped))
     ]
     measures = run_pages(paths, args.repeat)
+    if args.deep:
+        from deep_pages import deep_paths
+
+        queries = ["", *(args.deep_query or [])]
+        deep = deep_paths(paths, args.deep, queries, args.size, args.page_size, users()["admin"])
+        timed_deep = run_pages(list(deep.values()), args.repeat)
+        measures |= {label: timed_deep[url] for label, url in deep.items()}
+        for label in [p for p in paths if p.startswith("/api/")] + list(deep):
+            m = measures[label]
+            print(
+                f"{label:52} {m.status} {m.median_ms:7.1f} ms (cpu {m.cpu_ms:.1f}, sql "
+                f"{m.sql_ms:.1f}, slowest statement {m.slowest_sql_ms:.1f}), {m.queries} queries"
+            )
     print(f"book of {args.size:,}: measured; load average {os.getloadavg()}")
     with open(args.json, "w") as fh:
         json.dump({p: asdict(m) for p, m in measures.items()}, fh)
@@ -376,7 +398,21 @@ def main() -> None:
         action="store_true",
         help="also every admin changelist sorted by each sortable column, both ways",
     )
-    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--deep",
+        type=float,
+        help="also each API list's page-number and cursor pages at this fraction of its "
+        "rows (0.9: the row at offset 900,000 of a million)",
+    )
+    parser.add_argument(
+        "--deep-query",
+        action="append",
+        help="with --deep, also the list with this query, e.g. sort=status (repeatable)",
+    )
+    parser.add_argument("--page-size", type=int, default=50, help="page size for --deep")
+    parser.add_argument(
+        "--size", type=int, help="measure one book of this size only (needs --json)"
+    )
     parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.size:

@@ -14,6 +14,7 @@ class CoreError(ErrorCode):
     IN_THE_FUTURE = "in_the_future"
     INVALID_BIC = "invalid_bic"
     INVALID_COMPANY_ID = "invalid_company_id"
+    INVALID_CURSOR = "invalid_cursor"
     INVALID_IBAN = "invalid_iban"
     INVALID_PAYMENT_TERMS = "invalid_payment_terms"
     INVALID_PEPPOL_ID = "invalid_peppol_id"

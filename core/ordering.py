@@ -38,3 +38,11 @@ def stable_ordering(ordering) -> list:
     if not ordering or any(_name(part) in PK_NAMES for part in ordering):
         return ordering
     return [*ordering, "-pk" if _descending(ordering[0]) else "pk"]
+
+
+def list_ordering(queryset) -> list:
+    """The order a list's queryset is read in (its `order_by`, else its model's default),
+    made stable: what both API pagers, page numbers and cursors, page along."""
+    query = queryset.query
+    ordering = query.order_by or (queryset.model._meta.ordering if query.default_ordering else ())
+    return stable_ordering(ordering)

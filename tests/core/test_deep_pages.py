@@ -3,8 +3,6 @@ same rows in the same order as the plain LIMIT/OFFSET, for every order a list of
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from django.db.models import Case, IntegerField, Value, When
 from django.urls import reverse
@@ -13,23 +11,15 @@ from billing.models import Invoice
 from core import pagination
 from core.ordering import stable_ordering
 from ordermgmt import roles
-from tests.factories import AccountFactory, IssuedInvoiceFactory, UserFactory
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def deep(monkeypatch):
+def deep(monkeypatch, tied_invoices):
     monkeypatch.setattr(pagination, "IDS_FIRST_FROM", 2)  # every page after the first
-    accounts = [AccountFactory(legal_name=name) for name in ("Zeta AG", "Alpha Ltd", "Mid Co")]
-    return [
-        IssuedInvoiceFactory(
-            account=accounts[n % 3],
-            total=f"{10 + n % 4}.00",
-            invoice_date=date(2026, 1, 1 + n // 3),
-        )
-        for n in range(11)
-    ]
+    return tied_invoices
 
 
 def _pages(queryset, per_page=3):
