@@ -48,18 +48,22 @@ def _generate(document: Invoice | CreditNote, flavor: str, data: dict | None = N
     )
 
 
-def facturx_xml(document: Invoice | CreditNote) -> bytes:
-    """CII, Factur-X 1.07 / ZUGFeRD 2.3 EN 16931 profile (BT-24 urn:cen.eu:en16931:2017)."""
-    return _generate(document, "factur-x")
+def facturx_xml(document: Invoice | CreditNote, data: dict | None = None) -> bytes:
+    """CII, Factur-X 1.07 / ZUGFeRD 2.3 EN 16931 profile (BT-24 urn:cen.eu:en16931:2017).
+    `data`: the document's `einvoice_data`, when already read (for several syntaxes)."""
+    return _generate(document, "factur-x", data)
 
 
-def xrechnung_xml(document: Invoice | CreditNote) -> bytes:
+def xrechnung_xml(
+    document: Invoice | CreditNote, data: dict | None = None, cii: bytes | None = None
+) -> bytes:
     """CII with the XRechnung 3.0 specification identifier; BT-10 (buyer reference,
-    Leitweg-ID) is required."""
+    Leitweg-ID) is required. `cii`: the document's `facturx_xml` when already built from
+    the same data (the XRechnung is that CII with another BT-24)."""
     from billing.error_codes import BillingError
     from core.errors import DomainValidationError
 
-    data = einvoice_data(document)  # read once: checked here and built from
+    data = data if data is not None else einvoice_data(document)  # checked and built from
     if "BT-10" not in data:
         raise DomainValidationError(
             field="buyer_reference",
@@ -67,14 +71,14 @@ def xrechnung_xml(document: Invoice | CreditNote) -> bytes:
             message="XRechnung needs the buyer reference (Leitweg-ID or the buyer's "
             "reference) on the account.",
         )
-    root = etree.fromstring(_generate(document, "factur-x", data))
+    root = etree.fromstring(cii if cii is not None else _generate(document, "factur-x", data))
     root.find(CII_GUIDELINE).text = XRECHNUNG_ID
     return _serialize(root)
 
 
-def ubl_xml(document: Invoice | CreditNote) -> bytes:
+def ubl_xml(document: Invoice | CreditNote, data: dict | None = None) -> bytes:
     """UBL 2.1 Invoice or CreditNote, Peppol BIS Billing 3.0 identifiers."""
-    root = etree.fromstring(_generate(document, "ubl-2.1"))
+    root = etree.fromstring(_generate(document, "ubl-2.1", data))
     root.find(UBL_CUSTOMIZATION).text = PEPPOL_BIS_ID
     return _serialize(root)
 

@@ -21,6 +21,7 @@ from core.errors import DomainValidationError
 from core.money import minor_unit
 from core.party import split_peppol_id
 from core.terms import PaymentTerms
+from ordermgmt.models import Contact
 
 INVOICE_TYPE = "380"  # commercial invoice (UNTDID 1001)
 CREDIT_NOTE_TYPE = "381"
@@ -104,14 +105,19 @@ def buyer_fields(invoice: Invoice) -> dict:
 
 def _buyer_party(invoice: Invoice, *, omit_vat: bool) -> dict:
     fields = buyer_fields(invoice)
-    where = f"the account {invoice.account}"
     if not fields.get("country"):
-        raise _missing("billing_country", "The buyer's country", where)
+        raise _missing("billing_country", "The buyer's country", f"the account {invoice.account}")
     scheme, endpoint = split_peppol_id(fields.get("peppol_endpoint_id", ""))
     if not endpoint:
-        contact = invoice.account.contacts.filter(is_billing_contact=True).order_by("id").first()
+        # By the account's id: the account itself is read only to name it in a refusal.
+        contacts = Contact.objects.filter(account_id=invoice.account_id, is_billing_contact=True)
+        contact = contacts.order_by("id").first()
         if contact is None:
-            raise _missing("peppol_endpoint_id", "A Peppol endpoint id or billing contact", where)
+            raise _missing(
+                "peppol_endpoint_id",
+                "A Peppol endpoint id or billing contact",
+                f"the account {invoice.account}",
+            )
         scheme, endpoint = EMAIL_SCHEME, contact.email
     party = {
         "name": invoice.buyer_name,
@@ -165,7 +171,9 @@ def _credit_note_lines(note: CreditNote) -> list[TaxedLine]:
     invoice = note.invoice
     treatments = {
         (t.category, t.percent): t
-        for t in (line_vat_treatment(line, invoice) for line in invoice.lines.all())
+        for t in (
+            line_vat_treatment(line, invoice) for line in invoice.lines.select_related("tax_rate")
+        )
     }
     taxed = []
     for index, line in enumerate(

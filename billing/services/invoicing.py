@@ -73,19 +73,17 @@ def next_document_number(
         if document_type == DocumentType.INVOICE
         else legal_entity.credit_note_prefix
     )
-    try:
-        with transaction.atomic():
-            NumberSeries.objects.get_or_create(
-                legal_entity=legal_entity,
-                document_type=document_type,
-                year=year,
-                defaults={"prefix": prefix},
-            )
-    except IntegrityError:
-        pass  # another issuer created this year's series first
-    series = NumberSeries.objects.select_for_update().get(
-        legal_entity=legal_entity, document_type=document_type, year=year
-    )
+    key = {"legal_entity": legal_entity, "document_type": document_type, "year": year}
+    # The year's series exists but for its first document: lock it straight away (one
+    # query, not a savepoint and two reads a document).
+    series = NumberSeries.objects.select_for_update().filter(**key).first()
+    if series is None:
+        try:
+            with transaction.atomic():
+                NumberSeries.objects.get_or_create(**key, defaults={"prefix": prefix})
+        except IntegrityError:
+            pass  # another issuer created this year's series first
+        series = NumberSeries.objects.select_for_update().get(**key)
     field, day = dated
     check_document_date(
         day,
@@ -240,10 +238,16 @@ def _line_description(schedule: BillingScheduleLine) -> str:
 
 @transaction.atomic(durable=True)
 def issue_invoice(*, invoice: Invoice, actor, invoice_date: date | None = None) -> Invoice:
-    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    # The buyer and the seller read with the lock (only the invoice's row is locked).
+    invoice = (
+        Invoice.objects.select_for_update(of=("self",))
+        .select_related("account", "legal_entity")
+        .get(pk=invoice.pk)
+    )
     if invoice.status != InvoiceStatus.DRAFT:
         invoice.transition_to(InvoiceStatus.ISSUED)  # raises, naming both states
-    if not invoice.lines.exists():
+    lines = list(invoice.lines.select_related("tax_rate").order_by("position", "id"))
+    if not lines:
         raise DomainValidationError(
             field="lines", code=BillingError.NO_LINES, message="An invoice needs at least one line."
         )
@@ -262,7 +266,7 @@ def issue_invoice(*, invoice: Invoice, actor, invoice_date: date | None = None) 
         invoice.due_date = PaymentTerms.parse(invoice.payment_terms).due_date(invoice_date)
     for name, value in buyer_snapshot(invoice.account).items():
         setattr(invoice, name, value)
-    _fix_vat_categories(invoice)
+    _fix_vat_categories(invoice, lines)
     invoice.transition_to(InvoiceStatus.ISSUED)
     invoice.number = next_document_number(
         legal_entity=invoice.legal_entity,
@@ -284,10 +288,9 @@ def issue_invoice(*, invoice: Invoice, actor, invoice_date: date | None = None) 
     return invoice
 
 
-def _fix_vat_categories(invoice: Invoice) -> None:
+def _fix_vat_categories(invoice: Invoice, lines: list[InvoiceLine]) -> None:
     """Checks each line's VAT category before the number is taken, and stores the
     category implied by the rate on lines drafted without one."""
-    lines = list(invoice.lines.select_related("tax_rate").order_by("position", "id"))
     check_vat_categories(invoice, lines)
     for line in lines:
         if not line.vat_category:

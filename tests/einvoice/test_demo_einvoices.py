@@ -16,8 +16,11 @@ load keeps it) on that same load.
 Cost (measured on the 2-core dev machine, load 3-5): ~75 s are the e-invoices (66 ms a
 document for all three syntaxes: 18 ms to build, 48 ms for XSD + schematron); loading the
 book is paid once per worker by whichever reader comes first. How:
-- each document is checked once per syntax through `render_einvoice`, the one entry point
-  that checks the XSD and the schematron before it stores anything; the schematron
+- each document is checked once per syntax through `render_einvoices` (`render_einvoice`
+  for several syntaxes, the document's data read once and its CII built once for
+  Factur-X and XRechnung), which checks the XSD and the schematron before it stores
+  anything, exactly as `render_einvoice` does (208 documents of a small demo book: 7.6 s
+  of CPU against 10.3 s for three `render_einvoice` calls each, load 7.5); the schematron
   transform is nearly all of the cost (a Saxon call's fixed cost is 0.4 ms), so
   batching documents per Saxon call would not pay; the CII schematron's code lists are
   parsed once per process, not once per check (validation.py): the checks of a
@@ -31,7 +34,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from billing.einvoice import render_einvoice
+from billing.einvoice import render_einvoice, render_einvoices
 from billing.models import CreditNote, Invoice, InvoiceStatus, LegalEntity
 from core.errors import DomainValidationError
 
@@ -55,11 +58,18 @@ def test_every_document_of_the_full_demo_book_validates_in_every_syntax(
     assert {"USD", "EUR", "GBP", "JPY"} <= {invoice.currency for invoice in invoices}
     failures = []
     for document in invoices + notes:
-        for syntax in SYNTAXES:
-            # render_einvoice checks the XSD and the schematron before it stores anything
-            # and refuses, naming the first failed rule, what does not pass.
-            try:
-                render_einvoice(document=document, syntax=syntax)
-            except DomainValidationError as error:
-                failures.append((document.number, syntax, error.message))
+        # render_einvoices checks each syntax's XSD and schematron before it stores it and
+        # refuses, naming the first failed rule, what does not pass; the document's data
+        # is read once for its three syntaxes.
+        try:
+            rendered = render_einvoices(document=document, syntaxes=SYNTAXES)
+        except DomainValidationError:
+            # It stops at the first refusal: each syntax alone names every failure.
+            for syntax in SYNTAXES:
+                try:
+                    render_einvoice(document=document, syntax=syntax)
+                except DomainValidationError as error:
+                    failures.append((document.number, syntax, error.message))
+        else:
+            assert list(rendered) == list(SYNTAXES)
     assert failures == []

@@ -175,7 +175,8 @@ class Command(BaseCommand):
         """Most customers pay around the due date; a few pay part, late, or not yet."""
         today = timezone.localdate()
         payments = 0
-        for invoice in Invoice.objects.filter(status="issued").order_by("invoice_date", "id"):
+        invoices = Invoice.objects.filter(status="issued").select_related("account")
+        for invoice in invoices.order_by("invoice_date", "id"):  # the payer read with each
             if invoice.total_amount <= 0:
                 continue
             roll = rng.random()

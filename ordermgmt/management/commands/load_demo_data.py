@@ -200,16 +200,7 @@ class Command(BaseCommand):
             # real book was: the records' times (created, activated, audit history) say so.
             close_date = min(start - timedelta(days=rng.randint(5, 40)), today)
             with clock_at(close_date):
-                opportunity = Opportunity.objects.create(
-                    salesforce_id=f"006DEMO{i:011d}",
-                    account=account,
-                    name=f"{account.legal_name.split(' #')[0]} — {years}y deal",
-                    stage=Opportunity.CLOSED_WON,
-                    close_date=close_date,  # before the start, never later than today
-                    amount=Decimal("0"),
-                    currency=currency,
-                    owner_name=rng.choice(["Dana Sales", "Lee Closer", "Kim Quota"]),
-                )
+                owner_name = rng.choice(["Dana Sales", "Lee Closer", "Kim Quota"])
                 lines = self.contract_lines(rng, products, currency, start, end, years)
                 amount = sum(
                     (
@@ -218,10 +209,17 @@ class Command(BaseCommand):
                     ),
                     Decimal(0),
                 )
-                opportunity.amount = amount.quantize(
-                    Decimal("1") if currency == "JPY" else Decimal("0.01")
+                # Written once with its amount (the draws in the same order as ever).
+                opportunity = Opportunity.objects.create(
+                    salesforce_id=f"006DEMO{i:011d}",
+                    account=account,
+                    name=f"{account.legal_name.split(' #')[0]} — {years}y deal",
+                    stage=Opportunity.CLOSED_WON,
+                    close_date=close_date,  # before the start, never later than today
+                    amount=amount.quantize(Decimal("1") if currency == "JPY" else Decimal("0.01")),
+                    currency=currency,
+                    owner_name=owner_name,
                 )
-                opportunity.save()
                 OpportunityLine.objects.bulk_create(
                     [
                         OpportunityLine(
