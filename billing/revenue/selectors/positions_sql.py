@@ -200,13 +200,16 @@ def figures_ctes(prefix: str, as_of: date, scope: Scope) -> tuple[list[str], lis
 
 @contextmanager
 def serial_reading():
-    """A cursor in a transaction whose statements plan no parallel workers. A page's
-    statement reads one or two hundred thousand maintained rows: starting and gathering
-    workers cost more than they saved (at 10k contracts, 0.38-0.62 s with two workers,
-    0.31-0.48 s without, load 7 on two cores), as for the AR window's reads
-    (billing.selectors.ar_window.tune_window_transaction)."""
+    """A cursor in a transaction whose statements plan no parallel workers and no JIT. A
+    page's statement reads one or two hundred thousand maintained rows: starting and
+    gathering workers cost more than they saved (at 10k contracts, 0.38-0.62 s with two
+    workers, 0.31-0.48 s without, load 7 on two cores), as for the AR window's reads
+    (billing.selectors.ar_window.tune_window_transaction); and its plan's cost passes
+    jit_above_cost, whose compiling took 118 ms of the balances' 356 ms at 10k contracts
+    (load 7), more than it saved, as for the AR reports (ar_as_of.tune_report_transaction)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        cursor.execute("SET LOCAL jit = off")
         yield cursor
 
 
