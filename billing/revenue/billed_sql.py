@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, ScheduleLineKind
 
+from . import totals_sql
 from .models_totals import BilledRevenueMovement
 from .selectors.balances import BILLED_STATUSES
-from .totals_sql import FUNCTION, TRIGGER, changed
+from .totals_sql import changed
 
 INVOICES = Invoice._meta.db_table
 INVOICE_LINES = InvoiceLine._meta.db_table
@@ -88,8 +89,9 @@ COUNTED = {
 }
 
 
-def triggers() -> list[tuple[str, str, str, str, str]]:
-    """(table, trigger name, verb, transition tables, statement) of every billed trigger."""
+def triggers() -> list[tuple[str, str, str, str, list[str]]]:
+    """(table, trigger name, verb, transition tables, statements) of every billed
+    trigger, in totals_sql.triggers' shape."""
     found = []
     for key, table in _KEYS.items():
         name = f"revenue_billed_{table.removeprefix('billing_')}"
@@ -103,39 +105,37 @@ def triggers() -> list[tuple[str, str, str, str, str]]:
                 f"{name}_ins",
                 "INSERT",
                 "NEW TABLE AS new_rows",
-                upsert(billed_rows(1, key, "new_rows")),
+                [upsert(billed_rows(1, key, "new_rows"))],
             ),
             (
                 table,
                 f"{name}_upd",
                 "UPDATE",
                 "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-                upsert(
-                    f"{billed_rows(1, key, new_changed)} UNION ALL "
-                    f"{billed_rows(-1, key, old_changed)}"
-                ),
+                [
+                    upsert(
+                        f"{billed_rows(1, key, new_changed)} UNION ALL "
+                        f"{billed_rows(-1, key, old_changed)}"
+                    )
+                ],
             ),
             (
                 table,
                 f"{name}_del",
                 "DELETE",
                 "OLD TABLE AS old_rows",
-                upsert(billed_rows(-1, key, "old_rows")),
+                [upsert(billed_rows(-1, key, "old_rows"))],
             ),
         ]
     return found
 
 
 def create_triggers(execute) -> None:
-    for table, name, verb, transition, statement in triggers():
-        execute(FUNCTION.format(name=name, statements=statement))
-        execute(TRIGGER.format(name=name, verb=verb, table=table, transition=transition))
+    totals_sql.create_triggers(execute, triggers())
 
 
 def drop_triggers(execute) -> None:
-    for table, name, *_ in triggers():
-        execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-        execute(f"DROP FUNCTION IF EXISTS {name}()")
+    totals_sql.drop_triggers(execute, triggers())
 
 
 def fill(execute) -> None:

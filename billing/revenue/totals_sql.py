@@ -255,14 +255,16 @@ def triggers() -> list[tuple[str, str, list[str], str, str]]:
     ]
 
 
-def create_triggers(execute) -> None:
-    for table, name, verb, transition, statements in triggers():
+def create_triggers(execute, found=None) -> None:
+    """Creates `found` (table, name, verb, transition tables, statements), by default
+    these totals' triggers (billed_sql.py passes its own)."""
+    for table, name, verb, transition, statements in found or triggers():
         execute(FUNCTION.format(name=name, statements=";\n  ".join(statements)))
         execute(TRIGGER.format(name=name, verb=verb, table=table, transition=transition))
 
 
-def drop_triggers(execute) -> None:
-    for table, name, *_ in triggers():
+def drop_triggers(execute, found=None) -> None:
+    for table, name, *_ in found or triggers():
         execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
         execute(f"DROP FUNCTION IF EXISTS {name}()")
 
