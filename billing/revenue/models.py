@@ -483,6 +483,7 @@ class RevenueException(models.Model):
 
 from .models_changes import ChangeOrderRevenue  # noqa: E402, F401  (a model of this app)
 from .models_totals import (  # noqa: E402, F401
+    BilledRevenueMovement,
     RecognisedRevenueMovement,
     ScheduledRevenueCurrencyMonth,
     ScheduledRevenueMonth,

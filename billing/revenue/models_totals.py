@@ -99,7 +99,9 @@ class ScheduledRevenueTotal(models.Model):
 
 class ScheduledRevenueCurrencyMonth(models.Model):
     """Revenue scheduled in a currency for `month`, as known from `known_from`: the
-    waterfall's column totals without reading every contract's months."""
+    waterfall's column totals without reading every contract's months. Shared by every
+    contract of the currency, so append-only: each write adds its change as rows (several
+    per key; readers sum them) and `check_revenue_totals --compact` folds them."""
 
     currency = CurrencyField()
     month = models.DateField()
@@ -107,12 +109,38 @@ class ScheduledRevenueCurrencyMonth(models.Model):
     amount = money_field(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["currency", "month", "known_from"],
-                name="scheduled_revenue_currency_month_unique",
+        indexes = [
+            models.Index(
+                fields=["currency", "known_from", "month"],
+                name="scheduled_revenue_currency_idx",
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.currency} {self.month:%Y-%m} from {self.known_from}: {self.amount}"
+
+
+class BilledRevenueMovement(models.Model):
+    """What a contract's billed amount (net of tax), and its number of counted invoice and
+    credit note lines, move by on `day`: the lines of its issued (or later voided)
+    invoices on their invoice date, less its credit note lines on their credit date, the
+    balances' billed definition (`billed_by_contract`), kept by triggers on the billing
+    documents (billed_sql.py). `usage`: the lines of usage schedule lines, apart, as the
+    refund liability leaves them out. Keyed by the invoice's own contract: the accounting
+    contract is mapped on read, as the lines are."""
+
+    contract = _totals_key("ordermgmt.Contract")  # the unique constraint leads with it
+    day = models.DateField()
+    usage = models.BooleanField()
+    amount = money_field(default=0)
+    lines = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "day", "usage"], name="billed_revenue_movement_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.day} usage={self.usage}: {self.amount}"

@@ -88,13 +88,26 @@ ON CONFLICT (contract_id, product_id, currency, known_from) DO UPDATE
   SET amount = t.amount + excluded.amount
 """
 
+# The currency months are shared by every contract of a currency: a statement appends its
+# change as new rows instead of updating shared ones, so that two writes in a currency
+# neither queue on each other's row locks nor deadlock (one locking March then April, the
+# other April then March, over two statements each). Readers sum the rows; compaction
+# (`compact_scheduled_months`) folds them back to one per key now and then.
 UPSERT_SCHEDULED_MONTHS = f"""
-INSERT INTO {SCHEDULED_MONTHS} AS t (currency, month, known_from, amount)
+INSERT INTO {SCHEDULED_MONTHS} (currency, month, known_from, amount)
 SELECT currency, month, known_from, sum(amount) FROM s
 GROUP BY currency, month, known_from HAVING sum(amount) <> 0
-ORDER BY 1, 2, 3
-ON CONFLICT (currency, month, known_from) DO UPDATE SET amount = t.amount + excluded.amount
 """
+
+# One row per key from the rows committed when it starts (a writer's rows committed later
+# are not seen, so not deleted, and stay beside the folded row); one compaction at a time.
+COMPACT_SCHEDULED_MONTHS = f"""
+WITH gone AS (DELETE FROM {SCHEDULED_MONTHS} RETURNING currency, month, known_from, amount)
+INSERT INTO {SCHEDULED_MONTHS} (currency, month, known_from, amount)
+SELECT currency, month, known_from, sum(amount) FROM gone
+GROUP BY currency, month, known_from HAVING sum(amount) <> 0
+"""
+COMPACTING_LOCK = f"SELECT pg_try_advisory_xact_lock(hashtext('{SCHEDULED_MONTHS}'))"
 
 
 def contributions(parts: list[tuple[str, str, str]]) -> str:
@@ -242,14 +255,16 @@ def triggers() -> list[tuple[str, str, list[str], str, str]]:
     ]
 
 
-def create_triggers(execute) -> None:
-    for table, name, verb, transition, statements in triggers():
+def create_triggers(execute, found=None) -> None:
+    """Creates `found` (table, name, verb, transition tables, statements), by default
+    these totals' triggers (billed_sql.py passes its own)."""
+    for table, name, verb, transition, statements in found or triggers():
         execute(FUNCTION.format(name=name, statements=";\n  ".join(statements)))
         execute(TRIGGER.format(name=name, verb=verb, table=table, transition=transition))
 
 
-def drop_triggers(execute) -> None:
-    for table, name, *_ in triggers():
+def drop_triggers(execute, found=None) -> None:
+    for table, name, *_ in found or triggers():
         execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
         execute(f"DROP FUNCTION IF EXISTS {name}()")
 
@@ -296,6 +311,8 @@ WHERE COALESCE(h.amount, 0) <> COALESCE(w.amount, 0) OR (h.amount IS NULL AND w.
 UNION ALL
 SELECT 'scheduled months', NULL, currency, month || ' known ' || known_from,
        COALESCE(h.amount, 0)::text, COALESCE(w.amount, 0)::text
-FROM {SCHEDULED_MONTHS} h FULL OUTER JOIN want_m w USING (currency, month, known_from)
+FROM (SELECT currency, month, known_from, sum(amount) AS amount FROM {SCHEDULED_MONTHS}
+      GROUP BY 1, 2, 3) h
+FULL OUTER JOIN want_m w USING (currency, month, known_from)
 WHERE COALESCE(h.amount, 0) <> COALESCE(w.amount, 0)
 """

@@ -2,10 +2,11 @@
 roll-forward pages (issue 20); and the waterfall's groups counted, totalled and paged in
 the same statement.
 
-The figures are those of `balance_figures` (and so of `contract_balances`): the same
-grouped querysets (`_schedule_lines`, `_billed_invoice_lines`, `_credited_lines`, the
-as-of allocation) are compiled by Django and joined here, so each contract's recognised,
-billed, usage billed and refund liability are the same sums of the same rows. What moves
+The figures are those of `balance_figures` (and so of `contract_balances`): recognised and
+billed come from the maintained movements (models_totals: the sums of `_schedule_lines`,
+and of `_billed_invoice_lines` less `_credited_lines`, per contract and day, kept by
+triggers), the as-of allocation from its queryset compiled by Django, so each contract's
+recognised, billed, usage billed and refund liability are the same sums. What moves
 into the database is what Python did with one small tuple per contract: mapping billed
 figures to the accounting contract, the refund liability, the totals, the count, the
 order and the page. One statement per page whatever the book's size. Usage revenue,
@@ -24,12 +25,12 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery, Sum
+from django.db.models import OuterRef, Subquery
 
-from billing.models import ScheduleLineKind
 from ordermgmt.models import Contract, Product
 
 from ..models import (
+    BilledRevenueMovement,
     PerformanceObligation,
     RecognisedRevenueMovement,
     RevenueAllocation,
@@ -39,9 +40,7 @@ from ..models import (
 )
 from .balances import (
     Scope,
-    _billed_invoice_lines,
     _contracts_in_scope,
-    _credited_lines,
     exact,
     usage_events,
 )
@@ -53,6 +52,7 @@ RECOGNISED = RecognisedRevenueMovement._meta.db_table
 SCHEDULED = ScheduledRevenueMonth._meta.db_table
 SCHEDULED_GROUPS = ScheduledRevenueTotal._meta.db_table
 SCHEDULED_MONTHS = ScheduledRevenueCurrencyMonth._meta.db_table
+BILLED = BilledRevenueMovement._meta.db_table
 
 # net = recognised - billed + refund liability: positive a contract asset (unbilled),
 # negative a contract liability (deferred revenue).
@@ -102,22 +102,26 @@ def recognised_sql(as_of: date, scope: Scope) -> tuple[str, list]:
     )
 
 
+def billed_movements_sql(as_of: date, scope: Scope) -> tuple[str, list]:
+    """(contract_id, usage, total) of what was billed to `as_of` per invoice contract of
+    the scope with a line counted then, from the maintained movements (models_totals): the
+    sums of `_billed_invoice_lines` less `_credited_lines` up to the date, without reading
+    the documents."""
+    where, params = ["m.day <= %s"], [as_of]
+    if scope != Scope():
+        contracts, contract_params = _sql(_contracts_in_scope(scope).values("pk"))
+        where.append(f"m.contract_id IN ({contracts})")
+        params += contract_params
+    return (
+        f"SELECT m.contract_id, m.usage, SUM(m.amount) FROM {BILLED} m "
+        f"WHERE {' AND '.join(where)} GROUP BY m.contract_id, m.usage HAVING SUM(m.lines) > 0",
+        params,
+    )
+
+
 def figures_ctes(prefix: str, as_of: date, scope: Scope) -> tuple[list[str], list]:
     """CTEs ending in `<prefix>figures(contract_id, billed, usage_billed, recognised,
     refund_liability, net)`: one row per accounting contract of `balance_figures`."""
-    contracts = _contracts_in_scope(scope)
-    invoiced = (
-        _billed_invoice_lines(as_of, contracts)
-        .values_list("invoice__contract_id", "schedule_line__kind")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    credited = (
-        _credited_lines(as_of, contracts)
-        .values_list("credit_note__invoice__contract_id", "invoice_line__schedule_line__kind")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
     latest = (
         RevenueAllocation.objects.filter(contract=OuterRef("contract"), effective_date__lte=as_of)
         .order_by("-version")
@@ -142,8 +146,7 @@ def figures_ctes(prefix: str, as_of: date, scope: Scope) -> tuple[list[str], lis
     for name, columns, (sql, params) in [
         ("rec", "contract_id, total", recognised_sql(as_of, scope)),
         ("usage", "contract_id, total", _usage_rows(as_of, scope)),
-        ("inv", "contract_id, kind, total", _sql(invoiced)),
-        ("cn", "contract_id, kind, total", _sql(credited)),
+        ("bil", "contract_id, usage, total", billed_movements_sql(as_of, scope)),
         ("amap", "contract_id, accounting_contract_id", _sql(accounting)),
         ("refunding", "contract_id, transaction_price", _sql(refunding)),
     ]:
@@ -167,11 +170,9 @@ def figures_ctes(prefix: str, as_of: date, scope: Scope) -> tuple[list[str], lis
             f"{p}billed",
             f"SELECT COALESCE(m.accounting_contract_id, x.contract_id) AS contract_id, "
             f"SUM(x.total) AS billed, "
-            f"SUM(CASE WHEN x.kind = %s THEN x.total ELSE 0 END) AS usage_billed "
-            f"FROM (SELECT contract_id, kind, total FROM {p}inv "
-            f"UNION ALL SELECT contract_id, kind, -total FROM {p}cn) x "
-            f"LEFT JOIN {p}amap m ON m.contract_id = x.contract_id GROUP BY 1",
-            [ScheduleLineKind.USAGE.value],
+            f"SUM(CASE WHEN x.usage THEN x.total ELSE 0 END) AS usage_billed "
+            f"FROM {p}bil x LEFT JOIN {p}amap m ON m.contract_id = x.contract_id GROUP BY 1",
+            [],
         ),
         (
             f"{p}joined",
@@ -199,13 +200,16 @@ def figures_ctes(prefix: str, as_of: date, scope: Scope) -> tuple[list[str], lis
 
 @contextmanager
 def serial_reading():
-    """A cursor in a transaction whose statements plan no parallel workers. A page's
-    statement reads one or two hundred thousand maintained rows: starting and gathering
-    workers cost more than they saved (at 10k contracts, 0.38-0.62 s with two workers,
-    0.31-0.48 s without, load 7 on two cores), as for the AR window's reads
-    (billing.selectors.ar_window.tune_window_transaction)."""
+    """A cursor in a transaction whose statements plan no parallel workers and no JIT. A
+    page's statement reads one or two hundred thousand maintained rows: starting and
+    gathering workers cost more than they saved (at 10k contracts, 0.38-0.62 s with two
+    workers, 0.31-0.48 s without, load 7 on two cores), as for the AR window's reads
+    (billing.selectors.ar_window.tune_window_transaction); and its plan's cost passes
+    jit_above_cost, whose compiling took 118 ms of the balances' 356 ms at 10k contracts
+    (load 7), more than it saved, as for the AR reports (ar_as_of.tune_report_transaction)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        cursor.execute("SET LOCAL jit = off")
         yield cursor
 
 
