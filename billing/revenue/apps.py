@@ -8,6 +8,9 @@ class RevenueConfig(AppConfig):
     verbose_name = "Revenue recognition"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_seed_beat, sender=self, dispatch_uid="ledgerline_seed_revenue_beat")
         from billing.revenue.services import recognise_on_activation
         from billing.revenue.services.termination import end_revenue_on_cancellation
         from ordermgmt.services.contracts import ON_ACTIVATION, ON_CANCELLATION
@@ -32,3 +35,9 @@ class RevenueConfig(AppConfig):
 
         if true_up_to_invoiced_net not in ON_ISSUE_IN_TRANSACTION:
             ON_ISSUE_IN_TRANSACTION.append(true_up_to_invoiced_net)
+
+
+def _seed_beat(sender, **kwargs) -> None:
+    from billing.revenue.tasks import seed_compaction_schedule
+
+    seed_compaction_schedule(using=kwargs.get("using", "default"))

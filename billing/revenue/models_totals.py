@@ -101,7 +101,7 @@ class ScheduledRevenueCurrencyMonth(models.Model):
     """Revenue scheduled in a currency for `month`, as known from `known_from`: the
     waterfall's column totals without reading every contract's months. Shared by every
     contract of the currency, so append-only: each write adds its change as rows (several
-    per key; readers sum them) and `check_revenue_totals --compact` folds them."""
+    per key; readers sum them); the nightly `compact_revenue_totals` task folds them."""
 
     currency = CurrencyField()
     month = models.DateField()

@@ -28,3 +28,49 @@ def recognise_contract_revenue(contract_id: int, actor_id: int | None = None) ->
         logger.info("revenue of contract %s not built: %s", contract_id, err.code)
         return False
     return True
+
+
+COMPACTION_TASK_NAME = "Compact the revenue totals' currency months"
+COMPACTION_TASK = "billing.revenue.tasks.compact_revenue_totals"
+
+
+@shared_task(acks_late=True)
+def compact_revenue_totals() -> bool:
+    """Nightly from django-celery-beat: the revenue totals' currency months are appended to
+    by every revenue write (so that writers in one currency never queue or deadlock on a
+    shared row) and read as sums; this folds them back to one row per key so the sums stay
+    short. False on SQLite (no maintained totals) or while another compaction runs."""
+    from django.db import connection, transaction
+
+    from billing.revenue.selectors.totals import compact_scheduled_months
+
+    if connection.vendor != "postgresql":
+        return False
+    with transaction.atomic():
+        return compact_scheduled_months()
+
+
+def seed_compaction_schedule(*, using: str = "default") -> None:
+    """The nightly compaction in django-celery-beat (02:30 UTC, editable in the admin)."""
+    from django.db import connections
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    if PeriodicTask._meta.db_table not in connections[using].introspection.table_names():
+        return
+    if PeriodicTask.objects.using(using).filter(name=COMPACTION_TASK_NAME).exists():
+        return
+    crontab, _ = CrontabSchedule.objects.using(using).get_or_create(
+        minute="30",
+        hour="2",
+        day_of_week="*",
+        day_of_month="*",
+        month_of_year="*",
+        timezone="UTC",
+    )
+    PeriodicTask.objects.using(using).create(
+        name=COMPACTION_TASK_NAME,
+        task=COMPACTION_TASK,
+        crontab=crontab,
+        description="Folds the revenue totals' appended currency-month rows to one per "
+        "month (manage.py check_revenue_totals --compact does the same by hand).",
+    )
