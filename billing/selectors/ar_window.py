@@ -36,13 +36,13 @@ from core.dates import month_end
 ISSUED = "i.number IS NOT NULL AND i.status IN ('issued', 'void')"
 
 # What counts in (%(range_lo)s, %(range_hi)s], per (account_id, currency): open invoices
-# and unapplied cash and credit, each movement on the day from which it counts (the
-# triggers' rule, migration 0119). A movement on an invoice counts from its own date or
-# its invoice's, whichever is later: the rows dated in the range on invoices dated on or
-# before its end, and the credit notes dated before the range on invoices dated in it
-# (applications are never dated before their invoice: the services refuse it, and
-# `manage.py check_open_balances` lists any).
-COUNTED_IN_RANGE_SQL = f"""
+# (COUNTED_OPEN_IN_RANGE_SQL) and unapplied cash and credit, each movement on the day
+# from which it counts (the triggers' rule, migration 0119). A movement on an invoice
+# counts from its own date or its invoice's, whichever is later: the rows dated in the
+# range on invoices dated on or before its end, and the credit notes dated before the
+# range on invoices dated in it (applications are never dated before their invoice: the
+# services refuse it, and `manage.py check_open_balances` lists any).
+COUNTED_OPEN_IN_RANGE_SQL = f"""
   SELECT i.account_id, i.currency, i.total_amount AS open_amount, 0 AS unapplied_amount
   FROM billing_invoice i
   WHERE {ISSUED} AND i.invoice_date > %(range_lo)s AND i.invoice_date <= %(range_hi)s
@@ -64,7 +64,8 @@ COUNTED_IN_RANGE_SQL = f"""
   FROM billing_creditnote n JOIN billing_invoice i ON i.id = n.invoice_id
   WHERE {ISSUED} AND n.credit_date <= %(range_lo)s
     AND i.invoice_date > %(range_lo)s AND i.invoice_date <= %(range_hi)s
-  UNION ALL
+"""
+COUNTED_IN_RANGE_SQL = f"""{COUNTED_OPEN_IN_RANGE_SQL}  UNION ALL
   SELECT account_id, currency, 0, amount FROM billing_payment
     WHERE received_date > %(range_lo)s AND received_date <= %(range_hi)s
   UNION ALL
@@ -97,18 +98,22 @@ COUNTED_IN_RANGE_SQL = f"""
 # Open invoices and unapplied cash and credit as of %(as_of)s per (account_id, currency):
 # {months} (the months before a month boundary, or today's balances less the months
 # after it) plus or minus ({sign}) what counts between that boundary and the date.
-TOTALS_SQL = f"""
-SELECT account_id, currency, sum(open_amount) AS open_amount,
-       sum(unapplied_amount) AS unapplied_amount
+# {unapplied} and {counted}: both parts, or the open invoices only (the worklist's
+# reading: the range's applications are then not joined to their payments, nor its
+# payments, refunds and credit on account read; ~half of what the range costs).
+TOTALS_SQL = """
+SELECT account_id, currency, sum(open_amount) AS open_amount{unapplied}
 FROM (
-  {{months}}
+  {months}
   UNION ALL
-  SELECT account_id, currency, {{sign}}open_amount, {{sign}}unapplied_amount FROM (
-  {COUNTED_IN_RANGE_SQL}
+  SELECT account_id, currency, {sign}open_amount, {sign}unapplied_amount FROM (
+  {counted}
   ) counted
 ) movements
 GROUP BY account_id, currency
 """
+BOTH_PARTS = (",\n       sum(unapplied_amount) AS unapplied_amount", COUNTED_IN_RANGE_SQL)
+OPEN_ONLY = ("", COUNTED_OPEN_IN_RANGE_SQL)
 MONTHS_BEFORE = """SELECT account_id, currency, open_amount, unapplied_amount
   FROM billing_accountmonthlymovement WHERE month < %(boundary)s"""
 MONTHS_AFTER = """SELECT account_id, currency, open_amount, unapplied_amount
@@ -116,10 +121,12 @@ MONTHS_AFTER = """SELECT account_id, currency, open_amount, unapplied_amount
   UNION ALL
   SELECT account_id, currency, -open_amount, -unapplied_amount
   FROM billing_accountmonthlymovement WHERE month >= %(boundary)s"""
-TOTALS_FROM_MONTHS_BEFORE_SQL = TOTALS_SQL.format(months=MONTHS_BEFORE, sign="")
-TOTALS_FROM_MONTHS_AFTER_SQL = TOTALS_SQL.format(months=MONTHS_AFTER, sign="")
-TOTALS_FROM_MONTHS_BEFORE_LESS_SQL = TOTALS_SQL.format(months=MONTHS_BEFORE, sign="-")
-TOTALS_FROM_MONTHS_AFTER_LESS_SQL = TOTALS_SQL.format(months=MONTHS_AFTER, sign="-")
+
+
+def _totals_sql(months: str, sign: str, parts: tuple[str, str]) -> str:
+    unapplied, counted = parts
+    return TOTALS_SQL.format(months=months, sign=sign, unapplied=unapplied, counted=counted)
+
 
 MONTHS_KEPT_SQL = "SELECT min(month), max(month) FROM billing_accountmonthlymovement"
 
@@ -187,29 +194,32 @@ def tune_window_transaction(cursor) -> None:
     cursor.execute("SET LOCAL random_page_cost = 1.1")
 
 
-def totals_readings(as_of: date) -> list[MonthlyReading]:
+def totals_readings(as_of: date, open_only: bool = False) -> list[MonthlyReading]:
     """The four readings of the customers' totals as of `as_of`: from the months before
     or after the first day of its month (what counts from that day to the date added),
     and from those before or after the first day of the next month (what counts after
-    the date in its month taken off). Each gives the same figures."""
+    the date in its month taken off). Each gives the same figures. `open_only`: the
+    open invoices' column only (no unapplied_amount)."""
     first_day = as_of.replace(day=1)
     next_month = month_end(as_of) + timedelta(days=1)
     low = {"boundary": first_day, "range_lo": first_day - timedelta(days=1), "range_hi": as_of}
     high = {"boundary": next_month, "range_lo": as_of, "range_hi": month_end(as_of)}
+    parts = OPEN_ONLY if open_only else BOTH_PARTS
     return [
-        MonthlyReading(TOTALS_FROM_MONTHS_BEFORE_SQL, low),
-        MonthlyReading(TOTALS_FROM_MONTHS_AFTER_SQL, low),
-        MonthlyReading(TOTALS_FROM_MONTHS_BEFORE_LESS_SQL, high),
-        MonthlyReading(TOTALS_FROM_MONTHS_AFTER_LESS_SQL, high),
+        MonthlyReading(_totals_sql(MONTHS_BEFORE, "", parts), low),
+        MonthlyReading(_totals_sql(MONTHS_AFTER, "", parts), low),
+        MonthlyReading(_totals_sql(MONTHS_BEFORE, "-", parts), high),
+        MonthlyReading(_totals_sql(MONTHS_AFTER, "-", parts), high),
     ]
 
 
-def totals_as_of(cursor, as_of: date) -> MonthlyReading:
+def totals_as_of(cursor, as_of: date, open_only: bool = False) -> MonthlyReading:
     """The SQL of each customer's open invoices and unapplied amount per currency as of
-    the end of `as_of` (columns account_id, currency, open_amount, unapplied_amount):
-    the month boundary with fewer days between it and the date bounds the movements read
-    one by one, and the side of it that keeps fewer months gives the rest."""
-    before_low, after_low, before_high, after_high = totals_readings(as_of)
+    the end of `as_of` (columns account_id, currency, open_amount, unapplied_amount; the
+    first three with `open_only`): the month boundary with fewer days between it and the
+    date bounds the movements read one by one, and the side of it that keeps fewer
+    months gives the rest."""
+    before_low, after_low, before_high, after_high = totals_readings(as_of, open_only)
     days_low = as_of.day
     days_high = month_end(as_of).day - as_of.day
     before, after = (before_low, after_low) if days_low <= days_high else (before_high, after_high)

@@ -165,6 +165,16 @@ def test_every_reading_of_the_months_gives_the_same_customer_totals():
             assert all(totals == found[0] for totals in found), as_of
             assert totals_as_of(cursor, as_of) in totals_readings(as_of)
             customers += len(found[0])
+            # The worklist's reading of the open invoices alone: the same open column.
+            open_amounts = {key: pair[0] for key, pair in found[0].items() if pair[0]}
+            for reading in totals_readings(as_of, open_only=True):
+                cursor.execute(reading.sql, reading.params)
+                rows = cursor.fetchall()
+                assert all(len(r) == 3 for r in rows)
+                assert {(r[0], r[1]): r[2] for r in rows if r[2]} == open_amounts, as_of
+            assert totals_as_of(cursor, as_of, open_only=True) in totals_readings(
+                as_of, open_only=True
+            )
     assert customers > 2 * len(DATES)
 
 

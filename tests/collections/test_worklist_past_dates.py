@@ -67,7 +67,7 @@ def test_a_past_dates_ranking_pages_equal_the_pass_over_every_invoice():
     backdated_book()
     tied_customers()
     odd_day = below_zero_customer()
-    for as_of in [*DATES, odd_day, date(2026, 3, 4), date(2026, 3, 21)]:
+    for as_of in [*DATES, odd_day, date(2026, 3, 4), date(2026, 3, 21), date.today()]:
         everyone = every_page(as_of)
         full, _ = ranked_accounts(as_of=as_of, every_invoice=True)
         assert everyone == full, as_of
