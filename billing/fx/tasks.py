@@ -10,6 +10,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from core.beat import seed_crontab_task
+
 PERIODIC_TASK_NAME = "Refresh FX rates from the ECB"
 PERIODIC_TASK = "billing.fx.tasks.refresh_fx_rates"
 MAX_BYTES = 5 * 1024 * 1024
@@ -55,27 +57,20 @@ def refresh_fx_rates() -> dict:
 
 def seed_refresh_schedule(*, using: str = "default") -> None:
     """The daily task in django-celery-beat, enabled only when a URL is configured."""
-    from django.db import connections
-    from django_celery_beat.models import CrontabSchedule, PeriodicTask
-
-    if PeriodicTask._meta.db_table not in connections[using].introspection.table_names():
-        return
-    if PeriodicTask.objects.using(using).filter(name=PERIODIC_TASK_NAME).exists():
-        return
-    # The ECB publishes around 16:00 CET; refresh at 17:00 UTC.
-    crontab, _ = CrontabSchedule.objects.using(using).get_or_create(
-        minute="0",
-        hour="17",
-        day_of_week="1-5",
-        day_of_month="*",
-        month_of_year="*",
-        timezone="UTC",
-    )
-    PeriodicTask.objects.using(using).create(
+    seed_crontab_task(
         name=PERIODIC_TASK_NAME,
         task=PERIODIC_TASK,
-        crontab=crontab,
+        # The ECB publishes around 16:00 CET; refresh at 17:00 UTC.
+        crontab={
+            "minute": "0",
+            "hour": "17",
+            "day_of_week": "1-5",
+            "day_of_month": "*",
+            "month_of_year": "*",
+            "timezone": "UTC",
+        },
         enabled=bool(settings.FX_RATES_URL),
         description="Loads the ECB reference rates from FX_RATES_URL into FX rates "
         "(the last 30 days, upserted). Off while FX_RATES_URL is empty.",
+        using=using,
     )

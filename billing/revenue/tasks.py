@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 
+from core.beat import seed_crontab_task
 from core.errors import DomainValidationError
 from ordermgmt.models import Contract
 
@@ -52,25 +53,18 @@ def compact_revenue_totals() -> bool:
 
 def seed_compaction_schedule(*, using: str = "default") -> None:
     """The nightly compaction in django-celery-beat (02:30 UTC, editable in the admin)."""
-    from django.db import connections
-    from django_celery_beat.models import CrontabSchedule, PeriodicTask
-
-    if PeriodicTask._meta.db_table not in connections[using].introspection.table_names():
-        return
-    if PeriodicTask.objects.using(using).filter(name=COMPACTION_TASK_NAME).exists():
-        return
-    crontab, _ = CrontabSchedule.objects.using(using).get_or_create(
-        minute="30",
-        hour="2",
-        day_of_week="*",
-        day_of_month="*",
-        month_of_year="*",
-        timezone="UTC",
-    )
-    PeriodicTask.objects.using(using).create(
+    seed_crontab_task(
         name=COMPACTION_TASK_NAME,
         task=COMPACTION_TASK,
-        crontab=crontab,
+        crontab={
+            "minute": "30",
+            "hour": "2",
+            "day_of_week": "*",
+            "day_of_month": "*",
+            "month_of_year": "*",
+            "timezone": "UTC",
+        },
         description="Folds the revenue totals' appended currency-month rows to one per "
         "month (manage.py check_revenue_totals --compact does the same by hand).",
+        using=using,
     )
